@@ -1,0 +1,294 @@
+"""The statusguard error hierarchy.
+
+Every error says what happened, what was expected, and what to do about it, and
+carries the parts as attributes so callers never parse messages::
+
+    StatusGuardError
+    ├── InvalidLifecycle (ValueError)      a model or document is malformed
+    ├── LoadError (ValueError)             a model target cannot be found or read
+    ├── UnknownName (LookupError)
+    │   ├── UnknownState                   a state name the lifecycle does not declare
+    │   │   └── UnknownStatus              ...found stored in a database row
+    │   ├── UnknownEvent
+    │   └── UnknownFlag                    a flag name the lifecycle does not declare
+    ├── MissingFlag (ValueError)           the answer depends on a flag that was not given
+    ├── IllegalTransition                  the event is not enabled in the current state
+    ├── TransitionConflict                 a compare-and-set lost a race
+    ├── UnknownKey (LookupError)           no resource with that key in the store
+    ├── DuplicateKey                       create() on a key that already exists
+    ├── StoreUnavailable                   the store could not be reached or answered ambiguously
+    └── InvalidIdentifier (ValueError)     a table or column name that is not a plain identifier
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+__all__ = [
+    "DuplicateKey",
+    "IllegalTransition",
+    "InvalidIdentifier",
+    "InvalidLifecycle",
+    "LoadError",
+    "MissingFlag",
+    "StatusGuardError",
+    "StoreUnavailable",
+    "TransitionConflict",
+    "UnknownEvent",
+    "UnknownFlag",
+    "UnknownKey",
+    "UnknownName",
+    "UnknownState",
+    "UnknownStatus",
+]
+
+Location = tuple[str | int, ...]
+
+
+def _names(values: Iterable[str]) -> str:
+    items = [repr(str(v)) for v in values]
+    return ", ".join(items) if items else "(none)"
+
+
+def json_path(location: Location) -> str:
+    """Render a location tuple as a JSON path, e.g. ``$.transitions[3].source[0]``."""
+    out = "$"
+    for part in location:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out
+
+
+class StatusGuardError(Exception):
+    """Base class of every error statusguard raises on purpose."""
+
+
+class InvalidLifecycle(StatusGuardError, ValueError):
+    """A lifecycle definition or JSON document is malformed.
+
+    ``location`` points at the offending part in the shape of the JSON document
+    (``("transitions", 3, "source", 0)``); ``path`` renders it (``$.transitions[3].source[0]``).
+    """
+
+    def __init__(self, problem: str, location: Location = (), *, lifecycle: str | None = None):
+        self.problem = problem
+        self.location = location
+        self.lifecycle = lifecycle
+        where = f" at {json_path(location)}" if location else ""
+        owner = f"lifecycle {lifecycle!r}" if lifecycle else "lifecycle"
+        super().__init__(f"invalid {owner}{where}: {problem}")
+
+    @property
+    def path(self) -> str:
+        return json_path(self.location)
+
+
+class LoadError(StatusGuardError, ValueError):
+    """A model target (file, module, ``file.py:NAME``, JSON document) cannot be loaded."""
+
+    def __init__(self, target: str, problem: str):
+        self.target = target
+        self.problem = problem
+        super().__init__(f"cannot load {target!r}: {problem}")
+
+
+class UnknownName(StatusGuardError, LookupError):
+    """A name the lifecycle does not declare."""
+
+    kind = "name"
+
+    def __init__(self, name: object, allowed: Iterable[str], *, lifecycle: str | None = None):
+        self.name = name
+        self.allowed = tuple(str(a) for a in allowed)
+        self.lifecycle = lifecycle
+        owner = f" in lifecycle {lifecycle!r}" if lifecycle else ""
+        super().__init__(
+            f"unknown {self.kind} {str(name)!r}{owner}; expected one of: {_names(self.allowed)}"
+        )
+
+    def __str__(self) -> str:  # LookupError would otherwise repr() the message
+        return str(self.args[0])
+
+
+class UnknownState(UnknownName):
+    """A state name the lifecycle does not declare."""
+
+    kind = "state"
+
+
+class UnknownStatus(UnknownState):
+    """A store holds a status the lifecycle does not know. Never silently accepted."""
+
+    kind = "stored status"
+
+    def __init__(
+        self,
+        name: object,
+        allowed: Iterable[str],
+        *,
+        key: object = None,
+        lifecycle: str | None = None,
+    ):
+        self.key = key
+        super().__init__(name, allowed, lifecycle=lifecycle)
+        if key is not None:
+            self.args = (
+                f"{self.args[0]} (stored for key {key!r}; it was written behind the guard's "
+                "back: repair the row or add the state to the lifecycle; nothing was changed)",
+            )
+
+
+class UnknownEvent(UnknownName):
+    """An event name the lifecycle does not declare."""
+
+    kind = "event"
+
+
+class UnknownFlag(UnknownName):
+    """A flag name the lifecycle does not declare."""
+
+    kind = "flag"
+
+
+class MissingFlag(StatusGuardError, ValueError):
+    """An answer depends on flags the caller did not give (or a config flag was left unset)."""
+
+    def __init__(
+        self, missing: Iterable[str], *, state: str | None = None, event: str | None = None
+    ):
+        self.state = state
+        self.event = event
+        self.missing = tuple(sorted(missing))
+        if event is not None:
+            msg = (
+                f"event {event!r} in state {state!r} depends on flag(s) {_names(self.missing)}, "
+                "which were not given; pass them in flags={...}"
+            )
+        else:
+            msg = (
+                f"config flag(s) {_names(self.missing)} not set; every config flag must be "
+                "given a value, e.g. config={...: False}"
+            )
+        super().__init__(msg)
+
+
+class IllegalTransition(StatusGuardError):
+    """The event is not enabled in the state, or the edge is not in the lifecycle.
+
+    Carries ``state``, ``event`` (``None`` for a target-based move), ``target``
+    (for moves) and ``allowed`` (the events, or targets, that are allowed instead).
+    """
+
+    def __init__(
+        self,
+        state: str,
+        event: str | None,
+        allowed: Sequence[str],
+        *,
+        target: str | None = None,
+        key: object = None,
+        lifecycle: str | None = None,
+    ):
+        self.state = str(state)
+        self.event = None if event is None else str(event)
+        self.target = None if target is None else str(target)
+        self.allowed = tuple(str(a) for a in allowed)
+        self.key = key
+        self.lifecycle = lifecycle
+        of_key = f" (key {key!r})" if key is not None else ""
+        if event is not None:
+            msg = (
+                f"event {self.event!r} is not allowed in state {self.state!r}{of_key}; "
+                f"allowed events: {_names(self.allowed)}"
+            )
+        else:
+            msg = (
+                f"transition {self.state!r} -> {self.target!r} is not allowed"
+                f"{' for key ' + repr(key) if key is not None else ''}; "
+                f"allowed targets: {_names(self.allowed)}"
+            )
+        super().__init__(msg)
+
+
+class TransitionConflict(StatusGuardError):
+    """A compare-and-set lost a race: the stored status changed after it was read.
+
+    ``expected`` is what the caller decided from, ``actual`` what the store holds
+    now (``None`` if unknown). Re-read the status, decide again, and retry or give up.
+    """
+
+    def __init__(
+        self,
+        key: object,
+        expected: str,
+        actual: str | None,
+        *,
+        detail: str = "",
+        expected_version: int | None = None,
+        actual_version: int | None = None,
+    ):
+        self.key = key
+        self.expected = expected
+        self.actual = actual
+        self.expected_version = expected_version
+        self.actual_version = actual_version
+        found = "an unknown status" if actual is None else repr(actual)
+        if expected_version is not None:
+            msg = (
+                f"key {key!r}: expected status {expected!r} at version {expected_version}, "
+                f"found {found} at version {actual_version}"
+            )
+        else:
+            msg = f"key {key!r}: expected status {expected!r}, found {found}"
+        if detail:
+            msg += f" ({detail})"
+        super().__init__(
+            msg + "; another writer changed it first: re-read the status and decide again"
+        )
+
+
+class UnknownKey(StatusGuardError, LookupError):
+    """No resource with that key exists in the store."""
+
+    def __init__(self, key: object):
+        self.key = key
+        super().__init__(f"no resource with key {key!r}; create() it first")
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class DuplicateKey(StatusGuardError):
+    """``create`` was called for a key that already exists."""
+
+    def __init__(self, key: object, status: str | None = None):
+        self.key = key
+        self.status = status
+        now = f" (its status is {status!r})" if status is not None else ""
+        super().__init__(f"key {key!r} already exists{now}; use status() or fire() instead")
+
+
+class StoreUnavailable(StatusGuardError):
+    """The store could not be reached, or the outcome of a write could not be established.
+
+    ``committed`` is ``True``/``False`` when the outcome is known despite the
+    failure and ``None`` when it is not.
+    """
+
+    def __init__(self, problem: str, *, committed: bool | None = None):
+        self.problem = problem
+        self.committed = committed
+        outcome = {
+            True: "the transition WAS committed",
+            False: "nothing was committed",
+            None: "whether anything was committed is unknown; re-read before retrying",
+        }[committed]
+        super().__init__(f"store unavailable: {problem}; {outcome}")
+
+
+class InvalidIdentifier(StatusGuardError, ValueError):
+    """A configured SQL table or column name is not a plain identifier."""
+
+    def __init__(self, what: str, value: str, rule: str):
+        self.what = what
+        self.value = value
+        super().__init__(f"invalid {what} {value!r}: {rule}")

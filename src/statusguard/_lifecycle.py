@@ -1,0 +1,638 @@
+"""The typed, immutable lifecycle: states, events, flags, transitions and invariants."""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from statusguard._errors import (
+    IllegalTransition,
+    InvalidLifecycle,
+    MissingFlag,
+    UnknownEvent,
+    UnknownFlag,
+    UnknownState,
+)
+from statusguard._invariants import Invariant
+
+__all__ = ["Flag", "FlagKind", "Lifecycle", "Transition"]
+
+S = TypeVar("S", bound=str)
+E = TypeVar("E", bound=str)
+
+Condition = tuple[tuple[str, bool], ...]
+FORMAT = "statusguard.lifecycle/v1"
+
+
+class FlagKind(enum.StrEnum):
+    """How a flag varies.
+
+    ``CONFIG`` flags are fixed for a deployment (Glance's ``delayed_delete``);
+    ``FACT`` flags are true or false about the resource when the event happens
+    ("the image has locations").
+    """
+
+    CONFIG = "config"
+    FACT = "fact"
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A boolean a transition's condition can test."""
+
+    name: str
+    kind: FlagKind = FlagKind.CONFIG
+    doc: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", FlagKind(self.kind))
+
+
+@dataclass(frozen=True, init=False)
+class Transition(Generic[S, E]):
+    """On ``event``, any of ``sources`` moves to ``target`` when ``when`` holds.
+
+    ``when`` is a conjunction of flag literals: ``{"delayed_delete": True}``
+    means "only if delayed_delete is set". An empty ``when`` is unconditional.
+    """
+
+    event: E
+    sources: tuple[S, ...]
+    target: S
+    when: Condition
+
+    def __init__(
+        self,
+        event: E,
+        sources: S | Iterable[S],
+        target: S,
+        when: Mapping[str, bool] | Iterable[tuple[str, bool]] | None = None,
+    ) -> None:
+        srcs: tuple[S, ...]
+        srcs = (sources,) if isinstance(sources, str) else tuple(sources)
+        items = dict(when.items() if isinstance(when, Mapping) else (when or ()))
+        object.__setattr__(self, "event", event)
+        object.__setattr__(self, "sources", srcs)
+        object.__setattr__(self, "target", target)
+        object.__setattr__(self, "when", tuple(sorted((str(k), bool(v)) for k, v in items.items())))
+
+    def enabled(self, flags: Mapping[str, bool]) -> bool:
+        """Whether ``when`` holds under a complete flag setting."""
+        return all(flags[name] == value for name, value in self.when)
+
+    def to_json(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {
+            "event": str(self.event),
+            "source": [str(s) for s in self.sources],
+            "target": str(self.target),
+        }
+        if self.when:
+            doc["when"] = dict(self.when)
+        return doc
+
+    def __repr__(self) -> str:
+        cond = f", when={dict(self.when)!r}" if self.when else ""
+        srcs = [str(s) for s in self.sources]
+        return f"Transition({str(self.event)!r}, {srcs!r}, {str(self.target)!r}{cond})"
+
+
+def _compatible(a: Condition, b: Condition) -> bool:
+    """Whether two conjunctions of literals can hold at once."""
+    da = dict(a)
+    return all(da.get(name, value) == value for name, value in b)
+
+
+class Lifecycle(Generic[S, E]):
+    """A resource's lifecycle: the single source of truth for its status.
+
+    Built once and frozen. ``states`` and ``events`` may be ``StrEnum`` classes
+    (so typos are type errors) or plain strings. Construction checks the
+    structure and raises :class:`InvalidLifecycle` naming the culprit.
+    Iterating yields ``(source, event, target)`` triples.
+    """
+
+    __slots__ = (
+        "_cond",
+        "_event_names",
+        "_events_by_state",
+        "_flag_names",
+        "_frozen",
+        "_state_names",
+        "_targets_by_state",
+        "_uncond",
+        "events",
+        "flags",
+        "initial",
+        "invariants",
+        "name",
+        "states",
+        "terminal",
+        "transitions",
+    )
+
+    name: str
+    states: tuple[S, ...]
+    initial: S
+    terminal: frozenset[S]
+    events: tuple[E, ...]
+    flags: tuple[Flag, ...]
+    transitions: tuple[Transition[S, E], ...]
+    invariants: tuple[Invariant, ...]
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        states: Iterable[S],
+        initial: S,
+        terminal: Iterable[S] = (),
+        transitions: Iterable[Transition[S, E]],
+        events: Iterable[E] | None = None,
+        flags: Iterable[Flag | str] = (),
+        invariants: Iterable[Invariant] = (),
+    ) -> None:
+        set_ = object.__setattr__
+        set_(self, "_frozen", False)
+        self.name = name
+        self.states = tuple(states)
+        self.initial = initial
+        terminal_t = tuple(terminal)
+        self.transitions = tuple(transitions)
+        if events is None:
+            derived: dict[E, None] = {}
+            for t in self.transitions:
+                derived.setdefault(t.event, None)
+            self.events = tuple(derived)
+        else:
+            self.events = tuple(events)
+        self.flags = tuple(f if isinstance(f, Flag) else Flag(f) for f in flags)
+        self.invariants = tuple(invariants)
+        _validate(self, terminal_t)
+        self.terminal = frozenset(terminal_t)
+        self._state_names = {str(s): s for s in self.states}
+        self._event_names = {str(e): e for e in self.events}
+        self._flag_names = frozenset(f.name for f in self.flags)
+        self._build_tables()
+        set_(self, "_frozen", True)
+
+    # -- construction ---------------------------------------------------------
+
+    def _build_tables(self) -> None:
+        cands: dict[tuple[str, str], list[tuple[Condition, S]]] = {}
+        for t in self.transitions:
+            for s in t.sources:
+                cands.setdefault((s, t.event), []).append((t.when, t.target))
+        uncond: dict[tuple[str, str], S] = {}
+        cond: dict[tuple[str, str], tuple[tuple[Condition, S], ...]] = {}
+        for key, options in cands.items():
+            plain = [target for when, target in options if not when]
+            if plain:
+                uncond[key] = plain[0]
+            else:
+                cond[key] = tuple(options)
+        events_by_state: dict[str, list[E]] = {str(s): [] for s in self.states}
+        targets_by_state: dict[str, list[S]] = {str(s): [] for s in self.states}
+        for t in self.transitions:
+            for s in t.sources:
+                if t.event not in events_by_state[s]:
+                    events_by_state[s].append(t.event)
+                if t.target not in targets_by_state[s]:
+                    targets_by_state[s].append(t.target)
+        self._uncond = uncond
+        self._cond = cond
+        self._events_by_state = {k: tuple(v) for k, v in events_by_state.items()}
+        self._targets_by_state = {k: tuple(v) for k, v in targets_by_state.items()}
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if getattr(self, "_frozen", False):
+            raise AttributeError(f"Lifecycle {self.name!r} is frozen; build a new one instead")
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"Lifecycle {self.name!r} is frozen; build a new one instead")
+
+    # -- value semantics ------------------------------------------------------
+
+    def _key(self) -> tuple[object, ...]:
+        return (
+            self.name,
+            self.states,
+            self.initial,
+            tuple(sorted(self.terminal)),
+            self.events,
+            self.flags,
+            self.transitions,
+            self.invariants,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Lifecycle):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return (
+            f"<Lifecycle {self.name!r}: {len(self.states)} states, {len(self.events)} events, "
+            f"{len(self.transitions)} transitions>"
+        )
+
+    def __iter__(self) -> Iterator[tuple[S, E, S]]:
+        seen: set[tuple[str, str, str]] = set()
+        for t in self.transitions:
+            for s in t.sources:
+                triple = (s, t.event, t.target)
+                if triple not in seen:
+                    seen.add(triple)
+                    yield triple
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    # -- names ------------------------------------------------------------------
+
+    @property
+    def config_flags(self) -> tuple[str, ...]:
+        """Names of the flags fixed for a deployment."""
+        return tuple(f.name for f in self.flags if f.kind is FlagKind.CONFIG)
+
+    @property
+    def fact_flags(self) -> tuple[str, ...]:
+        """Names of the flags that describe the resource at the moment of an event."""
+        return tuple(f.name for f in self.flags if f.kind is FlagKind.FACT)
+
+    def state(self, name: str) -> S:
+        """The declared state called ``name``; :class:`UnknownState` otherwise."""
+        try:
+            return self._state_names[name]
+        except (KeyError, TypeError):
+            raise UnknownState(name, self._state_names, lifecycle=self.name) from None
+
+    def event(self, name: str) -> E:
+        """The declared event called ``name``; :class:`UnknownEvent` otherwise."""
+        try:
+            return self._event_names[name]
+        except (KeyError, TypeError):
+            raise UnknownEvent(name, self._event_names, lifecycle=self.name) from None
+
+    def check_flags(self, flags: Mapping[str, bool], *, kind: FlagKind | None = None) -> None:
+        """Raise :class:`UnknownFlag` if ``flags`` names a flag not declared (of ``kind``)."""
+        allowed = (
+            self._flag_names
+            if kind is None
+            else frozenset(f.name for f in self.flags if f.kind is kind)
+        )
+        for name, value in flags.items():
+            if name not in allowed:
+                raise UnknownFlag(name, sorted(allowed), lifecycle=self.name)
+            if not isinstance(value, bool):
+                raise TypeError(f"flag {name!r} must be True or False, got {value!r}")
+
+    def config_settings(self) -> Iterator[dict[str, bool]]:
+        """Every assignment of the config flags (one empty dict if there are none)."""
+        names = self.config_flags
+        for bits in range(1 << len(names)):
+            yield {n: bool(bits >> i & 1) for i, n in enumerate(names)}
+
+    # -- the runtime API ------------------------------------------------------
+
+    def next(self, state: S | str, event: E | str, flags: Mapping[str, bool] | None = None) -> S:
+        """The state ``event`` leads to from ``state``.
+
+        Raises :class:`IllegalTransition` if the event is not enabled there,
+        :class:`MissingFlag` if the answer depends on a flag not in ``flags``,
+        and :class:`UnknownState`/:class:`UnknownEvent`/:class:`UnknownFlag` for
+        names the lifecycle does not declare.
+        """
+        try:
+            return self._uncond[(state, event)]
+        except KeyError:
+            return self._next_slow(state, event, flags or {})
+        except TypeError:
+            raise UnknownState(state, self._state_names, lifecycle=self.name) from None
+
+    def _next_slow(self, state: S | str, event: E | str, flags: Mapping[str, bool]) -> S:
+        if state not in self._state_names:
+            raise UnknownState(state, self._state_names, lifecycle=self.name)
+        if event not in self._event_names:
+            raise UnknownEvent(event, self._event_names, lifecycle=self.name)
+        if flags:
+            self.check_flags(flags)
+        options = self._cond.get((str(state), str(event)), ())
+        missing: set[str] = set()
+        for when, target in options:
+            unknown = [n for n, _ in when if n not in flags]
+            if any(n in flags and flags[n] != v for n, v in when):
+                continue
+            if unknown:
+                missing.update(unknown)
+                continue
+            return target
+        if missing:
+            raise MissingFlag(missing, state=str(state), event=str(event))
+        raise IllegalTransition(
+            str(state), str(event), self.allowed_events(state, flags), lifecycle=self.name
+        )
+
+    def _possible(self, when: Condition, flags: Mapping[str, bool]) -> bool:
+        return all(flags.get(n, v) == v for n, v in when)
+
+    def allowed_events(
+        self, state: S | str, flags: Mapping[str, bool] | None = None
+    ) -> tuple[E, ...]:
+        """Events enabled in ``state``. Flags left out of ``flags`` may take any value."""
+        s = self.state(str(state))
+        flags = flags or {}
+        if flags:
+            self.check_flags(flags)
+        out: list[E] = []
+        for ev in self._events_by_state[s]:
+            key = (str(s), str(ev))
+            if key in self._uncond or any(
+                self._possible(when, flags) for when, _ in self._cond.get(key, ())
+            ):
+                out.append(ev)
+        return tuple(out)
+
+    def can(self, state: S | str, event: E | str, flags: Mapping[str, bool] | None = None) -> bool:
+        """Whether ``event`` is enabled in ``state`` (flags left out may take any value)."""
+        self.event(str(event))
+        return event in self.allowed_events(state, flags)
+
+    def targets(self, state: S | str, flags: Mapping[str, bool] | None = None) -> tuple[S, ...]:
+        """States reachable from ``state`` in one transition (flags left out may take any value)."""
+        s = self.state(str(state))
+        flags = flags or {}
+        if flags:
+            self.check_flags(flags)
+        out: list[S] = []
+        for ev in self._events_by_state[s]:
+            key = (str(s), str(ev))
+            if key in self._uncond:
+                opts: Iterable[tuple[Condition, S]] = (((), self._uncond[key]),)
+            else:
+                opts = self._cond.get(key, ())
+            for when, target in opts:
+                if self._possible(when, flags) and target not in out:
+                    out.append(target)
+        return tuple(out)
+
+    def edge_allowed(
+        self, source: S | str, target: S | str, flags: Mapping[str, bool] | None = None
+    ) -> bool:
+        """Whether some event moves ``source`` to ``target`` (for code that sets status)."""
+        self.state(str(target))
+        return target in self.targets(source, flags)
+
+    def check_edge(
+        self, source: S | str, target: S | str, flags: Mapping[str, bool] | None = None
+    ) -> None:
+        """Raise :class:`IllegalTransition` unless ``source -> target`` is an edge."""
+        if not self.edge_allowed(source, target, flags):
+            raise IllegalTransition(
+                str(source),
+                None,
+                self.targets(source, flags),
+                target=str(target),
+                lifecycle=self.name,
+            )
+
+    def edges(self) -> frozenset[tuple[S, S]]:
+        """The ``(source, target)`` projection over all events and flag settings."""
+        return frozenset((s, t) for s, _, t in self)
+
+    def successors(self, state: S | str, config: Mapping[str, bool]) -> tuple[tuple[E, S], ...]:
+        """``(event, target)`` pairs enabled from ``state`` under a complete config, any facts."""
+        return tuple(
+            (t.event, t.target)
+            for t in self.transitions
+            if state in t.sources and self._possible(t.when, config)
+        )
+
+    # -- serialisation ----------------------------------------------------------
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``statusguard.lifecycle/v1`` document for this lifecycle."""
+        return {
+            "format": FORMAT,
+            "name": self.name,
+            "states": [str(s) for s in self.states],
+            "initial": str(self.initial),
+            "terminal": [str(s) for s in self.states if s in self.terminal],
+            "events": [str(e) for e in self.events],
+            "flags": {f.name: str(f.kind) for f in self.flags},
+            "transitions": [t.to_json() for t in self.transitions],
+            "invariants": [i.to_json() for i in self.invariants],
+        }
+
+    @classmethod
+    def from_json(cls, document: Mapping[str, Any] | str) -> Lifecycle[str, str]:
+        """Build a lifecycle from a ``statusguard.lifecycle/v1`` document (never runs code)."""
+        from statusguard._jsonio import lifecycle_from_json
+
+        return lifecycle_from_json(document)
+
+    def canonical_json(self) -> str:
+        """The document as compact JSON with sorted keys: the input of :attr:`fingerprint`."""
+        return json.dumps(self.to_json(), sort_keys=True, separators=(",", ":"))
+
+    @property
+    def fingerprint(self) -> str:
+        """``sha256:<hex>`` of :meth:`canonical_json`; changes whenever the model does."""
+        return "sha256:" + hashlib.sha256(self.canonical_json().encode()).hexdigest()
+
+    def table(self) -> str:
+        """A plain-text table: one row per transition."""
+        rows = [("source", "event", "target", "when")]
+        for t in self.transitions:
+            cond = ", ".join(f"{n}={'true' if v else 'false'}" for n, v in t.when)
+            for s in t.sources:
+                rows.append((str(s), str(t.event), str(t.target), cond))
+        widths = [max(len(r[i]) for r in rows) for i in range(4)]
+        lines = [
+            "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows
+        ]
+        lines.insert(1, "  ".join("-" * w for w in widths))
+        head = (
+            f"{self.name}: initial {self.initial}; terminal "
+            f"{', '.join(str(s) for s in self.states if s in self.terminal) or '(none)'}"
+        )
+        return head + "\n" + "\n".join(lines)
+
+
+def _validate(lc: Lifecycle[Any, Any], terminal: Sequence[str]) -> None:
+    """The cheap structural checks; the z3 proofs must agree with them."""
+
+    def bad(problem: str, *location: str | int) -> InvalidLifecycle:
+        return InvalidLifecycle(problem, tuple(location), lifecycle=lc.name or None)
+
+    if not isinstance(lc.name, str) or not lc.name.strip():
+        raise bad("the lifecycle needs a non-empty name", "name")
+    states: set[str] = set()
+    for i, s in enumerate(lc.states):
+        if not isinstance(s, str) or not s.strip():
+            raise bad(f"state names must be non-empty strings, got {s!r}", "states", i)
+        if s in states:
+            raise bad(f"duplicate state {str(s)!r}", "states", i)
+        states.add(s)
+    if not states:
+        raise bad("a lifecycle needs at least one state", "states")
+    allowed = ", ".join(repr(str(s)) for s in lc.states)
+    if lc.initial not in states:
+        raise bad(
+            f"initial state {str(lc.initial)!r} is not a declared state; "
+            f"expected one of: {allowed}",
+            "initial",
+        )
+    seen_terminal: set[str] = set()
+    for i, s in enumerate(terminal):
+        if s not in states:
+            raise bad(
+                f"terminal state {str(s)!r} is not a declared state; expected one of: {allowed}",
+                "terminal",
+                i,
+            )
+        if s in seen_terminal:
+            raise bad(f"duplicate terminal state {str(s)!r}", "terminal", i)
+        seen_terminal.add(s)
+    events: set[str] = set()
+    for i, e in enumerate(lc.events):
+        if not isinstance(e, str) or not e.strip():
+            raise bad(f"event names must be non-empty strings, got {e!r}", "events", i)
+        if e in events:
+            raise bad(f"duplicate event {str(e)!r}", "events", i)
+        events.add(e)
+    flag_names: set[str] = set()
+    for i, f in enumerate(lc.flags):
+        if not isinstance(f.name, str) or not f.name.strip():
+            raise bad(f"flag names must be non-empty strings, got {f.name!r}", "flags", i)
+        if f.name in flag_names:
+            raise bad(f"duplicate flag {f.name!r}", "flags", i)
+        flag_names.add(f.name)
+    _validate_transitions(lc, bad, states, seen_terminal, events, flag_names)
+    _check_determinism(lc, bad)
+    _validate_invariants(lc, bad, states)
+
+
+def _validate_transitions(
+    lc: Lifecycle[Any, Any],
+    bad: Any,
+    states: set[str],
+    seen_terminal: set[str],
+    events: set[str],
+    flag_names: set[str],
+) -> None:
+    allowed = ", ".join(repr(str(s)) for s in lc.states)
+    ev_allowed = ", ".join(repr(str(e)) for e in lc.events)
+    fl_allowed = ", ".join(repr(n) for n in sorted(flag_names)) or "(none declared)"
+    for i, t in enumerate(lc.transitions):
+        if not isinstance(t, Transition):
+            raise bad(f"expected a Transition, got {t!r}", "transitions", i)
+        if t.event not in events:
+            raise bad(
+                f"transition uses unknown event {str(t.event)!r}; expected one of: {ev_allowed}",
+                "transitions",
+                i,
+                "event",
+            )
+        if not t.sources:
+            raise bad("transition has no source state", "transitions", i, "source")
+        for j, s in enumerate(t.sources):
+            if s not in states:
+                raise bad(
+                    f"transition {str(t.event)!r} has unknown source state {str(s)!r}; "
+                    f"expected one of: {allowed}",
+                    "transitions",
+                    i,
+                    "source",
+                    j,
+                )
+            if s in seen_terminal:
+                raise bad(
+                    f"transition {str(t.event)!r} leaves terminal state {str(s)!r}; "
+                    "terminal states have no exits (remove the transition or the terminal mark)",
+                    "transitions",
+                    i,
+                    "source",
+                    j,
+                )
+        if len(set(t.sources)) != len(t.sources):
+            raise bad(
+                f"transition {str(t.event)!r} lists a source twice", "transitions", i, "source"
+            )
+        if t.target not in states:
+            raise bad(
+                f"transition {str(t.event)!r} has unknown target state {str(t.target)!r}; "
+                f"expected one of: {allowed}",
+                "transitions",
+                i,
+                "target",
+            )
+        for name, _ in t.when:
+            if name not in flag_names:
+                raise bad(
+                    f"transition {str(t.event)!r} tests unknown flag {name!r}; "
+                    f"expected one of: {fl_allowed}",
+                    "transitions",
+                    i,
+                    "when",
+                    name,
+                )
+
+
+def _validate_invariants(lc: Lifecycle[Any, Any], bad: Any, states: set[str]) -> None:
+    allowed = ", ".join(repr(str(s)) for s in lc.states)
+    inv_names: set[str] = set()
+    for i, inv in enumerate(lc.invariants):
+        if not isinstance(inv, Invariant):
+            raise bad(f"expected an Invariant, got {inv!r}", "invariants", i)
+        if not isinstance(inv.name, str) or not inv.name.strip():
+            raise bad("invariant names must be non-empty strings", "invariants", i, "name")
+        if inv.name in inv_names:
+            raise bad(f"duplicate invariant name {inv.name!r}", "invariants", i, "name")
+        inv_names.add(inv.name)
+        fields = inv.state_fields()
+        if not fields or (inv.kind == "only_through" and len(fields) < 2):
+            raise bad(f"invariant {inv.name!r} names no states", "invariants", i)
+        for loc, s in fields:
+            if s not in states:
+                raise bad(
+                    f"invariant {inv.name!r} names unknown state {str(s)!r}; "
+                    f"expected one of: {allowed}",
+                    "invariants",
+                    i,
+                    *loc,
+                )
+
+
+def _check_determinism(lc: Lifecycle[Any, Any], bad: Any) -> None:
+    by_key: dict[tuple[str, str], list[tuple[int, Transition[Any, Any]]]] = {}
+    for i, t in enumerate(lc.transitions):
+        for s in t.sources:
+            by_key.setdefault((s, t.event), []).append((i, t))
+    for (s, ev), options in by_key.items():
+        for a in range(len(options)):
+            for b in range(a + 1, len(options)):
+                (ia, ta), (ib, tb) = options[a], options[b]
+                if ta.target != tb.target and _compatible(ta.when, tb.when):
+                    both = {**dict(ta.when), **dict(tb.when)}
+                    setting = (
+                        ", ".join(
+                            f"{k}={'true' if v else 'false'}" for k, v in sorted(both.items())
+                        )
+                        or "any flag setting"
+                    )
+                    raise bad(
+                        f"nondeterministic: in state {str(s)!r}, event {str(ev)!r} leads to both "
+                        f"{str(ta.target)!r} (transition {ia}) and {str(tb.target)!r} "
+                        f"(transition {ib}) under {setting}; make their 'when' conditions "
+                        "exclusive",
+                        "transitions",
+                        ib,
+                    )
