@@ -7,6 +7,8 @@ carries the parts as attributes so callers never parse messages::
     ├── InvalidLifecycle (ValueError)      a model or document is malformed
     ├── LoadError (ValueError)             a model target cannot be found or read
     ├── UnknownName (LookupError)
+    │   ├── UnknownProtocol                a race protocol statusguard does not model
+    │   ├── UnknownScenario                a race scenario not defined for the lifecycle
     │   ├── UnknownState                   a state name the lifecycle does not declare
     │   │   └── UnknownStatus              ...found stored in a database row
     │   ├── UnknownEvent
@@ -38,6 +40,8 @@ __all__ = [
     "UnknownFlag",
     "UnknownKey",
     "UnknownName",
+    "UnknownProtocol",
+    "UnknownScenario",
     "UnknownState",
     "UnknownStatus",
 ]
@@ -107,6 +111,18 @@ class UnknownName(StatusGuardError, LookupError):
 
     def __str__(self) -> str:  # LookupError would otherwise repr() the message
         return str(self.args[0])
+
+
+class UnknownProtocol(UnknownName):
+    """A write protocol name the race checker does not model."""
+
+    kind = "protocol"
+
+
+class UnknownScenario(UnknownName):
+    """A race scenario name not defined for the lifecycle."""
+
+    kind = "race scenario"
 
 
 class UnknownState(UnknownName):
