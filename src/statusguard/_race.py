@@ -1030,3 +1030,78 @@ def scenario_named(lc: Lifecycle[Any, Any], name: str) -> RaceScenario:
         if sc.name == name:
             return sc
     raise UnknownScenario(name, [s.name for s in scenarios_for(lc)], lifecycle=lc.name)
+
+
+# --- proofs/<model>/race.json ---------------------------------------------------------------
+
+MANIFEST_FORMAT = "statusguard.race-proofs/v1"
+
+
+def race_manifest(lc: Lifecycle[Any, Any], checks: Sequence[RaceCheck]) -> dict[str, Any]:
+    """The record of ``checks`` for ``proofs/<model>/race.json``.
+
+    Each obligation keeps the verdict the gate expects (the protocol's theorem or the
+    scenario's expectation; otherwise the verdict found when recording), its method,
+    and the counterexample schedule where it is violated.
+    """
+    import z3
+
+    return {
+        "format": MANIFEST_FORMAT,
+        "model": lc.name,
+        "fingerprint": lc.fingerprint,
+        "z3": z3.get_version_string(),
+        "methods": {"proved": INDUCTION_METHOD, "violated": BMC_METHOD},
+        "obligations": [
+            {
+                "obligation": c.result.obligation,
+                "protocol": c.protocol,
+                "scenario": c.scenario,
+                "expected": str(c.expected if c.expected is not None else c.result.status),
+                "gated": c.expected is not None,
+                "method": c.result.method,
+                "detail": c.result.detail,
+                "counterexample": (
+                    c.result.counterexample.to_json() if c.result.counterexample else None
+                ),
+            }
+            for c in checks
+        ],
+    }
+
+
+def manifest_differences(
+    lc: Lifecycle[Any, Any], recorded: Mapping[str, Any], checks: Sequence[RaceCheck]
+) -> list[str]:
+    """Why ``checks`` (run now) do not match ``recorded``; empty when they match."""
+    out: list[str] = []
+    if recorded.get("fingerprint") != lc.fingerprint:
+        out.append(
+            f"{lc.name}: the model changed since the race proofs were recorded "
+            f"(fingerprint {recorded.get('fingerprint')} != {lc.fingerprint}); "
+            "re-record with `statusguard race --write proofs/`"
+        )
+    now = {c.result.obligation: c.result for c in checks}
+    seen = set()
+    for entry in recorded.get("obligations", []):
+        name = entry["obligation"]
+        seen.add(name)
+        res = now.get(name)
+        if res is None:
+            out.append(f"{name}: recorded but no longer checked")
+            continue
+        if str(res.status) != entry["expected"]:
+            out.append(f"{name}: expected {entry['expected']}, got {res.status}")
+            continue
+        old = entry.get("counterexample")
+        if (
+            old
+            and res.counterexample is not None
+            and len(old.get("schedule", [])) != len(res.counterexample.schedule)
+        ):
+            out.append(
+                f"{name}: the shortest counterexample has {len(res.counterexample.schedule)}"
+                f" steps, {len(old.get('schedule', []))} recorded"
+            )
+    out.extend(f"{name}: checked but not recorded" for name in now if name not in seen)
+    return out
