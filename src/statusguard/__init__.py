@@ -21,6 +21,8 @@ from statusguard._errors import UnknownEvent as UnknownEvent
 from statusguard._errors import UnknownFlag as UnknownFlag
 from statusguard._errors import UnknownKey as UnknownKey
 from statusguard._errors import UnknownName as UnknownName
+from statusguard._errors import UnknownProtocol as UnknownProtocol
+from statusguard._errors import UnknownScenario as UnknownScenario
 from statusguard._errors import UnknownState as UnknownState
 from statusguard._errors import UnknownStatus as UnknownStatus
 from statusguard._guard import Committed as Committed
@@ -37,6 +39,11 @@ from statusguard._lifecycle import Lifecycle as Lifecycle
 from statusguard._lifecycle import Transition as Transition
 from statusguard._loading import load as load
 from statusguard._loading import load_all as load_all
+from statusguard._race import RaceCheck as RaceCheck
+from statusguard._race import RaceProblem as RaceProblem
+from statusguard._race import race_checks as race_checks
+from statusguard._race import race_results as race_results
+from statusguard._race_scenarios import RaceScenario as RaceScenario
 from statusguard._store import Applied as Applied
 from statusguard._store import MemoryStore as MemoryStore
 from statusguard._store import Record as Record
@@ -64,6 +71,9 @@ __all__ = [
     "MissingFlag",
     "Never",
     "OnlyThrough",
+    "RaceCheck",
+    "RaceProblem",
+    "RaceScenario",
     "Record",
     "Rejected",
     "StatusGuardError",
@@ -75,9 +85,13 @@ __all__ = [
     "UnknownFlag",
     "UnknownKey",
     "UnknownName",
+    "UnknownProtocol",
+    "UnknownScenario",
     "UnknownState",
     "UnknownStatus",
     "Unreachable",
     "load",
     "load_all",
+    "race_checks",
+    "race_results",
 ]
