@@ -173,6 +173,7 @@ class _Enc:
             )
         self.reach = self._reach()
         self.rank = self._rank()
+        self._tmpl: tuple[Any, Any, list[tuple[Any, Any]]] | None = None
 
     # z3 sorts and values
     def S(self) -> Any:
@@ -252,7 +253,32 @@ class _Enc:
         conj += clits
         return z3.And(conj)
 
+    def _templates(self) -> tuple[Any, Any, list[tuple[Any, Any]]]:
+        """``enabled`` and ``nxt`` built once over placeholder terms (then substituted)."""
+        if self._tmpl is None:
+            z3 = self.z3
+            s0, r0 = z3.Const("_s", self.S()), z3.Const("_r", self.R())
+            F0 = {f: z3.Bool(f"_fact_{f}") for f in self.facts}
+            self._tmpl = (
+                self._build_enabled(s0, r0, F0),
+                self._build_nxt(s0, r0, F0),
+                [(s0, r0), *[(F0[f], f) for f in self.facts]],
+            )
+        return self._tmpl
+
+    def _subst(self, term: Any, s: Any, r: Any, F: Mapping[str, Any]) -> Any:
+        _, _, holes = self._templates()
+        (s0, r0), *facts = holes
+        pairs = [(s0, s), (r0, r), *[(h, F[name]) for h, name in facts]]
+        return self.z3.substitute(term, *pairs)
+
     def enabled(self, s: Any, r: Any, F: Mapping[str, Any]) -> Any:
+        return self._subst(self._templates()[0], s, r, F)
+
+    def nxt(self, s: Any, r: Any, F: Mapping[str, Any]) -> Any:
+        return self._subst(self._templates()[1], s, r, F)
+
+    def _build_enabled(self, s: Any, r: Any, F: Mapping[str, Any]) -> Any:
         z3 = self.z3
         terms = []
         for ri, req in enumerate(self.reqs):
@@ -266,7 +292,7 @@ class _Enc:
                 )
         return z3.Or(terms) if terms else z3.BoolVal(False)
 
-    def nxt(self, s: Any, r: Any, F: Mapping[str, Any]) -> Any:
+    def _build_nxt(self, s: Any, r: Any, F: Mapping[str, Any]) -> Any:
         z3 = self.z3
         out = s
         for ri, rules in self.rules.items():
@@ -516,8 +542,14 @@ def _induction_with(
         if unsat(hyp, step, z3.Not(z3.And(G(s2), P(s2, w0)))) != "unsat":
             return None
     per: dict[str, tuple[Verdict, str]] = {}
-    for name in obligations:
-        obl = enc.obligation(name, ok, s["g"], g2, s["v"], basis, s["rv"][i], s["rq"][i], Fi)
+    obls = {
+        name: enc.obligation(name, ok, s["g"], g2, s["v"], basis, s["rv"][i], s["rq"][i], Fi)
+        for name in obligations
+    }
+    # one query for all; only if it fails, one per obligation (to name which)
+    if unsat(hyp, write, z3.Not(z3.And(list(obls.values())))) == "unsat":
+        return True, dict.fromkeys(obligations, (Verdict.PROVED, f"invariant: {kind}"))
+    for name, obl in obls.items():
         r = unsat(hyp, write, z3.Not(obl))
         if r == "unsat":
             per[name] = (Verdict.PROVED, f"invariant: {kind}")
@@ -569,6 +601,7 @@ def bmc(
     workers: int = 2,
     depth: int = 12,
     timeout: float = 30.0,
+    symmetry: bool = False,
 ) -> BmcResult:
     """Search for the shortest run (at most ``depth`` steps) breaking one of ``obligations``.
 
@@ -602,10 +635,18 @@ def bmc(
     solver.add(f0["g"] == enc.sval(problem.start_status), f0["v"] == 0)
     solver.add(*[z3.Not(p) for p in f0["pend"]])
     steps: list[dict[str, Any]] = []
+    # Symmetry: workers with the same role are interchangeable, so only runs in which
+    # such a worker first acts after the previous one (in numbering) are explored.
+    started = [z3.BoolVal(False)] * N
     for k in range(depth):
         frames.append(frame(k + 1))
         step, violation = _unroll(enc, solver, frames[k], frames[k + 1], k, roles, obligations)
         steps.append(step)
+        if symmetry:
+            for w in range(1, N):
+                if set(roles[w]) == set(roles[w - 1]):
+                    solver.add(z3.Implies(step["who"] == w, started[w - 1]))
+            started = [z3.Or(started[w], step["who"] == w) for w in range(N)]
         solver.push()
         solver.add(violation)
         r = _check(solver)
