@@ -185,6 +185,9 @@ class Lifecycle(Generic[S, E]):
         self.flags = tuple(f if isinstance(f, Flag) else Flag(f) for f in flags)
         self.invariants = tuple(invariants)
         _validate(self, terminal_t)
+        # Flag order carries no meaning, and JSON objects (the flags map) have no order:
+        # keep flags sorted by name so equality, to_json and the fingerprint agree.
+        self.flags = tuple(sorted(self.flags, key=lambda f: f.name))
         self.terminal = frozenset(terminal_t)
         self._state_names = {str(s): s for s in self.states}
         self._event_names = {str(e): e for e in self.events}

@@ -292,3 +292,23 @@ def test_loading_json_never_runs_code(tmp_path: Path) -> None:
     lc = statusguard.load(path)
     assert lc.name == doc["name"]
     assert not marker.exists()
+
+
+def test_flag_order_does_not_matter() -> None:
+    """Found by the unicode round-trip property: canonical JSON sorts the flags map."""
+    from statusguard import Flag, FlagKind, Transition
+
+    def make(order: list[str]) -> Lifecycle[str, str]:
+        return Lifecycle(
+            "flags",
+            states=["a", "b"],
+            initial="a",
+            flags=[Flag(n, FlagKind.FACT if n == "zeta" else FlagKind.CONFIG) for n in order],
+            transitions=[Transition("go", "a", "b", when={"zeta": True, "alpha": False})],
+        )
+
+    one, two = make(["zeta", "alpha"]), make(["alpha", "zeta"])
+    assert one == two
+    assert one.fingerprint == two.fingerprint
+    assert Lifecycle.from_json(one.canonical_json()) == one
+    assert list(one.to_json()["flags"]) == ["alpha", "zeta"]
