@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from hypothesis import strategies as st
 
 from statusguard import Absorbing, Closed, Flag, FlagKind, Lifecycle, Never, OnlyThrough, Transition
 from statusguard import Unreachable as UnreachableInv
+from statusguard._results import Counterexample
 
 
 @st.composite
@@ -63,3 +65,23 @@ def any_lifecycles(draw: st.DrawFn, max_states: int = 7) -> Lifecycle[Any, Any]:
         transitions=transitions,
         invariants=invariants,
     )
+
+
+def replay(lc: Lifecycle[Any, Any], cex: Counterexample, *, exact: bool) -> None:
+    """Every step of ``cex`` is a transition of ``lc`` under its config and facts."""
+    trace = cex.trace
+    assert trace[0].state == str(lc.initial)
+    for step, nxt in itertools.pairwise(trace):
+        assert step.event is not None
+        flags = {**cex.config, **step.facts}
+        assert set(flags) == {f.name for f in lc.flags}
+        if exact:
+            assert str(lc.next(step.state, step.event, flags)) == nxt.state
+        else:  # nondeterministic models: the step must be one of the enabled targets
+            targets = {
+                str(t.target)
+                for t in lc.transitions
+                if t.event == step.event and step.state in t.sources and t.enabled(flags)
+            }
+            assert nxt.state in targets
+    assert trace[-1].event is None

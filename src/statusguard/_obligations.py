@@ -36,6 +36,7 @@ __all__ = [
     "Provider",
     "builtin_obligations",
     "check_lifecycle",
+    "export_programs",
     "obligation_names",
 ]
 
@@ -424,3 +425,43 @@ _ = (Closed, Never)  # kinds handled through the edge-witness path
 
 PROVIDERS: list[Provider] = [builtin_obligations]
 """Obligation providers, run in order by :func:`check_lifecycle`; append to extend."""
+
+
+def export_programs(lc: Lifecycle[Any, Any]) -> dict[str, str]:
+    """Each built-in obligation as a self-contained SMT-LIB2 fixedpoint program.
+
+    The first ``(query ...)`` of each program is the obligation: ``sat`` means
+    violated, ``unsat`` proved. Invariant programs have a second query, the
+    premise: ``unsat`` there means the proof is vacuous (reported ``unknown``).
+    ``terminal_final`` of a lifecycle without terminal states is vacuous too.
+    """
+    from statusguard._smt import Encoding, z3_version
+
+    enc = Encoding(lc)
+    head = [
+        f"statusguard obligation program for lifecycle {lc.name!r}",
+        f"fingerprint {lc.fingerprint}; written with z3 {z3_version()}",
+        "run: z3 FILE.smt2  -> first answer sat = violated, unsat = proved",
+    ]
+    builtin = {
+        "reachable": enc.q_reachable(),
+        "no_dead_ends": enc.q_dead(),
+        "can_terminate": enc.q_trap(),
+        "deterministic": enc.q_nondet(),
+        "terminal_final": enc.q_terminal_exit(),
+    }
+    out: dict[str, str] = {}
+    for name, q in builtin.items():
+        out[name] = enc.program([q], comment=[*head, f"obligation {name}"])
+    for i, inv in enumerate(lc.invariants):
+        q, _, premise = enc.q_invariant(i, inv)
+        q_p = enc.q_premise(i, premise)
+        out[inv.name] = enc.program(
+            [q, q_p],
+            comment=[
+                *head,
+                f"obligation {inv.name} ({inv.kind}: {inv.describe()})",
+                "second answer unsat = vacuous (its states are unreachable)",
+            ],
+        )
+    return out

@@ -354,8 +354,8 @@ class Encoding:
         base = self.base_rules()
         extra = [r for q in queries for r in q.rules]
         lines = [f"; {c}" for c in comment]
-        lines.append("(set-option :fixedpoint.engine datalog)")
-        lines.append("(set-option :fixedpoint.xform.inline_linear false)")
+        lines.append("(set-option :fp.engine datalog)")
+        lines.append("(set-option :fp.xform.inline_linear false)")
         lines += [f"; state {i} = {_safe(n)}" for i, n in enumerate(self.states)]
         lines += [f"; event {i} = {_safe(n)}" for i, n in enumerate(self.events)]
         lines += [f"; config column c{i} = {_safe(n)}" for i, n in enumerate(self.config)]

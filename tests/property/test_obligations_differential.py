@@ -10,27 +10,7 @@ from statusguard import IllegalTransition, Lifecycle
 from statusguard._obligations import check_lifecycle
 from statusguard._oracle import oracle_check
 from statusguard._results import Counterexample, Verdict
-from tests.lifecycle_strategies import any_lifecycles
-
-
-def replay(lc: Lifecycle[Any, Any], cex: Counterexample, *, exact: bool) -> None:
-    """Every step of ``cex`` is a transition of ``lc`` under its config and facts."""
-    trace = cex.trace
-    assert trace[0].state == str(lc.initial)
-    for step, nxt in zip(trace, trace[1:], strict=False):
-        assert step.event is not None
-        flags = {**cex.config, **step.facts}
-        assert set(flags) == {f.name for f in lc.flags}
-        if exact:
-            assert str(lc.next(step.state, step.event, flags)) == nxt.state
-        else:  # nondeterministic models: the step must be one of the enabled targets
-            targets = {
-                str(t.target)
-                for t in lc.transitions
-                if t.event == step.event and step.state in t.sources and t.enabled(flags)
-            }
-            assert nxt.state in targets
-    assert trace[-1].event is None
+from tests.lifecycle_strategies import any_lifecycles, replay
 
 
 @settings(max_examples=150, deadline=None)
