@@ -259,3 +259,14 @@ def test_cli_shipped_models_exit_0() -> None:
     out = CliRunner().invoke(cli, ["check", str(ROOT / "model")])
     assert out.exit_code == 0, out.output
     assert "all proved" in out.stdout
+
+
+def test_import_does_not_load_z3() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, statusguard, statusguard._cli, statusguard._obligations; "
+        "assert 'z3' not in sys.modules, 'z3 imported eagerly'"
+    )
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
