@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import hashlib
 import itertools
 import json
 import operator
@@ -502,6 +501,8 @@ class Lifecycle(Generic[S, E]):
     @property
     def fingerprint(self) -> str:
         """``sha256:<hex>`` of :meth:`canonical_json`; changes whenever the model does."""
+        import hashlib  # loads OpenSSL: keep it off the import path
+
         return "sha256:" + hashlib.sha256(self.canonical_json().encode()).hexdigest()
 
     def table(self) -> str:
