@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 
 from statusguard import IllegalTransition, Lifecycle
@@ -49,3 +50,10 @@ def test_replay_rejects_a_wrong_trace() -> None:
     except (AssertionError, IllegalTransition):
         return
     raise AssertionError("replay accepted a trace that does not start at the initial state")
+
+
+@pytest.mark.slow
+@settings(max_examples=1000, deadline=None)
+@given(any_lifecycles(max_states=14))
+def test_z3_and_oracle_agree_on_larger_models(lc: Lifecycle[Any, Any]) -> None:
+    test_z3_and_oracle_agree.hypothesis.inner_test(lc)  # type: ignore[attr-defined]
