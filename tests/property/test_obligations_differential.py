@@ -11,6 +11,7 @@ from statusguard import IllegalTransition, Lifecycle
 from statusguard._obligations import check_lifecycle
 from statusguard._oracle import oracle_check
 from statusguard._results import Counterexample, Verdict
+from statusguard.testing import lifecycles
 from tests.lifecycle_strategies import any_lifecycles, replay
 
 
@@ -57,3 +58,14 @@ def test_replay_rejects_a_wrong_trace() -> None:
 @given(any_lifecycles(max_states=14))
 def test_z3_and_oracle_agree_on_larger_models(lc: Lifecycle[Any, Any]) -> None:
     test_z3_and_oracle_agree.hypothesis.inner_test(lc)  # type: ignore[attr-defined]
+
+
+@settings(max_examples=100, deadline=None)
+@given(lifecycles())
+def test_z3_and_oracle_agree_on_valid_lifecycles(lc: Lifecycle[Any, Any]) -> None:
+    """On lifecycles the constructor accepts, the two checks it makes are proved by z3 too."""
+    test_z3_and_oracle_agree.hypothesis.inner_test(lc)  # type: ignore[attr-defined]
+    results = {r.obligation: r for r in check_lifecycle(lc, timeout=30)}
+    assert results["deterministic"].status is Verdict.PROVED
+    expected = Verdict.PROVED if lc.terminal else Verdict.UNKNOWN
+    assert results["terminal_final"].status is expected
