@@ -208,3 +208,18 @@ def test_a_timeout_is_unknown_and_never_proved(tmp_path: Path) -> None:
     statuses = {r["status"] for r in json.loads(out.stdout)["models"][0]["results"]}
     assert "unknown" in statuses
     assert "violated" not in statuses
+
+
+@pytest.mark.parametrize("args", [["--format", "xml"], ["--bogus"], ["--timeout", "soon"]])
+def test_usage_errors_are_one_line_exit_2(args: list[str]) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "statusguard", "check", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert proc.stderr.startswith("statusguard: error:")
