@@ -35,7 +35,6 @@ after making sure the old session is gone.
 from __future__ import annotations
 
 import random
-import re
 import threading
 import time
 from collections.abc import Callable, Hashable, Mapping
@@ -55,6 +54,7 @@ from statusguard._errors import (
     TransitionConflict,
     UnknownKey,
 )
+from statusguard._identifiers import check_identifier
 from statusguard._sql_errors import ErrorKind, classify, describe
 from statusguard._store import Applied, AuditEntry, Record, Rejected
 
@@ -62,24 +62,10 @@ __all__ = ["SQLStore", "check_identifier"]
 
 T = TypeVar("T")
 
-_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_MAX_IDENT = 63  # PostgreSQL's limit; MySQL allows 64
 _SESSION = "statusguard_session"
 _NOTE = "statusguard_note"
 _READY = "statusguard_ready"
 _AUDIT_COLUMNS = ("id", "resource_key", "source", "event", "target", "version", "token", "at")
-
-
-def check_identifier(what: str, value: object) -> str:
-    """Return ``value`` if it is a plain SQL identifier, else raise :class:`InvalidIdentifier`."""
-    if not isinstance(value, str) or not _IDENT.fullmatch(value) or len(value) > _MAX_IDENT:
-        raise InvalidIdentifier(
-            what,
-            str(value),
-            f"use 1-{_MAX_IDENT} ASCII letters, digits or underscores, not starting with a "
-            "digit (names are always quoted; configuration cannot carry SQL)",
-        )
-    return value
 
 
 @dataclass(frozen=True, slots=True)
