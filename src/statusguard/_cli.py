@@ -111,4 +111,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     sys.exit(code if isinstance(code, int) else EXIT_OK)
 
 
-from statusguard import _cli_check  # noqa: E402, F401  (registers check, prove, export-smt)
+from statusguard import (
+    _cli_check,  # noqa: F401  (registers check, prove, export-smt)
+    _cli_sql,  # noqa: F401  (registers sql trigger)
+)
