@@ -15,6 +15,7 @@ from statusguard._errors import InvalidLifecycle as InvalidLifecycle
 from statusguard._errors import LoadError as LoadError
 from statusguard._errors import MissingFlag as MissingFlag
 from statusguard._errors import StatusGuardError as StatusGuardError
+from statusguard._errors import StoreRejected as StoreRejected
 from statusguard._errors import StoreUnavailable as StoreUnavailable
 from statusguard._errors import TransitionConflict as TransitionConflict
 from statusguard._errors import UnknownEvent as UnknownEvent
@@ -39,12 +40,14 @@ from statusguard._lifecycle import Lifecycle as Lifecycle
 from statusguard._lifecycle import Transition as Transition
 from statusguard._loading import load as load
 from statusguard._loading import load_all as load_all
+from statusguard._obligations import check_lifecycle as check_lifecycle
 from statusguard._race import RaceCheck as RaceCheck
 from statusguard._race import RaceProblem as RaceProblem
 from statusguard._race import race_checks as race_checks
 from statusguard._race import race_results as race_results
 from statusguard._race_scenarios import RaceScenario as RaceScenario
 from statusguard._store import Applied as Applied
+from statusguard._store import AuditEntry as AuditEntry
 from statusguard._store import MemoryStore as MemoryStore
 from statusguard._store import Record as Record
 from statusguard._store import Rejected as Rejected
@@ -52,9 +55,20 @@ from statusguard._store import Store as Store
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name: str) -> object:
+    # SQLStore needs SQLAlchemy (extra ``statusguard[sql]``): load it on first use only.
+    if name == "SQLStore":
+        from statusguard._sql import SQLStore
+
+        return SQLStore
+    raise AttributeError(f"module 'statusguard' has no attribute {name!r}")
+
+
 __all__ = [
     "Absorbing",
     "Applied",
+    "AuditEntry",
     "Closed",
     "Committed",
     "DuplicateKey",
@@ -76,8 +90,10 @@ __all__ = [
     "RaceScenario",
     "Record",
     "Rejected",
+    "SQLStore",
     "StatusGuardError",
     "Store",
+    "StoreRejected",
     "StoreUnavailable",
     "Transition",
     "TransitionConflict",
@@ -90,6 +106,7 @@ __all__ = [
     "UnknownState",
     "UnknownStatus",
     "Unreachable",
+    "check_lifecycle",
     "load",
     "load_all",
     "race_checks",

@@ -19,6 +19,7 @@ carries the parts as attributes so callers never parse messages::
     ├── UnknownKey (LookupError)           no resource with that key in the store
     ├── DuplicateKey                       create() on a key that already exists
     ├── StoreUnavailable                   the store could not be reached or answered ambiguously
+    ├── StoreRejected                      the database refused a write (trigger or constraint)
     └── InvalidIdentifier (ValueError)     a table or column name that is not a plain identifier
 """
 
@@ -34,6 +35,7 @@ __all__ = [
     "LoadError",
     "MissingFlag",
     "StatusGuardError",
+    "StoreRejected",
     "StoreUnavailable",
     "TransitionConflict",
     "UnknownEvent",
@@ -71,15 +73,26 @@ class InvalidLifecycle(StatusGuardError, ValueError):
 
     ``location`` points at the offending part in the shape of the JSON document
     (``("transitions", 3, "source", 0)``); ``path`` renders it (``$.transitions[3].source[0]``).
+    ``obligation`` names the proof obligation the defect violates (``deterministic``,
+    ``terminal_final``) when the constructor caught one early.
     """
 
-    def __init__(self, problem: str, location: Location = (), *, lifecycle: str | None = None):
+    def __init__(
+        self,
+        problem: str,
+        location: Location = (),
+        *,
+        lifecycle: str | None = None,
+        obligation: str | None = None,
+    ):
         self.problem = problem
         self.location = location
         self.lifecycle = lifecycle
+        self.obligation = obligation
         where = f" at {json_path(location)}" if location else ""
         owner = f"lifecycle {lifecycle!r}" if lifecycle else "lifecycle"
-        super().__init__(f"invalid {owner}{where}: {problem}")
+        names = f" (obligation {obligation!r})" if obligation else ""
+        super().__init__(f"invalid {owner}{where}: {problem}{names}")
 
     @property
     def path(self) -> str:
@@ -299,6 +312,22 @@ class StoreUnavailable(StatusGuardError):
             None: "whether anything was committed is unknown; re-read before retrying",
         }[committed]
         super().__init__(f"store unavailable: {problem}; {outcome}")
+
+
+class StoreRejected(StatusGuardError):
+    """The database refused a write the guard allowed: a trigger or CHECK disagrees.
+
+    This means the database-side rules (``statusguard sql trigger``) were generated
+    from a different lifecycle or config than the guard's. Nothing was committed.
+    """
+
+    def __init__(self, problem: str):
+        self.problem = problem
+        super().__init__(
+            f"the database rejected the write: {problem}; nothing was committed. The "
+            "database's trigger was generated from a different lifecycle or config than this "
+            "guard: regenerate it with 'statusguard sql trigger'"
+        )
 
 
 class InvalidIdentifier(StatusGuardError, ValueError):
