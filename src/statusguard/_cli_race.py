@@ -103,20 +103,6 @@ def _text(lc: Any, results: list[ObligationResult]) -> str:
 @click.option("--config", "config_pairs", multiple=True, metavar="NAME=BOOL")
 @click.option("--timeout", type=click.FloatRange(0.1, 3600), default=30.0, show_default=True)
 @click.option(
-    "--write",
-    "write_dir",
-    type=click.Path(file_okay=False),
-    default=None,
-    help="Record the full race check as DIR/<model>/race.json (all protocols and scenarios).",
-)
-@click.option(
-    "--proofs",
-    "proofs_dir",
-    type=click.Path(file_okay=False),
-    default=None,
-    help="Re-check against DIR/<model>/race.json; exit 1 on any difference.",
-)
-@click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
 def race(
@@ -128,8 +114,6 @@ def race(
     scenario: str,
     config_pairs: tuple[str, ...],
     timeout: float,
-    write_dir: str | None,
-    proofs_dir: str | None,
     fmt: str,
 ) -> None:
     """Check the race obligations of TARGET's lifecycle(s) under a write protocol.
@@ -146,8 +130,6 @@ def race(
         )
     config = parse_config(config_pairs)
     lifecycles = load_targets([target])
-    if write_dir is not None or proofs_dir is not None:
-        _manifests(lifecycles, write_dir, proofs_dir, workers, depth, timeout)
     protocols = list(_PROTOCOLS) if protocol == "all" else [protocol]
     obligations = (
         list(_OBLIGATIONS) if obligation == "all" else [] if obligation == "none" else [obligation]
@@ -185,52 +167,6 @@ def race(
     else:
         click.echo("\n\n".join(_text(lc, results) for lc, results in models))
     raise SystemExit(worst)
-
-
-def _manifests(
-    lifecycles: list[Any],
-    write_dir: str | None,
-    proofs_dir: str | None,
-    workers: int,
-    depth: int,
-    timeout: float,
-) -> None:
-    from pathlib import Path
-
-    from statusguard._race import manifest_differences, race_checks, race_manifest
-
-    problems: list[str] = []
-    for lc in lifecycles:
-        checks = race_checks(lc, workers=workers, depth=depth, timeout=timeout)
-        bad = [c for c in checks if not c.ok]
-        if write_dir is not None:
-            if bad:
-                fail(
-                    f"{lc.name}: not recording race proofs, {len(bad)} check(s) differ from the "
-                    f"expected verdict (first: {bad[0].result.obligation} is "
-                    f"{bad[0].result.status}, expected {bad[0].expected})"
-                )
-            path = Path(write_dir) / lc.name / "race.json"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            doc = race_manifest(lc, checks)
-            path.write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
-            click.echo(f"wrote {path} ({len(checks)} race obligations)")
-        if proofs_dir is not None:
-            path = Path(proofs_dir) / lc.name / "race.json"
-            if not path.is_file():
-                problems.append(f"{lc.name}: no recorded race proofs at {path}")
-                continue
-            try:
-                recorded = json.loads(path.read_text())
-            except (OSError, ValueError) as exc:
-                fail(f"{path}: cannot read the race proofs ({exc}); re-record with --write")
-            diffs = manifest_differences(lc, recorded, checks)
-            problems.extend(diffs)
-            if not diffs:
-                click.echo(f"{lc.name}: {len(checks)} race obligations match {path}")
-    for p in problems:
-        click.echo(f"FAIL {p}")
-    raise SystemExit(EXIT_VIOLATED if problems else EXIT_OK)
 
 
 cli.add_command(race)

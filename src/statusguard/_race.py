@@ -49,9 +49,11 @@ __all__ = [
     "PROTOCOLS",
     "RaceCheck",
     "RaceProblem",
+    "as_gate_obligation",
     "bmc",
     "induction",
     "race_checks",
+    "race_obligations",
     "race_results",
     "render_schedule",
 ]
@@ -64,6 +66,11 @@ INDUCTION_METHOD = (
     "one-step induction, workers an uninterpreted sort (any number of workers, any length); z3"
 )
 BMC_METHOD = "bounded model checking, shortest interleaving; z3 QF_BV"
+VACUOUS = (
+    "vacuous: no worker can ever write (no request is enabled in a reachable status), "
+    "so there is no race to check"
+)
+GAVE_UP = "z3 returned"
 
 # For any lifecycle these follow from the protocol alone (the gate expects them proved).
 _THEOREMS: dict[str, frozenset[str]] = {
@@ -305,10 +312,23 @@ class _Enc:
         return out
 
     def legal(self, g: Any, r: Any, F: Mapping[str, Any], g2: Any) -> Any:
-        """``g --r--> g2`` is a transition (a save: ``g2 == g``)."""
+        """``g --r--> g2`` is a transition (a save: ``g2 == g``).
+
+        Existential over the lifecycle's rules, so it stays right for a lifecycle that
+        fails ``deterministic`` (where ``nxt`` picks one of the targets).
+        """
         z3 = self.z3
         save = [r == self.rval(i) for i, q in enumerate(self.reqs) if q == SAVE]
-        step = z3.And(self.enabled(g, r, F), self.nxt(g, r, F) == g2)
+        options = [
+            z3.And(
+                r == self.rval(ri),
+                self._rule_holds(rule, g, F),
+                g2 == z3.BitVecVal(rule[1], self.sbits),
+            )
+            for ri, rules in self.rules.items()
+            for rule in rules
+        ]
+        step = z3.Or(options) if options else z3.BoolVal(False)
         if save:
             return z3.If(z3.Or(save), g2 == g, step)
         return step
@@ -400,6 +420,7 @@ class InductionResult:
     details: Mapping[str, str]
     invariant: str
     seconds: float
+    vacuous: bool = False
 
 
 def induction(
@@ -429,6 +450,14 @@ def induction(
         if result is None:  # invariant not inductive (or unknown): try the next
             continue
         ok_inv, per = result
+        if not ok_inv:  # no write step is possible at all
+            return InductionResult(
+                dict.fromkeys(obligations, Verdict.UNKNOWN),
+                dict.fromkeys(obligations, VACUOUS),
+                kind,
+                time.perf_counter() - t0,
+                vacuous=True,
+            )
         used = used or kind
         for name, (verdict, detail) in per.items():
             if verdicts.get(name) is Verdict.PROVED:
@@ -533,7 +562,10 @@ def _induction_with(
         return r
 
     # the hypotheses must be satisfiable, or the proof is vacuous
-    if unsat(hyp, write) != "sat":
+    vac = unsat(hyp, write)
+    if vac == "unsat":
+        return False, {}
+    if vac != "sat":
         return None
     for f in (z3.And(init, z3.Not(z3.And(G(s), P(s, w0)))),):
         if unsat(f) != "unsat":
@@ -654,6 +686,9 @@ def bmc(
             m = solver.model()
             cex, which = _decode(enc, m, frames, steps, obligations)
             solver.pop()
+            canonical = _canonical(enc, obligations, N, k + 1)
+            if canonical is not None:
+                cex, which = canonical
             return BmcResult(
                 Verdict.VIOLATED,
                 k + 1,
@@ -844,6 +879,45 @@ def _decode(
     return Counterexample(config, tuple(trace), tuple(schedule)), which
 
 
+CANONICAL_BUDGET = 50_000
+"""States the explicit search may visit to canonicalise a counterexample."""
+
+
+def _canonical(
+    enc: _Enc, obligations: Sequence[str], workers: int, depth: int
+) -> tuple[Counterexample, str] | None:
+    """The first shortest counterexample in the explicit interpreter's fixed search order.
+
+    z3's model depends on what the process solved before, so recorded counterexamples
+    are taken from a deterministic breadth-first search of the same depth instead (config
+    settings in order, then workers, requests, fact values). ``None`` if the search
+    would exceed :data:`CANONICAL_BUDGET` states or the problem carries a planted bug.
+    """
+    from statusguard._race_interp import RaceInterpreter
+
+    p = enc.p
+    if p.mutation is not None:
+        return None
+    for cfg in enc._config_settings():
+        interp = RaceInterpreter(
+            p.lifecycle, p.protocol, cfg, start=p.start_status, workers=workers, roles=p.roles
+        )
+        try:
+            schedule = interp.first_violation(obligations, depth, budget=CANONICAL_BUDGET)
+        except OverflowError:
+            return None
+        if schedule is not None:
+            trace = [
+                TraceStep(s["from"], s["event"] or "save", s["facts"])
+                for s in schedule
+                if s["action"] == "write"
+            ]
+            trace.append(TraceStep(schedule[-1]["status"]))
+            which = str(schedule[-1]["violates"])
+            return Counterexample(dict(cfg), tuple(trace), tuple(schedule)), which
+    return None
+
+
 def _classify(
     enc: _Enc,
     schedule: list[dict[str, Any]],
@@ -948,6 +1022,10 @@ def _combined(
         t0 -= proof.seconds / max(1, len(proof.verdicts))
     else:
         ind = induction(problem, all_obl, timeout=timeout)
+    if ind.vacuous:
+        return ObligationResult(
+            name, Verdict.UNKNOWN, time.perf_counter() - t0, INDUCTION_METHOD, VACUOUS
+        )
     if all(ind.verdicts[o] is Verdict.PROVED for o in all_obl):
         return ObligationResult(
             name,
@@ -1025,12 +1103,14 @@ def race_checks(
     workers: int = 2,
     depth: int = 12,
     timeout: float = 10.0,
+    gated_only: bool = False,
 ) -> list[RaceCheck]:
     """Every race obligation of ``lc`` with the verdict the gate expects.
 
     The four obligations per protocol, then (for lifecycles that define them) the
     named scenarios per protocol. ``config`` fixes config flags; the rest range
-    over every setting.
+    over every setting. ``gated_only`` skips the checks with no expected verdict
+    (they depend on the lifecycle, e.g. ``unguarded`` legal_steps).
     """
     for p in protocols:
         _check_protocol(p)
@@ -1040,10 +1120,12 @@ def race_checks(
         problem = RaceProblem(lc, p, None, None, cfg)
         ind = induction(problem, timeout=timeout)
         for o in OBLIGATIONS:
+            expected = Verdict.PROVED if o in _THEOREMS[p] else None
+            if gated_only and expected is None:
+                continue
             res = check_obligation(
                 problem, o, workers=workers, depth=depth, timeout=timeout, proof=ind
             )
-            expected = Verdict.PROVED if o in _THEOREMS[p] else None
             out.append(RaceCheck(res, expected, p))
     if scenarios:
         for sc in scenarios_for(lc):
@@ -1073,76 +1155,41 @@ def scenario_named(lc: Lifecycle[Any, Any], name: str) -> RaceScenario:
     raise UnknownScenario(name, [s.name for s in scenarios_for(lc)], lifecycle=lc.name)
 
 
-# --- proofs/<model>/race.json ---------------------------------------------------------------
-
-MANIFEST_FORMAT = "statusguard.race-proofs/v1"
+# --- the gate: check_lifecycle's race provider ----------------------------------------------
 
 
-def race_manifest(lc: Lifecycle[Any, Any], checks: Sequence[RaceCheck]) -> dict[str, Any]:
-    """The record of ``checks`` for ``proofs/<model>/race.json``.
+def as_gate_obligation(check: RaceCheck) -> ObligationResult:
+    """``check`` as an obligation that is ``proved`` exactly when the gate passes.
 
-    Each obligation keeps the verdict the gate expects (the protocol's theorem or the
-    scenario's expectation; otherwise the verdict found when recording), its method,
-    and the counterexample schedule where it is violated.
+    A check expected to be *violated* (the unguarded negative controls, cas_status's
+    known ABA) becomes ``<name>.race_found``: proved by its counterexample (kept as the
+    witness), violated if the race is no longer found.
     """
-    import z3
-
-    return {
-        "format": MANIFEST_FORMAT,
-        "model": lc.name,
-        "fingerprint": lc.fingerprint,
-        "z3": z3.get_version_string(),
-        "methods": {"proved": INDUCTION_METHOD, "violated": BMC_METHOD},
-        "obligations": [
-            {
-                "obligation": c.result.obligation,
-                "protocol": c.protocol,
-                "scenario": c.scenario,
-                "expected": str(c.expected if c.expected is not None else c.result.status),
-                "gated": c.expected is not None,
-                "method": c.result.method,
-                "detail": c.result.detail,
-                "counterexample": (
-                    c.result.counterexample.to_json() if c.result.counterexample else None
-                ),
-            }
-            for c in checks
-        ],
-    }
-
-
-def manifest_differences(
-    lc: Lifecycle[Any, Any], recorded: Mapping[str, Any], checks: Sequence[RaceCheck]
-) -> list[str]:
-    """Why ``checks`` (run now) do not match ``recorded``; empty when they match."""
-    out: list[str] = []
-    if recorded.get("fingerprint") != lc.fingerprint:
-        out.append(
-            f"{lc.name}: the model changed since the race proofs were recorded "
-            f"(fingerprint {recorded.get('fingerprint')} != {lc.fingerprint}); "
-            "re-record with `statusguard race --write proofs/`"
+    res = check.result
+    if check.expected is not Verdict.VIOLATED:
+        return res
+    name = f"{res.obligation}.race_found"
+    if res.status is Verdict.VIOLATED:
+        return ObligationResult(
+            name,
+            Verdict.PROVED,
+            res.seconds,
+            res.method,
+            f"expected race found (negative control): {res.detail}",
+            res.counterexample,
         )
-    now = {c.result.obligation: c.result for c in checks}
-    seen = set()
-    for entry in recorded.get("obligations", []):
-        name = entry["obligation"]
-        seen.add(name)
-        res = now.get(name)
-        if res is None:
-            out.append(f"{name}: recorded but no longer checked")
-            continue
-        if str(res.status) != entry["expected"]:
-            out.append(f"{name}: expected {entry['expected']}, got {res.status}")
-            continue
-        old = entry.get("counterexample")
-        if (
-            old
-            and res.counterexample is not None
-            and len(old.get("schedule", [])) != len(res.counterexample.schedule)
-        ):
-            out.append(
-                f"{name}: the shortest counterexample has {len(res.counterexample.schedule)}"
-                f" steps, {len(old.get('schedule', []))} recorded"
-            )
-    out.extend(f"{name}: checked but not recorded" for name in now if name not in seen)
-    return out
+    if res.status is Verdict.UNKNOWN and GAVE_UP in res.detail:
+        return ObligationResult(name, Verdict.UNKNOWN, res.seconds, res.method, res.detail)
+    return ObligationResult(
+        name,
+        Verdict.VIOLATED,
+        res.seconds,
+        res.method,
+        "expected race NOT found, so the negative control is lost (did the protocol model, "
+        f"the scenario or the lifecycle change?): {res.detail}",
+    )
+
+
+def race_obligations(lc: Lifecycle[Any, Any], *, timeout: float = 30.0) -> list[ObligationResult]:
+    """The gated race obligations of ``lc`` for ``check_lifecycle``: all proved = gate passes."""
+    return [as_gate_obligation(c) for c in race_checks(lc, timeout=timeout, gated_only=True)]

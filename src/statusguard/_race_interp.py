@@ -63,6 +63,21 @@ def _next(
         return None
 
 
+def _is_transition(
+    lc: Lifecycle[Any, Any], src: str, request: str, dst: str, flags: Mapping[str, bool]
+) -> bool:
+    """Some transition takes ``src`` to ``dst`` on ``request`` (a save: ``dst == src``)."""
+    if request == SAVE:
+        return dst == src
+    return any(
+        str(t.event) == request
+        and src in {str(s) for s in t.sources}
+        and str(t.target) == dst
+        and all(flags.get(n) == v for n, v in t.when)
+        for t in lc.transitions
+    )
+
+
 def step_violations(
     lc: Lifecycle[Any, Any],
     entry: Mapping[str, Any],
@@ -81,7 +96,7 @@ def step_violations(
     request = SAVE if request == "save" else request
     src, dst = entry["from"], entry["status"]
     flags = {**config, **(entry.get("facts") or {})}
-    if _next(lc, src, request, flags) != dst:
+    if not _is_transition(lc, src, request, dst, flags):
         found.add("legal_steps")
     if src in _absorbing(lc) and dst != src:
         found.add("absorbing")
@@ -121,7 +136,11 @@ class RaceInterpreter:
         if backend == "guard" and protocol == "unguarded":
             raise ValueError("the guard backend runs guarded protocols only")
         self.backend = backend
-        self._facts = list(lc.fact_flags)
+        facts = set(lc.fact_flags)
+        self._relevant: dict[str, list[str]] = {}
+        for t in lc.transitions:
+            rel = self._relevant.setdefault(str(t.event), [])
+            rel.extend(n for n, _ in t.when if n in facts and n not in rel)
 
     def initial(self) -> World:
         return World(self.start, 0, (None,) * self.workers)
@@ -132,8 +151,9 @@ class RaceInterpreter:
             return []
         out = []
         for request in self.roles[w]:
-            for bits in itertools.product((False, True), repeat=len(self._facts)):
-                facts = dict(zip(self._facts, bits, strict=True))
+            names = self._relevant.get(request, [])
+            for bits in itertools.product((False, True), repeat=len(names)):
+                facts = dict(zip(names, bits, strict=True))
                 if _next(self.lc, world.status, request, {**self.config, **facts}) is not None:
                     out.append((request, facts))
         return out
@@ -240,26 +260,54 @@ class RaceInterpreter:
 
     def shortest_violation(self, obligations: Sequence[str], depth: int) -> int | None:
         """Breadth-first search: the fewest steps to a write breaking an obligation."""
+        found = self.first_violation(obligations, depth)
+        return None if found is None else len(found)
+
+    def first_violation(
+        self, obligations: Sequence[str], depth: int, *, budget: int | None = None
+    ) -> list[dict[str, Any]] | None:
+        """The first shortest schedule (in a fixed search order) whose last write breaks one
+        of ``obligations``; ``None`` if there is none within ``depth`` steps.
+
+        The order is deterministic (workers, then requests, then fact values), so the
+        schedule is a canonical counterexample. Raises :class:`OverflowError` after
+        ``budget`` states.
+        """
         start = self.initial()
-        seen = {start}
+        parent: dict[World, tuple[World, dict[str, Any]] | None] = {start: None}
         frontier: deque[tuple[World, int]] = deque([(start, 0)])
-        wanted = set(obligations)
+        wanted = list(obligations)
+
+        def path(world: World, last: dict[str, Any]) -> list[dict[str, Any]]:
+            out = [last]
+            link = parent[world]
+            while link is not None:
+                world, entry = link
+                out.append(entry)
+                link = parent[world]
+            return out[::-1]
+
         while frontier:
             world, d = frontier.popleft()
             if d >= depth:
                 continue
             for w in range(self.workers):
-                succ: list[World] = []
+                succ: list[tuple[World, dict[str, Any]]] = []
                 if world.pending[w] is None:
                     for req, facts in self.choices(world, w):
-                        succ.append(self.read(world, w, req, facts)[0])
+                        succ.append(self.read(world, w, req, facts))
                 else:
                     nxt, entry = self.write(world, w)
-                    if step_violations(self.lc, entry, self.protocol, self.config) & wanted:
-                        return d + 1
-                    succ.append(nxt)
-                for n in succ:
-                    if n not in seen:
-                        seen.add(n)
+                    broken = step_violations(self.lc, entry, self.protocol, self.config)
+                    hit = [o for o in wanted if o in broken]
+                    if hit:
+                        entry["violates"] = hit[0]
+                        return path(world, entry)
+                    succ.append((nxt, entry))
+                for n, entry in succ:
+                    if n not in parent:
+                        parent[n] = (world, entry)
                         frontier.append((n, d + 1))
+                        if budget is not None and len(parent) > budget:
+                            raise OverflowError(f"more than {budget} states")
         return None
