@@ -34,7 +34,7 @@ imported lazily; ``unknown`` is never reported as proved.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -634,6 +634,8 @@ def bmc(
     depth: int = 12,
     timeout: float = 30.0,
     symmetry: bool = False,
+    budget: float | None = None,
+    on_depth: Callable[[int, float], None] | None = None,
 ) -> BmcResult:
     """Search for the shortest run (at most ``depth`` steps) breaking one of ``obligations``.
 
@@ -708,6 +710,17 @@ def bmc(
                 detail=f"z3 returned {r} at depth {k + 1}",
             )
         solver.add(z3.Not(violation))  # proved at this depth: keep it as a lemma
+        elapsed = time.perf_counter() - t0
+        if on_depth is not None:
+            on_depth(k + 1, elapsed)
+        if budget is not None and elapsed > budget and k + 1 < depth:
+            return BmcResult(
+                Verdict.UNKNOWN,
+                k + 1,
+                N,
+                elapsed,
+                detail=f"stopped after depth {k + 1}: over the {budget:g} s budget",
+            )
     return BmcResult(
         Verdict.PROVED,
         depth,
