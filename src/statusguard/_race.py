@@ -424,7 +424,11 @@ class InductionResult:
 
 
 def induction(
-    problem: RaceProblem, obligations: Sequence[str] = OBLIGATIONS, *, timeout: float = 10.0
+    problem: RaceProblem,
+    obligations: Sequence[str] = OBLIGATIONS,
+    *,
+    timeout: float = 10.0,
+    quantified: bool = False,
 ) -> InductionResult:
     """Try to prove each obligation for any number of workers and any run length.
 
@@ -436,7 +440,8 @@ def induction(
     one step of an arbitrary worker ``i``, with ``P`` instantiated at ``i`` and at an
     arbitrary worker ``w0`` (a weakening: unsat still proves the quantified claim).
     A ``violated`` here is a counterexample to induction, not necessarily reachable:
-    run :func:`bmc` for a real interleaving.
+    run :func:`bmc` for a real interleaving. ``quantified=True`` keeps the hypothesis
+    as a real ``forall`` instead (a cross-check; z3 may answer ``unknown`` there).
     """
     z3 = _z3()
     t0 = time.perf_counter()
@@ -446,7 +451,7 @@ def induction(
     details: dict[str, str] = {}
     used = ""
     for kind in candidates:
-        result = _induction_with(enc, kind, obligations, timeout)
+        result = _induction_with(enc, kind, obligations, timeout, quantified)
         if result is None:  # invariant not inductive (or unknown): try the next
             continue
         ok_inv, per = result
@@ -477,7 +482,7 @@ def induction(
 
 
 def _induction_with(
-    enc: _Enc, kind: str, obligations: Sequence[str], timeout: float
+    enc: _Enc, kind: str, obligations: Sequence[str], timeout: float, quantified: bool = False
 ) -> tuple[bool, dict[str, tuple[Verdict, str]]] | None:
     z3 = enc.z3
     W = z3.DeclareSort("Worker")
@@ -548,7 +553,7 @@ def _induction_with(
         s2["pend"] == z3.Store(s["pend"], i, False),
         *same,
     )
-    hyp = z3.And(G(s), P(s, i), P(s, w0))
+    hyp = _hypothesis(z3, W, G, P, s, (i, w0), quantified)
     solver = z3.Solver()
     solver.set("timeout", max(1, int(timeout * 1000)))
 
@@ -591,6 +596,17 @@ def _induction_with(
         else:
             per[name] = (Verdict.UNKNOWN, "z3 returned unknown (timeout?)")
     return True, per
+
+
+def _hypothesis(
+    z3: Any, W: Any, G: Any, P: Any, s: Any, instances: tuple[Any, Any], quantified: bool
+) -> Any:
+    """``G and forall w. P(w)``: as a real forall, or instantiated at the acting worker
+    and an arbitrary one (a weakening, so unsat still proves the quantified claim)."""
+    if quantified:
+        w = z3.Const("w", W)
+        return z3.And(G(s), z3.ForAll([w], P(s, w)))
+    return z3.And(G(s), *(P(s, x) for x in instances))
 
 
 def _cti(enc: _Enc, m: Any, s: dict[str, Any], i: Any, ok: Any, g2: Any) -> str:

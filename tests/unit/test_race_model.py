@@ -280,3 +280,12 @@ def test_negative_control_fails_the_gate_if_the_race_disappears() -> None:
 def test_unknown_protocol_is_a_typed_error() -> None:
     with pytest.raises(sg.UnknownName, match="expected one of"):
         RaceProblem(GLANCE, "optimistic")
+
+
+@pytest.mark.parametrize("lc", [GLANCE, TASK], ids=lambda lc: lc.name)
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_quantified_invariant_gives_the_same_verdicts(lc: Any, protocol: str) -> None:
+    """The hand-instantiated queries agree with a real forall that z3 instantiates itself."""
+    inst = induction(RaceProblem(lc, protocol))
+    quant = induction(RaceProblem(lc, protocol), quantified=True, timeout=30)
+    assert dict(quant.verdicts) == dict(inst.verdicts)
