@@ -7,7 +7,6 @@ stderr naming the problem, never a traceback.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
@@ -73,21 +72,6 @@ def cli() -> None:
     """statusguard: lifecycles whose status never takes an illegal step."""
 
 
-@cli.command()
-@click.argument("target", default="model/")
-@click.option(
-    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
-)
-def show(target: str, fmt: str) -> None:
-    """Print the lifecycle(s) TARGET names: a model file, FILE.py:NAME, module, JSON or folder."""
-    lifecycles = load_targets([target])
-    if fmt == "json":
-        docs = [lc.to_json() for lc in lifecycles]
-        click.echo(json.dumps(docs[0] if len(docs) == 1 else docs, indent=2))
-        return
-    click.echo("\n\n".join(lc.table() for lc in lifecycles))
-
-
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the ``statusguard`` console script."""
     try:
@@ -95,3 +79,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     except click.exceptions.UsageError as exc:  # pragma: no cover - click exits itself
         click.echo(f"statusguard: error: {exc.format_message()}", err=True)
         sys.exit(EXIT_BAD_INPUT)
+
+
+from statusguard import _cli_consult  # noqa: E402, F401  (show, diff, explain, docs)
