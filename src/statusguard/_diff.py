@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from statusguard._invariants import OnlyThrough
 from statusguard._lifecycle import Lifecycle
 from statusguard._paths import Graph, Hop, Path, all_settings, graph, reach_from, shortest_paths
 from statusguard._render import describe_condition, format_config
@@ -132,7 +133,10 @@ def structural_verdicts(lc: AnyLifecycle) -> list[ObligationResult]:
 
     t0 = time.perf_counter()
     leaving = [f"{s} --{e}--> {t}" for s, e, t in lc if str(s) in terminal]
-    out.append(_result("terminal_final", t0, detail="; ".join(leaving), violated=bool(leaving)))
+    if terminal:
+        out.append(_result("terminal_final", t0, detail="; ".join(leaving), violated=bool(leaving)))
+    else:
+        out.append(_vacuous("terminal_final", t0, "the lifecycle declares no terminal state"))
 
     for inv in lc.invariants:
         t0 = time.perf_counter()
@@ -141,8 +145,18 @@ def structural_verdicts(lc: AnyLifecycle) -> list[ObligationResult]:
             found = _invariant_cex(inv, cfg, adj, r, lc)
             if found is not None:
                 break
-        out.append(_result(inv.name, t0, found))
+        if found is None and isinstance(inv, OnlyThrough) and str(inv.target) in never:
+            out.append(_vacuous(inv.name, t0, f"{inv.target} is reachable under no setting"))
+        else:
+            out.append(_result(inv.name, t0, found))
     return out
+
+
+def _vacuous(name: str, started: float, why: str) -> ObligationResult:
+    """A proof whose premise never holds: reported as unknown, never as proved."""
+    return ObligationResult(
+        name, Verdict.UNKNOWN, time.perf_counter() - started, FALLBACK_METHOD, f"vacuous: {why}"
+    )
 
 
 def _trap(
