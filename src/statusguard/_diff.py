@@ -542,7 +542,13 @@ def diff_lifecycles(
         PairChange(a, b, gained, tuple(c for c, _ in found), min((w for _, w in found), key=_len))
         for (a, b, gained), found in sorted(
             pair_changes.items(),
-            key=lambda kv: (not kv[0][2], common.index(kv[0][0]), common.index(kv[0][1])),
+            # Gained first, then the most direct consequences (shortest witness) first.
+            key=lambda kv: (
+                not kv[0][2],
+                min(_len(w) for _, w in kv[1]),
+                common.index(kv[0][0]),
+                common.index(kv[0][1]),
+            ),
         )
     )
     events = tuple(
