@@ -200,7 +200,7 @@ class EventAnswer:
         if self.allowed == "no":
             lines[0] += "not allowed"
         else:
-            lines[0] += "allowed" if self.allowed == "yes" else "allowed only"
+            lines[0] += "allowed" if self.allowed == "yes" else "depends on flags"
             lines.extend(
                 f"  -> {o.target}" + (f" when {o.condition}" if o.condition else "")
                 for o in self.outcome
