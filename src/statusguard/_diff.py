@@ -21,7 +21,17 @@ from typing import Any
 
 from statusguard._invariants import OnlyThrough
 from statusguard._lifecycle import Lifecycle
-from statusguard._paths import Graph, Hop, Path, all_settings, graph, reach_from, shortest_paths
+from statusguard._paths import (
+    Graph,
+    Hop,
+    Path,
+    all_settings,
+    bits_to_names,
+    graph,
+    reach_bits,
+    reach_from,
+    shortest_paths,
+)
 from statusguard._render import describe_condition, format_config
 from statusguard._results import Counterexample, ObligationResult, Verdict
 
@@ -509,6 +519,10 @@ def diff_lifecycles(
             transitions.append(TransitionChange("condition", *key, before=oc[key], after=cond))
     transitions += [TransitionChange("removed", *k, before=c) for k, c in oc.items() if k not in nc]
 
+    names = [*common, *(s for s in new_states if s not in common), *old_states]
+    names = list(dict.fromkeys(names))
+    index = {n: i for i, n in enumerate(names)}
+    common_mask = sum(1 << index[s] for s in common)
     reach_changes: dict[tuple[str, bool], list[tuple[Config, Path | None]]] = {}
     pair_changes: dict[tuple[str, str, bool], list[tuple[Config, Path]]] = {}
     event_changes: dict[tuple[str, str, bool], list[Config]] = {}
@@ -519,14 +533,15 @@ def diff_lifecycles(
         for s in common:
             if (s in ro) != (s in rn):
                 reach_changes.setdefault((s, s in rn), []).append((cfg, rn.get(s) or ro.get(s)))
+        bo, bn = reach_bits(og, index), reach_bits(ng, index)
         for a in common:
-            fo = reach_from(old, a, cfg, adj=og)
-            fn = reach_from(new, a, cfg, adj=ng)
-            for b in common:
-                if b == a or (b in fo) == (b in fn):
-                    continue
-                walk = fn[b] if b in fn else fo[b]
-                pair_changes.setdefault((a, b, b in fn), []).append((cfg, walk))
+            changed = (bo[a] ^ bn[a]) & common_mask & ~(1 << index[a])
+            if changed:
+                fo = reach_from(old, a, cfg, adj=og)
+                fn = reach_from(new, a, cfg, adj=ng)
+                for b in bits_to_names(changed, names):
+                    walk = fn[b] if b in fn else fo[b]
+                    pair_changes.setdefault((a, b, b in fn), []).append((cfg, walk))
             eo = {h.event for h in og[a]}
             en = {h.event for h in ng[a]}
             for ev in [str(e) for e in new.events if str(e) in en - eo]:

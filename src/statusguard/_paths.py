@@ -9,14 +9,22 @@ that replay through :meth:`Lifecycle.next` with the facts they record.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from statusguard._lifecycle import FlagKind, Lifecycle
 from statusguard._results import TraceStep
 
-__all__ = ["Path", "all_settings", "graph", "reach_from", "shortest_paths"]
+__all__ = [
+    "Path",
+    "all_settings",
+    "bits_to_names",
+    "graph",
+    "reach_bits",
+    "reach_from",
+    "shortest_paths",
+]
 
 AnyLifecycle = Lifecycle[Any, Any]
 
@@ -153,6 +161,89 @@ def reach_from(
             cur = src
         found[state] = Path(dict(config), start, tuple(reversed(hops)))
     return found
+
+
+def _components(succ: Sequence[Sequence[int]]) -> tuple[list[int], list[list[int]]]:
+    """Tarjan's SCCs, iteratively: each vertex's component, and the components in
+    reverse topological order (every edge leads to the same or an earlier one)."""
+    order = [-1] * len(succ)
+    low = [0] * len(succ)
+    comp = [-1] * len(succ)
+    on_stack = [False] * len(succ)
+    stack: list[int] = []
+    comps: list[list[int]] = []  # in reverse topological order (Tarjan's output order)
+    counter = 0
+    for root in range(len(succ)):
+        if order[root] != -1:
+            continue
+        work = [(root, 0)]
+        while work:
+            v, i = work.pop()
+            if i == 0:
+                order[v] = low[v] = counter
+                counter += 1
+                stack.append(v)
+                on_stack[v] = True
+            if i < len(succ[v]):
+                work.append((v, i + 1))
+                w = succ[v][i]
+                if order[w] == -1:
+                    work.append((w, 0))
+                elif on_stack[w]:
+                    low[v] = min(low[v], order[w])
+                continue
+            if low[v] == order[v]:
+                members: list[int] = []
+                while True:
+                    w = stack.pop()
+                    on_stack[w] = False
+                    comp[w] = len(comps)
+                    members.append(w)
+                    if w == v:
+                        break
+                comps.append(members)
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[v])
+    return comp, comps
+
+
+def reach_bits(adj: Graph, index: Mapping[str, int]) -> dict[str, int]:
+    """For every state, the states a walk of one step or more reaches from it, as a
+    bitset over ``index`` (state name -> bit; it may hold more states than ``adj``).
+
+    Tarjan's strongly connected components, then one pass over the condensation in
+    reverse topological order: linear in the edges, not quadratic in the states.
+    """
+    names = list(adj)
+    local = {n: i for i, n in enumerate(names)}
+    succ = [[local[h.target] for h in adj[n]] for n in names]
+    comp, comps = _components(succ)
+    bits = [0] * len(comps)
+    for c, members in enumerate(comps):
+        acc = 0
+        cyclic = len(members) > 1
+        for v in members:
+            for w in succ[v]:
+                if comp[w] == c:
+                    cyclic = True
+                else:
+                    acc |= bits[comp[w]] | (1 << index[names[w]])
+        if cyclic:
+            for v in members:
+                acc |= 1 << index[names[v]]
+        bits[c] = acc
+    return {name: bits[comp[v]] for v, name in enumerate(names)}
+
+
+def bits_to_names(bits: int, names: Sequence[str]) -> list[str]:
+    """The names whose bit is set (``names[i]`` is bit ``i``)."""
+    out: list[str] = []
+    while bits:
+        low = bits & -bits
+        out.append(names[low.bit_length() - 1])
+        bits ^= low
+    return out
 
 
 def all_settings(*lifecycles: AnyLifecycle) -> Iterator[dict[str, bool]]:
