@@ -81,4 +81,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(EXIT_BAD_INPUT)
 
 
-from statusguard import _cli_consult  # noqa: E402, F401  (show, diff, explain, docs)
+# Subcommands register themselves on import (one line per module keeps merges small).
+from statusguard import (  # noqa: E402
+    _cli_check,  # noqa: F401  (check, prove, export-smt)
+    _cli_consult,  # noqa: F401  (show, diff, explain, docs)
+)
