@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import statusguard as sg
-from statusguard._diff import diff_lifecycles, structural_verdicts
+from statusguard._diff import diff_lifecycles, obligation_results
 from statusguard._explain import explain_event, explain_state
 from statusguard._paths import graph, reach_from
 from statusguard._render import render_dot, render_markdown, render_mermaid, render_table
@@ -85,8 +85,8 @@ def main() -> None:
         ("render markdown", lambda: render_markdown(glance)),
         ("explain state", lambda: explain_state(glance, "pending_delete", {})),
         ("explain event", lambda: explain_event(glance, "deactivated", "delete", {})),
-        ("BFS verdicts", lambda: structural_verdicts(edited)),
-        ("diff undelete (with BFS verdicts)", lambda: diff_lifecycles(glance, edited)),
+        ("z3 verdicts (check_lifecycle)", lambda: obligation_results(edited)),
+        ("diff undelete (with z3 verdicts)", lambda: diff_lifecycles(glance, edited)),
     ]
     for name, fn in rows:
         print(f"  {name:36s} {median(fn, runs * 3) * 1e3:8.2f} ms")

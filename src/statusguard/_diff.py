@@ -7,23 +7,19 @@ witness walk), events that became enabled or disabled in a state, and every
 obligation whose verdict changed. A change *regresses* when an obligation that
 was proved (or did not exist) is no longer proved.
 
-Verdicts come from the proof engine (``statusguard._obligations.check_lifecycle``)
-when it is installed; until then from :func:`structural_verdicts`, a plain
-breadth-first search over states x config settings.
+Verdicts come from the proof engine (``statusguard._obligations.check_lifecycle``),
+so ``diff`` and ``check`` never disagree; the structural parts (pairs, reachability,
+events) are plain graph searches.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from statusguard._invariants import OnlyThrough
 from statusguard._lifecycle import Lifecycle
 from statusguard._paths import (
-    Graph,
-    Hop,
     Path,
     all_settings,
     bits_to_names,
@@ -33,9 +29,9 @@ from statusguard._paths import (
     shortest_paths,
 )
 from statusguard._render import describe_condition, format_config
-from statusguard._results import Counterexample, ObligationResult, Verdict
+from statusguard._results import ObligationResult, Verdict
 
-__all__ = ["LifecycleDiff", "diff_lifecycles", "obligation_results", "structural_verdicts"]
+__all__ = ["LifecycleDiff", "diff_lifecycles", "obligation_results"]
 
 AnyLifecycle = Lifecycle[Any, Any]
 Config = Mapping[str, bool]
@@ -43,193 +39,12 @@ Checker = Callable[[AnyLifecycle], list[ObligationResult]]
 
 # -- verdicts ----------------------------------------------------------------------------
 
-FALLBACK_METHOD = "explicit-state BFS over states x config settings (diff fallback)"
-
 
 def obligation_results(lc: AnyLifecycle, *, timeout: float = 60.0) -> list[ObligationResult]:
-    """Every obligation's verdict: the z3 engine's when it is installed, else the BFS one."""
-    try:
-        from statusguard._obligations import (  # type: ignore[import-not-found,unused-ignore]
-            check_lifecycle,
-        )
-    except ImportError:
-        return structural_verdicts(lc)
-    results: list[ObligationResult] = check_lifecycle(lc, timeout=timeout)
-    return results
+    """Every obligation's verdict, from the proof engine (the same as ``statusguard check``)."""
+    from statusguard._obligations import check_lifecycle
 
-
-def _result(
-    name: str,
-    started: float,
-    cex: Counterexample | None = None,
-    detail: str = "",
-    *,
-    violated: bool | None = None,
-) -> ObligationResult:
-    bad = cex is not None if violated is None else violated
-    return ObligationResult(
-        name,
-        Verdict.VIOLATED if bad else Verdict.PROVED,
-        time.perf_counter() - started,
-        FALLBACK_METHOD,
-        detail,
-        cex,
-    )
-
-
-def _cex(prefix: Path | None, tail: Sequence[Hop], start: str, config: Config) -> Counterexample:
-    hops = (*prefix.hops, *tail) if prefix is not None else tuple(tail)
-    begin = prefix.start if prefix is not None else start
-    return Counterexample(dict(config), tuple(Path(dict(config), begin, hops).trace()))
-
-
-def structural_verdicts(lc: AnyLifecycle) -> list[ObligationResult]:
-    """The built-in obligations and every invariant, decided by breadth-first search.
-
-    Fact flags are free at every step; each violation carries a shortest walk from
-    the initial state (or from the invariant's source state when the initial state
-    does not reach it).
-    """
-    settings = list(lc.config_settings())
-    adjs = [graph(lc, cfg) for cfg in settings]
-    init = str(lc.initial)
-    reach = [
-        shortest_paths(lc, init, cfg, adj=adj) for cfg, adj in zip(settings, adjs, strict=True)
-    ]
-    terminal = {str(s) for s in lc.terminal}
-    states = [str(s) for s in lc.states]
-    out: list[ObligationResult] = []
-
-    t0 = time.perf_counter()
-    never = [s for s in states if not any(s in r for r in reach)]
-    out.append(
-        _result(
-            "reachable",
-            t0,
-            detail=f"never reached: {', '.join(never)}" if never else "",
-            violated=bool(never),
-        )
-    )
-
-    t0 = time.perf_counter()
-    found: Counterexample | None = None
-    for cfg, adj, r in zip(settings, adjs, reach, strict=True):
-        dead = [s for s in r if s not in terminal and not adj[s]]
-        if dead:
-            found = _cex(r[dead[0]], (), init, cfg)
-            break
-    out.append(_result("no_dead_ends", t0, found))
-
-    t0 = time.perf_counter()
-    found = _trap(settings, adjs, reach, states, terminal, init)
-    out.append(_result("can_terminate", t0, found))
-
-    t0 = time.perf_counter()
-    clash = ""
-    for cfg in settings:
-        options: dict[tuple[str, str], list[tuple[tuple[tuple[str, bool], ...], str]]] = {}
-        for t in lc.transitions:
-            if any(cfg.get(n, v) != v for n, v in t.when):
-                continue
-            for s in t.sources:
-                options.setdefault((str(s), str(t.event)), []).append((t.when, str(t.target)))
-        for (s, ev), opts in options.items():
-            for i, (wa, ta) in enumerate(opts):
-                for wb, tb in opts[i + 1 :]:
-                    da = dict(wa)
-                    if ta != tb and all(da.get(n, v) == v for n, v in wb):
-                        clash = clash or f"{s} --{ev}--> {ta} or {tb} ({format_config(cfg)})"
-    out.append(_result("deterministic", t0, detail=clash, violated=bool(clash)))
-
-    t0 = time.perf_counter()
-    leaving = [f"{s} --{e}--> {t}" for s, e, t in lc if str(s) in terminal]
-    if terminal:
-        out.append(_result("terminal_final", t0, detail="; ".join(leaving), violated=bool(leaving)))
-    else:
-        out.append(_vacuous("terminal_final", t0, "the lifecycle declares no terminal state"))
-
-    for inv in lc.invariants:
-        t0 = time.perf_counter()
-        found = None
-        for cfg, adj, r in zip(settings, adjs, reach, strict=True):
-            found = _invariant_cex(inv, cfg, adj, r, lc)
-            if found is not None:
-                break
-        if found is None and isinstance(inv, OnlyThrough) and str(inv.target) in never:
-            out.append(_vacuous(inv.name, t0, f"{inv.target} is reachable under no setting"))
-        else:
-            out.append(_result(inv.name, t0, found))
-    return out
-
-
-def _vacuous(name: str, started: float, why: str) -> ObligationResult:
-    """A proof whose premise never holds: reported as unknown, never as proved."""
-    return ObligationResult(
-        name, Verdict.UNKNOWN, time.perf_counter() - started, FALLBACK_METHOD, f"vacuous: {why}"
-    )
-
-
-def _trap(
-    settings: Sequence[Config],
-    adjs: Sequence[Graph],
-    reach: Sequence[dict[str, Path]],
-    states: Sequence[str],
-    terminal: set[str],
-    init: str,
-) -> Counterexample | None:
-    """A walk to a reachable state from which no terminal state can be reached."""
-    for cfg, adj, r in zip(settings, adjs, reach, strict=True):
-        back: dict[str, list[str]] = {s: [] for s in states}
-        for s, hops in adj.items():
-            for hop in hops:
-                back[hop.target].append(s)
-        good = set(terminal)
-        todo = list(terminal)
-        while todo:
-            for p in back[todo.pop()]:
-                if p not in good:
-                    good.add(p)
-                    todo.append(p)
-        stuck = [s for s in r if s not in good]
-        if stuck:
-            return _cex(r[stuck[0]], (), init, cfg)
-    return None
-
-
-def _invariant_cex(
-    inv: Any, cfg: Config, adj: Graph, reach: dict[str, Path], lc: AnyLifecycle
-) -> Counterexample | None:
-    init = str(lc.initial)
-    kind = inv.kind
-    if kind == "absorbing":
-        state = str(inv.state)
-        if adj[state]:
-            return _cex(reach.get(state), adj[state][:1], state, cfg)
-    elif kind == "unreachable":
-        src, dst = str(inv.source), str(inv.target)
-        walk = reach_from(lc, src, cfg, adj=adj).get(dst)
-        if walk is not None:
-            return _cex(reach.get(src), walk.hops, src, cfg)
-    elif kind == "never":
-        src, dst = str(inv.source), str(inv.target)
-        for hop in adj[src]:
-            if hop.target == dst:
-                return _cex(reach.get(src), (hop,), src, cfg)
-    elif kind == "closed":
-        inside = {str(s) for s in inv.states}
-        for s in inside:
-            for hop in adj[s]:
-                if hop.target not in inside:
-                    return _cex(reach.get(s), (hop,), s, cfg)
-    elif kind == "only_through":
-        via = {str(s) for s in inv.via}
-        dst = str(inv.target)
-        if init not in via:
-            blocked = {s: ([] if s in via else hops) for s, hops in adj.items()}
-            walk = shortest_paths(lc, init, cfg, adj=blocked).get(dst)
-            if walk is not None and walk.hops:
-                return _cex(walk, (), init, cfg)
-    return None
+    return check_lifecycle(lc, timeout=timeout)
 
 
 # -- the diff ------------------------------------------------------------------------------
