@@ -191,3 +191,15 @@ def test_show_output_writes_text_file(tmp_path: Path, glance: sg.Lifecycle[str, 
     assert code == 0
     assert out == ""
     assert target.read_text() == render_mermaid(glance) + "\n"
+
+
+def test_show_picture_without_graphviz_exits_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import statusguard._cli_consult as consult
+
+    monkeypatch.setattr(consult.shutil, "which", lambda name: None)
+    code, _, err = run("show", IMAGE, "--output", str(tmp_path / "g.svg"))
+    assert code == 2
+    assert "needs Graphviz's 'dot'" in err
+    assert not (tmp_path / "g.svg").exists()
