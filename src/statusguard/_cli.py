@@ -7,7 +7,6 @@ stderr naming the problem, never a traceback.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
@@ -73,21 +72,6 @@ def cli() -> None:
     """statusguard: lifecycles whose status never takes an illegal step."""
 
 
-@cli.command()
-@click.argument("target", default="model/")
-@click.option(
-    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
-)
-def show(target: str, fmt: str) -> None:
-    """Print the lifecycle(s) TARGET names: a model file, FILE.py:NAME, module, JSON or folder."""
-    lifecycles = load_targets([target])
-    if fmt == "json":
-        docs = [lc.to_json() for lc in lifecycles]
-        click.echo(json.dumps(docs[0] if len(docs) == 1 else docs, indent=2))
-        return
-    click.echo("\n\n".join(lc.table() for lc in lifecycles))
-
-
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the ``statusguard`` console script.
 
@@ -111,8 +95,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     sys.exit(code if isinstance(code, int) else EXIT_OK)
 
 
+# Subcommands register themselves on import (one line per module keeps merges small).
 from statusguard import (
-    _cli_check,  # noqa: F401  (registers check, prove, export-smt)
-    _cli_race,  # noqa: F401  (registers race)
-    _cli_sql,  # noqa: F401  (registers sql trigger)
+    _cli_check,  # noqa: F401  (check, prove, export-smt)
+    _cli_consult,  # noqa: F401  (show, diff, explain, docs)
+    _cli_race,  # noqa: F401  (race)
+    _cli_sql,  # noqa: F401  (sql trigger)
 )
