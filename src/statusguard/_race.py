@@ -652,6 +652,7 @@ def bmc(
     symmetry: bool = False,
     budget: float | None = None,
     on_depth: Callable[[int, float], None] | None = None,
+    canonical: bool = True,
 ) -> BmcResult:
     """Search for the shortest run (at most ``depth`` steps) breaking one of ``obligations``.
 
@@ -704,9 +705,9 @@ def bmc(
             m = solver.model()
             cex, which = _decode(enc, m, frames, steps, obligations)
             solver.pop()
-            canonical = _canonical(enc, obligations, N, k + 1)
-            if canonical is not None:
-                cex, which = canonical
+            found = _canonical(enc, obligations, N, k + 1) if canonical else None
+            if found is not None:
+                cex, which = found
             return BmcResult(
                 Verdict.VIOLATED,
                 k + 1,
@@ -908,7 +909,7 @@ def _decode(
     return Counterexample(config, tuple(trace), tuple(schedule)), which
 
 
-CANONICAL_BUDGET = 50_000
+CANONICAL_BUDGET = 20_000
 """States the explicit search may visit to canonicalise a counterexample."""
 
 
