@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from statusguard._errors import UnknownProtocol, UnknownScenario
@@ -1114,7 +1114,7 @@ def check_scenario(
         scenario.roles,
         {**scenario.config, **(config or {})},
     )
-    return _combined(
+    res = _combined(
         problem,
         f"race.scenario.{scenario.name}.{protocol}",
         [["legal_steps", "absorbing"], ["fresh_decision"]],
@@ -1122,6 +1122,46 @@ def check_scenario(
         depth,
         timeout,
     )
+    idle = idle_roles(problem)
+    if idle:
+        names = "; ".join(f"role {i + 1} ({', '.join(problem.roles[i])})" for i in idle)  # type: ignore[index]
+        note = (
+            f"scenario no longer applies to this lifecycle: {names} can never act from "
+            f"{problem.start_status}; update or drop the scenario"
+        )
+        res = replace(res, detail=f"{note}. {res.detail}" if res.detail else note)
+    return res
+
+
+def idle_roles(problem: RaceProblem) -> list[int]:
+    """Roles (0-based) none of whose requests is ever enabled in a status reachable
+    from the start through the problem's requests, under any allowed config."""
+    if problem.roles is None:
+        return []
+    lc = problem.lifecycle
+    reqs = set(problem.requests())
+    cfg = problem.config
+
+    def usable(t: Any) -> bool:
+        return str(t.event) in reqs and all(cfg.get(n, v) == v for n, v in t.when)
+
+    reach, frontier = {problem.start_status}, [problem.start_status]
+    while frontier:
+        s = frontier.pop()
+        for t in lc.transitions:
+            if usable(t) and s in {str(x) for x in t.sources} and str(t.target) not in reach:
+                reach.add(str(t.target))
+                frontier.append(str(t.target))
+    out = []
+    for i, role in enumerate(problem.roles):
+        acts = SAVE in role  # a save acts unguarded, and by design writes no status under a guard
+        acts = acts or any(
+            usable(t) and str(t.event) in role and reach & {str(x) for x in t.sources}
+            for t in lc.transitions
+        )
+        if not acts:
+            out.append(i)
+    return out
 
 
 def race_checks(

@@ -148,7 +148,11 @@ def test_removed_transition_changes_reachability_and_events(
     # restore is unconditional: the pairs change under every config setting.
     assert all(len(p.configs) == 2 for p in d.pairs)
     assert "pending_delete can no longer reach active (any config)" in d.render()
-    assert d.regressions == ()
+    # Without restore the scrubber-vs-restore race cannot happen: its negative control is
+    # lost (the race obligations say the scenario no longer applies); nothing else regresses.
+    assert [o.obligation for o in d.regressions] == [
+        "race.scenario.scrubber_racing_restore.unguarded.race_found"
+    ]
 
 
 def test_state_reachability_change_per_config(glance: sg.Lifecycle[str, str]) -> None:
