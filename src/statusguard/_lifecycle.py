@@ -6,6 +6,8 @@ import enum
 import hashlib
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -26,6 +28,21 @@ E = TypeVar("E", bound=str)
 
 Condition = tuple[tuple[str, bool], ...]
 FORMAT = "statusguard.lifecycle/v1"
+
+# When set, construction skips the two checks that are also proof obligations
+# (``deterministic`` and ``terminal_final``) so that ``statusguard check`` can report
+# them as violations with a counterexample. Everything else is still validated.
+_LENIENT: ContextVar[bool] = ContextVar("statusguard_lenient", default=False)
+
+
+@contextmanager
+def _lenient() -> Iterator[None]:
+    """Build lifecycles without the determinism and terminal-exit checks (private)."""
+    token = _LENIENT.set(True)
+    try:
+        yield
+    finally:
+        _LENIENT.reset(token)
 
 
 class FlagKind(enum.StrEnum):
@@ -85,11 +102,24 @@ class Transition(Generic[S, E]):
             srcs = (sources,)  # one state; a non-name is reported by the lifecycle's checks
         else:
             srcs = tuple(sources)
-        items = dict(when.items() if isinstance(when, Mapping) else (when or ()))
+        pairs = list(when.items() if isinstance(when, Mapping) else (when or ()))
+        items: dict[str, bool] = {}
+        for name, value in pairs:
+            if not isinstance(value, bool):
+                raise InvalidLifecycle(
+                    f"transition {str(event)!r}: condition on flag {name!r} must be True or "
+                    f"False, got {value!r}"
+                )
+            if items.get(name, value) != value:
+                raise InvalidLifecycle(
+                    f"transition {str(event)!r}: condition requires flag {name!r} to be both "
+                    "true and false, so it can never fire; give each flag once"
+                )
+            items[name] = value
         object.__setattr__(self, "event", event)
         object.__setattr__(self, "sources", srcs)
         object.__setattr__(self, "target", target)
-        object.__setattr__(self, "when", tuple(sorted((str(k), bool(v)) for k, v in items.items())))
+        object.__setattr__(self, "when", tuple(sorted((str(k), v) for k, v in items.items())))
 
     def enabled(self, flags: Mapping[str, bool]) -> bool:
         """Whether ``when`` holds under a complete flag setting."""
@@ -183,7 +213,10 @@ class Lifecycle(Generic[S, E]):
             self.events = tuple(events)
         self.flags = tuple(f if isinstance(f, Flag) else Flag(f) for f in flags)
         self.invariants = tuple(invariants)
-        _validate(self, terminal_t)
+        _validate(self, terminal_t, semantic=not _LENIENT.get())
+        # Flag order carries no meaning, and JSON objects (the flags map) have no order:
+        # keep flags sorted by name so equality, to_json and the fingerprint agree.
+        self.flags = tuple(sorted(self.flags, key=lambda f: f.name))
         self.terminal = frozenset(terminal_t)
         self._state_names = {str(s): s for s in self.states}
         self._event_names = {str(e): e for e in self.events}
@@ -192,6 +225,12 @@ class Lifecycle(Generic[S, E]):
         set_(self, "_frozen", True)
 
     # -- construction ---------------------------------------------------------
+
+    @classmethod
+    def _unchecked(cls, name: str, **parts: Any) -> Lifecycle[Any, Any]:
+        """Build without the ``deterministic``/``terminal_final`` checks (for the checker)."""
+        with _lenient():
+            return cls(name, **parts)
 
     def _build_tables(self) -> None:
         cands: dict[tuple[str, str], list[tuple[Condition, S]]] = {}
@@ -337,17 +376,27 @@ class Lifecycle(Generic[S, E]):
         if flags:
             self.check_flags(flags)
         options = self._cond.get((str(state), str(event)), ())
-        missing: set[str] = set()
-        for when, target in options:
-            unknown = [n for n, _ in when if n not in flags]
-            if any(n in flags and flags[n] != v for n, v in when):
-                continue
-            if unknown:
-                missing.update(unknown)
-                continue
-            return target
-        if missing:
-            raise MissingFlag(missing, state=str(state), event=str(event))
+        live = [
+            (when, target)
+            for when, target in options
+            if not any(n in flags and flags[n] != v for n, v in when)
+        ]
+        for when, target in live:
+            if all(n in flags for n, _ in when):
+                # Determinism (checked at construction) makes this the only possible answer.
+                return target
+        # Every live option still needs flags that were not given: the answer is known
+        # only if each completion of those flags gives the same outcome.
+        missing = sorted({n for when, _ in live for n, _ in when if n not in flags})
+        outcomes: set[S | None] = set()
+        for bits in range(1 << len(missing)):
+            full = {**flags, **{n: bool(bits >> i & 1) for i, n in enumerate(missing)}}
+            outcomes.add(next((t for w, t in live if all(full[n] == v for n, v in w)), None))
+            if len(outcomes) > 1:
+                raise MissingFlag(missing, state=str(state), event=str(event))
+        outcome = outcomes.pop() if outcomes else None
+        if outcome is not None:
+            return outcome
         raise IllegalTransition(
             str(state), str(event), self.allowed_events(state, flags), lifecycle=self.name
         )
@@ -421,11 +470,12 @@ class Lifecycle(Generic[S, E]):
 
     def successors(self, state: S | str, config: Mapping[str, bool]) -> tuple[tuple[E, S], ...]:
         """``(event, target)`` pairs enabled from ``state`` under a complete config, any facts."""
-        return tuple(
-            (t.event, t.target)
-            for t in self.transitions
-            if state in t.sources and self._possible(t.when, config)
-        )
+        s = self.state(str(state))
+        out: dict[tuple[E, S], None] = {}
+        for t in self.transitions:
+            if s in t.sources and self._possible(t.when, config):
+                out.setdefault((t.event, t.target), None)
+        return tuple(out)
 
     # -- serialisation ----------------------------------------------------------
 
@@ -478,11 +528,17 @@ class Lifecycle(Generic[S, E]):
         return head + "\n" + "\n".join(lines)
 
 
-def _validate(lc: Lifecycle[Any, Any], terminal: Sequence[str]) -> None:
-    """The cheap structural checks; the z3 proofs must agree with them."""
+def _validate(lc: Lifecycle[Any, Any], terminal: Sequence[str], *, semantic: bool = True) -> None:
+    """The cheap structural checks; the z3 proofs must agree with them.
 
-    def bad(problem: str, *location: str | int) -> InvalidLifecycle:
-        return InvalidLifecycle(problem, tuple(location), lifecycle=lc.name or None)
+    With ``semantic=False`` the checks that are also proof obligations (determinism,
+    terminal exits) are left to the checker.
+    """
+
+    def bad(problem: str, *location: str | int, obligation: str | None = None) -> InvalidLifecycle:
+        return InvalidLifecycle(
+            problem, tuple(location), lifecycle=lc.name or None, obligation=obligation
+        )
 
     if not isinstance(lc.name, str) or not lc.name.strip():
         raise bad("the lifecycle needs a non-empty name", "name")
@@ -527,8 +583,9 @@ def _validate(lc: Lifecycle[Any, Any], terminal: Sequence[str]) -> None:
         if f.name in flag_names:
             raise bad(f"duplicate flag {f.name!r}", "flags", i)
         flag_names.add(f.name)
-    _validate_transitions(lc, bad, states, seen_terminal, events, flag_names)
-    _check_determinism(lc, bad)
+    _validate_transitions(lc, bad, states, seen_terminal if semantic else set(), events, flag_names)
+    if semantic:
+        _check_determinism(lc, bad)
     _validate_invariants(lc, bad, states)
 
 
@@ -573,6 +630,7 @@ def _validate_transitions(
                     i,
                     "source",
                     j,
+                    obligation="terminal_final",
                 )
         if len(set(t.sources)) != len(t.sources):
             raise bad(
@@ -647,4 +705,5 @@ def _check_determinism(lc: Lifecycle[Any, Any], bad: Any) -> None:
                         "exclusive",
                         "transitions",
                         ib,
+                        obligation="deterministic",
                     )
