@@ -6,7 +6,9 @@ connection to one loopback upstream (PostgreSQL, MariaDB), and can:
 * ``cut_after(pattern)``: forward the next client chunk containing ``pattern`` (``b"COMMIT"``)
   to the server, then close both sockets at once, so the server receives and executes the
   statement but the client never sees the reply (the "lost COMMIT reply" fault);
-* ``cut_all()``: close every open connection now (a dropped connection mid-transaction).
+* ``cut_before(pattern)``: close both sockets instead of forwarding the next client chunk
+  containing ``pattern``: the statement never reaches the server (a drop before a write);
+* ``cut_all()``: close every open connection now.
 
 Everything is bounded: sockets have timeouts, threads are daemons, ``close()`` joins them
 with a deadline, and the upstream must be a loopback address. Use plaintext connections
@@ -70,6 +72,7 @@ class LoopbackProxy:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._armed: bytes | None = None
+        self._forward = True
         self._armed_event = threading.Event()
         self.cuts: list[CutEvent] = []
         self.connections = 0
@@ -80,8 +83,16 @@ class LoopbackProxy:
 
     def cut_after(self, pattern: bytes) -> None:
         """Arm a one-shot cut: after forwarding a client chunk holding ``pattern``."""
+        self._arm(pattern, forward=True)
+
+    def cut_before(self, pattern: bytes) -> None:
+        """Arm a one-shot cut: drop the client chunk holding ``pattern`` and close."""
+        self._arm(pattern, forward=False)
+
+    def _arm(self, pattern: bytes, *, forward: bool) -> None:
         with self._lock:
             self._armed = pattern.upper()
+            self._forward = forward
             self._armed_event.clear()
 
     def disarm(self) -> None:
@@ -151,19 +162,21 @@ class LoopbackProxy:
                         pair.close()
                         return
                     if sock is pair.client:
-                        pair.server.sendall(data)
                         window = (tail + data).upper()
                         tail = data[-32:]
                         with self._lock:
-                            armed = self._armed
+                            armed, forward = self._armed, self._forward
                             hit = armed is not None and armed in window
                             if hit:
                                 self._armed = None
+                        if not hit or forward:
+                            pair.server.sendall(data)
                         if hit:
-                            # The server got the statement (TCP delivers it before the FIN);
-                            # the client will never see the reply.
+                            # After: the server got the statement (TCP delivers it before the
+                            # FIN) and the client never sees the reply. Before: nobody sees it.
                             pair.close()
-                            self.cuts.append(CutEvent(f"after {armed!r}", data))
+                            where = "after forwarding" if forward else "instead of forwarding"
+                            self.cuts.append(CutEvent(f"cut {where} {armed!r}", data))
                             self._armed_event.set()
                             return
                     else:
