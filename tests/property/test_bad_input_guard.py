@@ -25,6 +25,7 @@ from statusguard import (
     MissingFlag,
     StatusGuardError,
     Store,
+    StoreUnavailable,
     TransitionConflict,
     UnknownEvent,
     UnknownFlag,
@@ -51,7 +52,10 @@ def _weighted(common: st.SearchStrategy[Any], rare: st.SearchStrategy[Any], odds
 
 keys = _weighted(
     st.sampled_from(["img-1", "img-2", "img-1", "img-3"]),
-    st.one_of(st.sampled_from(["", "it's", 'a"b', "x;y", "naïve", "日本"]), st.text(max_size=8)),
+    st.one_of(
+        st.sampled_from(["", "it's", 'a"b', "x;y", "naïve", "日本", "a\x00b", "x" * 300]),
+        st.text(max_size=8),
+    ),
 )
 events = _weighted(st.sampled_from(EVENTS), st.sampled_from(WEIRD))
 states = _weighted(st.sampled_from(STATES), st.sampled_from(WEIRD))
@@ -113,9 +117,14 @@ def run_guard_program(
     make_store: Callable[[], Store],
     config: dict[str, bool],
     program: list[tuple[Any, ...]],
-    key_map: Callable[[Hashable], Hashable] = lambda k: k,
+    unrepresentable: Callable[[Hashable], bool] = lambda k: False,
 ) -> list[str]:
-    """Run guard calls against a fresh store and a dict model; returns the outcome labels."""
+    """Run guard calls against a fresh store and a dict model; returns the outcome labels.
+
+    ``unrepresentable(key)`` says which keys the store's column cannot hold (a SQL key
+    column's length, PostgreSQL's NUL): for those, ``StoreUnavailable(committed=False)``
+    is the documented answer.
+    """
     store = make_store()
     try:
         guard = Guard(GLANCE, store, config)
@@ -126,7 +135,7 @@ def run_guard_program(
     model: dict[Hashable, tuple[str, int]] = {}
     labels = []
     for op in program:
-        name, key = op[0], key_map(op[1])
+        name, key = op[0], op[1]
         before = dict(model)
         try:
             if name == "create":
@@ -158,6 +167,11 @@ def run_guard_program(
         except TYPED as exc:
             labels.append(check_message(exc))
             _check_refusal(name, op, key, exc, model, config)
+            assert model == before
+        except StoreUnavailable as exc:
+            if not (unrepresentable(key) and exc.committed is False):
+                raise AssertionError(f"{name}{op[1:]!r} raised {exc!r}") from exc
+            labels.append("StoreUnavailable (key the column cannot hold)")
             assert model == before
         except StatusGuardError as exc:  # a typed error this call should never raise
             raise AssertionError(f"{name}{op[1:]!r} raised {exc!r}") from exc
