@@ -208,3 +208,12 @@ def test_mutations_are_caught() -> None:
     assert any("nondeterministic" in p for p in lifecycle_problems(broken))
     object.__setattr__(broken, "transitions", (Transition("go", "a", "zz"),))
     assert lifecycle_problems(broken)
+
+
+def test_odd_keys_keep_messages_on_one_line() -> None:
+    """Found by the generator: a key holding a newline used to split the error message."""
+    doc = {**REAL[0], "\n": 1}
+    with pytest.raises(InvalidLifecycle) as err:
+        Lifecycle.from_json(doc)
+    assert check_message(err.value, "invalid ") == "InvalidLifecycle"
+    assert err.value.path == '$["\\n"]'
