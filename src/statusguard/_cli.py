@@ -80,6 +80,10 @@ class _OneLineErrors(click.Group):
     ) -> Any:
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, False, **extra)
+        if args is not None and any("\x00" in str(a) for a in args):
+            # A real argv cannot hold NUL; an in-process caller's can, and paths choke on it.
+            click.echo("statusguard: error: an argument contains a NUL byte; remove it", err=True)
+            sys.exit(EXIT_BAD_INPUT)
         try:
             rv = super().main(args, prog_name, complete_var, False, **extra)
         except click.ClickException as exc:
