@@ -66,7 +66,38 @@ def parse_config(pairs: Sequence[str]) -> dict[str, bool]:
     return out
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _OneLineErrors(click.Group):
+    """A group whose usage errors are one line on stderr (click prints usage and a hint)."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        if args is not None and any("\x00" in str(a) for a in args):
+            # A real argv cannot hold NUL; an in-process caller's can, and paths choke on it.
+            click.echo("statusguard: error: an argument contains a NUL byte; remove it", err=True)
+            sys.exit(EXIT_BAD_INPUT)
+        try:
+            rv = super().main(args, prog_name, complete_var, False, **extra)
+        except click.ClickException as exc:
+            message = " ".join(exc.format_message().split())
+            if isinstance(exc, click.UsageError) and exc.ctx is not None:
+                message += f" (see '{exc.ctx.command_path} --help')"
+            click.echo(f"statusguard: error: {message}", err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("statusguard: error: aborted", err=True)
+            sys.exit(EXIT_VIOLATED)
+        sys.exit(rv if isinstance(rv, int) else EXIT_OK)
+
+
+@click.group(cls=_OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="statusguard")
 def cli() -> None:
     """statusguard: lifecycles whose status never takes an illegal step."""

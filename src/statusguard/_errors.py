@@ -25,6 +25,8 @@ carries the parts as attributes so callers never parse messages::
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterable, Sequence
 
 __all__ = [
@@ -49,6 +51,7 @@ __all__ = [
 ]
 
 Location = tuple[str | int, ...]
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
 
 def _names(values: Iterable[str]) -> str:
@@ -60,7 +63,12 @@ def json_path(location: Location) -> str:
     """Render a location tuple as a JSON path, e.g. ``$.transitions[3].source[0]``."""
     out = "$"
     for part in location:
-        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif _PLAIN_KEY.fullmatch(part):
+            out += f".{part}"
+        else:  # quoted and escaped: a key may hold quotes, newlines or any character
+            out += f"[{json.dumps(part)}]"
     return out
 
 
