@@ -16,16 +16,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import NamedTuple, Protocol, runtime_checkable
 
 from statusguard._errors import DuplicateKey, UnknownKey
 
 __all__ = ["Applied", "AuditEntry", "MemoryStore", "Record", "Rejected", "Store"]
 
 
-@dataclass(frozen=True, slots=True)
-class Record:
-    """What a store holds for a key."""
+class Record(NamedTuple):
+    """What a store holds for a key (immutable; a NamedTuple because it is on the hot path)."""
 
     status: str
     version: int
@@ -43,8 +42,7 @@ class AuditEntry:
     token: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Applied:
+class Applied(NamedTuple):
     """A committed write: the status moved from ``source`` to ``target``."""
 
     source: str
@@ -52,8 +50,7 @@ class Applied:
     version: int
 
 
-@dataclass(frozen=True, slots=True)
-class Rejected:
+class Rejected(NamedTuple):
     """A write that changed nothing, with what the store held at that moment."""
 
     current: Record
