@@ -74,6 +74,7 @@ class _Sql:
 
     text: str
     positions: tuple[str, ...] | None  # parameter order for positional paramstyles
+    inverse: Mapping[str, str] | None = None  # target -> source, when the event is injective
 
     def params(self, values: Mapping[str, Any]) -> Any:
         if self.positions is None:
@@ -168,6 +169,10 @@ class SQLStore:
                 committed=False,
             )
         self.versioned = version is not None
+        dbapi = getattr(engine.dialect, "loaded_dbapi", None)
+        self._catch: tuple[type[Exception], ...] = (DBAPIError,)
+        if self.dialect == "sqlite" and dbapi is not None:
+            self._catch = (DBAPIError, dbapi.Error)
         self._q = engine.dialect.identifier_preparer.quote_identifier
         self._metadata = sa.MetaData()
         self.table = self._define_table(key_type or sa.String(255))
@@ -332,21 +337,35 @@ class SQLStore:
                 sets.append(f"{tk} = :tok")
             sql = f"UPDATE {t} SET {', '.join(sets)} WHERE {k} = :k AND BINARY {s} IN ({srcs})"
         else:
-            whens = " ".join(f"WHEN :s{i} THEN :t{i}" for i in range(len(sources)))
-            sets = [f"{s} = CASE {_NOTE}({s}) {whens} END"]
-            if v:
-                sets.append(f"{v} = {v} + 1")
-            if tk:
-                sets.append(f"{tk} = :tok")
-            sql = (
-                f"UPDATE {t} SET {', '.join(sets)} WHERE {k} = :k AND {s} IN ({srcs}) "
-                f"RETURNING {s}, {v or '0'}"
-            )
+            sql = self._apply_sql_lite(sources, targets)
         rendered = self._render(sql)
+        if self.dialect == "sqlite" and len(set(targets)) == len(targets):
+            inverse = dict(zip(targets, sources, strict=True))
+            rendered = _Sql(rendered.text, rendered.positions, inverse)
         if len(self._cache) > 4096:
             self._cache.clear()
         self._cache[cache_key] = rendered
         return rendered
+
+    def _apply_sql_lite(self, sources: tuple[str, ...], targets: tuple[str, ...]) -> str:
+        q = self._q
+        t, k, s = q(self.table_name), q(self.key_column), q(self.status_column)
+        v = q(self.version_column) if self.version_column else None
+        tk = q(self.token_column) if self.token_column else None
+        srcs = ", ".join(f":s{i}" for i in range(len(sources)))
+        whens = " ".join(f"WHEN :s{i} THEN :t{i}" for i in range(len(sources)))
+        # An injective event's target names its source: no need to note the old status.
+        injective = len(set(targets)) == len(targets)
+        operand = s if injective else f"{_NOTE}({s})"
+        sets = [f"{s} = CASE {operand} {whens} END"]
+        if v:
+            sets.append(f"{v} = {v} + 1")
+        if tk:
+            sets.append(f"{tk} = :tok")
+        return (
+            f"UPDATE {t} SET {', '.join(sets)} WHERE {k} = :k AND {s} IN ({srcs}) "
+            f"RETURNING {s}, {v or '0'}"
+        )
 
     def _cas_sql(self, versioned: bool) -> _Sql:
         cache_key = ("cas", versioned)
@@ -426,7 +445,7 @@ class SQLStore:
         """Run ``op`` on a fresh connection, classifying and retrying database errors."""
         attempt = 0
         while True:
-            cause: DBAPIError | None = None
+            cause: Exception | None = None
             delay = 0.0
             with self._serial:
                 try:
@@ -441,7 +460,7 @@ class SQLStore:
                         self._prepare(conn)
                         session = conn.connection.info.get(_SESSION)
                         return op(conn)
-                except DBAPIError as exc:
+                except self._catch as exc:
                     kind = classify(exc)
                     problem = describe(exc)
                     if kind is ErrorKind.RETRY and attempt < self.retries:
@@ -710,18 +729,27 @@ class SQLStore:
         token: str | None,
         event: str | None,
     ) -> Applied | None:
-        noted: _Noted = conn.connection.info[_NOTE]
         audit = self.audit_table is not None
         if audit:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         try:
-            rows = conn.exec_driver_sql(sql.text, params).all()
+            # In-process engine: the driver cursor directly, skipping SQLAlchemy's result layer.
+            cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            try:
+                cursor.execute(sql.text, params)
+                rows = cursor.fetchall()
+            finally:
+                cursor.close()
             if not rows:
                 if audit:
                     conn.exec_driver_sql("ROLLBACK")
                 return None
-            source = noted.take()
             target, version = str(rows[0][0]), int(rows[0][1])
+            if sql.inverse is not None:
+                source = sql.inverse[target]
+            else:
+                noted: _Noted = conn.connection.info[_NOTE]
+                source = noted.take()
             if audit:
                 ins = self._audit_insert
                 values = {
