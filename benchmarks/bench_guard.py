@@ -359,6 +359,72 @@ def bench_django(n: int, repeats: int, guard_base: float | None) -> None:
     store.drop_schema()
 
 
+class TurnCounter:
+    """A loopback TCP proxy counting round trips: client sends that follow a server reply."""
+
+    def __init__(self, host: str, port: int) -> None:
+        import socket
+
+        self.target = (host, port)
+        self.turns = 0
+        self._last = "server"
+        self._lock = threading.Lock()
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        import socket
+
+        while True:
+            client, _ = self.listener.accept()
+            server = socket.create_connection(self.target)
+            for a, b, side in ((client, server, "client"), (server, client, "server")):
+                threading.Thread(target=self._pipe, args=(a, b, side), daemon=True).start()
+
+    def _pipe(self, src: Any, dst: Any, side: str) -> None:
+        while data := src.recv(65536):
+            with self._lock:
+                if side == "client" and self._last == "server":
+                    self.turns += 1
+                self._last = side
+            dst.sendall(data)
+        dst.close()
+
+
+def round_trips(label: str, url: str, audit: bool) -> None:
+    import sqlalchemy as sa
+
+    parsed = sa.engine.make_url(url)
+    proxy = TurnCounter(parsed.host or "127.0.0.1", parsed.port or 5432)
+    via = parsed.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    store = make_store(via, audit=audit)
+    try:
+        store.create("img", "active")
+        guard = Guard(GLANCE, store, CONFIG, tokens=True)
+        for i in range(10):  # warm the pool and the per-connection setup
+            guard.fire("img", TOGGLE[i & 1])
+        n = 100
+        before = proxy.turns
+        for i in range(n):
+            guard.fire("img", TOGGLE[i & 1])
+        fires = (proxy.turns - before) / n
+        before = proxy.turns
+        for _ in range(n):
+            try:  # noqa: SIM105  (contextlib.suppress would add its own cost)
+                guard.fire("img", "upload_succeeded")
+            except IllegalTransition:
+                pass
+        illegal = (proxy.turns - before) / n
+        kind = "fire + audit" if audit else "fire"
+        line = f"{label + ' ' + kind:<40} {fires:4.1f} round trips (illegal event: {illegal:.1f})"
+        ROWS.append(("round trips", label, line))
+        print(line, flush=True)
+    finally:
+        store.drop_schema()
+        store.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer operations and repeats")
@@ -379,6 +445,17 @@ def main() -> None:
             bench_sql(label, url, sql_n, repeats)
         else:
             print(f"\n## {label}: skipped ({env} not set)")
+    print(
+        "\n## Round trips per fire (counted by a loopback proxy; SQLite is in-process: 1 statement)"
+    )
+    for label, env in (
+        ("PostgreSQL", "STATUSGUARD_TEST_POSTGRES_URL"),
+        ("MariaDB", "STATUSGUARD_TEST_MYSQL_URL"),
+    ):
+        url = os.environ.get(env)
+        if url:
+            round_trips(label, url, audit=False)
+            round_trips(label, url, audit=True)
     bench_django(sql_n, repeats, None)
 
 

@@ -40,6 +40,7 @@ import time
 from collections.abc import Callable, Hashable, Mapping
 from contextlib import AbstractContextManager, nullcontext, suppress
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -171,7 +172,7 @@ class SQLStore:
         self.versioned = version is not None
         dbapi = getattr(engine.dialect, "loaded_dbapi", None)
         self._catch: tuple[type[Exception], ...] = (DBAPIError,)
-        if self.dialect == "sqlite" and dbapi is not None:
+        if dbapi is not None:
             self._catch = (DBAPIError, dbapi.Error)
         self._q = engine.dialect.identifier_preparer.quote_identifier
         self._metadata = sa.MetaData()
@@ -411,7 +412,7 @@ class SQLStore:
         info = conn.connection.info
         if info.get(_READY):
             return
-        run = conn.exec_driver_sql
+        run = partial(_run, conn)
         if self.dialect == "postgresql":
             if self.lock_timeout is not None:
                 run(f"SET lock_timeout = {int(self.lock_timeout * 1000)}")
@@ -457,9 +458,14 @@ class SQLStore:
                 session: Any = None
                 try:
                     with conn:
-                        self._prepare(conn)
-                        session = conn.connection.info.get(_SESSION)
-                        return op(conn)
+                        try:
+                            self._prepare(conn)
+                            session = conn.connection.info.get(_SESSION)
+                            return op(conn)
+                        except self._catch as exc:
+                            if classify(exc) is ErrorKind.LOST:
+                                conn.invalidate()  # never hand a broken connection back
+                            raise
                 except self._catch as exc:
                     kind = classify(exc)
                     problem = describe(exc)
@@ -550,12 +556,12 @@ class SQLStore:
         deadline = time.monotonic() + 5.0
         killed = False
         while time.monotonic() < deadline:
-            if not conn.exec_driver_sql(alive).scalar():
+            if not _run(conn, alive).scalar():
                 return True
             if not killed:
                 killed = True
                 try:
-                    conn.exec_driver_sql(kill)
+                    _run(conn, kill)
                 except DBAPIError:
                     return False
             time.sleep(0.05)
@@ -564,10 +570,10 @@ class SQLStore:
     def _token_found(self, conn: Connection, token: str, key: Hashable) -> bool:
         if self.audit_table is not None:
             sql = self._audit_token
-            return conn.exec_driver_sql(sql.text, sql.params({"tok": token})).first() is not None
+            return _run(conn, sql.text, sql.params({"tok": token})).first() is not None
         if self._token_select is not None and key is not None:
             sql = self._token_select
-            row = conn.exec_driver_sql(sql.text, sql.params({"k": key})).first()
+            row = _run(conn, sql.text, sql.params({"k": key})).first()
             return row is not None and row[0] == token
         return False
 
@@ -575,7 +581,7 @@ class SQLStore:
 
     def _read(self, conn: Connection, key: Hashable) -> Record:
         sql = self._select
-        row = conn.exec_driver_sql(sql.text, sql.params({"k": key})).first()
+        row = _run(conn, sql.text, sql.params({"k": key})).first()
         if row is None:
             raise UnknownKey(key)
         return Record(str(row[0]), int(row[1]), row[2])
@@ -586,8 +592,8 @@ class SQLStore:
 
         def op(conn: Connection) -> Record | None:
             try:
-                conn.exec_driver_sql(sql.text, sql.params({"k": key, "st": status, "tok": token}))
-            except sa.exc.IntegrityError as exc:
+                _run(conn, sql.text, sql.params({"k": key, "st": status, "tok": token}))
+            except self._catch as exc:
                 if classify(exc) is not ErrorKind.DUPLICATE:
                     raise
                 return None
@@ -613,7 +619,7 @@ class SQLStore:
         sql = self._audit_select
 
         def op(conn: Connection) -> list[AuditEntry]:
-            rows = conn.exec_driver_sql(sql.text, sql.params({"k": key})).all()
+            rows = _run(conn, sql.text, sql.params({"k": key})).all()
             return [AuditEntry(str(r[0]), r[1], str(r[2]), int(r[3] or 0), r[4]) for r in rows]
 
         return self._wrap(op, write=False)
@@ -672,7 +678,7 @@ class SQLStore:
         token: str | None,
         event: str | None,
     ) -> Applied | None:
-        row = conn.exec_driver_sql(sql.text, params).first()
+        row = _run(conn, sql.text, params).first()
         if row is None:
             return None
         return Applied(str(row[0]), str(row[1]), int(row[2]))
@@ -690,12 +696,12 @@ class SQLStore:
     ) -> Applied | None:
         audit = self.audit_table is not None
         if audit:
-            conn.exec_driver_sql("START TRANSACTION")
+            _run(conn, "START TRANSACTION")
         try:
-            result = conn.exec_driver_sql(sql.text, params)
+            result = _run(conn, sql.text, params)
             if result.rowcount != 1:
                 if audit:
-                    conn.exec_driver_sql("ROLLBACK")
+                    _run(conn, "ROLLBACK")
                 return None
             code = int(result.lastrowid)
             if self.version_column:
@@ -710,8 +716,8 @@ class SQLStore:
                     "k": key, "src": source, "ev": event, "tgt": target, "ver": version,
                     "tok": token,
                 }  # fmt: skip
-                conn.exec_driver_sql(ins.text, ins.params(values))
-                conn.exec_driver_sql("COMMIT")
+                _run(conn, ins.text, ins.params(values))
+                _run(conn, "COMMIT")
         except BaseException:
             if audit:
                 _quiet_rollback(conn)
@@ -731,7 +737,7 @@ class SQLStore:
     ) -> Applied | None:
         audit = self.audit_table is not None
         if audit:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            _run(conn, "BEGIN IMMEDIATE")
         try:
             # In-process engine: the driver cursor directly, skipping SQLAlchemy's result layer.
             cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
@@ -742,7 +748,7 @@ class SQLStore:
                 cursor.close()
             if not rows:
                 if audit:
-                    conn.exec_driver_sql("ROLLBACK")
+                    _run(conn, "ROLLBACK")
                 return None
             target, version = str(rows[0][0]), int(rows[0][1])
             if sql.inverse is not None:
@@ -756,8 +762,8 @@ class SQLStore:
                     "k": key, "src": source, "ev": event, "tgt": target, "ver": version,
                     "tok": token,
                 }  # fmt: skip
-                conn.exec_driver_sql(ins.text, ins.params(values))
-                conn.exec_driver_sql("COMMIT")
+                _run(conn, ins.text, ins.params(values))
+                _run(conn, "COMMIT")
         except BaseException:
             if audit:
                 _quiet_rollback(conn)
@@ -785,9 +791,9 @@ class SQLStore:
 
         def op(conn: Connection) -> Applied | Rejected:
             if tx:
-                conn.exec_driver_sql(begin)
+                _run(conn, begin)
             try:
-                result = conn.exec_driver_sql(sql.text, params)
+                result = _run(conn, sql.text, params)
                 if self.dialect == "mysql":
                     done = result.rowcount == 1
                     version = int(result.lastrowid) if done and self.version_column else 0
@@ -797,7 +803,7 @@ class SQLStore:
                     version = int(row[0]) if row is not None else 0
                 if not done:
                     if tx:
-                        conn.exec_driver_sql("ROLLBACK")
+                        _run(conn, "ROLLBACK")
                     return Rejected(self._read(conn, key))
                 if tx:
                     ins = self._audit_insert
@@ -805,8 +811,8 @@ class SQLStore:
                         "k": key, "src": expected, "ev": None, "tgt": target, "ver": version,
                         "tok": token,
                     }  # fmt: skip
-                    conn.exec_driver_sql(ins.text, ins.params(values))
-                    conn.exec_driver_sql("COMMIT")
+                    _run(conn, ins.text, ins.params(values))
+                    _run(conn, "COMMIT")
             except BaseException:
                 if tx:
                     _quiet_rollback(conn)
@@ -819,9 +825,48 @@ class SQLStore:
         return f"<SQLStore {self.dialect} table={self.table_name!r}>"
 
 
+class _Res:
+    """What a driver cursor returned: rows (if any), rowcount, lastrowid."""
+
+    __slots__ = ("lastrowid", "rowcount", "rows")
+
+    def __init__(self, rows: list[Any], rowcount: int, lastrowid: Any) -> None:
+        self.rows = rows
+        self.rowcount = rowcount
+        self.lastrowid = lastrowid
+
+    def first(self) -> Any:
+        return self.rows[0] if self.rows else None
+
+    def all(self) -> list[Any]:
+        return self.rows
+
+    def scalar(self) -> Any:
+        return self.rows[0][0] if self.rows else None
+
+
+def _run(conn: Connection, text: str, params: Any = None) -> _Res:
+    """Execute on the driver cursor: no SQLAlchemy autobegin, so no ROLLBACK on checkin.
+
+    (In AUTOCOMMIT mode SQLAlchemy still ends its logical transaction with a DBAPI
+    ``rollback()`` when the connection is returned; PyMySQL sends that to the server,
+    which would add a round trip to every write.)
+    """
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        if params is None:
+            cursor.execute(text)
+        else:
+            cursor.execute(text, params)
+        rows = list(cursor.fetchall()) if cursor.description else []
+        return _Res(rows, cursor.rowcount, getattr(cursor, "lastrowid", None))
+    finally:
+        cursor.close()
+
+
 def _quiet_rollback(conn: Connection) -> None:
-    with suppress(DBAPIError):
-        conn.exec_driver_sql("ROLLBACK")
+    with suppress(Exception):  # best effort: there may be no transaction left to end
+        _run(conn, "ROLLBACK")
 
 
 def _status_type() -> sa.types.TypeEngine[Any]:
