@@ -14,7 +14,7 @@ from statusguard._errors import (
     UnknownStatus,
 )
 from statusguard._lifecycle import FlagKind, Lifecycle
-from statusguard._store import Applied, Rejected, Store
+from statusguard._store import Applied, MemoryStore, Record, Rejected, Store
 
 __all__ = ["Committed", "Guard"]
 
@@ -56,7 +56,7 @@ class Guard(Generic[S, E]):
     ambiguous outcome (connection lost after COMMIT) can be settled by re-reading.
     """
 
-    __slots__ = ("_plans", "config", "lifecycle", "store", "tokens")
+    __slots__ = ("_fast", "_plans", "config", "lifecycle", "store", "tokens")
 
     def __init__(
         self,
@@ -76,6 +76,7 @@ class Guard(Generic[S, E]):
         self.config: Mapping[str, bool] = config
         self.tokens = tokens
         self._plans: dict[tuple[str, frozenset[tuple[str, bool]]], _Plan] = {}
+        self._fast = store._apply_fast if type(store) is MemoryStore else None
 
     def _plan(self, event: str, facts: Mapping[str, bool] | None) -> _Plan:
         fkey = frozenset(facts.items()) if facts else _NO_FACTS
@@ -146,6 +147,12 @@ class Guard(Generic[S, E]):
         except (KeyError, TypeError):
             plan = self._plan(event, facts)
         token = uuid.uuid4().hex if self.tokens else None
+        fast = self._fast
+        if fast is not None:  # MemoryStore: no intermediate Applied record
+            done = fast(key, plan.moves, token, plan.event)
+            if not isinstance(done, Record):
+                return Committed(key, done[0], plan.event, done[1], done[2], token)
+            self._rejected_event(key, plan.event, facts, plan, Rejected(done))
         outcome = self.store.apply(key, plan.moves, token, plan.event)
         if outcome.__class__ is Applied or isinstance(outcome, Applied):
             source, target, version = outcome

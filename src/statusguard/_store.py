@@ -153,6 +153,25 @@ class MemoryStore:
                 self._audit.setdefault(key, []).append(entry)
         return Applied(current.status, target, version)
 
+    def _apply_fast(
+        self, key: Hashable, moves: Mapping[str, str], token: str | None, event: str | None
+    ) -> tuple[str, str, int] | Record:
+        """:meth:`apply` without building an :class:`Applied` (the guard's in-memory hot path)."""
+        with self._lock:
+            try:
+                current = self._rows[key]
+            except KeyError:
+                raise UnknownKey(key) from None
+            target = moves.get(current[0])
+            if target is None:
+                return current
+            version = current[1] + 1
+            self._rows[key] = Record(target, version, token)
+            if self._audit is not None:
+                entry = AuditEntry(current[0], event, target, version, token)
+                self._audit.setdefault(key, []).append(entry)
+        return (current[0], target, version)
+
     def compare_and_set(
         self,
         key: Hashable,
