@@ -41,6 +41,19 @@ def median_time(run: Callable[[int], None], n: int, repeats: int) -> float:
     return statistics.median(samples)
 
 
+def interleaved(runs: list[Callable[[int], None]], n: int, repeats: int) -> list[float]:
+    """Median seconds per operation of each run, sampling them round-robin."""
+    for run in runs:
+        run(max(2, n // 10))  # warm up
+    samples: list[list[float]] = [[] for _ in runs]
+    for _ in range(repeats):
+        for i, run in enumerate(runs):
+            start = time.perf_counter()
+            run(n)
+            samples[i].append((time.perf_counter() - start) / n)
+    return [statistics.median(s) for s in samples]
+
+
 def report(section: str, name: str, seconds: float, base: float | None, unit: str) -> None:
     scale = 1e9 if unit == "ns" else 1e6
     ratio = f"{seconds / base:6.2f}x" if base else "   base"
@@ -211,36 +224,16 @@ def bench_sql(label: str, url: str, n: int, repeats: int) -> float | None:
                     conn.execute(raw, {"k": "raw", "exp": states[i & 1], "new": states[~i & 1]})
                     conn.commit()
 
-        # keep the raw row in step: an even number of operations per run
-        n2 = n - n % 2
-        base = median_time(raw_run, n2, repeats)
-        report(label, "raw Core UPDATE ... WHERE status=:exp (+commit)", base, None, "us")
         guard = Guard(GLANCE, store, CONFIG, tokens=True)
+        aguard = Guard(GLANCE, audited, CONFIG, tokens=True)
 
         def fire_run(k: int) -> None:
             for i in range(k):
                 guard.fire("img", TOGGLE[i & 1])
 
-        report(
-            label,
-            "statusguard fire (version+token, 1 statement)",
-            median_time(fire_run, n2, repeats),
-            base,
-            "us",
-        )
-        aguard = Guard(GLANCE, audited, CONFIG, tokens=True)
-
         def audit_run(k: int) -> None:
             for i in range(k):
                 aguard.fire("img", TOGGLE[i & 1])
-
-        report(
-            label,
-            "statusguard fire + audit row (same transaction)",
-            median_time(audit_run, n2, repeats),
-            base,
-            "us",
-        )
 
         def illegal_run(k: int) -> None:
             for _ in range(k):
@@ -249,13 +242,16 @@ def bench_sql(label: str, url: str, n: int, repeats: int) -> float | None:
                 except IllegalTransition:
                     pass
 
-        report(
-            label,
-            "statusguard illegal event (UPDATE miss + read)",
-            median_time(illegal_run, n2, repeats),
-            base,
-            "us",
+        # keep the rows in step: an even number of operations per run; runs interleaved so
+        # that every variant sees the same load on this shared machine
+        n2 = n - n % 2
+        base, fire, audit, illegal = interleaved(
+            [raw_run, fire_run, audit_run, illegal_run], n2, repeats
         )
+        report(label, "raw Core UPDATE ... WHERE status=:exp (+commit)", base, None, "us")
+        report(label, "statusguard fire (version+token, 1 statement)", fire, base, "us")
+        report(label, "statusguard fire + audit row (same transaction)", audit, base, "us")
+        report(label, "statusguard illegal event (UPDATE miss + read)", illegal, base, "us")
         throughput(label, guard)
         return base
     finally:
@@ -357,8 +353,6 @@ def bench_django(n: int, repeats: int, guard_base: float | None) -> None:
                 row.save()
 
     n2 = n - n % 2
-    fsm = median_time(fsm_run, n2, repeats)
-    fsm_load = median_time(fsm_load_run, n2, repeats)
     store = make_store(f"sqlite:///{path.parent / 'guard.db'}", audit=False)
     store.create("img", "active")
     guard = Guard(GLANCE, store, CONFIG, tokens=True)
@@ -367,7 +361,7 @@ def bench_django(n: int, repeats: int, guard_base: float | None) -> None:
         for i in range(k):
             guard.fire("img", TOGGLE[i & 1])
 
-    mine = median_time(fire_run, n2, repeats)
+    mine, fsm, fsm_load = interleaved([fire_run, fsm_run, fsm_load_run], n2, repeats)
     report("django", "statusguard fire (SQLite file, WAL)", mine, None, "us")
     report("django", "django-fsm-2 transition + save() in atomic()", fsm, mine, "us")
     report("django", "django-fsm-2 get() + transition + save() in atomic()", fsm_load, mine, "us")
