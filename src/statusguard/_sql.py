@@ -517,7 +517,7 @@ class SQLStore:
                 self._prepare(conn)
                 gone = self._end_session(conn, session)
                 found = self._token_found(conn, token, key)
-        except DBAPIError as exc:
+        except self._catch as exc:
             return StoreUnavailable(
                 f"connection lost during a write: {problem}; re-reading the token failed too: "
                 f"{describe(exc)}",
@@ -562,7 +562,7 @@ class SQLStore:
                 killed = True
                 try:
                     _run(conn, kill)
-                except DBAPIError:
+                except self._catch:
                     return False
             time.sleep(0.05)
         return False
