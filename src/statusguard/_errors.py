@@ -199,6 +199,16 @@ class IllegalTransition(StatusGuardError):
         # The message is formatted on demand: the guard raises this on its hot path.
         super().__init__()
 
+    @classmethod
+    def _fast(
+        cls, state: str, event: str, allowed: tuple[str, ...], key: object, lifecycle: str | None
+    ) -> IllegalTransition:
+        """The guard's hot path: the same error, built without re-validating its parts."""
+        exc = cls.__new__(cls)
+        exc.state, exc.event, exc.target, exc.allowed = state, event, None, allowed
+        exc.key, exc.lifecycle = key, lifecycle
+        return exc
+
     @property
     def message(self) -> str:
         """The human-readable message (what happened, what is allowed)."""

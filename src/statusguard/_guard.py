@@ -152,6 +152,11 @@ class Guard(Generic[S, E]):
             done = fast(key, plan.moves, token, plan.event)
             if not isinstance(done, Record):
                 return Committed(key, done[0], plan.event, done[1], done[2], token)
+            allowed = plan.allowed.get(done[0])
+            if allowed is not None:  # seen before: a known, decided state; skip re-checking
+                raise IllegalTransition._fast(
+                    done[0], plan.event, allowed, key, self.lifecycle.name
+                )
             self._rejected_event(key, plan.event, facts, plan, Rejected(done))
         outcome = self.store.apply(key, plan.moves, token, plan.event)
         if outcome.__class__ is Applied or isinstance(outcome, Applied):
@@ -174,7 +179,9 @@ class Guard(Generic[S, E]):
         allowed = plan.allowed.get(status)
         if allowed is None:
             known = {**self.config, **(facts or {})}
-            allowed = plan.allowed[status] = tuple(self.lifecycle.allowed_events(status, known))
+            allowed = plan.allowed[status] = tuple(
+                map(str, self.lifecycle.allowed_events(status, known))
+            )
         raise IllegalTransition(status, event, allowed, key=key, lifecycle=self.lifecycle.name)
 
     def move(
