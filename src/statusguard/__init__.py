@@ -8,6 +8,8 @@ hypothesis: those live in their own modules and load when used.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from statusguard._errors import DuplicateKey as DuplicateKey
 from statusguard._errors import IllegalTransition as IllegalTransition
 from statusguard._errors import InvalidIdentifier as InvalidIdentifier
@@ -53,15 +55,23 @@ from statusguard._store import Record as Record
 from statusguard._store import Rejected as Rejected
 from statusguard._store import Store as Store
 
+if TYPE_CHECKING:
+    from statusguard._orm import GuardedStatus as GuardedStatus
+    from statusguard._sql import SQLStore as SQLStore
+
 __version__ = "0.1.0"
 
 
 def __getattr__(name: str) -> object:
-    # SQLStore needs SQLAlchemy (extra ``statusguard[sql]``): load it on first use only.
+    # SQLStore and GuardedStatus need SQLAlchemy (extra ``statusguard[sql]``): load on first use.
     if name == "SQLStore":
         from statusguard._sql import SQLStore
 
         return SQLStore
+    if name == "GuardedStatus":
+        from statusguard._orm import GuardedStatus
+
+        return GuardedStatus
     raise AttributeError(f"module 'statusguard' has no attribute {name!r}")
 
 
@@ -75,6 +85,7 @@ __all__ = [
     "Flag",
     "FlagKind",
     "Guard",
+    "GuardedStatus",
     "IllegalTransition",
     "InvalidIdentifier",
     "InvalidLifecycle",

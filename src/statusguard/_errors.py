@@ -228,22 +228,42 @@ class IllegalTransition(StatusGuardError):
         self.state = str(state)
         self.event = None if event is None else str(event)
         self.target = None if target is None else str(target)
-        self.allowed = tuple(str(a) for a in allowed)
+        self.allowed = tuple(map(str, allowed))
         self.key = key
         self.lifecycle = lifecycle
-        of_key = f" (key {key!r})" if key is not None else ""
-        if event is not None:
-            msg = (
+        # The message is formatted on demand: the guard raises this on its hot path.
+        super().__init__()
+
+    @classmethod
+    def _fast(
+        cls, state: str, event: str, allowed: tuple[str, ...], key: object, lifecycle: str | None
+    ) -> IllegalTransition:
+        """The guard's hot path: the same error, built without re-validating its parts."""
+        exc = cls.__new__(cls)
+        exc.state, exc.event, exc.target, exc.allowed = state, event, None, allowed
+        exc.key, exc.lifecycle = key, lifecycle
+        return exc
+
+    @property
+    def message(self) -> str:
+        """The human-readable message (what happened, what is allowed)."""
+        if self.event is not None:
+            of_key = f" (key {self.key!r})" if self.key is not None else ""
+            return (
                 f"event {self.event!r} is not allowed in state {self.state!r}{of_key}; "
                 f"allowed events: {_names(self.allowed)}"
             )
-        else:
-            msg = (
-                f"transition {self.state!r} -> {self.target!r} is not allowed"
-                f"{' for key ' + repr(key) if key is not None else ''}; "
-                f"allowed targets: {_names(self.allowed)}"
-            )
-        super().__init__(msg)
+        return (
+            f"transition {self.state!r} -> {self.target!r} is not allowed"
+            f"{' for key ' + repr(self.key) if self.key is not None else ''}; "
+            f"allowed targets: {_names(self.allowed)}"
+        )
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __repr__(self) -> str:
+        return f"IllegalTransition({self.message!r})"
 
 
 class TransitionConflict(StatusGuardError):

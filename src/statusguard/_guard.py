@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
-from typing import Generic, NoReturn, TypeVar
+from typing import Generic, NamedTuple, NoReturn, TypeVar
 
 from statusguard._errors import (
     IllegalTransition,
@@ -14,7 +14,7 @@ from statusguard._errors import (
     UnknownStatus,
 )
 from statusguard._lifecycle import FlagKind, Lifecycle
-from statusguard._store import Applied, Rejected, Store
+from statusguard._store import Applied, MemoryStore, Record, Rejected, Store
 
 __all__ = ["Committed", "Guard"]
 
@@ -22,9 +22,8 @@ S = TypeVar("S", bound=str)
 E = TypeVar("E", bound=str)
 
 
-@dataclass(frozen=True, slots=True)
-class Committed:
-    """A transition the store committed: ``key`` moved ``source -> target``.
+class Committed(NamedTuple):
+    """A transition the store committed: ``key`` moved ``source -> target`` (immutable).
 
     ``event`` is ``None`` for a target-based :meth:`Guard.move`. ``version`` is the
     key's version after the write; ``token`` the per-attempt token, if any.
@@ -40,8 +39,13 @@ class Committed:
 
 @dataclass(frozen=True, slots=True)
 class _Plan:
+    event: str
     moves: dict[str, str]  # source -> target, for sources where the event is surely enabled
     undecided: dict[str, frozenset[str]]  # source -> fact flags its outcome still needs
+    allowed: dict[str, tuple[str, ...]]  # stored status -> allowed events (filled lazily)
+
+
+_NO_FACTS: frozenset[tuple[str, bool]] = frozenset()
 
 
 class Guard(Generic[S, E]):
@@ -52,7 +56,7 @@ class Guard(Generic[S, E]):
     ambiguous outcome (connection lost after COMMIT) can be settled by re-reading.
     """
 
-    __slots__ = ("_plans", "config", "lifecycle", "store", "tokens")
+    __slots__ = ("_fast", "_plans", "config", "lifecycle", "store", "tokens")
 
     def __init__(
         self,
@@ -72,9 +76,10 @@ class Guard(Generic[S, E]):
         self.config: Mapping[str, bool] = config
         self.tokens = tokens
         self._plans: dict[tuple[str, frozenset[tuple[str, bool]]], _Plan] = {}
+        self._fast = store._apply_fast if type(store) is MemoryStore else None
 
     def _plan(self, event: str, facts: Mapping[str, bool] | None) -> _Plan:
-        fkey = frozenset(facts.items()) if facts else frozenset()
+        fkey = frozenset(facts.items()) if facts else _NO_FACTS
         try:
             return self._plans[(event, fkey)]
         except (KeyError, TypeError):
@@ -97,7 +102,12 @@ class Guard(Generic[S, E]):
                     undecided.setdefault(str(s), set()).update(unknown)
                 else:
                     moves[str(s)] = str(t.target)
-        plan = _Plan(moves, {s: frozenset(v) for s, v in undecided.items() if s not in moves})
+        plan = _Plan(
+            str(event),
+            moves,
+            {s: frozenset(v) for s, v in undecided.items() if s not in moves},
+            {},
+        )
         self._plans[(event, fkey)] = plan
         return plan
 
@@ -132,14 +142,28 @@ class Guard(Generic[S, E]):
         Raises :class:`IllegalTransition` (naming the stored state and the allowed
         events) when the event is not enabled there; nothing is written then.
         """
-        plan = self._plan(event, facts)
-        token = self._token()
-        outcome = self.store.apply(key, plan.moves, token, str(event))
-        if isinstance(outcome, Applied):
-            return Committed(
-                key, outcome.source, str(event), outcome.target, outcome.version, token
-            )
-        self._rejected_event(key, str(event), facts, plan, outcome)
+        try:
+            plan = self._plans[(event, frozenset(facts.items()) if facts else _NO_FACTS)]
+        except (KeyError, TypeError):
+            plan = self._plan(event, facts)
+        token = uuid.uuid4().hex if self.tokens else None
+        fast = self._fast
+        if fast is not None:  # MemoryStore: no intermediate Applied record
+            done = fast(key, plan.moves, token, plan.event)
+            if not isinstance(done, Record):
+                return Committed(key, done[0], plan.event, done[1], done[2], token)
+            allowed = plan.allowed.get(done[0])
+            if allowed is not None:  # seen before: a known, decided state; skip re-checking
+                raise IllegalTransition._fast(
+                    done[0], plan.event, allowed, key, self.lifecycle.name
+                )
+            self._rejected_event(key, plan.event, facts, plan, Rejected(done))
+        outcome = self.store.apply(key, plan.moves, token, plan.event)
+        if outcome.__class__ is Applied or isinstance(outcome, Applied):
+            source, target, version = outcome
+            return Committed(key, source, plan.event, target, version, token)
+        assert isinstance(outcome, Rejected)
+        self._rejected_event(key, plan.event, facts, plan, outcome)
 
     def _rejected_event(
         self,
@@ -152,14 +176,13 @@ class Guard(Generic[S, E]):
         status = self._known(key, outcome.current.status)
         if status in plan.undecided:
             raise MissingFlag(plan.undecided[status], state=status, event=event)
-        known = {**self.config, **(facts or {})}
-        raise IllegalTransition(
-            status,
-            event,
-            self.lifecycle.allowed_events(status, known),
-            key=key,
-            lifecycle=self.lifecycle.name,
-        )
+        allowed = plan.allowed.get(status)
+        if allowed is None:
+            known = {**self.config, **(facts or {})}
+            allowed = plan.allowed[status] = tuple(
+                map(str, self.lifecycle.allowed_events(status, known))
+            )
+        raise IllegalTransition(status, event, allowed, key=key, lifecycle=self.lifecycle.name)
 
     def move(
         self,

@@ -40,6 +40,7 @@ import time
 from collections.abc import Callable, Hashable, Mapping
 from contextlib import AbstractContextManager, nullcontext, suppress
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -74,6 +75,7 @@ class _Sql:
 
     text: str
     positions: tuple[str, ...] | None  # parameter order for positional paramstyles
+    inverse: Mapping[str, str] | None = None  # target -> source, when the event is injective
 
     def params(self, values: Mapping[str, Any]) -> Any:
         if self.positions is None:
@@ -168,6 +170,10 @@ class SQLStore:
                 committed=False,
             )
         self.versioned = version is not None
+        dbapi = getattr(engine.dialect, "loaded_dbapi", None)
+        self._catch: tuple[type[Exception], ...] = (DBAPIError,)
+        if dbapi is not None:
+            self._catch = (DBAPIError, dbapi.Error)
         self._q = engine.dialect.identifier_preparer.quote_identifier
         self._metadata = sa.MetaData()
         self.table = self._define_table(key_type or sa.String(255))
@@ -332,21 +338,35 @@ class SQLStore:
                 sets.append(f"{tk} = :tok")
             sql = f"UPDATE {t} SET {', '.join(sets)} WHERE {k} = :k AND BINARY {s} IN ({srcs})"
         else:
-            whens = " ".join(f"WHEN :s{i} THEN :t{i}" for i in range(len(sources)))
-            sets = [f"{s} = CASE {_NOTE}({s}) {whens} END"]
-            if v:
-                sets.append(f"{v} = {v} + 1")
-            if tk:
-                sets.append(f"{tk} = :tok")
-            sql = (
-                f"UPDATE {t} SET {', '.join(sets)} WHERE {k} = :k AND {s} IN ({srcs}) "
-                f"RETURNING {s}, {v or '0'}"
-            )
+            sql = self._apply_sql_lite(sources, targets)
         rendered = self._render(sql)
+        if self.dialect == "sqlite" and len(set(targets)) == len(targets):
+            inverse = dict(zip(targets, sources, strict=True))
+            rendered = _Sql(rendered.text, rendered.positions, inverse)
         if len(self._cache) > 4096:
             self._cache.clear()
         self._cache[cache_key] = rendered
         return rendered
+
+    def _apply_sql_lite(self, sources: tuple[str, ...], targets: tuple[str, ...]) -> str:
+        q = self._q
+        t, k, s = q(self.table_name), q(self.key_column), q(self.status_column)
+        v = q(self.version_column) if self.version_column else None
+        tk = q(self.token_column) if self.token_column else None
+        srcs = ", ".join(f":s{i}" for i in range(len(sources)))
+        whens = " ".join(f"WHEN :s{i} THEN :t{i}" for i in range(len(sources)))
+        # An injective event's target names its source: no need to note the old status.
+        injective = len(set(targets)) == len(targets)
+        operand = s if injective else f"{_NOTE}({s})"
+        sets = [f"{s} = CASE {operand} {whens} END"]
+        if v:
+            sets.append(f"{v} = {v} + 1")
+        if tk:
+            sets.append(f"{tk} = :tok")
+        return (
+            f"UPDATE {t} SET {', '.join(sets)} WHERE {k} = :k AND {s} IN ({srcs}) "
+            f"RETURNING {s}, {v or '0'}"
+        )
 
     def _cas_sql(self, versioned: bool) -> _Sql:
         cache_key = ("cas", versioned)
@@ -392,7 +412,7 @@ class SQLStore:
         info = conn.connection.info
         if info.get(_READY):
             return
-        run = conn.exec_driver_sql
+        run = partial(_run, conn)
         if self.dialect == "postgresql":
             if self.lock_timeout is not None:
                 run(f"SET lock_timeout = {int(self.lock_timeout * 1000)}")
@@ -426,7 +446,7 @@ class SQLStore:
         """Run ``op`` on a fresh connection, classifying and retrying database errors."""
         attempt = 0
         while True:
-            cause: DBAPIError | None = None
+            cause: Exception | None = None
             delay = 0.0
             with self._serial:
                 try:
@@ -438,10 +458,15 @@ class SQLStore:
                 session: Any = None
                 try:
                     with conn:
-                        self._prepare(conn)
-                        session = conn.connection.info.get(_SESSION)
-                        return op(conn)
-                except DBAPIError as exc:
+                        try:
+                            self._prepare(conn)
+                            session = conn.connection.info.get(_SESSION)
+                            return op(conn)
+                        except self._catch as exc:
+                            if classify(exc) is ErrorKind.LOST:
+                                conn.invalidate()  # never hand a broken connection back
+                            raise
+                except self._catch as exc:
                     kind = classify(exc)
                     problem = describe(exc)
                     if kind is ErrorKind.RETRY and attempt < self.retries:
@@ -492,7 +517,7 @@ class SQLStore:
                 self._prepare(conn)
                 gone = self._end_session(conn, session)
                 found = self._token_found(conn, token, key)
-        except DBAPIError as exc:
+        except self._catch as exc:
             return StoreUnavailable(
                 f"connection lost during a write: {problem}; re-reading the token failed too: "
                 f"{describe(exc)}",
@@ -531,13 +556,13 @@ class SQLStore:
         deadline = time.monotonic() + 5.0
         killed = False
         while time.monotonic() < deadline:
-            if not conn.exec_driver_sql(alive).scalar():
+            if not _run(conn, alive).scalar():
                 return True
             if not killed:
                 killed = True
                 try:
-                    conn.exec_driver_sql(kill)
-                except DBAPIError:
+                    _run(conn, kill)
+                except self._catch:
                     return False
             time.sleep(0.05)
         return False
@@ -545,10 +570,10 @@ class SQLStore:
     def _token_found(self, conn: Connection, token: str, key: Hashable) -> bool:
         if self.audit_table is not None:
             sql = self._audit_token
-            return conn.exec_driver_sql(sql.text, sql.params({"tok": token})).first() is not None
+            return _run(conn, sql.text, sql.params({"tok": token})).first() is not None
         if self._token_select is not None and key is not None:
             sql = self._token_select
-            row = conn.exec_driver_sql(sql.text, sql.params({"k": key})).first()
+            row = _run(conn, sql.text, sql.params({"k": key})).first()
             return row is not None and row[0] == token
         return False
 
@@ -556,7 +581,7 @@ class SQLStore:
 
     def _read(self, conn: Connection, key: Hashable) -> Record:
         sql = self._select
-        row = conn.exec_driver_sql(sql.text, sql.params({"k": key})).first()
+        row = _run(conn, sql.text, sql.params({"k": key})).first()
         if row is None:
             raise UnknownKey(key)
         return Record(str(row[0]), int(row[1]), row[2])
@@ -567,8 +592,8 @@ class SQLStore:
 
         def op(conn: Connection) -> Record | None:
             try:
-                conn.exec_driver_sql(sql.text, sql.params({"k": key, "st": status, "tok": token}))
-            except sa.exc.IntegrityError as exc:
+                _run(conn, sql.text, sql.params({"k": key, "st": status, "tok": token}))
+            except self._catch as exc:
                 if classify(exc) is not ErrorKind.DUPLICATE:
                     raise
                 return None
@@ -594,7 +619,7 @@ class SQLStore:
         sql = self._audit_select
 
         def op(conn: Connection) -> list[AuditEntry]:
-            rows = conn.exec_driver_sql(sql.text, sql.params({"k": key})).all()
+            rows = _run(conn, sql.text, sql.params({"k": key})).all()
             return [AuditEntry(str(r[0]), r[1], str(r[2]), int(r[3] or 0), r[4]) for r in rows]
 
         return self._wrap(op, write=False)
@@ -653,7 +678,7 @@ class SQLStore:
         token: str | None,
         event: str | None,
     ) -> Applied | None:
-        row = conn.exec_driver_sql(sql.text, params).first()
+        row = _run(conn, sql.text, params).first()
         if row is None:
             return None
         return Applied(str(row[0]), str(row[1]), int(row[2]))
@@ -671,12 +696,12 @@ class SQLStore:
     ) -> Applied | None:
         audit = self.audit_table is not None
         if audit:
-            conn.exec_driver_sql("START TRANSACTION")
+            _run(conn, "START TRANSACTION")
         try:
-            result = conn.exec_driver_sql(sql.text, params)
+            result = _run(conn, sql.text, params)
             if result.rowcount != 1:
                 if audit:
-                    conn.exec_driver_sql("ROLLBACK")
+                    _run(conn, "ROLLBACK")
                 return None
             code = int(result.lastrowid)
             if self.version_column:
@@ -691,8 +716,8 @@ class SQLStore:
                     "k": key, "src": source, "ev": event, "tgt": target, "ver": version,
                     "tok": token,
                 }  # fmt: skip
-                conn.exec_driver_sql(ins.text, ins.params(values))
-                conn.exec_driver_sql("COMMIT")
+                _run(conn, ins.text, ins.params(values))
+                _run(conn, "COMMIT")
         except BaseException:
             if audit:
                 _quiet_rollback(conn)
@@ -710,26 +735,35 @@ class SQLStore:
         token: str | None,
         event: str | None,
     ) -> Applied | None:
-        noted: _Noted = conn.connection.info[_NOTE]
         audit = self.audit_table is not None
         if audit:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            _run(conn, "BEGIN IMMEDIATE")
         try:
-            rows = conn.exec_driver_sql(sql.text, params).all()
+            # In-process engine: the driver cursor directly, skipping SQLAlchemy's result layer.
+            cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            try:
+                cursor.execute(sql.text, params)
+                rows = cursor.fetchall()
+            finally:
+                cursor.close()
             if not rows:
                 if audit:
-                    conn.exec_driver_sql("ROLLBACK")
+                    _run(conn, "ROLLBACK")
                 return None
-            source = noted.take()
             target, version = str(rows[0][0]), int(rows[0][1])
+            if sql.inverse is not None:
+                source = sql.inverse[target]
+            else:
+                noted: _Noted = conn.connection.info[_NOTE]
+                source = noted.take()
             if audit:
                 ins = self._audit_insert
                 values = {
                     "k": key, "src": source, "ev": event, "tgt": target, "ver": version,
                     "tok": token,
                 }  # fmt: skip
-                conn.exec_driver_sql(ins.text, ins.params(values))
-                conn.exec_driver_sql("COMMIT")
+                _run(conn, ins.text, ins.params(values))
+                _run(conn, "COMMIT")
         except BaseException:
             if audit:
                 _quiet_rollback(conn)
@@ -757,9 +791,9 @@ class SQLStore:
 
         def op(conn: Connection) -> Applied | Rejected:
             if tx:
-                conn.exec_driver_sql(begin)
+                _run(conn, begin)
             try:
-                result = conn.exec_driver_sql(sql.text, params)
+                result = _run(conn, sql.text, params)
                 if self.dialect == "mysql":
                     done = result.rowcount == 1
                     version = int(result.lastrowid) if done and self.version_column else 0
@@ -769,7 +803,7 @@ class SQLStore:
                     version = int(row[0]) if row is not None else 0
                 if not done:
                     if tx:
-                        conn.exec_driver_sql("ROLLBACK")
+                        _run(conn, "ROLLBACK")
                     return Rejected(self._read(conn, key))
                 if tx:
                     ins = self._audit_insert
@@ -777,8 +811,8 @@ class SQLStore:
                         "k": key, "src": expected, "ev": None, "tgt": target, "ver": version,
                         "tok": token,
                     }  # fmt: skip
-                    conn.exec_driver_sql(ins.text, ins.params(values))
-                    conn.exec_driver_sql("COMMIT")
+                    _run(conn, ins.text, ins.params(values))
+                    _run(conn, "COMMIT")
             except BaseException:
                 if tx:
                     _quiet_rollback(conn)
@@ -791,11 +825,51 @@ class SQLStore:
         return f"<SQLStore {self.dialect} table={self.table_name!r}>"
 
 
+class _Res:
+    """What a driver cursor returned: rows (if any), rowcount, lastrowid."""
+
+    __slots__ = ("lastrowid", "rowcount", "rows")
+
+    def __init__(self, rows: list[Any], rowcount: int, lastrowid: Any) -> None:
+        self.rows = rows
+        self.rowcount = rowcount
+        self.lastrowid = lastrowid
+
+    def first(self) -> Any:
+        return self.rows[0] if self.rows else None
+
+    def all(self) -> list[Any]:
+        return self.rows
+
+    def scalar(self) -> Any:
+        return self.rows[0][0] if self.rows else None
+
+
+def _run(conn: Connection, text: str, params: Any = None) -> _Res:
+    """Execute on the driver cursor: no SQLAlchemy autobegin, so no ROLLBACK on checkin.
+
+    (In AUTOCOMMIT mode SQLAlchemy still ends its logical transaction with a DBAPI
+    ``rollback()`` when the connection is returned; PyMySQL sends that to the server,
+    which would add a round trip to every write.)
+    """
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        if params is None:
+            cursor.execute(text)
+        else:
+            cursor.execute(text, params)
+        rows = list(cursor.fetchall()) if cursor.description else []
+        return _Res(rows, cursor.rowcount, getattr(cursor, "lastrowid", None))
+    finally:
+        cursor.close()
+
+
 def _quiet_rollback(conn: Connection) -> None:
-    # A connection lost mid-transaction is invalidated: SQLAlchemy then raises
-    # PendingRollbackError (not a DBAPIError), which must not mask the original error.
-    with suppress(sa.exc.SQLAlchemyError):
-        conn.exec_driver_sql("ROLLBACK")
+    # Best effort: there may be no transaction left to end, and a connection lost
+    # mid-transaction is invalidated (SQLAlchemy would raise PendingRollbackError);
+    # neither may mask the original error.
+    with suppress(Exception):
+        _run(conn, "ROLLBACK")
 
 
 def _status_type() -> sa.types.TypeEngine[Any]:

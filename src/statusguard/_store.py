@@ -16,16 +16,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import NamedTuple, Protocol, runtime_checkable
 
 from statusguard._errors import DuplicateKey, UnknownKey
 
 __all__ = ["Applied", "AuditEntry", "MemoryStore", "Record", "Rejected", "Store"]
 
 
-@dataclass(frozen=True, slots=True)
-class Record:
-    """What a store holds for a key."""
+class Record(NamedTuple):
+    """What a store holds for a key (immutable; a NamedTuple because it is on the hot path)."""
 
     status: str
     version: int
@@ -43,8 +42,7 @@ class AuditEntry:
     token: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Applied:
+class Applied(NamedTuple):
     """A committed write: the status moved from ``source`` to ``target``."""
 
     source: str
@@ -52,8 +50,7 @@ class Applied:
     version: int
 
 
-@dataclass(frozen=True, slots=True)
-class Rejected:
+class Rejected(NamedTuple):
     """A write that changed nothing, with what the store held at that moment."""
 
     current: Record
@@ -155,6 +152,25 @@ class MemoryStore:
                 entry = AuditEntry(current.status, event, target, version, token)
                 self._audit.setdefault(key, []).append(entry)
         return Applied(current.status, target, version)
+
+    def _apply_fast(
+        self, key: Hashable, moves: Mapping[str, str], token: str | None, event: str | None
+    ) -> tuple[str, str, int] | Record:
+        """:meth:`apply` without building an :class:`Applied` (the guard's in-memory hot path)."""
+        with self._lock:
+            try:
+                current = self._rows[key]
+            except KeyError:
+                raise UnknownKey(key) from None
+            target = moves.get(current[0])
+            if target is None:
+                return current
+            version = current[1] + 1
+            self._rows[key] = Record(target, version, token)
+            if self._audit is not None:
+                entry = AuditEntry(current[0], event, target, version, token)
+                self._audit.setdefault(key, []).append(entry)
+        return (current[0], target, version)
 
     def compare_and_set(
         self,

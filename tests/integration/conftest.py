@@ -104,3 +104,16 @@ def glance() -> Any:
 
     root = Path(__file__).resolve().parents[2]
     return statusguard.load(str(root / "model" / "glance_image.py"))
+
+
+@pytest.fixture
+def db_url(engine: str, tmp_path: Path) -> str:
+    """The SQLAlchemy URL of ``engine`` (skips when its environment variable is unset)."""
+    if engine == "memory":
+        pytest.skip("needs a SQL engine")
+    return engine_url(engine, tmp_path)
+
+
+@pytest.fixture
+def unique_name() -> Callable[[str], str]:
+    return unique

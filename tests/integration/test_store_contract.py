@@ -110,6 +110,17 @@ def test_illegal_event_names_state_event_and_allowed(guard: Guard[Any, Any]) -> 
     )
     assert guard.status("img") == "queued"
     assert guard.version("img") == 0
+    # the second rejection takes the guard's cached path: the same error, field for field
+    with pytest.raises(IllegalTransition) as again:
+        guard.fire("img", "upload_succeeded")
+    assert str(again.value) == str(err)
+    assert (again.value.state, again.value.event, again.value.allowed, again.value.key) == (
+        err.state,
+        err.event,
+        err.allowed,
+        err.key,
+    )
+    assert all(type(a) is str for a in again.value.allowed)
 
 
 def test_terminal_state_allows_nothing(guard: Guard[Any, Any]) -> None:

@@ -1,0 +1,480 @@
+"""Guard benchmarks: in-memory fire vs peers, SQL fire vs a raw UPDATE and django-fsm-2.
+
+Run from the repository root:  python benchmarks/bench_guard.py [--quick]
+PostgreSQL / MariaDB parts read STATUSGUARD_TEST_POSTGRES_URL / STATUSGUARD_TEST_MYSQL_URL
+and are skipped (with a note) when unset. Every figure is the median of several runs;
+ratios compare medians from the same run. Times are per operation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import statusguard
+from statusguard import Guard, IllegalTransition, MemoryStore
+
+ROOT = Path(__file__).resolve().parents[1]
+GLANCE = statusguard.load(str(ROOT / "model" / "glance_image.py"))
+CONFIG = {"delayed_delete": False}
+TOGGLE = ("deactivate", "reactivate")  # active <-> deactivated, legal forever
+ROWS: list[tuple[str, str, str]] = []
+
+
+def median_time(run: Callable[[int], None], n: int, repeats: int) -> float:
+    """Median seconds per operation over ``repeats`` runs of ``n`` operations."""
+    run(max(1, n // 10))  # warm up
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run(n)
+        samples.append((time.perf_counter() - start) / n)
+    return statistics.median(samples)
+
+
+def interleaved(runs: list[Callable[[int], None]], n: int, repeats: int) -> list[float]:
+    """Median seconds per operation of each run, sampling them round-robin."""
+    for run in runs:
+        run(max(2, n // 10))  # warm up
+    samples: list[list[float]] = [[] for _ in runs]
+    for _ in range(repeats):
+        for i, run in enumerate(runs):
+            start = time.perf_counter()
+            run(n)
+            samples[i].append((time.perf_counter() - start) / n)
+    return [statistics.median(s) for s in samples]
+
+
+def report(section: str, name: str, seconds: float, base: float | None, unit: str) -> None:
+    scale = 1e9 if unit == "ns" else 1e6
+    ratio = f"{seconds / base:6.2f}x" if base else "   base"
+    line = f"{name:<52} {seconds * scale:10.1f} {unit}  {ratio}"
+    ROWS.append((section, name, line))
+    print(line, flush=True)
+
+
+# -- in memory --------------------------------------------------------------------------
+
+
+def bench_memory(n: int, repeats: int) -> None:
+    print("\n## In memory (per operation; ratio vs dict lookup)")
+    table = {("active", "deactivate"): "deactivated", ("deactivated", "reactivate"): "active"}
+
+    def dict_lookup(k: int) -> None:
+        state = "active"
+        for i in range(k):
+            state = table[(state, TOGGLE[i & 1])]
+
+    base = median_time(dict_lookup, n, repeats)
+    report("memory", "dict lookup (unguarded)", base, None, "ns")
+
+    from automaton import machines
+
+    fm = machines.FiniteMachine()
+    fm.add_state("active")
+    fm.add_state("deactivated")
+    fm.add_transition("active", "deactivated", "deactivate")
+    fm.add_transition("deactivated", "active", "reactivate")
+    fm.default_start_state = "active"
+    fm.initialize()
+
+    def automaton_run(k: int) -> None:
+        for i in range(k):
+            fm.process_event(TOGGLE[i & 1])
+
+    report(
+        "memory",
+        "automaton FiniteMachine.process_event",
+        median_time(automaton_run, n, repeats),
+        base,
+        "ns",
+    )
+
+    from transitions.extensions import LockedMachine
+
+    class Model:
+        pass
+
+    model = Model()
+    LockedMachine(
+        model=model,
+        states=["active", "deactivated"],
+        transitions=[
+            {"trigger": "deactivate", "source": "active", "dest": "deactivated"},
+            {"trigger": "reactivate", "source": "deactivated", "dest": "active"},
+        ],
+        initial="active",
+    )
+
+    def locked_run(k: int) -> None:
+        trigger = model.trigger  # type: ignore[attr-defined]
+        for i in range(k):
+            trigger(TOGGLE[i & 1])
+
+    report(
+        "memory",
+        "transitions LockedMachine.trigger",
+        median_time(locked_run, max(1000, n // 25), repeats),
+        base,
+        "ns",
+    )
+
+    from statemachine import State, StateMachine
+
+    class Image(StateMachine):  # type: ignore[misc]
+        active = State(initial=True)
+        deactivated = State()
+        deactivate = active.to(deactivated)
+        reactivate = deactivated.to(active)
+
+    sm = Image()
+
+    def psm_run(k: int) -> None:
+        for i in range(k):
+            sm.send(TOGGLE[i & 1])
+
+    report(
+        "memory",
+        "python-statemachine send",
+        median_time(psm_run, max(1000, n // 25), repeats),
+        base,
+        "ns",
+    )
+
+    guard = Guard(GLANCE, MemoryStore(), CONFIG)
+    guard.create("img")
+    guard.fire("img", "location_added")
+
+    def guard_run(k: int) -> None:
+        fire = guard.fire
+        for i in range(k):
+            fire("img", TOGGLE[i & 1])
+
+    report(
+        "memory",
+        "statusguard Guard.fire (MemoryStore, race-safe)",
+        median_time(guard_run, n, repeats),
+        base,
+        "ns",
+    )
+
+    def illegal_run(k: int) -> None:
+        fire = guard.fire
+        for _ in range(k):
+            try:  # noqa: SIM105  (contextlib.suppress would add its own cost)
+                fire("img", "upload_succeeded")
+            except IllegalTransition:
+                pass
+
+    report(
+        "memory",
+        "statusguard illegal event rejected (raise+catch)",
+        median_time(illegal_run, n, repeats),
+        base,
+        "ns",
+    )
+
+
+# -- SQL --------------------------------------------------------------------------------
+
+
+def make_store(url: str, audit: bool) -> Any:
+    store = statusguard.SQLStore(
+        url,
+        "bench_" + uuid.uuid4().hex[:8],
+        version="version",
+        token="token",
+        audit=("bench_a_" + uuid.uuid4().hex[:8]) if audit else None,
+    )
+    store.create_schema()
+    return store
+
+
+def bench_sql(label: str, url: str, n: int, repeats: int) -> float | None:
+    import sqlalchemy as sa
+
+    print(f"\n## {label} (per operation; ratio vs raw prebuilt Core UPDATE on the same engine)")
+    store = make_store(url, audit=False)
+    audited = make_store(url, audit=True)
+    try:
+        t = store.table
+        raw = (
+            sa.update(t)
+            .where(t.c.id == sa.bindparam("k"), t.c.status == sa.bindparam("exp"))
+            .values(status=sa.bindparam("new"), version=t.c.version + 1)
+        )
+        engine = store.engine
+        for s in (store, audited):
+            s.create("img", "active")
+            s.create("raw", "active")
+        states = ("active", "deactivated")
+
+        def raw_run(k: int) -> None:
+            for i in range(k):
+                with engine.connect() as conn:
+                    conn.execute(raw, {"k": "raw", "exp": states[i & 1], "new": states[~i & 1]})
+                    conn.commit()
+
+        guard = Guard(GLANCE, store, CONFIG, tokens=True)
+        aguard = Guard(GLANCE, audited, CONFIG, tokens=True)
+
+        def fire_run(k: int) -> None:
+            for i in range(k):
+                guard.fire("img", TOGGLE[i & 1])
+
+        def audit_run(k: int) -> None:
+            for i in range(k):
+                aguard.fire("img", TOGGLE[i & 1])
+
+        def illegal_run(k: int) -> None:
+            for _ in range(k):
+                try:  # noqa: SIM105  (contextlib.suppress would add its own cost)
+                    guard.fire("img", "upload_succeeded")
+                except IllegalTransition:
+                    pass
+
+        # keep the rows in step: an even number of operations per run; runs interleaved so
+        # that every variant sees the same load on this shared machine
+        n2 = n - n % 2
+        base, fire, audit, illegal = interleaved(
+            [raw_run, fire_run, audit_run, illegal_run], n2, repeats
+        )
+        report(label, "raw Core UPDATE ... WHERE status=:exp (+commit)", base, None, "us")
+        report(label, "statusguard fire (version+token, 1 statement)", fire, base, "us")
+        report(label, "statusguard fire + audit row (same transaction)", audit, base, "us")
+        report(label, "statusguard illegal event (UPDATE miss + read)", illegal, base, "us")
+        throughput(label, guard)
+        return base
+    finally:
+        for s in (store, audited):
+            s.drop_schema()
+            s.dispose()
+
+
+def throughput(label: str, guard: Guard[Any, Any], seconds: float = 1.5) -> None:
+    for workers in (1, 8):
+        counts = [0, 0]
+        lock = threading.Lock()
+        stop = time.perf_counter() + seconds
+
+        def worker(
+            seed: int, stop: float = stop, lock: threading.Lock = lock, counts: list[int] = counts
+        ) -> None:
+            ok = bad = 0
+            i = seed
+            while time.perf_counter() < stop:
+                try:
+                    guard.fire("img", TOGGLE[i & 1])
+                    ok += 1
+                except IllegalTransition:
+                    bad += 1
+                i += 1
+            with lock:
+                counts[0] += ok
+                counts[1] += bad
+
+        threads = [threading.Thread(target=worker, args=(w,)) for w in range(workers)]
+        start = time.perf_counter()
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        elapsed = time.perf_counter() - start
+        line = (
+            f"{'throughput, ' + str(workers) + ' worker(s), one hot key':<52} "
+            f"{counts[0] / elapsed:8.0f} commits/s, {counts[1] / elapsed:8.0f} rejected/s"
+        )
+        ROWS.append((label, f"throughput {workers}", line))
+        print(line, flush=True)
+
+
+def bench_django(n: int, repeats: int, guard_base: float | None) -> None:
+    import django
+    from django.conf import settings
+
+    print("\n## SQLite: django-fsm-2 ConcurrentTransitionMixin vs statusguard (ratio vs the guard)")
+    path = Path(tempfile.mkdtemp()) / "django.db"
+    settings.configure(
+        DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": str(path)}},
+        INSTALLED_APPS=["django.contrib.contenttypes"],
+        USE_TZ=True,
+    )
+    django.setup()
+    from django.db import connection, models, transaction
+    from django.db.backends.signals import connection_created
+    from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+    def wal(sender: Any, connection: Any, **kwargs: Any) -> None:
+        with connection.cursor() as cur:
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+
+    connection_created.connect(wal)
+
+    class FsmImage(ConcurrentTransitionMixin, models.Model):  # type: ignore[misc]
+        state = FSMField(default="active")
+
+        class Meta:
+            app_label = "bench"
+
+        @transition(field=state, source="active", target="deactivated")
+        def deactivate(self) -> None:
+            pass
+
+        @transition(field=state, source="deactivated", target="active")
+        def reactivate(self) -> None:
+            pass
+
+    with connection.schema_editor() as editor:
+        editor.create_model(FsmImage)
+    obj = FsmImage.objects.create()
+
+    def fsm_run(k: int) -> None:
+        for i in range(k):
+            with transaction.atomic():
+                getattr(obj, TOGGLE[i & 1])()
+                obj.save()
+
+    def fsm_load_run(k: int) -> None:
+        # what a request handler does: load the row, transition, save
+        for i in range(k):
+            with transaction.atomic():
+                row = FsmImage.objects.get(pk=obj.pk)
+                getattr(row, TOGGLE[i & 1])()
+                row.save()
+
+    n2 = n - n % 2
+    store = make_store(f"sqlite:///{path.parent / 'guard.db'}", audit=False)
+    store.create("img", "active")
+    guard = Guard(GLANCE, store, CONFIG, tokens=True)
+
+    def fire_run(k: int) -> None:
+        for i in range(k):
+            guard.fire("img", TOGGLE[i & 1])
+
+    mine, fsm, fsm_load = interleaved([fire_run, fsm_run, fsm_load_run], n2, repeats)
+    report("django", "statusguard fire (SQLite file, WAL)", mine, None, "us")
+    report("django", "django-fsm-2 transition + save() in atomic()", fsm, mine, "us")
+    report("django", "django-fsm-2 get() + transition + save() in atomic()", fsm_load, mine, "us")
+    print(
+        f"statusguard is {fsm / mine:.1f}x faster than django-fsm-2 with the object in memory, "
+        f"{fsm_load / mine:.1f}x with the load a request does"
+    )
+    store.drop_schema()
+
+
+class TurnCounter:
+    """A loopback TCP proxy counting round trips: client sends that follow a server reply."""
+
+    def __init__(self, host: str, port: int) -> None:
+        import socket
+
+        self.target = (host, port)
+        self.turns = 0
+        self._last = "server"
+        self._lock = threading.Lock()
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        import socket
+
+        while True:
+            client, _ = self.listener.accept()
+            server = socket.create_connection(self.target)
+            for a, b, side in ((client, server, "client"), (server, client, "server")):
+                threading.Thread(target=self._pipe, args=(a, b, side), daemon=True).start()
+
+    def _pipe(self, src: Any, dst: Any, side: str) -> None:
+        try:
+            while data := src.recv(65536):
+                with self._lock:
+                    if side == "client" and self._last == "server":
+                        self.turns += 1
+                    self._last = side
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            dst.close()
+
+
+def round_trips(label: str, url: str, audit: bool) -> None:
+    import sqlalchemy as sa
+
+    parsed = sa.engine.make_url(url)
+    proxy = TurnCounter(parsed.host or "127.0.0.1", parsed.port or 5432)
+    via = parsed.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    store = make_store(via, audit=audit)
+    try:
+        store.create("img", "active")
+        guard = Guard(GLANCE, store, CONFIG, tokens=True)
+        for i in range(10):  # warm the pool and the per-connection setup
+            guard.fire("img", TOGGLE[i & 1])
+        n = 100
+        before = proxy.turns
+        for i in range(n):
+            guard.fire("img", TOGGLE[i & 1])
+        fires = (proxy.turns - before) / n
+        before = proxy.turns
+        for _ in range(n):
+            try:  # noqa: SIM105  (contextlib.suppress would add its own cost)
+                guard.fire("img", "upload_succeeded")
+            except IllegalTransition:
+                pass
+        illegal = (proxy.turns - before) / n
+        kind = "fire + audit" if audit else "fire"
+        line = f"{label + ' ' + kind:<40} {fires:4.1f} round trips (illegal event: {illegal:.1f})"
+        ROWS.append(("round trips", label, line))
+        print(line, flush=True)
+    finally:
+        store.drop_schema()
+        store.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer operations and repeats")
+    args = parser.parse_args()
+    mem_n, sql_n, repeats = (20_000, 400, 3) if args.quick else (100_000, 1_000, 7)
+    print(f"python {sys.version.split()[0]}, statusguard {statusguard.__version__}")
+    bench_memory(mem_n, repeats)
+    tmp = Path(tempfile.mkdtemp())
+    bench_sql(
+        "SQLite file (WAL, synchronous=NORMAL)", f"sqlite:///{tmp / 'bench.db'}", sql_n, repeats
+    )
+    for label, env in (
+        ("PostgreSQL", "STATUSGUARD_TEST_POSTGRES_URL"),
+        ("MariaDB", "STATUSGUARD_TEST_MYSQL_URL"),
+    ):
+        url = os.environ.get(env)
+        if url:
+            bench_sql(label, url, sql_n, repeats)
+        else:
+            print(f"\n## {label}: skipped ({env} not set)")
+    print(
+        "\n## Round trips per fire (counted by a loopback proxy; SQLite is in-process: 1 statement)"
+    )
+    for label, env in (
+        ("PostgreSQL", "STATUSGUARD_TEST_POSTGRES_URL"),
+        ("MariaDB", "STATUSGUARD_TEST_MYSQL_URL"),
+    ):
+        url = os.environ.get(env)
+        if url:
+            round_trips(label, url, audit=False)
+            round_trips(label, url, audit=True)
+    bench_django(sql_n, repeats, None)
+
+
+if __name__ == "__main__":
+    main()
