@@ -13,11 +13,11 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from statusguard._errors import InvalidLifecycle
+from statusguard._errors import InvalidLifecycle, Location
 from statusguard._invariants import INVARIANT_KINDS, Invariant
 from statusguard._lifecycle import FORMAT, Flag, FlagKind, Lifecycle, Transition
 
-__all__ = ["lifecycle_from_json", "lifecycle_schema"]
+__all__ = ["lifecycle_from_json", "lifecycle_schema", "parse_document"]
 
 
 @cache
@@ -35,18 +35,105 @@ def _validator() -> Any:
     return jsonschema.Draft202012Validator(lifecycle_schema())
 
 
+class _Object(dict[str, Any]):
+    """A decoded JSON object that remembers keys given more than once."""
+
+    duplicates: tuple[str, ...] = ()
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = _Object(pairs)
+    if len(obj) != len(pairs):
+        keys = [k for k, _ in pairs]
+        obj.duplicates = tuple(k for i, k in enumerate(keys) if k in keys[:i])
+    return obj
+
+
+def _find_duplicate(node: Any, location: Location) -> tuple[Location, str] | None:
+    if isinstance(node, dict):
+        if isinstance(node, _Object) and node.duplicates:
+            return location, node.duplicates[0]
+        children: Any = node.items()
+    elif isinstance(node, list):
+        children = enumerate(node)
+    else:
+        return None
+    for key, child in children:
+        found = _find_duplicate(child, (*location, key))
+        if found is not None:
+            return found
+    return None
+
+
+def parse_document(text: str, *, source: str = "the document") -> Any:
+    """Decode JSON text; :class:`InvalidLifecycle` for bad JSON or a key given twice."""
+    try:
+        document = json.loads(text, object_pairs_hook=_object)
+    except json.JSONDecodeError as exc:
+        raise InvalidLifecycle(
+            f"{source} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
+        ) from None
+    found = _find_duplicate(document, ())
+    if found is not None:
+        location, key = found
+        name = document.get("name") if isinstance(document, dict) else None
+        raise InvalidLifecycle(
+            f"key {key!r} appears more than once in the same object; give it once",
+            (*location, key),
+            lifecycle=name if isinstance(name, str) else None,
+        )
+    return document
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if value is None:
+        return "null"
+    return {dict: "object", list: "array", str: "string", int: "integer", float: "number"}.get(
+        type(value), type(value).__name__
+    )
+
+
 def _schema_error(document: Any, name: str | None) -> InvalidLifecycle | None:
     errors = sorted(
         _validator().iter_errors(document), key=lambda e: (len(e.absolute_path), e.path)
     )
     if not errors:
         return None
-    # The deepest error on the shortest path tells the most; oneOf/if-then errors carry context.
+    # The error on the shortest path comes first; for a oneOf, follow the branch whose
+    # type fits the value (a type mismatch with the other branch tells nothing).
     err = errors[0]
     while err.context:
-        err = min(err.context, key=lambda e: len(e.absolute_path))
-    location = tuple(err.absolute_path)
+        depth = len(err.absolute_path)
+        fitting = [
+            e for e in err.context if not (e.validator == "type" and len(e.absolute_path) == depth)
+        ]
+        if not fitting:
+            break
+        err = max(fitting, key=lambda e: len(e.absolute_path))
+    location: Location = tuple(err.absolute_path)
     message = err.message
+    if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+        known = err.schema.get("properties", {}) if isinstance(err.schema, dict) else {}
+        extra = [k for k in err.instance if k not in known]
+        if extra and known:
+            location = (*location, extra[0])
+            message = f"unknown key {extra[0]!r}; expected one of: " + ", ".join(
+                repr(k) for k in known
+            )
+    elif err.validator == "required" and isinstance(err.instance, dict):
+        absent = [k for k in err.validator_value if k not in err.instance]
+        if absent:
+            location = (*location, absent[0])
+            message = f"missing required key {absent[0]!r}"
+    elif err.validator in ("pattern", "minLength") and isinstance(err.instance, str):
+        message = f"expected a non-empty name (with a non-space character), got {err.instance!r}"
+    elif err.validator == "oneOf" and isinstance(err.schema, dict):
+        kinds = [str(b.get("type", "string")) for b in err.schema["oneOf"] if isinstance(b, dict)]
+        message = f"expected {' or '.join(kinds)}, got {_json_type(err.instance)}"
+    elif err.validator == "type":
+        message = f"expected {err.validator_value}, got {_json_type(err.instance)} ({message})"
     if list(err.absolute_path) == ["format"]:
         message = (
             f"unknown format {document.get('format')!r}; expected {FORMAT!r}"
@@ -59,17 +146,14 @@ def _schema_error(document: Any, name: str | None) -> InvalidLifecycle | None:
 def lifecycle_from_json(document: Mapping[str, Any] | str) -> Lifecycle[str, str]:
     """Decode a document (a mapping or JSON text) into a lifecycle."""
     if isinstance(document, str):
-        try:
-            document = json.loads(document)
-        except json.JSONDecodeError as exc:
-            raise InvalidLifecycle(
-                f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
-            ) from None
+        document = parse_document(document)
     if not isinstance(document, Mapping):
         raise InvalidLifecycle(f"expected a JSON object, got {type(document).__name__}")
     name = document.get("name") if isinstance(document.get("name"), str) else None
     if "format" not in document:
-        raise InvalidLifecycle(f"missing 'format'; expected {FORMAT!r}", lifecycle=name)
+        raise InvalidLifecycle(
+            f"missing 'format'; expected {FORMAT!r}", ("format",), lifecycle=name
+        )
     problem = _schema_error(document, name)
     if problem is not None:
         raise problem

@@ -74,11 +74,24 @@ class Transition(Generic[S, E]):
     ) -> None:
         srcs: tuple[S, ...]
         srcs = (sources,) if isinstance(sources, str) else tuple(sources)
-        items = dict(when.items() if isinstance(when, Mapping) else (when or ()))
+        pairs = list(when.items() if isinstance(when, Mapping) else (when or ()))
+        items: dict[str, bool] = {}
+        for name, value in pairs:
+            if not isinstance(value, bool):
+                raise InvalidLifecycle(
+                    f"transition {str(event)!r}: condition on flag {name!r} must be True or "
+                    f"False, got {value!r}"
+                )
+            if items.get(name, value) != value:
+                raise InvalidLifecycle(
+                    f"transition {str(event)!r}: condition requires flag {name!r} to be both "
+                    "true and false, so it can never fire; give each flag once"
+                )
+            items[name] = value
         object.__setattr__(self, "event", event)
         object.__setattr__(self, "sources", srcs)
         object.__setattr__(self, "target", target)
-        object.__setattr__(self, "when", tuple(sorted((str(k), bool(v)) for k, v in items.items())))
+        object.__setattr__(self, "when", tuple(sorted((str(k), v) for k, v in items.items())))
 
     def enabled(self, flags: Mapping[str, bool]) -> bool:
         """Whether ``when`` holds under a complete flag setting."""
@@ -325,17 +338,27 @@ class Lifecycle(Generic[S, E]):
         if flags:
             self.check_flags(flags)
         options = self._cond.get((str(state), str(event)), ())
-        missing: set[str] = set()
-        for when, target in options:
-            unknown = [n for n, _ in when if n not in flags]
-            if any(n in flags and flags[n] != v for n, v in when):
-                continue
-            if unknown:
-                missing.update(unknown)
-                continue
-            return target
-        if missing:
-            raise MissingFlag(missing, state=str(state), event=str(event))
+        live = [
+            (when, target)
+            for when, target in options
+            if not any(n in flags and flags[n] != v for n, v in when)
+        ]
+        for when, target in live:
+            if all(n in flags for n, _ in when):
+                # Determinism (checked at construction) makes this the only possible answer.
+                return target
+        # Every live option still needs flags that were not given: the answer is known
+        # only if each completion of those flags gives the same outcome.
+        missing = sorted({n for when, _ in live for n, _ in when if n not in flags})
+        outcomes: set[S | None] = set()
+        for bits in range(1 << len(missing)):
+            full = {**flags, **{n: bool(bits >> i & 1) for i, n in enumerate(missing)}}
+            outcomes.add(next((t for w, t in live if all(full[n] == v for n, v in w)), None))
+            if len(outcomes) > 1:
+                raise MissingFlag(missing, state=str(state), event=str(event))
+        outcome = outcomes.pop() if outcomes else None
+        if outcome is not None:
+            return outcome
         raise IllegalTransition(
             str(state), str(event), self.allowed_events(state, flags), lifecycle=self.name
         )
@@ -409,11 +432,12 @@ class Lifecycle(Generic[S, E]):
 
     def successors(self, state: S | str, config: Mapping[str, bool]) -> tuple[tuple[E, S], ...]:
         """``(event, target)`` pairs enabled from ``state`` under a complete config, any facts."""
-        return tuple(
-            (t.event, t.target)
-            for t in self.transitions
-            if state in t.sources and self._possible(t.when, config)
-        )
+        s = self.state(str(state))
+        out: dict[tuple[E, S], None] = {}
+        for t in self.transitions:
+            if s in t.sources and self._possible(t.when, config):
+                out.setdefault((t.event, t.target), None)
+        return tuple(out)
 
     # -- serialisation ----------------------------------------------------------
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import json
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -73,13 +72,9 @@ def _load_json_file(path: Path, target: str) -> AnyLifecycle:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise LoadError(target, f"cannot read the file: {exc}") from None
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidLifecycle(
-            f"{path.name} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
-        ) from None
-    return Lifecycle.from_json(document)
+    from statusguard._jsonio import lifecycle_from_json, parse_document
+
+    return lifecycle_from_json(parse_document(text, source=path.name))
 
 
 def load_all(target: str | Path) -> list[AnyLifecycle]:

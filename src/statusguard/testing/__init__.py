@@ -1,7 +1,9 @@
-"""Test statusguard lifecycles, and your own status storage, with hypothesis.
+"""Hypothesis strategies and stateful test bases for lifecycles: ``import statusguard.testing``.
 
-Needs the ``testing`` extra (``pip install 'statusguard[testing]'``): importing
-this package imports hypothesis.
+This package imports hypothesis (``pip install 'statusguard[testing]'``);
+``import statusguard`` does not. Strategies generate lifecycles, states, events
+and traces; :class:`LifecycleMachine` drives concurrent workers' interleavings
+against your own storage through an :class:`Adapter`.
 """
 
 from __future__ import annotations
@@ -13,8 +15,19 @@ from statusguard.testing._adapters import Snapshot as Snapshot
 from statusguard.testing._adapters import UnguardedAdapter as UnguardedAdapter
 from statusguard.testing._stateful import LifecycleMachine as LifecycleMachine
 from statusguard.testing._stateful import Request as Request
-from statusguard.testing._stateful import Step as Step
+from statusguard.testing._stateful import ScheduleStep as ScheduleStep
 from statusguard.testing._stateful import lifecycle_machine as lifecycle_machine
+from statusguard.testing._strategies import Step as Step
+from statusguard.testing._strategies import Trace as Trace
+from statusguard.testing._strategies import arbitrary_traces as arbitrary_traces
+from statusguard.testing._strategies import configs as configs
+from statusguard.testing._strategies import enabled_events as enabled_events
+from statusguard.testing._strategies import events as events
+from statusguard.testing._strategies import facts as facts
+from statusguard.testing._strategies import legal_traces as legal_traces
+from statusguard.testing._strategies import lifecycles as lifecycles
+from statusguard.testing._strategies import names as names
+from statusguard.testing._strategies import states as states
 
 __all__ = [
     "Adapter",
@@ -22,8 +35,19 @@ __all__ = [
     "LifecycleMachine",
     "Outcome",
     "Request",
+    "ScheduleStep",
     "Snapshot",
     "Step",
+    "Trace",
     "UnguardedAdapter",
+    "arbitrary_traces",
+    "configs",
+    "enabled_events",
+    "events",
+    "facts",
+    "legal_traces",
     "lifecycle_machine",
+    "lifecycles",
+    "names",
+    "states",
 ]

@@ -33,7 +33,7 @@ from statusguard._errors import IllegalTransition, MissingFlag
 from statusguard._lifecycle import Lifecycle
 from statusguard.testing._adapters import Adapter, Snapshot
 
-__all__ = ["LifecycleMachine", "Request", "Step", "lifecycle_machine"]
+__all__ = ["LifecycleMachine", "Request", "ScheduleStep", "lifecycle_machine"]
 
 Action = Literal["create", "read", "write", "fire"]
 
@@ -52,7 +52,7 @@ class Request:
 
 
 @dataclass(frozen=True, slots=True)
-class Step:
+class ScheduleStep:
     """One step of the schedule, as the machine logged it.
 
     ``before``/``after`` are the stored status around the step; ``decided`` the
@@ -124,7 +124,7 @@ class LifecycleMachine(RuleBasedStateMachine):
     workers: ClassVar[int] = 3
     requests: ClassVar[Sequence[Request] | None] = None
     fresh: ClassVar[Literal["version", "status"]] = "version"
-    last_schedule: ClassVar[list[Step]] = []
+    last_schedule: ClassVar[list[ScheduleStep]] = []
 
     keys = Bundle("keys")
 
@@ -140,7 +140,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         size = len(self.requests) if self.requests is not None else self.workers
         self._workers = [_Worker(i) for i in range(size)]
         self._history: dict[str, list[_Commit]] = {}
-        self.schedule: list[Step] = []
+        self.schedule: list[ScheduleStep] = []
         type(self).last_schedule = self.schedule
 
     def make_adapter(self) -> Adapter:
@@ -200,7 +200,9 @@ class LifecycleMachine(RuleBasedStateMachine):
                     len(history),
                 )
             )
-        self.schedule.append(Step(w.index, action, key, w.event, before, after, target, committed))
+        self.schedule.append(
+            ScheduleStep(w.index, action, key, w.event, before, after, target, committed)
+        )
 
     # -- rules -------------------------------------------------------------------
 
@@ -211,7 +213,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         self._count += 1
         snap = self.adapter.create(self._real(key))
         self._history[key] = []
-        self.schedule.append(Step(None, "create", key, after=snap.status))
+        self.schedule.append(ScheduleStep(None, "create", key, after=snap.status))
         return key
 
     @precondition(lambda self: bool(self._idle()))
@@ -249,7 +251,9 @@ class LifecycleMachine(RuleBasedStateMachine):
         seen = self.adapter.read(real)
         w.seen, w.epoch = seen, len(self._history[key])
         w.decided = self._decide(seen.status, event, facts)
-        self.schedule.append(Step(w.index, "read", key, event, seen.status, seen.status, w.decided))
+        self.schedule.append(
+            ScheduleStep(w.index, "read", key, event, seen.status, seen.status, w.decided)
+        )
         if w.decided is not None:
             w.key = key  # pending: its write is a later step of the schedule
 
