@@ -14,6 +14,7 @@ from statusguard.testing._adapters import Outcome as Outcome
 from statusguard.testing._adapters import Snapshot as Snapshot
 from statusguard.testing._adapters import UnguardedAdapter as UnguardedAdapter
 from statusguard.testing._stateful import LifecycleMachine as LifecycleMachine
+from statusguard.testing._stateful import RandomLifecycleMachine as RandomLifecycleMachine
 from statusguard.testing._stateful import Request as Request
 from statusguard.testing._stateful import ScheduleStep as ScheduleStep
 from statusguard.testing._stateful import lifecycle_machine as lifecycle_machine
@@ -34,6 +35,7 @@ __all__ = [
     "GuardAdapter",
     "LifecycleMachine",
     "Outcome",
+    "RandomLifecycleMachine",
     "Request",
     "ScheduleStep",
     "Snapshot",

@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import (
     Bundle,
     RuleBasedStateMachine,
+    initialize,
     invariant,
     precondition,
     rule,
@@ -33,7 +34,13 @@ from statusguard._errors import IllegalTransition, MissingFlag
 from statusguard._lifecycle import Lifecycle
 from statusguard.testing._adapters import Adapter, Snapshot
 
-__all__ = ["LifecycleMachine", "Request", "ScheduleStep", "lifecycle_machine"]
+__all__ = [
+    "LifecycleMachine",
+    "RandomLifecycleMachine",
+    "Request",
+    "ScheduleStep",
+    "lifecycle_machine",
+]
 
 Action = Literal["create", "read", "write", "fire"]
 
@@ -119,8 +126,8 @@ class LifecycleMachine(RuleBasedStateMachine):
     After a run, ``type(machine).last_schedule`` holds its logged steps.
     """
 
-    lifecycle: ClassVar[Lifecycle[Any, Any]]
-    config: ClassVar[Mapping[str, bool]] = {}
+    lifecycle: Lifecycle[Any, Any]
+    config: Mapping[str, bool] = {}
     workers: ClassVar[int] = 3
     requests: ClassVar[Sequence[Request] | None] = None
     fresh: ClassVar[Literal["version", "status"]] = "version"
@@ -130,25 +137,39 @@ class LifecycleMachine(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        lc = self.lifecycle
-        missing = set(lc.config_flags) - set(self.config)
-        if missing:
-            raise MissingFlag(missing)
-        self.adapter: Adapter = self.make_adapter()
         self._prefix = uuid.uuid4().hex[:10]
         self._count = 0
         size = len(self.requests) if self.requests is not None else self.workers
         self._workers = [_Worker(i) for i in range(size)]
         self._history: dict[str, list[_Commit]] = {}
+        self._adapter: Adapter | None = None
         self.schedule: list[ScheduleStep] = []
         type(self).last_schedule = self.schedule
+        if getattr(self, "lifecycle", None) is not None:
+            self.start(self.lifecycle, self.config)
+
+    def start(self, lifecycle: Lifecycle[Any, Any], config: Mapping[str, bool]) -> None:
+        """Fix the lifecycle and config of this run and make its adapter."""
+        missing = set(lifecycle.config_flags) - set(config)
+        if missing:
+            raise MissingFlag(missing)
+        self.lifecycle = lifecycle
+        self.config = dict(config)
+        self._adapter = self.make_adapter()
+
+    @property
+    def adapter(self) -> Adapter:
+        """This run's adapter."""
+        if self._adapter is None:
+            raise RuntimeError("the machine has no lifecycle yet: set `lifecycle` or start()")
+        return self._adapter
 
     def make_adapter(self) -> Adapter:
-        """A fresh adapter over an empty (or private) store for one run."""
+        """A fresh adapter for one run over ``self.lifecycle`` under ``self.config``."""
         raise NotImplementedError("subclass LifecycleMachine and implement make_adapter()")
 
     def teardown(self) -> None:
-        close = getattr(self.adapter, "close", None)
+        close = getattr(self._adapter, "close", None)
         if callable(close):
             close()
 
@@ -206,6 +227,7 @@ class LifecycleMachine(RuleBasedStateMachine):
 
     # -- rules -------------------------------------------------------------------
 
+    @precondition(lambda self: self._adapter is not None)
     @rule(target=keys)
     def create_key(self) -> str:
         """A new resource in the initial state."""
@@ -322,7 +344,7 @@ class LifecycleMachine(RuleBasedStateMachine):
 
 def lifecycle_machine(
     lifecycle: Lifecycle[Any, Any],
-    make_adapter: Callable[[], Adapter],
+    make_adapter: Callable[[Lifecycle[Any, Any], Mapping[str, bool]], Adapter],
     *,
     config: Mapping[str, bool] | None = None,
     workers: int = 3,
@@ -330,15 +352,38 @@ def lifecycle_machine(
     fresh: Literal["version", "status"] = "version",
     name: str | None = None,
 ) -> type[LifecycleMachine]:
-    """A :class:`LifecycleMachine` subclass; ``make_adapter()`` returns a fresh adapter."""
+    """A :class:`LifecycleMachine` subclass.
+
+    ``make_adapter(lifecycle, config)`` returns a fresh adapter for each run.
+    """
     namespace: dict[str, Any] = {
         "lifecycle": lifecycle,
         "config": dict(config or {}),
         "workers": workers,
         "requests": None if requests is None else tuple(requests),
         "fresh": fresh,
-        "make_adapter": lambda self: make_adapter(),
+        "make_adapter": lambda self: make_adapter(self.lifecycle, self.config),
         "last_schedule": [],
     }
     cls_name = name or "Machine_" + "".join(c if c.isalnum() else "_" for c in lifecycle.name)
     return type(cls_name, (LifecycleMachine,), namespace)
+
+
+class RandomLifecycleMachine(LifecycleMachine):
+    """:class:`LifecycleMachine` over a lifecycle and config hypothesis draws.
+
+    The first step draws them from ``lifecycle_strategy`` (default:
+    :func:`~statusguard.testing.lifecycles`), so a failure shrinks the lifecycle
+    too. Implement :meth:`make_adapter` as for :class:`LifecycleMachine`.
+    """
+
+    lifecycle_strategy: ClassVar[st.SearchStrategy[Lifecycle[Any, Any]] | None] = None
+
+    @initialize(data=st.data())
+    def draw_lifecycle(self, data: st.DataObject) -> None:
+        """Draw the lifecycle and a complete config for this run."""
+        from statusguard.testing._strategies import configs, lifecycles
+
+        strategy = self.lifecycle_strategy or lifecycles()
+        lc = data.draw(strategy, label="lifecycle")
+        self.start(lc, data.draw(configs(lc), label="config"))
