@@ -29,10 +29,17 @@ from statusguard.testing._strategies import legal_traces as legal_traces
 from statusguard.testing._strategies import lifecycles as lifecycles
 from statusguard.testing._strategies import names as names
 from statusguard.testing._strategies import states as states
+from statusguard.testing._stress import Ack as Ack
+from statusguard.testing._stress import HistoryCheck as HistoryCheck
+from statusguard.testing._stress import StressReport as StressReport
+from statusguard.testing._stress import check_history as check_history
+from statusguard.testing._stress import run_stress as run_stress
 
 __all__ = [
+    "Ack",
     "Adapter",
     "GuardAdapter",
+    "HistoryCheck",
     "LifecycleMachine",
     "Outcome",
     "RandomLifecycleMachine",
@@ -40,9 +47,11 @@ __all__ = [
     "ScheduleStep",
     "Snapshot",
     "Step",
+    "StressReport",
     "Trace",
     "UnguardedAdapter",
     "arbitrary_traces",
+    "check_history",
     "configs",
     "enabled_events",
     "events",
@@ -51,5 +60,6 @@ __all__ = [
     "lifecycle_machine",
     "lifecycles",
     "names",
+    "run_stress",
     "states",
 ]
