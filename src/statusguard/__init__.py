@@ -37,6 +37,7 @@ from statusguard._lifecycle import Lifecycle as Lifecycle
 from statusguard._lifecycle import Transition as Transition
 from statusguard._loading import load as load
 from statusguard._loading import load_all as load_all
+from statusguard._obligations import check_lifecycle as check_lifecycle
 from statusguard._store import Applied as Applied
 from statusguard._store import MemoryStore as MemoryStore
 from statusguard._store import Record as Record
@@ -78,6 +79,7 @@ __all__ = [
     "UnknownState",
     "UnknownStatus",
     "Unreachable",
+    "check_lifecycle",
     "load",
     "load_all",
 ]

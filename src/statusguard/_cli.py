@@ -95,3 +95,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     except click.exceptions.UsageError as exc:  # pragma: no cover - click exits itself
         click.echo(f"statusguard: error: {exc.format_message()}", err=True)
         sys.exit(EXIT_BAD_INPUT)
+
+
+from statusguard import _cli_check  # noqa: E402, F401  (registers check, prove, export-smt)

@@ -67,15 +67,26 @@ class InvalidLifecycle(StatusGuardError, ValueError):
 
     ``location`` points at the offending part in the shape of the JSON document
     (``("transitions", 3, "source", 0)``); ``path`` renders it (``$.transitions[3].source[0]``).
+    ``obligation`` names the proof obligation the defect violates (``deterministic``,
+    ``terminal_final``) when the constructor caught one early.
     """
 
-    def __init__(self, problem: str, location: Location = (), *, lifecycle: str | None = None):
+    def __init__(
+        self,
+        problem: str,
+        location: Location = (),
+        *,
+        lifecycle: str | None = None,
+        obligation: str | None = None,
+    ):
         self.problem = problem
         self.location = location
         self.lifecycle = lifecycle
+        self.obligation = obligation
         where = f" at {json_path(location)}" if location else ""
         owner = f"lifecycle {lifecycle!r}" if lifecycle else "lifecycle"
-        super().__init__(f"invalid {owner}{where}: {problem}")
+        names = f" (obligation {obligation!r})" if obligation else ""
+        super().__init__(f"invalid {owner}{where}: {problem}{names}")
 
     @property
     def path(self) -> str:

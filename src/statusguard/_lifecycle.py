@@ -6,6 +6,8 @@ import enum
 import hashlib
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -26,6 +28,21 @@ E = TypeVar("E", bound=str)
 
 Condition = tuple[tuple[str, bool], ...]
 FORMAT = "statusguard.lifecycle/v1"
+
+# When set, construction skips the two checks that are also proof obligations
+# (``deterministic`` and ``terminal_final``) so that ``statusguard check`` can report
+# them as violations with a counterexample. Everything else is still validated.
+_LENIENT: ContextVar[bool] = ContextVar("statusguard_lenient", default=False)
+
+
+@contextmanager
+def _lenient() -> Iterator[None]:
+    """Build lifecycles without the determinism and terminal-exit checks (private)."""
+    token = _LENIENT.set(True)
+    try:
+        yield
+    finally:
+        _LENIENT.reset(token)
 
 
 class FlagKind(enum.StrEnum):
@@ -184,7 +201,10 @@ class Lifecycle(Generic[S, E]):
             self.events = tuple(events)
         self.flags = tuple(f if isinstance(f, Flag) else Flag(f) for f in flags)
         self.invariants = tuple(invariants)
-        _validate(self, terminal_t)
+        _validate(self, terminal_t, semantic=not _LENIENT.get())
+        # Flag order carries no meaning, and JSON objects (the flags map) have no order:
+        # keep flags sorted by name so equality, to_json and the fingerprint agree.
+        self.flags = tuple(sorted(self.flags, key=lambda f: f.name))
         self.terminal = frozenset(terminal_t)
         self._state_names = {str(s): s for s in self.states}
         self._event_names = {str(e): e for e in self.events}
@@ -193,6 +213,12 @@ class Lifecycle(Generic[S, E]):
         set_(self, "_frozen", True)
 
     # -- construction ---------------------------------------------------------
+
+    @classmethod
+    def _unchecked(cls, name: str, **parts: Any) -> Lifecycle[Any, Any]:
+        """Build without the ``deterministic``/``terminal_final`` checks (for the checker)."""
+        with _lenient():
+            return cls(name, **parts)
 
     def _build_tables(self) -> None:
         cands: dict[tuple[str, str], list[tuple[Condition, S]]] = {}
@@ -490,11 +516,17 @@ class Lifecycle(Generic[S, E]):
         return head + "\n" + "\n".join(lines)
 
 
-def _validate(lc: Lifecycle[Any, Any], terminal: Sequence[str]) -> None:
-    """The cheap structural checks; the z3 proofs must agree with them."""
+def _validate(lc: Lifecycle[Any, Any], terminal: Sequence[str], *, semantic: bool = True) -> None:
+    """The cheap structural checks; the z3 proofs must agree with them.
 
-    def bad(problem: str, *location: str | int) -> InvalidLifecycle:
-        return InvalidLifecycle(problem, tuple(location), lifecycle=lc.name or None)
+    With ``semantic=False`` the checks that are also proof obligations (determinism,
+    terminal exits) are left to the checker.
+    """
+
+    def bad(problem: str, *location: str | int, obligation: str | None = None) -> InvalidLifecycle:
+        return InvalidLifecycle(
+            problem, tuple(location), lifecycle=lc.name or None, obligation=obligation
+        )
 
     if not isinstance(lc.name, str) or not lc.name.strip():
         raise bad("the lifecycle needs a non-empty name", "name")
@@ -539,8 +571,9 @@ def _validate(lc: Lifecycle[Any, Any], terminal: Sequence[str]) -> None:
         if f.name in flag_names:
             raise bad(f"duplicate flag {f.name!r}", "flags", i)
         flag_names.add(f.name)
-    _validate_transitions(lc, bad, states, seen_terminal, events, flag_names)
-    _check_determinism(lc, bad)
+    _validate_transitions(lc, bad, states, seen_terminal if semantic else set(), events, flag_names)
+    if semantic:
+        _check_determinism(lc, bad)
     _validate_invariants(lc, bad, states)
 
 
@@ -585,6 +618,7 @@ def _validate_transitions(
                     i,
                     "source",
                     j,
+                    obligation="terminal_final",
                 )
         if len(set(t.sources)) != len(t.sources):
             raise bad(
@@ -659,4 +693,5 @@ def _check_determinism(lc: Lifecycle[Any, Any], bad: Any) -> None:
                         "exclusive",
                         "transitions",
                         ib,
+                        obligation="deterministic",
                     )

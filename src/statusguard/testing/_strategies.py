@@ -305,7 +305,8 @@ def legal_traces(
     """
     if max_len < 0:
         raise ValueError(f"max_len must be >= 0, got {max_len}")
-    return _traces(lc, config, max_len, legal_only=True)
+    cfg = None if config is None else _complete_config(lc, config)
+    return _traces(lc, cfg, max_len, legal_only=True)
 
 
 def arbitrary_traces(
@@ -320,4 +321,5 @@ def arbitrary_traces(
     """
     if max_len < 0:
         raise ValueError(f"max_len must be >= 0, got {max_len}")
-    return _traces(lc, config, max_len, legal_only=False)
+    cfg = None if config is None else _complete_config(lc, config)
+    return _traces(lc, cfg, max_len, legal_only=False)

@@ -1,0 +1,467 @@
+"""Proof obligations of a lifecycle and :func:`check_lifecycle`, the one place to extend.
+
+Built-in obligations (stable names; they appear in JSON and in ``proofs/``):
+
+``reachable``       every state is reachable from the initial state under some config setting
+``no_dead_ends``    under every setting, every reachable non-terminal state has an enabled event
+``can_terminate``   under every setting, every reachable state can still reach a terminal state
+``deterministic``   under every setting and fact values, no (state, event) enables two targets
+``terminal_final``  no transition leaves a terminal state
+``<invariant name>`` each declared invariant (its kind is in the result's ``detail``)
+
+"Enabled" means enabled for some values of the fact flags (the environment chooses
+facts). ``deterministic``, ``terminal_final``, ``absorbing``, ``never`` and ``closed``
+are properties of every state, reachable or not; their counterexample is the shortest
+run to the offending state, and when that state is unreachable under every setting in
+which the defect exists the result is still ``violated`` but has no trace (the detail
+says so). ``reachable`` violations have no trace either: no run reaches the state.
+
+Other checkers (race obligations, ...) append a provider to :data:`PROVIDERS`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from statusguard._invariants import Closed, Invariant, Never, OnlyThrough, Unreachable
+from statusguard._lifecycle import Lifecycle
+from statusguard._results import Counterexample, ObligationResult, TraceStep, Verdict
+
+__all__ = [
+    "BUILTIN_OBLIGATIONS",
+    "METHOD_FIXPOINT",
+    "PROVIDERS",
+    "Provider",
+    "builtin_obligations",
+    "check_lifecycle",
+    "export_programs",
+    "obligation_names",
+]
+
+BUILTIN_OBLIGATIONS = (
+    "reachable",
+    "no_dead_ends",
+    "can_terminate",
+    "deterministic",
+    "terminal_final",
+)
+METHOD_FIXPOINT = "z3-datalog-fixpoint"
+"""Verdict by z3's Datalog engine (least fixpoint, complete); traces by z3 BMC, shortest first."""
+
+Provider = Callable[..., list[ObligationResult]]
+"""``provider(lc, *, timeout) -> results``: one more family of obligations."""
+
+
+def obligation_names(lc: Lifecycle[Any, Any]) -> list[str]:
+    """The names of the built-in obligations of ``lc``, in report order."""
+    return [*BUILTIN_OBLIGATIONS, *(inv.name for inv in lc.invariants)]
+
+
+def check_lifecycle(lc: Lifecycle[Any, Any], *, timeout: float = 30.0) -> list[ObligationResult]:
+    """Prove every obligation of ``lc``; ``timeout`` (seconds) bounds each obligation.
+
+    A result is ``proved`` only when z3 proved it for every path length and every
+    config setting; ``unknown`` (timeout, solver gave up, vacuous) never counts as proved.
+    """
+    results: list[ObligationResult] = []
+    for provider in PROVIDERS:
+        results.extend(provider(lc, timeout=timeout))
+    return results
+
+
+class _Run:
+    """Shared state of one built-in check: the encoding and its solver."""
+
+    def __init__(self, lc: Lifecycle[Any, Any], timeout: float) -> None:
+        from statusguard._smt import Encoding
+
+        self.lc = lc
+        self.timeout = timeout
+        self.enc = Encoding(lc)
+
+    def trace(
+        self, setting: Mapping[str, bool], path: Sequence[tuple[int, int, dict[str, bool]]]
+    ) -> list[TraceStep]:
+        enc = self.enc
+        return [
+            TraceStep(enc.states[s], None if e < 0 else enc.events[e], dict(f)) for s, e, f in path
+        ]
+
+    def shortest(
+        self,
+        targets: Mapping[tuple[bool, ...], set[int]],
+        deadline: float,
+        *,
+        start: int | None = None,
+        avoid: Sequence[int] = (),
+        min_steps: int = 0,
+    ) -> tuple[dict[str, bool], list[tuple[int, int, dict[str, bool]]]] | None:
+        """The shortest run to a target over every setting that has targets."""
+        enc = self.enc
+        best: tuple[dict[str, bool], list[tuple[int, int, dict[str, bool]]]] | None = None
+        init = enc.sidx[str(self.lc.initial)] if start is None else start
+        for setting in enc.settings:
+            goals = targets.get(enc.setting_tuple(setting))
+            if not goals:
+                continue
+            path = enc.shortest_path(
+                setting, init, goals, avoid=avoid, min_steps=min_steps, deadline=deadline
+            )
+            if path is not None and (best is None or len(path) < len(best[1])):
+                best = (setting, path)
+        return best
+
+
+def _by_setting(enc: Any, tuples: Sequence[tuple[Any, ...]]) -> dict[tuple[bool, ...], set[int]]:
+    out: dict[tuple[bool, ...], set[int]] = {}
+    for tup in tuples:
+        out.setdefault(tuple(tup[: enc.ncfg]), set()).add(int(tup[enc.ncfg]))
+    return out
+
+
+def _fmt_setting(setting: Mapping[str, bool]) -> str:
+    return ", ".join(f"{k}={'true' if v else 'false'}" for k, v in sorted(setting.items())) or (
+        "(no config flags)"
+    )
+
+
+def builtin_obligations(  # noqa: PLR0915 - one closure per obligation reads best together
+    lc: Lifecycle[Any, Any], *, timeout: float
+) -> list[ObligationResult]:
+    """The built-in structural obligations and every declared invariant, proved by z3."""
+    from statusguard._smt import SolverUnknown
+
+    start = time.perf_counter()
+    run = _Run(lc, timeout)
+    enc = run.enc
+    q_reach, q_partial = enc.q_reachable(), enc.q_partial()
+    q_dead, q_trap = enc.q_dead(), enc.q_trap()
+    q_nd = enc.q_nondet()
+    q_nd_r = enc.reached_variant(q_nd)
+    q_tx = enc.q_terminal_exit()
+    q_tx_r = enc.reached_variant(q_tx)
+    queries = [q_reach, q_partial, q_dead, q_trap, q_nd, q_nd_r, q_tx, q_tx_r]
+    inv_queries: list[tuple[Invariant, Any, Any, Any]] = []
+    for i, inv in enumerate(lc.invariants):
+        try:
+            q, q_r, premise = enc.q_invariant(i, inv)
+        except SolverUnknown as exc:
+            inv_queries.append((inv, None, None, str(exc)))
+            continue
+        q_p = enc.q_premise(i, premise)
+        queries += [q, q_p] + ([q_r] if q_r is not None else [])
+        inv_queries.append((inv, q, q_r, q_p))
+    enc.solver(queries, timeout)
+    setup = time.perf_counter() - start
+
+    results: list[ObligationResult] = []
+
+    def timed(name: str, fn: Callable[[float], ObligationResult], extra: float = 0.0) -> None:
+        t0 = time.perf_counter()
+        deadline = time.monotonic() + timeout
+        try:
+            res = fn(deadline)
+        except SolverUnknown as exc:
+            res = ObligationResult(name, Verdict.UNKNOWN, 0.0, METHOD_FIXPOINT, str(exc))
+        secs = time.perf_counter() - t0 + extra
+        results.append(
+            ObligationResult(
+                res.obligation, res.status, secs, res.method, res.detail, res.counterexample
+            )
+        )
+
+    def result(
+        name: str,
+        status: Verdict,
+        detail: str = "",
+        cex: Counterexample | None = None,
+    ) -> ObligationResult:
+        return ObligationResult(name, status, 0.0, METHOD_FIXPOINT, detail, cex)
+
+    # reachable ------------------------------------------------------------------------------
+    def reachable(deadline: float) -> ObligationResult:
+        missing = enc.ask(q_reach.relation, timeout)
+        partial = enc.ask(q_partial.relation, timeout) if lc.config_flags else None
+        notes = []
+        if partial:
+            by_state: dict[int, list[tuple[bool, ...]]] = {}
+            for tup in partial:
+                by_state.setdefault(int(tup[enc.ncfg]), []).append(tuple(tup[: enc.ncfg]))
+            for s in sorted(by_state):
+                missing_settings = {tuple(m) for m in by_state[s]}
+                reached = [
+                    _fmt_setting(st)
+                    for st in enc.settings
+                    if enc.setting_tuple(st) not in missing_settings
+                ]
+                notes.append(f"{enc.states[s]} is reached only under {' | '.join(reached)}")
+        if missing:
+            names = sorted((enc.states[int(t[0])] for t in missing), key=enc.sidx.__getitem__)
+            detail = (
+                f"unreachable from {lc.initial} under every config setting: {', '.join(names)}"
+                " (no run reaches them, so there is no trace)"
+            )
+            return result("reachable", Verdict.VIOLATED, "; ".join([detail, *notes]))
+        return result("reachable", Verdict.PROVED, "; ".join(notes))
+
+    # no_dead_ends / can_terminate -----------------------------------------------------------
+    def stuck(name: str, rel: str, what: str) -> Callable[[float], ObligationResult]:
+        def go(deadline: float) -> ObligationResult:
+            tuples = enc.ask(rel, timeout)
+            if not tuples:
+                return result(name, Verdict.PROVED)
+            best = run.shortest(_by_setting(enc, tuples), deadline)
+            if best is None:
+                raise SolverUnknown(f"{name}: no run reaches the reported state")
+            setting, path = best
+            state = enc.states[path[-1][0]]
+            return result(
+                name,
+                Verdict.VIOLATED,
+                f"{state} {what} under {_fmt_setting(setting)}",
+                Counterexample(setting, tuple(run.trace(setting, path))),
+            )
+
+        return go
+
+    # edge-witness obligations ---------------------------------------------------------------
+    def edge_witness(
+        name: str, rel: str, rel_r: str, describe: Callable[[tuple[Any, ...]], str], kind: str = ""
+    ) -> Callable[[float], ObligationResult]:
+        def go(deadline: float) -> ObligationResult:
+            reached = enc.ask(rel_r, timeout)
+            prefix = f"{kind}: " if kind else ""
+            if not reached:
+                anywhere = enc.ask(rel, timeout)
+                if not anywhere:
+                    return result(name, Verdict.PROVED, kind)
+                tup = min(anywhere)
+                return result(
+                    name,
+                    Verdict.VIOLATED,
+                    f"{prefix}{describe(tup)} under {_fmt_setting(enc.setting_of(tup))}; "
+                    f"{enc.states[int(tup[enc.ncfg])]} is unreachable there, so there is no trace",
+                )
+            best = run.shortest(_by_setting(enc, reached), deadline)
+            if best is None:
+                raise SolverUnknown(f"{name}: no run reaches the reported state")
+            setting, path = best
+            last = path[-1][0]
+            key = enc.setting_tuple(setting)
+            tup = min(
+                t for t in reached if tuple(t[: enc.ncfg]) == key and int(t[enc.ncfg]) == last
+            )
+            nf = len(enc.facts)
+            ev = int(tup[enc.ncfg + 1])
+            facts = {n: bool(tup[enc.ncfg + 2 + j]) for j, n in enumerate(enc.facts)}
+            steps = run.trace(setting, path[:-1])
+            steps.append(TraceStep(enc.states[last], enc.events[ev], facts))
+            if rel.startswith("nondet"):
+                steps[-1] = TraceStep(enc.states[last], None, {})
+            else:
+                steps.append(TraceStep(enc.states[int(tup[enc.ncfg + 2 + nf])]))
+            return result(
+                name,
+                Verdict.VIOLATED,
+                f"{prefix}{describe(tup)} under {_fmt_setting(setting)}",
+                Counterexample(setting, tuple(steps)),
+            )
+
+        return go
+
+    nf = len(enc.facts)
+
+    def facts_of(tup: tuple[Any, ...]) -> str:
+        vals = {n: bool(tup[enc.ncfg + 2 + j]) for j, n in enumerate(enc.facts)}
+        return f" [{_fmt_setting(vals)}]" if vals else ""
+
+    def edge_text(tup: tuple[Any, ...]) -> str:
+        c = enc.ncfg
+        return (
+            f"{enc.states[int(tup[c])]} --{enc.events[int(tup[c + 1])]}{facts_of(tup)}--> "
+            f"{enc.states[int(tup[c + 2 + nf])]}"
+        )
+
+    def nondet_text(tup: tuple[Any, ...]) -> str:
+        c = enc.ncfg
+        return (
+            f"in {enc.states[int(tup[c])]}, event {enc.events[int(tup[c + 1])]}{facts_of(tup)} "
+            f"enables both {enc.states[int(tup[c + 2 + nf])]} and "
+            f"{enc.states[int(tup[c + 3 + nf])]}"
+        )
+
+    def terminal_final(deadline: float) -> ObligationResult:
+        if not lc.terminal:
+            return result(
+                "terminal_final",
+                Verdict.UNKNOWN,
+                "vacuous: the lifecycle declares no terminal state",
+            )
+        go = edge_witness(
+            "terminal_final",
+            q_tx.relation,
+            q_tx_r.relation,
+            lambda t: f"terminal state has an exit: {edge_text(t)}",
+        )
+        return go(deadline)
+
+    timed("reachable", reachable, setup)
+    timed(
+        "no_dead_ends", stuck("no_dead_ends", q_dead.relation, "is a dead end (no enabled event)")
+    )
+    timed(
+        "can_terminate",
+        stuck("can_terminate", q_trap.relation, "cannot reach a terminal state (trap)"),
+    )
+    timed(
+        "deterministic",
+        edge_witness("deterministic", q_nd.relation, q_nd_r.relation, nondet_text),
+    )
+    timed("terminal_final", terminal_final)
+
+    # invariants ------------------------------------------------------------------------------
+    for inv, q, q_r, q_p in inv_queries:
+        name = inv.name
+        if q is None:
+            results.append(ObligationResult(name, Verdict.UNKNOWN, 0.0, METHOD_FIXPOINT, q_p))
+            continue
+        timed(name, _invariant(run, inv, q, q_r, q_p, edge_witness, edge_text, result))
+    return results
+
+
+def _invariant(
+    run: _Run,
+    inv: Invariant,
+    q: Any,
+    q_r: Any,
+    q_p: Any,
+    edge_witness: Any,
+    edge_text: Any,
+    result: Callable[..., ObligationResult],
+) -> Callable[[float], ObligationResult]:
+    from statusguard._smt import SolverUnknown
+
+    enc = run.enc
+    timeout = run.timeout
+    kind = f"{inv.kind}: {inv.describe()}"
+
+    def vacuity(res: ObligationResult) -> ObligationResult:
+        if res.status is Verdict.PROVED and enc.ask(q_p.relation, timeout) is None:
+            return result(
+                inv.name,
+                Verdict.UNKNOWN,
+                f"vacuous: {kind}, but the state(s) it is about are unreachable "
+                "under every config setting",
+            )
+        return res
+
+    if q_r is not None and not isinstance(inv, Unreachable):
+
+        def step_kind(deadline: float) -> ObligationResult:
+            res: ObligationResult = edge_witness(
+                inv.name, q.relation, q_r.relation, lambda t: f"violated by {edge_text(t)}", kind
+            )(deadline)
+            return vacuity(res)
+
+        return step_kind
+
+    def path_kind(deadline: float) -> ObligationResult:
+        if isinstance(inv, Unreachable):
+            reached = enc.ask(q_r.relation, timeout)
+            if not reached:
+                if enc.ask(q.relation, timeout):
+                    return result(
+                        inv.name,
+                        Verdict.VIOLATED,
+                        f"{kind}; a path exists but {inv.source} is unreachable from the "
+                        "initial state there, so there is no trace",
+                    )
+                return vacuity(result(inv.name, Verdict.PROVED, kind))
+            a, b = enc.sidx[str(inv.source)], enc.sidx[str(inv.target)]
+            best: tuple[dict[str, bool], list[Any]] | None = None
+            for setting in enc.settings:
+                if tuple(enc.setting_tuple(setting)) not in {tuple(t) for t in reached}:
+                    continue
+                init = enc.sidx[str(run.lc.initial)]
+                p1 = enc.shortest_path(setting, init, [a], deadline=deadline)
+                p2 = enc.shortest_path(setting, a, [b], min_steps=1, deadline=deadline)
+                if p1 is None or p2 is None:
+                    raise SolverUnknown(f"{inv.name}: no run reaches the reported state")
+                path = p1[:-1] + p2
+                if best is None or len(path) < len(best[1]):
+                    best = (setting, path)
+            assert best is not None
+            setting, path = best
+            return result(
+                inv.name,
+                Verdict.VIOLATED,
+                f"{kind}; {inv.target} is reached from {inv.source} under {_fmt_setting(setting)}",
+                Counterexample(setting, tuple(run.trace(setting, path))),
+            )
+        assert isinstance(inv, OnlyThrough)
+        reached = enc.ask(q.relation, timeout)
+        if not reached:
+            return vacuity(result(inv.name, Verdict.PROVED, kind))
+        x = enc.sidx[str(inv.target)]
+        targets = {tuple(t): {x} for t in reached}
+        best2 = run.shortest(targets, deadline, avoid=[enc.sidx[str(v)] for v in inv.via])
+        if best2 is None:
+            raise SolverUnknown(f"{inv.name}: no run reaches the reported state")
+        setting, path = best2
+        return result(
+            inv.name,
+            Verdict.VIOLATED,
+            f"{kind}; {inv.target} is reached without passing {', '.join(map(str, inv.via))} "
+            f"under {_fmt_setting(setting)}",
+            Counterexample(setting, tuple(run.trace(setting, path))),
+        )
+
+    return path_kind
+
+
+_ = (Closed, Never)  # kinds handled through the edge-witness path
+
+PROVIDERS: list[Provider] = [builtin_obligations]
+"""Obligation providers, run in order by :func:`check_lifecycle`; append to extend."""
+
+
+def export_programs(lc: Lifecycle[Any, Any]) -> dict[str, str]:
+    """Each built-in obligation as a self-contained SMT-LIB2 fixedpoint program.
+
+    The first ``(query ...)`` of each program is the obligation: ``sat`` means
+    violated, ``unsat`` proved. Invariant programs have a second query, the
+    premise: ``unsat`` there means the proof is vacuous (reported ``unknown``).
+    ``terminal_final`` of a lifecycle without terminal states is vacuous too.
+    """
+    from statusguard._smt import Encoding, z3_version
+
+    enc = Encoding(lc)
+    head = [
+        f"statusguard obligation program for lifecycle {lc.name!r}",
+        f"fingerprint {lc.fingerprint}; written with z3 {z3_version()}",
+        "run: z3 FILE.smt2  -> first answer sat = violated, unsat = proved",
+    ]
+    builtin = {
+        "reachable": enc.q_reachable(),
+        "no_dead_ends": enc.q_dead(),
+        "can_terminate": enc.q_trap(),
+        "deterministic": enc.q_nondet(),
+        "terminal_final": enc.q_terminal_exit(),
+    }
+    out: dict[str, str] = {}
+    for name, q in builtin.items():
+        out[name] = enc.program([q], comment=[*head, f"obligation {name}"])
+    for i, inv in enumerate(lc.invariants):
+        q, _, premise = enc.q_invariant(i, inv)
+        q_p = enc.q_premise(i, premise)
+        out[inv.name] = enc.program(
+            [q, q_p],
+            comment=[
+                *head,
+                f"obligation {inv.name} ({inv.kind}: {inv.describe()})",
+                "second answer unsat = vacuous (its states are unreachable)",
+            ],
+        )
+    return out

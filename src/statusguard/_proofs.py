@@ -1,0 +1,102 @@
+"""Recorded proof manifests (``proofs/<model>/manifest.json``) and their comparison.
+
+A manifest records, for one lifecycle, its fingerprint, the z3 version, and each
+obligation's expected verdict, method and counterexample. ``statusguard check
+--proofs DIR`` re-proves and reports every difference; a model edited without
+re-recording shows up as a stale fingerprint.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from statusguard._errors import LoadError
+from statusguard._lifecycle import Lifecycle
+from statusguard._results import ObligationResult
+
+__all__ = ["MANIFEST_FORMAT", "compare", "manifest", "manifest_path", "read_manifest"]
+
+MANIFEST_FORMAT = "statusguard.proofs/v1"
+
+
+def manifest_path(root: Path, lc: Lifecycle[Any, Any]) -> Path:
+    """``root/<model name>/manifest.json`` (unsafe characters in the name become ``_``)."""
+    return root / re.sub(r"[^A-Za-z0-9._-]", "_", lc.name) / "manifest.json"
+
+
+def _entry(r: ObligationResult) -> dict[str, Any]:
+    return {
+        "obligation": r.obligation,
+        "status": str(r.status),
+        "method": r.method,
+        "counterexample": None if r.counterexample is None else r.counterexample.to_json(),
+    }
+
+
+def manifest(
+    lc: Lifecycle[Any, Any], results: Sequence[ObligationResult], z3_version: str
+) -> dict[str, Any]:
+    """The manifest document for ``lc`` (no timings: it must be reproducible)."""
+    return {
+        "format": MANIFEST_FORMAT,
+        "model": lc.name,
+        "fingerprint": lc.fingerprint,
+        "z3_version": z3_version,
+        "obligations": [_entry(r) for r in results],
+    }
+
+
+def read_manifest(path: Path) -> dict[str, Any] | None:
+    """The manifest at ``path``; ``None`` if there is none; :class:`LoadError` if unreadable."""
+    if not path.exists():
+        return None
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise LoadError(str(path), f"not a readable proofs manifest: {exc}") from None
+    if not isinstance(doc, dict) or doc.get("format") != MANIFEST_FORMAT:
+        raise LoadError(str(path), f"not a {MANIFEST_FORMAT!r} manifest")
+    return doc
+
+
+def compare(
+    lc: Lifecycle[Any, Any],
+    results: Sequence[ObligationResult],
+    recorded: dict[str, Any] | None,
+) -> list[str]:
+    """Every difference between the fresh results and the recorded manifest, one line each.
+
+    A different z3 version alone is not a difference (the verdicts are compared).
+    """
+    if recorded is None:
+        return ["no recorded manifest (run: statusguard prove --write)"]
+    out: list[str] = []
+    if recorded.get("fingerprint") != lc.fingerprint:
+        out.append(
+            f"stale manifest: the model's fingerprint is {lc.fingerprint}, the manifest records "
+            f"{recorded.get('fingerprint')} (the model changed; review it, then re-record with "
+            "statusguard prove --write)"
+        )
+    old = {o.get("obligation"): o for o in recorded.get("obligations", []) if isinstance(o, dict)}
+    new = {r.obligation: _entry(r) for r in results}
+    out += [f"{n}: not in the manifest (new obligation)" for n in sorted(new.keys() - old.keys())]
+    out += [
+        f"{n}: recorded but no longer checked" for n in sorted(map(str, old.keys() - new.keys()))
+    ]
+    for name in [r.obligation for r in results]:
+        if name not in old:
+            continue
+        was, now = old[name], new[name]
+        for key in ("status", "method", "counterexample"):
+            if was.get(key) != now[key]:
+                shown: str = (
+                    "differs"
+                    if key == "counterexample"
+                    else f"was {was.get(key)!r}, now {now[key]!r}"
+                )
+                out.append(f"{name}: {key} {shown}")
+    return out

@@ -1,0 +1,87 @@
+"""A hypothesis strategy for random lifecycles, defective ones included (built unvalidated)."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from hypothesis import strategies as st
+
+from statusguard import Absorbing, Closed, Flag, FlagKind, Lifecycle, Never, OnlyThrough, Transition
+from statusguard import Unreachable as UnreachableInv
+from statusguard._results import Counterexample
+
+
+@st.composite
+def any_lifecycles(draw: st.DrawFn, max_states: int = 7) -> Lifecycle[Any, Any]:
+    """Random small lifecycles: dead ends, traps, nondeterminism and terminal exits all allowed."""
+    n = draw(st.integers(1, max_states))
+    states = [f"s{i}" for i in range(n)]
+    events = [f"e{i}" for i in range(draw(st.integers(1, 4)))]
+    config = [f"c{i}" for i in range(draw(st.integers(0, 2)))]
+    facts = [f"f{i}" for i in range(draw(st.integers(0, 2)))]
+    flags = [Flag(c, FlagKind.CONFIG) for c in config] + [Flag(f, FlagKind.FACT) for f in facts]
+    terminal = draw(st.lists(st.sampled_from(states), unique=True, max_size=2))
+    state = st.sampled_from(states)
+    when = (
+        st.dictionaries(st.sampled_from(config + facts), st.booleans(), max_size=2)
+        if (config or facts)
+        else st.just({})
+    )
+    transitions = draw(
+        st.lists(
+            st.builds(
+                Transition,
+                st.sampled_from(events),
+                st.lists(state, min_size=1, max_size=3, unique=True),
+                state,
+                when,
+            ),
+            max_size=3 * n,
+        )
+    )
+    invariants = []
+    for i, kind in enumerate(draw(st.lists(st.integers(0, 4), max_size=4))):
+        name = f"inv{i}"
+        if kind == 0:
+            invariants.append(Absorbing(name, draw(state)))
+        elif kind == 1:
+            invariants.append(UnreachableInv(name, draw(state), draw(state)))
+        elif kind == 2:
+            invariants.append(Never(name, draw(state), draw(state)))
+        elif kind == 3:
+            invariants.append(Closed(name, draw(st.lists(state, min_size=1, unique=True))))
+        else:
+            invariants.append(
+                OnlyThrough(name, draw(state), draw(st.lists(state, min_size=1, unique=True)))
+            )
+    return Lifecycle._unchecked(
+        "random",
+        states=states,
+        initial=draw(state),
+        terminal=terminal,
+        events=events,
+        flags=flags,
+        transitions=transitions,
+        invariants=invariants,
+    )
+
+
+def replay(lc: Lifecycle[Any, Any], cex: Counterexample, *, exact: bool) -> None:
+    """Every step of ``cex`` is a transition of ``lc`` under its config and facts."""
+    trace = cex.trace
+    assert trace[0].state == str(lc.initial)
+    for step, nxt in itertools.pairwise(trace):
+        assert step.event is not None
+        flags = {**cex.config, **step.facts}
+        assert set(flags) == {f.name for f in lc.flags}
+        if exact:
+            assert str(lc.next(step.state, step.event, flags)) == nxt.state
+        else:  # nondeterministic models: the step must be one of the enabled targets
+            targets = {
+                str(t.target)
+                for t in lc.transitions
+                if t.event == step.event and step.state in t.sources and t.enabled(flags)
+            }
+            assert nxt.state in targets
+    assert trace[-1].event is None

@@ -1,0 +1,185 @@
+"""The proofs/ workflow, the JSON output schema, and the SMT-LIB2 export re-checked by z3."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+from click.testing import CliRunner
+
+from statusguard._cli import cli
+from statusguard._lifecycle import Lifecycle, _lenient
+from statusguard._obligations import check_lifecycle
+from statusguard._results import Verdict
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(*args: str) -> Any:
+    return CliRunner().invoke(cli, list(args))
+
+
+def schema() -> dict[str, Any]:
+    text = resources.files("statusguard").joinpath("schemas/check-v1.schema.json").read_text()
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
+
+
+def glance_json(tmp_path: Path, edit: Any = None) -> Path:
+    doc = json.loads(
+        run("show", str(ROOT / "model" / "glance_image.py"), "--format", "json").stdout
+    )
+    if edit is not None:
+        edit(doc)
+    path = tmp_path / "models" / "glance.json"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def test_committed_manifests_match_the_shipped_models() -> None:
+    out = run("check", str(ROOT / "model"), "--proofs", str(ROOT / "proofs"))
+    assert out.exit_code == 0, out.output
+
+
+def test_json_output_matches_its_schema(tmp_path: Path) -> None:
+    ok = run("check", str(ROOT / "model"), "--format", "json")
+    jsonschema.validate(json.loads(ok.stdout), schema())
+    bad = glance_json(tmp_path, lambda d: d["transitions"].pop(0))  # queued -> saving gone
+    out = run("check", str(bad), "--format", "json", "--proofs", str(ROOT / "proofs"))
+    assert out.exit_code == 1
+    doc = json.loads(out.stdout)
+    jsonschema.validate(doc, schema())
+    assert any(r["status"] == "violated" for r in doc["models"][0]["results"])
+
+
+def test_record_then_recheck_then_stale(tmp_path: Path) -> None:
+    model = glance_json(tmp_path)
+    proofs = tmp_path / "proofs"
+    rec = run("prove", "--write", "--proofs", str(proofs), str(model))
+    assert rec.exit_code == 0, rec.output
+    assert (proofs / "glance-image" / "manifest.json").is_file()
+    assert run("check", str(model), "--proofs", str(proofs)).exit_code == 0
+    # Edit the model without re-recording: still all proved, but the manifest is stale.
+    doc = json.loads(model.read_text())
+    doc["transitions"].append({"event": "kill", "source": ["uploading"], "target": "killed"})
+    model.write_text(json.dumps(doc))
+    plain = run("check", str(model))
+    assert plain.exit_code == 1  # killed-only-from-saving now fails too
+    out = run("check", str(model), "--proofs", str(proofs))
+    assert out.exit_code == 1
+    assert "stale manifest" in out.stdout
+    assert "killed-only-from-saving: status was 'proved', now 'violated'" in out.stdout
+
+
+def test_stale_fingerprint_alone_fails(tmp_path: Path) -> None:
+    model = glance_json(tmp_path)
+    proofs = tmp_path / "proofs"
+    assert run("prove", "--write", "--proofs", str(proofs), str(model)).exit_code == 0
+    doc = json.loads(model.read_text())
+    doc["transitions"].append({"event": "kill", "source": ["saving"], "target": "killed"})
+    model.write_text(json.dumps(doc))  # a duplicate edge: same verdicts, new fingerprint
+    out = run("check", str(model), "--proofs", str(proofs), "--format", "json")
+    assert out.exit_code == 1
+    result = json.loads(out.stdout)["models"][0]
+    assert all(r["status"] == "proved" for r in result["results"])
+    assert any("stale manifest" in d for d in result["manifest"]["differences"])
+
+
+def test_missing_manifest_and_missing_dir(tmp_path: Path) -> None:
+    model = glance_json(tmp_path)
+    (tmp_path / "empty").mkdir()
+    out = run("check", str(model), "--proofs", str(tmp_path / "empty"))
+    assert out.exit_code == 1
+    assert "no recorded manifest" in out.stdout
+    out = run("check", str(model), "--proofs", str(tmp_path / "nope"))
+    assert out.exit_code == 2
+
+
+def test_recorded_violation_keeps_its_counterexample(tmp_path: Path) -> None:
+    model = glance_json(tmp_path, lambda d: d["transitions"].pop(0))
+    proofs = tmp_path / "proofs"
+    assert run("prove", "--write", "--proofs", str(proofs), str(model)).exit_code == 0
+    manifest = json.loads((proofs / "glance-image" / "manifest.json").read_text())
+    recorded = {o["obligation"]: o for o in manifest["obligations"]}
+    assert recorded["reachable"]["status"] == "violated"
+    # Violations are never accepted, even when recorded.
+    assert run("check", str(model), "--proofs", str(proofs)).exit_code == 1
+
+
+def z3_binary() -> str | None:
+    candidate = Path(sys.executable).parent / "z3"
+    if candidate.is_file():
+        return str(candidate)
+    return shutil.which("z3")
+
+
+def mutated_models() -> list[Lifecycle[Any, Any]]:
+    from tests.unit.test_obligations_mutations import CASES, build
+
+    models = [build(mutate) for mutate, _, _, _ in CASES]
+    with _lenient():
+        models.append(
+            Lifecycle.from_json(
+                {
+                    "format": "statusguard.lifecycle/v1",
+                    "name": "vacuous",
+                    "states": ["a", "b", "z"],
+                    "initial": "a",
+                    "transitions": [{"event": "go", "source": ["a"], "target": "b"}],
+                    "invariants": [{"name": "z-final", "kind": "absorbing", "state": "z"}],
+                }
+            )
+        )
+    return models
+
+
+@pytest.mark.skipif(
+    z3_binary() is None, reason="no z3 command line (the z3-solver wheel ships one)"
+)
+def test_exported_programs_give_the_same_verdicts_in_the_z3_cli(tmp_path: Path) -> None:
+    from statusguard._obligations import export_programs
+
+    checked = 0
+    for lc in mutated_models():
+        results = {r.obligation: r for r in check_lifecycle(lc, timeout=30)}
+        for name, text in export_programs(lc).items():
+            path = tmp_path / f"{lc.fingerprint[7:19]}-{name}.smt2"
+            path.write_text(text)
+            proc = subprocess.run(
+                [str(z3_binary()), str(path)],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
+            answers = proc.stdout.split()
+            assert proc.returncode == 0, proc.stdout + proc.stderr
+            assert answers[0] in ("sat", "unsat"), proc.stdout
+            expected = results[name]
+            if answers[0] == "sat":
+                assert expected.status is Verdict.VIOLATED, (lc.name, name)
+            elif len(answers) > 1 and answers[1] == "unsat":
+                assert expected.status is Verdict.UNKNOWN, (lc.name, name)
+                assert "vacuous" in expected.detail
+            elif name == "terminal_final" and not lc.terminal:
+                assert expected.status is Verdict.UNKNOWN
+            else:
+                assert expected.status is Verdict.PROVED, (lc.name, name, expected)
+            checked += 1
+    assert checked > 40
+
+
+def test_export_smt_command_writes_files(tmp_path: Path) -> None:
+    out = run("export-smt", str(ROOT / "model"), "--out", str(tmp_path))
+    assert out.exit_code == 0, out.output
+    files = sorted(p.name for p in (tmp_path / "glance-task").iterdir())
+    assert "reachable.smt2" in files
+    assert "no-success-after-failure.smt2" in files
