@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import enum
-import hashlib
+import itertools
 import json
+import operator
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -28,6 +29,7 @@ E = TypeVar("E", bound=str)
 
 Condition = tuple[tuple[str, bool], ...]
 FORMAT = "statusguard.lifecycle/v1"
+_MAX_FAST_FLAGS = 10  # conditional (state, event) pairs testing more flags use the slow path
 
 # When set, construction skips the two checks that are also proof obligations
 # (``deterministic`` and ``terminal_final``) so that ``statusguard check`` can report
@@ -149,6 +151,7 @@ class Lifecycle(Generic[S, E]):
         "_cond",
         "_event_names",
         "_events_by_state",
+        "_fast",
         "_flag_names",
         "_frozen",
         "_state_names",
@@ -243,6 +246,21 @@ class Lifecycle(Generic[S, E]):
                     targets_by_state[s].append(t.target)
         self._uncond = uncond
         self._cond = cond
+        # One lookup answers next(): a target, or for conditional keys a getter of the
+        # deciding flags plus the outcome for each of their settings (None: illegal).
+        fast: dict[tuple[str, str], Any] = dict(uncond)
+        for key, choices in cond.items():
+            names = sorted({n for when, _ in choices for n, _ in when})
+            if len(names) > _MAX_FAST_FLAGS:
+                continue
+            getter = operator.itemgetter(*names)
+            outcomes: dict[Any, S | None] = {}
+            for bits in itertools.product((False, True), repeat=len(names)):
+                setting = dict(zip(names, bits, strict=True))
+                hit = next((t for w, t in choices if all(setting[n] == v for n, v in w)), None)
+                outcomes[bits if len(names) > 1 else bits[0]] = hit
+            fast[key] = (getter, outcomes)
+        self._fast = fast
         self._events_by_state = {k: tuple(v) for k, v in events_by_state.items()}
         self._targets_by_state = {k: tuple(v) for k, v in targets_by_state.items()}
 
@@ -347,14 +365,25 @@ class Lifecycle(Generic[S, E]):
         Raises :class:`IllegalTransition` if the event is not enabled there,
         :class:`MissingFlag` if the answer depends on a flag not in ``flags``,
         and :class:`UnknownState`/:class:`UnknownEvent`/:class:`UnknownFlag` for
-        names the lifecycle does not declare.
+        names the lifecycle does not declare. Costs about two dict lookups: the answer
+        for every (state, event) and deciding flag setting is tabled at construction
+        (flags the answer does not depend on are not inspected).
         """
         try:
-            return self._uncond[(state, event)]
+            found = self._fast[(state, event)]
         except KeyError:
             return self._next_slow(state, event, flags or {})
         except TypeError:
             raise UnknownState(state, self._state_names, lifecycle=self.name) from None
+        if found.__class__ is not tuple:
+            return found  # type: ignore[no-any-return]
+        try:
+            target: S | None = found[1][found[0](flags)]
+        except (KeyError, TypeError):
+            target = None
+        if target is not None:
+            return target
+        return self._next_slow(state, event, flags or {})
 
     def _next_slow(self, state: S | str, event: E | str, flags: Mapping[str, bool]) -> S:
         if state not in self._state_names:
@@ -495,6 +524,8 @@ class Lifecycle(Generic[S, E]):
     @property
     def fingerprint(self) -> str:
         """``sha256:<hex>`` of :meth:`canonical_json`; changes whenever the model does."""
+        import hashlib  # loads OpenSSL: keep it off the import path
+
         return "sha256:" + hashlib.sha256(self.canonical_json().encode()).hexdigest()
 
     def table(self) -> str:

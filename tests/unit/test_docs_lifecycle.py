@@ -1,0 +1,22 @@
+"""The examples in docs/lifecycle.md run as written."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DOC = ROOT / "docs" / "lifecycle.md"
+
+
+@pytest.mark.skipif(not DOC.is_file(), reason="docs/lifecycle.md is not in this checkout")
+def test_lifecycle_doc_examples_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    blocks = re.findall(r"```python\n(.*?)```", DOC.read_text(), flags=re.DOTALL)
+    assert len(blocks) >= 4
+    monkeypatch.chdir(ROOT)  # the loading example uses repository-relative paths
+    namespace: dict[str, object] = {"__name__": "docs_lifecycle"}
+    for block in blocks:
+        exec(compile(block, str(DOC), "exec"), namespace)
+    assert "DOOR" in namespace

@@ -1,0 +1,110 @@
+"""Runtime API edge cases of Lifecycle.next and friends, beyond the Glance model."""
+
+from __future__ import annotations
+
+import pytest
+
+from statusguard import (
+    Flag,
+    FlagKind,
+    IllegalTransition,
+    Lifecycle,
+    MissingFlag,
+    Transition,
+    UnknownFlag,
+    UnknownState,
+)
+
+
+def test_missing_flag_that_does_not_decide_is_not_required() -> None:
+    lc = Lifecycle(
+        "either",
+        states=["a", "b"],
+        initial="a",
+        flags=["x"],
+        transitions=[
+            Transition("go", "a", "b", when={"x": True}),
+            Transition("go", "a", "b", when={"x": False}),
+        ],
+    )
+    assert lc.next("a", "go") == "b"
+    assert lc.next("a", "go", {"x": False}) == "b"
+
+
+def test_missing_flag_that_only_decides_legality() -> None:
+    lc = Lifecycle(
+        "maybe",
+        states=["a", "b"],
+        initial="a",
+        flags=[Flag("ok", FlagKind.FACT)],
+        transitions=[Transition("go", "a", "b", when={"ok": True})],
+    )
+    with pytest.raises(MissingFlag) as info:
+        lc.next("a", "go")
+    assert info.value.missing == ("ok",)
+    assert lc.next("a", "go", {"ok": True}) == "b"
+    with pytest.raises(IllegalTransition) as illegal:
+        lc.next("a", "go", {"ok": False})
+    assert illegal.value.allowed == ()
+
+
+def test_many_flags_fall_back_to_the_slow_path() -> None:
+    names = [f"f{i:02d}" for i in range(12)]
+    cond = {n: i % 2 == 0 for i, n in enumerate(names)}
+    lc = Lifecycle(
+        "wide",
+        states=["a", "b", "c"],
+        initial="a",
+        flags=names,
+        transitions=[
+            Transition("go", "a", "b", when=cond),
+            Transition("go", "a", "c", when={"f00": False}),
+        ],
+    )
+    assert lc.next("a", "go", cond) == "b"
+    assert lc.next("a", "go", {"f00": False}) == "c"
+    with pytest.raises(IllegalTransition):
+        lc.next("a", "go", {**cond, "f11": True})
+    with pytest.raises(MissingFlag):
+        lc.next("a", "go", {"f00": True})
+
+
+def test_bad_flag_values_and_names_on_a_deciding_lookup() -> None:
+    lc = Lifecycle(
+        "typed",
+        states=["a", "b"],
+        initial="a",
+        flags=["x"],
+        transitions=[Transition("go", "a", "b", when={"x": True})],
+    )
+    with pytest.raises(TypeError, match="must be True or False"):
+        lc.next("a", "go", {"x": "yes"})  # type: ignore[dict-item]
+    with pytest.raises(UnknownFlag, match="'y'"):
+        lc.next("a", "go", {"y": True})
+
+
+def test_successors_are_unique_and_check_the_state() -> None:
+    lc = Lifecycle(
+        "dup",
+        states=["a", "b"],
+        initial="a",
+        flags=["x", "y"],
+        transitions=[
+            Transition("go", "a", "b", when={"x": False}),
+            Transition("go", "a", "b", when={"y": False}),
+        ],
+    )
+    assert lc.successors("a", {"x": True, "y": True}) == ()
+    assert lc.successors("a", {"x": False, "y": True}) == (("go", "b"),)
+    assert lc.successors("a", {"x": False, "y": False}) == (("go", "b"),)
+    with pytest.raises(UnknownState):
+        lc.successors("z", {})
+
+
+def test_state_and_event_lookup_by_name() -> None:
+    lc = Lifecycle("n", states=["a", "b"], initial="a", transitions=[Transition("go", "a", "b")])
+    assert lc.state("a") == "a"
+    assert lc.event("go") == "go"
+    with pytest.raises(UnknownState, match=r"unknown state 'c' in lifecycle 'n'; expected one of"):
+        lc.state("c")
+    assert repr(lc) == "<Lifecycle 'n': 2 states, 1 events, 1 transitions>"
