@@ -82,10 +82,11 @@ class GuardAdapter:
     ``Guard.move`` with ``expected`` set to the status read: with
     ``protocol="cas_version"`` (the default) it also passes the version read, with
     ``"cas_status"`` it compares the status only (so a status that left and came
-    back, ABA, does not stop a stale write).
+    back, ABA, does not stop a stale write). With ``owns_store=True``,
+    :meth:`close` disposes the store (for adapters made per process).
     """
 
-    __slots__ = ("guard", "protocol")
+    __slots__ = ("guard", "owns_store", "protocol")
 
     supports_fire = True
 
@@ -93,6 +94,8 @@ class GuardAdapter:
         self,
         guard: Guard[Any, Any],
         protocol: Literal["cas_version", "cas_status"] = "cas_version",
+        *,
+        owns_store: bool = False,
     ) -> None:
         if protocol not in ("cas_version", "cas_status"):
             raise ValueError(
@@ -100,6 +103,7 @@ class GuardAdapter:
             )
         self.guard = guard
         self.protocol = protocol
+        self.owns_store = owns_store
 
     def create(self, key: str) -> Snapshot:
         return Snapshot(str(self.guard.create(key)), 0)
@@ -126,12 +130,9 @@ class GuardAdapter:
         return Outcome(True, done.source, done.target, done.version)
 
     def close(self) -> None:
-        """Release the store's resources, if it holds any."""
-        close = getattr(self.guard.store, "close", None) or getattr(
-            self.guard.store, "dispose", None
-        )
-        if callable(close):
-            close()
+        """Dispose the store if this adapter owns it."""
+        if self.owns_store:
+            _dispose(self.guard.store)
 
 
 class UnguardedAdapter:
@@ -142,13 +143,16 @@ class UnguardedAdapter:
     atomic ``fire``. Tests over this adapter must fail.
     """
 
-    __slots__ = ("lifecycle", "store")
+    __slots__ = ("lifecycle", "owns_store", "store")
 
     supports_fire = False
 
-    def __init__(self, lifecycle: Lifecycle[Any, Any], store: Store) -> None:
+    def __init__(
+        self, lifecycle: Lifecycle[Any, Any], store: Store, *, owns_store: bool = False
+    ) -> None:
         self.lifecycle = lifecycle
         self.store = store
+        self.owns_store = owns_store
 
     def create(self, key: str) -> Snapshot:
         record = self.store.create(key, str(self.lifecycle.initial))
@@ -170,7 +174,14 @@ class UnguardedAdapter:
         raise NotImplementedError("the unguarded adapter has no atomic fire")
 
     def close(self) -> None:
-        """Release the store's resources, if it holds any."""
-        close = getattr(self.store, "close", None) or getattr(self.store, "dispose", None)
-        if callable(close):
-            close()
+        """Dispose the store if this adapter owns it."""
+        if self.owns_store:
+            _dispose(self.store)
+
+
+def _dispose(store: object) -> None:
+    for name in ("dispose", "close"):
+        method = getattr(store, name, None)
+        if callable(method):
+            method()
+            return
