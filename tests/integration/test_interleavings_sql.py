@@ -37,8 +37,10 @@ ENGINES = [
     pytest.param("mysql", marks=pytest.mark.mysql),
 ]
 ENV = {"postgresql": "STATUSGUARD_TEST_POSTGRES_URL", "mysql": "STATUSGUARD_TEST_MYSQL_URL"}
-# Database runs are slower per step: fewer examples than the profile's default.
-DB_SETTINGS = settings(max_examples=40, stateful_step_count=30, deadline=None)
+# Database runs are slower per step: fewer examples than the profile's default by
+# default, many more with --run-slow.
+DB_SETTINGS = settings(max_examples=25, stateful_step_count=25, deadline=None)
+DB_SETTINGS_LONG = settings(max_examples=150, stateful_step_count=40, deadline=None)
 STRESS_CONFIG = {"delayed_delete": True}
 WEIGHTS = {"delete": 0.05, "scrub": 0.3, "kill": 0.2}
 
@@ -96,6 +98,16 @@ def test_guard_on_sql_keeps_glance_legal(tables: Tables, config: dict[str, bool]
     run_state_machine_as_test(machine, settings=DB_SETTINGS)
 
 
+@pytest.mark.slow
+def test_guard_on_sql_keeps_glance_legal_long(tables: Tables) -> None:
+    store = tables.store()
+    for config in GLANCE.config_settings():
+        machine = lifecycle_machine(
+            GLANCE, lambda lc, cfg: GuardAdapter(Guard(lc, store, cfg)), config=config
+        )
+        run_state_machine_as_test(machine, settings=DB_SETTINGS_LONG)
+
+
 def test_guard_on_sql_keeps_random_lifecycles_legal(tables: Tables) -> None:
     store = tables.store()
 
@@ -106,8 +118,11 @@ def test_guard_on_sql_keeps_random_lifecycles_legal(tables: Tables) -> None:
     run_state_machine_as_test(Random, settings=DB_SETTINGS)
 
 
-def test_unguarded_sql_race_is_found(tables: Tables) -> None:
+def test_unguarded_sql_race_is_found(tmp_path: Path) -> None:
+    """The negative control over SQLite (the database adds nothing to the race)."""
+    tables = Tables(url_for("sqlite", tmp_path))
     store = tables.store()
+    store.create_schema()
     machine = lifecycle_machine(
         GLANCE,
         lambda lc, cfg: UnguardedAdapter(lc, store),
@@ -124,12 +139,16 @@ def test_unguarded_sql_race_is_found(tables: Tables) -> None:
                 report_multiple_bugs=False,
             ),
         )
-    assert [(f"w{s.worker}", s.action) for s in machine.last_schedule[1:]] == [
-        ("w0", "read"),
-        ("w1", "read"),
-        ("w0", "write"),
-        ("w1", "write"),
-    ]
+    try:
+        assert [(f"w{s.worker}", s.action) for s in machine.last_schedule[1:]] == [
+            ("w0", "read"),
+            ("w1", "read"),
+            ("w0", "write"),
+            ("w1", "write"),
+        ]
+    finally:
+        store.drop_schema()
+        store.dispose()
 
 
 # -- real processes -------------------------------------------------------------------
