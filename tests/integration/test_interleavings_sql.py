@@ -191,3 +191,29 @@ def test_processes_on_sql(tables: Tables, request: pytest.FixtureRequest) -> Non
 def test_processes_on_sql_large(tables: Tables, request: pytest.FixtureRequest) -> None:
     result = process_stress(tables, workers=12, rounds=60, ops=25)
     check_stress(f"{request.node.callspec.id}/processes large", result)
+
+
+def test_unguarded_processes_on_sql_are_caught(
+    tables: Tables, request: pytest.FixtureRequest
+) -> None:
+    """The negative control with real processes: read-then-write takes illegal steps."""
+
+    def make() -> Adapter:
+        return UnguardedAdapter(GLANCE, tables.store(), owns_store=True)
+
+    result = run_stress(
+        make,
+        GLANCE,
+        STRESS_CONFIG,
+        mode="process",
+        workers=4,
+        rounds=5,
+        hot_keys=2,
+        ops=15,
+        weights=WEIGHTS,
+        pause=0.002,
+    )
+    print(f"\n[stress] {request.node.callspec.id}/processes unguarded: {result}")
+    assert result.errors == 0, result.error_samples
+    assert result.check.illegal > 0
+    assert not result.ok
