@@ -15,6 +15,7 @@ from statusguard._errors import InvalidLifecycle as InvalidLifecycle
 from statusguard._errors import LoadError as LoadError
 from statusguard._errors import MissingFlag as MissingFlag
 from statusguard._errors import StatusGuardError as StatusGuardError
+from statusguard._errors import StoreRejected as StoreRejected
 from statusguard._errors import StoreUnavailable as StoreUnavailable
 from statusguard._errors import TransitionConflict as TransitionConflict
 from statusguard._errors import UnknownEvent as UnknownEvent
@@ -39,6 +40,7 @@ from statusguard._loading import load as load
 from statusguard._loading import load_all as load_all
 from statusguard._obligations import check_lifecycle as check_lifecycle
 from statusguard._store import Applied as Applied
+from statusguard._store import AuditEntry as AuditEntry
 from statusguard._store import MemoryStore as MemoryStore
 from statusguard._store import Record as Record
 from statusguard._store import Rejected as Rejected
@@ -46,9 +48,20 @@ from statusguard._store import Store as Store
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name: str) -> object:
+    # SQLStore needs SQLAlchemy (extra ``statusguard[sql]``): load it on first use only.
+    if name == "SQLStore":
+        from statusguard._sql import SQLStore
+
+        return SQLStore
+    raise AttributeError(f"module 'statusguard' has no attribute {name!r}")
+
+
 __all__ = [
     "Absorbing",
     "Applied",
+    "AuditEntry",
     "Closed",
     "Committed",
     "DuplicateKey",
@@ -67,8 +80,10 @@ __all__ = [
     "OnlyThrough",
     "Record",
     "Rejected",
+    "SQLStore",
     "StatusGuardError",
     "Store",
+    "StoreRejected",
     "StoreUnavailable",
     "Transition",
     "TransitionConflict",

@@ -89,12 +89,29 @@ def show(target: str, fmt: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Entry point of the ``statusguard`` console script."""
+    """Entry point of the ``statusguard`` console script.
+
+    Usage errors (unknown option, bad choice) are one line on stderr and exit 2.
+    """
     try:
-        cli.main(args=list(argv) if argv is not None else None, prog_name="statusguard")
-    except click.exceptions.UsageError as exc:  # pragma: no cover - click exits itself
+        code = cli.main(
+            args=list(argv) if argv is not None else None,
+            prog_name="statusguard",
+            standalone_mode=False,
+        )
+    except click.exceptions.UsageError as exc:
         click.echo(f"statusguard: error: {exc.format_message()}", err=True)
         sys.exit(EXIT_BAD_INPUT)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("statusguard: aborted", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    sys.exit(code if isinstance(code, int) else EXIT_OK)
 
 
-from statusguard import _cli_check  # noqa: E402, F401  (registers check, prove, export-smt)
+from statusguard import (
+    _cli_check,  # noqa: F401  (registers check, prove, export-smt)
+    _cli_sql,  # noqa: F401  (registers sql trigger)
+)

@@ -156,7 +156,11 @@ def check(targets: tuple[str, ...], fmt: str, proofs: Path | None, timeout: floa
         bad = sum(1 for rs in all_results for r in rs if not r.ok)
         click.echo(
             f"\n{len(lifecycles)} model(s), {total} obligation(s): "
-            + ("all proved" if ok else f"{bad} not proved" + ("" if bad else ", manifest differs"))
+            + (
+                "all proved"
+                if ok
+                else (f"{bad} not proved" if bad else "all proved, but a proofs manifest differs")
+            )
         )
     sys.exit(EXIT_OK if ok else EXIT_VIOLATED)
 

@@ -17,6 +17,7 @@ carries the parts as attributes so callers never parse messages::
     ├── UnknownKey (LookupError)           no resource with that key in the store
     ├── DuplicateKey                       create() on a key that already exists
     ├── StoreUnavailable                   the store could not be reached or answered ambiguously
+    ├── StoreRejected                      the database refused a write (trigger or constraint)
     └── InvalidIdentifier (ValueError)     a table or column name that is not a plain identifier
 """
 
@@ -32,6 +33,7 @@ __all__ = [
     "LoadError",
     "MissingFlag",
     "StatusGuardError",
+    "StoreRejected",
     "StoreUnavailable",
     "TransitionConflict",
     "UnknownEvent",
@@ -294,6 +296,22 @@ class StoreUnavailable(StatusGuardError):
             None: "whether anything was committed is unknown; re-read before retrying",
         }[committed]
         super().__init__(f"store unavailable: {problem}; {outcome}")
+
+
+class StoreRejected(StatusGuardError):
+    """The database refused a write the guard allowed: a trigger or CHECK disagrees.
+
+    This means the database-side rules (``statusguard sql trigger``) were generated
+    from a different lifecycle or config than the guard's. Nothing was committed.
+    """
+
+    def __init__(self, problem: str):
+        self.problem = problem
+        super().__init__(
+            f"the database rejected the write: {problem}; nothing was committed. The "
+            "database's trigger was generated from a different lifecycle or config than this "
+            "guard: regenerate it with 'statusguard sql trigger'"
+        )
 
 
 class InvalidIdentifier(StatusGuardError, ValueError):

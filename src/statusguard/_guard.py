@@ -134,7 +134,7 @@ class Guard(Generic[S, E]):
         """
         plan = self._plan(event, facts)
         token = self._token()
-        outcome = self.store.apply(key, plan.moves, token)
+        outcome = self.store.apply(key, plan.moves, token, str(event))
         if isinstance(outcome, Applied):
             return Committed(
                 key, outcome.source, str(event), outcome.target, outcome.version, token
@@ -183,7 +183,7 @@ class Guard(Generic[S, E]):
         if expected is None:
             record = self.store.get(key)
             expected = self._known(key, record.status)
-            if expected_version is None:
+            if expected_version is None and getattr(self.store, "versioned", True):
                 expected_version = record.version
         else:
             lc.state(str(expected))

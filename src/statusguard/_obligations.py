@@ -231,12 +231,12 @@ def builtin_obligations(  # noqa: PLR0915 - one closure per obligation reads bes
         name: str, rel: str, rel_r: str, describe: Callable[[tuple[Any, ...]], str], kind: str = ""
     ) -> Callable[[float], ObligationResult]:
         def go(deadline: float) -> ObligationResult:
-            reached = enc.ask(rel_r, timeout)
             prefix = f"{kind}: " if kind else ""
+            anywhere = enc.ask(rel, timeout)
+            if not anywhere:
+                return result(name, Verdict.PROVED, kind)
+            reached = enc.ask(rel_r, timeout)
             if not reached:
-                anywhere = enc.ask(rel, timeout)
-                if not anywhere:
-                    return result(name, Verdict.PROVED, kind)
                 tup = min(anywhere)
                 return result(
                     name,
@@ -369,16 +369,16 @@ def _invariant(
 
     def path_kind(deadline: float) -> ObligationResult:
         if isinstance(inv, Unreachable):
+            if not enc.ask(q.relation, timeout):
+                return vacuity(result(inv.name, Verdict.PROVED, kind))
             reached = enc.ask(q_r.relation, timeout)
             if not reached:
-                if enc.ask(q.relation, timeout):
-                    return result(
-                        inv.name,
-                        Verdict.VIOLATED,
-                        f"{kind}; a path exists but {inv.source} is unreachable from the "
-                        "initial state there, so there is no trace",
-                    )
-                return vacuity(result(inv.name, Verdict.PROVED, kind))
+                return result(
+                    inv.name,
+                    Verdict.VIOLATED,
+                    f"{kind}; a path exists but {inv.source} is unreachable from the "
+                    "initial state there, so there is no trace",
+                )
             a, b = enc.sidx[str(inv.source)], enc.sidx[str(inv.target)]
             best: tuple[dict[str, bool], list[Any]] | None = None
             for setting in enc.settings:

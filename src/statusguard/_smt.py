@@ -410,7 +410,10 @@ class Encoding:
         fp = self._fp
         fp.set("timeout", max(1, int(timeout * 1000)))
         decl = self._decl(rel)
-        answer = fp.query(decl()) if decl.arity() == 0 else fp.query(decl)
+        try:
+            answer = fp.query(decl()) if decl.arity() == 0 else fp.query(decl)
+        except z3.Z3Exception as exc:  # a timeout cancels the query
+            raise SolverUnknown(f"z3 gave up on {rel}: {exc}") from None
         if answer == z3.unsat:
             return None
         if answer != z3.sat:
@@ -456,7 +459,10 @@ class Encoding:
             solver.set("timeout", max(1, int(remaining * 1000)))
             if k >= min_steps:
                 goal = z3.Or([s_vars[k] == g for g in goal_set])
-                answer = solver.check(goal)
+                try:
+                    answer = solver.check(goal)
+                except z3.Z3Exception as exc:
+                    raise SolverUnknown(f"z3 gave up searching for a trace: {exc}") from None
                 if answer == z3.sat:
                     model = solver.model()
                     out: list[tuple[int, int, dict[str, bool]]] = []

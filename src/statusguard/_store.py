@@ -20,7 +20,7 @@ from typing import Protocol, runtime_checkable
 
 from statusguard._errors import DuplicateKey, UnknownKey
 
-__all__ = ["Applied", "MemoryStore", "Record", "Rejected", "Store"]
+__all__ = ["Applied", "AuditEntry", "MemoryStore", "Record", "Rejected", "Store"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +28,17 @@ class Record:
     """What a store holds for a key."""
 
     status: str
+    version: int
+    token: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One committed transition in a key's history (``event`` is ``None`` for a move)."""
+
+    source: str
+    event: str | None
+    target: str
     version: int
     token: str | None = None
 
@@ -61,9 +72,16 @@ class Store(Protocol):
         ...
 
     def apply(
-        self, key: Hashable, moves: Mapping[str, str], token: str | None = None
+        self,
+        key: Hashable,
+        moves: Mapping[str, str],
+        token: str | None = None,
+        event: str | None = None,
     ) -> Applied | Rejected:
-        """Atomically move the status along ``moves`` if it is one of its sources."""
+        """Atomically move the status along ``moves`` if it is one of its sources.
+
+        ``event`` names the cause, for stores that keep an audit history.
+        """
         ...
 
     def compare_and_set(
@@ -79,13 +97,27 @@ class Store(Protocol):
 
 
 class MemoryStore:
-    """A thread-safe in-process store: one lock, held only for the compare and the write."""
+    """A thread-safe in-process store: one lock, held only for the compare and the write.
 
-    __slots__ = ("_lock", "_rows")
+    With ``audit=True`` it also keeps every committed transition, in commit order,
+    for :meth:`history` (the in-memory counterpart of :class:`SQLStore`'s audit table).
+    """
 
-    def __init__(self) -> None:
+    __slots__ = ("_audit", "_lock", "_rows")
+
+    versioned = True
+
+    def __init__(self, *, audit: bool = False) -> None:
         self._rows: dict[Hashable, Record] = {}
         self._lock = threading.Lock()
+        self._audit: dict[Hashable, list[AuditEntry]] | None = {} if audit else None
+
+    def history(self, key: Hashable) -> list[AuditEntry]:
+        """Committed transitions of ``key``, oldest first (needs ``audit=True``)."""
+        if self._audit is None:
+            raise ValueError("this MemoryStore keeps no history; create it with audit=True")
+        with self._lock:
+            return list(self._audit.get(key, ()))
 
     def create(self, key: Hashable, status: str, token: str | None = None) -> Record:
         record = Record(status, 0, token)
@@ -103,7 +135,11 @@ class MemoryStore:
             raise UnknownKey(key) from None
 
     def apply(
-        self, key: Hashable, moves: Mapping[str, str], token: str | None = None
+        self,
+        key: Hashable,
+        moves: Mapping[str, str],
+        token: str | None = None,
+        event: str | None = None,
     ) -> Applied | Rejected:
         with self._lock:
             try:
@@ -115,6 +151,9 @@ class MemoryStore:
                 return Rejected(current)
             version = current.version + 1
             self._rows[key] = Record(target, version, token)
+            if self._audit is not None:
+                entry = AuditEntry(current.status, event, target, version, token)
+                self._audit.setdefault(key, []).append(entry)
         return Applied(current.status, target, version)
 
     def compare_and_set(
@@ -136,6 +175,9 @@ class MemoryStore:
                 return Rejected(current)
             version = current.version + 1
             self._rows[key] = Record(target, version, token)
+            if self._audit is not None:
+                entry = AuditEntry(expected, None, target, version, token)
+                self._audit.setdefault(key, []).append(entry)
         return Applied(expected, target, version)
 
     def __len__(self) -> int:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 
 from statusguard import IllegalTransition, Lifecycle
 from statusguard._obligations import check_lifecycle
 from statusguard._oracle import oracle_check
 from statusguard._results import Counterexample, Verdict
+from statusguard.testing import lifecycles
 from tests.lifecycle_strategies import any_lifecycles, replay
 
 
@@ -49,3 +51,21 @@ def test_replay_rejects_a_wrong_trace() -> None:
     except (AssertionError, IllegalTransition):
         return
     raise AssertionError("replay accepted a trace that does not start at the initial state")
+
+
+@pytest.mark.slow
+@settings(max_examples=1000, deadline=None)
+@given(any_lifecycles(max_states=14))
+def test_z3_and_oracle_agree_on_larger_models(lc: Lifecycle[Any, Any]) -> None:
+    test_z3_and_oracle_agree.hypothesis.inner_test(lc)  # type: ignore[attr-defined]
+
+
+@settings(max_examples=100, deadline=None)
+@given(lifecycles())
+def test_z3_and_oracle_agree_on_valid_lifecycles(lc: Lifecycle[Any, Any]) -> None:
+    """On lifecycles the constructor accepts, the two checks it makes are proved by z3 too."""
+    test_z3_and_oracle_agree.hypothesis.inner_test(lc)  # type: ignore[attr-defined]
+    results = {r.obligation: r for r in check_lifecycle(lc, timeout=30)}
+    assert results["deterministic"].status is Verdict.PROVED
+    expected = Verdict.PROVED if lc.terminal else Verdict.UNKNOWN
+    assert results["terminal_final"].status is expected

@@ -183,3 +183,43 @@ def test_export_smt_command_writes_files(tmp_path: Path) -> None:
     files = sorted(p.name for p in (tmp_path / "glance-task").iterdir())
     assert "reachable.smt2" in files
     assert "no-success-after-failure.smt2" in files
+
+
+def test_a_timeout_is_unknown_and_never_proved(tmp_path: Path) -> None:
+    n = 3000
+    doc = {
+        "format": "statusguard.lifecycle/v1",
+        "name": "long-chain",
+        "states": [f"s{i}" for i in range(n)],
+        "initial": "s0",
+        "terminal": [f"s{n - 1}"],
+        "transitions": [
+            {"event": "next", "source": [f"s{i}" for i in range(n - 1)], "target": "s1"},
+            *(
+                {"event": "advance", "source": [f"s{i}"], "target": f"s{i + 1}"}
+                for i in range(n - 1)
+            ),
+        ],
+    }
+    path = tmp_path / "long.json"
+    path.write_text(json.dumps(doc))
+    out = run("check", str(path), "--timeout", "0.001", "--format", "json")
+    assert out.exit_code == 1
+    statuses = {r["status"] for r in json.loads(out.stdout)["models"][0]["results"]}
+    assert "unknown" in statuses
+    assert "violated" not in statuses
+
+
+@pytest.mark.parametrize("args", [["--format", "xml"], ["--bogus"], ["--timeout", "soon"]])
+def test_usage_errors_are_one_line_exit_2(args: list[str]) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "statusguard", "check", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert proc.stderr.startswith("statusguard: error:")

@@ -1,0 +1,106 @@
+"""Stores for the contract suite: MemoryStore, SQLite (file and memory), PostgreSQL, MariaDB."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from statusguard import MemoryStore, Record
+
+POSTGRES_ENV = "STATUSGUARD_TEST_POSTGRES_URL"
+MYSQL_ENV = "STATUSGUARD_TEST_MYSQL_URL"
+ENGINES = ["memory", "sqlite-memory", "sqlite-file", "postgresql", "mysql"]
+SQL_ENGINES = ENGINES[1:]
+
+
+def unique(prefix: str = "sg") -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:10]}"
+
+
+def engine_url(engine: str, tmp_path: Path) -> str:
+    if engine == "sqlite-memory":
+        return "sqlite://"
+    if engine == "sqlite-file":
+        return f"sqlite:///{tmp_path / 'guard.db'}"
+    env = POSTGRES_ENV if engine == "postgresql" else MYSQL_ENV
+    url = os.environ.get(env)
+    if not url:
+        pytest.skip(f"{env} is not set: set it to a {engine} URL to run this test")
+    return url
+
+
+StoreFactory = Callable[..., Any]
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def make_store(engine: str, tmp_path: Path) -> Iterator[StoreFactory]:
+    """``make_store(version=True, token=True, audit=True)``: a fresh store on ``engine``."""
+    made: list[Any] = []
+
+    def factory(
+        *, version: bool = True, token: bool = True, audit: bool = False, **options: Any
+    ) -> Any:
+        if engine == "memory":
+            return MemoryStore(audit=audit)
+        from statusguard import SQLStore
+
+        store = SQLStore(
+            engine_url(engine, tmp_path),
+            unique("sg_t"),
+            key="image_id",
+            status="status",
+            version="version" if version else None,
+            token="last_token" if token else None,
+            audit=unique("sg_a") if audit else None,
+            **options,
+        )
+        store.create_schema()
+        made.append(store)
+        return store
+
+    yield factory
+    for store in made:
+        try:
+            store.drop_schema()
+        finally:
+            store.dispose()
+
+
+def force_status(store: Any, key: str, status: str) -> None:
+    """Write ``status`` behind the guard's back (what unguarded code does)."""
+    if isinstance(store, MemoryStore):
+        old = store.get(key)
+        store._rows[key] = Record(status, old.version, old.token)
+        return
+    import sqlalchemy as sa
+
+    with store.engine.connect() as conn:
+        conn.execute(
+            sa.update(store.table)
+            .where(store.table.c[store.key_column] == key)
+            .values({store.status_column: status})
+        )
+        conn.commit()
+
+
+@pytest.fixture
+def force() -> Callable[[Any, str, str], None]:
+    return force_status
+
+
+@pytest.fixture
+def glance() -> Any:
+    import statusguard
+
+    root = Path(__file__).resolve().parents[2]
+    return statusguard.load(str(root / "model" / "glance_image.py"))

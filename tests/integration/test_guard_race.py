@@ -1,0 +1,208 @@
+"""Races: many threads (and, for SQL, processes) fire conflicting events on the same keys.
+
+Afterwards, for every key, the audit history must be a legal path of the lifecycle
+(each source is the previous target, each step an enabled event, versions 1..n)
+and must hold exactly the acknowledged transitions.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+import textwrap
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from statusguard import Committed, Guard, IllegalTransition, MissingFlag, TransitionConflict
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIG = {"delayed_delete": True}
+KEYS = [f"img-{i}" for i in range(3)]
+# deactivate/reactivate and the upload/stage/import loops keep keys alive; delete ends them
+EVENTS = [
+    "upload_started", "upload_failed", "upload_succeeded", "stage_started", "stage_failed",
+    "import_started", "import_failed", "import_succeeded", "location_added", "deactivate",
+    "reactivate", "restore", "kill",
+] * 4 + ["delete", "scrub"]  # fmt: skip
+MOVES = ["saving", "queued", "active", "deactivated", "importing"]
+
+
+def one_step(guard: Guard[Any, Any], rng: random.Random) -> Committed | None:
+    key = rng.choice(KEYS)
+    try:
+        if rng.random() < 0.2:
+            return guard.move(key, rng.choice(MOVES))
+        facts = {"has_locations": rng.random() < 0.5}
+        return guard.fire(key, rng.choice(EVENTS), facts)
+    except (IllegalTransition, TransitionConflict, MissingFlag):
+        return None
+
+
+def check_histories(glance: Any, store: Any, acked: list[Committed]) -> int:
+    steps = 0
+    for key in KEYS:
+        history = store.history(key)
+        state = str(glance.initial)
+        for n, entry in enumerate(history, start=1):
+            assert entry.source == state, f"{key} step {n}: chain broken {history}"
+            assert entry.version == n
+            if entry.event is None:
+                assert glance.edge_allowed(entry.source, entry.target, CONFIG)
+            else:
+                assert any(
+                    t.event == entry.event
+                    and entry.source in t.sources
+                    and t.target == entry.target
+                    and all(CONFIG.get(f, v) == v for f, v in t.when)
+                    for t in glance.transitions
+                ), f"{key}: illegal step {entry}"
+            state = entry.target
+        assert store.get(key).status == state
+        assert store.get(key).version == len(history)
+        mine = {c.token for c in acked if c.key == key}
+        assert {e.token for e in history} == mine, "acknowledged != committed"
+        steps += len(history)
+    assert steps == len(acked)
+    return steps
+
+
+def test_threads_keep_every_history_legal(make_store: Any, glance: Any) -> None:
+    store = make_store(audit=True)
+    guard = Guard(glance, store, CONFIG, tokens=True)
+    for key in KEYS:
+        guard.create(key)
+    acked: list[Committed] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(8)
+
+    def worker(seed: int) -> None:
+        rng = random.Random(seed)
+        barrier.wait()
+        for _ in range(60):
+            done = one_step(guard, rng)
+            if done is not None:
+                with lock:
+                    acked.append(done)
+
+    threads = [threading.Thread(target=worker, args=(seed,)) for seed in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert check_histories(glance, store, acked) > 20
+
+
+WORKER = textwrap.dedent(
+    """
+    import json, random, sys
+    sys.path.insert(0, sys.argv[1])
+    import statusguard
+    from test_guard_race import one_step, CONFIG
+    url, table, audit, seed, rounds = sys.argv[2:7]
+    store = statusguard.SQLStore(url, table, key="image_id", version="version",
+                                 token="last_token", audit=audit)
+    guard = statusguard.Guard(statusguard.load(sys.argv[7]), store, CONFIG, tokens=True)
+    rng = random.Random(int(seed))
+    acked = []
+    for _ in range(int(rounds)):
+        done = one_step(guard, rng)
+        if done is not None:
+            acked.append([done.key, done.source, done.event, done.target, done.version, done.token])
+    print(json.dumps(acked))
+    """
+)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", ["sqlite-file", "postgresql", "mysql"], indirect=True)
+def test_processes_keep_every_history_legal(make_store: Any, glance: Any, engine: str) -> None:
+    store = make_store(audit=True)
+    guard = Guard(glance, store, CONFIG, tokens=True)
+    for key in KEYS:
+        guard.create(key)
+    url = store.engine.url.render_as_string(hide_password=False)
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                WORKER,
+                str(Path(__file__).parent),
+                url,
+                store.table_name,
+                store.audit_table,
+                str(seed),
+                "150",
+                str(ROOT / "model" / "glance_image.py"),
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for seed in range(4)
+    ]
+    acked: list[Committed] = []
+    for proc in procs:
+        out, _ = proc.communicate(timeout=300)
+        assert proc.returncode == 0
+        acked += [Committed(*row) for row in json.loads(out)]
+    assert check_histories(glance, store, acked) > 40
+
+
+class NaiveStore:
+    """Read, decide, write without a compare: what the guard exists to prevent."""
+
+    versioned = True
+
+    def __init__(self) -> None:
+        from statusguard import MemoryStore
+
+        self.inner = MemoryStore(audit=True)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def apply(self, key: Any, moves: Any, token: Any = None, event: Any = None) -> Any:
+        import time
+
+        from statusguard import Applied, AuditEntry, Record, Rejected
+
+        current = self.inner.get(key)  # the read ...
+        time.sleep(0.0005)  # ... the window ...
+        target = moves.get(current.status)
+        if target is None:
+            return Rejected(current)
+        with self.inner._lock:  # ... and a blind write
+            version = self.inner._rows[key].version + 1
+            self.inner._rows[key] = Record(target, version, token)
+            entry = AuditEntry(current.status, event, target, version, token)
+            self.inner._audit[key].append(entry)
+        return Applied(current.status, target, version)
+
+
+def test_the_race_check_catches_a_naive_store(glance: Any) -> None:
+    store = NaiveStore()
+    guard = Guard(glance, store, CONFIG, tokens=True)  # type: ignore[arg-type]
+    for key in KEYS:
+        guard.create(key)
+        store.inner._audit[key] = []
+    acked: list[Committed] = []
+
+    def worker(seed: int) -> None:
+        rng = random.Random(seed)
+        for _ in range(200):
+            done = one_step(guard, rng)
+            if done is not None:
+                acked.append(done)
+
+    threads = [threading.Thread(target=worker, args=(seed,)) for seed in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with pytest.raises(AssertionError, match=r"chain broken|illegal step"):
+        check_histories(glance, store, acked)

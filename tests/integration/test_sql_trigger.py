@@ -1,0 +1,159 @@
+"""``statusguard sql trigger``: the printed DDL makes the database reject illegal raw UPDATEs."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+pytest.importorskip("sqlalchemy")
+
+from statusguard import Guard, StoreRejected
+from statusguard._cli import cli
+
+ROOT = Path(__file__).resolve().parents[2]
+MODEL = str(ROOT / "model" / "glance_image.py")
+DIALECT = {
+    "sqlite-memory": "sqlite",
+    "sqlite-file": "sqlite",
+    "postgresql": "postgresql",
+    "mysql": "mysql",
+}
+
+
+def script_statements(script: str, dialect: str) -> list[str]:
+    """Split the CLI's script the way psql / mysql / sqlite3 would."""
+    body = "\n".join(line for line in script.splitlines() if not line.startswith("--"))
+    if dialect == "mysql":
+        out: list[str] = []
+        delimiter = ";"
+        for chunk in re.split(r"^DELIMITER (\S+)$\n?", body, flags=re.M):
+            if chunk in ("//", ";"):
+                delimiter = chunk
+                continue
+            out += [s.strip() for s in chunk.split(delimiter) if s.strip()]
+        return out
+    if dialect == "postgresql":
+        function, rest = body.split("$sg$;\n", 1)
+        return [function + "$sg$", *(s.strip() for s in rest.split(";") if s.strip())]
+    return [body]  # sqlite3's executescript
+
+
+def install(store: Any, dialect: str, config: str) -> str:
+    result = CliRunner().invoke(
+        cli,
+        [
+            "sql",
+            "trigger",
+            MODEL,
+            "--dialect",
+            dialect,
+            "--table",
+            store.table_name,
+            "--column",
+            store.status_column,
+            "--config",
+            config,
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    raw = store.engine.raw_connection()
+    try:
+        statements = script_statements(result.output, dialect)
+        if dialect == "sqlite":
+            raw.driver_connection.executescript(statements[0])
+        else:
+            cur = raw.cursor()
+            for statement in statements:
+                cur.execute(statement)
+            cur.close()
+            raw.commit()
+    finally:
+        raw.close()
+    return result.output
+
+
+def raw_update(store: Any, key: str, status: str) -> None:
+    """An UPDATE from a plain driver connection: no guard, no SQLAlchemy statement."""
+    raw = store.engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        mark = "?" if store.dialect == "sqlite" else "%s"
+        cur.execute(
+            f"UPDATE {store.table_name} SET {store.status_column} = {mark} "
+            f"WHERE {store.key_column} = {mark}",
+            (status, key),
+        )
+        cur.close()
+        raw.commit()
+    except Exception:
+        raw.rollback()
+        raise
+    finally:
+        raw.close()
+
+
+@pytest.mark.parametrize("engine", list(DIALECT), indirect=True)
+def test_trigger_rejects_illegal_raw_updates(make_store: Any, engine: str, glance: Any) -> None:
+    dialect = DIALECT[engine]
+    store = make_store()
+    script = install(store, dialect, "delayed_delete=false")
+    assert f"lifecycle glance-image ({glance.fingerprint})" in script
+    guard = Guard(glance, store, {"delayed_delete": False})
+    guard.create("a")
+    # legal raw updates pass, including a same-value write
+    for status in ("saving", "active", "active", "deactivated", "active"):
+        raw_update(store, "a", status)
+    assert store.get("a").status == "active"
+    # illegal ones fail, and change nothing
+    for status in ("queued", "saving", "killed", "bogus", "pending_delete"):
+        with pytest.raises(Exception) as info:
+            raw_update(store, "a", status)
+        text = str(info.value)
+        assert "illegal status transition" in text
+        if dialect != "sqlite":
+            assert f"active -> {status}" in text
+        assert store.get("a").status == "active"
+    # the guard's own writes pass the trigger
+    assert guard.fire("a", "delete", {"has_locations": True}).target == "deleted"
+    with pytest.raises(Exception, match="illegal status transition"):
+        raw_update(store, "a", "active")
+
+
+@pytest.mark.parametrize("engine", list(DIALECT), indirect=True)
+def test_trigger_and_guard_disagreeing_is_a_typed_error(
+    make_store: Any, engine: str, glance: Any
+) -> None:
+    store = make_store()
+    install(store, DIALECT[engine], "delayed_delete=false")  # no pending_delete edge
+    guard = Guard(glance, store, {"delayed_delete": True})
+    guard.create("a")
+    guard.fire("a", "location_added")
+    with pytest.raises(StoreRejected) as info:
+        guard.fire("a", "delete", {"has_locations": True})
+    assert "regenerate it with 'statusguard sql trigger'" in str(info.value)
+    assert "nothing was committed" in str(info.value)
+    assert guard.status("a") == "active"
+
+
+def test_cli_bad_input_exits_2() -> None:
+    runner = CliRunner()
+    base = ["sql", "trigger", MODEL, "--dialect", "sqlite", "--column", "status"]
+    bad_table = runner.invoke(
+        cli, [*base, "--table", "x; drop table y", "--config", "delayed_delete=0"]
+    )
+    assert bad_table.exit_code == 2
+    assert "invalid table name 'x; drop table y'" in bad_table.output
+    no_config = runner.invoke(cli, [*base, "--table", "images"])
+    assert no_config.exit_code == 2
+    assert "'delayed_delete' not set" in no_config.output
+    unknown = runner.invoke(cli, [*base, "--table", "images", "--config", "turbo=1"])
+    assert unknown.exit_code == 2
+    assert "unknown flag 'turbo'" in unknown.output
+    many = runner.invoke(cli, ["sql", "trigger", str(ROOT / "model"), "--dialect", "sqlite",
+                               "--table", "t", "--column", "c"])  # fmt: skip
+    assert many.exit_code == 2
+    assert "names 2 lifecycles" in many.output
