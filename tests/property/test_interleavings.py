@@ -29,8 +29,14 @@ from statusguard.testing import (
 ROOT = Path(__file__).resolve().parents[2]
 GLANCE = statusguard.load(str(ROOT / "model" / "glance_image.py"))
 GLANCE_CONFIGS = list(GLANCE.config_settings())
-# Failing runs: no explain phase (it replays the failure thousands of times), one bug.
-FAILING = [Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink]
+# Failing runs: no explain phase (it replays the failure thousands of times), one bug,
+# and derandomized in every profile, since the tests pin what the shrinker returns.
+FAILING = settings(
+    phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink],
+    report_multiple_bugs=False,
+    derandomize=True,
+    database=None,
+)
 
 
 def guard_adapter(lc: Lifecycle[Any, Any], config: Mapping[str, bool]) -> Adapter:
@@ -84,16 +90,23 @@ def test_cas_status_aba_is_caught_by_version_freshness() -> None:
         Request("upload_failed", style="fire"),
     ]
     machine = lifecycle_machine(
-        GLANCE, cas_status_adapter, config={"delayed_delete": False}, requests=requests
+        GLANCE,
+        cas_status_adapter,
+        config={"delayed_delete": False},
+        requests=requests,
+        max_keys=1,
+        name="AbaCasStatus",
     )
     with pytest.raises(AssertionError, match="2 commit\\(s\\) had landed since"):
         run_state_machine_as_test(
             machine,
-            settings=settings(
-                max_examples=300, stateful_step_count=20, phases=FAILING, report_multiple_bugs=False
-            ),
+            settings=settings(FAILING, max_examples=300, stateful_step_count=20),
         )
-    assert schedule(machine) == [
+    # Derandomized this is the whole schedule; with random seeds the shrinker may
+    # keep an earlier harmless cycle in front, but the race window is always this.
+    steps = [s for s in machine.last_schedule if s.action != "create"]
+    assert len(steps) <= 7
+    assert [(f"w{s.worker}", s.action, s.event, s.before, s.after) for s in race_suffix(steps)] == [
         ("w0", "read", "upload_started", "queued", "queued"),
         ("w1", "fire", "upload_started", "queued", "saving"),
         ("w2", "fire", "upload_failed", "saving", "queued"),
@@ -113,11 +126,11 @@ def test_unguarded_glance_race_shrinks_to_delete_between_upload_read_and_write()
         unguarded_adapter,
         config={"delayed_delete": False},
         requests=[Request("delete"), Request("upload_started")],
+        max_keys=1,  # one hot key: more collisions, and no detours for the shrinker
+        name="UnguardedDeleteUpload",
     )
     with pytest.raises(AssertionError, match="illegal step deleted -> saving"):
-        run_state_machine_as_test(
-            machine, settings=settings(phases=FAILING, report_multiple_bugs=False)
-        )
+        run_state_machine_as_test(machine, settings=FAILING)
     assert schedule(machine) == [
         ("w0", "read", "delete", "queued", "queued"),
         ("w1", "read", "upload_started", "queued", "queued"),
@@ -127,23 +140,33 @@ def test_unguarded_glance_race_shrinks_to_delete_between_upload_read_and_write()
     assert [s.action for s in machine.last_schedule].count("create") == 1
 
 
-def test_unguarded_adapter_fails_the_open_machine_in_four_steps() -> None:
-    """With requests drawn freely, the shortest race is two reads and two writes."""
-    machine = lifecycle_machine(GLANCE, unguarded_adapter, config={"delayed_delete": False})
+def race_suffix(steps: list[Any]) -> list[Any]:
+    """From the failing write's read to the write: the race window."""
+    last = steps[-1]
+    assert last.action == "write"
+    assert last.committed
+    start = max(i for i, s in enumerate(steps) if s.worker == last.worker and s.action == "read")
+    return steps[start:]
+
+
+def test_unguarded_adapter_fails_the_open_machine_with_a_short_race() -> None:
+    """With requests drawn freely, the failure is a stale write inside a short schedule.
+
+    Derandomized (the ``ci`` profile) it shrinks to two reads and two writes; with
+    random seeds the shrinker may keep a short prefix that leads to the racing state.
+    """
+    machine = lifecycle_machine(
+        GLANCE, unguarded_adapter, config={"delayed_delete": False}, max_keys=1, name="OpenRace"
+    )
     with pytest.raises(AssertionError, match="illegal step"):
-        run_state_machine_as_test(
-            machine, settings=settings(phases=FAILING, report_multiple_bugs=False)
-        )
-    steps = schedule(machine)
-    assert [(w, action) for w, action, *_ in steps] == [
-        ("w0", "read"),
-        ("w1", "read"),
-        ("w0", "write"),
-        ("w1", "write"),
-    ]
-    # The last write was decided from the status both read, which w0 had changed.
-    assert steps[1][3] == steps[0][3]
-    assert steps[3][3] == steps[2][4] != steps[1][3]
+        run_state_machine_as_test(machine, settings=FAILING)
+    steps = [s for s in machine.last_schedule if s.action != "create"]
+    assert 4 <= len(steps) <= 8
+    window = race_suffix(steps)
+    read, write = window[0], window[-1]
+    others = [s for s in window[1:-1] if s.worker != write.worker and s.committed]
+    assert others, "no other commit landed between the read and the write"
+    assert write.before != read.before  # the decision was stale when it was written
 
 
 def test_unguarded_random_lifecycles_fail_too() -> None:
@@ -155,7 +178,7 @@ def test_unguarded_random_lifecycles_fail_too() -> None:
     with pytest.raises(AssertionError):
         run_state_machine_as_test(
             Random,
-            settings=settings(phases=[Phase.generate], report_multiple_bugs=False),
+            settings=settings(FAILING, phases=[Phase.generate]),
         )
     actions = [s.action for s in Random.last_schedule if s.action != "create"]
     assert actions.count("write") >= 1

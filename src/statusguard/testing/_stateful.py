@@ -18,7 +18,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, NoReturn
 
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -113,6 +113,12 @@ class _Worker:
     epoch: int = 0
 
 
+def _fail(message: str) -> NoReturn:
+    # Every invariant fails from this one line, so hypothesis sees one bug, not one
+    # per invariant, and shrinks to the smallest schedule that breaks any of them.
+    raise AssertionError(message)
+
+
 class LifecycleMachine(RuleBasedStateMachine):
     """The interleaving state machine; subclass it for your lifecycle and storage.
 
@@ -120,7 +126,8 @@ class LifecycleMachine(RuleBasedStateMachine):
     :meth:`make_adapter` to return a fresh :class:`Adapter` for each run;
     ``workers`` is how many requests may be in flight at once. ``requests`` pins
     worker ``i`` to ``requests[i]`` (then ``workers`` is its length); by default
-    each request's event, facts and style are drawn. ``fresh`` picks what "the
+    each request's event, facts and style are drawn. At most ``max_keys`` keys are
+    created per run (few keys, more collisions). ``fresh`` picks what "the
     decision was current" means: ``"version"`` (no commit since the read) or
     ``"status"`` (the same status, so ABA passes). Use ``Machine.TestCase`` as a test.
     After a run, ``type(machine).last_schedule`` holds its logged steps.
@@ -129,6 +136,7 @@ class LifecycleMachine(RuleBasedStateMachine):
     lifecycle: Lifecycle[Any, Any]
     config: Mapping[str, bool] = {}
     workers: ClassVar[int] = 3
+    max_keys: ClassVar[int] = 4
     requests: ClassVar[Sequence[Request] | None] = None
     fresh: ClassVar[Literal["version", "status"]] = "version"
     last_schedule: ClassVar[list[ScheduleStep]] = []
@@ -184,12 +192,6 @@ class LifecycleMachine(RuleBasedStateMachine):
     def _flags(self, facts: Mapping[str, bool]) -> dict[str, bool]:
         return {**self.config, **facts}
 
-    def _idle(self) -> list[int]:
-        return [w.index for w in self._workers if w.key is None]
-
-    def _busy(self) -> list[int]:
-        return [w.index for w in self._workers if w.key is not None]
-
     def _decide(self, status: str, event: str, facts: Mapping[str, bool]) -> str | None:
         try:
             return str(self.lifecycle.next(status, event, self._flags(facts)))
@@ -227,7 +229,7 @@ class LifecycleMachine(RuleBasedStateMachine):
 
     # -- rules -------------------------------------------------------------------
 
-    @precondition(lambda self: self._adapter is not None)
+    @precondition(lambda self: self._adapter is not None and self._count < self.max_keys)
     @rule(target=keys)
     def create_key(self) -> str:
         """A new resource in the initial state."""
@@ -238,12 +240,23 @@ class LifecycleMachine(RuleBasedStateMachine):
         self.schedule.append(ScheduleStep(None, "create", key, after=snap.status))
         return key
 
-    @precondition(lambda self: bool(self._idle()))
     @rule(key=keys, data=st.data())
-    def begin(self, key: str, data: st.DataObject) -> None:
-        """An idle worker takes a request for ``key`` and runs its first step."""
+    def step(self, key: str, data: st.DataObject) -> None:
+        """A worker takes its next step.
+
+        An idle worker takes a request for ``key`` and reads (or fires); a worker
+        with a pending decision writes it (``key`` is then unused). Drawing the
+        worker by number keeps each schedule step's meaning when the shrinker
+        deletes others.
+        """
+        w = self._workers[data.draw(st.integers(0, len(self._workers) - 1), label="worker")]
+        if w.key is None:
+            self._begin(w, key, data)
+        else:
+            self._write(w)
+
+    def _begin(self, w: _Worker, key: str, data: st.DataObject) -> None:
         lc = self.lifecycle
-        w = self._workers[data.draw(st.sampled_from(self._idle()), label="worker")]
         if self.requests is not None:
             request = self.requests[w.index]
             event, facts, style = request.event, dict(request.facts), request.style
@@ -279,11 +292,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         if w.decided is not None:
             w.key = key  # pending: its write is a later step of the schedule
 
-    @precondition(lambda self: bool(self._busy()))
-    @rule(data=st.data())
-    def advance(self, data: st.DataObject) -> None:
-        """A worker with a pending decision writes it."""
-        w = self._workers[data.draw(st.sampled_from(self._busy()), label="worker")]
+    def _write(self, w: _Worker) -> None:
         key, seen, decided = w.key, w.seen, w.decided
         assert key is not None
         assert seen is not None
@@ -302,16 +311,18 @@ class LifecycleMachine(RuleBasedStateMachine):
         for key, history in self._history.items():
             previous = str(lc.initial)
             for c in history:
-                assert c.source == previous, (
-                    f"{key}: a commit by w{c.worker} ({c.event}) moved from {c.source}, "
-                    f"but the previous commit left {previous}"
-                )
+                if c.source != previous:
+                    _fail(
+                        f"{key}: a commit by w{c.worker} ({c.event}) moved from {c.source}, "
+                        f"but the previous commit left {previous}"
+                    )
                 expected = self._decide(c.source, c.event, dict(c.facts))
-                assert expected == c.target, (
-                    f"{key}: illegal step {c.source} -> {c.target} by w{c.worker} "
-                    f"({c.event}); {lc.name} allows "
-                    + (f"{c.source} -> {expected}" if expected else "no such event there")
-                )
+                if expected != c.target:
+                    _fail(
+                        f"{key}: illegal step {c.source} -> {c.target} by w{c.worker} "
+                        f"({c.event}); {lc.name} allows "
+                        + (f"{c.source} -> {expected}" if expected else "no such event there")
+                    )
                 previous = c.target
 
     @invariant()
@@ -320,9 +331,8 @@ class LifecycleMachine(RuleBasedStateMachine):
         for key, history in self._history.items():
             expected = history[-1].target if history else str(self.lifecycle.initial)
             stored = self._stored(key)
-            assert stored == expected, (
-                f"{key}: store holds {stored}, but the last committed target is {expected}"
-            )
+            if stored != expected:
+                _fail(f"{key}: store holds {stored}, but the last committed target is {expected}")
 
     @invariant()
     def writes_were_fresh(self) -> None:
@@ -335,11 +345,12 @@ class LifecycleMachine(RuleBasedStateMachine):
                     stale = c.read_epoch != c.epoch
                 else:
                     stale = c.read_status != c.source
-                assert not stale, (
-                    f"{key}: w{c.worker} wrote {c.target} decided from {c.read_status} "
-                    f"(after {c.read_epoch} commits), but {c.epoch - c.read_epoch} commit(s) "
-                    f"had landed since and the status was {c.source}"
-                )
+                if stale:
+                    _fail(
+                        f"{key}: w{c.worker} wrote {c.target} decided from {c.read_status} "
+                        f"(after {c.read_epoch} commits), but {c.epoch - c.read_epoch} commit(s) "
+                        f"had landed since and the status was {c.source}"
+                    )
 
 
 def lifecycle_machine(
@@ -348,6 +359,7 @@ def lifecycle_machine(
     *,
     config: Mapping[str, bool] | None = None,
     workers: int = 3,
+    max_keys: int = 4,
     requests: Sequence[Request] | None = None,
     fresh: Literal["version", "status"] = "version",
     name: str | None = None,
@@ -360,6 +372,7 @@ def lifecycle_machine(
         "lifecycle": lifecycle,
         "config": dict(config or {}),
         "workers": workers,
+        "max_keys": max_keys,
         "requests": None if requests is None else tuple(requests),
         "fresh": fresh,
         "make_adapter": lambda self: make_adapter(self.lifecycle, self.config),
