@@ -22,6 +22,8 @@ from statusguard._errors import UnknownEvent as UnknownEvent
 from statusguard._errors import UnknownFlag as UnknownFlag
 from statusguard._errors import UnknownKey as UnknownKey
 from statusguard._errors import UnknownName as UnknownName
+from statusguard._errors import UnknownProtocol as UnknownProtocol
+from statusguard._errors import UnknownScenario as UnknownScenario
 from statusguard._errors import UnknownState as UnknownState
 from statusguard._errors import UnknownStatus as UnknownStatus
 from statusguard._guard import Committed as Committed
@@ -39,6 +41,11 @@ from statusguard._lifecycle import Transition as Transition
 from statusguard._loading import load as load
 from statusguard._loading import load_all as load_all
 from statusguard._obligations import check_lifecycle as check_lifecycle
+from statusguard._race import RaceCheck as RaceCheck
+from statusguard._race import RaceProblem as RaceProblem
+from statusguard._race import race_checks as race_checks
+from statusguard._race import race_results as race_results
+from statusguard._race_scenarios import RaceScenario as RaceScenario
 from statusguard._store import Applied as Applied
 from statusguard._store import AuditEntry as AuditEntry
 from statusguard._store import MemoryStore as MemoryStore
@@ -78,6 +85,9 @@ __all__ = [
     "MissingFlag",
     "Never",
     "OnlyThrough",
+    "RaceCheck",
+    "RaceProblem",
+    "RaceScenario",
     "Record",
     "Rejected",
     "SQLStore",
@@ -91,10 +101,14 @@ __all__ = [
     "UnknownFlag",
     "UnknownKey",
     "UnknownName",
+    "UnknownProtocol",
+    "UnknownScenario",
     "UnknownState",
     "UnknownStatus",
     "Unreachable",
     "check_lifecycle",
     "load",
     "load_all",
+    "race_checks",
+    "race_results",
 ]

@@ -7,7 +7,6 @@ stderr naming the problem, never a traceback.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
@@ -67,25 +66,41 @@ def parse_config(pairs: Sequence[str]) -> dict[str, bool]:
     return out
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _OneLineErrors(click.Group):
+    """A group whose usage errors are one line on stderr (click prints usage and a hint)."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        if args is not None and any("\x00" in str(a) for a in args):
+            # A real argv cannot hold NUL; an in-process caller's can, and paths choke on it.
+            click.echo("statusguard: error: an argument contains a NUL byte; remove it", err=True)
+            sys.exit(EXIT_BAD_INPUT)
+        try:
+            rv = super().main(args, prog_name, complete_var, False, **extra)
+        except click.ClickException as exc:
+            message = " ".join(exc.format_message().split())
+            if isinstance(exc, click.UsageError) and exc.ctx is not None:
+                message += f" (see '{exc.ctx.command_path} --help')"
+            click.echo(f"statusguard: error: {message}", err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("statusguard: error: aborted", err=True)
+            sys.exit(EXIT_VIOLATED)
+        sys.exit(rv if isinstance(rv, int) else EXIT_OK)
+
+
+@click.group(cls=_OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="statusguard")
 def cli() -> None:
     """statusguard: lifecycles whose status never takes an illegal step."""
-
-
-@cli.command()
-@click.argument("target", default="model/")
-@click.option(
-    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
-)
-def show(target: str, fmt: str) -> None:
-    """Print the lifecycle(s) TARGET names: a model file, FILE.py:NAME, module, JSON or folder."""
-    lifecycles = load_targets([target])
-    if fmt == "json":
-        docs = [lc.to_json() for lc in lifecycles]
-        click.echo(json.dumps(docs[0] if len(docs) == 1 else docs, indent=2))
-        return
-    click.echo("\n\n".join(lc.table() for lc in lifecycles))
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -111,7 +126,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     sys.exit(code if isinstance(code, int) else EXIT_OK)
 
 
+# Subcommands register themselves on import (one line per module keeps merges small).
 from statusguard import (
-    _cli_check,  # noqa: F401  (registers check, prove, export-smt)
-    _cli_sql,  # noqa: F401  (registers sql trigger)
+    _cli_check,  # noqa: F401  (check, prove, export-smt)
+    _cli_consult,  # noqa: F401  (show, diff, explain, docs)
+    _cli_race,  # noqa: F401  (race)
+    _cli_sql,  # noqa: F401  (sql trigger)
 )

@@ -7,6 +7,8 @@ carries the parts as attributes so callers never parse messages::
     ├── InvalidLifecycle (ValueError)      a model or document is malformed
     ├── LoadError (ValueError)             a model target cannot be found or read
     ├── UnknownName (LookupError)
+    │   ├── UnknownProtocol                a race protocol statusguard does not model
+    │   ├── UnknownScenario                a race scenario not defined for the lifecycle
     │   ├── UnknownState                   a state name the lifecycle does not declare
     │   │   └── UnknownStatus              ...found stored in a database row
     │   ├── UnknownEvent
@@ -23,6 +25,8 @@ carries the parts as attributes so callers never parse messages::
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterable, Sequence
 
 __all__ = [
@@ -40,11 +44,14 @@ __all__ = [
     "UnknownFlag",
     "UnknownKey",
     "UnknownName",
+    "UnknownProtocol",
+    "UnknownScenario",
     "UnknownState",
     "UnknownStatus",
 ]
 
 Location = tuple[str | int, ...]
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
 
 def _names(values: Iterable[str]) -> str:
@@ -56,7 +63,12 @@ def json_path(location: Location) -> str:
     """Render a location tuple as a JSON path, e.g. ``$.transitions[3].source[0]``."""
     out = "$"
     for part in location:
-        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif _PLAIN_KEY.fullmatch(part):
+            out += f".{part}"
+        else:  # quoted and escaped: a key may hold quotes, newlines or any character
+            out += f"[{json.dumps(part)}]"
     return out
 
 
@@ -120,6 +132,18 @@ class UnknownName(StatusGuardError, LookupError):
 
     def __str__(self) -> str:  # LookupError would otherwise repr() the message
         return str(self.args[0])
+
+
+class UnknownProtocol(UnknownName):
+    """A write protocol name the race checker does not model."""
+
+    kind = "protocol"
+
+
+class UnknownScenario(UnknownName):
+    """A race scenario name not defined for the lifecycle."""
+
+    kind = "race scenario"
 
 
 class UnknownState(UnknownName):

@@ -68,7 +68,15 @@ class Flag:
     doc: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "kind", FlagKind(self.kind))
+        try:
+            kind = FlagKind(self.kind)
+        except ValueError:
+            raise InvalidLifecycle(
+                f"flag {self.name!r} has unknown kind {self.kind!r}; "
+                "expected 'config' or 'fact' (FlagKind.CONFIG or FlagKind.FACT)",
+                ("flags", str(self.name)),
+            ) from None
+        object.__setattr__(self, "kind", kind)
 
 
 @dataclass(frozen=True, init=False)
@@ -92,7 +100,10 @@ class Transition(Generic[S, E]):
         when: Mapping[str, bool] | Iterable[tuple[str, bool]] | None = None,
     ) -> None:
         srcs: tuple[S, ...]
-        srcs = (sources,) if isinstance(sources, str) else tuple(sources)
+        if isinstance(sources, str) or not isinstance(sources, Iterable):
+            srcs = (sources,)  # one state; a non-name is reported by the lifecycle's checks
+        else:
+            srcs = tuple(sources)
         pairs = list(when.items() if isinstance(when, Mapping) else (when or ()))
         items: dict[str, bool] = {}
         for name, value in pairs:
@@ -198,7 +209,8 @@ class Lifecycle(Generic[S, E]):
         if events is None:
             derived: dict[E, None] = {}
             for t in self.transitions:
-                derived.setdefault(t.event, None)
+                if isinstance(t, Transition):  # anything else is reported by _validate
+                    derived.setdefault(t.event, None)
             self.events = tuple(derived)
         else:
             self.events = tuple(events)

@@ -423,7 +423,15 @@ def _invariant(
 
 _ = (Closed, Never)  # kinds handled through the edge-witness path
 
-PROVIDERS: list[Provider] = [builtin_obligations]
+
+def race_provider(lc: Lifecycle[Any, Any], *, timeout: float) -> list[ObligationResult]:
+    """The race obligations (``statusguard._race``; imported only when checked)."""
+    from statusguard._race import race_obligations
+
+    return race_obligations(lc, timeout=timeout)
+
+
+PROVIDERS: list[Provider] = [builtin_obligations, race_provider]
 """Obligation providers, run in order by :func:`check_lifecycle`; append to extend."""
 
 

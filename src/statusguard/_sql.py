@@ -792,7 +792,9 @@ class SQLStore:
 
 
 def _quiet_rollback(conn: Connection) -> None:
-    with suppress(DBAPIError):
+    # A connection lost mid-transaction is invalidated: SQLAlchemy then raises
+    # PendingRollbackError (not a DBAPIError), which must not mask the original error.
+    with suppress(sa.exc.SQLAlchemyError):
         conn.exec_driver_sql("ROLLBACK")
 
 

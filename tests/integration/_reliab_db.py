@@ -1,0 +1,47 @@
+"""Database helpers for the reliability tests: URLs, unique table names, raw engines."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from typing import Any
+
+import pytest
+
+ENGINES = {
+    "postgresql": "STATUSGUARD_TEST_POSTGRES_URL",
+    "mysql": "STATUSGUARD_TEST_MYSQL_URL",
+}
+
+
+def server_url(engine: str) -> str:
+    """The test server URL for ``engine``, or skip with the variable to set."""
+    var = ENGINES[engine]
+    url = os.environ.get(var)
+    if not url:
+        pytest.skip(f"{var} is not set: no {engine} server to test against")
+    return url
+
+
+def unique_table(prefix: str = "sg_rel") -> str:
+    return f"{prefix}_{secrets.token_hex(4)}"
+
+
+def plain_url(url: str, *, port: int | None = None) -> Any:
+    """``url`` (optionally through a proxy on ``port``), without TLS so a proxy sees statements."""
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+    if port is not None:
+        u = u.set(host="127.0.0.1", port=port)
+    if u.get_backend_name() == "postgresql":
+        u = u.update_query_dict({"sslmode": "disable"})
+    return u
+
+
+def raw_engine(url: Any, **kwargs: Any) -> Any:
+    """A SQLAlchemy engine with no pooling: every connect is a fresh server session."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    return create_engine(url, poolclass=NullPool, **kwargs)

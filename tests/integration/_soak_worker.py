@@ -1,0 +1,170 @@
+"""One soak worker process: fire conflicting Glance events at hot and cold keys until told time.
+
+Usage: ``python _soak_worker.py CONFIG_JSON``. The config names the database URL, tables,
+model file, keys, duration and seed. The worker prints ``ready``, waits for a line on
+stdin (so all workers start together), runs, and writes its counts and every
+acknowledged transition to ``out`` as JSON. ``naive: true`` bypasses the guard (read,
+decide, unconditional UPDATE): the mutant the history checker must catch.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+#: Events that keep keys cycling (nothing reaches the terminal 'deleted').
+SOAK_EVENTS = (
+    "upload_started",
+    "upload_succeeded",
+    "upload_failed",
+    "stage_started",
+    "stage_failed",
+    "import_started",
+    "import_succeeded",
+    "import_failed",
+    "deactivate",
+    "reactivate",
+    "delete",
+    "restore",
+)
+CONFIG = {"delayed_delete": True}
+FACTS = {"has_locations": True}
+
+
+def rss_kib() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def main(cfg: dict[str, Any]) -> None:
+    from statusguard import (
+        Guard,
+        IllegalTransition,
+        StoreUnavailable,
+        TransitionConflict,
+    )
+    from statusguard._loading import _module_from_path
+
+    lc = _module_from_path(Path(cfg["model"]), cfg["model"]).GLANCE_IMAGE
+    rng = random.Random(cfg["seed"])
+    if cfg.get("naive"):
+        store: Any = None
+        naive = _Naive(cfg)
+    else:
+        from statusguard import SQLStore  # type: ignore[attr-defined,unused-ignore]
+
+        store = SQLStore(
+            cfg["url"],
+            cfg["table"],
+            version="version",
+            token="token",
+            audit=cfg["audit"],
+            lock_timeout=5.0,
+        )
+        guard: Any = Guard(lc, store, CONFIG, tokens=True)
+    flags = {**CONFIG, **FACTS}
+    counts = dict.fromkeys(
+        ("attempts", "commits", "stale", "conflicts", "unavailable", "settled_commits"), 0
+    )
+    acks: list[list[Any]] = []
+    print("ready", flush=True)
+    sys.stdin.readline()
+    rss = [rss_kib()]
+    start = time.monotonic()
+    deadline = start + cfg["seconds"]
+    marks = 0
+    while time.monotonic() < deadline:
+        hot = rng.random() < cfg["hot_share"]
+        key = rng.choice(cfg["hot"] if hot else cfg["cold"])
+        status = naive.status(key) if store is None else str(guard.status(key))
+        events = [e for e in lc.allowed_events(status, flags) if e in SOAK_EVENTS]
+        event = rng.choice(events)
+        target = str(lc.next(status, event, flags))
+        counts["attempts"] += 1
+        try:
+            if store is None:
+                done = naive.write(key, status, event, target)
+            elif rng.random() < 0.3:
+                done = guard.move(key, target, status, facts=FACTS)
+            else:
+                done = guard.fire(key, event, FACTS)
+            acks.append([key, done.source, done.target, done.version, done.token])
+            counts["commits"] += 1
+        except IllegalTransition:
+            counts["stale"] += 1  # enabled where we read it; another worker moved it first
+        except TransitionConflict:
+            counts["conflicts"] += 1
+        except StoreUnavailable as exc:
+            counts["unavailable"] += 1
+            if exc.committed:
+                counts["settled_commits"] += 1
+        if time.monotonic() - start > (marks + 1) * cfg["seconds"] / 4:
+            marks += 1
+            rss.append(rss_kib())
+    elapsed = time.monotonic() - start
+    rss.append(rss_kib())
+    out = {"counts": counts, "acks": acks, "elapsed": elapsed, "rss_kib": rss}
+    Path(cfg["out"]).write_text(json.dumps(out))
+    if store is not None:
+        store.dispose()
+
+
+class _Naive:
+    """Read, decide, then write without comparing: the lost-update bug the guard prevents."""
+
+    def __init__(self, cfg: dict[str, Any]) -> None:
+        from sqlalchemy import create_engine
+
+        self.engine = create_engine(cfg["url"])
+        self.t = cfg["table"]
+        self.a = cfg["audit"]
+
+    def status(self, key: str) -> str:
+        from sqlalchemy import text
+
+        with self.engine.connect() as c:
+            return str(
+                c.execute(text(f"SELECT status FROM {self.t} WHERE id = :k"), {"k": key}).scalar()
+            )
+
+    def write(self, key: str, source: str, event: str, target: str) -> Any:
+        from sqlalchemy import text
+
+        token = uuid.uuid4().hex
+        with self.engine.begin() as c:
+            c.execute(
+                text(
+                    f"UPDATE {self.t} SET status = :s, version = version + 1, token = :tok "
+                    "WHERE id = :k"
+                ),
+                {"s": target, "k": key, "tok": token},
+            )
+            version = c.execute(
+                text(f"SELECT version FROM {self.t} WHERE id = :k"), {"k": key}
+            ).scalar()
+            c.execute(
+                text(
+                    f"INSERT INTO {self.a} "
+                    "(resource_key, source, event, target, version, token, at) "
+                    "VALUES (:k, :s, :e, :t, :v, :tok, CURRENT_TIMESTAMP)"
+                ),
+                {"k": key, "s": source, "e": event, "t": target, "v": version, "tok": token},
+            )
+
+        class Done:
+            pass
+
+        done = Done()
+        done.source, done.target, done.version, done.token = source, target, version, token  # type: ignore[attr-defined]
+        return done
+
+
+if __name__ == "__main__":
+    main(json.loads(sys.argv[1]))

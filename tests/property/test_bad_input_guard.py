@@ -1,0 +1,241 @@
+"""Bad guard calls: unknown keys, events, states, flags and config names, on a live store.
+
+A generated program of guard calls runs against a store while a plain dict model of the
+Glance image lifecycle predicts every answer: a commit must be exactly the lifecycle's
+step from the stored status, an error must be the documented typed one, and an error
+must leave the store untouched. ``run_guard_program`` is shared with the SQL stores.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from statusguard import (
+    DuplicateKey,
+    Guard,
+    IllegalTransition,
+    Lifecycle,
+    MemoryStore,
+    MissingFlag,
+    StatusGuardError,
+    Store,
+    StoreUnavailable,
+    TransitionConflict,
+    UnknownEvent,
+    UnknownFlag,
+    UnknownKey,
+    UnknownState,
+)
+from statusguard._loading import _module_from_path
+from tests.property._bad_input import Tally, budget, check_message, run_boundary
+
+ROOT = Path(__file__).resolve().parents[2]
+GLANCE: Lifecycle[Any, Any] = _module_from_path(
+    ROOT / "model" / "glance_image.py", "glance_image.py"
+).GLANCE_IMAGE
+
+STATES = [str(s) for s in GLANCE.states]
+EVENTS = [str(e) for e in GLANCE.events]
+WEIRD = ["", " ", "QUEUED", "queued ", "deleted'; DROP TABLE images; --", "é", "\u0000", "☃"]
+
+
+def _weighted(common: st.SearchStrategy[Any], rare: st.SearchStrategy[Any], odds: int = 4) -> Any:
+    """``common`` ``odds`` times out of ``odds + 1`` (st.one_of weighs branches equally)."""
+    return st.integers(0, odds).flatmap(lambda i: rare if i == 0 else common)
+
+
+keys = _weighted(
+    st.sampled_from(["img-1", "img-2", "img-1", "img-3"]),
+    st.one_of(
+        st.sampled_from(["", "it's", 'a"b', "x;y", "naïve", "日本", "a\x00b", "x" * 300]),
+        st.text(max_size=8),
+    ),
+)
+events = _weighted(st.sampled_from(EVENTS), st.sampled_from(WEIRD))
+states = _weighted(st.sampled_from(STATES), st.sampled_from(WEIRD))
+flag_names = st.sampled_from(["delayed_delete", "has_locations", "locations", "", "x'"])
+facts = _weighted(
+    st.none() | st.fixed_dictionaries({"has_locations": st.booleans()}),
+    st.dictionaries(flag_names, st.booleans(), max_size=2),
+    odds=2,
+)
+configs = _weighted(
+    st.fixed_dictionaries({"delayed_delete": st.booleans()}),
+    st.dictionaries(flag_names, st.booleans(), max_size=2),
+)
+
+ops = st.sampled_from(
+    ["create", "status", "version", "fire", "fire", "fire", "move", "move"]
+).flatmap(
+    lambda name: {
+        "create": st.tuples(st.just("create"), keys),
+        "status": st.tuples(st.just("status"), keys),
+        "version": st.tuples(st.just("version"), keys),
+        "fire": st.tuples(st.just("fire"), keys, events, facts),
+        "move": st.tuples(
+            st.just("move"), keys, states, st.none() | states, st.none() | st.integers(-1, 4), facts
+        ),
+    }[name]
+)
+creates = st.lists(st.tuples(st.just("create"), st.sampled_from(["img-1", "img-2"])), max_size=2)
+programs = st.tuples(
+    configs, st.tuples(creates, st.lists(ops, max_size=12)).map(lambda p: p[0] + p[1])
+)
+
+TYPED = (
+    DuplicateKey,
+    IllegalTransition,
+    MissingFlag,
+    TransitionConflict,
+    UnknownEvent,
+    UnknownFlag,
+    UnknownKey,
+    UnknownState,
+)
+
+
+def _expected_fire(
+    status: str, event: str, config: dict[str, bool], facts: dict[str, bool] | None
+) -> str | type[Exception]:
+    if event not in EVENTS:
+        return UnknownEvent
+    if facts and any(n not in GLANCE.fact_flags for n in facts):
+        return UnknownFlag
+    try:
+        return str(GLANCE.next(status, event, {**config, **(facts or {})}))
+    except (IllegalTransition, MissingFlag) as exc:
+        return type(exc)
+
+
+def run_guard_program(
+    make_store: Callable[[], Store],
+    config: dict[str, bool],
+    program: list[tuple[Any, ...]],
+    unrepresentable: Callable[[Hashable], bool] = lambda k: False,
+) -> list[str]:
+    """Run guard calls against a fresh store and a dict model; returns the outcome labels.
+
+    ``unrepresentable(key)`` says which keys the store's column cannot hold (a SQL key
+    column's length, PostgreSQL's NUL): for those, ``StoreUnavailable(committed=False)``
+    is the documented answer.
+    """
+    store = make_store()
+    try:
+        guard = Guard(GLANCE, store, config)
+    except (UnknownFlag, MissingFlag) as exc:
+        assert set(config) != {"delayed_delete"}
+        return [check_message(exc)]
+    assert set(config) == {"delayed_delete"}
+    model: dict[Hashable, tuple[str, int]] = {}
+    labels = []
+    for op in program:
+        name, key = op[0], op[1]
+        before = dict(model)
+        try:
+            if name == "create":
+                assert guard.create(key) == "queued"
+                assert key not in model, "create accepted a duplicate key"
+                model[key] = ("queued", 0)
+            elif name == "status":
+                assert guard.status(key) == model[key][0]
+            elif name == "version":
+                assert guard.version(key) == model[key][1]
+            elif name == "fire":
+                _, _, event, fx = op
+                done = guard.fire(key, event, fx)
+                status, version = model[key]
+                assert done.source == status
+                assert done.target == _expected_fire(status, event, config, fx)
+                assert done.version == version + 1
+                model[key] = (done.target, version + 1)
+            else:
+                _, _, target, expected, version_, fx = op
+                done = guard.move(key, target, expected, expected_version=version_, facts=fx)
+                status, version = model[key]
+                assert expected in (None, status)
+                assert version_ in (None, version)
+                assert GLANCE.edge_allowed(status, target, {**config, **(fx or {})})
+                assert (done.source, done.target, done.version) == (status, target, version + 1)
+                model[key] = (target, version + 1)
+            labels.append(f"{name} ok")
+        except TYPED as exc:
+            labels.append(check_message(exc))
+            _check_refusal(name, op, key, exc, model, config)
+            assert model == before
+        except StoreUnavailable as exc:
+            if not (unrepresentable(key) and exc.committed is False):
+                raise AssertionError(f"{name}{op[1:]!r} raised {exc!r}") from exc
+            labels.append("StoreUnavailable (key the column cannot hold)")
+            assert model == before
+        except StatusGuardError as exc:  # a typed error this call should never raise
+            raise AssertionError(f"{name}{op[1:]!r} raised {exc!r}") from exc
+        # Whatever happened, the store agrees with the model.
+        for k, (status, version) in model.items():
+            assert guard.status(k) == status
+            assert guard.version(k) == version
+    return labels
+
+
+def _check_refusal(
+    name: str,
+    op: tuple[Any, ...],
+    key: Hashable,
+    exc: Exception,
+    model: dict[Hashable, tuple[str, int]],
+    config: dict[str, bool],
+) -> None:
+    """The typed error is the one the model predicts."""
+    if isinstance(exc, DuplicateKey):
+        assert name == "create"
+        assert key in model
+    elif isinstance(exc, UnknownKey):
+        assert key not in model
+    elif name == "fire":
+        _, _, event, fx = op
+        expected = _expected_fire(model[key][0], event, config, fx) if key in model else None
+        if isinstance(exc, UnknownEvent | UnknownFlag):
+            assert event not in EVENTS or any(n not in GLANCE.fact_flags for n in fx or {})
+        else:
+            assert expected is type(exc), (op, exc, expected)
+    elif name == "move":
+        _, _, target, expected, version_, fx = op
+        if isinstance(exc, UnknownState):
+            assert target not in STATES or expected not in (None, *STATES)
+        elif isinstance(exc, UnknownFlag):
+            assert any(n not in GLANCE._flag_names for n in fx or {})
+        elif isinstance(exc, TransitionConflict):
+            status, version = model[key]
+            assert expected not in (None, status) or version_ not in (None, version)
+        elif isinstance(exc, IllegalTransition):
+            src = expected if expected is not None else model[key][0]
+            assert not GLANCE.edge_allowed(src, target, {**config, **(fx or {})})
+        else:
+            raise AssertionError(f"move raised {exc!r}")
+    else:
+        raise AssertionError(f"{name} raised {exc!r}")
+
+
+def _boundary(request: pytest.FixtureRequest, n: int) -> None:
+    tally = Tally("guard calls (MemoryStore), one case = one program of up to 14 calls")
+
+    @given(program=programs)
+    def test(program: tuple[dict[str, bool], list[tuple[Any, ...]]]) -> None:
+        config, calls = program
+        tally.run(lambda: run_guard_program(MemoryStore, config, calls))
+
+    run_boundary(request, tally, test, n)
+
+
+def test_bad_guard_calls(request: pytest.FixtureRequest) -> None:
+    _boundary(request, budget(long=False))
+
+
+@pytest.mark.slow
+def test_bad_guard_calls_long(request: pytest.FixtureRequest) -> None:
+    _boundary(request, budget(long=True))

@@ -1,0 +1,136 @@
+"""``statusguard explain``: how a state is reached and why an event is (not) allowed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import statusguard as sg
+from statusguard._cli import cli
+from statusguard._explain import explain_event, explain_state
+
+IMAGE = str(Path(__file__).resolve().parents[2] / "model" / "glance_image.py")
+
+
+@pytest.fixture(scope="module")
+def glance() -> sg.Lifecycle[str, str]:
+    return sg.load(IMAGE)
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_state_path_per_config(glance: sg.Lifecycle[str, str]) -> None:
+    a = explain_state(glance, "pending_delete", {})
+    assert [dict(p.config) for p in a.paths] == [{"delayed_delete": True}]
+    (walk,) = a.paths
+    assert walk.events == ["location_added", "delete"]
+    state = walk.start
+    for hop in walk.hops:
+        state = glance.next(state, hop.event, {**walk.config, **hop.facts})
+    assert state == "pending_delete"
+    assert a.unreached == ({"delayed_delete": False},)
+    assert {(o.event, o.target) for o in a.enabled} == {
+        ("scrub", "deleted"),
+        ("restore", "active"),
+    }
+
+
+def test_state_initial_and_terminal(glance: sg.Lifecycle[str, str]) -> None:
+    q = explain_state(glance, "queued", {"delayed_delete": False})
+    assert q.initial
+    assert [p.hops for p in q.paths] == [()]
+    d = explain_state(glance, "deleted", {})
+    assert d.terminal
+    assert d.enabled == ()
+    assert "no event leaves it: it is terminal" in d.render()
+
+
+def test_event_allowed_whatever_the_flags(glance: sg.Lifecycle[str, str]) -> None:
+    a = explain_event(glance, "active", "delete", {})
+    assert a.allowed == "yes"
+    assert {(o.target, o.condition) for o in a.outcome} == {
+        ("pending_delete", "delayed_delete and has_locations"),
+        ("deleted", "not delayed_delete or not has_locations"),
+    }
+
+
+def test_event_that_depends_on_flags(glance: sg.Lifecycle[str, str]) -> None:
+    a = explain_event(glance, "deactivated", "delete", {"delayed_delete": True})
+    assert a.allowed == "depends"
+    assert [(o.target, o.condition) for o in a.outcome] == [("deleted", "not has_locations")]
+    b = explain_event(
+        glance, "deactivated", "delete", {"delayed_delete": True, "has_locations": True}
+    )
+    assert b.allowed == "no"
+    assert [o.event for o in b.instead] == ["reactivate"]
+    effects = {(e.flag, e.value): [o.target for o in e.outcome] for e in b.effects}
+    assert effects == {
+        ("delayed_delete", False): ["deleted"],
+        ("has_locations", False): ["deleted"],
+    }
+    # Each effect is true of the model: flipping that flag really allows the event.
+    for e in b.effects:
+        flags = {**b.flags, e.flag: e.value}
+        assert glance.next("deactivated", "delete", flags) == "deleted"
+    with pytest.raises(sg.IllegalTransition):
+        glance.next("deactivated", "delete", dict(b.flags))
+
+
+def test_event_no_flag_helps(glance: sg.Lifecycle[str, str]) -> None:
+    a = explain_event(glance, "deleted", "restore", {})
+    assert a.allowed == "no"
+    assert a.effects == ()
+    assert a.enabled_in == ("pending_delete",)
+    assert "restore happens in: pending_delete" in a.render()
+
+
+def test_cli_text_and_json() -> None:
+    code, out, _ = run("explain", IMAGE, "pending_delete")
+    assert code == 0
+    assert (
+        "delayed_delete=true: queued --location_added--> active "
+        "--delete [has_locations=true]--> pending_delete"
+    ) in out
+    assert "delayed_delete=false: not reachable from the initial state" in out
+    code, out, _ = run(
+        "explain",
+        IMAGE,
+        "deactivated",
+        "delete",
+        "--config",
+        "delayed_delete=true",
+        "--config",
+        "has_locations=true",
+        "--format",
+        "json",
+    )
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["allowed"] == "no"
+    assert [o["event"] for o in doc["allowed_instead"]] == ["reactivate"]
+    assert {(e["flag"], e["value"], e["allowed"]) for e in doc["flag_effects"]} == {
+        ("delayed_delete", False, True),
+        ("has_locations", False, True),
+    }
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("explain", IMAGE, "nowhere"),
+        ("explain", IMAGE, "active", "undelete"),
+        ("explain", IMAGE, "active", "--config", "nope=true"),
+        ("explain", str(Path(IMAGE).parent), "active"),
+    ],
+)
+def test_cli_bad_input_exits_2(args: tuple[str, ...]) -> None:
+    code, out, err = run(*args)
+    assert code == 2
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1
