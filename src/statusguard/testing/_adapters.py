@@ -1,0 +1,187 @@
+"""The adapter protocol the stateful tests drive, and the adapters statusguard ships.
+
+An adapter is the thin layer between the tests and a service's persistence code:
+create a key, read its status, write a decided target with the service's protocol,
+and (optionally) fire an event atomically. Point the tests at your own code by
+writing one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol, runtime_checkable
+
+from statusguard._errors import IllegalTransition, MissingFlag, TransitionConflict
+from statusguard._guard import Guard
+from statusguard._lifecycle import Lifecycle
+from statusguard._store import Applied, Store
+
+__all__ = ["Adapter", "GuardAdapter", "Outcome", "Snapshot", "UnguardedAdapter"]
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """What a read saw: the status and, if the adapter has one, the version."""
+
+    status: str
+    version: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a write or a fire did.
+
+    ``committed`` says whether the store changed. For a commit, ``source`` and
+    ``target`` are the status moved from and to (``source`` may be ``None`` if the
+    adapter cannot tell) and ``version`` the key's version after it, if known.
+    For a refusal, ``reason`` says why (``"conflict"``, ``"illegal"``).
+    """
+
+    committed: bool
+    source: str | None = None
+    target: str | None = None
+    version: int | None = None
+    reason: str = ""
+
+
+@runtime_checkable
+class Adapter(Protocol):
+    """How the tests reach a service's status storage.
+
+    ``supports_fire`` says whether :meth:`fire` is one atomic step; adapters
+    without one only get the read, decide, write operation.
+    """
+
+    @property
+    def supports_fire(self) -> bool:
+        """Whether :meth:`fire` applies an event in one atomic step."""
+        ...
+
+    def create(self, key: str) -> Snapshot:
+        """Create ``key`` in the lifecycle's initial state."""
+        ...
+
+    def read(self, key: str) -> Snapshot:
+        """The current status (and version) of ``key``."""
+        ...
+
+    def write(self, key: str, seen: Snapshot, target: str) -> Outcome:
+        """Write ``target``, decided from ``seen``, with the service's protocol."""
+        ...
+
+    def fire(self, key: str, event: str, facts: Mapping[str, bool]) -> Outcome:
+        """Apply ``event`` to whatever ``key`` holds now, atomically."""
+        ...
+
+
+class GuardAdapter:
+    """The statusguard :class:`~statusguard.Guard` as an adapter.
+
+    ``fire`` is the guard's ``atomic_event`` protocol. ``write`` is
+    ``Guard.move`` with ``expected`` set to the status read: with
+    ``protocol="cas_version"`` (the default) it also passes the version read, with
+    ``"cas_status"`` it compares the status only (so a status that left and came
+    back, ABA, does not stop a stale write). With ``owns_store=True``,
+    :meth:`close` disposes the store (for adapters made per process).
+    """
+
+    __slots__ = ("guard", "owns_store", "protocol")
+
+    supports_fire = True
+
+    def __init__(
+        self,
+        guard: Guard[Any, Any],
+        protocol: Literal["cas_version", "cas_status"] = "cas_version",
+        *,
+        owns_store: bool = False,
+    ) -> None:
+        if protocol not in ("cas_version", "cas_status"):
+            raise ValueError(
+                f"unknown write protocol {protocol!r}; expected 'cas_version' or 'cas_status'"
+            )
+        self.guard = guard
+        self.protocol = protocol
+        self.owns_store = owns_store
+
+    def create(self, key: str) -> Snapshot:
+        return Snapshot(str(self.guard.create(key)), 0)
+
+    def read(self, key: str) -> Snapshot:
+        record = self.guard.store.get(key)
+        return Snapshot(record.status, record.version)
+
+    def write(self, key: str, seen: Snapshot, target: str) -> Outcome:
+        version = seen.version if self.protocol == "cas_version" else None
+        try:
+            done = self.guard.move(key, target, seen.status, expected_version=version)
+        except TransitionConflict:
+            return Outcome(False, reason="conflict")
+        except IllegalTransition:
+            return Outcome(False, reason="illegal")
+        return Outcome(True, done.source, done.target, done.version)
+
+    def fire(self, key: str, event: str, facts: Mapping[str, bool]) -> Outcome:
+        try:
+            done = self.guard.fire(key, event, facts)
+        except (IllegalTransition, MissingFlag):
+            return Outcome(False, reason="illegal")
+        return Outcome(True, done.source, done.target, done.version)
+
+    def close(self) -> None:
+        """Dispose the store if this adapter owns it."""
+        if self.owns_store:
+            _dispose(self.guard.store)
+
+
+class UnguardedAdapter:
+    """A read-then-write adapter with no guard: the negative control.
+
+    ``write`` overwrites whatever the store holds with ``target``, like an ORM's
+    ``obj.status = target; session.commit()``; it never refuses. There is no
+    atomic ``fire``. Tests over this adapter must fail.
+    """
+
+    __slots__ = ("lifecycle", "owns_store", "store")
+
+    supports_fire = False
+
+    def __init__(
+        self, lifecycle: Lifecycle[Any, Any], store: Store, *, owns_store: bool = False
+    ) -> None:
+        self.lifecycle = lifecycle
+        self.store = store
+        self.owns_store = owns_store
+
+    def create(self, key: str) -> Snapshot:
+        record = self.store.create(key, str(self.lifecycle.initial))
+        return Snapshot(record.status, record.version)
+
+    def read(self, key: str) -> Snapshot:
+        record = self.store.get(key)
+        return Snapshot(record.status, record.version)
+
+    def write(self, key: str, seen: Snapshot, target: str) -> Outcome:
+        del seen  # the point of the negative control: the write ignores what was read
+        while True:  # a blind overwrite, built from the store's own primitives
+            current = self.store.get(key)
+            outcome = self.store.compare_and_set(key, current.status, target)
+            if isinstance(outcome, Applied):
+                return Outcome(True, outcome.source, outcome.target, outcome.version)
+
+    def fire(self, key: str, event: str, facts: Mapping[str, bool]) -> Outcome:
+        raise NotImplementedError("the unguarded adapter has no atomic fire")
+
+    def close(self) -> None:
+        """Dispose the store if this adapter owns it."""
+        if self.owns_store:
+            _dispose(self.store)
+
+
+def _dispose(store: object) -> None:
+    for name in ("dispose", "close"):
+        method = getattr(store, name, None)
+        if callable(method):
+            method()
+            return
