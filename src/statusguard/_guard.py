@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
+from os import urandom as _urandom
 from typing import Generic, NamedTuple, NoReturn, TypeVar
 
 from statusguard._errors import (
@@ -131,7 +131,7 @@ class Guard(Generic[S, E]):
         return plan
 
     def _token(self) -> str | None:
-        return uuid.uuid4().hex if self.tokens else None
+        return _urandom(16).hex() if self.tokens else None
 
     def _known(self, key: Hashable, status: str) -> str:
         if status not in self.lifecycle._state_names:
@@ -179,7 +179,7 @@ class Guard(Generic[S, E]):
                     if allowed is not None:
                         raise _illegal(current[0], plan.event, allowed, key, plan.lifecycle)
                 elif self._lock is not None:  # no audit to keep: compare-and-set inline
-                    token = uuid.uuid4().hex if self.tokens else None
+                    token = _urandom(16).hex() if self.tokens else None
                     with self._lock:
                         # every write stores a new Record, and we hold this one, so identity
                         # means nothing was written since the read
@@ -187,12 +187,12 @@ class Guard(Generic[S, E]):
                             version = current[1] + 1
                             rows[key] = Record(target, version, token)
                             return Committed(key, current[0], plan.event, target, version, token)
-            token = uuid.uuid4().hex if self.tokens else None
+            token = _urandom(16).hex() if self.tokens else None
             done = fast(key, plan.moves, token, plan.event)
             if not isinstance(done, Record):  # no intermediate Applied record
                 return Committed(key, done[0], plan.event, done[1], done[2], token)
             self._rejected_event(key, plan.event, facts, plan, Rejected(done))
-        token = uuid.uuid4().hex if self.tokens else None
+        token = _urandom(16).hex() if self.tokens else None
         outcome = self.store.apply(key, plan.moves, token, plan.event)
         if outcome.__class__ is Applied or isinstance(outcome, Applied):
             source, target, version = outcome
