@@ -461,8 +461,10 @@ class SQLStore:
             idle = self._idle = []
             self._pid = os.getpid()
         if idle:
-            with suppress(IndexError):  # another thread may take the last one first
+            try:
                 return idle, idle.pop()
+            except IndexError:  # another thread took the last one first
+                pass
         try:
             return idle, self.engine.connect()
         except DBAPIError as exc:
