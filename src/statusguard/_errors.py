@@ -380,6 +380,26 @@ class StoreRejected(StatusGuardError):
         )
 
 
+class InvalidKey(StatusGuardError, ValueError):
+    """A key the store's key column cannot hold: wrong type, too long, or a refused character.
+
+    Bad input, not an outage: retrying cannot help. ``key`` is the key, ``problem``
+    what is wrong with it and ``allowed`` what the key column accepts.
+    """
+
+    def __init__(self, key: object, problem: str, allowed: str):
+        self.key = key
+        self.problem = problem
+        self.allowed = allowed
+        shown = repr(key)
+        if len(shown) > 60:
+            shown = shown[:45] + "..." + shown[-12:]
+        super().__init__(
+            f"invalid key {shown}: {problem}; the key column holds {allowed}; nothing was "
+            "written: use a key that fits, or configure a wider key column (key_type=...)"
+        )
+
+
 class InvalidIdentifier(StatusGuardError, ValueError):
     """A configured SQL table or column name is not a plain identifier."""
 

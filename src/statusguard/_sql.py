@@ -51,6 +51,7 @@ from sqlalchemy.exc import DBAPIError
 from statusguard._errors import (
     DuplicateKey,
     InvalidIdentifier,
+    InvalidKey,
     StoreRejected,
     StoreUnavailable,
     TransitionConflict,
@@ -186,6 +187,7 @@ class SQLStore:
             self._catch = (DBAPIError, dbapi.Error)
         self._q = engine.dialect.identifier_preparer.quote_identifier
         self._metadata = sa.MetaData()
+        self._check_key = _key_checker(key_type or sa.String(255), self.dialect)
         self.table = self._define_table(key_type or sa.String(255))
         self.audit = self._define_audit(key_type or sa.String(255)) if audit else None
         self._cache: dict[Any, _Sql] = {}
@@ -627,6 +629,7 @@ class SQLStore:
 
     def create(self, key: Hashable, status: str, token: str | None = None) -> Record:
         """Insert ``key`` with ``status`` at version 0; :class:`DuplicateKey` if present."""
+        self._check_key(key)
         sql = self._insert
 
         def op(conn: Connection) -> Record | None:
@@ -649,10 +652,12 @@ class SQLStore:
 
     def get(self, key: Hashable) -> Record:
         """The current record; :class:`UnknownKey` if absent."""
+        self._check_key(key)
         return self._wrap(lambda conn: self._read(conn, key), write=False)
 
     def history(self, key: Hashable) -> list[AuditEntry]:
         """Committed transitions of ``key`` from the audit table, oldest first."""
+        self._check_key(key)
         if self.audit_table is None:
             raise ValueError("this SQLStore has no audit table; pass audit='table_name'")
         sql = self._audit_select
@@ -671,6 +676,7 @@ class SQLStore:
         event: str | None = None,
     ) -> Applied | Rejected:
         """Move the status along ``moves`` in one conditional UPDATE (see the module doc)."""
+        self._check_key(key)
         if not moves:
             return Rejected(self.get(key))
         sources = tuple(moves)
@@ -818,6 +824,7 @@ class SQLStore:
         token: str | None = None,
     ) -> Applied | Rejected:
         """Set ``target`` if the status (and version) still match: one conditional UPDATE."""
+        self._check_key(key)
         if expected_version is not None and not self.version_column:
             raise ValueError(
                 "expected_version needs a version column; pass version='...' to SQLStore"
@@ -917,6 +924,57 @@ def _status_type() -> sa.types.TypeEngine[Any]:
     return sa.String(64).with_variant(
         mysql.VARCHAR(64, collation="utf8mb4_bin"), "mysql", "mariadb"
     )
+
+
+_INT_BITS = ((sa.SmallInteger, 16), (sa.BigInteger, 64), (sa.Integer, 32))
+
+
+def _key_checker(key_type: sa.types.TypeEngine[Any], dialect: str) -> Callable[[Hashable], None]:
+    """A check that ``key`` fits the key column, run before any SQL (:class:`InvalidKey`).
+
+    String columns take ``str`` keys up to the column's length (on every engine, so a
+    key that works on SQLite works in production), encodable as UTF-8, and without
+    NUL on PostgreSQL; integer columns take ``int`` keys in the column's range.
+    Other column types are left to the database.
+    """
+    if isinstance(key_type, sa.String):
+        length = key_type.length
+        nul = dialect == "postgresql"
+        allowed = "text" + (f" of at most {length} characters" if length else "")
+        if nul:
+            allowed += " without NUL characters"
+
+        def check_text(key: Hashable) -> None:
+            if not isinstance(key, str):
+                raise InvalidKey(key, f"its type is {type(key).__name__}, not str", allowed)
+            if length is not None and len(key) > length:
+                raise InvalidKey(key, f"{len(key)} characters long", allowed)
+            if nul and "\x00" in key:
+                raise InvalidKey(key, "it contains a NUL character", allowed)
+            if not key.isascii():
+                try:
+                    key.encode("utf-8")
+                except UnicodeEncodeError:
+                    raise InvalidKey(key, "it is not valid Unicode text", allowed) from None
+
+        return check_text
+    bits = next((b for kind, b in _INT_BITS if isinstance(key_type, kind)), None)
+    if bits is None:
+        return _any_key
+    low, high = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+    allowed_ints = f"integers from {low} to {high}"
+
+    def check_int(key: Hashable) -> None:
+        if not isinstance(key, int) or isinstance(key, bool):
+            raise InvalidKey(key, f"its type is {type(key).__name__}, not int", allowed_ints)
+        if not low <= key <= high:
+            raise InvalidKey(key, f"out of the {bits}-bit range", allowed_ints)
+
+    return check_int
+
+
+def _any_key(key: Hashable) -> None:
+    return None
 
 
 def _sqlite_memory(url: sa.engine.URL) -> bool:
