@@ -191,6 +191,7 @@ class SQLStore:
         self.table = self._define_table(key_type or sa.String(255))
         self.audit = self._define_audit(key_type or sa.String(255)) if audit else None
         self._cache: dict[Any, _Sql] = {}
+        self._created: list[str] = []  # tables create_schema() created, for drop_schema()
         self._build_fixed()
 
     # -- engine and schema -----------------------------------------------------
@@ -253,12 +254,46 @@ class SQLStore:
         )
 
     def create_schema(self) -> None:
-        """Create the status table (and audit table) if missing: for new deployments and tests."""
-        self._wrap(self._metadata.create_all, write=False)
+        """Create the status table (and audit table) if missing: for new deployments and tests.
 
-    def drop_schema(self) -> None:
-        """Drop the tables :meth:`create_schema` creates."""
-        self._wrap(self._metadata.drop_all, write=False)
+        The store remembers which tables this call created (not those that existed
+        already), so :meth:`drop_schema` drops only those.
+        """
+
+        def op(conn: Connection) -> None:
+            for table in self._metadata.sorted_tables:
+                if sa.inspect(conn).has_table(table.name):
+                    continue
+                try:
+                    table.create(conn, checkfirst=False)
+                except self._catch:
+                    conn.rollback()
+                    if sa.inspect(conn).has_table(table.name):
+                        continue  # another process created it just now: not ours to drop
+                    raise
+                if table.name not in self._created:
+                    self._created.append(table.name)
+            conn.commit()
+
+        self._wrap(op, write=False)
+
+    def drop_schema(self, *, existing: bool = False) -> None:
+        """Drop the tables this store's :meth:`create_schema` created (and nothing else).
+
+        A table that already existed under the configured name (created by a migration,
+        or by another process) is left alone unless ``existing=True`` is passed, which
+        drops the configured status and audit tables whoever created them.
+        """
+        names = {t.name for t in self._metadata.tables.values()} if existing else set(self._created)
+        tables = [t for t in reversed(self._metadata.sorted_tables) if t.name in names]
+
+        def op(conn: Connection) -> None:
+            for table in tables:
+                table.drop(conn, checkfirst=True)
+            conn.commit()
+
+        self._wrap(op, write=False)
+        self._created = [n for n in self._created if n not in names]
 
     def dispose(self) -> None:
         """Close the engine's pooled connections (and the ones this store keeps idle)."""
