@@ -224,6 +224,15 @@ def bench_sql(label: str, url: str, n: int, repeats: int) -> float | None:
                     conn.execute(raw, {"k": "raw", "exp": states[i & 1], "new": states[~i & 1]})
                     conn.commit()
 
+        held = engine.connect() if engine.dialect.name == "sqlite" else None
+
+        def raw_held_run(k: int) -> None:
+            # like with like for SQLite: the store keeps its connections between calls
+            assert held is not None
+            for i in range(k):
+                held.execute(raw, {"k": "raw", "exp": states[i & 1], "new": states[~i & 1]})
+                held.commit()
+
         guard = Guard(GLANCE, store, CONFIG, tokens=True)
         aguard = Guard(GLANCE, audited, CONFIG, tokens=True)
 
@@ -245,10 +254,16 @@ def bench_sql(label: str, url: str, n: int, repeats: int) -> float | None:
         # keep the rows in step: an even number of operations per run; runs interleaved so
         # that every variant sees the same load on this shared machine
         n2 = n - n % 2
-        base, fire, audit, illegal = interleaved(
-            [raw_run, fire_run, audit_run, illegal_run], n2, repeats
+        runs = [raw_run, fire_run, audit_run, illegal_run]
+        base, fire, audit, illegal, *rest = interleaved(
+            runs + ([raw_held_run] if held is not None else []), n2, repeats
         )
         report(label, "raw Core UPDATE ... WHERE status=:exp (+commit)", base, None, "us")
+        if rest:
+            report(label, "raw Core UPDATE, one connection held (+commit)", rest[0], base, "us")
+            vs_held = "  statusguard fire vs the held-connection UPDATE"
+            print(f"{vs_held:<52} {fire / rest[0]:6.2f}x")
+            held.close()  # type: ignore[union-attr]
         report(label, "statusguard fire (version+token, 1 statement)", fire, base, "us")
         report(label, "statusguard fire + audit row (same transaction)", audit, base, "us")
         report(label, "statusguard illegal event (UPDATE miss + read)", illegal, base, "us")

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from statusguard._errors import DuplicateKey as DuplicateKey
 from statusguard._errors import IllegalTransition as IllegalTransition
 from statusguard._errors import InvalidIdentifier as InvalidIdentifier
+from statusguard._errors import InvalidKey as InvalidKey
 from statusguard._errors import InvalidLifecycle as InvalidLifecycle
 from statusguard._errors import LoadError as LoadError
 from statusguard._errors import MissingFlag as MissingFlag
@@ -88,6 +89,7 @@ __all__ = [
     "GuardedStatus",
     "IllegalTransition",
     "InvalidIdentifier",
+    "InvalidKey",
     "InvalidLifecycle",
     "Invariant",
     "Lifecycle",

@@ -215,6 +215,10 @@ class IllegalTransition(StatusGuardError):
     (for moves) and ``allowed`` (the events, or targets, that are allowed instead).
     """
 
+    # Slots: the guard raises this on its hot path, and slot writes cost about half of
+    # instance-dict writes on an exception (the base classes still provide a __dict__).
+    __slots__ = ("allowed", "event", "key", "lifecycle", "state", "target")
+
     def __init__(
         self,
         state: str,
@@ -244,6 +248,13 @@ class IllegalTransition(StatusGuardError):
         exc.key, exc.lifecycle = key, lifecycle
         return exc
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # the fields live in slots, which BaseException's default pickling does not copy
+        return (
+            _rebuild_illegal,
+            (self.state, self.event, self.allowed, self.target, self.key, self.lifecycle),
+        )
+
     @property
     def message(self) -> str:
         """The human-readable message (what happened, what is allowed)."""
@@ -264,6 +275,17 @@ class IllegalTransition(StatusGuardError):
 
     def __repr__(self) -> str:
         return f"IllegalTransition({self.message!r})"
+
+
+def _rebuild_illegal(
+    state: str,
+    event: str | None,
+    allowed: tuple[str, ...],
+    target: str | None,
+    key: object,
+    lifecycle: str | None,
+) -> IllegalTransition:
+    return IllegalTransition(state, event, allowed, target=target, key=key, lifecycle=lifecycle)
 
 
 class TransitionConflict(StatusGuardError):
@@ -355,6 +377,26 @@ class StoreRejected(StatusGuardError):
             f"the database rejected the write: {problem}; nothing was committed. The "
             "database's trigger was generated from a different lifecycle or config than this "
             "guard: regenerate it with 'statusguard sql trigger'"
+        )
+
+
+class InvalidKey(StatusGuardError, ValueError):
+    """A key the store's key column cannot hold: wrong type, too long, or a refused character.
+
+    Bad input, not an outage: retrying cannot help. ``key`` is the key, ``problem``
+    what is wrong with it and ``allowed`` what the key column accepts.
+    """
+
+    def __init__(self, key: object, problem: str, allowed: str):
+        self.key = key
+        self.problem = problem
+        self.allowed = allowed
+        shown = repr(key)
+        if len(shown) > 60:
+            shown = shown[:45] + "..." + shown[-12:]
+        super().__init__(
+            f"invalid key {shown}: {problem}; the key column holds {allowed}; nothing was "
+            "written: use a key that fits, or configure a wider key column (key_type=...)"
         )
 
 

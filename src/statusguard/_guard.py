@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
+from os import urandom as _urandom
 from typing import Generic, NamedTuple, NoReturn, TypeVar
 
 from statusguard._errors import (
@@ -42,7 +42,23 @@ class _Plan:
     event: str
     moves: dict[str, str]  # source -> target, for sources where the event is surely enabled
     undecided: dict[str, frozenset[str]]  # source -> fact flags its outcome still needs
-    allowed: dict[str, tuple[str, ...]]  # stored status -> allowed events (filled lazily)
+    # stored status -> the events allowed there instead, for every state of the lifecycle
+    # where the event is surely not enabled: the rejected path is one dict lookup
+    allowed: dict[str, tuple[str, ...]]
+    lifecycle: str
+
+
+def _illegal(
+    state: str, event: str, allowed: tuple[str, ...], key: object, lifecycle: str
+) -> IllegalTransition:
+    """The guard's hot path: the same error as the constructor, without re-validating."""
+    exc = _new_illegal(IllegalTransition)
+    exc.state, exc.event, exc.target, exc.allowed = state, event, None, allowed
+    exc.key, exc.lifecycle = key, lifecycle
+    return exc
+
+
+_new_illegal = IllegalTransition.__new__
 
 
 _NO_FACTS: frozenset[tuple[str, bool]] = frozenset()
@@ -56,7 +72,7 @@ class Guard(Generic[S, E]):
     ambiguous outcome (connection lost after COMMIT) can be settled by re-reading.
     """
 
-    __slots__ = ("_fast", "_plans", "config", "lifecycle", "store", "tokens")
+    __slots__ = ("_fast", "_lock", "_plans", "_rows", "config", "lifecycle", "store", "tokens")
 
     def __init__(
         self,
@@ -77,6 +93,8 @@ class Guard(Generic[S, E]):
         self.tokens = tokens
         self._plans: dict[tuple[str, frozenset[tuple[str, bool]]], _Plan] = {}
         self._fast = store._apply_fast if type(store) is MemoryStore else None
+        self._rows = store._rows if type(store) is MemoryStore else None
+        self._lock = store._lock if type(store) is MemoryStore and store._audit is None else None
 
     def _plan(self, event: str, facts: Mapping[str, bool] | None) -> _Plan:
         fkey = frozenset(facts.items()) if facts else _NO_FACTS
@@ -102,17 +120,18 @@ class Guard(Generic[S, E]):
                     undecided.setdefault(str(s), set()).update(unknown)
                 else:
                     moves[str(s)] = str(t.target)
-        plan = _Plan(
-            str(event),
-            moves,
-            {s: frozenset(v) for s, v in undecided.items() if s not in moves},
-            {},
-        )
+        undecided_ = {s: frozenset(v) for s, v in undecided.items() if s not in moves}
+        allowed = {
+            str(s): tuple(map(str, lc.allowed_events(s, known)))
+            for s in lc.states
+            if str(s) not in moves and str(s) not in undecided_
+        }
+        plan = _Plan(str(event), moves, undecided_, allowed, lc.name)
         self._plans[(event, fkey)] = plan
         return plan
 
     def _token(self) -> str | None:
-        return uuid.uuid4().hex if self.tokens else None
+        return _urandom(16).hex() if self.tokens else None
 
     def _known(self, key: Hashable, status: str) -> str:
         if status not in self.lifecycle._state_names:
@@ -146,18 +165,34 @@ class Guard(Generic[S, E]):
             plan = self._plans[(event, frozenset(facts.items()) if facts else _NO_FACTS)]
         except (KeyError, TypeError):
             plan = self._plan(event, facts)
-        token = uuid.uuid4().hex if self.tokens else None
+        rows = self._rows
         fast = self._fast
-        if fast is not None:  # MemoryStore: no intermediate Applied record
+        if rows is not None and fast is not None:  # MemoryStore
+            # Read without the lock: records are immutable and a dict read is atomic, so
+            # this is the stored record at that instant. If the event is not enabled in its
+            # status, rejecting is linearizable at the read, and nothing is written.
+            current = rows.get(key)
+            if current is not None:
+                target = plan.moves.get(current[0])
+                if target is None:
+                    allowed = plan.allowed.get(current[0])
+                    if allowed is not None:
+                        raise _illegal(current[0], plan.event, allowed, key, plan.lifecycle)
+                elif self._lock is not None:  # no audit to keep: compare-and-set inline
+                    token = _urandom(16).hex() if self.tokens else None
+                    with self._lock:
+                        # every write stores a new Record, and we hold this one, so identity
+                        # means nothing was written since the read
+                        if rows.get(key) is current:
+                            version = current[1] + 1
+                            rows[key] = Record(target, version, token)
+                            return Committed(key, current[0], plan.event, target, version, token)
+            token = _urandom(16).hex() if self.tokens else None
             done = fast(key, plan.moves, token, plan.event)
-            if not isinstance(done, Record):
+            if not isinstance(done, Record):  # no intermediate Applied record
                 return Committed(key, done[0], plan.event, done[1], done[2], token)
-            allowed = plan.allowed.get(done[0])
-            if allowed is not None:  # seen before: a known, decided state; skip re-checking
-                raise IllegalTransition._fast(
-                    done[0], plan.event, allowed, key, self.lifecycle.name
-                )
             self._rejected_event(key, plan.event, facts, plan, Rejected(done))
+        token = _urandom(16).hex() if self.tokens else None
         outcome = self.store.apply(key, plan.moves, token, plan.event)
         if outcome.__class__ is Applied or isinstance(outcome, Applied):
             source, target, version = outcome
@@ -177,11 +212,10 @@ class Guard(Generic[S, E]):
         if status in plan.undecided:
             raise MissingFlag(plan.undecided[status], state=status, event=event)
         allowed = plan.allowed.get(status)
-        if allowed is None:
+        if allowed is None:  # the status changed again after the write missed it
+            # (never cached: plan.allowed must only hold states where the event is disabled)
             known = {**self.config, **(facts or {})}
-            allowed = plan.allowed[status] = tuple(
-                map(str, self.lifecycle.allowed_events(status, known))
-            )
+            allowed = tuple(map(str, self.lifecycle.allowed_events(status, known)))
         raise IllegalTransition(status, event, allowed, key=key, lifecycle=self.lifecycle.name)
 
     def move(

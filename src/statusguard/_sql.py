@@ -34,6 +34,7 @@ after making sure the old session is gone.
 
 from __future__ import annotations
 
+import os
 import random
 import threading
 import time
@@ -50,6 +51,7 @@ from sqlalchemy.exc import DBAPIError
 from statusguard._errors import (
     DuplicateKey,
     InvalidIdentifier,
+    InvalidKey,
     StoreRejected,
     StoreUnavailable,
     TransitionConflict,
@@ -157,6 +159,15 @@ class SQLStore:
             engine = self._make_engine(engine)
         elif engine.dialect.name == "sqlite" and _sqlite_memory(engine.url):
             self._serial = threading.Lock()  # a single shared connection
+        # SQLite file databases: connections this store used are kept here between calls,
+        # skipping SQLAlchemy's Connection setup and pool checkout (a third of a fire's
+        # Python time). It holds at most as many as were ever in use at once, and
+        # :meth:`dispose` closes them. Server databases go through the pool every time,
+        # so its pre-ping and recycle settings keep working.
+        self._idle: list[Connection] | None = None
+        self._pid = os.getpid()
+        if engine.dialect.name == "sqlite" and not _sqlite_memory(engine.url):
+            self._idle = []
         if getattr(engine.dialect, "_on_connect_isolation_level", None) != "AUTOCOMMIT":
             engine = engine.execution_options(isolation_level="AUTOCOMMIT")
         self.engine: Engine = engine
@@ -176,9 +187,11 @@ class SQLStore:
             self._catch = (DBAPIError, dbapi.Error)
         self._q = engine.dialect.identifier_preparer.quote_identifier
         self._metadata = sa.MetaData()
+        self._check_key = _key_checker(key_type or sa.String(255), self.dialect)
         self.table = self._define_table(key_type or sa.String(255))
         self.audit = self._define_audit(key_type or sa.String(255)) if audit else None
         self._cache: dict[Any, _Sql] = {}
+        self._created: list[str] = []  # tables create_schema() created, for drop_schema()
         self._build_fixed()
 
     # -- engine and schema -----------------------------------------------------
@@ -241,15 +254,57 @@ class SQLStore:
         )
 
     def create_schema(self) -> None:
-        """Create the status table (and audit table) if missing: for new deployments and tests."""
-        self._wrap(self._metadata.create_all, write=False)
+        """Create the status table (and audit table) if missing: for new deployments and tests.
 
-    def drop_schema(self) -> None:
-        """Drop the tables :meth:`create_schema` creates."""
-        self._wrap(self._metadata.drop_all, write=False)
+        The store remembers which tables this call created (not those that existed
+        already), so :meth:`drop_schema` drops only those.
+        """
+
+        def op(conn: Connection) -> None:
+            for table in self._metadata.sorted_tables:
+                if sa.inspect(conn).has_table(table.name):
+                    continue
+                try:
+                    table.create(conn, checkfirst=False)
+                except self._catch:
+                    conn.rollback()
+                    if sa.inspect(conn).has_table(table.name):
+                        continue  # another process created it just now: not ours to drop
+                    raise
+                if table.name not in self._created:
+                    self._created.append(table.name)
+            conn.commit()
+
+        self._wrap(op, write=False)
+
+    def drop_schema(self, *, existing: bool = False) -> None:
+        """Drop the tables this store's :meth:`create_schema` created (and nothing else).
+
+        A table that already existed under the configured name (created by a migration,
+        or by another process) is left alone unless ``existing=True`` is passed, which
+        drops the configured status and audit tables whoever created them.
+        """
+        names = {t.name for t in self._metadata.tables.values()} if existing else set(self._created)
+        tables = [t for t in reversed(self._metadata.sorted_tables) if t.name in names]
+
+        def op(conn: Connection) -> None:
+            for table in tables:
+                table.drop(conn, checkfirst=True)
+            conn.commit()
+
+        self._wrap(op, write=False)
+        self._created = [n for n in self._created if n not in names]
 
     def dispose(self) -> None:
-        """Close the engine's pooled connections."""
+        """Close the engine's pooled connections (and the ones this store keeps idle)."""
+        idle = self._idle
+        while idle:
+            try:
+                conn = idle.pop()
+            except IndexError:
+                break
+            with suppress(Exception):
+                conn.close()
         self.engine.dispose()
 
     # -- statements ------------------------------------------------------------
@@ -435,6 +490,25 @@ class SQLStore:
             info[_NOTE] = noted
         info[_READY] = True
 
+    def _checkout(self) -> tuple[list[Connection] | None, Connection]:
+        """A connection: an idle one this store kept (SQLite files), else the pool's."""
+        idle = self._idle
+        if idle is not None and self._pid != os.getpid():
+            # a forked child never uses its parent's SQLite connections
+            idle = self._idle = []
+            self._pid = os.getpid()
+        if idle:
+            try:
+                return idle, idle.pop()
+            except IndexError:  # another thread took the last one first
+                pass
+        try:
+            return idle, self.engine.connect()
+        except DBAPIError as exc:
+            raise StoreUnavailable(
+                f"cannot connect to the database: {describe(exc)}", committed=False
+            ) from exc
+
     def _wrap(
         self,
         op: Callable[[Connection], T],
@@ -449,23 +523,25 @@ class SQLStore:
             cause: Exception | None = None
             delay = 0.0
             with self._serial:
-                try:
-                    conn = self.engine.connect()
-                except DBAPIError as exc:
-                    raise StoreUnavailable(
-                        f"cannot connect to the database: {describe(exc)}", committed=False
-                    ) from exc
+                idle, conn = self._checkout()
                 session: Any = None
                 try:
-                    with conn:
-                        try:
-                            self._prepare(conn)
-                            session = conn.connection.info.get(_SESSION)
-                            return op(conn)
-                        except self._catch as exc:
-                            if classify(exc) is ErrorKind.LOST:
-                                conn.invalidate()  # never hand a broken connection back
-                            raise
+                    keep = False
+                    try:
+                        self._prepare(conn)
+                        session = conn.connection.info.get(_SESSION)
+                        result = op(conn)
+                        keep = idle is not None and not conn.in_transaction()
+                        return result
+                    except self._catch as exc:
+                        if classify(exc) is ErrorKind.LOST:
+                            conn.invalidate()  # never hand a broken connection back
+                        raise
+                    finally:
+                        if keep:
+                            idle.append(conn)  # type: ignore[union-attr]
+                        else:
+                            conn.close()
                 except self._catch as exc:
                     kind = classify(exc)
                     problem = describe(exc)
@@ -588,6 +664,7 @@ class SQLStore:
 
     def create(self, key: Hashable, status: str, token: str | None = None) -> Record:
         """Insert ``key`` with ``status`` at version 0; :class:`DuplicateKey` if present."""
+        self._check_key(key)
         sql = self._insert
 
         def op(conn: Connection) -> Record | None:
@@ -610,10 +687,12 @@ class SQLStore:
 
     def get(self, key: Hashable) -> Record:
         """The current record; :class:`UnknownKey` if absent."""
+        self._check_key(key)
         return self._wrap(lambda conn: self._read(conn, key), write=False)
 
     def history(self, key: Hashable) -> list[AuditEntry]:
         """Committed transitions of ``key`` from the audit table, oldest first."""
+        self._check_key(key)
         if self.audit_table is None:
             raise ValueError("this SQLStore has no audit table; pass audit='table_name'")
         sql = self._audit_select
@@ -632,6 +711,7 @@ class SQLStore:
         event: str | None = None,
     ) -> Applied | Rejected:
         """Move the status along ``moves`` in one conditional UPDATE (see the module doc)."""
+        self._check_key(key)
         if not moves:
             return Rejected(self.get(key))
         sources = tuple(moves)
@@ -779,6 +859,7 @@ class SQLStore:
         token: str | None = None,
     ) -> Applied | Rejected:
         """Set ``target`` if the status (and version) still match: one conditional UPDATE."""
+        self._check_key(key)
         if expected_version is not None and not self.version_column:
             raise ValueError(
                 "expected_version needs a version column; pass version='...' to SQLStore"
@@ -878,6 +959,57 @@ def _status_type() -> sa.types.TypeEngine[Any]:
     return sa.String(64).with_variant(
         mysql.VARCHAR(64, collation="utf8mb4_bin"), "mysql", "mariadb"
     )
+
+
+_INT_BITS = ((sa.SmallInteger, 16), (sa.BigInteger, 64), (sa.Integer, 32))
+
+
+def _key_checker(key_type: sa.types.TypeEngine[Any], dialect: str) -> Callable[[Hashable], None]:
+    """A check that ``key`` fits the key column, run before any SQL (:class:`InvalidKey`).
+
+    String columns take ``str`` keys up to the column's length (on every engine, so a
+    key that works on SQLite works in production), encodable as UTF-8, and without
+    NUL on PostgreSQL; integer columns take ``int`` keys in the column's range.
+    Other column types are left to the database.
+    """
+    if isinstance(key_type, sa.String):
+        length = key_type.length
+        nul = dialect == "postgresql"
+        allowed = "text" + (f" of at most {length} characters" if length else "")
+        if nul:
+            allowed += " without NUL characters"
+
+        def check_text(key: Hashable) -> None:
+            if not isinstance(key, str):
+                raise InvalidKey(key, f"its type is {type(key).__name__}, not str", allowed)
+            if length is not None and len(key) > length:
+                raise InvalidKey(key, f"{len(key)} characters long", allowed)
+            if nul and "\x00" in key:
+                raise InvalidKey(key, "it contains a NUL character", allowed)
+            if not key.isascii():
+                try:
+                    key.encode("utf-8")
+                except UnicodeEncodeError:
+                    raise InvalidKey(key, "it is not valid Unicode text", allowed) from None
+
+        return check_text
+    bits = next((b for kind, b in _INT_BITS if isinstance(key_type, kind)), None)
+    if bits is None:
+        return _any_key
+    low, high = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+    allowed_ints = f"integers from {low} to {high}"
+
+    def check_int(key: Hashable) -> None:
+        if not isinstance(key, int) or isinstance(key, bool):
+            raise InvalidKey(key, f"its type is {type(key).__name__}, not int", allowed_ints)
+        if not low <= key <= high:
+            raise InvalidKey(key, f"out of the {bits}-bit range", allowed_ints)
+
+    return check_int
+
+
+def _any_key(key: Hashable) -> None:
+    return None
 
 
 def _sqlite_memory(url: sa.engine.URL) -> bool:

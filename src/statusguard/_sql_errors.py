@@ -97,14 +97,18 @@ def _psycopg_lost(orig: Any) -> bool:
 
 
 def describe(exc: BaseException) -> str:
-    """A one-line description: the driver's message and its code."""
+    """A one-line description: the first line of the driver's message and its code.
+
+    The code is the SQLSTATE (psycopg), the SQLite error name or the MySQL errno;
+    never the message itself (psycopg's connection errors carry no SQLSTATE and a
+    multi-line first argument: hints, context lines).
+    """
     orig = _orig(exc)
-    code = (
-        getattr(orig, "sqlstate", None)
-        or getattr(orig, "sqlite_errorname", None)
-        or (orig.args[0] if getattr(orig, "args", None) else None)
-    )
-    text = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+    args = getattr(orig, "args", None) or ()
+    errno = args[0] if args and isinstance(args[0], int) else None
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "sqlite_errorname", None) or errno
+    full = str(orig).strip()
+    text = " ".join(full.splitlines()[0].split()) if full else type(orig).__name__
     if code is not None and str(code) not in text:
         return f"{text} [{code}]"
     return text

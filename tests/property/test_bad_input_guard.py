@@ -20,12 +20,12 @@ from statusguard import (
     DuplicateKey,
     Guard,
     IllegalTransition,
+    InvalidKey,
     Lifecycle,
     MemoryStore,
     MissingFlag,
     StatusGuardError,
     Store,
-    StoreUnavailable,
     TransitionConflict,
     UnknownEvent,
     UnknownFlag,
@@ -122,8 +122,8 @@ def run_guard_program(
     """Run guard calls against a fresh store and a dict model; returns the outcome labels.
 
     ``unrepresentable(key)`` says which keys the store's column cannot hold (a SQL key
-    column's length, PostgreSQL's NUL): for those, ``StoreUnavailable(committed=False)``
-    is the documented answer.
+    column's length, PostgreSQL's NUL): for those, a call that reaches the store must
+    raise ``InvalidKey`` (bad input, before any SQL), never succeed.
     """
     store = make_store()
     try:
@@ -163,15 +163,16 @@ def run_guard_program(
                 assert GLANCE.edge_allowed(status, target, {**config, **(fx or {})})
                 assert (done.source, done.target, done.version) == (status, target, version + 1)
                 model[key] = (target, version + 1)
+            assert not unrepresentable(key), f"{name}{op[1:]!r} accepted a key it cannot hold"
             labels.append(f"{name} ok")
         except TYPED as exc:
             labels.append(check_message(exc))
             _check_refusal(name, op, key, exc, model, config)
             assert model == before
-        except StoreUnavailable as exc:
-            if not (unrepresentable(key) and exc.committed is False):
+        except InvalidKey as exc:
+            if not unrepresentable(key):
                 raise AssertionError(f"{name}{op[1:]!r} raised {exc!r}") from exc
-            labels.append("StoreUnavailable (key the column cannot hold)")
+            labels.append(check_message(exc))
             assert model == before
         except StatusGuardError as exc:  # a typed error this call should never raise
             raise AssertionError(f"{name}{op[1:]!r} raised {exc!r}") from exc

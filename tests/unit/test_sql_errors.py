@@ -70,3 +70,27 @@ def test_sqlite_names() -> None:
     busy = sqlite3.OperationalError("database is locked")
     busy.sqlite_errorname = "SQLITE_BUSY_SNAPSHOT"  # type: ignore[attr-defined]
     assert classify(busy) is ErrorKind.RETRY
+
+
+class FakePsycopgConnect(Exception):
+    """psycopg's connection failure: no SQLSTATE, a multi-line message as its only arg."""
+
+    sqlstate = None
+
+
+def test_describe_is_one_line_with_the_code() -> None:
+    refused = FakePsycopgConnect(
+        'connection failed: connection to server at "127.0.0.1", port 1 failed: Connection '
+        "refused\n\tIs the server running on that host and accepting TCP/IP connections?"
+    )
+    text = describe(refused)
+    assert "\n" not in text
+    assert text == (
+        'connection failed: connection to server at "127.0.0.1", port 1 failed: Connection refused'
+    )
+    syntax = FakePsycopg("42601")
+    syntax.args = ('syntax error at or near "x"\nLINE 1: x\n        ^',)
+    assert describe(syntax) == 'syntax error at or near "x" [42601]'
+    mysql = FakePyMySQL(1146, "Table 'test.x' doesn't exist")
+    assert describe(mysql) == str(mysql)  # carries its errno already
+    assert "\n" not in describe(FakePyMySQL(2013, "Lost connection\nduring query"))

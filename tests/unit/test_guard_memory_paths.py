@@ -1,0 +1,129 @@
+"""The guard's in-memory shortcuts: the same errors and the same atomicity as the general path."""
+
+from __future__ import annotations
+
+import contextlib
+import pickle
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import statusguard
+from statusguard import (
+    Committed,
+    Guard,
+    IllegalTransition,
+    MemoryStore,
+    MissingFlag,
+    UnknownStatus,
+)
+from statusguard._store import Record
+
+NO_DELAY = {"delayed_delete": False}
+GLANCE = statusguard.load(str(Path(__file__).resolve().parents[2] / "model" / "glance_image.py"))
+
+
+@pytest.fixture(params=[False, True], ids=["plain", "audit"])
+def guard(request: Any) -> Guard[Any, Any]:
+    return Guard(GLANCE, MemoryStore(audit=request.param), NO_DELAY)
+
+
+def test_rejection_is_the_constructor_error_field_for_field(guard: Guard[Any, Any]) -> None:
+    guard.create("img")
+    with pytest.raises(IllegalTransition) as info:
+        guard.fire("img", "upload_succeeded")
+    err = info.value
+    built = IllegalTransition(
+        "queued", "upload_succeeded", err.allowed, key="img", lifecycle=guard.lifecycle.name
+    )
+    assert (err.state, err.event, err.target, err.allowed, err.key, err.lifecycle) == (
+        built.state,
+        built.event,
+        built.target,
+        built.allowed,
+        built.key,
+        built.lifecycle,
+    )
+    assert err.allowed == tuple(guard.lifecycle.allowed_events("queued", NO_DELAY))
+    assert str(err) == str(built)
+    assert repr(err) == repr(built)
+    assert guard.version("img") == 0
+
+
+def test_illegal_transition_pickles_with_its_fields() -> None:
+    for err in (
+        IllegalTransition("queued", "upload_succeeded", ("delete",), key="img", lifecycle="x"),
+        IllegalTransition("active", None, ("deactivated",), target="queued", key=7),
+    ):
+        back = pickle.loads(pickle.dumps(err))
+        assert type(back) is IllegalTransition
+        assert (back.state, back.event, back.target, back.allowed, back.key, back.lifecycle) == (
+            err.state,
+            err.event,
+            err.target,
+            err.allowed,
+            err.key,
+            err.lifecycle,
+        )
+        assert str(back) == str(err)
+
+
+@pytest.mark.parametrize("audit", [False, True])
+def test_undecided_fact_still_asks_for_the_fact(audit: bool) -> None:
+    guard = Guard(GLANCE, MemoryStore(audit=audit), {"delayed_delete": True})
+    guard.create("img")
+    guard.fire("img", "location_added")
+    # active --delete--> pending_delete or deleted: depends on has_locations
+    with pytest.raises(MissingFlag, match="has_locations"):
+        guard.fire("img", "delete")
+    assert guard.status("img") == "active"
+
+
+def test_unknown_stored_status_is_not_rejected_as_illegal(guard: Guard[Any, Any]) -> None:
+    guard.create("img")
+    guard.store._rows["img"] = Record("melted", 0)  # type: ignore[attr-defined]
+    with pytest.raises(UnknownStatus, match="melted"):
+        guard.fire("img", "upload_succeeded")
+
+
+@pytest.fixture
+def tiny_switch_interval() -> Iterator[None]:
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible: provoke interleavings
+    yield
+    sys.setswitchinterval(old)
+
+
+@pytest.mark.usefixtures("tiny_switch_interval")
+def test_racing_fires_lose_no_update(guard: Guard[Any, Any]) -> None:
+    guard.create("img")
+    guard.fire("img", "location_added")  # queued -> active
+    done: list[Committed] = []
+    lock = threading.Lock()
+
+    def worker(seed: int) -> None:
+        mine = []
+        for i in range(seed, seed + 3000):
+            with contextlib.suppress(IllegalTransition):
+                mine.append(guard.fire("img", ("deactivate", "reactivate")[i & 1]))
+        with lock:
+            done.extend(mine)
+
+    threads = [threading.Thread(target=worker, args=(w,)) for w in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    done.sort(key=lambda c: c.version)
+    # every acknowledged fire has its own version, and they chain: no lost update
+    assert [c.version for c in done] == list(range(2, len(done) + 2))
+    assert guard.version("img") == len(done) + 1
+    previous = "active"
+    for c in done:
+        assert c.source == previous, c
+        previous = c.target
+    assert guard.status("img") == previous
