@@ -50,12 +50,11 @@ class Absorbing(Invariant):
 
 
 @dataclass(frozen=True)
-class Unreachable(Invariant):
-    """No path of transitions leads from ``source`` to ``target``."""
+class _Between(Invariant):
+    """An invariant about moving from ``source`` to ``target`` (JSON ``from``/``to``)."""
 
     source: str
     target: str
-    kind: ClassVar[str] = "unreachable"
 
     def state_fields(self) -> tuple[tuple[tuple[str | int, ...], str], ...]:
         return ((("from",), self.source), (("to",), self.target))
@@ -67,29 +66,23 @@ class Unreachable(Invariant):
             "from": str(self.source),
             "to": str(self.target),
         }
+
+
+@dataclass(frozen=True)
+class Unreachable(_Between):
+    """No path of transitions leads from ``source`` to ``target``."""
+
+    kind: ClassVar[str] = "unreachable"
 
     def describe(self) -> str:
         return f"no path leads from {self.source} to {self.target}"
 
 
 @dataclass(frozen=True)
-class Never(Invariant):
+class Never(_Between):
     """No single transition goes from ``source`` to ``target``."""
 
-    source: str
-    target: str
     kind: ClassVar[str] = "never"
-
-    def state_fields(self) -> tuple[tuple[tuple[str | int, ...], str], ...]:
-        return ((("from",), self.source), (("to",), self.target))
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "kind": self.kind,
-            "from": str(self.source),
-            "to": str(self.target),
-        }
 
     def describe(self) -> str:
         return f"no transition goes directly from {self.source} to {self.target}"
