@@ -58,6 +58,8 @@ def read_manifest(path: Path) -> dict[str, Any] | None:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise LoadError(str(path), f"not a readable proofs manifest: {exc}") from None
+    except RecursionError:
+        raise LoadError(str(path), "not a readable proofs manifest: nested too deeply") from None
     if not isinstance(doc, dict) or doc.get("format") != MANIFEST_FORMAT:
         raise LoadError(str(path), f"not a {MANIFEST_FORMAT!r} manifest")
     return doc
