@@ -20,7 +20,7 @@ from statusguard._errors import (
     UnknownFlag,
     UnknownState,
 )
-from statusguard._invariants import Invariant
+from statusguard._invariants import BUILTIN_OBLIGATIONS, RESERVED_PREFIX, Invariant, OnlyThrough
 
 __all__ = ["Flag", "FlagKind", "Lifecycle", "Transition"]
 
@@ -697,6 +697,15 @@ def _validate_invariants(lc: Lifecycle[Any, Any], bad: Any, states: set[str]) ->
             raise bad("invariant names must be non-empty strings", "invariants", i, "name")
         if inv.name in inv_names:
             raise bad(f"duplicate invariant name {inv.name!r}", "invariants", i, "name")
+        if inv.name in BUILTIN_OBLIGATIONS or inv.name.startswith(RESERVED_PREFIX):
+            raise bad(
+                f"invariant name {inv.name!r} is reserved (built-in obligations: "
+                f"{', '.join(BUILTIN_OBLIGATIONS)}; race obligations start with "
+                f"{RESERVED_PREFIX!r}); rename the invariant",
+                "invariants",
+                i,
+                "name",
+            )
         inv_names.add(inv.name)
         fields = inv.state_fields()
         if not fields or (inv.kind == "only_through" and len(fields) < 2):
@@ -710,6 +719,14 @@ def _validate_invariants(lc: Lifecycle[Any, Any], bad: Any, states: set[str]) ->
                     i,
                     *loc,
                 )
+        if isinstance(inv, OnlyThrough) and inv.target in inv.via:
+            raise bad(
+                f"invariant {inv.name!r}: target {str(inv.target)!r} is also in via, so it "
+                "holds trivially; list only the states a path must pass before it",
+                "invariants",
+                i,
+                "via",
+            )
 
 
 def _check_determinism(lc: Lifecycle[Any, Any], bad: Any) -> None:
