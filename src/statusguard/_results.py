@@ -21,7 +21,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Counterexample", "ObligationResult", "TraceStep", "Verdict"]
+__all__ = ["Counterexample", "ObligationResult", "TraceStep", "Verdict", "format_flags"]
+
+
+def format_flags(flags: Mapping[str, bool]) -> str:
+    """``delayed_delete=true, has_locations=false`` (sorted by name; empty if none)."""
+    return ", ".join(f"{k}={'true' if v else 'false'}" for k, v in sorted(flags.items()))
 
 
 class Verdict(enum.StrEnum):
@@ -79,15 +84,12 @@ class Counterexample:
 
     def render(self) -> str:
         """Readable lines: config, then ``state --event [facts]--> state``."""
-        cfg = ", ".join(f"{k}={'true' if v else 'false'}" for k, v in sorted(self.config.items()))
-        lines = [f"config: {cfg or '(no config flags)'}"]
+        lines = [f"config: {format_flags(self.config) or '(no config flags)'}"]
         for step in self.trace:
             if step.event is None:
                 lines.append(f"  {step.state}")
             else:
-                facts = ", ".join(
-                    f"{k}={'true' if v else 'false'}" for k, v in sorted(step.facts.items())
-                )
+                facts = format_flags(step.facts)
                 lines.append(f"  {step.state} --{step.event}{f' [{facts}]' if facts else ''}-->")
         return "\n".join(lines)
 
