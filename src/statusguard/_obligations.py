@@ -507,23 +507,25 @@ def export_programs(lc: Lifecycle[Any, Any]) -> dict[str, str]:
     """
     from statusguard._smt import Encoding, z3_version
 
-    enc = Encoding(lc)
     head = [
         f"statusguard obligation program for lifecycle {lc.name!r}",
         f"fingerprint {lc.fingerprint}; written with z3 {z3_version()}",
         "run: z3 FILE.smt2  -> first answer sat = violated, unsat = proved",
     ]
-    builtin = {
-        "reachable": enc.q_reachable(),
-        "no_dead_ends": enc.q_dead(),
-        "can_terminate": enc.q_trap(),
-        "deterministic": enc.q_nondet(),
-        "terminal_final": enc.q_terminal_exit(),
+    builtin: dict[str, Callable[[Encoding], Any]] = {
+        "reachable": Encoding.q_reachable,
+        "no_dead_ends": Encoding.q_dead,
+        "can_terminate": Encoding.q_trap,
+        "deterministic": Encoding.q_nondet,
+        "terminal_final": Encoding.q_terminal_exit,
     }
     out: dict[str, str] = {}
-    for name, q in builtin.items():
-        out[name] = enc.program([q], comment=[*head, f"obligation {name}"])
+    # A fresh encoding per program: each file declares only the relations it uses.
+    for name, make in builtin.items():
+        enc = Encoding(lc)
+        out[name] = enc.program([make(enc)], comment=[*head, f"obligation {name}"])
     for i, inv in enumerate(lc.invariants):
+        enc = Encoding(lc)
         q, _, premise = enc.q_invariant(i, inv)
         q_p = enc.q_premise(i, premise)
         out[inv.name] = enc.program(

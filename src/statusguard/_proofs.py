@@ -8,6 +8,7 @@ re-recording shows up as a stale fingerprint.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Sequence
@@ -18,14 +19,34 @@ from statusguard._errors import LoadError
 from statusguard._lifecycle import Lifecycle
 from statusguard._results import ObligationResult
 
-__all__ = ["MANIFEST_FORMAT", "compare", "manifest", "manifest_path", "read_manifest"]
+__all__ = [
+    "MANIFEST_FORMAT",
+    "compare",
+    "manifest",
+    "manifest_path",
+    "read_manifest",
+    "safe_file_name",
+]
 
 MANIFEST_FORMAT = "statusguard.proofs/v1"
 
 
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def safe_file_name(name: str) -> str:
+    """``name`` as one path component: itself when already safe, else a cleaned form plus a
+    short hash of ``name`` (so distinct names never share a file or folder)."""
+    cleaned = _UNSAFE.sub("_", name)
+    if cleaned == name and name and not name.startswith("."):
+        return name
+    digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+    return f"{cleaned.lstrip('.')}-{digest}" if cleaned.strip(".") else digest
+
+
 def manifest_path(root: Path, lc: Lifecycle[Any, Any]) -> Path:
-    """``root/<model name>/manifest.json`` (unsafe characters in the name become ``_``)."""
-    return root / re.sub(r"[^A-Za-z0-9._-]", "_", lc.name) / "manifest.json"
+    """``root/<model name>/manifest.json`` (see :func:`safe_file_name` for unsafe names)."""
+    return root / safe_file_name(lc.name) / "manifest.json"
 
 
 def _entry(r: ObligationResult) -> dict[str, Any]:
