@@ -69,3 +69,33 @@ def test_each_exported_program_declares_only_its_relations() -> None:
     assert "(declare-rel dead " not in programs["reachable"]
     assert "(declare-rel unreach " not in programs["no_dead_ends"]
     assert "(declare-rel dead " in programs["no_dead_ends"]
+
+
+@pytest.mark.parametrize(
+    ("args", "code"), [(["--no-such-option"], 2), (["check", "--timeout", "inf"], 2)]
+)
+def test_console_entry_point_and_test_runner_agree(args: list[str], code: int) -> None:
+    from statusguard._cli import main
+
+    with pytest.raises(SystemExit) as info:
+        main(args)
+    assert info.value.code == code
+    assert run(*args).exit_code == code
+
+
+def test_abort_exits_1_through_either_entry(monkeypatch: pytest.MonkeyPatch) -> None:
+    import click
+
+    import statusguard._cli_check as cli_check
+    from statusguard._cli import main
+
+    def abort(targets: Any) -> Any:
+        raise click.Abort
+
+    monkeypatch.setattr(cli_check, "_load", abort)
+    with pytest.raises(SystemExit) as info:
+        main(["check", TASK])
+    assert info.value.code == 1
+    res = run("check", TASK)
+    assert res.exit_code == 1
+    assert "aborted" in res.output
