@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from statusguard._errors import DuplicateKey as DuplicateKey
 from statusguard._errors import IllegalTransition as IllegalTransition
+from statusguard._errors import InvalidFlagValue as InvalidFlagValue
 from statusguard._errors import InvalidIdentifier as InvalidIdentifier
 from statusguard._errors import InvalidLifecycle as InvalidLifecycle
 from statusguard._errors import LoadError as LoadError
@@ -87,6 +88,7 @@ __all__ = [
     "Guard",
     "GuardedStatus",
     "IllegalTransition",
+    "InvalidFlagValue",
     "InvalidIdentifier",
     "InvalidLifecycle",
     "Invariant",

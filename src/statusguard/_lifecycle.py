@@ -14,6 +14,7 @@ from typing import Any, Generic, TypeVar
 
 from statusguard._errors import (
     IllegalTransition,
+    InvalidFlagValue,
     InvalidLifecycle,
     MissingFlag,
     UnknownEvent,
@@ -361,7 +362,7 @@ class Lifecycle(Generic[S, E]):
             if name not in allowed:
                 raise UnknownFlag(name, sorted(allowed), lifecycle=self.name)
             if not isinstance(value, bool):
-                raise TypeError(f"flag {name!r} must be True or False, got {value!r}")
+                raise InvalidFlagValue(name, value)
 
     def config_settings(self) -> Iterator[dict[str, bool]]:
         """Every assignment of the config flags (one empty dict if there are none)."""
@@ -385,8 +386,14 @@ class Lifecycle(Generic[S, E]):
             found = self._fast[(state, event)]
         except KeyError:
             return self._next_slow(state, event, flags or {})
-        except TypeError:
-            raise UnknownState(state, self._state_names, lifecycle=self.name) from None
+        except TypeError:  # an unhashable state or event
+            try:
+                hash(state)
+            except TypeError:
+                raise UnknownState(state, self._state_names, lifecycle=self.name) from None
+            raise UnknownEvent(event, self._event_names, lifecycle=self.name) from None
+        if flags and not self._flag_names.issuperset(flags):
+            self.check_flags(flags)  # raises UnknownFlag; skipped when no flags are given
         if found.__class__ is not tuple:
             return found  # type: ignore[no-any-return]
         try:
