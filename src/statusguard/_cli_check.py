@@ -95,9 +95,31 @@ def render_text(lc: Any, results: Sequence[ObligationResult], differences: Seque
         lines.append(line)
         if r.counterexample is not None:
             lines += ["        " + x for x in r.counterexample.render().splitlines()]
+        if r.reached_under is not None:
+            lines.append("        " + _render_reached(lc, r.reached_under))
     for d in differences:
         lines.append(f"  FAIL proofs manifest: {d}")
     return "\n".join(lines)
+
+
+def _render_reached(lc: Any, reached: Any) -> str:
+    """One line: which states some settings miss (the full map is in the JSON)."""
+    from statusguard._results import format_flags
+
+    n = sum(1 for _ in lc.config_settings())
+    partial = [
+        f"{state} [{' | '.join(format_flags(c) for c in cfgs)}]"
+        for state, cfgs in reached.items()
+        if 0 < len(cfgs) < n
+    ]
+    never = [state for state, cfgs in reached.items() if not cfgs]
+    full = len(reached) - len(partial) - len(never)
+    out = f"reached under every setting: {full}/{len(reached)} states"
+    if partial:
+        out += f"; only under some: {', '.join(partial)}"
+    if never:
+        out += f"; under none: {', '.join(never)}"
+    return out
 
 
 @cli.command()

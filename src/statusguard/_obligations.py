@@ -21,6 +21,7 @@ Other checkers (race obligations, ...) append a provider to :data:`PROVIDERS`.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -228,11 +229,7 @@ def builtin_obligations(  # noqa: PLR0915 - one closure per obligation reads bes
         except SolverUnknown as exc:
             res = ObligationResult(name, Verdict.UNKNOWN, 0.0, METHOD_FIXPOINT, str(exc))
         secs = time.perf_counter() - t0 + extra
-        results.append(
-            ObligationResult(
-                res.obligation, res.status, secs, res.method, res.detail, res.counterexample
-            )
-        )
+        results.append(dataclasses.replace(res, seconds=secs))
 
     def result(
         name: str,
@@ -246,27 +243,33 @@ def builtin_obligations(  # noqa: PLR0915 - one closure per obligation reads bes
     def reachable() -> ObligationResult:
         missing = enc.ask(q_reach.relation, timeout)
         partial = enc.ask(q_partial.relation, timeout) if lc.config_flags else None
-        notes = []
-        if partial:
-            by_state: dict[int, list[tuple[bool, ...]]] = {}
-            for tup in partial:
-                by_state.setdefault(int(tup[enc.ncfg]), []).append(tuple(tup[: enc.ncfg]))
-            for s in sorted(by_state):
-                missing_settings = {tuple(m) for m in by_state[s]}
-                reached = [
-                    _fmt_setting(st)
-                    for st in enc.settings
-                    if enc.setting_tuple(st) not in missing_settings
-                ]
-                notes.append(f"{enc.states[s]} is reached only under {' | '.join(reached)}")
+        gone = {int(t[0]) for t in missing or ()}
+        not_under: dict[int, set[tuple[bool, ...]]] = {}
+        for tup in partial or ():
+            not_under.setdefault(int(tup[enc.ncfg]), set()).add(tuple(tup[: enc.ncfg]))
+        reached_under = {
+            enc.states[s]: tuple(
+                dict(st)
+                for st in enc.settings
+                if s not in gone and enc.setting_tuple(st) not in not_under.get(s, set())
+            )
+            for s in range(len(enc.states))
+        }
+        notes = [
+            f"{enc.states[s]} is reached only under "
+            + " | ".join(_fmt_setting(st) for st in reached_under[enc.states[s]])
+            for s in sorted(not_under)
+        ]
         if missing:
-            names = sorted((enc.states[int(t[0])] for t in missing), key=enc.sidx.__getitem__)
+            names = sorted((enc.states[s] for s in gone), key=enc.sidx.__getitem__)
             detail = (
                 f"unreachable from {lc.initial} under every config setting: {', '.join(names)}"
                 " (no run reaches them, so there is no trace)"
             )
-            return result("reachable", Verdict.VIOLATED, "; ".join([detail, *notes]))
-        return result("reachable", Verdict.PROVED, "; ".join(notes))
+            res = result("reachable", Verdict.VIOLATED, "; ".join([detail, *notes]))
+        else:
+            res = result("reachable", Verdict.PROVED, "; ".join(notes))
+        return dataclasses.replace(res, reached_under=reached_under)
 
     # no_dead_ends / can_terminate -----------------------------------------------------------
     def stuck(name: str, rel: str, what: str) -> Callable[[], ObligationResult]:

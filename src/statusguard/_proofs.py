@@ -17,7 +17,7 @@ from typing import Any
 
 from statusguard._errors import LoadError
 from statusguard._lifecycle import Lifecycle
-from statusguard._results import ObligationResult
+from statusguard._results import ObligationResult, reached_under_json
 
 __all__ = [
     "MANIFEST_FORMAT",
@@ -50,12 +50,15 @@ def manifest_path(root: Path, lc: Lifecycle[Any, Any]) -> Path:
 
 
 def _entry(r: ObligationResult) -> dict[str, Any]:
-    return {
+    entry = {
         "obligation": r.obligation,
         "status": str(r.status),
         "method": r.method,
         "counterexample": None if r.counterexample is None else r.counterexample.to_json(),
     }
+    if r.reached_under is not None:
+        entry["reached_under"] = reached_under_json(r.reached_under)
+    return entry
 
 
 def manifest(
@@ -114,12 +117,12 @@ def compare(
         if name not in old:
             continue
         was, now = old[name], new[name]
-        for key in ("status", "method", "counterexample"):
-            if was.get(key) != now[key]:
+        for key in ("status", "method", "counterexample", "reached_under"):
+            if was.get(key) != now.get(key):
                 shown: str = (
                     "differs"
-                    if key == "counterexample"
-                    else f"was {was.get(key)!r}, now {now[key]!r}"
+                    if key in ("counterexample", "reached_under")
+                    else f"was {was.get(key)!r}, now {now.get(key)!r}"
                 )
                 out.append(f"{name}: {key} {shown}")
     return out
