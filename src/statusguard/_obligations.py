@@ -47,7 +47,7 @@ __all__ = [
 ]
 
 METHOD_FIXPOINT = "z3-datalog-fixpoint"
-"""Verdict by z3's Datalog engine (least fixpoint, complete); traces by z3 BMC, shortest first."""
+"""Verdict by z3's Datalog engine (least fixpoint, complete); shortest traces by graph BFS."""
 
 Provider = Callable[..., list[ObligationResult]]
 """``provider(lc, *, timeout) -> results``: one more family of obligations."""
