@@ -9,7 +9,10 @@ Prints medians and ratios in one run:
 * synthetic lifecycles of N states (about 3 transitions each, one config flag, one
   fact flag, 5 % terminal states): every built-in obligation plus two invariants by
   z3 (``check_lifecycle``) against the explicit BFS oracle (``oracle_check``), both
-  from a built ``Lifecycle`` to verdicts.
+  from a built ``Lifecycle`` to verdicts;
+* a violated row: a chain of N states whose last state is a dead end, so the
+  shortest counterexample of ``no_dead_ends`` is N steps deep (built-in
+  obligations, verdict plus trace, against the oracle).
 """
 
 from __future__ import annotations
@@ -59,6 +62,24 @@ def synthetic(n: int, seed: int = 7) -> Any:
     )
 
 
+def deep_violation(n: int) -> Any:
+    """``s0 -> s1 -> ... -> s{n-1}`` (a dead end); every ``s_i`` but the last may ``cancel``."""
+    from statusguard import Flag, FlagKind, Lifecycle, Transition
+
+    states = [f"s{i}" for i in range(n)]
+    transitions = [Transition("advance", states[i], states[i + 1]) for i in range(n - 1)]
+    transitions.append(Transition("cancel", states[:-1], "done", when={"ready": True}))
+    return Lifecycle(
+        f"deep-violation-{n}",
+        states=[*states, "done"],
+        initial=states[0],
+        terminal=["done"],
+        events=["advance", "cancel"],
+        flags=[Flag("mode", FlagKind.CONFIG), Flag("ready", FlagKind.FACT)],
+        transitions=transitions,
+    )
+
+
 def median_time(fn: Any, repeat: int) -> tuple[float, Any]:
     times, out = [], None
     for _ in range(repeat):
@@ -90,10 +111,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--sizes", default="100,1000,10000")
+    parser.add_argument("--deep", default="300,1000,3000", help="violated chain lengths")
     args = parser.parse_args()
     import z3
 
-    from statusguard._obligations import check_lifecycle
+    from statusguard._obligations import builtin_obligations, check_lifecycle
     from statusguard._oracle import oracle_check
     from statusguard._results import Verdict
 
@@ -117,8 +139,9 @@ def main() -> None:
         lc = synthetic(n)
         t_z3, res = median_time(lambda lc=lc: check_lifecycle(lc, timeout=300), args.repeat)
         t_bfs, ores = median_time(lambda lc=lc: oracle_check(lc), args.repeat)
-        z3v = [r.status for r in res]
         ov = [r.status for r in ores]
+        z3v = [r.status for r in res[: len(ores)]]  # the race obligations have no oracle here
+        assert [r.obligation for r in res[: len(ores)]] == [r.obligation for r in ores]
         assert z3v == ov, (z3v, ov)
         assert all(v is Verdict.PROVED for v in z3v), res
         growth = "-"
@@ -128,6 +151,23 @@ def main() -> None:
             f"| {n:,} | {len(lc):,} | {fmt(t_z3)} | {fmt(t_bfs)} | {t_z3 / t_bfs:.1f}x | {growth} |"
         )
         prev = (n, t_z3)
+
+    print()
+    print("| violated: dead end N steps deep | z3 verdict + BFS trace | BFS oracle | trace steps |")
+    print("|---|---|---|---|")
+    for n in [int(x) for x in args.deep.split(",")]:
+        lc = deep_violation(n)
+        t_z3, res = median_time(lambda lc=lc: builtin_obligations(lc, timeout=300), args.repeat)
+        t_bfs, ores = median_time(lambda lc=lc: oracle_check(lc), args.repeat)
+        got = {r.obligation: r for r in res}
+        want = {r.obligation: r for r in ores}
+        assert {k: r.status for k, r in got.items()} == {k: r.status for k, r in want.items()}
+        dead, odead = got["no_dead_ends"], want["no_dead_ends"]
+        assert dead.status is Verdict.VIOLATED, dead
+        assert dead.counterexample is not None
+        assert odead.counterexample is not None
+        assert len(dead.counterexample.trace) == len(odead.counterexample.trace) == n
+        print(f"| {n:,} | {fmt(t_z3)} | {fmt(t_bfs)} | {len(dead.counterexample.trace):,} |")
 
 
 if __name__ == "__main__":

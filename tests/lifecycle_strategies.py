@@ -51,9 +51,11 @@ def any_lifecycles(draw: st.DrawFn, max_states: int = 7) -> Lifecycle[Any, Any]:
             invariants.append(Never(name, draw(state), draw(state)))
         elif kind == 3:
             invariants.append(Closed(name, draw(st.lists(state, min_size=1, unique=True))))
-        else:
+        elif n > 1:  # the target may not be in via (definition-time rule)
+            target = draw(state)
+            others = st.sampled_from([s for s in states if s != target])
             invariants.append(
-                OnlyThrough(name, draw(state), draw(st.lists(state, min_size=1, unique=True)))
+                OnlyThrough(name, target, draw(st.lists(others, min_size=1, unique=True)))
             )
     return Lifecycle._unchecked(
         "random",
@@ -84,4 +86,15 @@ def replay(lc: Lifecycle[Any, Any], cex: Counterexample, *, exact: bool) -> None
                 if t.event == step.event and step.state in t.sources and t.enabled(flags)
             }
             assert nxt.state in targets
-    assert trace[-1].event is None
+    last = trace[-1]
+    if last.event is not None:
+        # Only a ``deterministic`` counterexample ends on an event: the one that enables two
+        # different targets from the last state under the config and the facts it records.
+        flags = {**cex.config, **last.facts}
+        assert set(flags) == {f.name for f in lc.flags}
+        targets = {
+            str(t.target)
+            for t in lc.transitions
+            if t.event == last.event and last.state in t.sources and t.enabled(flags)
+        }
+        assert len(targets) >= 2, (last, targets)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from statusguard._errors import DuplicateKey as DuplicateKey
 from statusguard._errors import IllegalTransition as IllegalTransition
+from statusguard._errors import InvalidFlagValue as InvalidFlagValue
 from statusguard._errors import InvalidIdentifier as InvalidIdentifier
 from statusguard._errors import InvalidKey as InvalidKey
 from statusguard._errors import InvalidLifecycle as InvalidLifecycle
@@ -88,6 +89,7 @@ __all__ = [
     "Guard",
     "GuardedStatus",
     "IllegalTransition",
+    "InvalidFlagValue",
     "InvalidIdentifier",
     "InvalidKey",
     "InvalidLifecycle",

@@ -106,24 +106,10 @@ def cli() -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the ``statusguard`` console script.
 
-    Usage errors (unknown option, bad choice) are one line on stderr and exit 2.
+    The same path as ``cli.main`` (and so as click's test runner): usage errors are one
+    line on stderr and exit 2, an abort (Ctrl-C) exits 1.
     """
-    try:
-        code = cli.main(
-            args=list(argv) if argv is not None else None,
-            prog_name="statusguard",
-            standalone_mode=False,
-        )
-    except click.exceptions.UsageError as exc:
-        click.echo(f"statusguard: error: {exc.format_message()}", err=True)
-        sys.exit(EXIT_BAD_INPUT)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        click.echo("statusguard: aborted", err=True)
-        sys.exit(EXIT_BAD_INPUT)
-    sys.exit(code if isinstance(code, int) else EXIT_OK)
+    cli.main(args=list(argv) if argv is not None else None, prog_name="statusguard")
 
 
 # Subcommands register themselves on import (one line per module keeps merges small).

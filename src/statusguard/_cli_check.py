@@ -12,6 +12,7 @@ counterexample (exit 1) rather than as load errors.
 from __future__ import annotations
 
 import json
+import math
 import sys
 import time
 from collections.abc import Sequence
@@ -51,9 +52,17 @@ def _load(targets: Sequence[str]) -> list[Any]:
                 del sys.modules[name]
 
 
-def _check_timeout(timeout: float) -> None:
-    if not timeout > 0:
-        fail(f"--timeout must be a positive number of seconds, got {timeout}")
+class _Timeout(click.FloatRange):
+    """Seconds per obligation: positive, at most a day (``inf`` and ``nan`` are refused)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        seconds = super().convert(value, param, ctx)
+        if math.isnan(seconds):  # NaN passes every range comparison
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        return seconds
+
+
+TIMEOUT = _Timeout(min=0, min_open=True, max=86400)
 
 
 def _progress(message: str) -> None:
@@ -86,9 +95,31 @@ def render_text(lc: Any, results: Sequence[ObligationResult], differences: Seque
         lines.append(line)
         if r.counterexample is not None:
             lines += ["        " + x for x in r.counterexample.render().splitlines()]
+        if r.reached_under is not None:
+            lines.append("        " + _render_reached(lc, r.reached_under))
     for d in differences:
         lines.append(f"  FAIL proofs manifest: {d}")
     return "\n".join(lines)
+
+
+def _render_reached(lc: Any, reached: Any) -> str:
+    """One line: which states some settings miss (the full map is in the JSON)."""
+    from statusguard._results import format_flags
+
+    n = sum(1 for _ in lc.config_settings())
+    partial = [
+        f"{state} [{' | '.join(format_flags(c) for c in cfgs)}]"
+        for state, cfgs in reached.items()
+        if 0 < len(cfgs) < n
+    ]
+    never = [state for state, cfgs in reached.items() if not cfgs]
+    full = len(reached) - len(partial) - len(never)
+    out = f"reached under every setting: {full}/{len(reached)} states"
+    if partial:
+        out += f"; only under some: {', '.join(partial)}"
+    if never:
+        out += f"; under none: {', '.join(never)}"
+    return out
 
 
 @cli.command()
@@ -105,7 +136,7 @@ def render_text(lc: Any, results: Sequence[ObligationResult], differences: Seque
 )
 @click.option(
     "--timeout",
-    type=float,
+    type=TIMEOUT,
     default=DEFAULT_TIMEOUT,
     show_default=True,
     help="Seconds per obligation; a timeout is 'unknown', never proved.",
@@ -117,7 +148,6 @@ def check(targets: tuple[str, ...], fmt: str, proofs: Path | None, timeout: floa
     """
     from statusguard._proofs import compare, manifest_path, read_manifest
 
-    _check_timeout(timeout)
     if proofs is not None and not proofs.is_dir():
         fail(
             f"--proofs {str(proofs)!r}: no such directory; "
@@ -175,20 +205,25 @@ def check(targets: tuple[str, ...], fmt: str, proofs: Path | None, timeout: floa
     default=Path("proofs"),
     show_default=True,
 )
-@click.option("--timeout", type=float, default=DEFAULT_TIMEOUT, show_default=True)
+@click.option("--timeout", type=TIMEOUT, default=DEFAULT_TIMEOUT, show_default=True)
 def prove(targets: tuple[str, ...], write: bool, proofs: Path, timeout: float) -> None:
-    """Record proofs/<model>/manifest.json for the models TARGETS name (default: model/)."""
+    """Record proofs/<model>/manifest.json for the models TARGETS name (default: model/).
+
+    Without --write, print {"manifests": [...]}. Exit 1 if z3 gave up on an obligation
+    (that model is not recorded), 2 on bad input.
+    """
     from statusguard._proofs import manifest, manifest_path
     from statusguard._smt import z3_version
 
-    _check_timeout(timeout)
     lifecycles = _load(targets)
     version = z3_version()
     docs = []
+    gave_up = []
     for lc, results in zip(lifecycles, _prove_all(lifecycles, timeout), strict=True):
         if any(r.status is Verdict.UNKNOWN and "vacuous" not in r.detail for r in results):
             names = ", ".join(r.obligation for r in results if r.status is Verdict.UNKNOWN)
-            fail(f"{lc.name}: cannot record: solver gave up on {names}; raise --timeout")
+            gave_up.append(f"{lc.name}: not recorded: the solver gave up on {names}")
+            continue
         doc = manifest(lc, results, version)
         docs.append(doc)
         if write:
@@ -202,7 +237,11 @@ def prove(targets: tuple[str, ...], write: bool, proofs: Path, timeout: float) -
                 + ")"
             )
     if not write:
-        click.echo(json.dumps(docs[0] if len(docs) == 1 else docs, indent=2))
+        click.echo(json.dumps({"manifests": docs}, indent=2))
+    if gave_up:
+        for line in gave_up:
+            click.echo(f"statusguard: {line}; raise --timeout and re-run", err=True)
+        sys.exit(EXIT_VIOLATED)
 
 
 @cli.command("export-smt")
@@ -217,14 +256,13 @@ def prove(targets: tuple[str, ...], write: bool, proofs: Path, timeout: float) -
 )
 def export_smt(targets: tuple[str, ...], out: Path) -> None:
     """Write each obligation as a self-contained SMT-LIB2 program (run it with: z3 FILE)."""
-    import re
-
     from statusguard._obligations import export_programs
+    from statusguard._proofs import safe_file_name
 
     for lc in _load(targets):
-        folder = out / re.sub(r"[^A-Za-z0-9._-]", "_", lc.name)
+        folder = out / safe_file_name(lc.name)
         folder.mkdir(parents=True, exist_ok=True)
         for name, text in export_programs(lc).items():
-            path = folder / (re.sub(r"[^A-Za-z0-9._-]", "_", name) + ".smt2")
+            path = folder / (safe_file_name(name) + ".smt2")
             path.write_text(text, encoding="utf-8")
             click.echo(str(path))

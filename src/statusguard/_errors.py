@@ -32,6 +32,7 @@ from collections.abc import Iterable, Sequence
 __all__ = [
     "DuplicateKey",
     "IllegalTransition",
+    "InvalidFlagValue",
     "InvalidIdentifier",
     "InvalidLifecycle",
     "LoadError",
@@ -184,6 +185,18 @@ class UnknownFlag(UnknownName):
     """A flag name the lifecycle does not declare."""
 
     kind = "flag"
+
+
+class InvalidFlagValue(StatusGuardError, TypeError):
+    """A flag was given a value that is not ``True`` or ``False``."""
+
+    def __init__(self, name: str, value: object):
+        self.name = name
+        self.value = value
+        super().__init__(
+            f"flag {name!r} must be True or False, got {value!r}; pass a bool "
+            "(convert 0/1 or 'true'/'false' first)"
+        )
 
 
 class MissingFlag(StatusGuardError, ValueError):

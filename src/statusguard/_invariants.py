@@ -6,7 +6,26 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-__all__ = ["Absorbing", "Closed", "Invariant", "Never", "OnlyThrough", "Unreachable"]
+__all__ = [
+    "BUILTIN_OBLIGATIONS",
+    "Absorbing",
+    "Closed",
+    "Invariant",
+    "Never",
+    "OnlyThrough",
+    "Unreachable",
+]
+
+BUILTIN_OBLIGATIONS = (
+    "reachable",
+    "no_dead_ends",
+    "can_terminate",
+    "deterministic",
+    "terminal_final",
+)
+"""The built-in obligation names; an invariant may not take one (results key by name)."""
+RESERVED_PREFIX = "race."
+"""Race obligations are named ``race.<...>``; invariant names may not start with it."""
 
 
 @dataclass(frozen=True)

@@ -50,18 +50,19 @@ def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def _find_duplicate(node: Any, location: Location) -> tuple[Location, str] | None:
-    if isinstance(node, dict):
-        if isinstance(node, _Object) and node.duplicates:
-            return location, node.duplicates[0]
-        children: Any = node.items()
-    elif isinstance(node, list):
-        children = enumerate(node)
-    else:
-        return None
-    for key, child in children:
-        found = _find_duplicate(child, (*location, key))
-        if found is not None:
-            return found
+    """The first key given twice, depth first (iterative: nesting depth is not bounded)."""
+    stack: list[tuple[Any, Location]] = [(node, location)]
+    while stack:
+        cur, loc = stack.pop()
+        if isinstance(cur, dict):
+            if isinstance(cur, _Object) and cur.duplicates:
+                return loc, cur.duplicates[0]
+            children: list[tuple[Any, Any]] = list(cur.items())
+        elif isinstance(cur, list):
+            children = list(enumerate(cur))
+        else:
+            continue
+        stack.extend((child, (*loc, key)) for key, child in reversed(children))
     return None
 
 
@@ -72,6 +73,11 @@ def parse_document(text: str, *, source: str = "the document") -> Any:
     except json.JSONDecodeError as exc:
         raise InvalidLifecycle(
             f"{source} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
+        ) from None
+    except RecursionError:
+        raise InvalidLifecycle(
+            f"{source} nests arrays or objects too deeply to read; "
+            "a lifecycle document needs only a few levels"
         ) from None
     found = _find_duplicate(document, ())
     if found is not None:

@@ -14,13 +14,14 @@ from typing import Any, Generic, TypeVar
 
 from statusguard._errors import (
     IllegalTransition,
+    InvalidFlagValue,
     InvalidLifecycle,
     MissingFlag,
     UnknownEvent,
     UnknownFlag,
     UnknownState,
 )
-from statusguard._invariants import Invariant
+from statusguard._invariants import BUILTIN_OBLIGATIONS, RESERVED_PREFIX, Invariant, OnlyThrough
 
 __all__ = ["Flag", "FlagKind", "Lifecycle", "Transition"]
 
@@ -361,7 +362,7 @@ class Lifecycle(Generic[S, E]):
             if name not in allowed:
                 raise UnknownFlag(name, sorted(allowed), lifecycle=self.name)
             if not isinstance(value, bool):
-                raise TypeError(f"flag {name!r} must be True or False, got {value!r}")
+                raise InvalidFlagValue(name, value)
 
     def config_settings(self) -> Iterator[dict[str, bool]]:
         """Every assignment of the config flags (one empty dict if there are none)."""
@@ -385,8 +386,14 @@ class Lifecycle(Generic[S, E]):
             found = self._fast[(state, event)]
         except KeyError:
             return self._next_slow(state, event, flags or {})
-        except TypeError:
-            raise UnknownState(state, self._state_names, lifecycle=self.name) from None
+        except TypeError:  # an unhashable state or event
+            try:
+                hash(state)
+            except TypeError:
+                raise UnknownState(state, self._state_names, lifecycle=self.name) from None
+            raise UnknownEvent(event, self._event_names, lifecycle=self.name) from None
+        if flags and not self._flag_names.issuperset(flags):
+            self.check_flags(flags)  # raises UnknownFlag; skipped when no flags are given
         if found.__class__ is not tuple:
             return found  # type: ignore[no-any-return]
         try:
@@ -697,6 +704,15 @@ def _validate_invariants(lc: Lifecycle[Any, Any], bad: Any, states: set[str]) ->
             raise bad("invariant names must be non-empty strings", "invariants", i, "name")
         if inv.name in inv_names:
             raise bad(f"duplicate invariant name {inv.name!r}", "invariants", i, "name")
+        if inv.name in BUILTIN_OBLIGATIONS or inv.name.startswith(RESERVED_PREFIX):
+            raise bad(
+                f"invariant name {inv.name!r} is reserved (built-in obligations: "
+                f"{', '.join(BUILTIN_OBLIGATIONS)}; race obligations start with "
+                f"{RESERVED_PREFIX!r}); rename the invariant",
+                "invariants",
+                i,
+                "name",
+            )
         inv_names.add(inv.name)
         fields = inv.state_fields()
         if not fields or (inv.kind == "only_through" and len(fields) < 2):
@@ -710,6 +726,14 @@ def _validate_invariants(lc: Lifecycle[Any, Any], bad: Any, states: set[str]) ->
                     i,
                     *loc,
                 )
+        if isinstance(inv, OnlyThrough) and inv.target in inv.via:
+            raise bad(
+                f"invariant {inv.name!r}: target {str(inv.target)!r} is also in via, so it "
+                "holds trivially; list only the states a path must pass before it",
+                "invariants",
+                i,
+                "via",
+            )
 
 
 def _check_determinism(lc: Lifecycle[Any, Any], bad: Any) -> None:

@@ -21,13 +21,20 @@ Other checkers (race obligations, ...) append a provider to :data:`PROVIDERS`.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from statusguard._invariants import Closed, Invariant, Never, OnlyThrough, Unreachable
+from statusguard._invariants import BUILTIN_OBLIGATIONS, Invariant, OnlyThrough, Unreachable
 from statusguard._lifecycle import Lifecycle
-from statusguard._results import Counterexample, ObligationResult, TraceStep, Verdict
+from statusguard._results import (
+    Counterexample,
+    ObligationResult,
+    TraceStep,
+    Verdict,
+    format_flags,
+)
 
 __all__ = [
     "BUILTIN_OBLIGATIONS",
@@ -37,26 +44,13 @@ __all__ = [
     "builtin_obligations",
     "check_lifecycle",
     "export_programs",
-    "obligation_names",
 ]
 
-BUILTIN_OBLIGATIONS = (
-    "reachable",
-    "no_dead_ends",
-    "can_terminate",
-    "deterministic",
-    "terminal_final",
-)
 METHOD_FIXPOINT = "z3-datalog-fixpoint"
-"""Verdict by z3's Datalog engine (least fixpoint, complete); traces by z3 BMC, shortest first."""
+"""Verdict by z3's Datalog engine (least fixpoint, complete); shortest traces by graph BFS."""
 
 Provider = Callable[..., list[ObligationResult]]
 """``provider(lc, *, timeout) -> results``: one more family of obligations."""
-
-
-def obligation_names(lc: Lifecycle[Any, Any]) -> list[str]:
-    """The names of the built-in obligations of ``lc``, in report order."""
-    return [*BUILTIN_OBLIGATIONS, *(inv.name for inv in lc.invariants)]
 
 
 def check_lifecycle(lc: Lifecycle[Any, Any], *, timeout: float = 30.0) -> list[ObligationResult]:
@@ -72,7 +66,13 @@ def check_lifecycle(lc: Lifecycle[Any, Any], *, timeout: float = 30.0) -> list[O
 
 
 class _Run:
-    """Shared state of one built-in check: the encoding and its solver."""
+    """Shared state of one built-in check: the encoding, its solver, and the explicit graphs.
+
+    z3's Datalog fixpoint gives every verdict; a violation's shortest counterexample
+    is then read off the explicit graph by breadth-first search (linear in the edges,
+    the same search the oracle and ``explain`` use), so a found violation never
+    becomes ``unknown`` while its trace is built.
+    """
 
     def __init__(self, lc: Lifecycle[Any, Any], timeout: float) -> None:
         from statusguard._smt import Encoding
@@ -80,38 +80,104 @@ class _Run:
         self.lc = lc
         self.timeout = timeout
         self.enc = Encoding(lc)
+        self._graphs: dict[tuple[bool, ...], Any] = {}
 
-    def trace(
-        self, setting: Mapping[str, bool], path: Sequence[tuple[int, int, dict[str, bool]]]
-    ) -> list[TraceStep]:
-        enc = self.enc
+    def graph(self, setting: Mapping[str, bool], avoid: Sequence[str] = ()) -> Any:
+        """The explicit graph under ``setting``; ``avoid`` states are neither entered nor left."""
+        from statusguard._paths import graph
+
+        key = self.enc.setting_tuple(setting)
+        if key not in self._graphs:
+            self._graphs[key] = graph(self.lc, setting)
+        adj = self._graphs[key]
+        if not avoid:
+            return adj
+        skip = set(avoid)
+        return {
+            s: ([] if s in skip else [h for h in hops if h.target not in skip])
+            for s, hops in adj.items()
+        }
+
+    def steps(self, path: Any) -> list[TraceStep]:
+        """A :class:`statusguard._paths.Path` as trace steps, every fact flag set.
+
+        Facts the taken transition tests keep their values; the others are ``false``
+        (any value works), so recorded counterexamples do not depend on the solver.
+        """
         return [
-            TraceStep(enc.states[s], None if e < 0 else enc.events[e], dict(f)) for s, e, f in path
+            TraceStep(st.state, st.event, self.full_facts(st.facts) if st.event else {})
+            for st in path.trace()
         ]
+
+    def full_facts(self, tested: Mapping[str, bool]) -> dict[str, bool]:
+        return {n: bool(tested.get(n, False)) for n in self.enc.facts}
+
+    def walk(
+        self,
+        setting: Mapping[str, bool],
+        start: str,
+        goal: str,
+        *,
+        avoid: Sequence[str] = (),
+        min_steps: int = 0,
+    ) -> list[TraceStep] | None:
+        """A shortest walk ``start -> goal`` under ``setting`` (``min_steps`` 0 or 1)."""
+        from statusguard._paths import reach_from, shortest_paths
+
+        adj = self.graph(setting, avoid)
+        find = reach_from if min_steps else shortest_paths
+        path = find(self.lc, start, setting, adj=adj).get(goal)
+        return None if path is None else self.steps(path)
 
     def shortest(
         self,
         targets: Mapping[tuple[bool, ...], set[int]],
-        deadline: float,
         *,
-        start: int | None = None,
         avoid: Sequence[int] = (),
-        min_steps: int = 0,
-    ) -> tuple[dict[str, bool], list[tuple[int, int, dict[str, bool]]]] | None:
-        """The shortest run to a target over every setting that has targets."""
+    ) -> tuple[dict[str, bool], list[TraceStep]] | None:
+        """The shortest run from the initial state to a target over every setting with targets."""
+        from statusguard._paths import shortest_paths
+
         enc = self.enc
-        best: tuple[dict[str, bool], list[tuple[int, int, dict[str, bool]]]] | None = None
-        init = enc.sidx[str(self.lc.initial)] if start is None else start
+        best: tuple[dict[str, bool], list[TraceStep]] | None = None
+        avoid_names = [enc.states[a] for a in avoid]
         for setting in enc.settings:
             goals = targets.get(enc.setting_tuple(setting))
             if not goals:
                 continue
-            path = enc.shortest_path(
-                setting, init, goals, avoid=avoid, min_steps=min_steps, deadline=deadline
+            paths = shortest_paths(
+                self.lc, str(self.lc.initial), setting, adj=self.graph(setting, avoid_names)
             )
-            if path is not None and (best is None or len(path) < len(best[1])):
-                best = (setting, path)
+            for g in sorted(goals):
+                path = paths.get(enc.states[g])
+                if path is None:
+                    continue
+                if best is None or len(path.hops) + 1 < len(best[1]):
+                    best = (dict(setting), self.steps(path))
         return best
+
+    def edge_facts(self, tup: Sequence[Any], targets: Sequence[int]) -> dict[str, bool]:
+        """The facts of an edge witness: those its transition(s) test, the others ``false``."""
+        return self.full_facts(self.tested_facts(tup, targets))
+
+    def tested_facts(self, tup: Sequence[Any], targets: Sequence[int]) -> dict[str, bool]:
+        """The fact values of an edge witness that its transition(s) to ``targets`` test."""
+        enc = self.enc
+        c = enc.ncfg
+        setting = enc.setting_of(tup[:c])
+        facts = {n: bool(tup[c + 2 + j]) for j, n in enumerate(enc.facts)}
+        src, ev = enc.states[int(tup[c])], enc.events[int(tup[c + 1])]
+        names = {enc.states[t] for t in targets}
+        tested: dict[str, bool] = {}
+        for t in self.lc.transitions:
+            if str(t.event) != ev or str(t.target) not in names:
+                continue
+            if src not in {str(x) for x in t.sources}:
+                continue
+            flags = {**setting, **facts}
+            if all(flags.get(n, v) == v for n, v in t.when):
+                tested.update({n: v for n, v in t.when if n in facts})
+        return tested
 
 
 def _by_setting(enc: Any, tuples: Sequence[tuple[Any, ...]]) -> dict[tuple[bool, ...], set[int]]:
@@ -122,9 +188,7 @@ def _by_setting(enc: Any, tuples: Sequence[tuple[Any, ...]]) -> dict[tuple[bool,
 
 
 def _fmt_setting(setting: Mapping[str, bool]) -> str:
-    return ", ".join(f"{k}={'true' if v else 'false'}" for k, v in sorted(setting.items())) or (
-        "(no config flags)"
-    )
+    return format_flags(setting) or "(no config flags)"
 
 
 def builtin_obligations(  # noqa: PLR0915 - one closure per obligation reads best together
@@ -158,19 +222,14 @@ def builtin_obligations(  # noqa: PLR0915 - one closure per obligation reads bes
 
     results: list[ObligationResult] = []
 
-    def timed(name: str, fn: Callable[[float], ObligationResult], extra: float = 0.0) -> None:
+    def timed(name: str, fn: Callable[[], ObligationResult], extra: float = 0.0) -> None:
         t0 = time.perf_counter()
-        deadline = time.monotonic() + timeout
         try:
-            res = fn(deadline)
+            res = fn()
         except SolverUnknown as exc:
             res = ObligationResult(name, Verdict.UNKNOWN, 0.0, METHOD_FIXPOINT, str(exc))
         secs = time.perf_counter() - t0 + extra
-        results.append(
-            ObligationResult(
-                res.obligation, res.status, secs, res.method, res.detail, res.counterexample
-            )
-        )
+        results.append(dataclasses.replace(res, seconds=secs))
 
     def result(
         name: str,
@@ -181,47 +240,53 @@ def builtin_obligations(  # noqa: PLR0915 - one closure per obligation reads bes
         return ObligationResult(name, status, 0.0, METHOD_FIXPOINT, detail, cex)
 
     # reachable ------------------------------------------------------------------------------
-    def reachable(deadline: float) -> ObligationResult:
+    def reachable() -> ObligationResult:
         missing = enc.ask(q_reach.relation, timeout)
         partial = enc.ask(q_partial.relation, timeout) if lc.config_flags else None
-        notes = []
-        if partial:
-            by_state: dict[int, list[tuple[bool, ...]]] = {}
-            for tup in partial:
-                by_state.setdefault(int(tup[enc.ncfg]), []).append(tuple(tup[: enc.ncfg]))
-            for s in sorted(by_state):
-                missing_settings = {tuple(m) for m in by_state[s]}
-                reached = [
-                    _fmt_setting(st)
-                    for st in enc.settings
-                    if enc.setting_tuple(st) not in missing_settings
-                ]
-                notes.append(f"{enc.states[s]} is reached only under {' | '.join(reached)}")
+        gone = {int(t[0]) for t in missing or ()}
+        not_under: dict[int, set[tuple[bool, ...]]] = {}
+        for tup in partial or ():
+            not_under.setdefault(int(tup[enc.ncfg]), set()).add(tuple(tup[: enc.ncfg]))
+        reached_under = {
+            enc.states[s]: tuple(
+                dict(st)
+                for st in enc.settings
+                if s not in gone and enc.setting_tuple(st) not in not_under.get(s, set())
+            )
+            for s in range(len(enc.states))
+        }
+        notes = [
+            f"{enc.states[s]} is reached only under "
+            + " | ".join(_fmt_setting(st) for st in reached_under[enc.states[s]])
+            for s in sorted(not_under)
+        ]
         if missing:
-            names = sorted((enc.states[int(t[0])] for t in missing), key=enc.sidx.__getitem__)
+            names = sorted((enc.states[s] for s in gone), key=enc.sidx.__getitem__)
             detail = (
                 f"unreachable from {lc.initial} under every config setting: {', '.join(names)}"
                 " (no run reaches them, so there is no trace)"
             )
-            return result("reachable", Verdict.VIOLATED, "; ".join([detail, *notes]))
-        return result("reachable", Verdict.PROVED, "; ".join(notes))
+            res = result("reachable", Verdict.VIOLATED, "; ".join([detail, *notes]))
+        else:
+            res = result("reachable", Verdict.PROVED, "; ".join(notes))
+        return dataclasses.replace(res, reached_under=reached_under)
 
     # no_dead_ends / can_terminate -----------------------------------------------------------
-    def stuck(name: str, rel: str, what: str) -> Callable[[float], ObligationResult]:
-        def go(deadline: float) -> ObligationResult:
+    def stuck(name: str, rel: str, what: str) -> Callable[[], ObligationResult]:
+        def go() -> ObligationResult:
             tuples = enc.ask(rel, timeout)
             if not tuples:
                 return result(name, Verdict.PROVED)
-            best = run.shortest(_by_setting(enc, tuples), deadline)
+            best = run.shortest(_by_setting(enc, tuples))
             if best is None:
                 raise SolverUnknown(f"{name}: no run reaches the reported state")
-            setting, path = best
-            state = enc.states[path[-1][0]]
+            setting, steps = best
+            state = steps[-1].state
             return result(
                 name,
                 Verdict.VIOLATED,
                 f"{state} {what} under {_fmt_setting(setting)}",
-                Counterexample(setting, tuple(run.trace(setting, path))),
+                Counterexample(setting, tuple(steps)),
             )
 
         return go
@@ -229,8 +294,8 @@ def builtin_obligations(  # noqa: PLR0915 - one closure per obligation reads bes
     # edge-witness obligations ---------------------------------------------------------------
     def edge_witness(
         name: str, rel: str, rel_r: str, describe: Callable[[tuple[Any, ...]], str], kind: str = ""
-    ) -> Callable[[float], ObligationResult]:
-        def go(deadline: float) -> ObligationResult:
+    ) -> Callable[[], ObligationResult]:
+        def go() -> ObligationResult:
             prefix = f"{kind}: " if kind else ""
             anywhere = enc.ask(rel, timeout)
             if not anywhere:
@@ -244,24 +309,25 @@ def builtin_obligations(  # noqa: PLR0915 - one closure per obligation reads bes
                     f"{prefix}{describe(tup)} under {_fmt_setting(enc.setting_of(tup))}; "
                     f"{enc.states[int(tup[enc.ncfg])]} is unreachable there, so there is no trace",
                 )
-            best = run.shortest(_by_setting(enc, reached), deadline)
+            best = run.shortest(_by_setting(enc, reached))
             if best is None:
                 raise SolverUnknown(f"{name}: no run reaches the reported state")
-            setting, path = best
-            last = path[-1][0]
+            setting, steps = best
+            last = enc.sidx[steps[-1].state]
             key = enc.setting_tuple(setting)
             tup = min(
                 t for t in reached if tuple(t[: enc.ncfg]) == key and int(t[enc.ncfg]) == last
             )
+            ev = enc.events[int(tup[enc.ncfg + 1])]
             nf = len(enc.facts)
-            ev = int(tup[enc.ncfg + 1])
-            facts = {n: bool(tup[enc.ncfg + 2 + j]) for j, n in enumerate(enc.facts)}
-            steps = run.trace(setting, path[:-1])
-            steps.append(TraceStep(enc.states[last], enc.events[ev], facts))
             if rel.startswith("nondet"):
-                steps[-1] = TraceStep(enc.states[last], None, {})
+                # End on the offending event and the facts under which it enables two targets.
+                both = [int(tup[enc.ncfg + 2 + nf]), int(tup[enc.ncfg + 3 + nf])]
+                steps[-1] = TraceStep(steps[-1].state, ev, run.edge_facts(tup, both))
             else:
-                steps.append(TraceStep(enc.states[int(tup[enc.ncfg + 2 + nf])]))
+                tgt = int(tup[enc.ncfg + 2 + nf])
+                steps[-1] = TraceStep(steps[-1].state, ev, run.edge_facts(tup, [tgt]))
+                steps.append(TraceStep(enc.states[tgt]))
             return result(
                 name,
                 Verdict.VIOLATED,
@@ -273,26 +339,28 @@ def builtin_obligations(  # noqa: PLR0915 - one closure per obligation reads bes
 
     nf = len(enc.facts)
 
-    def facts_of(tup: tuple[Any, ...]) -> str:
-        vals = {n: bool(tup[enc.ncfg + 2 + j]) for j, n in enumerate(enc.facts)}
-        return f" [{_fmt_setting(vals)}]" if vals else ""
+    def facts_of(tup: tuple[Any, ...], targets: Sequence[int]) -> str:
+        vals = run.tested_facts(tup, targets)
+        return f" [{format_flags(vals)}]" if vals else ""
 
     def edge_text(tup: tuple[Any, ...]) -> str:
         c = enc.ncfg
+        tgt = int(tup[c + 2 + nf])
         return (
-            f"{enc.states[int(tup[c])]} --{enc.events[int(tup[c + 1])]}{facts_of(tup)}--> "
-            f"{enc.states[int(tup[c + 2 + nf])]}"
+            f"{enc.states[int(tup[c])]} --{enc.events[int(tup[c + 1])]}{facts_of(tup, [tgt])}--> "
+            f"{enc.states[tgt]}"
         )
 
     def nondet_text(tup: tuple[Any, ...]) -> str:
         c = enc.ncfg
         return (
-            f"in {enc.states[int(tup[c])]}, event {enc.events[int(tup[c + 1])]}{facts_of(tup)} "
+            f"in {enc.states[int(tup[c])]}, event {enc.events[int(tup[c + 1])]}"
+            f"{facts_of(tup, [int(tup[c + 2 + nf]), int(tup[c + 3 + nf])])} "
             f"enables both {enc.states[int(tup[c + 2 + nf])]} and "
             f"{enc.states[int(tup[c + 3 + nf])]}"
         )
 
-    def terminal_final(deadline: float) -> ObligationResult:
+    def terminal_final() -> ObligationResult:
         if not lc.terminal:
             return result(
                 "terminal_final",
@@ -305,7 +373,7 @@ def builtin_obligations(  # noqa: PLR0915 - one closure per obligation reads bes
             q_tx_r.relation,
             lambda t: f"terminal state has an exit: {edge_text(t)}",
         )
-        return go(deadline)
+        return go()
 
     timed("reachable", reachable, setup)
     timed(
@@ -340,7 +408,7 @@ def _invariant(
     edge_witness: Any,
     edge_text: Any,
     result: Callable[..., ObligationResult],
-) -> Callable[[float], ObligationResult]:
+) -> Callable[[], ObligationResult]:
     from statusguard._smt import SolverUnknown
 
     enc = run.enc
@@ -359,15 +427,15 @@ def _invariant(
 
     if q_r is not None and not isinstance(inv, Unreachable):
 
-        def step_kind(deadline: float) -> ObligationResult:
+        def step_kind() -> ObligationResult:
             res: ObligationResult = edge_witness(
                 inv.name, q.relation, q_r.relation, lambda t: f"violated by {edge_text(t)}", kind
-            )(deadline)
+            )()
             return vacuity(res)
 
         return step_kind
 
-    def path_kind(deadline: float) -> ObligationResult:
+    def path_kind() -> ObligationResult:
         if isinstance(inv, Unreachable):
             if not enc.ask(q.relation, timeout):
                 return vacuity(result(inv.name, Verdict.PROVED, kind))
@@ -379,26 +447,26 @@ def _invariant(
                     f"{kind}; a path exists but {inv.source} is unreachable from the "
                     "initial state there, so there is no trace",
                 )
-            a, b = enc.sidx[str(inv.source)], enc.sidx[str(inv.target)]
-            best: tuple[dict[str, bool], list[Any]] | None = None
+            a, b = str(inv.source), str(inv.target)
+            best: tuple[dict[str, bool], list[TraceStep]] | None = None
+            keys = {tuple(t) for t in reached}
             for setting in enc.settings:
-                if tuple(enc.setting_tuple(setting)) not in {tuple(t) for t in reached}:
+                if tuple(enc.setting_tuple(setting)) not in keys:
                     continue
-                init = enc.sidx[str(run.lc.initial)]
-                p1 = enc.shortest_path(setting, init, [a], deadline=deadline)
-                p2 = enc.shortest_path(setting, a, [b], min_steps=1, deadline=deadline)
+                p1 = run.walk(setting, str(run.lc.initial), a)
+                p2 = run.walk(setting, a, b, min_steps=1)
                 if p1 is None or p2 is None:
                     raise SolverUnknown(f"{inv.name}: no run reaches the reported state")
                 path = p1[:-1] + p2
                 if best is None or len(path) < len(best[1]):
-                    best = (setting, path)
+                    best = (dict(setting), path)
             assert best is not None
             setting, path = best
             return result(
                 inv.name,
                 Verdict.VIOLATED,
                 f"{kind}; {inv.target} is reached from {inv.source} under {_fmt_setting(setting)}",
-                Counterexample(setting, tuple(run.trace(setting, path))),
+                Counterexample(setting, tuple(path)),
             )
         assert isinstance(inv, OnlyThrough)
         reached = enc.ask(q.relation, timeout)
@@ -406,7 +474,7 @@ def _invariant(
             return vacuity(result(inv.name, Verdict.PROVED, kind))
         x = enc.sidx[str(inv.target)]
         targets = {tuple(t): {x} for t in reached}
-        best2 = run.shortest(targets, deadline, avoid=[enc.sidx[str(v)] for v in inv.via])
+        best2 = run.shortest(targets, avoid=[enc.sidx[str(v)] for v in inv.via])
         if best2 is None:
             raise SolverUnknown(f"{inv.name}: no run reaches the reported state")
         setting, path = best2
@@ -415,13 +483,10 @@ def _invariant(
             Verdict.VIOLATED,
             f"{kind}; {inv.target} is reached without passing {', '.join(map(str, inv.via))} "
             f"under {_fmt_setting(setting)}",
-            Counterexample(setting, tuple(run.trace(setting, path))),
+            Counterexample(setting, tuple(path)),
         )
 
     return path_kind
-
-
-_ = (Closed, Never)  # kinds handled through the edge-witness path
 
 
 def race_provider(lc: Lifecycle[Any, Any], *, timeout: float) -> list[ObligationResult]:
@@ -445,23 +510,25 @@ def export_programs(lc: Lifecycle[Any, Any]) -> dict[str, str]:
     """
     from statusguard._smt import Encoding, z3_version
 
-    enc = Encoding(lc)
     head = [
         f"statusguard obligation program for lifecycle {lc.name!r}",
         f"fingerprint {lc.fingerprint}; written with z3 {z3_version()}",
         "run: z3 FILE.smt2  -> first answer sat = violated, unsat = proved",
     ]
-    builtin = {
-        "reachable": enc.q_reachable(),
-        "no_dead_ends": enc.q_dead(),
-        "can_terminate": enc.q_trap(),
-        "deterministic": enc.q_nondet(),
-        "terminal_final": enc.q_terminal_exit(),
+    builtin: dict[str, Callable[[Encoding], Any]] = {
+        "reachable": Encoding.q_reachable,
+        "no_dead_ends": Encoding.q_dead,
+        "can_terminate": Encoding.q_trap,
+        "deterministic": Encoding.q_nondet,
+        "terminal_final": Encoding.q_terminal_exit,
     }
     out: dict[str, str] = {}
-    for name, q in builtin.items():
-        out[name] = enc.program([q], comment=[*head, f"obligation {name}"])
+    # A fresh encoding per program: each file declares only the relations it uses.
+    for name, make in builtin.items():
+        enc = Encoding(lc)
+        out[name] = enc.program([make(enc)], comment=[*head, f"obligation {name}"])
     for i, inv in enumerate(lc.invariants):
+        enc = Encoding(lc)
         q, _, premise = enc.q_invariant(i, inv)
         q_p = enc.q_premise(i, premise)
         out[inv.name] = enc.program(

@@ -8,6 +8,7 @@ re-recording shows up as a stale fingerprint.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Sequence
@@ -16,25 +17,48 @@ from typing import Any
 
 from statusguard._errors import LoadError
 from statusguard._lifecycle import Lifecycle
-from statusguard._results import ObligationResult
+from statusguard._results import ObligationResult, reached_under_json
 
-__all__ = ["MANIFEST_FORMAT", "compare", "manifest", "manifest_path", "read_manifest"]
+__all__ = [
+    "MANIFEST_FORMAT",
+    "compare",
+    "manifest",
+    "manifest_path",
+    "read_manifest",
+    "safe_file_name",
+]
 
 MANIFEST_FORMAT = "statusguard.proofs/v1"
 
 
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def safe_file_name(name: str) -> str:
+    """``name`` as one path component: itself when already safe, else a cleaned form plus a
+    short hash of ``name`` (so distinct names never share a file or folder)."""
+    cleaned = _UNSAFE.sub("_", name)
+    if cleaned == name and name and not name.startswith("."):
+        return name
+    digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+    return f"{cleaned.lstrip('.')}-{digest}" if cleaned.strip(".") else digest
+
+
 def manifest_path(root: Path, lc: Lifecycle[Any, Any]) -> Path:
-    """``root/<model name>/manifest.json`` (unsafe characters in the name become ``_``)."""
-    return root / re.sub(r"[^A-Za-z0-9._-]", "_", lc.name) / "manifest.json"
+    """``root/<model name>/manifest.json`` (see :func:`safe_file_name` for unsafe names)."""
+    return root / safe_file_name(lc.name) / "manifest.json"
 
 
 def _entry(r: ObligationResult) -> dict[str, Any]:
-    return {
+    entry = {
         "obligation": r.obligation,
         "status": str(r.status),
         "method": r.method,
         "counterexample": None if r.counterexample is None else r.counterexample.to_json(),
     }
+    if r.reached_under is not None:
+        entry["reached_under"] = reached_under_json(r.reached_under)
+    return entry
 
 
 def manifest(
@@ -58,6 +82,8 @@ def read_manifest(path: Path) -> dict[str, Any] | None:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise LoadError(str(path), f"not a readable proofs manifest: {exc}") from None
+    except RecursionError:
+        raise LoadError(str(path), "not a readable proofs manifest: nested too deeply") from None
     if not isinstance(doc, dict) or doc.get("format") != MANIFEST_FORMAT:
         raise LoadError(str(path), f"not a {MANIFEST_FORMAT!r} manifest")
     return doc
@@ -91,12 +117,12 @@ def compare(
         if name not in old:
             continue
         was, now = old[name], new[name]
-        for key in ("status", "method", "counterexample"):
-            if was.get(key) != now[key]:
+        for key in ("status", "method", "counterexample", "reached_under"):
+            if was.get(key) != now.get(key):
                 shown: str = (
                     "differs"
-                    if key == "counterexample"
-                    else f"was {was.get(key)!r}, now {now[key]!r}"
+                    if key in ("counterexample", "reached_under")
+                    else f"was {was.get(key)!r}, now {now.get(key)!r}"
                 )
                 out.append(f"{name}: {key} {shown}")
     return out

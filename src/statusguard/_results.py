@@ -4,6 +4,7 @@ JSON shape (part of the ``statusguard check --format json`` contract)::
 
     {"obligation": "no_dead_ends", "status": "violated", "seconds": 0.004,
      "method": "...", "detail": "...",
+     "reached_under": {"queued": [{"delayed_delete": false}, {"delayed_delete": true}], ...},
      "counterexample": {"config": {"delayed_delete": true},
                         "trace": [{"state": "queued", "event": "upload_started", "facts": {}},
                                   ...,
@@ -21,7 +22,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Counterexample", "ObligationResult", "TraceStep", "Verdict"]
+__all__ = [
+    "Counterexample",
+    "ObligationResult",
+    "TraceStep",
+    "Verdict",
+    "format_flags",
+    "reached_under_json",
+]
+
+
+def format_flags(flags: Mapping[str, bool]) -> str:
+    """``delayed_delete=true, has_locations=false`` (sorted by name; empty if none)."""
+    return ", ".join(f"{k}={'true' if v else 'false'}" for k, v in sorted(flags.items()))
 
 
 class Verdict(enum.StrEnum):
@@ -79,15 +92,12 @@ class Counterexample:
 
     def render(self) -> str:
         """Readable lines: config, then ``state --event [facts]--> state``."""
-        cfg = ", ".join(f"{k}={'true' if v else 'false'}" for k, v in sorted(self.config.items()))
-        lines = [f"config: {cfg or '(no config flags)'}"]
+        lines = [f"config: {format_flags(self.config) or '(no config flags)'}"]
         for step in self.trace:
             if step.event is None:
                 lines.append(f"  {step.state}")
             else:
-                facts = ", ".join(
-                    f"{k}={'true' if v else 'false'}" for k, v in sorted(step.facts.items())
-                )
+                facts = format_flags(step.facts)
                 lines.append(f"  {step.state} --{step.event}{f' [{facts}]' if facts else ''}-->")
         return "\n".join(lines)
 
@@ -102,6 +112,8 @@ class ObligationResult:
     method: str = ""
     detail: str = ""
     counterexample: Counterexample | None = None
+    reached_under: Mapping[str, tuple[Mapping[str, bool], ...]] | None = None
+    """``reachable`` only: per state, the config settings under which some run reaches it."""
 
     @property
     def ok(self) -> bool:
@@ -119,4 +131,13 @@ class ObligationResult:
         doc["counterexample"] = (
             self.counterexample.to_json() if self.counterexample is not None else None
         )
+        if self.reached_under is not None:
+            doc["reached_under"] = reached_under_json(self.reached_under)
         return doc
+
+
+def reached_under_json(
+    reached: Mapping[str, tuple[Mapping[str, bool], ...]],
+) -> dict[str, list[dict[str, bool]]]:
+    """``{state: [{config flag: value}, ...]}`` (states in model order, settings as given)."""
+    return {s: [dict(sorted(c.items())) for c in cfgs] for s, cfgs in reached.items()}

@@ -1,4 +1,4 @@
-"""The SMT model of a :class:`Lifecycle`: z3 Datalog for verdicts, z3 BMC for shortest traces.
+"""The SMT model of a :class:`Lifecycle`: z3's Datalog engine gives every verdict.
 
 Only this module (and :mod:`statusguard._obligations` through it) imports z3, lazily.
 
@@ -18,16 +18,15 @@ Verdicts come from z3's Datalog engine (``engine=datalog``,
 ``xform.inline_linear=false``): bottom-up least-fixpoint evaluation with
 stratified negation over finite domains, which is complete for every path
 length. ``sat`` on an obligation's query means violated, ``unsat`` proved, and
-anything else unknown. A violation's counterexample is then found by bounded
-model checking with z3 (``QF_BV``), deepening one step at a time from depth 0,
-so the first path found is a shortest one; the depth never needs to exceed the
-number of states because the fixpoint already proved the target reachable.
+anything else unknown. A violation's shortest counterexample is then built
+from the explicit graph by breadth-first search (:mod:`statusguard._paths`,
+in :mod:`statusguard._obligations`): linear in the edges, so a violation z3
+found is never lost to a slow trace search.
 """
 
 from __future__ import annotations
 
 import itertools
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -62,7 +61,7 @@ class Query:
 
 @dataclass
 class Encoding:
-    """The Datalog program and BMC transition relation of one lifecycle."""
+    """The Datalog program of one lifecycle."""
 
     lc: Lifecycle[Any, Any]
     states: list[str] = field(init=False)
@@ -87,7 +86,6 @@ class Encoding:
         self.fv = " ".join(f"f{j}" for j in range(len(self.facts)))
         self.sorts: dict[str, list[str]] = {}
         self._fp: Any = None
-        self._fp_rules: set[str] = set()
         self._edges: list[tuple[int, int, int, Mapping[str, bool]]] = []
         for t in lc.transitions:
             for src in t.sources:
@@ -419,85 +417,6 @@ class Encoding:
         if answer != z3.sat:
             raise SolverUnknown(f"z3 answered {answer} ({fp.reason_unknown()})")
         return _tuples(fp.get_answer(), self.sorts[rel])
-
-    # -- shortest traces by BMC ---------------------------------------------------------------
-
-    def shortest_path(
-        self,
-        setting: Mapping[str, bool],
-        start: int,
-        goals: Iterable[int],
-        *,
-        avoid: Iterable[int] = (),
-        min_steps: int = 0,
-        deadline: float,
-    ) -> list[tuple[int, int, dict[str, bool]]] | None:
-        """A shortest run ``start -> ... -> goal`` under ``setting`` by iterative deepening.
-
-        Returns ``[(state, event, facts), ..., (goal, -1, {})]``; intermediate states
-        avoid ``avoid``. ``None`` if no run reaches a goal within ``len(states)`` steps.
-        Raises :class:`SolverUnknown` if z3 gives up or the deadline passes.
-        """
-        import z3
-
-        goal_set = sorted(set(goals))
-        avoid_set = sorted(set(avoid))
-        live = []
-        for src, ev, tgt, when in self._edges:
-            if all(setting[n] == v for n, v in when.items() if n in setting):
-                facts = {n: v for n, v in when.items() if n not in setting}
-                live.append((src, ev, tgt, facts))
-        solver = z3.SolverFor("QF_BV")
-        s_vars = [z3.BitVec("s_0", self.ws)]
-        e_vars: list[Any] = []
-        f_vars: list[dict[str, Any]] = []
-        solver.add(s_vars[0] == start)
-        for k in range(len(self.states) + 1):
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise SolverUnknown("timeout while searching for a shortest counterexample")
-            solver.set("timeout", max(1, int(remaining * 1000)))
-            if k >= min_steps:
-                goal = z3.Or([s_vars[k] == g for g in goal_set])
-                try:
-                    answer = solver.check(goal)
-                except z3.Z3Exception as exc:
-                    raise SolverUnknown(f"z3 gave up searching for a trace: {exc}") from None
-                if answer == z3.sat:
-                    model = solver.model()
-                    out: list[tuple[int, int, dict[str, bool]]] = []
-                    for j in range(k):
-                        facts = {
-                            n: z3.is_true(model.eval(v, model_completion=True))
-                            for n, v in f_vars[j].items()
-                        }
-                        out.append(
-                            (
-                                model.eval(s_vars[j], model_completion=True).as_long(),
-                                model.eval(e_vars[j], model_completion=True).as_long(),
-                                facts,
-                            )
-                        )
-                    out.append((model.eval(s_vars[k], model_completion=True).as_long(), -1, {}))
-                    return out
-                if answer != z3.unsat:
-                    raise SolverUnknown(f"z3 answered {answer} ({solver.reason_unknown()})")
-            # extend by one step
-            cur = s_vars[k]
-            for a in avoid_set:
-                solver.add(cur != a)
-            nxt = z3.BitVec(f"s_{k + 1}", self.ws)
-            ev = z3.BitVec(f"e_{k}", self.we)
-            fv = {n: z3.Bool(f"f_{k}_{n}") for n in self.facts}
-            options = []
-            for src, evi, tgt, facts in live:
-                lits = [fv[n] if v else z3.Not(fv[n]) for n, v in facts.items()]
-                options.append(z3.And(cur == src, ev == evi, nxt == tgt, *lits))
-            solver.add(z3.Or(options) if options else z3.BoolVal(False))
-            s_vars.append(nxt)
-            e_vars.append(ev)
-            f_vars.append(fv)
-        return None
 
 
 def _safe(name: str) -> str:

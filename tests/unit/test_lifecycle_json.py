@@ -312,3 +312,25 @@ def test_flag_order_does_not_matter() -> None:
     assert one.fingerprint == two.fingerprint
     assert Lifecycle.from_json(one.canonical_json()) == one
     assert list(one.to_json()["flags"]) == ["alpha", "zeta"]
+
+
+@pytest.mark.parametrize(
+    "text", ["[" * 200_000 + "]" * 200_000, '{"a":' * 100_000 + "1" + "}" * 100_000]
+)
+def test_deeply_nested_document_is_an_invalid_lifecycle(text: str, tmp_path: Path) -> None:
+    """Nesting beyond the parser's recursion limit is bad input, not a RecursionError."""
+    with pytest.raises(InvalidLifecycle, match="nests arrays or objects too deeply"):
+        Lifecycle.from_json(text)
+    path = tmp_path / "deep.json"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InvalidLifecycle, match="too deeply"):
+        statusguard.load(str(path))
+
+
+def test_duplicate_key_search_handles_nesting_below_the_recursion_limit() -> None:
+    """Nesting the parser accepts must not overflow the duplicate-key search either."""
+    depth = 900
+    text = '{"name": ' + "[" * depth + "]" * depth + ', "x": {"k": 1, "k": 2}}'
+    with pytest.raises(InvalidLifecycle, match="'k' appears more than once") as info:
+        Lifecycle.from_json(text)
+    assert info.value.path == "$.x.k"

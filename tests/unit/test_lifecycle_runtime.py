@@ -108,3 +108,31 @@ def test_state_and_event_lookup_by_name() -> None:
     with pytest.raises(UnknownState, match=r"unknown state 'c' in lifecycle 'n'; expected one of"):
         lc.state("c")
     assert repr(lc) == "<Lifecycle 'n': 2 states, 1 events, 1 transitions>"
+
+
+def test_flag_errors_are_typed_and_the_same_on_every_path() -> None:
+    from statusguard import InvalidFlagValue, StatusGuardError, UnknownEvent, UnknownState
+
+    lc = Lifecycle(
+        "paths",
+        states=["a", "b"],
+        initial="a",
+        flags=["x"],
+        transitions=[
+            Transition("go", "a", "b"),  # unconditional: the fast path
+            Transition("maybe", "a", "b", when={"x": True}),  # conditional
+        ],
+    )
+    with pytest.raises(InvalidFlagValue, match="must be True or False") as info:
+        lc.check_flags({"x": 1})  # type: ignore[dict-item]
+    assert isinstance(info.value, StatusGuardError)
+    assert isinstance(info.value, TypeError)  # still a TypeError for existing callers
+    for event in ("go", "maybe"):
+        with pytest.raises(UnknownFlag, match="'typo'"):
+            lc.next("a", event, {"x": True, "typo": True})
+    assert lc.next("a", "go") == "b"
+    assert lc.next("a", "go", {}) == "b"
+    with pytest.raises(UnknownEvent):
+        lc.next("a", ["unhashable"])  # type: ignore[arg-type]
+    with pytest.raises(UnknownState):
+        lc.next(["unhashable"], "go")  # type: ignore[arg-type]

@@ -362,3 +362,28 @@ def test_lifecycle_is_frozen() -> None:
         del lc.name
     assert isinstance(lc.transitions, tuple)
     assert isinstance(lc.terminal, frozenset)
+
+
+# -- invariant names and only_through ----------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["reachable", "terminal_final", "race.legal_steps.cas"])
+def test_invariant_may_not_take_an_obligation_name(name: str) -> None:
+    """Results and manifests key by obligation name: an invariant must not shadow one."""
+    with pytest.raises(InvalidLifecycle, match=r"reserved") as info:
+        build(invariants=[Absorbing(name, "gone")])
+    assert info.value.location == ("invariants", 0, "name")
+    err = from_doc(lambda d: d["invariants"][0].update(name=name))
+    assert err.path == "$.invariants[0].name"
+
+
+def test_only_through_target_may_not_be_in_via() -> None:
+    with pytest.raises(InvalidLifecycle, match=r"target 'locked' is also in via") as info:
+        build(invariants=[OnlyThrough("via-self", "locked", via=["closed", "locked"])])
+    assert info.value.location == ("invariants", 0, "via")
+    err = from_doc(
+        lambda d: d["invariants"].append(
+            {"name": "o", "kind": "only_through", "to": "locked", "via": ["locked"]}
+        )
+    )
+    assert err.path == "$.invariants[1].via"

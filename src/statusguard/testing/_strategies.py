@@ -145,7 +145,13 @@ def _lifecycle(
         elif kind == "closed":
             inv = Closed(inv_name, draw(some))
         else:
-            inv = OnlyThrough(inv_name, draw(pick), draw(some))
+            target = draw(pick)
+            others = [s for s in state_names if s != target]
+            if not others:
+                continue
+            inv = OnlyThrough(
+                inv_name, target, draw(st.lists(st.sampled_from(others), min_size=1, unique=True))
+            )
         invariants.append(inv)
 
     return Lifecycle(
