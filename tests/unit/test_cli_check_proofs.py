@@ -223,3 +223,27 @@ def test_usage_errors_are_one_line_exit_2(args: list[str]) -> None:
     assert proc.stdout == ""
     assert len(proc.stderr.strip().splitlines()) == 1
     assert proc.stderr.startswith("statusguard: error:")
+
+
+def test_no_race_checks_only_the_lifecycle_obligations() -> None:
+    from click.testing import CliRunner
+
+    from statusguard._cli import cli
+
+    runner = CliRunner()
+    full = runner.invoke(cli, ["check", str(ROOT / "model" / "glance_task.py"), "--format", "json"])
+    lean = runner.invoke(
+        cli, ["check", str(ROOT / "model" / "glance_task.py"), "--format", "json", "--no-race"]
+    )
+    assert full.exit_code == lean.exit_code == 0
+    names = {r["obligation"] for r in json.loads(lean.output)["models"][0]["results"]}
+    all_names = {r["obligation"] for r in json.loads(full.output)["models"][0]["results"]}
+    assert names
+    assert not any(n.startswith("race.") for n in names)
+    assert any(n.startswith("race.") for n in all_names)
+    assert names < all_names
+    mixed = runner.invoke(
+        cli, ["check", str(ROOT / "model"), "--no-race", "--proofs", str(ROOT / "proofs")]
+    )
+    assert mixed.exit_code == 2
+    assert "--no-race" in mixed.output
