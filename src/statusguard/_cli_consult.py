@@ -169,15 +169,18 @@ def _materialise(target: str) -> Iterator[str]:
             yield str(local) + (f":{name}" if name else "")
 
 
-def _pairs(old: Sequence[Any], new: Sequence[Any]) -> tuple[list[tuple[Any, Any]], list[str]]:
+def _pairs(
+    old: Sequence[Any], new: Sequence[Any]
+) -> tuple[list[tuple[Any, Any]], list[str], list[str]]:
+    """Lifecycles to compare (matched by name), names only NEW has, names only OLD has."""
     if len(old) == 1 and len(new) == 1:
-        return [(old[0], new[0])], []
+        return [(old[0], new[0])], [], []
     by_old = {lc.name: lc for lc in old}
     by_new = {lc.name: lc for lc in new}
     pairs = [(by_old[n], by_new[n]) for n in by_new if n in by_old]
-    notes = [f"lifecycle {n} added" for n in by_new if n not in by_old]
-    notes += [f"lifecycle {n} removed" for n in by_old if n not in by_new]
-    return pairs, notes
+    added = [n for n in by_new if n not in by_old]
+    removed = [n for n in by_old if n not in by_new]
+    return pairs, added, removed
 
 
 @click.command()
@@ -209,7 +212,15 @@ def diff(old: str, new: str, fmt: str, allow_removed: bool, timeout: float) -> N
             after = load_targets([new_target])
     except StatusGuardError as exc:
         fail(str(exc))
-    pairs, notes = _pairs(before, after)
+    pairs, added, removed = _pairs(before, after)
+    # A lifecycle NEW no longer has takes all its obligations with it: like a dropped
+    # invariant, that counts as a regression unless --allow-removed.
+    notes = [f"lifecycle {n} added" for n in added]
+    notes += [
+        f"lifecycle {n} removed"
+        + (" (allowed by --allow-removed)" if allow_removed else " [REGRESSED]")
+        for n in removed
+    ]
     if not pairs:
         fail(f"{old!r} and {new!r} share no lifecycle name; compare one model with one model")
 
@@ -219,13 +230,14 @@ def diff(old: str, new: str, fmt: str, allow_removed: bool, timeout: float) -> N
     reports = [
         diff_lifecycles(a, b, checker=checker, allow_removed=allow_removed) for a, b in pairs
     ]
-    regressed = any(r.regressions for r in reports)
+    regressed = any(r.regressions for r in reports) or (bool(removed) and not allow_removed)
     if fmt == "json":
         doc = {
             "old": old,
             "new": new,
             "lifecycles": [r.to_json() for r in reports],
             "notes": notes,
+            "removed_lifecycles": removed,
             "regressed": regressed,
         }
         click.echo(json.dumps(doc, indent=2))

@@ -313,3 +313,23 @@ def test_diff_bad_input_exits_2(args: tuple[str, ...]) -> None:
     assert code == 2
     assert out == ""
     assert len(err.strip().splitlines()) == 1
+
+
+def test_removed_lifecycle_counts_as_regression_unless_allowed(tmp_path: Path) -> None:
+    old, new = tmp_path / "old", tmp_path / "new"
+    old.mkdir()
+    new.mkdir()
+    for name in ("glance_image.py", "glance_task.py"):
+        shutil.copy(MODEL / name, old / name)
+    shutil.copy(MODEL / "glance_image.py", new / "glance_image.py")
+    code, out, err = run("diff", str(old), str(new))
+    assert code == 1, err
+    assert "lifecycle glance-task removed [REGRESSED]" in out
+    code, out, err = run("diff", str(old), str(new), "--format", "json")
+    assert code == 1, err
+    doc = json.loads(out)
+    assert doc["regressed"] is True
+    assert doc["removed_lifecycles"] == ["glance-task"]
+    code, out, err = run("diff", str(old), str(new), "--allow-removed")
+    assert code == 0, err
+    assert "lifecycle glance-task removed (allowed by --allow-removed)" in out
