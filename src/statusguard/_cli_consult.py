@@ -195,7 +195,11 @@ def _pairs(
     help="Do not count an obligation that NEW no longer has (a dropped invariant) as a regression.",
 )
 @click.option(
-    "--timeout", type=float, default=60.0, show_default=True, help="Seconds per obligation."
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=60.0,
+    show_default=True,
+    help="Seconds per obligation (more than 0).",
 )
 def diff(old: str, new: str, fmt: str, allow_removed: bool, timeout: float) -> None:
     """What changing OLD into NEW does to a lifecycle; exit 1 if an obligation regressed.

@@ -333,3 +333,23 @@ def test_removed_lifecycle_counts_as_regression_unless_allowed(tmp_path: Path) -
     code, out, err = run("diff", str(old), str(new), "--allow-removed")
     assert code == 0, err
     assert "lifecycle glance-task removed (allowed by --allow-removed)" in out
+
+
+def test_identical_models_skip_the_checker(glance: sg.Lifecycle[str, str]) -> None:
+    def flaky(lc: sg.Lifecycle[str, str]) -> list[Any]:
+        raise AssertionError("an identical model must not be re-checked")
+
+    d = diff_lifecycles(glance, sg.Lifecycle.from_json(glance.to_json()), checker=flaky)
+    assert d.identical
+    assert d.regressions == ()
+    code, out, err = run("diff", str(IMAGE), str(IMAGE), "--timeout", "0.001")
+    assert (code, err) == (0, "")
+    assert "no change" in out
+
+
+@pytest.mark.parametrize("timeout", ["0", "-1", "nan-ish"])
+def test_diff_timeout_must_be_positive(timeout: str) -> None:
+    code, out, err = run("diff", str(IMAGE), str(IMAGE), "--timeout", timeout)
+    assert code == 2
+    assert out == ""
+    assert "--timeout" in err
