@@ -88,10 +88,12 @@ class ReachabilityChange:
     reachable: bool  # after the change
     configs: tuple[Mapping[str, bool], ...]
     witness: Path | None  # a walk from the initial state, in the model where it exists
+    added: bool = False  # a state only NEW has (``reachable`` says whether NEW reaches it)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "state": self.state,
+            "added_state": self.added,
             "reachable": self.reachable,
             "configs": [dict(sorted(c.items())) for c in self.configs],
             "witness": self.witness.to_json() if self.witness else None,
@@ -226,8 +228,12 @@ class LifecycleDiff:
         section(
             "reachable from the initial state",
             [
-                f"{r.state} is {'now' if r.reachable else 'no longer'} reachable "
-                f"({self._configs(r.configs)})"
+                (
+                    f"added state {r.state} is {'' if r.reachable else 'not '}reachable"
+                    if r.added
+                    else f"{r.state} is {'now' if r.reachable else 'no longer'} reachable"
+                )
+                + f" ({self._configs(r.configs)})"
                 + (f": {r.witness.render()}" if r.witness is not None else "")
                 for r in self.reachability
             ],
@@ -308,6 +314,7 @@ def diff_lifecycles(
     old_states = [str(s) for s in old.states]
     new_states = [str(s) for s in new.states]
     common = [s for s in new_states if s in old_states]
+    added = [s for s in new_states if s not in old_states]
 
     header = _names_change("states", old_states, new_states)
     header += _names_change("events", [str(e) for e in old.events], [str(e) for e in new.events])
@@ -341,7 +348,8 @@ def diff_lifecycles(
     names = [*common, *(s for s in new_states if s not in common), *old_states]
     names = list(dict.fromkeys(names))
     index = {n: i for i, n in enumerate(names)}
-    common_mask = sum(1 << index[s] for s in common)
+    # Pairs run from a state both versions have to one both have or one NEW added.
+    target_mask = sum(1 << index[s] for s in (*common, *added))
     reach_changes: dict[tuple[str, bool], list[tuple[Config, Path | None]]] = {}
     pair_changes: dict[tuple[str, str, bool], list[tuple[Config, Path]]] = {}
     event_changes: dict[tuple[str, str, bool], list[Config]] = {}
@@ -352,9 +360,11 @@ def diff_lifecycles(
         for s in common:
             if (s in ro) != (s in rn):
                 reach_changes.setdefault((s, s in rn), []).append((cfg, rn.get(s) or ro.get(s)))
+        for s in added:
+            reach_changes.setdefault((s, s in rn), []).append((cfg, rn.get(s)))
         bo, bn = reach_bits(og, index), reach_bits(ng, index)
         for a in common:
-            changed = (bo[a] ^ bn[a]) & common_mask & ~(1 << index[a])
+            changed = (bo[a] ^ bn[a]) & target_mask & ~(1 << index[a])
             if changed:
                 fo = reach_from(old, a, cfg, adj=og)
                 fn = reach_from(new, a, cfg, adj=ng)
@@ -369,7 +379,7 @@ def diff_lifecycles(
                 event_changes.setdefault((a, ev, False), []).append(cfg)
 
     reachability = tuple(
-        ReachabilityChange(s, now, tuple(c for c, _ in found), found[0][1])
+        ReachabilityChange(s, now, tuple(c for c, _ in found), found[0][1], s in added)
         for (s, now), found in reach_changes.items()
     )
     pairs = tuple(
@@ -380,8 +390,8 @@ def diff_lifecycles(
             key=lambda kv: (
                 not kv[0][2],
                 min(_len(w) for _, w in kv[1]),
-                common.index(kv[0][0]),
-                common.index(kv[0][1]),
+                index[kv[0][0]],
+                index[kv[0][1]],
             ),
         )
     )

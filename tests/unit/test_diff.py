@@ -353,3 +353,32 @@ def test_diff_timeout_must_be_positive(timeout: str) -> None:
     assert code == 2
     assert out == ""
     assert "--timeout" in err
+
+
+def test_added_states_report_their_reachability(glance: sg.Lifecycle[str, str]) -> None:
+    def add_states(doc: Doc) -> None:
+        doc["states"] += ["quarantined", "orphan"]
+        doc["terminal"] += ["quarantined", "orphan"]
+        doc["events"].append("quarantine")
+        doc["transitions"].append(
+            {"event": "quarantine", "source": ["active"], "target": "quarantined"}
+        )
+
+    new = edited(glance, add_states)
+    d = diff_lifecycles(glance, new, checker=lambda lc: [])
+    found = {(r.state, r.reachable): r for r in d.reachability if r.added}
+    assert set(found) == {("quarantined", True), ("orphan", False)}
+    walk = found[("quarantined", True)].witness
+    assert walk is not None
+    assert walk.end == "quarantined"
+    assert replays(new, walk)
+    assert found[("orphan", False)].witness is None
+    assert len(found[("quarantined", True)].configs) == len(d.settings)
+    gained = {(p.source, p.target) for p in d.pairs if p.gained}
+    assert ("queued", "quarantined") in gained
+    assert ("active", "quarantined") in gained
+    assert all(p.target != "orphan" for p in d.pairs)
+    text = d.render()
+    assert "added state quarantined is reachable (any config): queued" in text
+    assert "added state orphan is not reachable (any config)" in text
+    assert d.to_json()["reachability"][0]["added_state"] is True
