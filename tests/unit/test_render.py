@@ -248,3 +248,42 @@ def test_dot_start_node_never_collides_with_a_state() -> None:
         ).stdout.decode()
         nodes = [line for line in plain.splitlines() if line.startswith("node ")]
         assert len(nodes) == len(ADVERSARIAL) + 1
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt"),
+    [("x.pdf", None), ("x.doc", None), ("x.md", "json"), ("x.svg", "mermaid")],
+)
+def test_show_refuses_outputs_it_cannot_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, fmt: str | None
+) -> None:
+    import statusguard._cli_consult as consult
+
+    if name.endswith(".pdf"):  # a picture: without Graphviz it must refuse, not write text
+        monkeypatch.setattr(consult.shutil, "which", lambda name: None)
+    args = ["show", IMAGE, "-o", str(tmp_path / name), *(["--format", fmt] if fmt else [])]
+    code, out, err = run(*args)
+    assert code == 2
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1
+    assert not (tmp_path / name).exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "view"), [("x.md", "markdown"), ("x.mmd", "mermaid"), ("x.gv", "dot")]
+)
+def test_show_output_suffix_picks_the_format(
+    tmp_path: Path, glance: sg.Lifecycle[str, str], name: str, view: str
+) -> None:
+    code, _, err = run("show", IMAGE, "-o", str(tmp_path / name))
+    assert code == 0, err
+    render = {"markdown": render_markdown, "mermaid": render_mermaid, "dot": render_dot}[view]
+    assert (tmp_path / name).read_text() == render(glance) + "\n"
+
+
+@pytest.mark.parametrize("width", ["0", "-5", "19"])
+def test_show_width_is_at_least_20(width: str) -> None:
+    code, out, err = run("show", IMAGE, "--width", width)
+    assert code == 2
+    assert out == ""
+    assert "--width" in err
