@@ -142,12 +142,21 @@ class FlagEffect:
     flag: str
     value: bool
     outcome: tuple[Option, ...]  # empty: not allowed
+    depends_on: tuple[str, ...] = ()  # flags still unknown that decide whether it is allowed
+
+    @property
+    def allowed(self) -> str:
+        """``yes``, ``no``, or ``depends`` (on the flags in ``depends_on``)."""
+        if not self.outcome:
+            return "no"
+        return "depends" if self.depends_on else "yes"
 
     def to_json(self) -> dict[str, Any]:
         return {
             "flag": self.flag,
             "value": self.value,
-            "allowed": bool(self.outcome),
+            "allowed": self.allowed,
+            "depends_on": list(self.depends_on),
             "outcome": [o.to_json() for o in self.outcome],
         }
 
@@ -155,7 +164,8 @@ class FlagEffect:
         setting = f"{self.flag}={'true' if self.value else 'false'}"
         if not self.outcome:
             return f"with {setting}: not allowed"
-        return f"with {setting}: allowed, " + "; ".join(
+        head = "allowed" if not self.depends_on else f"depends on {', '.join(self.depends_on)}"
+        return f"with {setting}: {head}, " + "; ".join(
             f"-> {o.target}" + (f" when {o.condition}" if o.condition else "") for o in self.outcome
         )
 
@@ -239,26 +249,33 @@ def explain_event(
     def key(opts: tuple[Option, ...]) -> list[tuple[str, str]]:
         return sorted((o.target, o.condition) for o in opts)
 
+    def always(given: Mapping[str, bool]) -> bool:
+        """Allowed whatever values the mentioned flags not in ``given`` take."""
+        free = [n for n in mentioned if n not in given]
+        return all(
+            any(
+                not o.condition
+                for o in _options(
+                    lc, s, {**given, **{n: bool(bits >> i & 1) for i, n in enumerate(free)}}, e
+                )
+            )
+            for bits in range(1 << len(free))
+        )
+
+    def effect(name: str, value: bool) -> FlagEffect:
+        given = {**flags, name: value}
+        changed = tuple(_options(lc, s, given, e))
+        depends = () if always(given) else tuple(n for n in mentioned if n not in given)
+        return FlagEffect(name, value, changed, depends)
+
     effects: list[FlagEffect] = []
     for name in [f.name for f in lc.flags if f.name in mentioned]:
         if name in flags:
-            changed = tuple(_options(lc, s, {**flags, name: not flags[name]}, e))
-            if key(changed) != key(outcome):
-                effects.append(FlagEffect(name, not flags[name], changed))
+            flipped = effect(name, not flags[name])
+            if key(flipped.outcome) != key(outcome):
+                effects.append(flipped)
         else:
-            for value in (True, False):
-                changed = tuple(_options(lc, s, {**flags, name: value}, e))
-                effects.append(FlagEffect(name, value, changed))
-    free = [n for n in mentioned if n not in flags]
-    always = all(
-        any(
-            not o.condition
-            for o in _options(
-                lc, s, {**flags, **{n: bool(bits >> i & 1) for i, n in enumerate(free)}}, e
-            )
-        )
-        for bits in range(1 << len(free))
-    )
+            effects.extend(effect(name, value) for value in (True, False))
     enabled_in = tuple(
         str(st) for st in lc.states if any(str(ev) == e for _, ev, _t in _edges_from(lc, st))
     )
@@ -271,7 +288,7 @@ def explain_event(
         tuple(o for o in _options(lc, s, flags) if o.event != e),
         tuple(effects),
         enabled_in,
-        always,
+        always(flags),
     )
 
 
