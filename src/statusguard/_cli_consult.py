@@ -189,6 +189,9 @@ def _materialise(target: str) -> Iterator[str]:
         raise LoadError(
             target, "expected git:REV:path (for example git:HEAD:model/glance_image.py)"
         )
+    if rev.startswith("-"):
+        # git would read it as an option (e.g. --output=FILE), not as a revision.
+        raise LoadError(target, f"revision {rev!r} starts with '-'; name a branch, tag or commit")
     path, _, name = rest.partition(":") if rest.count(":") else (rest, "", "")
     spec = path if path.startswith("/") else "./" + path.removeprefix("./")
     kind = _git(["cat-file", "-t", f"{rev}:{spec}"], target).decode().strip()
@@ -224,6 +227,20 @@ def _pairs(
     return pairs, added, removed
 
 
+def _load(target: str, local: str) -> list[Any]:
+    """Load ``local`` (``target`` extracted from git); errors name ``target``, not a temp path."""
+    from statusguard._loading import load_all
+
+    try:
+        return load_all(local)
+    except StatusGuardError as exc:
+        if local == target:
+            raise
+        path = local.rsplit(":", 1)[0] if local.count(":") else local
+        problem = exc.problem if isinstance(exc, LoadError) else str(exc)
+        raise LoadError(target, problem.replace(path, target)) from exc
+
+
 @click.command()
 @click.argument("old")
 @click.argument("new")
@@ -253,8 +270,8 @@ def diff(old: str, new: str, fmt: str, allow_removed: bool, timeout: float) -> N
 
     try:
         with _materialise(old) as old_target, _materialise(new) as new_target:
-            before = load_targets([old_target])
-            after = load_targets([new_target])
+            before = _load(old, old_target)
+            after = _load(new, new_target)
     except StatusGuardError as exc:
         fail(str(exc))
     pairs, added, removed = _pairs(before, after)

@@ -382,3 +382,37 @@ def test_added_states_report_their_reachability(glance: sg.Lifecycle[str, str]) 
     assert "added state quarantined is reachable (any config): queued" in text
     assert "added state orphan is not reachable (any config)" in text
     assert d.to_json()["reachability"][0]["added_state"] is True
+
+
+@pytest.mark.parametrize("rev", ["--output=x", "-p", "--end-of-options"])
+def test_git_revision_starting_with_dash_is_refused(rev: str) -> None:
+    code, out, err = run("diff", f"git:{rev}:model/glance_image.py", str(IMAGE))
+    assert code == 2
+    assert out == ""
+    assert "starts with '-'" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_git_load_errors_name_the_git_target(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = tmp_path / "repo"
+    (repo / "model").mkdir(parents=True)
+    (repo / "model" / "broken.json").write_text('{"name": "broken"')
+    (repo / "model" / "broken.py").write_text("raise RuntimeError('boom')\n")
+    for args in (["init", "-q"], ["add", "."], ["commit", "-qm", "base"]):
+        subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
+            cwd=repo,
+            check=True,
+            capture_output=True,
+        )
+    monkeypatch.chdir(repo)
+    for target in ("git:HEAD:model/broken.json", "git:HEAD:model/broken.py"):
+        code, out, err = run("diff", target, str(IMAGE))
+        assert code == 2
+        assert out == ""
+        assert target in err
+        assert "statusguard-diff-" not in err
+        assert len(err.strip().splitlines()) == 1
