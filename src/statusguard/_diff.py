@@ -28,7 +28,7 @@ from statusguard._paths import (
     reach_from,
     shortest_paths,
 )
-from statusguard._render import describe_condition, format_config
+from statusguard._render import describe_condition, format_config, merged_conditions
 from statusguard._results import ObligationResult, Verdict
 
 __all__ = ["LifecycleDiff", "diff_lifecycles", "obligation_results"]
@@ -274,11 +274,7 @@ class LifecycleDiff:
 
 
 def _edge_conditions(lc: AnyLifecycle) -> dict[tuple[str, str, str], str]:
-    conds: dict[tuple[str, str, str], list[tuple[tuple[str, bool], ...]]] = {}
-    for t in lc.transitions:
-        for s in t.sources:
-            conds.setdefault((str(s), str(t.event), str(t.target)), []).append(t.when)
-    return {k: describe_condition(v) for k, v in conds.items()}
+    return {k: describe_condition(v) for k, v in merged_conditions(lc).items()}
 
 
 def _names_change(what: str, old: Sequence[str], new: Sequence[str]) -> list[str]:

@@ -13,13 +13,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from statusguard._lifecycle import Lifecycle
-from statusguard._paths import Path, graph, shortest_paths
-from statusguard._render import describe_condition, format_config, format_literals
+from statusguard._paths import Path, all_settings, graph, shortest_paths
+from statusguard._render import (
+    describe_condition,
+    format_config,
+    format_literals,
+    merged_conditions,
+)
 
 __all__ = ["EventAnswer", "StateAnswer", "explain_event", "explain_state"]
 
 AnyLifecycle = Lifecycle[Any, Any]
-Condition = tuple[tuple[str, bool], ...]
 
 
 @dataclass(frozen=True)
@@ -42,20 +46,10 @@ class Option:
 def _options(
     lc: AnyLifecycle, state: str, flags: Mapping[str, bool], event: str | None = None
 ) -> list[Option]:
-    merged: dict[tuple[str, str], list[Condition]] = {}
-    for t in lc.transitions:
-        if state not in t.sources or (event is not None and str(t.event) != event):
-            continue
-        if any(flags.get(n, v) != v for n, v in t.when):
-            continue
-        rest = tuple((n, v) for n, v in t.when if n not in flags)
-        merged.setdefault((str(t.event), str(t.target)), []).append(rest)
-    return [Option(e, t, describe_condition(c)) for (e, t), c in merged.items()]
-
-
-def _settings(lc: AnyLifecycle, flags: Mapping[str, bool]) -> list[dict[str, bool]]:
     return [
-        cfg for cfg in lc.config_settings() if all(flags.get(n, v) == v for n, v in cfg.items())
+        Option(e, t, describe_condition(c))
+        for (s, e, t), c in merged_conditions(lc, flags).items()
+        if s == state and (event is None or e == event)
     ]
 
 
@@ -116,7 +110,7 @@ def explain_state(lc: AnyLifecycle, state: str, flags: Mapping[str, bool]) -> St
     lc.check_flags(flags)
     paths: list[Path] = []
     unreached: list[Mapping[str, bool]] = []
-    for cfg in _settings(lc, flags):
+    for cfg in all_settings(lc, fixed=flags):
         known = {**flags, **cfg}
         walk = shortest_paths(lc, str(lc.initial), known, adj=graph(lc, known)).get(s)
         if walk is None:

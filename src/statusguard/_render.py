@@ -20,6 +20,7 @@ __all__ = [
     "cells",
     "describe_condition",
     "edges",
+    "merged_conditions",
     "render_dot",
     "render_markdown",
     "render_mermaid",
@@ -71,6 +72,27 @@ def describe_condition(conditions: Sequence[Condition]) -> str:
     return " or ".join(conj(c) for c in terms)
 
 
+def merged_conditions(
+    lc: AnyLifecycle, flags: Mapping[str, bool] | None = None, *, drop_fixed: bool = True
+) -> dict[tuple[str, str, str], list[Condition]]:
+    """The conditions of every ``(source, event, target)``, merged, in model order.
+
+    Only transitions consistent with ``flags`` count; with ``drop_fixed`` the literals
+    ``flags`` fixes are removed from the conditions (what remains is still unknown).
+    The one place that groups transitions per edge: the views, ``diff``, ``explain``
+    and the path searches all build on it.
+    """
+    flags = flags or {}
+    merged: dict[tuple[str, str, str], list[Condition]] = {}
+    for t in lc.transitions:
+        if any(flags.get(n, v) != v for n, v in t.when):
+            continue
+        when = tuple((n, v) for n, v in t.when if n not in flags) if drop_fixed else t.when
+        for s in t.sources:
+            merged.setdefault((str(s), str(t.event), str(t.target)), []).append(when)
+    return merged
+
+
 @dataclass(frozen=True)
 class Edge:
     """``source --event--> target`` under any of ``conditions`` (``((),)``: always)."""
@@ -88,10 +110,7 @@ class Edge:
 
 def edges(lc: AnyLifecycle) -> list[Edge]:
     """One edge per ``(source, event, target)``, its conditions merged, in model order."""
-    merged: dict[tuple[str, str, str], list[Condition]] = {}
-    for t in lc.transitions:
-        for s in t.sources:
-            merged.setdefault((str(s), str(t.event), str(t.target)), []).append(t.when)
+    merged = merged_conditions(lc)
     return [Edge(s, e, t, simplify(conds)) for (s, e, t), conds in merged.items()]
 
 
