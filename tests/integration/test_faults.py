@@ -50,13 +50,9 @@ HOLDER = Path(__file__).with_name("_lock_holder.py")
 
 
 def sqlstore_class() -> Any:
-    try:
-        from statusguard import SQLStore  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        pytest.skip(
-            "SQLStore is not in this branch yet (issue 6, branch 'guard'): the fault tests "
-            "wire to it once it is merged"
-        )
+    """SQLStore, imported directly: a broken import must fail these tests, not skip them."""
+    from statusguard import SQLStore
+
     return SQLStore
 
 
