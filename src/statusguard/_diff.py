@@ -28,7 +28,7 @@ from statusguard._paths import (
     reach_from,
     shortest_paths,
 )
-from statusguard._render import describe_condition, format_config
+from statusguard._render import describe_condition, format_config, merged_conditions
 from statusguard._results import ObligationResult, Verdict
 
 __all__ = ["LifecycleDiff", "diff_lifecycles", "obligation_results"]
@@ -88,10 +88,12 @@ class ReachabilityChange:
     reachable: bool  # after the change
     configs: tuple[Mapping[str, bool], ...]
     witness: Path | None  # a walk from the initial state, in the model where it exists
+    added: bool = False  # a state only NEW has (``reachable`` says whether NEW reaches it)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "state": self.state,
+            "added_state": self.added,
             "reachable": self.reachable,
             "configs": [dict(sorted(c.items())) for c in self.configs],
             "witness": self.witness.to_json() if self.witness else None,
@@ -226,8 +228,12 @@ class LifecycleDiff:
         section(
             "reachable from the initial state",
             [
-                f"{r.state} is {'now' if r.reachable else 'no longer'} reachable "
-                f"({self._configs(r.configs)})"
+                (
+                    f"added state {r.state} is {'' if r.reachable else 'not '}reachable"
+                    if r.added
+                    else f"{r.state} is {'now' if r.reachable else 'no longer'} reachable"
+                )
+                + f" ({self._configs(r.configs)})"
                 + (f": {r.witness.render()}" if r.witness is not None else "")
                 for r in self.reachability
             ],
@@ -268,11 +274,7 @@ class LifecycleDiff:
 
 
 def _edge_conditions(lc: AnyLifecycle) -> dict[tuple[str, str, str], str]:
-    conds: dict[tuple[str, str, str], list[tuple[tuple[str, bool], ...]]] = {}
-    for t in lc.transitions:
-        for s in t.sources:
-            conds.setdefault((str(s), str(t.event), str(t.target)), []).append(t.when)
-    return {k: describe_condition(v) for k, v in conds.items()}
+    return {k: describe_condition(v) for k, v in merged_conditions(lc).items()}
 
 
 def _names_change(what: str, old: Sequence[str], new: Sequence[str]) -> list[str]:
@@ -301,9 +303,14 @@ def diff_lifecycles(
     """
     check = checker or obligation_results
     settings = tuple(all_settings(new, old))
+    if old.fingerprint == new.fingerprint:
+        # The same lifecycle: nothing can differ, and re-checking it could only
+        # disagree with itself (a timeout that hits one run and not the other).
+        return LifecycleDiff(old.name, new.name, old.fingerprint, new.fingerprint, settings)
     old_states = [str(s) for s in old.states]
     new_states = [str(s) for s in new.states]
     common = [s for s in new_states if s in old_states]
+    added = [s for s in new_states if s not in old_states]
 
     header = _names_change("states", old_states, new_states)
     header += _names_change("events", [str(e) for e in old.events], [str(e) for e in new.events])
@@ -337,7 +344,8 @@ def diff_lifecycles(
     names = [*common, *(s for s in new_states if s not in common), *old_states]
     names = list(dict.fromkeys(names))
     index = {n: i for i, n in enumerate(names)}
-    common_mask = sum(1 << index[s] for s in common)
+    # Pairs run from a state both versions have to one both have or one NEW added.
+    target_mask = sum(1 << index[s] for s in (*common, *added))
     reach_changes: dict[tuple[str, bool], list[tuple[Config, Path | None]]] = {}
     pair_changes: dict[tuple[str, str, bool], list[tuple[Config, Path]]] = {}
     event_changes: dict[tuple[str, str, bool], list[Config]] = {}
@@ -348,9 +356,11 @@ def diff_lifecycles(
         for s in common:
             if (s in ro) != (s in rn):
                 reach_changes.setdefault((s, s in rn), []).append((cfg, rn.get(s) or ro.get(s)))
+        for s in added:
+            reach_changes.setdefault((s, s in rn), []).append((cfg, rn.get(s)))
         bo, bn = reach_bits(og, index), reach_bits(ng, index)
         for a in common:
-            changed = (bo[a] ^ bn[a]) & common_mask & ~(1 << index[a])
+            changed = (bo[a] ^ bn[a]) & target_mask & ~(1 << index[a])
             if changed:
                 fo = reach_from(old, a, cfg, adj=og)
                 fn = reach_from(new, a, cfg, adj=ng)
@@ -365,7 +375,7 @@ def diff_lifecycles(
                 event_changes.setdefault((a, ev, False), []).append(cfg)
 
     reachability = tuple(
-        ReachabilityChange(s, now, tuple(c for c, _ in found), found[0][1])
+        ReachabilityChange(s, now, tuple(c for c, _ in found), found[0][1], s in added)
         for (s, now), found in reach_changes.items()
     )
     pairs = tuple(
@@ -376,8 +386,8 @@ def diff_lifecycles(
             key=lambda kv: (
                 not kv[0][2],
                 min(_len(w) for _, w in kv[1]),
-                common.index(kv[0][0]),
-                common.index(kv[0][1]),
+                index[kv[0][0]],
+                index[kv[0][1]],
             ),
         )
     )

@@ -13,13 +13,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from statusguard._lifecycle import Lifecycle
-from statusguard._paths import Path, graph, shortest_paths
-from statusguard._render import describe_condition, format_config, format_literals
+from statusguard._paths import Path, all_settings, graph, shortest_paths
+from statusguard._render import (
+    describe_condition,
+    format_config,
+    format_literals,
+    merged_conditions,
+)
 
 __all__ = ["EventAnswer", "StateAnswer", "explain_event", "explain_state"]
 
 AnyLifecycle = Lifecycle[Any, Any]
-Condition = tuple[tuple[str, bool], ...]
 
 
 @dataclass(frozen=True)
@@ -42,20 +46,10 @@ class Option:
 def _options(
     lc: AnyLifecycle, state: str, flags: Mapping[str, bool], event: str | None = None
 ) -> list[Option]:
-    merged: dict[tuple[str, str], list[Condition]] = {}
-    for t in lc.transitions:
-        if state not in t.sources or (event is not None and str(t.event) != event):
-            continue
-        if any(flags.get(n, v) != v for n, v in t.when):
-            continue
-        rest = tuple((n, v) for n, v in t.when if n not in flags)
-        merged.setdefault((str(t.event), str(t.target)), []).append(rest)
-    return [Option(e, t, describe_condition(c)) for (e, t), c in merged.items()]
-
-
-def _settings(lc: AnyLifecycle, flags: Mapping[str, bool]) -> list[dict[str, bool]]:
     return [
-        cfg for cfg in lc.config_settings() if all(flags.get(n, v) == v for n, v in cfg.items())
+        Option(e, t, describe_condition(c))
+        for (s, e, t), c in merged_conditions(lc, flags).items()
+        if s == state and (event is None or e == event)
     ]
 
 
@@ -116,7 +110,7 @@ def explain_state(lc: AnyLifecycle, state: str, flags: Mapping[str, bool]) -> St
     lc.check_flags(flags)
     paths: list[Path] = []
     unreached: list[Mapping[str, bool]] = []
-    for cfg in _settings(lc, flags):
+    for cfg in all_settings(lc, fixed=flags):
         known = {**flags, **cfg}
         walk = shortest_paths(lc, str(lc.initial), known, adj=graph(lc, known)).get(s)
         if walk is None:
@@ -142,12 +136,21 @@ class FlagEffect:
     flag: str
     value: bool
     outcome: tuple[Option, ...]  # empty: not allowed
+    depends_on: tuple[str, ...] = ()  # flags still unknown that decide whether it is allowed
+
+    @property
+    def allowed(self) -> str:
+        """``yes``, ``no``, or ``depends`` (on the flags in ``depends_on``)."""
+        if not self.outcome:
+            return "no"
+        return "depends" if self.depends_on else "yes"
 
     def to_json(self) -> dict[str, Any]:
         return {
             "flag": self.flag,
             "value": self.value,
-            "allowed": bool(self.outcome),
+            "allowed": self.allowed,
+            "depends_on": list(self.depends_on),
             "outcome": [o.to_json() for o in self.outcome],
         }
 
@@ -155,7 +158,8 @@ class FlagEffect:
         setting = f"{self.flag}={'true' if self.value else 'false'}"
         if not self.outcome:
             return f"with {setting}: not allowed"
-        return f"with {setting}: allowed, " + "; ".join(
+        head = "allowed" if not self.depends_on else f"depends on {', '.join(self.depends_on)}"
+        return f"with {setting}: {head}, " + "; ".join(
             f"-> {o.target}" + (f" when {o.condition}" if o.condition else "") for o in self.outcome
         )
 
@@ -239,26 +243,33 @@ def explain_event(
     def key(opts: tuple[Option, ...]) -> list[tuple[str, str]]:
         return sorted((o.target, o.condition) for o in opts)
 
+    def always(given: Mapping[str, bool]) -> bool:
+        """Allowed whatever values the mentioned flags not in ``given`` take."""
+        free = [n for n in mentioned if n not in given]
+        return all(
+            any(
+                not o.condition
+                for o in _options(
+                    lc, s, {**given, **{n: bool(bits >> i & 1) for i, n in enumerate(free)}}, e
+                )
+            )
+            for bits in range(1 << len(free))
+        )
+
+    def effect(name: str, value: bool) -> FlagEffect:
+        given = {**flags, name: value}
+        changed = tuple(_options(lc, s, given, e))
+        depends = () if always(given) else tuple(n for n in mentioned if n not in given)
+        return FlagEffect(name, value, changed, depends)
+
     effects: list[FlagEffect] = []
     for name in [f.name for f in lc.flags if f.name in mentioned]:
         if name in flags:
-            changed = tuple(_options(lc, s, {**flags, name: not flags[name]}, e))
-            if key(changed) != key(outcome):
-                effects.append(FlagEffect(name, not flags[name], changed))
+            flipped = effect(name, not flags[name])
+            if key(flipped.outcome) != key(outcome):
+                effects.append(flipped)
         else:
-            for value in (True, False):
-                changed = tuple(_options(lc, s, {**flags, name: value}, e))
-                effects.append(FlagEffect(name, value, changed))
-    free = [n for n in mentioned if n not in flags]
-    always = all(
-        any(
-            not o.condition
-            for o in _options(
-                lc, s, {**flags, **{n: bool(bits >> i & 1) for i, n in enumerate(free)}}, e
-            )
-        )
-        for bits in range(1 << len(free))
-    )
+            effects.extend(effect(name, value) for value in (True, False))
     enabled_in = tuple(
         str(st) for st in lc.states if any(str(ev) == e for _, ev, _t in _edges_from(lc, st))
     )
@@ -271,7 +282,7 @@ def explain_event(
         tuple(o for o in _options(lc, s, flags) if o.event != e),
         tuple(effects),
         enabled_in,
-        always,
+        always(flags),
     )
 
 

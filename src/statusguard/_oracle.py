@@ -16,6 +16,7 @@ from typing import Any
 
 from statusguard._invariants import Absorbing, Closed, Never, OnlyThrough, Unreachable
 from statusguard._lifecycle import Lifecycle
+from statusguard._paths import Hop, Parents, Path, bfs, walk
 from statusguard._results import Counterexample, ObligationResult, TraceStep, Verdict
 
 __all__ = ["METHOD_BFS", "oracle_check", "reachable_sets"]
@@ -38,35 +39,22 @@ def _edges(lc: Lifecycle[Any, Any], config: Mapping[str, bool]) -> list[Edge]:
     return out
 
 
-def _bfs(
-    start: str, edges: list[Edge], *, avoid: Iterable[str] = ()
-) -> dict[str, tuple[str, str, dict[str, bool]] | None]:
+def _adjacency(edges: list[Edge]) -> dict[str, list[Hop]]:
+    """The edges as successor lists (in edge order) for :func:`statusguard._paths.bfs`."""
+    succ: dict[str, list[Hop]] = {}
+    for s, ev, fv, t in edges:
+        succ.setdefault(s, []).append(Hop(ev, t, fv))
+    return succ
+
+
+def _bfs(start: str, edges: list[Edge], *, avoid: Iterable[str] = ()) -> Parents:
     """Shortest-path parents from ``start``; states in ``avoid`` are reached but not expanded."""
-    succ: dict[str, list[Edge]] = {}
-    for e in edges:
-        succ.setdefault(e[0], []).append(e)
-    blocked = set(avoid)
-    parent: dict[str, tuple[str, str, dict[str, bool]] | None] = {start: None}
-    queue = deque([start])
-    while queue:
-        s = queue.popleft()
-        if s in blocked:
-            continue
-        for _, ev, fv, t in succ.get(s, ()):
-            if t not in parent:
-                parent[t] = (s, ev, fv)
-                queue.append(t)
-    return parent
+    return bfs(start, _adjacency(edges), avoid=avoid)
 
 
-def _path(parent: Mapping[str, Any], goal: str) -> list[TraceStep]:
-    steps = [TraceStep(goal)]
-    cur = goal
-    while parent[cur] is not None:
-        s, ev, fv = parent[cur]
-        steps.append(TraceStep(s, ev, dict(fv)))
-        cur = s
-    return steps[::-1]
+def _path(parent: Parents, goal: str, start: str) -> list[TraceStep]:
+    """The trace ``start`` ... ``goal`` that ``parent`` records (the goal last, no event)."""
+    return Path({}, start, walk(parent, start, goal)).trace()
 
 
 def reachable_sets(lc: Lifecycle[Any, Any]) -> list[tuple[dict[str, bool], set[str]]]:
@@ -93,7 +81,7 @@ def oracle_check(lc: Lifecycle[Any, Any]) -> list[ObligationResult]:  # noqa: PL
         for (cfg, _, parent), goals in zip(per, goals_by_cfg, strict=True):
             for g in goals:
                 if g in parent:
-                    trace = _path(parent, g)
+                    trace = _path(parent, g, init)
                     if best is None or len(trace) < len(best.trace):
                         best = Counterexample(cfg, tuple(trace))
         return best
@@ -106,7 +94,7 @@ def oracle_check(lc: Lifecycle[Any, Any]) -> list[ObligationResult]:  # noqa: PL
         for (cfg, _, parent), edges in zip(per, bad, strict=True):
             for s, ev, fv, t in edges:
                 if s in parent:
-                    prefix = _path(parent, s)[:-1]
+                    prefix = _path(parent, s, init)[:-1]
                     tail = [TraceStep(s, ev, fv), TraceStep(t)] if last_event else [TraceStep(s)]
                     trace = (*prefix, *tail)
                     if best is None or len(trace) < len(best.trace):
@@ -177,11 +165,11 @@ def oracle_check(lc: Lifecycle[Any, Any]) -> list[ObligationResult]:  # noqa: PL
             best: Counterexample | None = None
             violated = False
             for cfg, edges, parent in per:
-                from_a = _bfs_from_successors(a, edges)
+                from_a = bfs(a, _adjacency(edges), strict=True)
                 if b in from_a:
                     violated = True
                     if a in parent:
-                        trace = (*_path(parent, a)[:-1], *_path_from_successors(from_a, a, b))
+                        trace = (*_path(parent, a, init)[:-1], *_path(from_a, b, a))
                         if best is None or len(trace) < len(best.trace):
                             best = Counterexample(cfg, trace)
             status = Verdict.VIOLATED if violated else Verdict.PROVED
@@ -198,7 +186,7 @@ def oracle_check(lc: Lifecycle[Any, Any]) -> list[ObligationResult]:  # noqa: PL
                     continue
                 parent = _bfs(init, edges, avoid=via)
                 if x in parent:
-                    trace = tuple(_path(parent, x))
+                    trace = tuple(_path(parent, x, init))
                     if best is None or len(trace) < len(best.trace):
                         best = Counterexample(cfg, trace)
             status = Verdict.VIOLATED if best is not None else Verdict.PROVED
@@ -212,35 +200,3 @@ def oracle_check(lc: Lifecycle[Any, Any]) -> list[ObligationResult]:  # noqa: PL
         if out[-1].status is Verdict.PROVED and not premise & anywhere:
             out[-1] = ObligationResult(inv.name, Verdict.UNKNOWN, out[-1].seconds, METHOD_BFS)
     return out
-
-
-def _bfs_from_successors(a: str, edges: list[Edge]) -> dict[str, Any]:
-    """Parents of states reachable from ``a`` by paths of length >= 1 (``a`` only if on a cycle)."""
-    succ: dict[str, list[Edge]] = {}
-    for e in edges:
-        succ.setdefault(e[0], []).append(e)
-    parent: dict[str, Any] = {}
-    queue: deque[str] = deque()
-    for _, ev, fv, t in succ.get(a, ()):
-        if t not in parent:
-            parent[t] = (a, ev, fv)
-            queue.append(t)
-    while queue:
-        s = queue.popleft()
-        for _, ev, fv, t in succ.get(s, ()):
-            if t not in parent:
-                parent[t] = (s, ev, fv)
-                queue.append(t)
-    return parent
-
-
-def _path_from_successors(parent: Mapping[str, Any], a: str, b: str) -> list[TraceStep]:
-    steps = [TraceStep(b)]
-    cur = b
-    while True:
-        s, ev, fv = parent[cur]
-        steps.append(TraceStep(s, ev, dict(fv)))
-        if s == a:
-            break
-        cur = s
-    return steps[::-1]

@@ -9,21 +9,24 @@ that replay through :meth:`Lifecycle.next` with the facts they record.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from statusguard._lifecycle import FlagKind, Lifecycle
+from statusguard._lifecycle import Lifecycle
+from statusguard._render import format_literals, merged_conditions
 from statusguard._results import TraceStep
 
 __all__ = [
     "Path",
     "all_settings",
+    "bfs",
     "bits_to_names",
     "graph",
     "reach_bits",
     "reach_from",
     "shortest_paths",
+    "walk",
 ]
 
 AnyLifecycle = Lifecycle[Any, Any]
@@ -75,34 +78,60 @@ class Path:
         """``deleted --undelete--> queued --location_added--> active``."""
         out = self.start
         for hop in self.hops:
-            facts = ", ".join(
-                f"{k}={'true' if v else 'false'}" for k, v in sorted(hop.facts.items())
-            )
+            facts = format_literals(dict(sorted(hop.facts.items())))
             out += f" --{hop.event}{f' [{facts}]' if facts else ''}--> {hop.target}"
         return out
 
 
-Graph = dict[str, list[Hop]]
+Graph = Mapping[str, Sequence[Hop]]
+Parents = dict[str, tuple[str, Hop] | None]
 
 
-def format_facts(facts: Mapping[str, bool]) -> str:
-    """``has_locations=true`` (sorted by name)."""
-    return ", ".join(f"{k}={'true' if v else 'false'}" for k, v in sorted(facts.items()))
+def graph(lc: AnyLifecycle, config: Mapping[str, bool]) -> dict[str, list[Hop]]:
+    """Adjacency under ``config``; flags it leaves out (and fact flags) may take any value.
 
-
-def graph(lc: AnyLifecycle, config: Mapping[str, bool]) -> Graph:
-    """Adjacency under ``config``; flags it leaves out (and fact flags) may take any value."""
+    One hop per ``(source, event, target)``, recording the fact values of the first
+    transition that enables it (so a walk replays through :meth:`Lifecycle.next`).
+    """
     facts = set(lc.fact_flags)
-    adj: Graph = {str(s): [] for s in lc.states}
-    for t in lc.transitions:
-        if any(config.get(n, v) != v for n, v in t.when):
-            continue
-        needed = {n: v for n, v in t.when if n in facts}
-        for s in t.sources:
-            hop = Hop(str(t.event), str(t.target), needed)
-            if all((h.event, h.target) != (hop.event, hop.target) for h in adj[str(s)]):
-                adj[str(s)].append(hop)
+    adj: dict[str, list[Hop]] = {str(s): [] for s in lc.states}
+    for (s, e, t), conds in merged_conditions(lc, config, drop_fixed=False).items():
+        adj[s].append(Hop(e, t, {n: v for n, v in conds[0] if n in facts}))
     return adj
+
+
+def bfs(start: str, adj: Graph, *, avoid: Iterable[str] = (), strict: bool = False) -> Parents:
+    """Breadth-first shortest-walk parents from ``start`` over ``adj``.
+
+    States in ``avoid`` are reached but not expanded. With ``strict`` only walks of
+    one step or more count: ``start`` is then present only when it lies on a cycle;
+    otherwise it maps to ``None``.
+    """
+    blocked = set(avoid)
+    parent: Parents = {} if strict else {start: None}
+    queue = deque([start])
+    while queue:
+        state = queue.popleft()
+        if state in blocked:
+            continue
+        for hop in adj.get(state, ()):
+            if hop.target not in parent:
+                parent[hop.target] = (state, hop)
+                queue.append(hop.target)
+    return parent
+
+
+def walk(parent: Parents, start: str, goal: str) -> tuple[Hop, ...]:
+    """The hops from ``start`` to ``goal`` that :func:`bfs`'s ``parent`` records."""
+    hops: list[Hop] = []
+    cur = goal
+    while (link := parent[cur]) is not None:
+        src, hop = link
+        hops.append(hop)
+        if src == start:
+            break
+        cur = src
+    return tuple(reversed(hops))
 
 
 def shortest_paths(
@@ -110,23 +139,8 @@ def shortest_paths(
 ) -> dict[str, Path]:
     """The shortest walk from ``start`` to every state it reaches (``start`` by the empty walk)."""
     adj = graph(lc, config) if adj is None else adj
-    parent: dict[str, tuple[str, Hop] | None] = {start: None}
-    queue = deque([start])
-    while queue:
-        state = queue.popleft()
-        for hop in adj.get(state, ()):
-            if hop.target not in parent:
-                parent[hop.target] = (state, hop)
-                queue.append(hop.target)
-    out: dict[str, Path] = {}
-    for state in parent:
-        hops: list[Hop] = []
-        cur = state
-        while (link := parent[cur]) is not None:
-            cur, hop = link
-            hops.append(hop)
-        out[state] = Path(dict(config), start, tuple(reversed(hops)))
-    return out
+    parent = bfs(start, adj)
+    return {s: Path(dict(config), start, walk(parent, start, s)) for s in parent}
 
 
 def reach_from(
@@ -137,30 +151,8 @@ def reach_from(
     ``start`` itself is included only when it lies on a cycle.
     """
     adj = graph(lc, config) if adj is None else adj
-    parent: dict[str, tuple[str, Hop]] = {}
-    queue: deque[str] = deque()
-    for hop in adj.get(start, ()):
-        if hop.target not in parent:
-            parent[hop.target] = (start, hop)
-            queue.append(hop.target)
-    while queue:
-        state = queue.popleft()
-        for hop in adj.get(state, ()):
-            if hop.target not in parent:
-                parent[hop.target] = (state, hop)
-                queue.append(hop.target)
-    found: dict[str, Path] = {}
-    for state in parent:
-        hops: list[Hop] = []
-        cur = state
-        while True:
-            src, hop = parent[cur]
-            hops.append(hop)
-            if src == start:
-                break
-            cur = src
-        found[state] = Path(dict(config), start, tuple(reversed(hops)))
-    return found
+    parent = bfs(start, adj, strict=True)
+    return {s: Path(dict(config), start, walk(parent, start, s)) for s in parent}
 
 
 def _components(succ: Sequence[Sequence[int]]) -> tuple[list[int], list[list[int]]]:
@@ -246,12 +238,18 @@ def bits_to_names(bits: int, names: Sequence[str]) -> list[str]:
     return out
 
 
-def all_settings(*lifecycles: AnyLifecycle) -> Iterator[dict[str, bool]]:
-    """Every assignment of the config flags any of ``lifecycles`` declares."""
-    names: list[str] = []
+def all_settings(
+    *lifecycles: AnyLifecycle, fixed: Mapping[str, bool] | None = None
+) -> list[dict[str, bool]]:
+    """Every assignment of the config flags any of ``lifecycles`` declares (built from
+    each one's :meth:`Lifecycle.config_settings`), keeping those that agree with ``fixed``."""
+    out: list[dict[str, bool]] = [{}]
     for lc in lifecycles:
-        for f in lc.flags:
-            if f.kind is FlagKind.CONFIG and f.name not in names:
-                names.append(f.name)
-    for bits in range(1 << len(names)):
-        yield {n: bool(bits >> i & 1) for i, n in enumerate(names)}
+        out = [
+            {**have, **cfg}
+            for have in out
+            for cfg in lc.config_settings()
+            if all(have.get(n, v) == v for n, v in cfg.items())
+        ]
+    given = fixed or {}
+    return [cfg for cfg in out if all(given.get(n, v) == v for n, v in cfg.items())]

@@ -20,6 +20,7 @@ __all__ = [
     "cells",
     "describe_condition",
     "edges",
+    "merged_conditions",
     "render_dot",
     "render_markdown",
     "render_mermaid",
@@ -71,6 +72,27 @@ def describe_condition(conditions: Sequence[Condition]) -> str:
     return " or ".join(conj(c) for c in terms)
 
 
+def merged_conditions(
+    lc: AnyLifecycle, flags: Mapping[str, bool] | None = None, *, drop_fixed: bool = True
+) -> dict[tuple[str, str, str], list[Condition]]:
+    """The conditions of every ``(source, event, target)``, merged, in model order.
+
+    Only transitions consistent with ``flags`` count; with ``drop_fixed`` the literals
+    ``flags`` fixes are removed from the conditions (what remains is still unknown).
+    The one place that groups transitions per edge: the views, ``diff``, ``explain``
+    and the path searches all build on it.
+    """
+    flags = flags or {}
+    merged: dict[tuple[str, str, str], list[Condition]] = {}
+    for t in lc.transitions:
+        if any(flags.get(n, v) != v for n, v in t.when):
+            continue
+        when = tuple((n, v) for n, v in t.when if n not in flags) if drop_fixed else t.when
+        for s in t.sources:
+            merged.setdefault((str(s), str(t.event), str(t.target)), []).append(when)
+    return merged
+
+
 @dataclass(frozen=True)
 class Edge:
     """``source --event--> target`` under any of ``conditions`` (``((),)``: always)."""
@@ -88,10 +110,7 @@ class Edge:
 
 def edges(lc: AnyLifecycle) -> list[Edge]:
     """One edge per ``(source, event, target)``, its conditions merged, in model order."""
-    merged: dict[tuple[str, str, str], list[Condition]] = {}
-    for t in lc.transitions:
-        for s in t.sources:
-            merged.setdefault((str(s), str(t.event), str(t.target)), []).append(t.when)
+    merged = merged_conditions(lc)
     return [Edge(s, e, t, simplify(conds)) for (s, e, t), conds in merged.items()]
 
 
@@ -222,12 +241,25 @@ _MERMAID_RESERVED = frozenset(
 )
 
 
+def _fresh(base: str, taken: set[str]) -> str:
+    """``base``, or ``base_2``, ``base_3``...: the first not in ``taken`` (which it joins)."""
+    candidate, n = base, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{base}_{n}"
+    taken.add(candidate)
+    return candidate
+
+
 def _mermaid_ids(lc: AnyLifecycle) -> dict[str, str]:
+    """A Mermaid id per state: its name when that is a safe id, else a generated id
+    unique against every state name (a state called ``s0`` keeps its own node)."""
+    names = [str(s) for s in lc.states]
+    safe = {n for n in names if _MERMAID_ID.match(n) and n.lower() not in _MERMAID_RESERVED}
+    taken = {n.lower() for n in names} | set(_MERMAID_RESERVED)
     ids: dict[str, str] = {}
-    for i, s in enumerate(lc.states):
-        name = str(s)
-        ok = _MERMAID_ID.match(name) and name.lower() not in _MERMAID_RESERVED
-        ids[name] = name if ok else f"s{i}"
+    for i, name in enumerate(names):
+        ids[name] = name if name in safe else _fresh(f"s{i}", taken)
     return ids
 
 
@@ -273,18 +305,20 @@ def render_dot(lc: AnyLifecycle, *, fixed: Mapping[str, bool] | None = None) -> 
     fixed = fixed or {}
     view = restrict(lc, fixed)
     title = view.name + (f" ({format_literals(dict(sorted(fixed.items())))})" if fixed else "")
+    # The start marker's node id must not be a state's name (DOT ids are the names).
+    start = _dot_quote(_fresh("__start__", {str(s) for s in view.states}))
     lines = [
         f"digraph {_dot_quote(view.name)} {{",
         "  rankdir=LR;",
         f"  label={_dot_quote(title)}; labelloc=t;",
         '  node [shape=ellipse, fontname="Helvetica"];',
         '  edge [fontname="Helvetica", fontsize=10];',
-        '  "__start__" [shape=point, width=0.15, label=""];',
+        f'  {start} [shape=point, width=0.15, label=""];',
     ]
     for s in view.states:
         shape = ", shape=doublecircle" if s in view.terminal else ""
         lines.append(f"  {_dot_quote(str(s))} [label={_dot_quote(str(s))}{shape}];")
-    lines.append(f'  "__start__" -> {_dot_quote(str(view.initial))};')
+    lines.append(f"  {start} -> {_dot_quote(str(view.initial))};")
     for e in edges(view):
         style = ", style=dashed" if describe_condition(e.conditions) else ""
         ends = f"{_dot_quote(e.source)} -> {_dot_quote(e.target)}"

@@ -58,15 +58,17 @@ def main(cfg: dict[str, Any]) -> None:
         store: Any = None
         naive = _Naive(cfg)
     else:
-        from statusguard import SQLStore  # type: ignore[attr-defined,unused-ignore]
+        from statusguard import SQLStore
 
-        store = SQLStore(
-            cfg["url"],
-            cfg["table"],
-            version="version",
-            token="token",
-            audit=cfg["audit"],
-            lock_timeout=5.0,
+        store = _Recording(
+            SQLStore(
+                cfg["url"],
+                cfg["table"],
+                version="version",
+                token="token",
+                audit=cfg["audit"],
+                lock_timeout=5.0,
+            )
         )
         guard: Any = Guard(lc, store, CONFIG, tokens=True)
     flags = {**CONFIG, **FACTS}
@@ -104,7 +106,11 @@ def main(cfg: dict[str, Any]) -> None:
         except StoreUnavailable as exc:
             counts["unavailable"] += 1
             if exc.committed:
+                # The guard settled the lost reply from its token: an acknowledgement like
+                # any other, checked against the audit by that token (source and version
+                # never reached us).
                 counts["settled_commits"] += 1
+                acks.append([key, None, None, None, store.last_token])
         if time.monotonic() - start > (marks + 1) * cfg["seconds"] / 4:
             marks += 1
             rss.append(rss_kib())
@@ -114,6 +120,25 @@ def main(cfg: dict[str, Any]) -> None:
     Path(cfg["out"]).write_text(json.dumps(out))
     if store is not None:
         store.dispose()
+
+
+class _Recording:
+    """A store that remembers the token of the last write the guard asked for."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.last_token: str | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def apply(self, key: Any, moves: Any, token: Any, *args: Any, **kwargs: Any) -> Any:
+        self.last_token = token
+        return self.inner.apply(key, moves, token, *args, **kwargs)
+
+    def compare_and_set(self, *args: Any, **kwargs: Any) -> Any:
+        self.last_token = kwargs.get("token", args[4] if len(args) > 4 else None)
+        return self.inner.compare_and_set(*args, **kwargs)
 
 
 class _Naive:

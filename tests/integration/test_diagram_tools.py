@@ -169,7 +169,7 @@ def test_graphviz_rejects_broken_dot() -> None:
     assert proc.returncode != 0
 
 
-@pytest.mark.parametrize("suffix", ["svg", "png"])
+@pytest.mark.parametrize("suffix", ["svg", "png", "pdf"])
 def test_show_output_draws_pictures(tmp_path: Path, suffix: str) -> None:
     dot()
     target = tmp_path / f"glance.{suffix}"
@@ -178,7 +178,8 @@ def test_show_output_draws_pictures(tmp_path: Path, suffix: str) -> None:
     )
     assert result.exit_code == 0, result.stderr
     data = target.read_bytes()
-    assert data.startswith(b"\x89PNG") if suffix == "png" else b"<svg" in data
+    magic = {"png": data.startswith(b"\x89PNG"), "pdf": data.startswith(b"%PDF")}
+    assert magic.get(suffix, b"<svg" in data)
 
 
 def test_markdown_mermaid_block_is_the_mermaid_view() -> None:

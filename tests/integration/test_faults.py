@@ -1,6 +1,7 @@
 """Fault injection against SQLStore on the real servers: the five faults of issue 9.
 
-1. the connection drops between the read and the write of ``move``, or mid-transaction;
+1. the connection drops between the read and the write of ``move``, or mid-transaction
+   (right after the UPDATE, 1b, and while the UPDATE waits inside its transaction, 1c);
 2. the reply to the committing statement is lost (loopback proxy forwards it, then cuts);
 3. a process holding the row lock is SIGKILLed;
 4. a process holding the row lock is frozen with SIGSTOP (the guard's timeouts configured);
@@ -50,13 +51,9 @@ HOLDER = Path(__file__).with_name("_lock_holder.py")
 
 
 def sqlstore_class() -> Any:
-    try:
-        from statusguard import SQLStore  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        pytest.skip(
-            "SQLStore is not in this branch yet (issue 6, branch 'guard'): the fault tests "
-            "wire to it once it is merged"
-        )
+    """SQLStore, imported directly: a broken import must fail these tests, not skip them."""
+    from statusguard import SQLStore
+
     return SQLStore
 
 
@@ -280,6 +277,64 @@ def test_drop_mid_transaction(request: pytest.FixtureRequest, db: Db, proxy: Loo
     committed = _assert_report_matches_db(outcome, db.holds("img"), tokens[-1])
     if db.engine == "mysql":
         assert committed is False
+    store.dispose()
+
+
+@pytest.mark.parametrize("db", ["postgresql", "mysql"], indirect=True)
+def test_drop_while_the_write_waits_in_its_transaction(
+    request: pytest.FixtureRequest, db: Db, proxy: LoopbackProxy
+) -> None:
+    """Fault 1c: the connection drops while the server is inside the write's transaction.
+
+    On PostgreSQL the write is one autocommit statement, so 1b cannot catch it between
+    statements: here another session holds the row lock, the UPDATE reaches the server
+    and waits for it (its transaction open, nothing committed), and the socket is cut.
+    The guard must end the orphaned session before it settles: otherwise the statement
+    would commit as soon as the lock is released, after the caller was told it did not.
+    """
+    from sqlalchemy import text
+
+    store = db.store(plain_url(db.url.render_as_string(False), port=proxy.port))
+    spy = TokenSpy(store)
+    guard: Guard[Any, Any] = Guard(GLANCE, spy, CONFIG, tokens=True)
+    guard.create("img")
+    tokens = spy.tokens
+    holder = raw_engine(db.url)
+    conn = holder.connect()
+    tx = conn.begin()
+    conn.execute(text(f"SELECT status FROM {db.table} WHERE id = 'img' FOR UPDATE")).all()
+    result: list[Committed | StatusGuardError] = []
+    try:
+        proxy.cut_after(b"UPDATE")
+        worker = threading.Thread(
+            target=lambda: result.append(_call(guard.fire, "img", "upload_started"))
+        )
+        worker.start()
+        assert proxy.wait_cut(5)
+        worker.join(30)
+        assert not worker.is_alive(), "the guard hung settling a write that waits on a lock"
+    finally:
+        tx.commit()  # release the row lock: an orphaned UPDATE would go through now
+        conn.close()
+        holder.dispose()
+    time.sleep(0.5)
+    (outcome,) = result
+    held = db.holds("img")
+    record(
+        request,
+        "1c drop while the write waits in its transaction",
+        db,
+        "another session held the row lock; fire('img', 'upload_started') sent its UPDATE, "
+        "which waited for the lock, and the socket was cut; then the lock was released",
+        _saw(outcome),
+    )
+    assert isinstance(outcome, StoreUnavailable)
+    assert outcome.committed is False
+    assert held["row"][:2] == ("queued", 0)
+    assert held["audit"] == []
+    assert _assert_report_matches_db(outcome, held, tokens[-1]) is False
+    done = guard.fire("img", "upload_started")
+    assert (done.source, done.target, done.version) == ("queued", "saving", 1)
     store.dispose()
 
 

@@ -6,8 +6,9 @@ target, versions consecutive) ending in the row's status, and every transition a
 was told was committed must be in it (0 illegal steps, 0 lost acknowledgements).
 Throughput, conflict rate and the workers' memory (RSS at start and end) are reported.
 
-Durations: a short smoke run by default; ``--run-slow`` runs about a minute in all
-(``STATUSGUARD_SOAK_SECONDS`` per engine overrides both). A naive worker that bypasses
+Durations: a short smoke run by default (held to the same checks); ``--run-slow`` runs
+about a minute per engine, as issue 9 asks (``STATUSGUARD_SOAK_SECONDS`` per engine
+overrides both). A naive worker that bypasses
 the guard is run too, and the checker must catch it.
 """
 
@@ -44,13 +45,9 @@ RSS_SLACK_KIB = 8 * 1024
 
 
 def sqlstore_class() -> Any:
-    try:
-        from statusguard import SQLStore  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        pytest.skip(
-            "SQLStore is not in this branch yet (issue 6, branch 'guard'): the soak runs "
-            "against it once it is merged"
-        )
+    """SQLStore, imported directly: a broken import must fail these tests, not skip them."""
+    from statusguard import SQLStore
+
     return SQLStore
 
 
@@ -58,7 +55,7 @@ def seconds(long: bool) -> float:
     override = os.environ.get("STATUSGUARD_SOAK_SECONDS")
     if override:
         return float(override)
-    return 25.0 if long else 3.0
+    return 60.0 if long else 3.0
 
 
 @dataclass
@@ -95,8 +92,16 @@ def check_history(
         if (state, expect_version - 1) != (status, version):
             v.illegal.append(f"{key}: row holds {status} v{version}, history ends {state}")
     recorded = {(k, a[0], a[2], a[3], a[4]) for k, steps in audit.items() for a in steps}
+    tokens = {(k, a[4]) for k, steps in audit.items() for a in steps}
     for key, source, target, version, token in acks:
-        if (key, source, target, version, token) not in recorded:
+        # A reply lost but settled as committed (StoreUnavailable(committed=True)) is
+        # acknowledged by its token alone: the worker never learnt source or version.
+        found = (
+            (key, token) in tokens
+            if version is None
+            else (key, source, target, version, token) in recorded
+        )
+        if not found:
             v.lost.append(f"{key}: {source}->{target} v{version} token {token}")
     return v
 
@@ -220,10 +225,7 @@ def _assert_clean(verdict: Verdict, totals: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("engine", ["postgresql", "mysql"])
 def test_soak_smoke(request: pytest.FixtureRequest, tmp_path: Path, engine: str) -> None:
-    verdict, totals = soak(request, tmp_path, engine, seconds(long=False))
-    assert verdict.illegal == [], verdict.illegal[:10]
-    assert verdict.lost == [], verdict.lost[:10]
-    assert totals["commits"] > 0
+    _assert_clean(*soak(request, tmp_path, engine, seconds(long=False)))
 
 
 @pytest.mark.slow
@@ -246,5 +248,8 @@ def test_checker_flags_lost_and_illegal() -> None:
     audit = {"k": [("queued", "upload_started", "saving", 1, "t1")]}
     assert not check_history(audit, rows, [["k", "queued", "saving", 1, "t1"]]).illegal
     assert check_history(audit, rows, [["k", "queued", "saving", 1, "t2"]]).lost
+    # Settled acknowledgements (version unknown) are matched by their token.
+    assert not check_history(audit, rows, [["k", None, None, None, "t1"]]).lost
+    assert check_history(audit, rows, [["k", None, None, None, "t9"]]).lost
     bad = {"k": [("queued", "upload_started", "active", 1, "t1")]}
     assert check_history(bad, {"k": ("active", 1)}, []).illegal

@@ -172,7 +172,7 @@ def test_bad_json_documents_long(request: pytest.FixtureRequest) -> None:
     _boundary(request, budget(long=True))
 
 
-def test_bad_json_files(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+def _files_boundary(request: pytest.FixtureRequest, tmp_path: Path, n: int) -> None:
     """The file route: unreadable bytes, bad JSON and bad documents end in typed errors."""
     tally = Tally("lifecycle JSON files")
     path = tmp_path / "model.json"
@@ -189,7 +189,16 @@ def test_bad_json_files(request: pytest.FixtureRequest, tmp_path: Path) -> None:
 
         tally.run(case)
 
-    run_boundary(request, tally, test, budget(long=False))
+    run_boundary(request, tally, test, n)
+
+
+def test_bad_json_files(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    _files_boundary(request, tmp_path, budget(long=False))
+
+
+@pytest.mark.slow
+def test_bad_json_files_long(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    _files_boundary(request, tmp_path, budget(long=True))
 
 
 def test_mutations_are_caught() -> None:

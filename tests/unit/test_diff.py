@@ -313,3 +313,106 @@ def test_diff_bad_input_exits_2(args: tuple[str, ...]) -> None:
     assert code == 2
     assert out == ""
     assert len(err.strip().splitlines()) == 1
+
+
+def test_removed_lifecycle_counts_as_regression_unless_allowed(tmp_path: Path) -> None:
+    old, new = tmp_path / "old", tmp_path / "new"
+    old.mkdir()
+    new.mkdir()
+    for name in ("glance_image.py", "glance_task.py"):
+        shutil.copy(MODEL / name, old / name)
+    shutil.copy(MODEL / "glance_image.py", new / "glance_image.py")
+    code, out, err = run("diff", str(old), str(new))
+    assert code == 1, err
+    assert "lifecycle glance-task removed [REGRESSED]" in out
+    code, out, err = run("diff", str(old), str(new), "--format", "json")
+    assert code == 1, err
+    doc = json.loads(out)
+    assert doc["regressed"] is True
+    assert doc["removed_lifecycles"] == ["glance-task"]
+    code, out, err = run("diff", str(old), str(new), "--allow-removed")
+    assert code == 0, err
+    assert "lifecycle glance-task removed (allowed by --allow-removed)" in out
+
+
+def test_identical_models_skip_the_checker(glance: sg.Lifecycle[str, str]) -> None:
+    def flaky(lc: sg.Lifecycle[str, str]) -> list[Any]:
+        raise AssertionError("an identical model must not be re-checked")
+
+    d = diff_lifecycles(glance, sg.Lifecycle.from_json(glance.to_json()), checker=flaky)
+    assert d.identical
+    assert d.regressions == ()
+    code, out, err = run("diff", str(IMAGE), str(IMAGE), "--timeout", "0.001")
+    assert (code, err) == (0, "")
+    assert "no change" in out
+
+
+@pytest.mark.parametrize("timeout", ["0", "-1", "nan-ish"])
+def test_diff_timeout_must_be_positive(timeout: str) -> None:
+    code, out, err = run("diff", str(IMAGE), str(IMAGE), "--timeout", timeout)
+    assert code == 2
+    assert out == ""
+    assert "--timeout" in err
+
+
+def test_added_states_report_their_reachability(glance: sg.Lifecycle[str, str]) -> None:
+    def add_states(doc: Doc) -> None:
+        doc["states"] += ["quarantined", "orphan"]
+        doc["terminal"] += ["quarantined", "orphan"]
+        doc["events"].append("quarantine")
+        doc["transitions"].append(
+            {"event": "quarantine", "source": ["active"], "target": "quarantined"}
+        )
+
+    new = edited(glance, add_states)
+    d = diff_lifecycles(glance, new, checker=lambda lc: [])
+    found = {(r.state, r.reachable): r for r in d.reachability if r.added}
+    assert set(found) == {("quarantined", True), ("orphan", False)}
+    walk = found[("quarantined", True)].witness
+    assert walk is not None
+    assert walk.end == "quarantined"
+    assert replays(new, walk)
+    assert found[("orphan", False)].witness is None
+    assert len(found[("quarantined", True)].configs) == len(d.settings)
+    gained = {(p.source, p.target) for p in d.pairs if p.gained}
+    assert ("queued", "quarantined") in gained
+    assert ("active", "quarantined") in gained
+    assert all(p.target != "orphan" for p in d.pairs)
+    text = d.render()
+    assert "added state quarantined is reachable (any config): queued" in text
+    assert "added state orphan is not reachable (any config)" in text
+    assert d.to_json()["reachability"][0]["added_state"] is True
+
+
+@pytest.mark.parametrize("rev", ["--output=x", "-p", "--end-of-options"])
+def test_git_revision_starting_with_dash_is_refused(rev: str) -> None:
+    code, out, err = run("diff", f"git:{rev}:model/glance_image.py", str(IMAGE))
+    assert code == 2
+    assert out == ""
+    assert "starts with '-'" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_git_load_errors_name_the_git_target(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = tmp_path / "repo"
+    (repo / "model").mkdir(parents=True)
+    (repo / "model" / "broken.json").write_text('{"name": "broken"')
+    (repo / "model" / "broken.py").write_text("raise RuntimeError('boom')\n")
+    for args in (["init", "-q"], ["add", "."], ["commit", "-qm", "base"]):
+        subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
+            cwd=repo,
+            check=True,
+            capture_output=True,
+        )
+    monkeypatch.chdir(repo)
+    for target in ("git:HEAD:model/broken.json", "git:HEAD:model/broken.py"):
+        code, out, err = run("diff", target, str(IMAGE))
+        assert code == 2
+        assert out == ""
+        assert target in err
+        assert "statusguard-diff-" not in err
+        assert len(err.strip().splitlines()) == 1

@@ -115,8 +115,8 @@ def test_cli_text_and_json() -> None:
     assert doc["allowed"] == "no"
     assert [o["event"] for o in doc["allowed_instead"]] == ["reactivate"]
     assert {(e["flag"], e["value"], e["allowed"]) for e in doc["flag_effects"]} == {
-        ("delayed_delete", False, True),
-        ("has_locations", False, True),
+        ("delayed_delete", False, "yes"),
+        ("has_locations", False, "yes"),
     }
 
 
@@ -134,3 +134,27 @@ def test_cli_bad_input_exits_2(args: tuple[str, ...]) -> None:
     assert code == 2
     assert out == ""
     assert len(err.strip().splitlines()) == 1
+
+
+def test_flag_effect_that_still_depends_says_so(glance: sg.Lifecycle[str, str]) -> None:
+    a = explain_event(glance, "deactivated", "delete", {})
+    effects = {(e.flag, e.value): e for e in a.effects}
+    partial = effects[("delayed_delete", True)]
+    assert partial.allowed == "depends"
+    assert partial.depends_on == ("has_locations",)
+    assert partial.render() == (
+        "with delayed_delete=true: depends on has_locations, -> deleted when not has_locations"
+    )
+    # The model agrees: with delayed_delete=true the answer turns on has_locations.
+    assert glance.next("deactivated", "delete", {"delayed_delete": True, "has_locations": False})
+    with pytest.raises(sg.IllegalTransition):
+        glance.next("deactivated", "delete", {"delayed_delete": True, "has_locations": True})
+    assert (
+        effects[("delayed_delete", False)].render()
+        == "with delayed_delete=false: allowed, -> deleted"
+    )
+    # In active, delete is allowed either way; only where it leads depends on has_locations.
+    b = explain_event(glance, "active", "delete", {})
+    both = {(e.flag, e.value): e for e in b.effects}[("delayed_delete", True)]
+    assert both.allowed == "yes"
+    assert both.render().startswith("with delayed_delete=true: allowed, -> pending_delete when")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -203,3 +206,84 @@ def test_show_picture_without_graphviz_exits_2(
     assert code == 2
     assert "needs Graphviz's 'dot'" in err
     assert not (tmp_path / "g.svg").exists()
+
+
+ADVERSARIAL = ["bad name", "s0", "s1", "s1_2", "__start__", "__start___2", "end", "s5"]
+
+
+def adversarial() -> sg.Lifecycle[str, str]:
+    """State names chosen to collide with generated Mermaid ids and the DOT start node."""
+    chain = list(itertools.pairwise(ADVERSARIAL))
+    return sg.Lifecycle(
+        "adversarial",
+        states=ADVERSARIAL,
+        initial=ADVERSARIAL[0],
+        terminal=[ADVERSARIAL[-1]],
+        transitions=[sg.Transition("go", a, b) for a, b in chain],
+    )
+
+
+def test_mermaid_generated_ids_never_collide_with_state_names() -> None:
+    lc = adversarial()
+    text = render_mermaid(lc)
+    aliases = dict(re.findall(r'^\s+state "([^"]*)" as (\S+)$', text, re.MULTILINE))
+    ids = {s: aliases.get(s, s) for s in ADVERSARIAL}
+    assert len(set(ids.values())) == len(ADVERSARIAL), ids
+    assert f"    [*] --> {ids['bad name']}" in text
+    arrows = re.findall(r"^\s+(\S+) --> (\S+): go$", text, re.MULTILINE)
+    chain = list(itertools.pairwise(ADVERSARIAL))
+    assert arrows == [(ids[a], ids[b]) for a, b in chain]
+
+
+def test_dot_start_node_never_collides_with_a_state() -> None:
+    lc = adversarial()
+    text = render_dot(lc)
+    start = re.search(r'^\s+("[^"]*") \[shape=point', text, re.MULTILINE)
+    assert start is not None
+    assert start[1].strip('"') not in ADVERSARIAL
+    assert f'  {start[1]} -> "bad name";' in text
+    if shutil.which("dot") is not None:
+        plain = subprocess.run(
+            ["dot", "-Tplain"], input=text.encode(), capture_output=True, check=True
+        ).stdout.decode()
+        nodes = [line for line in plain.splitlines() if line.startswith("node ")]
+        assert len(nodes) == len(ADVERSARIAL) + 1
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt"),
+    [("x.pdf", None), ("x.doc", None), ("x.md", "json"), ("x.svg", "mermaid")],
+)
+def test_show_refuses_outputs_it_cannot_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, fmt: str | None
+) -> None:
+    import statusguard._cli_consult as consult
+
+    if name.endswith(".pdf"):  # a picture: without Graphviz it must refuse, not write text
+        monkeypatch.setattr(consult.shutil, "which", lambda name: None)
+    args = ["show", IMAGE, "-o", str(tmp_path / name), *(["--format", fmt] if fmt else [])]
+    code, out, err = run(*args)
+    assert code == 2
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1
+    assert not (tmp_path / name).exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "view"), [("x.md", "markdown"), ("x.mmd", "mermaid"), ("x.gv", "dot")]
+)
+def test_show_output_suffix_picks_the_format(
+    tmp_path: Path, glance: sg.Lifecycle[str, str], name: str, view: str
+) -> None:
+    code, _, err = run("show", IMAGE, "-o", str(tmp_path / name))
+    assert code == 0, err
+    render = {"markdown": render_markdown, "mermaid": render_mermaid, "dot": render_dot}[view]
+    assert (tmp_path / name).read_text() == render(glance) + "\n"
+
+
+@pytest.mark.parametrize("width", ["0", "-5", "19"])
+def test_show_width_is_at_least_20(width: str) -> None:
+    code, out, err = run("show", IMAGE, "--width", width)
+    assert code == 2
+    assert out == ""
+    assert "--width" in err
