@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Any
 
 import statusguard as sg
-from statusguard._diff import diff_lifecycles, obligation_results
-from statusguard._explain import explain_event, explain_state
-from statusguard._paths import graph, reach_from
-from statusguard._render import render_dot, render_markdown, render_mermaid, render_table
+from statusguard.consult._diff import diff_lifecycles, obligation_results
+from statusguard.consult._explain import explain_event, explain_state
+from statusguard.consult._render import render_dot, render_markdown, render_mermaid, render_table
+from statusguard.lifecycle._paths import graph, reach_from
 
 ROOT = Path(__file__).resolve().parents[1]
 

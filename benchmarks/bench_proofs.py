@@ -30,7 +30,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def synthetic(n: int, seed: int = 7) -> Any:
-    from statusguard import Absorbing, Flag, FlagKind, Lifecycle, Transition, Unreachable
+    from statusguard import Flag, FlagKind, Lifecycle, Transition
+    from statusguard.lifecycle import Absorbing, Unreachable
 
     rng = random.Random(seed)
     states = [f"s{i}" for i in range(n)]
@@ -115,9 +116,9 @@ def main() -> None:
     args = parser.parse_args()
     import z3
 
-    from statusguard._obligations import builtin_obligations, check_lifecycle
-    from statusguard._oracle import oracle_check
-    from statusguard._results import Verdict
+    from statusguard.results import Verdict
+    from statusguard.verify._obligations import builtin_obligations, check_lifecycle
+    from statusguard.verify._oracle import oracle_check
 
     print(f"python {sys.version.split()[0]}, z3 {z3.get_full_version()}, median of {args.repeat}")
     print()

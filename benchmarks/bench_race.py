@@ -2,7 +2,7 @@
 
 Run: ``python benchmarks/bench_race.py [--quick]``. Prints medians (in-process, z3 already
 imported; the import is timed separately) and ratios against the explicit-state BFS of
-the same protocol (statusguard._race_interp), the peer baseline. The whole script stays
+the same protocol (statusguard.race._interp), the peer baseline. The whole script stays
 within a few minutes: a BMC run that exceeds its budget (--budget, seconds) stops.
 """
 
@@ -22,15 +22,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 import statusguard as sg  # noqa: E402
-from statusguard._race import (  # noqa: E402
+from statusguard.race._checks import (  # noqa: E402
     OBLIGATIONS,
     RaceProblem,
     bmc,
     check_scenario,
     induction,
 )
-from statusguard._race_interp import RaceInterpreter  # noqa: E402
-from statusguard._race_scenarios import GLANCE_SCENARIOS  # noqa: E402
+from statusguard.race._interp import RaceInterpreter  # noqa: E402
+from statusguard.race._scenarios import GLANCE_SCENARIOS  # noqa: E402
 
 
 def median_time(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:

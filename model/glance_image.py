@@ -23,17 +23,8 @@ from __future__ import annotations
 
 import enum
 
-from statusguard import (
-    Absorbing,
-    Closed,
-    Flag,
-    FlagKind,
-    Lifecycle,
-    Never,
-    OnlyThrough,
-    Transition,
-    Unreachable,
-)
+from statusguard import Flag, FlagKind, Lifecycle, Transition
+from statusguard.lifecycle import Absorbing, Closed, Never, OnlyThrough, Unreachable
 
 
 class ImageStatus(enum.StrEnum):

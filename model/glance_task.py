@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import enum
 
-from statusguard import Absorbing, Lifecycle, Transition, Unreachable
+from statusguard import Lifecycle, Transition
+from statusguard.lifecycle import Absorbing, Unreachable
 
 
 class TaskStatus(enum.StrEnum):

@@ -7,9 +7,10 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from statusguard import Absorbing, Closed, Flag, FlagKind, Lifecycle, Never, OnlyThrough, Transition
-from statusguard import Unreachable as UnreachableInv
-from statusguard._results import Counterexample
+from statusguard import Flag, FlagKind, Lifecycle, Transition
+from statusguard.lifecycle import Absorbing, Closed, Never, OnlyThrough
+from statusguard.lifecycle import Unreachable as UnreachableInv
+from statusguard.results import Counterexample
 
 
 @st.composite

@@ -1,129 +1,110 @@
 """statusguard: a resource's status never takes an illegal step.
 
 A :class:`Lifecycle` is the single source of truth; the z3 proof engine checks it
-(``statusguard check``), and a :class:`Guard` applies its transitions atomically
-to a :class:`Store`. Importing this package loads neither z3, SQLAlchemy nor
-hypothesis: those live in their own modules and load when used.
+(``statusguard check``), and a :class:`Guard` applies its transitions atomically to a
+:class:`Store`. This module offers the few names most users need; the rest lives in
+the public subpackages. Importing it loads neither z3, SQLAlchemy, hypothesis nor
+jsonschema: every name is loaded on first use.
+
+Layout (each layer imports only the ones above it in this list)::
+
+    errors, results   the error hierarchy; verdicts and counterexamples
+    lifecycle/        the model, its checks, the JSON format, loading, graph search
+    guard/            Guard, the Store protocol, MemoryStore
+    sql/              SQLStore, dialects, trigger DDL, the ORM helper
+    race/             write protocols, their proofs, the interpreter, scenarios
+    verify/           obligations, the z3 engine, the oracle, proof manifests
+    consult/          views, diff, explain
+    cli/              the ``statusguard`` command
+    testing/          hypothesis strategies and stateful machines for users
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from statusguard._errors import DuplicateKey as DuplicateKey
-from statusguard._errors import IllegalTransition as IllegalTransition
-from statusguard._errors import InvalidFlagValue as InvalidFlagValue
-from statusguard._errors import InvalidIdentifier as InvalidIdentifier
-from statusguard._errors import InvalidKey as InvalidKey
-from statusguard._errors import InvalidLifecycle as InvalidLifecycle
-from statusguard._errors import LoadError as LoadError
-from statusguard._errors import MissingFlag as MissingFlag
-from statusguard._errors import StatusGuardError as StatusGuardError
-from statusguard._errors import StoreRejected as StoreRejected
-from statusguard._errors import StoreUnavailable as StoreUnavailable
-from statusguard._errors import TransitionConflict as TransitionConflict
-from statusguard._errors import UnknownEvent as UnknownEvent
-from statusguard._errors import UnknownFlag as UnknownFlag
-from statusguard._errors import UnknownKey as UnknownKey
-from statusguard._errors import UnknownName as UnknownName
-from statusguard._errors import UnknownProtocol as UnknownProtocol
-from statusguard._errors import UnknownScenario as UnknownScenario
-from statusguard._errors import UnknownState as UnknownState
-from statusguard._errors import UnknownStatus as UnknownStatus
-from statusguard._guard import Committed as Committed
-from statusguard._guard import Guard as Guard
-from statusguard._invariants import Absorbing as Absorbing
-from statusguard._invariants import Closed as Closed
-from statusguard._invariants import Invariant as Invariant
-from statusguard._invariants import Never as Never
-from statusguard._invariants import OnlyThrough as OnlyThrough
-from statusguard._invariants import Unreachable as Unreachable
-from statusguard._lifecycle import Flag as Flag
-from statusguard._lifecycle import FlagKind as FlagKind
-from statusguard._lifecycle import Lifecycle as Lifecycle
-from statusguard._lifecycle import Transition as Transition
-from statusguard._loading import load as load
-from statusguard._loading import load_all as load_all
-from statusguard._obligations import check_lifecycle as check_lifecycle
-from statusguard._race import RaceCheck as RaceCheck
-from statusguard._race import RaceProblem as RaceProblem
-from statusguard._race import race_checks as race_checks
-from statusguard._race import race_results as race_results
-from statusguard._race_scenarios import RaceScenario as RaceScenario
-from statusguard._store import Applied as Applied
-from statusguard._store import AuditEntry as AuditEntry
-from statusguard._store import MemoryStore as MemoryStore
-from statusguard._store import Record as Record
-from statusguard._store import Rejected as Rejected
-from statusguard._store import Store as Store
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from statusguard._orm import GuardedStatus as GuardedStatus
-    from statusguard._sql import SQLStore as SQLStore
+    from statusguard.errors import IllegalTransition as IllegalTransition
+    from statusguard.errors import StatusGuardError as StatusGuardError
+    from statusguard.errors import TransitionConflict as TransitionConflict
+    from statusguard.guard import Committed as Committed
+    from statusguard.guard import Guard as Guard
+    from statusguard.guard import MemoryStore as MemoryStore
+    from statusguard.guard import Store as Store
+    from statusguard.lifecycle import Flag as Flag
+    from statusguard.lifecycle import FlagKind as FlagKind
+    from statusguard.lifecycle import Lifecycle as Lifecycle
+    from statusguard.lifecycle import Transition as Transition
+    from statusguard.lifecycle import load as load
+    from statusguard.lifecycle import load_all as load_all
+    from statusguard.sql import SQLStore as SQLStore
 
 __version__ = "0.1.0"
 
+_HOME = {
+    "IllegalTransition": "statusguard.errors",
+    "StatusGuardError": "statusguard.errors",
+    "TransitionConflict": "statusguard.errors",
+    "Committed": "statusguard.guard",
+    "Guard": "statusguard.guard",
+    "MemoryStore": "statusguard.guard",
+    "Store": "statusguard.guard",
+    "Flag": "statusguard.lifecycle",
+    "FlagKind": "statusguard.lifecycle",
+    "Lifecycle": "statusguard.lifecycle",
+    "Transition": "statusguard.lifecycle",
+    "load": "statusguard.lifecycle",
+    "load_all": "statusguard.lifecycle",
+    "SQLStore": "statusguard.sql",
+}
 
-def __getattr__(name: str) -> object:
-    # SQLStore and GuardedStatus need SQLAlchemy (extra ``statusguard[sql]``): load on first use.
-    if name == "SQLStore":
-        from statusguard._sql import SQLStore
 
-        return SQLStore
-    if name == "GuardedStatus":
-        from statusguard._orm import GuardedStatus
+_SUBPACKAGES = frozenset(
+    (
+        "cli",
+        "consult",
+        "errors",
+        "guard",
+        "lifecycle",
+        "race",
+        "results",
+        "sql",
+        "testing",
+        "verify",
+    )
+)
 
-        return GuardedStatus
-    raise AttributeError(f"module 'statusguard' has no attribute {name!r}")
+
+def __getattr__(name: str) -> Any:
+    import importlib
+
+    if name in _SUBPACKAGES:  # ``statusguard.errors.X`` works after a bare ``import statusguard``
+        return importlib.import_module(f"statusguard.{name}")
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module 'statusguard' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_HOME])
 
 
 __all__ = [
-    "Absorbing",
-    "Applied",
-    "AuditEntry",
-    "Closed",
     "Committed",
-    "DuplicateKey",
     "Flag",
     "FlagKind",
     "Guard",
-    "GuardedStatus",
     "IllegalTransition",
-    "InvalidFlagValue",
-    "InvalidIdentifier",
-    "InvalidKey",
-    "InvalidLifecycle",
-    "Invariant",
     "Lifecycle",
-    "LoadError",
     "MemoryStore",
-    "MissingFlag",
-    "Never",
-    "OnlyThrough",
-    "RaceCheck",
-    "RaceProblem",
-    "RaceScenario",
-    "Record",
-    "Rejected",
     "SQLStore",
     "StatusGuardError",
     "Store",
-    "StoreRejected",
-    "StoreUnavailable",
     "Transition",
     "TransitionConflict",
-    "UnknownEvent",
-    "UnknownFlag",
-    "UnknownKey",
-    "UnknownName",
-    "UnknownProtocol",
-    "UnknownScenario",
-    "UnknownState",
-    "UnknownStatus",
-    "Unreachable",
-    "check_lifecycle",
     "load",
     "load_all",
-    "race_checks",
-    "race_results",
 ]

@@ -1,5 +1,5 @@
 """``python -m statusguard`` runs the CLI."""
 
-from statusguard._cli import main
+from statusguard.cli import main
 
 main()

@@ -44,13 +44,9 @@ def rss_kib() -> int:
 
 
 def main(cfg: dict[str, Any]) -> None:
-    from statusguard import (
-        Guard,
-        IllegalTransition,
-        StoreUnavailable,
-        TransitionConflict,
-    )
-    from statusguard._loading import _module_from_path
+    from statusguard import Guard, IllegalTransition, TransitionConflict
+    from statusguard.errors import StoreUnavailable
+    from statusguard.lifecycle._loading import _module_from_path
 
     lc = _module_from_path(Path(cfg["model"]), cfg["model"]).GLANCE_IMAGE
     rng = random.Random(cfg["seed"])

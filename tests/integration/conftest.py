@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from statusguard import MemoryStore, Record
+from statusguard import MemoryStore
+from statusguard.guard import Record
 
 POSTGRES_ENV = "STATUSGUARD_TEST_POSTGRES_URL"
 MYSQL_ENV = "STATUSGUARD_TEST_MYSQL_URL"

@@ -20,7 +20,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from statusguard import Guard, InvalidIdentifier, MemoryStore
+from statusguard import Guard, MemoryStore
+from statusguard.errors import InvalidIdentifier
 from tests.integration._reliab_db import server_url, unique_table
 from tests.property._bad_input import Tally, budget, check_message, run_boundary
 from tests.property.test_bad_input_guard import GLANCE, programs, run_guard_program

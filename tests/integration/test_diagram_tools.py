@@ -20,8 +20,8 @@ import pytest
 from click.testing import CliRunner
 
 import statusguard as sg
-from statusguard._cli import cli
-from statusguard._render import render_dot, render_markdown, render_mermaid
+from statusguard.cli import cli
+from statusguard.consult._render import render_dot, render_markdown, render_mermaid
 
 REPO = Path(__file__).resolve().parents[2]
 MODEL = REPO / "model"

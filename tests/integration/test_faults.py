@@ -27,16 +27,9 @@ from typing import Any
 
 import pytest
 
-from statusguard import (
-    Committed,
-    Guard,
-    IllegalTransition,
-    Lifecycle,
-    StatusGuardError,
-    StoreUnavailable,
-    UnknownStatus,
-)
-from statusguard._loading import _module_from_path
+from statusguard import Committed, Guard, IllegalTransition, Lifecycle, StatusGuardError
+from statusguard.errors import StoreUnavailable, UnknownStatus
+from statusguard.lifecycle._loading import _module_from_path
 from tests.integration._proxy import LoopbackProxy
 from tests.integration._reliab_db import plain_url, raw_engine, server_url, unique_table
 

@@ -18,7 +18,8 @@ from typing import Any
 
 import pytest
 
-from statusguard import Committed, Guard, IllegalTransition, MissingFlag, TransitionConflict
+from statusguard import Committed, Guard, IllegalTransition, TransitionConflict
+from statusguard.errors import MissingFlag
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = {"delayed_delete": True}
@@ -169,7 +170,7 @@ class NaiveStore:
     def apply(self, key: Any, moves: Any, token: Any = None, event: Any = None) -> Any:
         import time
 
-        from statusguard import Applied, AuditEntry, Record, Rejected
+        from statusguard.guard import Applied, AuditEntry, Record, Rejected
 
         current = self.inner.get(key)  # the read ...
         time.sleep(0.0005)  # ... the window ...

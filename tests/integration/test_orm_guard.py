@@ -9,13 +9,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
-from statusguard import (
-    GuardedStatus,
-    IllegalTransition,
-    TransitionConflict,
-    UnknownState,
-    UnknownStatus,
-)
+from statusguard import IllegalTransition, TransitionConflict
+from statusguard.errors import UnknownState, UnknownStatus
+from statusguard.sql import GuardedStatus
 
 
 @pytest.fixture(params=["sqlite-file", "postgresql", "mysql"])

@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 
 from statusguard import Guard, Lifecycle
-from statusguard._loading import _module_from_path
+from statusguard.lifecycle._loading import _module_from_path
 from tests.integration._reliab_db import server_url, unique_table
 
 pytestmark = pytest.mark.timeout(900)

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from statusguard import Guard, InvalidKey, MemoryStore, StatusGuardError, StoreUnavailable
+from statusguard import Guard, MemoryStore, StatusGuardError
+from statusguard.errors import InvalidKey, StoreUnavailable
 
 NO_DELAY = {"delayed_delete": False}
 

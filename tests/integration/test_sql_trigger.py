@@ -11,8 +11,9 @@ from click.testing import CliRunner
 
 pytest.importorskip("sqlalchemy")
 
-from statusguard import Guard, StoreRejected
-from statusguard._cli import cli
+from statusguard import Guard
+from statusguard.cli import cli
+from statusguard.errors import StoreRejected
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = str(ROOT / "model" / "glance_image.py")

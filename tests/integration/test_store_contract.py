@@ -10,13 +10,10 @@ from typing import Any
 
 import pytest
 
-from statusguard import (
-    Committed,
+from statusguard import Committed, Guard, IllegalTransition, TransitionConflict
+from statusguard.errors import (
     DuplicateKey,
-    Guard,
-    IllegalTransition,
     MissingFlag,
-    TransitionConflict,
     UnknownEvent,
     UnknownFlag,
     UnknownKey,

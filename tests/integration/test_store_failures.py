@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from statusguard import Guard, StoreUnavailable
+from statusguard import Guard
+from statusguard.errors import StoreUnavailable
 
 
 @pytest.fixture(params=["sqlite-file", "postgresql", "mysql"])

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
-from statusguard._cli import EXIT_BAD_INPUT, EXIT_OK, EXIT_VIOLATED, cli
+from statusguard.cli import EXIT_BAD_INPUT, EXIT_OK, EXIT_VIOLATED, cli
 from tests.property._bad_input import Tally, budget, run_boundary
 
 #: Commands whose contract gives exit 1 for "a property was violated / results differ".

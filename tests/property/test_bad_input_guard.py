@@ -17,22 +17,24 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from statusguard import (
-    DuplicateKey,
     Guard,
     IllegalTransition,
-    InvalidKey,
     Lifecycle,
     MemoryStore,
-    MissingFlag,
     StatusGuardError,
     Store,
     TransitionConflict,
+)
+from statusguard.errors import (
+    DuplicateKey,
+    InvalidKey,
+    MissingFlag,
     UnknownEvent,
     UnknownFlag,
     UnknownKey,
     UnknownState,
 )
-from statusguard._loading import _module_from_path
+from statusguard.lifecycle._loading import _module_from_path
 from tests.property._bad_input import Tally, budget, check_message, run_boundary
 
 ROOT = Path(__file__).resolve().parents[2]

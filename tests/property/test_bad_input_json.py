@@ -16,8 +16,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from statusguard import InvalidLifecycle, Lifecycle, LoadError, load
-from statusguard._loading import _module_from_path
+from statusguard import Lifecycle, load
+from statusguard.errors import InvalidLifecycle, LoadError
+from statusguard.lifecycle._loading import _module_from_path
 from tests.property._bad_input import Tally, assert_sound, budget, check_message, run_boundary
 
 ROOT = Path(__file__).resolve().parents[2]

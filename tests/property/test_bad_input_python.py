@@ -14,18 +14,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from statusguard import (
-    Absorbing,
-    Closed,
-    Flag,
-    FlagKind,
-    InvalidLifecycle,
-    Lifecycle,
-    Never,
-    OnlyThrough,
-    Transition,
-    Unreachable,
-)
+from statusguard import Flag, FlagKind, Lifecycle, Transition
+from statusguard.errors import InvalidLifecycle
+from statusguard.lifecycle import Absorbing, Closed, Never, OnlyThrough, Unreachable
 from tests.property._bad_input import Tally, assert_sound, budget, check_message, run_boundary
 
 VOCAB = ["a", "b", "c", "d"]

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from statusguard import IllegalTransition, InvalidLifecycle, Lifecycle, MissingFlag, Transition
+from statusguard import IllegalTransition, Lifecycle, Transition
+from statusguard.errors import InvalidLifecycle, MissingFlag
 from statusguard.testing import events, lifecycles, states
 
 AnyLC = Lifecycle[Any, Any]

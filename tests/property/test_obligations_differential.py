@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 
 from statusguard import IllegalTransition, Lifecycle
-from statusguard._obligations import builtin_obligations
-from statusguard._oracle import oracle_check
-from statusguard._results import Counterexample, Verdict
+from statusguard.results import Counterexample, Verdict
 from statusguard.testing import lifecycles
+from statusguard.verify._obligations import builtin_obligations
+from statusguard.verify._oracle import oracle_check
 from tests.lifecycle_strategies import any_lifecycles, replay
 
 
@@ -36,7 +36,7 @@ def test_z3_and_oracle_agree(lc: Lifecycle[Any, Any]) -> None:
 
 
 def test_replay_rejects_a_wrong_trace() -> None:
-    from statusguard._results import TraceStep
+    from statusguard.results import TraceStep
 
     lc = Lifecycle(
         "t",

@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import statusguard as sg
-from statusguard._paths import (
+from statusguard.lifecycle._paths import (
     all_settings,
     bits_to_names,
     graph,
@@ -50,7 +50,7 @@ def test_reach_bits_match_bfs(lc: sg.Lifecycle[str, str]) -> None:
 def test_shortest_walks_replay_and_the_oracle_agrees(lc: sg.Lifecycle[str, str]) -> None:
     """One BFS serves ``explain``/``diff`` and the oracle: its walks replay, and the
     oracle's reachable sets are the states the walks reach."""
-    from statusguard._oracle import reachable_sets
+    from statusguard.verify._oracle import reachable_sets
 
     walks = shortest_paths(lc, "s0", {})
     for goal, walk in walks.items():

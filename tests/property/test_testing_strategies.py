@@ -10,7 +10,8 @@ from hypothesis import find, given, settings
 from hypothesis import strategies as st
 
 import statusguard
-from statusguard import Lifecycle, MissingFlag, UnknownFlag
+from statusguard import Lifecycle
+from statusguard.errors import MissingFlag, UnknownFlag
 from statusguard.testing import (
     Trace,
     arbitrary_traces,

@@ -14,10 +14,10 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 
-from statusguard._cli import cli
-from statusguard._lifecycle import Lifecycle, _lenient
-from statusguard._obligations import check_lifecycle
-from statusguard._results import Verdict
+from statusguard.cli import cli
+from statusguard.lifecycle._model import Lifecycle, _lenient
+from statusguard.results import Verdict
+from statusguard.verify._obligations import check_lifecycle
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -145,7 +145,7 @@ def mutated_models() -> list[Lifecycle[Any, Any]]:
     z3_binary() is None, reason="no z3 command line (the z3-solver wheel ships one)"
 )
 def test_exported_programs_give_the_same_verdicts_in_the_z3_cli(tmp_path: Path) -> None:
-    from statusguard._obligations import export_programs
+    from statusguard.verify._obligations import export_programs
 
     checked = 0
     for lc in mutated_models():
@@ -228,7 +228,7 @@ def test_usage_errors_are_one_line_exit_2(args: list[str]) -> None:
 def test_no_race_checks_only_the_lifecycle_obligations() -> None:
     from click.testing import CliRunner
 
-    from statusguard._cli import cli
+    from statusguard.cli import cli
 
     runner = CliRunner()
     full = runner.invoke(cli, ["check", str(ROOT / "model" / "glance_task.py"), "--format", "json"])

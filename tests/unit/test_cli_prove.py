@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from statusguard._cli import cli
-from statusguard._results import ObligationResult, Verdict
+from statusguard.cli import cli
+from statusguard.results import ObligationResult, Verdict
 
 ROOT = Path(__file__).resolve().parents[2]
 TASK = str(ROOT / "model" / "glance_task.py")
@@ -39,7 +39,7 @@ def test_prove_prints_one_shape_for_one_or_many_models() -> None:
 def test_prove_exits_1_when_the_solver_gives_up(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    import statusguard._obligations as obligations
+    import statusguard.verify._obligations as obligations
 
     def gives_up(lc: Any, *, timeout: float) -> list[ObligationResult]:
         return [ObligationResult("reachable", Verdict.UNKNOWN, 0.0, "m", "z3 answered unknown")]
@@ -52,7 +52,7 @@ def test_prove_exits_1_when_the_solver_gives_up(
 
 
 def test_distinct_model_names_get_distinct_folders() -> None:
-    from statusguard._proofs import safe_file_name
+    from statusguard.verify._manifests import safe_file_name
 
     names = ["glance-image", "a b", "a_b", "a/b", "..", ".", "", "é", "_"]
     mapped = [safe_file_name(n) for n in names]
@@ -63,7 +63,7 @@ def test_distinct_model_names_get_distinct_folders() -> None:
 
 def test_each_exported_program_declares_only_its_relations() -> None:
     from statusguard import load
-    from statusguard._obligations import export_programs
+    from statusguard.verify._obligations import export_programs
 
     programs = export_programs(load(TASK))
     assert "(declare-rel dead " not in programs["reachable"]
@@ -75,7 +75,7 @@ def test_each_exported_program_declares_only_its_relations() -> None:
     ("args", "code"), [(["--no-such-option"], 2), (["check", "--timeout", "inf"], 2)]
 )
 def test_console_entry_point_and_test_runner_agree(args: list[str], code: int) -> None:
-    from statusguard._cli import main
+    from statusguard.cli import main
 
     with pytest.raises(SystemExit) as info:
         main(args)
@@ -86,8 +86,8 @@ def test_console_entry_point_and_test_runner_agree(args: list[str], code: int) -
 def test_abort_exits_1_through_either_entry(monkeypatch: pytest.MonkeyPatch) -> None:
     import click
 
-    import statusguard._cli_check as cli_check
-    from statusguard._cli import main
+    import statusguard.cli._check as cli_check
+    from statusguard.cli import main
 
     def abort(targets: Any) -> Any:
         raise click.Abort

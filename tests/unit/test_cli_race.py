@@ -6,7 +6,7 @@ import json
 
 from click.testing import CliRunner
 
-from statusguard._cli import cli
+from statusguard.cli import cli
 
 GLANCE = "model/glance_image.py"
 

@@ -13,10 +13,10 @@ import pytest
 from click.testing import CliRunner
 
 import statusguard as sg
-from statusguard._cli import cli
-from statusguard._diff import diff_lifecycles, obligation_results
-from statusguard._paths import Path as Walk
-from statusguard._results import Verdict
+from statusguard.cli import cli
+from statusguard.consult._diff import diff_lifecycles, obligation_results
+from statusguard.lifecycle._paths import Path as Walk
+from statusguard.results import Verdict
 
 MODEL = Path(__file__).resolve().parents[2] / "model"
 IMAGE = MODEL / "glance_image.py"

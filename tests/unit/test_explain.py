@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 import statusguard as sg
-from statusguard._cli import cli
-from statusguard._explain import explain_event, explain_state
+from statusguard.cli import cli
+from statusguard.consult._explain import explain_event, explain_state
 
 IMAGE = str(Path(__file__).resolve().parents[2] / "model" / "glance_image.py")
 

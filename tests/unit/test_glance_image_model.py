@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 import statusguard
-from statusguard import IllegalTransition, Lifecycle, MissingFlag, UnknownEvent, UnknownState
+from statusguard import IllegalTransition, Lifecycle
+from statusguard.errors import MissingFlag, UnknownEvent, UnknownState
 
 MODEL_DIR = Path(__file__).resolve().parents[2] / "model"
 GLANCE_IMAGE: Lifecycle[Any, Any] = statusguard.load(MODEL_DIR / "glance_image.py")
@@ -140,7 +141,7 @@ def test_unknown_names_raise_typed_errors() -> None:
         GLANCE_IMAGE.next("active", "explode")
     with pytest.raises(UnknownState):
         GLANCE_IMAGE.next(["not", "hashable"], "delete")  # type: ignore[arg-type]
-    with pytest.raises(statusguard.UnknownFlag, match=r"'colour'"):
+    with pytest.raises(statusguard.errors.UnknownFlag, match=r"'colour'"):
         GLANCE_IMAGE.next("active", "delete", {"colour": True})
 
 

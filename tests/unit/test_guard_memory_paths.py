@@ -13,15 +13,9 @@ from typing import Any
 import pytest
 
 import statusguard
-from statusguard import (
-    Committed,
-    Guard,
-    IllegalTransition,
-    MemoryStore,
-    MissingFlag,
-    UnknownStatus,
-)
-from statusguard._store import Record
+from statusguard import Committed, Guard, IllegalTransition, MemoryStore
+from statusguard.errors import MissingFlag, UnknownStatus
+from statusguard.guard._store import Record
 
 NO_DELAY = {"delayed_delete": False}
 GLANCE = statusguard.load(str(Path(__file__).resolve().parents[2] / "model" / "glance_image.py"))

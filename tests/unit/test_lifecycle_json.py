@@ -11,8 +11,9 @@ import jsonschema
 import pytest
 
 import statusguard
-from statusguard import InvalidLifecycle, Lifecycle
-from statusguard._jsonio import lifecycle_schema
+from statusguard import Lifecycle
+from statusguard.errors import InvalidLifecycle
+from statusguard.lifecycle._jsonio import lifecycle_schema
 
 MODEL_DIR = Path(__file__).resolve().parents[2] / "model"
 MODELS = {

@@ -4,16 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from statusguard import (
-    Flag,
-    FlagKind,
-    IllegalTransition,
-    Lifecycle,
-    MissingFlag,
-    Transition,
-    UnknownFlag,
-    UnknownState,
-)
+from statusguard import Flag, FlagKind, IllegalTransition, Lifecycle, Transition
+from statusguard.errors import MissingFlag, UnknownFlag, UnknownState
 
 
 def test_missing_flag_that_does_not_decide_is_not_required() -> None:
@@ -111,7 +103,8 @@ def test_state_and_event_lookup_by_name() -> None:
 
 
 def test_flag_errors_are_typed_and_the_same_on_every_path() -> None:
-    from statusguard import InvalidFlagValue, StatusGuardError, UnknownEvent, UnknownState
+    from statusguard import StatusGuardError
+    from statusguard.errors import InvalidFlagValue, UnknownEvent, UnknownState
 
     lc = Lifecycle(
         "paths",

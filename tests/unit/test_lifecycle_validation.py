@@ -7,18 +7,9 @@ from typing import Any
 
 import pytest
 
-from statusguard import (
-    Absorbing,
-    Closed,
-    Flag,
-    FlagKind,
-    InvalidLifecycle,
-    Lifecycle,
-    Never,
-    OnlyThrough,
-    Transition,
-    Unreachable,
-)
+from statusguard import Flag, FlagKind, Lifecycle, Transition
+from statusguard.errors import InvalidLifecycle
+from statusguard.lifecycle import Absorbing, Closed, Never, OnlyThrough, Unreachable
 
 
 def build(**overrides: Any) -> Lifecycle[str, str]:

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 import statusguard
-from statusguard import InvalidLifecycle, LoadError, load, load_all
+from statusguard import load, load_all
+from statusguard.errors import InvalidLifecycle, LoadError
 
 MODEL_DIR = Path(__file__).resolve().parents[2] / "model"
 

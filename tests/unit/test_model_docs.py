@@ -7,8 +7,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from statusguard._cli import cli
-from statusguard._cli_consult import generated_docs
+from statusguard.cli import cli
+from statusguard.cli._consult import generated_docs
 
 MODEL = Path(__file__).resolve().parents[2] / "model"
 

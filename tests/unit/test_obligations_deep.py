@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from statusguard import Flag, FlagKind, Lifecycle, Transition
-from statusguard._lifecycle import _lenient
-from statusguard._obligations import builtin_obligations
-from statusguard._oracle import oracle_check
-from statusguard._results import Verdict
+from statusguard.lifecycle._model import _lenient
+from statusguard.results import Verdict
+from statusguard.verify._obligations import builtin_obligations
+from statusguard.verify._oracle import oracle_check
 from tests.lifecycle_strategies import replay
 
 DEPTH = 400

@@ -13,10 +13,10 @@ from click.testing import CliRunner
 
 import statusguard
 from statusguard import Lifecycle
-from statusguard._cli import cli
-from statusguard._lifecycle import _lenient
-from statusguard._obligations import check_lifecycle
-from statusguard._results import Counterexample, ObligationResult, Verdict
+from statusguard.cli import cli
+from statusguard.lifecycle._model import _lenient
+from statusguard.results import Counterexample, ObligationResult, Verdict
+from statusguard.verify._obligations import check_lifecycle
 from tests.lifecycle_strategies import replay
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -169,11 +169,11 @@ def test_nondeterminism_detail_names_both_targets() -> None:
 def test_strict_construction_names_the_obligation() -> None:
     doc = glance_doc()
     nondeterminism_under_one_setting(doc)
-    with pytest.raises(statusguard.InvalidLifecycle, match="obligation 'deterministic'"):
+    with pytest.raises(statusguard.errors.InvalidLifecycle, match="obligation 'deterministic'"):
         Lifecycle.from_json(doc)
     doc = glance_doc()
     terminal_with_exit(doc)
-    with pytest.raises(statusguard.InvalidLifecycle, match="obligation 'terminal_final'"):
+    with pytest.raises(statusguard.errors.InvalidLifecycle, match="obligation 'terminal_final'"):
         Lifecycle.from_json(doc)
 
 

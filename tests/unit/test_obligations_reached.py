@@ -11,9 +11,9 @@ import jsonschema
 from click.testing import CliRunner
 
 from statusguard import load
-from statusguard._cli import cli
-from statusguard._obligations import builtin_obligations
-from statusguard._paths import shortest_paths
+from statusguard.cli import cli
+from statusguard.lifecycle._paths import shortest_paths
+from statusguard.verify._obligations import builtin_obligations
 
 ROOT = Path(__file__).resolve().parents[2]
 IMAGE = str(ROOT / "model" / "glance_image.py")

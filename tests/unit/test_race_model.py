@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 import statusguard as sg
-from statusguard._race import (
+from statusguard.race._checks import (
     OBLIGATIONS,
     PROTOCOLS,
     RaceProblem,
@@ -19,9 +19,9 @@ from statusguard._race import (
     race_checks,
     render_schedule,
 )
-from statusguard._race_interp import RaceInterpreter, step_violations
-from statusguard._race_scenarios import GLANCE_SCENARIOS, scenarios_for
-from statusguard._results import Verdict
+from statusguard.race._interp import RaceInterpreter, step_violations
+from statusguard.race._scenarios import GLANCE_SCENARIOS, scenarios_for
+from statusguard.results import Verdict
 
 GLANCE = sg.load("model/glance_image.py")
 TASK = sg.load("model/glance_task.py")
@@ -278,7 +278,7 @@ def test_negative_control_fails_the_gate_if_the_race_disappears() -> None:
 
 
 def test_unknown_protocol_is_a_typed_error() -> None:
-    with pytest.raises(sg.UnknownName, match="expected one of"):
+    with pytest.raises(sg.errors.UnknownName, match="expected one of"):
         RaceProblem(GLANCE, "optimistic")
 
 

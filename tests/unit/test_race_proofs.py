@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 import statusguard as sg
-from statusguard._race import RaceCheck, as_gate_obligation, race_obligations
-from statusguard._race_interp import RaceInterpreter
-from statusguard._race_scenarios import GLANCE_SCENARIOS
-from statusguard._results import ObligationResult, Verdict
+from statusguard.race._checks import RaceCheck, as_gate_obligation, race_obligations
+from statusguard.race._interp import RaceInterpreter
+from statusguard.race._scenarios import GLANCE_SCENARIOS
+from statusguard.results import ObligationResult, Verdict
 
 ROOT = Path(__file__).resolve().parents[2]
 GLANCE = sg.load(str(ROOT / "model/glance_image.py"))
@@ -24,7 +24,7 @@ def _recorded() -> dict[str, dict[str, Any]]:
 
 
 def test_check_lifecycle_includes_the_race_obligations() -> None:
-    names = [r.obligation for r in sg.check_lifecycle(GLANCE)]
+    names = [r.obligation for r in sg.verify.check_lifecycle(GLANCE)]
     assert "race.legal_steps.atomic_event" in names
     assert "race.scenario.delete_during_upload.unguarded.race_found" in names
 

@@ -13,8 +13,8 @@ import pytest
 from click.testing import CliRunner
 
 import statusguard as sg
-from statusguard._cli import cli
-from statusguard._render import (
+from statusguard.cli import cli
+from statusguard.consult._render import (
     cells,
     describe_condition,
     edges,
@@ -84,7 +84,7 @@ def test_restrict_drops_disabled_and_satisfied_literals(glance: sg.Lifecycle[str
     labels = {(e.source, e.target): e.label for e in edges(on) if e.event == "delete"}
     assert labels[("active", "pending_delete")] == "delete [has_locations]"
     assert labels[("queued", "deleted")] == "delete [not has_locations]"
-    with pytest.raises(sg.UnknownFlag):
+    with pytest.raises(sg.errors.UnknownFlag):
         restrict(glance, {"nope": True})
 
 
@@ -199,7 +199,7 @@ def test_show_output_writes_text_file(tmp_path: Path, glance: sg.Lifecycle[str, 
 def test_show_picture_without_graphviz_exits_2(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import statusguard._cli_consult as consult
+    import statusguard.cli._consult as consult
 
     monkeypatch.setattr(consult.shutil, "which", lambda name: None)
     code, _, err = run("show", IMAGE, "--output", str(tmp_path / "g.svg"))
@@ -257,7 +257,7 @@ def test_dot_start_node_never_collides_with_a_state() -> None:
 def test_show_refuses_outputs_it_cannot_write(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, fmt: str | None
 ) -> None:
-    import statusguard._cli_consult as consult
+    import statusguard.cli._consult as consult
 
     if name.endswith(".pdf"):  # a picture: without Graphviz it must refuse, not write text
         monkeypatch.setattr(consult.shutil, "which", lambda name: None)

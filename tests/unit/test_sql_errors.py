@@ -8,7 +8,7 @@ import pytest
 
 pytest.importorskip("sqlalchemy")
 
-from statusguard._sql_errors import ErrorKind, classify, describe
+from statusguard.sql._classify import ErrorKind, classify, describe
 
 
 class FakePsycopg(Exception):

@@ -6,7 +6,8 @@ import pytest
 
 pytest.importorskip("sqlalchemy")
 
-from statusguard import InvalidIdentifier, SQLStore
+from statusguard import SQLStore
+from statusguard.errors import InvalidIdentifier
 
 
 @pytest.mark.parametrize(

@@ -12,10 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, runtime_checkable
 
-from statusguard._errors import IllegalTransition, MissingFlag, TransitionConflict
-from statusguard._guard import Guard
-from statusguard._lifecycle import Lifecycle
-from statusguard._store import Applied, Store
+from statusguard.errors import IllegalTransition, MissingFlag, TransitionConflict
+from statusguard.guard._guard import Guard
+from statusguard.guard._store import Applied, Store
+from statusguard.lifecycle._model import Lifecycle
 
 __all__ = ["Adapter", "GuardAdapter", "Outcome", "Snapshot", "UnguardedAdapter"]
 

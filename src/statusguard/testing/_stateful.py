@@ -30,8 +30,8 @@ from hypothesis.stateful import (
     rule,
 )
 
-from statusguard._errors import IllegalTransition, MissingFlag
-from statusguard._lifecycle import Lifecycle
+from statusguard.errors import IllegalTransition, MissingFlag
+from statusguard.lifecycle._model import Lifecycle
 from statusguard.testing._adapters import Adapter, Snapshot
 
 __all__ = [

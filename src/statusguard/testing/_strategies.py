@@ -11,8 +11,8 @@ from typing import Any, TypeVar
 
 from hypothesis import strategies as st
 
-from statusguard._errors import MissingFlag, UnknownFlag
-from statusguard._invariants import (
+from statusguard.errors import MissingFlag, UnknownFlag
+from statusguard.lifecycle._invariants import (
     Absorbing,
     Closed,
     Invariant,
@@ -20,7 +20,8 @@ from statusguard._invariants import (
     OnlyThrough,
     Unreachable,
 )
-from statusguard._lifecycle import Condition, Flag, FlagKind, Lifecycle, Transition
+from statusguard.lifecycle._model import Lifecycle
+from statusguard.lifecycle._parts import Condition, Flag, FlagKind, Transition
 
 __all__ = [
     "Step",

@@ -20,8 +20,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from statusguard._errors import IllegalTransition, MissingFlag
-from statusguard._lifecycle import Lifecycle
+from statusguard.errors import IllegalTransition, MissingFlag
+from statusguard.lifecycle._model import Lifecycle
 from statusguard.testing._adapters import Adapter, Snapshot
 
 __all__ = ["Ack", "HistoryCheck", "StressReport", "check_history", "run_stress"]

@@ -1,0 +1,40 @@
+"""The ``statusguard`` command line (click): every command is registered here, once.
+
+Exit codes are a contract: 0 success (all proved), 1 a property was violated (or a
+result is unknown or stale), 2 bad input. Bad input prints one line on stderr naming
+the problem, never a traceback. Each command lives in its own module and knows
+nothing of the group; this module assembles them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import click
+
+from statusguard.cli._app import EXIT_BAD_INPUT, EXIT_OK, EXIT_VIOLATED, OneLineErrors
+from statusguard.cli._check import check, export_smt, prove
+from statusguard.cli._consult import diff, docs, explain, show
+from statusguard.cli._race import race
+from statusguard.cli._sql import sql
+
+__all__ = ["EXIT_BAD_INPUT", "EXIT_OK", "EXIT_VIOLATED", "cli", "main"]
+
+
+@click.group(cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="statusguard")
+def cli() -> None:
+    """statusguard: lifecycles whose status never takes an illegal step."""
+
+
+for _command in (check, prove, export_smt, race, show, diff, explain, docs, sql):
+    cli.add_command(_command)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of the ``statusguard`` console script.
+
+    The same path as ``cli.main`` (and so as click's test runner): usage errors are one
+    line on stderr and exit 2, an abort (Ctrl-C) exits 1.
+    """
+    cli.main(args=list(argv) if argv is not None else None, prog_name="statusguard")

@@ -1,0 +1,34 @@
+"""Consulting a lifecycle while its rules change: views, diffs and explanations.
+
+What it owns: the table, Markdown, Mermaid and Graphviz DOT views, ``diff`` (what a
+change does: transitions, reachability, verdicts), and ``explain`` (why an event is or
+is not allowed). It imports :mod:`statusguard.verify` and below.
+"""
+
+from __future__ import annotations
+
+from statusguard.consult._diff import LifecycleDiff as LifecycleDiff
+from statusguard.consult._diff import diff_lifecycles as diff_lifecycles
+from statusguard.consult._explain import EventAnswer as EventAnswer
+from statusguard.consult._explain import StateAnswer as StateAnswer
+from statusguard.consult._explain import explain_event as explain_event
+from statusguard.consult._explain import explain_state as explain_state
+from statusguard.consult._render import render_dot as render_dot
+from statusguard.consult._render import render_markdown as render_markdown
+from statusguard.consult._render import render_mermaid as render_mermaid
+from statusguard.consult._render import render_table as render_table
+from statusguard.consult._render import restrict as restrict
+
+__all__ = [
+    "EventAnswer",
+    "LifecycleDiff",
+    "StateAnswer",
+    "diff_lifecycles",
+    "explain_event",
+    "explain_state",
+    "render_dot",
+    "render_markdown",
+    "render_mermaid",
+    "render_table",
+    "restrict",
+]

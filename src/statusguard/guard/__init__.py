@@ -1,0 +1,30 @@
+"""The runtime guard: every status change is one atomic step of the lifecycle.
+
+What it owns: :class:`Guard` (planning a transition, pure, and applying it through a
+store), the :class:`Store` protocol every backend implements with the records it
+exchanges, and :class:`MemoryStore`, the in-process reference store. It imports only
+:mod:`statusguard.errors` and :mod:`statusguard.lifecycle`; SQL backends live in
+:mod:`statusguard.sql`.
+"""
+
+from __future__ import annotations
+
+from statusguard.guard._guard import Committed as Committed
+from statusguard.guard._guard import Guard as Guard
+from statusguard.guard._memory import MemoryStore as MemoryStore
+from statusguard.guard._store import Applied as Applied
+from statusguard.guard._store import AuditEntry as AuditEntry
+from statusguard.guard._store import Record as Record
+from statusguard.guard._store import Rejected as Rejected
+from statusguard.guard._store import Store as Store
+
+__all__ = [
+    "Applied",
+    "AuditEntry",
+    "Committed",
+    "Guard",
+    "MemoryStore",
+    "Record",
+    "Rejected",
+    "Store",
+]

@@ -1,0 +1,67 @@
+"""The model: a lifecycle's states, events, flags, transitions and invariants.
+
+What it owns: :class:`Lifecycle` and its parts, the structural checks run when one is
+built, the ``statusguard.lifecycle/v1`` JSON format, finding models on disk
+(:func:`load`, :func:`load_all`), and the explicit-graph searches every higher layer
+shares. It imports only :mod:`statusguard.errors` and :mod:`statusguard.results`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from statusguard.lifecycle._invariants import BUILTIN_OBLIGATIONS as BUILTIN_OBLIGATIONS
+from statusguard.lifecycle._invariants import Absorbing as Absorbing
+from statusguard.lifecycle._invariants import Closed as Closed
+from statusguard.lifecycle._invariants import Invariant as Invariant
+from statusguard.lifecycle._invariants import Never as Never
+from statusguard.lifecycle._invariants import OnlyThrough as OnlyThrough
+from statusguard.lifecycle._invariants import Unreachable as Unreachable
+from statusguard.lifecycle._model import AnyLifecycle as AnyLifecycle
+from statusguard.lifecycle._model import Lifecycle as Lifecycle
+from statusguard.lifecycle._parts import FORMAT as FORMAT
+from statusguard.lifecycle._parts import Condition as Condition
+from statusguard.lifecycle._parts import Flag as Flag
+from statusguard.lifecycle._parts import FlagKind as FlagKind
+from statusguard.lifecycle._parts import Transition as Transition
+
+if TYPE_CHECKING:
+    from statusguard.lifecycle._jsonio import lifecycle_schema as lifecycle_schema
+    from statusguard.lifecycle._loading import load as load
+    from statusguard.lifecycle._loading import load_all as load_all
+
+_LAZY = {
+    "load": "statusguard.lifecycle._loading",
+    "load_all": "statusguard.lifecycle._loading",
+    "lifecycle_schema": "statusguard.lifecycle._jsonio",
+}
+
+
+def __getattr__(name: str) -> Any:
+    # Loading touches the file system and the JSON Schema: off the import path.
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'statusguard.lifecycle' has no attribute {name!r}")
+
+
+__all__ = [
+    "BUILTIN_OBLIGATIONS",
+    "FORMAT",
+    "Absorbing",
+    "AnyLifecycle",
+    "Closed",
+    "Condition",
+    "Flag",
+    "FlagKind",
+    "Invariant",
+    "Lifecycle",
+    "Never",
+    "OnlyThrough",
+    "Transition",
+    "Unreachable",
+    "lifecycle_schema",
+    "load",
+    "load_all",
+]

@@ -1,0 +1,85 @@
+"""Conditions on flags: merging them per edge, simplifying them, and saying them in words.
+
+The one place that groups a lifecycle's transitions per ``(source, event, target)``
+edge; the views, ``diff``, ``explain`` and the path searches all build on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from statusguard.lifecycle._model import Lifecycle
+
+__all__ = [
+    "Condition",
+    "describe_condition",
+    "format_config",
+    "format_literals",
+    "merged_conditions",
+    "simplify",
+]
+
+AnyLifecycle = Lifecycle[Any, Any]
+Condition = tuple[tuple[str, bool], ...]
+
+
+def format_literals(literals: Condition | Mapping[str, bool]) -> str:
+    """``{"a": True, "b": False}`` as ``a=true, b=false``."""
+    items = literals.items() if isinstance(literals, Mapping) else literals
+    return ", ".join(f"{n}={'true' if v else 'false'}" for n, v in items)
+
+
+def format_config(config: Mapping[str, bool]) -> str:
+    """A config setting for humans; ``any config`` when it fixes nothing."""
+    return format_literals(dict(sorted(config.items()))) or "any config"
+
+
+def simplify(conditions: Sequence[Condition]) -> tuple[Condition, ...]:
+    """A disjunction of conjunctions without duplicates or absorbed terms.
+
+    ``()`` (unconditional) absorbs everything: the result is then ``((),)``.
+    """
+    unique: list[Condition] = []
+    for c in conditions:
+        if c not in unique:
+            unique.append(c)
+    kept = [c for c in unique if not any(o != c and set(o) <= set(c) for o in unique if o is not c)]
+    return tuple(kept)
+
+
+def describe_condition(conditions: Sequence[Condition]) -> str:
+    """A disjunction of conjunctions in words: ``not delayed_delete or not has_locations``.
+
+    The empty string means unconditional.
+    """
+    terms = simplify(conditions)
+    if not terms or () in terms:
+        return ""
+
+    def conj(c: Condition) -> str:
+        words = " and ".join(n if v else f"not {n}" for n, v in c)
+        return f"({words})" if len(c) > 1 and len(terms) > 1 else words
+
+    return " or ".join(conj(c) for c in terms)
+
+
+def merged_conditions(
+    lc: AnyLifecycle, flags: Mapping[str, bool] | None = None, *, drop_fixed: bool = True
+) -> dict[tuple[str, str, str], list[Condition]]:
+    """The conditions of every ``(source, event, target)``, merged, in model order.
+
+    Only transitions consistent with ``flags`` count; with ``drop_fixed`` the literals
+    ``flags`` fixes are removed from the conditions (what remains is still unknown).
+    The one place that groups transitions per edge: the views, ``diff``, ``explain``
+    and the path searches all build on it.
+    """
+    flags = flags or {}
+    merged: dict[tuple[str, str, str], list[Condition]] = {}
+    for t in lc.transitions:
+        if any(flags.get(n, v) != v for n, v in t.when):
+            continue
+        when = tuple((n, v) for n, v in t.when if n not in flags) if drop_fixed else t.when
+        for s in t.sources:
+            merged.setdefault((str(s), str(t.event), str(t.target)), []).append(when)
+    return merged

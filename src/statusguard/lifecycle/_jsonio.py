@@ -1,0 +1,200 @@
+"""The ``statusguard.lifecycle/v1`` JSON format: schema validation and decoding.
+
+Decoding never executes code: the document is checked against the published
+JSON Schema, then built into a :class:`Lifecycle`, whose structural checks
+report problems with the JSON path of the culprit.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from statusguard.errors import InvalidLifecycle, Location
+from statusguard.lifecycle._invariants import INVARIANT_KINDS, Invariant
+from statusguard.lifecycle._parts import FORMAT, Flag, FlagKind, Transition
+
+__all__ = ["lifecycle_parts", "lifecycle_schema", "parse_document"]
+
+
+@cache
+def lifecycle_schema() -> dict[str, Any]:
+    """The JSON Schema of ``statusguard.lifecycle/v1``, as shipped in the package."""
+    text = resources.files("statusguard").joinpath("schemas/lifecycle-v1.schema.json").read_text()
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+@cache
+def _validator() -> Any:
+    import jsonschema
+
+    return jsonschema.Draft202012Validator(lifecycle_schema())
+
+
+class _Object(dict[str, Any]):
+    """A decoded JSON object that remembers keys given more than once."""
+
+    duplicates: tuple[str, ...] = ()
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = _Object(pairs)
+    if len(obj) != len(pairs):
+        keys = [k for k, _ in pairs]
+        obj.duplicates = tuple(k for i, k in enumerate(keys) if k in keys[:i])
+    return obj
+
+
+def _find_duplicate(node: Any, location: Location) -> tuple[Location, str] | None:
+    """The first key given twice, depth first (iterative: nesting depth is not bounded)."""
+    stack: list[tuple[Any, Location]] = [(node, location)]
+    while stack:
+        cur, loc = stack.pop()
+        if isinstance(cur, dict):
+            if isinstance(cur, _Object) and cur.duplicates:
+                return loc, cur.duplicates[0]
+            children: list[tuple[Any, Any]] = list(cur.items())
+        elif isinstance(cur, list):
+            children = list(enumerate(cur))
+        else:
+            continue
+        stack.extend((child, (*loc, key)) for key, child in reversed(children))
+    return None
+
+
+def parse_document(text: str, *, source: str = "the document") -> Any:
+    """Decode JSON text; :class:`InvalidLifecycle` for bad JSON or a key given twice."""
+    try:
+        document = json.loads(text, object_pairs_hook=_object)
+    except json.JSONDecodeError as exc:
+        raise InvalidLifecycle(
+            f"{source} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
+        ) from None
+    except RecursionError:
+        raise InvalidLifecycle(
+            f"{source} nests arrays or objects too deeply to read; "
+            "a lifecycle document needs only a few levels"
+        ) from None
+    found = _find_duplicate(document, ())
+    if found is not None:
+        location, key = found
+        name = document.get("name") if isinstance(document, dict) else None
+        raise InvalidLifecycle(
+            f"key {key!r} appears more than once in the same object; give it once",
+            (*location, key),
+            lifecycle=name if isinstance(name, str) else None,
+        )
+    return document
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if value is None:
+        return "null"
+    return {dict: "object", list: "array", str: "string", int: "integer", float: "number"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def _schema_error(document: Any, name: str | None) -> InvalidLifecycle | None:
+    errors = sorted(
+        _validator().iter_errors(document), key=lambda e: (len(e.absolute_path), e.path)
+    )
+    if not errors:
+        return None
+    # The error on the shortest path comes first; for a oneOf, follow the branch whose
+    # type fits the value (a type mismatch with the other branch tells nothing).
+    err = errors[0]
+    while err.context:
+        depth = len(err.absolute_path)
+        fitting = [
+            e for e in err.context if not (e.validator == "type" and len(e.absolute_path) == depth)
+        ]
+        if not fitting:
+            break
+        err = max(fitting, key=lambda e: len(e.absolute_path))
+    location: Location = tuple(err.absolute_path)
+    message = err.message
+    if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+        known = err.schema.get("properties", {}) if isinstance(err.schema, dict) else {}
+        extra = [k for k in err.instance if k not in known]
+        if extra and known:
+            location = (*location, extra[0])
+            message = f"unknown key {extra[0]!r}; expected one of: " + ", ".join(
+                repr(k) for k in known
+            )
+    elif err.validator == "required" and isinstance(err.instance, dict):
+        absent = [k for k in err.validator_value if k not in err.instance]
+        if absent:
+            location = (*location, absent[0])
+            message = f"missing required key {absent[0]!r}"
+    elif err.validator in ("pattern", "minLength") and isinstance(err.instance, str):
+        message = f"expected a non-empty name (with a non-space character), got {err.instance!r}"
+    elif err.validator == "oneOf" and isinstance(err.schema, dict):
+        kinds = [str(b.get("type", "string")) for b in err.schema["oneOf"] if isinstance(b, dict)]
+        message = f"expected {' or '.join(kinds)}, got {_json_type(err.instance)}"
+    elif err.validator == "type":
+        message = f"expected {err.validator_value}, got {_json_type(err.instance)} ({message})"
+    if list(err.absolute_path) == ["format"]:
+        message = (
+            f"unknown format {document.get('format')!r}; expected {FORMAT!r}"
+            if isinstance(document, Mapping)
+            else message
+        )
+    return InvalidLifecycle(message, location, lifecycle=name)
+
+
+def lifecycle_parts(document: Mapping[str, Any] | str) -> tuple[str, dict[str, Any]]:
+    """Decode a document (a mapping or JSON text) into a lifecycle's name and parts.
+
+    ``Lifecycle(name, **parts)`` builds it (:meth:`Lifecycle.from_json` does).
+    """
+    if isinstance(document, str):
+        document = parse_document(document)
+    if not isinstance(document, Mapping):
+        raise InvalidLifecycle(f"expected a JSON object, got {type(document).__name__}")
+    name = document.get("name") if isinstance(document.get("name"), str) else None
+    if "format" not in document:
+        raise InvalidLifecycle(
+            f"missing 'format'; expected {FORMAT!r}", ("format",), lifecycle=name
+        )
+    problem = _schema_error(document, name)
+    if problem is not None:
+        raise problem
+    raw_flags = document.get("flags", {})
+    if isinstance(raw_flags, list):
+        flags = [Flag(f, FlagKind.CONFIG) for f in raw_flags]
+        if len(set(raw_flags)) != len(raw_flags):
+            dup = next(f for f in raw_flags if raw_flags.count(f) > 1)
+            raise InvalidLifecycle(
+                f"duplicate flag {dup!r}",
+                ("flags", raw_flags.index(dup, raw_flags.index(dup) + 1)),
+                lifecycle=name,
+            )
+    else:
+        flags = [Flag(n, FlagKind(k)) for n, k in raw_flags.items()]
+    transitions = [
+        Transition(t["event"], t["source"], t["target"], t.get("when"))
+        for t in document["transitions"]
+    ]
+    invariants: list[Invariant] = []
+    for raw in document.get("invariants", []):
+        cls = INVARIANT_KINDS[raw["kind"]]
+        kwargs = {k: v for k, v in raw.items() if k != "kind"}
+        renames = {"from": "source", "to": "target"}
+        kwargs = {renames.get(k, k): v for k, v in kwargs.items()}
+        invariants.append(cls(**kwargs))
+    return document["name"], {
+        "states": document["states"],
+        "initial": document["initial"],
+        "terminal": document.get("terminal", []),
+        "events": document.get("events"),
+        "flags": flags,
+        "transitions": transitions,
+        "invariants": invariants,
+    }

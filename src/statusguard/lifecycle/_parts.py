@@ -1,0 +1,122 @@
+"""The parts a lifecycle is built from: flags, their kinds, and transitions."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from statusguard.errors import InvalidLifecycle
+
+__all__ = ["FORMAT", "Condition", "Flag", "FlagKind", "Transition", "compatible"]
+
+S = TypeVar("S", bound=str)
+E = TypeVar("E", bound=str)
+
+Condition = tuple[tuple[str, bool], ...]
+"""A conjunction of flag literals, sorted by flag name: ``(("delayed_delete", True),)``."""
+FORMAT = "statusguard.lifecycle/v1"
+"""The ``format`` of every lifecycle JSON document statusguard reads and writes."""
+
+
+class FlagKind(enum.StrEnum):
+    """How a flag varies.
+
+    ``CONFIG`` flags are fixed for a deployment (Glance's ``delayed_delete``);
+    ``FACT`` flags are true or false about the resource when the event happens
+    ("the image has locations").
+    """
+
+    CONFIG = "config"
+    FACT = "fact"
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A boolean a transition's condition can test."""
+
+    name: str
+    kind: FlagKind = FlagKind.CONFIG
+    doc: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        try:
+            kind = FlagKind(self.kind)
+        except ValueError:
+            raise InvalidLifecycle(
+                f"flag {self.name!r} has unknown kind {self.kind!r}; "
+                "expected 'config' or 'fact' (FlagKind.CONFIG or FlagKind.FACT)",
+                ("flags", str(self.name)),
+            ) from None
+        object.__setattr__(self, "kind", kind)
+
+
+@dataclass(frozen=True, init=False)
+class Transition(Generic[S, E]):
+    """On ``event``, any of ``sources`` moves to ``target`` when ``when`` holds.
+
+    ``when`` is a conjunction of flag literals: ``{"delayed_delete": True}``
+    means "only if delayed_delete is set". An empty ``when`` is unconditional.
+    """
+
+    event: E
+    sources: tuple[S, ...]
+    target: S
+    when: Condition
+
+    def __init__(
+        self,
+        event: E,
+        sources: S | Iterable[S],
+        target: S,
+        when: Mapping[str, bool] | Iterable[tuple[str, bool]] | None = None,
+    ) -> None:
+        srcs: tuple[S, ...]
+        if isinstance(sources, str) or not isinstance(sources, Iterable):
+            srcs = (sources,)  # one state; a non-name is reported by the lifecycle's checks
+        else:
+            srcs = tuple(sources)
+        pairs = list(when.items() if isinstance(when, Mapping) else (when or ()))
+        items: dict[str, bool] = {}
+        for name, value in pairs:
+            if not isinstance(value, bool):
+                raise InvalidLifecycle(
+                    f"transition {str(event)!r}: condition on flag {name!r} must be True or "
+                    f"False, got {value!r}"
+                )
+            if items.get(name, value) != value:
+                raise InvalidLifecycle(
+                    f"transition {str(event)!r}: condition requires flag {name!r} to be both "
+                    "true and false, so it can never fire; give each flag once"
+                )
+            items[name] = value
+        object.__setattr__(self, "event", event)
+        object.__setattr__(self, "sources", srcs)
+        object.__setattr__(self, "target", target)
+        object.__setattr__(self, "when", tuple(sorted((str(k), v) for k, v in items.items())))
+
+    def enabled(self, flags: Mapping[str, bool]) -> bool:
+        """Whether ``when`` holds under a complete flag setting."""
+        return all(flags[name] == value for name, value in self.when)
+
+    def to_json(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {
+            "event": str(self.event),
+            "source": [str(s) for s in self.sources],
+            "target": str(self.target),
+        }
+        if self.when:
+            doc["when"] = dict(self.when)
+        return doc
+
+    def __repr__(self) -> str:
+        cond = f", when={dict(self.when)!r}" if self.when else ""
+        srcs = [str(s) for s in self.sources]
+        return f"Transition({str(self.event)!r}, {srcs!r}, {str(self.target)!r}{cond})"
+
+
+def compatible(a: Condition, b: Condition) -> bool:
+    """Whether two conjunctions of literals can hold at once."""
+    da = dict(a)
+    return all(da.get(name, value) == value for name, value in b)

@@ -1,0 +1,218 @@
+"""The cheap structural checks run when a lifecycle is built (the z3 proofs must agree)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from statusguard.errors import InvalidLifecycle
+from statusguard.lifecycle._invariants import (
+    BUILTIN_OBLIGATIONS,
+    RESERVED_PREFIX,
+    Invariant,
+    OnlyThrough,
+)
+from statusguard.lifecycle._parts import Transition, compatible
+
+if TYPE_CHECKING:
+    from statusguard.lifecycle._model import Lifecycle
+
+__all__ = ["validate"]
+
+
+def validate(lc: Lifecycle[Any, Any], terminal: Sequence[str], *, semantic: bool = True) -> None:
+    """The cheap structural checks; the z3 proofs must agree with them.
+
+    With ``semantic=False`` the checks that are also proof obligations (determinism,
+    terminal exits) are left to the checker.
+    """
+
+    def bad(problem: str, *location: str | int, obligation: str | None = None) -> InvalidLifecycle:
+        return InvalidLifecycle(
+            problem, tuple(location), lifecycle=lc.name or None, obligation=obligation
+        )
+
+    if not isinstance(lc.name, str) or not lc.name.strip():
+        raise bad("the lifecycle needs a non-empty name", "name")
+    states: set[str] = set()
+    for i, s in enumerate(lc.states):
+        if not isinstance(s, str) or not s.strip():
+            raise bad(f"state names must be non-empty strings, got {s!r}", "states", i)
+        if s in states:
+            raise bad(f"duplicate state {str(s)!r}", "states", i)
+        states.add(s)
+    if not states:
+        raise bad("a lifecycle needs at least one state", "states")
+    allowed = ", ".join(repr(str(s)) for s in lc.states)
+    if lc.initial not in states:
+        raise bad(
+            f"initial state {str(lc.initial)!r} is not a declared state; "
+            f"expected one of: {allowed}",
+            "initial",
+        )
+    seen_terminal: set[str] = set()
+    for i, s in enumerate(terminal):
+        if s not in states:
+            raise bad(
+                f"terminal state {str(s)!r} is not a declared state; expected one of: {allowed}",
+                "terminal",
+                i,
+            )
+        if s in seen_terminal:
+            raise bad(f"duplicate terminal state {str(s)!r}", "terminal", i)
+        seen_terminal.add(s)
+    events: set[str] = set()
+    for i, e in enumerate(lc.events):
+        if not isinstance(e, str) or not e.strip():
+            raise bad(f"event names must be non-empty strings, got {e!r}", "events", i)
+        if e in events:
+            raise bad(f"duplicate event {str(e)!r}", "events", i)
+        events.add(e)
+    flag_names: set[str] = set()
+    for i, f in enumerate(lc.flags):
+        if not isinstance(f.name, str) or not f.name.strip():
+            raise bad(f"flag names must be non-empty strings, got {f.name!r}", "flags", i)
+        if f.name in flag_names:
+            raise bad(f"duplicate flag {f.name!r}", "flags", i)
+        flag_names.add(f.name)
+    _validate_transitions(lc, bad, states, seen_terminal if semantic else set(), events, flag_names)
+    if semantic:
+        _check_determinism(lc, bad)
+    _validate_invariants(lc, bad, states)
+
+
+def _validate_transitions(
+    lc: Lifecycle[Any, Any],
+    bad: Any,
+    states: set[str],
+    seen_terminal: set[str],
+    events: set[str],
+    flag_names: set[str],
+) -> None:
+    allowed = ", ".join(repr(str(s)) for s in lc.states)
+    ev_allowed = ", ".join(repr(str(e)) for e in lc.events)
+    fl_allowed = ", ".join(repr(n) for n in sorted(flag_names)) or "(none declared)"
+    for i, t in enumerate(lc.transitions):
+        if not isinstance(t, Transition):
+            raise bad(f"expected a Transition, got {t!r}", "transitions", i)
+        if t.event not in events:
+            raise bad(
+                f"transition uses unknown event {str(t.event)!r}; expected one of: {ev_allowed}",
+                "transitions",
+                i,
+                "event",
+            )
+        if not t.sources:
+            raise bad("transition has no source state", "transitions", i, "source")
+        for j, s in enumerate(t.sources):
+            if s not in states:
+                raise bad(
+                    f"transition {str(t.event)!r} has unknown source state {str(s)!r}; "
+                    f"expected one of: {allowed}",
+                    "transitions",
+                    i,
+                    "source",
+                    j,
+                )
+            if s in seen_terminal:
+                raise bad(
+                    f"transition {str(t.event)!r} leaves terminal state {str(s)!r}; "
+                    "terminal states have no exits (remove the transition or the terminal mark)",
+                    "transitions",
+                    i,
+                    "source",
+                    j,
+                    obligation="terminal_final",
+                )
+        if len(set(t.sources)) != len(t.sources):
+            raise bad(
+                f"transition {str(t.event)!r} lists a source twice", "transitions", i, "source"
+            )
+        if t.target not in states:
+            raise bad(
+                f"transition {str(t.event)!r} has unknown target state {str(t.target)!r}; "
+                f"expected one of: {allowed}",
+                "transitions",
+                i,
+                "target",
+            )
+        for name, _ in t.when:
+            if name not in flag_names:
+                raise bad(
+                    f"transition {str(t.event)!r} tests unknown flag {name!r}; "
+                    f"expected one of: {fl_allowed}",
+                    "transitions",
+                    i,
+                    "when",
+                    name,
+                )
+
+
+def _validate_invariants(lc: Lifecycle[Any, Any], bad: Any, states: set[str]) -> None:
+    allowed = ", ".join(repr(str(s)) for s in lc.states)
+    inv_names: set[str] = set()
+    for i, inv in enumerate(lc.invariants):
+        if not isinstance(inv, Invariant):
+            raise bad(f"expected an Invariant, got {inv!r}", "invariants", i)
+        if not isinstance(inv.name, str) or not inv.name.strip():
+            raise bad("invariant names must be non-empty strings", "invariants", i, "name")
+        if inv.name in inv_names:
+            raise bad(f"duplicate invariant name {inv.name!r}", "invariants", i, "name")
+        if inv.name in BUILTIN_OBLIGATIONS or inv.name.startswith(RESERVED_PREFIX):
+            raise bad(
+                f"invariant name {inv.name!r} is reserved (built-in obligations: "
+                f"{', '.join(BUILTIN_OBLIGATIONS)}; race obligations start with "
+                f"{RESERVED_PREFIX!r}); rename the invariant",
+                "invariants",
+                i,
+                "name",
+            )
+        inv_names.add(inv.name)
+        fields = inv.state_fields()
+        if not fields or (inv.kind == "only_through" and len(fields) < 2):
+            raise bad(f"invariant {inv.name!r} names no states", "invariants", i)
+        for loc, s in fields:
+            if s not in states:
+                raise bad(
+                    f"invariant {inv.name!r} names unknown state {str(s)!r}; "
+                    f"expected one of: {allowed}",
+                    "invariants",
+                    i,
+                    *loc,
+                )
+        if isinstance(inv, OnlyThrough) and inv.target in inv.via:
+            raise bad(
+                f"invariant {inv.name!r}: target {str(inv.target)!r} is also in via, so it "
+                "holds trivially; list only the states a path must pass before it",
+                "invariants",
+                i,
+                "via",
+            )
+
+
+def _check_determinism(lc: Lifecycle[Any, Any], bad: Any) -> None:
+    by_key: dict[tuple[str, str], list[tuple[int, Transition[Any, Any]]]] = {}
+    for i, t in enumerate(lc.transitions):
+        for s in t.sources:
+            by_key.setdefault((s, t.event), []).append((i, t))
+    for (s, ev), options in by_key.items():
+        for a in range(len(options)):
+            for b in range(a + 1, len(options)):
+                (ia, ta), (ib, tb) = options[a], options[b]
+                if ta.target != tb.target and compatible(ta.when, tb.when):
+                    both = {**dict(ta.when), **dict(tb.when)}
+                    setting = (
+                        ", ".join(
+                            f"{k}={'true' if v else 'false'}" for k, v in sorted(both.items())
+                        )
+                        or "any flag setting"
+                    )
+                    raise bad(
+                        f"nondeterministic: in state {str(s)!r}, event {str(ev)!r} leads to both "
+                        f"{str(ta.target)!r} (transition {ia}) and {str(tb.target)!r} "
+                        f"(transition {ib}) under {setting}; make their 'when' conditions "
+                        "exclusive",
+                        "transitions",
+                        ib,
+                        obligation="deterministic",
+                    )

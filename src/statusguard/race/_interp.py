@@ -1,0 +1,314 @@
+"""A small explicit interpreter of the race protocols (no z3).
+
+It runs the same semantics as the z3 model in :mod:`statusguard.race._checks`, step by
+step, with ``Lifecycle.next`` deciding targets. Two backends: ``model`` (plain
+Python values) and ``guard`` (writes go through a real :class:`Guard` on a
+:class:`MemoryStore`: ``fire`` for ``atomic_event``, ``move(expected=...)`` for
+``cas_status``, ``move(expected=..., expected_version=...)`` for ``cas_version``),
+so a schedule can be replayed against the runtime itself. Used to replay BMC
+counterexamples and to cross-check BMC by breadth-first search.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import deque
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from statusguard.errors import IllegalTransition, MissingFlag, TransitionConflict
+from statusguard.lifecycle._invariants import Absorbing
+from statusguard.lifecycle._model import Lifecycle
+from statusguard.race._scenarios import SAVE
+
+__all__ = ["Pending", "RaceInterpreter", "World", "step_violations"]
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A worker between its read and its write."""
+
+    request: str
+    status: str
+    version: int
+    facts: tuple[tuple[str, bool], ...]
+    target: str
+
+
+@dataclass(frozen=True)
+class World:
+    """The stored status and version, and each worker's pending decision."""
+
+    status: str
+    version: int
+    pending: tuple[Pending | None, ...]
+
+
+def _absorbing(lc: Lifecycle[Any, Any]) -> frozenset[str]:
+    out = {str(s) for s in lc.terminal}
+    out.update(str(i.state) for i in lc.invariants if isinstance(i, Absorbing))
+    return frozenset(out)
+
+
+def _next(
+    lc: Lifecycle[Any, Any], status: str, request: str, flags: Mapping[str, bool]
+) -> str | None:
+    """The target of ``request`` from ``status``, or ``None`` if it is not enabled."""
+    if request == SAVE:
+        return status
+    try:
+        return str(lc.next(status, request, flags))
+    except (IllegalTransition, MissingFlag):
+        return None
+
+
+def _is_transition(
+    lc: Lifecycle[Any, Any], src: str, request: str, dst: str, flags: Mapping[str, bool]
+) -> bool:
+    """Some transition takes ``src`` to ``dst`` on ``request`` (a save: ``dst == src``)."""
+    if request == SAVE:
+        return dst == src
+    return any(
+        str(t.event) == request
+        and src in {str(s) for s in t.sources}
+        and str(t.target) == dst
+        and all(flags.get(n) == v for n, v in t.when)
+        for t in lc.transitions
+    )
+
+
+def step_violations(
+    lc: Lifecycle[Any, Any],
+    entry: Mapping[str, Any],
+    protocol: str,
+    config: Mapping[str, bool],
+) -> set[str]:
+    """The race obligations a schedule's write entry breaks."""
+    found: set[str] = set()
+    if entry["action"] == "read":
+        return found
+    if entry["action"] == "rejected":
+        if entry["read_version"] == entry["version"]:
+            found.add("progress")
+        return found
+    request = entry.get("request") or entry.get("event") or "save"
+    request = SAVE if request == "save" else request
+    src, dst = entry["from"], entry["status"]
+    flags = {**config, **(entry.get("facts") or {})}
+    if not _is_transition(lc, src, request, dst, flags):
+        found.add("legal_steps")
+    if src in _absorbing(lc) and dst != src:
+        found.add("absorbing")
+    if protocol != "atomic_event" and entry["read_version"] != entry["version"] - 1:
+        found.add("fresh_decision")
+    return found
+
+
+class RaceInterpreter:
+    """Explicit semantics of one protocol on one lifecycle under a complete config."""
+
+    def __init__(
+        self,
+        lc: Lifecycle[Any, Any],
+        protocol: str,
+        config: Mapping[str, bool],
+        *,
+        start: str | None = None,
+        workers: int = 2,
+        roles: Sequence[Sequence[str]] | None = None,
+        backend: str = "model",
+    ) -> None:
+        self.lc = lc
+        self.protocol = protocol
+        self.config = dict(config)
+        self.start = str(start if start is not None else lc.initial)
+        self.workers = workers
+        reqs = [str(e) for e in lc.events]
+        if roles is None:
+            self.roles = [tuple(reqs)] * workers
+        else:
+            self.roles = [tuple(roles[w % len(roles)]) for w in range(workers)]
+        if protocol != "unguarded":
+            self.roles = [tuple(r for r in role if r != SAVE) for role in self.roles]
+        if backend not in ("model", "guard"):
+            raise ValueError(f"backend must be 'model' or 'guard', got {backend!r}")
+        if backend == "guard" and protocol == "unguarded":
+            raise ValueError("the guard backend runs guarded protocols only")
+        self.backend = backend
+        facts = set(lc.fact_flags)
+        self._relevant: dict[str, list[str]] = {}
+        for t in lc.transitions:
+            rel = self._relevant.setdefault(str(t.event), [])
+            rel.extend(n for n, _ in t.when if n in facts and n not in rel)
+
+    def initial(self) -> World:
+        return World(self.start, 0, (None,) * self.workers)
+
+    def choices(self, world: World, w: int) -> list[tuple[str, dict[str, bool]]]:
+        """Every (request, facts) worker ``w`` may decide on reading ``world``."""
+        if world.pending[w] is not None:
+            return []
+        out = []
+        for request in self.roles[w]:
+            names = self._relevant.get(request, [])
+            for bits in itertools.product((False, True), repeat=len(names)):
+                facts = dict(zip(names, bits, strict=True))
+                if _next(self.lc, world.status, request, {**self.config, **facts}) is not None:
+                    out.append((request, facts))
+        return out
+
+    def read(
+        self, world: World, w: int, request: str, facts: Mapping[str, bool]
+    ) -> tuple[World, dict[str, Any]]:
+        target = _next(self.lc, world.status, request, {**self.config, **facts})
+        if world.pending[w] is not None or target is None or request not in self.roles[w]:
+            raise ValueError(f"worker {w + 1} cannot read and decide {request} in {world}")
+        p = Pending(request, world.status, world.version, tuple(sorted(facts.items())), target)
+        pending = list(world.pending)
+        pending[w] = p
+        entry = {
+            "worker": w + 1,
+            "action": "read",
+            "status": world.status,
+            "version": world.version,
+            "event": None if request == SAVE else request,
+            "request": "save" if request == SAVE else request,
+            "target": target,
+            "facts": dict(facts),
+        }
+        return World(world.status, world.version, tuple(pending)), entry
+
+    def write(self, world: World, w: int) -> tuple[World, dict[str, Any]]:
+        p = world.pending[w]
+        if p is None:
+            raise ValueError(f"worker {w + 1} has nothing to write in {world}")
+        facts = dict(p.facts)
+        if self.backend == "guard":
+            committed, new = self._guard_write(world, p)
+        else:
+            committed, new = self._model_write(world, p)
+        version = world.version + 1 if committed else world.version
+        pending = list(world.pending)
+        pending[w] = None
+        entry = {
+            "worker": w + 1,
+            "action": "write" if committed else "rejected",
+            "facts": facts,
+            "from": world.status,
+            "status": new,
+            "event": None if p.request == SAVE else p.request,
+            "request": "save" if p.request == SAVE else p.request,
+            "version": version,
+            "read_status": p.status,
+            "read_version": p.version,
+        }
+        return World(new, version, tuple(pending)), entry
+
+    def _model_write(self, world: World, p: Pending) -> tuple[bool, str]:
+        if self.protocol == "unguarded":
+            return True, p.target
+        if self.protocol == "cas_status":
+            return (True, p.target) if world.status == p.status else (False, world.status)
+        if self.protocol == "cas_version":
+            return (True, p.target) if world.version == p.version else (False, world.status)
+        target = _next(self.lc, world.status, p.request, {**self.config, **dict(p.facts)})
+        return (True, target) if target is not None else (False, world.status)
+
+    def _guard_write(self, world: World, p: Pending) -> tuple[bool, str]:
+        from statusguard.guard._guard import Guard
+        from statusguard.guard._memory import MemoryStore
+        from statusguard.guard._store import Record
+
+        store = MemoryStore()
+        store.create("k", world.status)
+        store._rows["k"] = Record(world.status, world.version)  # the world's version
+        guard: Guard[Any, Any] = Guard(self.lc, store, self.config)
+        try:
+            if self.protocol == "atomic_event":
+                done = guard.fire("k", p.request, dict(p.facts))
+            elif self.protocol == "cas_status":
+                done = guard.move("k", p.target, p.status, facts=dict(p.facts))
+            else:
+                done = guard.move(
+                    "k", p.target, p.status, expected_version=p.version, facts=dict(p.facts)
+                )
+        except (IllegalTransition, TransitionConflict):
+            return False, world.status
+        return True, done.target
+
+    def replay(self, schedule: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """Run a schedule's reads (with their decisions) and writes; return what happened.
+
+        Each returned write entry carries ``"violates"``: the obligations it breaks.
+        """
+        world = self.initial()
+        out = []
+        for s in schedule:
+            w = int(s["worker"]) - 1
+            if s["action"] == "read":
+                req = s.get("request") or s.get("event") or "save"
+                world, entry = self.read(
+                    world, w, SAVE if req == "save" else req, dict(s.get("facts") or {})
+                )
+            else:
+                world, entry = self.write(world, w)
+                entry["violates"] = sorted(
+                    step_violations(self.lc, entry, self.protocol, self.config)
+                )
+            out.append(entry)
+        return out
+
+    def shortest_violation(self, obligations: Sequence[str], depth: int) -> int | None:
+        """Breadth-first search: the fewest steps to a write breaking an obligation."""
+        found = self.first_violation(obligations, depth)
+        return None if found is None else len(found)
+
+    def first_violation(
+        self, obligations: Sequence[str], depth: int, *, budget: int | None = None
+    ) -> list[dict[str, Any]] | None:
+        """The first shortest schedule (in a fixed search order) whose last write breaks one
+        of ``obligations``; ``None`` if there is none within ``depth`` steps.
+
+        The order is deterministic (workers, then requests, then fact values), so the
+        schedule is a canonical counterexample. Raises :class:`OverflowError` after
+        ``budget`` states.
+        """
+        start = self.initial()
+        parent: dict[World, tuple[World, dict[str, Any]] | None] = {start: None}
+        frontier: deque[tuple[World, int]] = deque([(start, 0)])
+        wanted = list(obligations)
+
+        def path(world: World, last: dict[str, Any]) -> list[dict[str, Any]]:
+            out = [last]
+            link = parent[world]
+            while link is not None:
+                world, entry = link
+                out.append(entry)
+                link = parent[world]
+            return out[::-1]
+
+        while frontier:
+            world, d = frontier.popleft()
+            if d >= depth:
+                continue
+            for w in range(self.workers):
+                succ: list[tuple[World, dict[str, Any]]] = []
+                if world.pending[w] is None:
+                    for req, facts in self.choices(world, w):
+                        succ.append(self.read(world, w, req, facts))
+                else:
+                    nxt, entry = self.write(world, w)
+                    broken = step_violations(self.lc, entry, self.protocol, self.config)
+                    hit = [o for o in wanted if o in broken]
+                    if hit:
+                        entry["violates"] = hit[0]
+                        return path(world, entry)
+                    succ.append((nxt, entry))
+                for n, entry in succ:
+                    if n not in parent:
+                        parent[n] = (world, entry)
+                        frontier.append((n, d + 1))
+                        if budget is not None and len(parent) > budget:
+                            raise OverflowError(f"more than {budget} states")
+        return None

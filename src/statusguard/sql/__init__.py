@@ -1,0 +1,34 @@
+"""SQL backends of the guard: SQLite, PostgreSQL and MariaDB/MySQL through SQLAlchemy.
+
+What it owns: :class:`SQLStore` (the conditional UPDATE, retries, settling lost
+connections), the ORM helper :class:`GuardedStatus`, trigger DDL generated from a
+lifecycle, identifier validation, and database-error classification. It imports
+:mod:`statusguard.guard` (the Store protocol) and below. SQLAlchemy is needed only for
+the store and the ORM helper (extra ``statusguard[sql]``) and loads on first use; the
+trigger generator needs no driver.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from statusguard.sql._trigger import DIALECTS as DIALECTS
+from statusguard.sql._trigger import trigger_ddl as trigger_ddl
+from statusguard.sql._trigger import trigger_script as trigger_script
+
+if TYPE_CHECKING:
+    from statusguard.sql._orm import GuardedStatus as GuardedStatus
+    from statusguard.sql._store import SQLStore as SQLStore
+
+_LAZY = {"SQLStore": "statusguard.sql._store", "GuardedStatus": "statusguard.sql._orm"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'statusguard.sql' has no attribute {name!r}")
+
+
+__all__ = ["DIALECTS", "GuardedStatus", "SQLStore", "trigger_ddl", "trigger_script"]

@@ -1,0 +1,160 @@
+"""SQLAlchemy ORM integration: a mapped class's status attribute goes through the guard.
+
+``GuardedStatus(Image, GLANCE_IMAGE, config)`` installs a ``before_flush`` hook.
+When a flush finds a changed status on an ``Image``, it checks the edge against the
+lifecycle (:class:`IllegalTransition`) and issues the compare-and-set itself:
+``UPDATE images SET status = :new [, version = version + 1] WHERE pk = :pk AND
+status = :loaded``. No match raises :class:`TransitionConflict` naming the status
+the row holds now. The ORM's own UPDATE then no longer carries the status, so an
+ordinary save of other columns never writes a stale status (Glance LP #1371728:
+whole-row saves clobbering a concurrent status change): the ORM writes only changed
+attributes, and "setting" the status to the value it was loaded with is no change.
+
+Bulk ``session.execute(update(...))`` bypasses every ORM hook; install the database
+trigger (``statusguard sql trigger``) to cover such writers too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Session, attributes
+
+from statusguard.errors import (
+    IllegalTransition,
+    MissingFlag,
+    TransitionConflict,
+    UnknownState,
+    UnknownStatus,
+)
+from statusguard.lifecycle._model import Lifecycle
+from statusguard.lifecycle._parts import FlagKind
+
+__all__ = ["GuardedStatus"]
+
+
+class GuardedStatus:
+    """Route changes of ``cls.<attribute>`` through lifecycle checks and a CAS at flush.
+
+    ``sessions`` is what the hook listens on: the :class:`~sqlalchemy.orm.Session`
+    class (every session, the default), a ``sessionmaker`` or one session.
+    ``version`` names an optional integer column bumped by every status change.
+    Call :meth:`remove` to uninstall the hook.
+    """
+
+    def __init__(
+        self,
+        cls: type[Any],
+        lifecycle: Lifecycle[Any, Any],
+        config: Mapping[str, bool] | None = None,
+        *,
+        attribute: str = "status",
+        version: str | None = None,
+        sessions: Any = Session,
+    ) -> None:
+        config = dict(config or {})
+        lifecycle.check_flags(config, kind=FlagKind.CONFIG)
+        missing = set(lifecycle.config_flags) - set(config)
+        if missing:
+            raise MissingFlag(missing)
+        mapper = sa.inspect(cls)
+        self.cls = cls
+        self.lifecycle = lifecycle
+        self.config = config
+        self.attribute = attribute
+        self._table = mapper.local_table
+        self._column = mapper.columns[attribute]
+        self._version = mapper.columns[version] if version else None
+        self._mapper = mapper
+        self._sessions = sessions
+        event.listen(sessions, "before_flush", self._before_flush)
+
+    def remove(self) -> None:
+        """Uninstall the flush hook."""
+        event.remove(self._sessions, "before_flush", self._before_flush)
+
+    def fire(self, obj: Any, event_name: str, facts: Mapping[str, bool] | None = None) -> str:
+        """Set ``obj``'s status to where ``event_name`` leads from its loaded status.
+
+        The next flush writes it with a compare-and-set against the loaded status.
+        """
+        if facts:
+            self.lifecycle.check_flags(facts, kind=FlagKind.FACT)
+        current = getattr(obj, self.attribute)
+        target = self.lifecycle.next(current, event_name, {**self.config, **(facts or {})})
+        setattr(obj, self.attribute, str(target))
+        return str(target)
+
+    def _key(self, obj: Any) -> Any:
+        pk = self._mapper.primary_key_from_instance(obj)
+        return pk[0] if len(pk) == 1 else tuple(pk)
+
+    def _before_flush(self, session: Session, _context: Any, _instances: Any) -> None:
+        states = self.lifecycle._state_names
+        for obj in session.new:
+            if isinstance(obj, self.cls):
+                value = getattr(obj, self.attribute)
+                if value not in states:
+                    raise UnknownState(value, states, lifecycle=self.lifecycle.name)
+        for obj in list(session.dirty):
+            if not isinstance(obj, self.cls):
+                continue
+            history = sa.inspect(obj).attrs[self.attribute].history
+            if not history.added:
+                continue
+            new = history.added[0]
+            key = self._key(obj)
+            old = history.deleted[0] if history.deleted else self._read(session, obj)
+            if new == old:
+                attributes.set_committed_value(obj, self.attribute, new)
+                continue
+            if old not in states:
+                raise UnknownStatus(old, states, key=key, lifecycle=self.lifecycle.name)
+            if new not in states:
+                raise UnknownState(new, states, lifecycle=self.lifecycle.name)
+            if not self.lifecycle.edge_allowed(old, new, self.config):
+                raise IllegalTransition(
+                    str(old),
+                    None,
+                    self.lifecycle.targets(old, self.config),
+                    target=str(new),
+                    key=key,
+                    lifecycle=self.lifecycle.name,
+                )
+            self._cas(session, obj, key, old, new)
+
+    def _where(self, obj: Any) -> list[Any]:
+        pk = self._mapper.primary_key_from_instance(obj)
+        return [c == v for c, v in zip(self._mapper.primary_key, pk, strict=True)]
+
+    def _read(self, session: Session, obj: Any) -> Any:
+        # A locking (current) read: inside a MariaDB REPEATABLE READ transaction a plain
+        # SELECT would return the transaction's stale snapshot.
+        query = sa.select(self._column).where(*self._where(obj)).with_for_update(read=True)
+        row = session.connection().execute(query).first()
+        return None if row is None else row[0]
+
+    def _cas(self, session: Session, obj: Any, key: Any, old: str, new: str) -> None:
+        values: dict[str, Any] = {self._column.key: new}
+        if self._version is not None:
+            values[self._version.key] = self._version + 1
+        stmt = (
+            sa.update(self._table)
+            .where(*self._where(obj), self._column == old)
+            .values(values)
+            .execution_options(synchronize_session=False)
+        )
+        result: Any = session.connection().execute(stmt)
+        if result.rowcount != 1:
+            raise TransitionConflict(
+                key,
+                str(old),
+                self._read(session, obj),
+                detail="detected at flush; roll back the session, reload the object",
+            )
+        attributes.set_committed_value(obj, self.attribute, new)
+        if self._version is not None:
+            session.expire(obj, [self._version.key])  # bumped in SQL: reload on access
