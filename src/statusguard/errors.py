@@ -29,6 +29,8 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 
+from statusguard._text import quoted_names
+
 __all__ = [
     "DuplicateKey",
     "IllegalTransition",
@@ -53,11 +55,6 @@ __all__ = [
 
 Location = tuple[str | int, ...]
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
-
-
-def _names(values: Iterable[str]) -> str:
-    items = [repr(str(v)) for v in values]
-    return ", ".join(items) if items else "(none)"
 
 
 def json_path(location: Location) -> str:
@@ -127,8 +124,9 @@ class UnknownName(StatusGuardError, LookupError):
         self.allowed = tuple(str(a) for a in allowed)
         self.lifecycle = lifecycle
         owner = f" in lifecycle {lifecycle!r}" if lifecycle else ""
+        allowed_names = quoted_names(self.allowed)
         super().__init__(
-            f"unknown {self.kind} {str(name)!r}{owner}; expected one of: {_names(self.allowed)}"
+            f"unknown {self.kind} {str(name)!r}{owner}; expected one of: {allowed_names}"
         )
 
     def __str__(self) -> str:  # LookupError would otherwise repr() the message
@@ -210,12 +208,13 @@ class MissingFlag(StatusGuardError, ValueError):
         self.missing = tuple(sorted(missing))
         if event is not None:
             msg = (
-                f"event {event!r} in state {state!r} depends on flag(s) {_names(self.missing)}, "
+                f"event {event!r} in state {state!r} depends on flag(s) "
+                f"{quoted_names(self.missing)}, "
                 "which were not given; pass them in flags={...}"
             )
         else:
             msg = (
-                f"config flag(s) {_names(self.missing)} not set; every config flag must be "
+                f"config flag(s) {quoted_names(self.missing)} not set; every config flag must be "
                 "given a value, e.g. config={...: False}"
             )
         super().__init__(msg)
@@ -275,12 +274,12 @@ class IllegalTransition(StatusGuardError):
             of_key = f" (key {self.key!r})" if self.key is not None else ""
             return (
                 f"event {self.event!r} is not allowed in state {self.state!r}{of_key}; "
-                f"allowed events: {_names(self.allowed)}"
+                f"allowed events: {quoted_names(self.allowed)}"
             )
         return (
             f"transition {self.state!r} -> {self.target!r} is not allowed"
             f"{' for key ' + repr(self.key) if self.key is not None else ''}; "
-            f"allowed targets: {_names(self.allowed)}"
+            f"allowed targets: {quoted_names(self.allowed)}"
         )
 
     def __str__(self) -> str:

@@ -22,19 +22,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from statusguard._text import format_flags
+
 __all__ = [
     "Counterexample",
     "ObligationResult",
     "TraceStep",
     "Verdict",
-    "format_flags",
     "reached_under_json",
 ]
-
-
-def format_flags(flags: Mapping[str, bool]) -> str:
-    """``delayed_delete=true, has_locations=false`` (sorted by name; empty if none)."""
-    return ", ".join(f"{k}={'true' if v else 'false'}" for k, v in sorted(flags.items()))
 
 
 class Verdict(enum.StrEnum):

@@ -108,7 +108,7 @@ def render_text(lc: Any, results: Sequence[ObligationResult], differences: Seque
 
 def _render_reached(lc: Any, reached: Any) -> str:
     """One line: which states some settings miss (the full map is in the JSON)."""
-    from statusguard.results import format_flags
+    from statusguard._text import format_flags
 
     n = sum(1 for _ in lc.config_settings())
     partial = [

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from statusguard.lifecycle._conditions import describe_condition, format_config, merged_conditions
-from statusguard.lifecycle._model import Lifecycle
+from statusguard.lifecycle._model import AnyLifecycle
 from statusguard.lifecycle._paths import (
     Path,
     all_settings,
@@ -33,7 +33,6 @@ from statusguard.results import ObligationResult, Verdict
 
 __all__ = ["LifecycleDiff", "diff_lifecycles", "obligation_results"]
 
-AnyLifecycle = Lifecycle[Any, Any]
 Config = Mapping[str, bool]
 Checker = Callable[[AnyLifecycle], list[ObligationResult]]
 

@@ -12,18 +12,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from statusguard._text import format_flag, format_flags
 from statusguard.lifecycle._conditions import (
     describe_condition,
     format_config,
-    format_literals,
     merged_conditions,
 )
-from statusguard.lifecycle._model import Lifecycle
+from statusguard.lifecycle._model import AnyLifecycle
 from statusguard.lifecycle._paths import Path, all_settings, graph, shortest_paths
 
 __all__ = ["EventAnswer", "StateAnswer", "explain_event", "explain_state"]
-
-AnyLifecycle = Lifecycle[Any, Any]
 
 
 @dataclass(frozen=True)
@@ -80,7 +78,7 @@ class StateAnswer:
 
     def render(self) -> str:
         marks = [m for m, on in (("initial", self.initial), ("terminal", self.terminal)) if on]
-        given = f" with {format_literals(dict(sorted(self.flags.items())))}" if self.flags else ""
+        given = f" with {format_flags(self.flags.items())}" if self.flags else ""
         head = f"{self.lifecycle}: state {self.state}" + (f" ({', '.join(marks)})" if marks else "")
         lines = [head + given]
         if self.paths:
@@ -155,7 +153,7 @@ class FlagEffect:
         }
 
     def render(self) -> str:
-        setting = f"{self.flag}={'true' if self.value else 'false'}"
+        setting = format_flag(self.flag, self.value)
         if not self.outcome:
             return f"with {setting}: not allowed"
         head = "allowed" if not self.depends_on else f"depends on {', '.join(self.depends_on)}"
@@ -199,7 +197,7 @@ class EventAnswer:
         }
 
     def render(self) -> str:
-        given = f" with {format_literals(dict(sorted(self.flags.items())))}" if self.flags else ""
+        given = f" with {format_flags(self.flags.items())}" if self.flags else ""
         lines = [f"{self.lifecycle}: {self.event} in {self.state}{given}: "]
         if self.allowed == "no":
             lines[0] += "not allowed"

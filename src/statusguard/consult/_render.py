@@ -13,13 +13,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from statusguard._text import format_flags
 from statusguard.lifecycle._conditions import (
     describe_condition,
-    format_literals,
     merged_conditions,
     simplify,
 )
-from statusguard.lifecycle._model import Lifecycle
+from statusguard.lifecycle._model import AnyLifecycle, Lifecycle
 from statusguard.lifecycle._parts import Transition
 
 __all__ = [
@@ -35,7 +35,6 @@ __all__ = [
     "restrict",
 ]
 
-AnyLifecycle = Lifecycle[Any, Any]
 Condition = tuple[tuple[str, bool], ...]
 
 
@@ -140,7 +139,7 @@ def _header(lc: AnyLifecycle, fixed: Mapping[str, bool]) -> list[str]:
     if flags:
         lines.append("flags: " + ", ".join(flags))
     if fixed:
-        lines.append("restricted to: " + format_literals(dict(sorted(fixed.items()))))
+        lines.append("restricted to: " + format_flags(fixed.items()))
     return lines
 
 
@@ -220,7 +219,7 @@ def render_mermaid(lc: AnyLifecycle, *, fixed: Mapping[str, bool] | None = None)
     fixed = fixed or {}
     view = restrict(lc, fixed)
     ids = _mermaid_ids(view)
-    title = view.name + (f" ({format_literals(dict(sorted(fixed.items())))})" if fixed else "")
+    title = view.name + (f" ({format_flags(fixed.items())})" if fixed else "")
     lines = ["---", f"title: {_mermaid_text(title)}", "---", "stateDiagram-v2", "    direction LR"]
     for s in view.states:
         name = str(s)
@@ -250,7 +249,7 @@ def render_dot(lc: AnyLifecycle, *, fixed: Mapping[str, bool] | None = None) -> 
     double circles, conditional edges are dashed and labelled with their condition."""
     fixed = fixed or {}
     view = restrict(lc, fixed)
-    title = view.name + (f" ({format_literals(dict(sorted(fixed.items())))})" if fixed else "")
+    title = view.name + (f" ({format_flags(fixed.items())})" if fixed else "")
     # The start marker's node id must not be a state's name (DOT ids are the names).
     start = _dot_quote(_fresh("__start__", {str(s) for s in view.states}))
     lines = [
@@ -291,7 +290,7 @@ def render_markdown(
     terminal = ", ".join(f"`{s}`" for s in view.states if s in view.terminal) or "none"
     out = [f"{'#' * level} {lc.name}", ""]
     if fixed:
-        out += [f"Restricted to {format_literals(dict(sorted(fixed.items())))}.", ""]
+        out += [f"Restricted to {format_flags(fixed.items())}.", ""]
     out += [f"Initial state `{view.initial}`; terminal: {terminal}.", ""]
     for f in view.flags:
         doc = f": {f.doc}" if f.doc else ""

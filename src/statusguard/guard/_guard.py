@@ -84,11 +84,7 @@ class Guard(Generic[S, E]):
         *,
         tokens: bool = False,
     ) -> None:
-        config = dict(config or {})
-        lifecycle.check_flags(config, kind=FlagKind.CONFIG)
-        missing = set(lifecycle.config_flags) - set(config)
-        if missing:
-            raise MissingFlag(missing)
+        config = lifecycle.check_config(config)
         self.lifecycle = lifecycle
         self.store = store
         self.config: Mapping[str, bool] = config

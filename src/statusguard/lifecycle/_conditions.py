@@ -7,32 +7,24 @@ edge; the views, ``diff``, ``explain`` and the path searches all build on it.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 
-from statusguard.lifecycle._model import Lifecycle
+from statusguard._text import format_flags
+from statusguard.lifecycle._model import AnyLifecycle
 
 __all__ = [
     "Condition",
     "describe_condition",
     "format_config",
-    "format_literals",
     "merged_conditions",
     "simplify",
 ]
 
-AnyLifecycle = Lifecycle[Any, Any]
 Condition = tuple[tuple[str, bool], ...]
-
-
-def format_literals(literals: Condition | Mapping[str, bool]) -> str:
-    """``{"a": True, "b": False}`` as ``a=true, b=false``."""
-    items = literals.items() if isinstance(literals, Mapping) else literals
-    return ", ".join(f"{n}={'true' if v else 'false'}" for n, v in items)
 
 
 def format_config(config: Mapping[str, bool]) -> str:
     """A config setting for humans; ``any config`` when it fixes nothing."""
-    return format_literals(dict(sorted(config.items()))) or "any config"
+    return format_flags(config.items()) or "any config"
 
 
 def simplify(conditions: Sequence[Condition]) -> tuple[Condition, ...]:

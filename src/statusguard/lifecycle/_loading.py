@@ -11,14 +11,11 @@ import importlib.util
 import sys
 from pathlib import Path
 from types import ModuleType
-from typing import Any
 
 from statusguard.errors import InvalidLifecycle, LoadError
-from statusguard.lifecycle._model import Lifecycle
+from statusguard.lifecycle._model import AnyLifecycle, Lifecycle
 
 __all__ = ["load", "load_all"]
-
-AnyLifecycle = Lifecycle[Any, Any]
 
 
 def _module_from_path(path: Path, target: str) -> ModuleType:

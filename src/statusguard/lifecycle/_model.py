@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, Generic, TypeVar
 
+from statusguard._text import format_flags
 from statusguard.errors import (
     IllegalTransition,
     InvalidFlagValue,
@@ -259,6 +260,18 @@ class Lifecycle(Generic[S, E]):
             if not isinstance(value, bool):
                 raise InvalidFlagValue(name, value)
 
+    def check_config(self, config: Mapping[str, bool] | None) -> dict[str, bool]:
+        """``config`` as a new dict, if it sets every config flag (and only those) to a bool.
+
+        Raises :class:`UnknownFlag`, :class:`InvalidFlagValue` or :class:`MissingFlag`.
+        """
+        given = dict(config or {})
+        self.check_flags(given, kind=FlagKind.CONFIG)
+        missing = set(self.config_flags) - set(given)
+        if missing:
+            raise MissingFlag(missing)
+        return given
+
     def config_settings(self) -> Iterator[dict[str, bool]]:
         """Every assignment of the config flags (one empty dict if there are none)."""
         names = self.config_flags
@@ -447,7 +460,7 @@ class Lifecycle(Generic[S, E]):
         """A plain-text table: one row per transition."""
         rows = [("source", "event", "target", "when")]
         for t in self.transitions:
-            cond = ", ".join(f"{n}={'true' if v else 'false'}" for n, v in t.when)
+            cond = format_flags(t.when)
             for s in t.sources:
                 rows.append((str(s), str(t.event), str(t.target), cond))
         widths = [max(len(r[i]) for r in rows) for i in range(4)]

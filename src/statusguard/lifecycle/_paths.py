@@ -13,8 +13,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from statusguard.lifecycle._conditions import format_literals, merged_conditions
-from statusguard.lifecycle._model import Lifecycle
+from statusguard._text import format_flags
+from statusguard.lifecycle._conditions import merged_conditions
+from statusguard.lifecycle._model import AnyLifecycle
 from statusguard.results import TraceStep
 
 __all__ = [
@@ -28,8 +29,6 @@ __all__ = [
     "shortest_paths",
     "walk",
 ]
-
-AnyLifecycle = Lifecycle[Any, Any]
 
 
 @dataclass(frozen=True)
@@ -78,7 +77,7 @@ class Path:
         """``deleted --undelete--> queued --location_added--> active``."""
         out = self.start
         for hop in self.hops:
-            facts = format_literals(dict(sorted(hop.facts.items())))
+            facts = format_flags(hop.facts.items())
             out += f" --{hop.event}{f' [{facts}]' if facts else ''}--> {hop.target}"
         return out
 

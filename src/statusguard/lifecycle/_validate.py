@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from statusguard._text import format_flag
 from statusguard.errors import InvalidLifecycle
 from statusguard.lifecycle._invariants import (
     BUILTIN_OBLIGATIONS,
@@ -202,9 +203,7 @@ def _check_determinism(lc: Lifecycle[Any, Any], bad: Any) -> None:
                 if ta.target != tb.target and compatible(ta.when, tb.when):
                     both = {**dict(ta.when), **dict(tb.when)}
                     setting = (
-                        ", ".join(
-                            f"{k}={'true' if v else 'false'}" for k, v in sorted(both.items())
-                        )
+                        ", ".join(format_flag(k, v) for k, v in sorted(both.items()))
                         or "any flag setting"
                     )
                     raise bad(

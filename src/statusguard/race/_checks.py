@@ -38,6 +38,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from statusguard._text import format_flags
 from statusguard.errors import UnknownProtocol, UnknownScenario
 from statusguard.lifecycle._invariants import Absorbing
 from statusguard.lifecycle._model import Lifecycle
@@ -973,13 +974,13 @@ def _classify(
 
 def render_schedule(cex: Counterexample) -> str:
     """The interleaving as numbered lines: who read what, who committed what."""
-    cfg = ", ".join(f"{k}={'true' if v else 'false'}" for k, v in sorted(cex.config.items()))
+    cfg = format_flags(cex.config)
     lines = [f"config: {cfg or '(no config flags)'}"]
     for n, s in enumerate(cex.schedule, 1):
         w = s["worker"]
         what = s.get("event") or "a metadata save"
         facts = s.get("facts") or {}
-        fx = ", ".join(f"{k}={'true' if v else 'false'}" for k, v in sorted(facts.items()))
+        fx = format_flags(facts)
         fx = f" [{fx}]" if fx else ""
         if s["action"] == "read":
             lines.append(

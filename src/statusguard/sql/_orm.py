@@ -25,7 +25,6 @@ from sqlalchemy.orm import Session, attributes
 
 from statusguard.errors import (
     IllegalTransition,
-    MissingFlag,
     TransitionConflict,
     UnknownState,
     UnknownStatus,
@@ -55,11 +54,7 @@ class GuardedStatus:
         version: str | None = None,
         sessions: Any = Session,
     ) -> None:
-        config = dict(config or {})
-        lifecycle.check_flags(config, kind=FlagKind.CONFIG)
-        missing = set(lifecycle.config_flags) - set(config)
-        if missing:
-            raise MissingFlag(missing)
+        config = lifecycle.check_config(config)
         mapper = sa.inspect(cls)
         self.cls = cls
         self.lifecycle = lifecycle

@@ -15,9 +15,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from statusguard.errors import MissingFlag
+from statusguard._text import format_flags
 from statusguard.lifecycle._model import Lifecycle
-from statusguard.lifecycle._parts import FlagKind
 from statusguard.sql._identifiers import MAX_IDENTIFIER, check_identifier, check_table_name
 
 __all__ = ["DIALECTS", "allowed_edges", "trigger_ddl", "trigger_script"]
@@ -30,10 +29,7 @@ def allowed_edges(
     lifecycle: Lifecycle[Any, Any], config: Mapping[str, bool]
 ) -> list[tuple[str, str]]:
     """``(source, target)`` pairs some event allows under ``config`` (for any facts)."""
-    lifecycle.check_flags(config, kind=FlagKind.CONFIG)
-    missing = set(lifecycle.config_flags) - set(config)
-    if missing:
-        raise MissingFlag(missing)
+    config = lifecycle.check_config(config)
     edges: list[tuple[str, str]] = []
     for state in lifecycle.states:
         for _, target in lifecycle.successors(state, config):
@@ -130,7 +126,7 @@ def trigger_script(
     """The DDL as one script for the engine's own client (``psql``, ``mysql``, ``sqlite3``)."""
     statements = trigger_ddl(lifecycle, dialect, table, column, config)
     edges = allowed_edges(lifecycle, config or {})
-    flags = ", ".join(f"{k}={'true' if v else 'false'}" for k, v in sorted((config or {}).items()))
+    flags = format_flags(config or {})
     head = (
         f"-- statusguard trigger for lifecycle {lifecycle.name} ({lifecycle.fingerprint})\n"
         f"-- {dialect}: table {table}, column {column}; config: {flags or '(none)'}; "

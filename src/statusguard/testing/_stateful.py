@@ -159,11 +159,8 @@ class LifecycleMachine(RuleBasedStateMachine):
 
     def start(self, lifecycle: Lifecycle[Any, Any], config: Mapping[str, bool]) -> None:
         """Fix the lifecycle and config of this run and make its adapter."""
-        missing = set(lifecycle.config_flags) - set(config)
-        if missing:
-            raise MissingFlag(missing)
+        self.config = lifecycle.check_config(config)
         self.lifecycle = lifecycle
-        self.config = dict(config)
         self._adapter = self.make_adapter()
 
     @property

@@ -11,7 +11,6 @@ from typing import Any, TypeVar
 
 from hypothesis import strategies as st
 
-from statusguard.errors import MissingFlag, UnknownFlag
 from statusguard.lifecycle._invariants import (
     Absorbing,
     Closed,
@@ -219,14 +218,7 @@ def facts(lc: Lifecycle[Any, Any]) -> st.SearchStrategy[dict[str, bool]]:
 
 
 def _complete_config(lc: Lifecycle[Any, Any], config: Mapping[str, bool]) -> dict[str, bool]:
-    config = dict(config)
-    for name in config:
-        if name not in lc.config_flags:
-            raise UnknownFlag(name, lc.config_flags, lifecycle=lc.name)
-    missing = set(lc.config_flags) - set(config)
-    if missing:
-        raise MissingFlag(missing)
-    return config
+    return lc.check_config(config)
 
 
 def _options(

@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from statusguard._text import format_flags
 from statusguard.lifecycle._invariants import (
     BUILTIN_OBLIGATIONS,
     Invariant,
@@ -38,7 +39,6 @@ from statusguard.results import (
     ObligationResult,
     TraceStep,
     Verdict,
-    format_flags,
 )
 
 __all__ = [
