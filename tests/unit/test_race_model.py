@@ -8,23 +8,24 @@ from typing import Any
 import pytest
 
 import statusguard as sg
-from statusguard.race._checks import (
+from statusguard.race import (
     OBLIGATIONS,
     PROTOCOLS,
+    RaceInterpreter,
     RaceProblem,
-    bmc,
-    check_obligation,
-    check_scenario,
-    induction,
     race_checks,
     render_schedule,
 )
-from statusguard.race._interp import RaceInterpreter, step_violations
-from statusguard.race._scenarios import GLANCE_SCENARIOS, scenarios_for
+from statusguard.race._bmc import bmc
+from statusguard.race._check import check_obligation
+from statusguard.race._induction import induction
+from statusguard.race._interp import step_violations
+from statusguard.race._scenarios import check_scenario
 from statusguard.results import Verdict
 
 GLANCE = sg.load("model/glance_image.py")
 TASK = sg.load("model/glance_task.py")
+GLANCE_SCENARIOS = GLANCE.race_scenarios
 
 
 def _interp(lc: Any, protocol: str, cex: Any, scenario: Any = None, **kw: Any) -> RaceInterpreter:
@@ -272,7 +273,7 @@ def test_race_checks_pass_the_gate_on_the_shipped_models() -> None:
 
 def test_negative_control_fails_the_gate_if_the_race_disappears() -> None:
     """If the unguarded model stopped finding the race, the gate would say so."""
-    sc = next(s for s in scenarios_for(GLANCE) if s.name == "delete_during_upload")
+    sc = next(s for s in GLANCE.race_scenarios if s.name == "delete_during_upload")
     res = check_scenario(GLANCE, sc, "cas_version")  # a protocol without the race
     assert res.status is not sc.expected["unguarded"]
 

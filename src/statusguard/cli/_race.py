@@ -9,11 +9,12 @@ import click
 
 from statusguard.cli._app import EXIT_OK, EXIT_VIOLATED, fail, load_targets, parse_config
 from statusguard.errors import StatusGuardError
-from statusguard.race._scenarios import scenarios_for
+from statusguard.race import OBLIGATIONS, PROTOCOLS, RaceProblem, render_schedule
+from statusguard.race._check import check_obligation
+from statusguard.race._induction import induction
+from statusguard.race._scenarios import check_scenario, scenario_named, scenarios_of
 from statusguard.results import ObligationResult, Verdict
 
-_PROTOCOLS = ("unguarded", "cas_status", "cas_version", "atomic_event")
-_OBLIGATIONS = ("legal_steps", "absorbing", "fresh_decision", "progress")
 _MARK = {Verdict.PROVED: "ok", Verdict.VIOLATED: "FAIL", Verdict.UNKNOWN: "??"}
 
 
@@ -27,14 +28,6 @@ def _run(
     depth: int,
     timeout: float,
 ) -> list[ObligationResult]:
-    from statusguard.race._checks import (
-        RaceProblem,
-        check_obligation,
-        check_scenario,
-        induction,
-        scenario_named,
-    )
-
     results: list[ObligationResult] = []
     for p in protocols:
         problem = RaceProblem(lc, p, None, None, config)
@@ -47,7 +40,7 @@ def _run(
             )
     if scenario == "none":
         return results
-    chosen = scenarios_for(lc) if scenario == "all" else (scenario_named(lc, scenario),)
+    chosen = scenarios_of(lc) if scenario == "all" else (scenario_named(lc, scenario),)
     for sc in chosen:
         if any(k in config and config[k] != v for k, v in sc.config.items()):
             continue
@@ -61,8 +54,6 @@ def _run(
 
 
 def _text(lc: Any, results: list[ObligationResult]) -> str:
-    from statusguard.race._checks import render_schedule
-
     lines = [f"{lc.name} ({lc.fingerprint})"]
     width = max((len(r.obligation) for r in results), default=0)
     for r in results:
@@ -84,13 +75,13 @@ def _text(lc: Any, results: list[ObligationResult]) -> str:
     "protocol",
     default="all",
     show_default=True,
-    help=f"The write discipline: {', '.join(_PROTOCOLS)} or all.",
+    help=f"The write discipline: {', '.join(PROTOCOLS)} or all.",
 )
 @click.option("--workers", type=click.IntRange(1, 16), default=2, show_default=True)
 @click.option("--depth", type=click.IntRange(1, 200), default=12, show_default=True)
 @click.option(
     "--obligation",
-    type=click.Choice([*_OBLIGATIONS, "all", "none"]),
+    type=click.Choice([*OBLIGATIONS, "all", "none"]),
     default="all",
     show_default=True,
 )
@@ -123,16 +114,16 @@ def race(
     the shortest interleaving that breaks it. Exit 0: all proved; 1: violated or
     unknown; 2: bad input.
     """
-    if protocol not in (*_PROTOCOLS, "all"):
+    if protocol not in (*PROTOCOLS, "all"):
         fail(
             f"--protocol: unknown protocol {protocol!r}; expected one of: "
-            f"{', '.join(_PROTOCOLS)}, all"
+            f"{', '.join(PROTOCOLS)}, all"
         )
     config = parse_config(config_pairs)
     lifecycles = load_targets([target])
-    protocols = list(_PROTOCOLS) if protocol == "all" else [protocol]
+    protocols = list(PROTOCOLS) if protocol == "all" else [protocol]
     obligations = (
-        list(_OBLIGATIONS) if obligation == "all" else [] if obligation == "none" else [obligation]
+        list(OBLIGATIONS) if obligation == "all" else [] if obligation == "none" else [obligation]
     )
     declared = {f for lc in lifecycles for f in lc.config_flags}
     for name in config:
