@@ -18,8 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from statusguard.errors import IllegalTransition, MissingFlag, TransitionConflict
-from statusguard.guard._guard import Guard
-from statusguard.guard._memory import MemoryStore
+from statusguard.guard import Guard, MemoryStore
 from statusguard.lifecycle._model import Lifecycle
 from statusguard.lifecycle._scenarios import SAVE
 from statusguard.race._problem import absorbing_states

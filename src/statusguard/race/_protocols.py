@@ -17,7 +17,7 @@ from types import MappingProxyType
 from typing import Any, NamedTuple, Protocol
 
 from statusguard.errors import UnknownProtocol
-from statusguard.guard._guard import Committed, Guard
+from statusguard.guard import Committed, Guard
 
 __all__ = [
     "OBLIGATIONS",
