@@ -34,13 +34,13 @@ OBLIGATIONS = ("legal_steps", "absorbing", "fresh_decision", "progress")
 """What every committed write must satisfy (see :mod:`statusguard.race`)."""
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(NamedTuple):
     """What a worker read (``status``, ``version``) and decided (``request``, ``target``).
 
     ``request`` is an event name or ``SAVE`` (empty when the writer knows only the
     target); ``facts`` are the fact flags it saw; ``version`` is ``None`` when the writer
-    did not read one (then a version compare cannot be made).
+    did not read one (then a version compare cannot be made). Immutable; a NamedTuple
+    because ``GuardAdapter.write`` builds one per write.
     """
 
     request: str

@@ -20,9 +20,7 @@ from statusguard.race._protocols import REGISTRY, Decision
 
 __all__ = ["WRITE_PROTOCOLS", "Adapter", "GuardAdapter", "Outcome", "Snapshot", "UnguardedAdapter"]
 
-WRITE_PROTOCOLS = tuple(
-    p.name for p in REGISTRY.values() if p.guard_call is not None and not p.decides_at_write
-)
+WRITE_PROTOCOLS = tuple(p.name for p in REGISTRY.values() if p.guarded and not p.decides_at_write)
 """The race protocols that write a target decided at read time through the guard
 (``cas_status``, ``cas_version``): the ones :meth:`GuardAdapter.write` can use."""
 
