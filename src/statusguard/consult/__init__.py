@@ -7,6 +7,7 @@ is not allowed). It imports :mod:`statusguard.verify` and below.
 
 from __future__ import annotations
 
+from statusguard._layout import publish as _publish
 from statusguard.consult._diff import LifecycleDiff as LifecycleDiff
 from statusguard.consult._diff import diff_lifecycles as diff_lifecycles
 from statusguard.consult._explain import EventAnswer as EventAnswer
@@ -32,3 +33,5 @@ __all__ = [
     "render_table",
     "restrict",
 ]
+
+_publish(__name__, globals(), __all__)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from statusguard._layout import publish as _publish
 from statusguard.lifecycle._invariants import BUILTIN_OBLIGATIONS as BUILTIN_OBLIGATIONS
 from statusguard.lifecycle._invariants import Absorbing as Absorbing
 from statusguard.lifecycle._invariants import Closed as Closed
@@ -42,7 +43,9 @@ def __getattr__(name: str) -> Any:
     if name in _LAZY:
         import importlib
 
-        return getattr(importlib.import_module(_LAZY[name]), name)
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        _publish(__name__, {name: value}, (name,))
+        return value
     raise AttributeError(f"module 'statusguard.lifecycle' has no attribute {name!r}")
 
 
@@ -65,3 +68,5 @@ __all__ = [
     "load",
     "load_all",
 ]
+
+_publish(__name__, globals(), __all__)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from statusguard._layout import publish as _publish
 from statusguard.sql._trigger import DIALECTS as DIALECTS
 from statusguard.sql._trigger import trigger_ddl as trigger_ddl
 from statusguard.sql._trigger import trigger_script as trigger_script
@@ -27,8 +28,12 @@ def __getattr__(name: str) -> Any:
     if name in _LAZY:
         import importlib
 
-        return getattr(importlib.import_module(_LAZY[name]), name)
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        _publish(__name__, {name: value}, (name,))
+        return value
     raise AttributeError(f"module 'statusguard.sql' has no attribute {name!r}")
 
 
 __all__ = ["DIALECTS", "GuardedStatus", "SQLStore", "trigger_ddl", "trigger_script"]
+
+_publish(__name__, globals(), __all__)
