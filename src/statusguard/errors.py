@@ -316,6 +316,7 @@ class IllegalTransition(TransitionError, ValueError):
         return (
             _rebuild_illegal,
             (self.state, self.event, self.allowed, self.target, self.key, self.lifecycle),
+            self.__dict__ or None,  # notes added by a caller
         )
 
     @property
