@@ -14,13 +14,14 @@ is written in. It imports nothing of ours.
 
 from __future__ import annotations
 
+import importlib
 import sys
 import typing
 from collections.abc import Iterable, Mapping
 from types import FunctionType
 from typing import Any
 
-__all__ = ["FACADE", "LAYERS", "PUBLIC_MODULES", "has_home", "publish"]
+__all__ = ["FACADE", "LAYERS", "PUBLIC_MODULES", "has_home", "load_lazily", "publish"]
 
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("statusguard._text", "statusguard._layout"),
@@ -72,6 +73,20 @@ def publish(module: str, namespace: Mapping[str, object], names: Iterable[str]) 
         obj.__module__ = module
         if obj.__qualname__ != name:
             obj.__name__ = obj.__qualname__ = name
+
+
+def load_lazily(module: str, table: Mapping[str, str], name: str) -> Any:
+    """The module ``__getattr__`` of a package whose names load on first use.
+
+    ``table`` maps each lazy name to the private module that defines it; the value is
+    published as ``module``'s. Any other name is an ``AttributeError``.
+    """
+    home = table.get(name)
+    if home is None:
+        raise AttributeError(f"module {module!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    publish(module, {name: value}, (name,))
+    return value
 
 
 def _resolve_annotations(cls: type) -> None:

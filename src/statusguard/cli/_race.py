@@ -68,7 +68,7 @@ def _run(
     return results
 
 
-@click.command()
+@click.command(context_settings={"show_default": True})
 @click.argument("target", default="model/")
 @click.option(
     "--protocol",
@@ -78,18 +78,10 @@ def _run(
     help=f"The write discipline: {', '.join(_PROTOCOLS)} or all.",
 )
 @click.option(
-    "--workers",
-    type=click.IntRange(1, 16),
-    default=2,
-    show_default=True,
-    help="Workers racing in bounded model checking (the proofs hold for any number).",
+    "--workers", type=click.IntRange(1, 16), default=2, help="Workers in the bounded search."
 )
 @click.option(
-    "--depth",
-    type=click.IntRange(1, 200),
-    default=12,
-    show_default=True,
-    help="Steps bounded model checking searches for a counterexample.",
+    "--depth", type=click.IntRange(1, 200), default=12, help="Steps of the bounded search."
 )
 @click.option(
     "--obligation",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from statusguard._layout import load_lazily as _load_lazily
 from statusguard._layout import publish as _publish
 from statusguard.lifecycle._invariants import BUILTIN_OBLIGATIONS as BUILTIN_OBLIGATIONS
 from statusguard.lifecycle._invariants import Absorbing as Absorbing
@@ -40,13 +41,7 @@ _LAZY = {
 
 def __getattr__(name: str) -> Any:
     # Loading touches the file system and the JSON Schema: off the import path.
-    if name in _LAZY:
-        import importlib
-
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        _publish(__name__, {name: value}, (name,))
-        return value
-    raise AttributeError(f"module 'statusguard.lifecycle' has no attribute {name!r}")
+    return _load_lazily(__name__, _LAZY, name)
 
 
 __all__ = [
