@@ -3,7 +3,9 @@
 Exit codes are a contract: 0 success (all proved), 1 a property was violated (or a
 result is unknown or stale), 2 bad input. Bad input prints one line on stderr naming
 the problem, never a traceback. Each command lives in its own module and knows
-nothing of the group; this module assembles them.
+nothing of the group; this module assembles them. The options several commands share
+(targets, ``--config``, ``--timeout``, ``--format``, ``-o/--output``) are defined once, in
+``_options``.
 """
 
 from __future__ import annotations
