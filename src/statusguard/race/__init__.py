@@ -9,6 +9,7 @@ schedules, and named race scenarios. It imports :mod:`statusguard.lifecycle`,
 
 from __future__ import annotations
 
+from statusguard._layout import publish as _publish
 from statusguard.race._checks import OBLIGATIONS as OBLIGATIONS
 from statusguard.race._checks import PROTOCOLS as PROTOCOLS
 from statusguard.race._checks import RaceCheck as RaceCheck
@@ -34,3 +35,5 @@ __all__ = [
     "race_results",
     "render_schedule",
 ]
+
+_publish(__name__, globals(), __all__)
