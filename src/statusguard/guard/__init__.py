@@ -9,6 +9,7 @@ exchanges, and :class:`MemoryStore`, the in-process reference store. It imports 
 
 from __future__ import annotations
 
+from statusguard._layout import publish as _publish
 from statusguard.guard._guard import Committed as Committed
 from statusguard.guard._guard import Guard as Guard
 from statusguard.guard._memory import MemoryStore as MemoryStore
@@ -28,3 +29,5 @@ __all__ = [
     "Rejected",
     "Store",
 ]
+
+_publish(__name__, globals(), __all__)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from statusguard._layout import load_lazily as _load_lazily
+from statusguard._layout import publish as _publish
 from statusguard.lifecycle._invariants import BUILTIN_OBLIGATIONS as BUILTIN_OBLIGATIONS
 from statusguard.lifecycle._invariants import Absorbing as Absorbing
 from statusguard.lifecycle._invariants import Closed as Closed
@@ -41,11 +43,7 @@ _LAZY = {
 
 def __getattr__(name: str) -> Any:
     # Loading touches the file system and the JSON Schema: off the import path.
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'statusguard.lifecycle' has no attribute {name!r}")
+    return _load_lazily(__name__, _LAZY, name)
 
 
 __all__ = [
@@ -69,3 +67,5 @@ __all__ = [
     "load",
     "load_all",
 ]
+
+_publish(__name__, globals(), __all__)

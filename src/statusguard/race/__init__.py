@@ -16,6 +16,7 @@ Modules, lowest first: ``_protocols`` (the records), ``_problem`` (:class:`RaceP
 
 from __future__ import annotations
 
+from statusguard._layout import publish as _publish
 from statusguard.lifecycle._scenarios import SAVE as SAVE
 from statusguard.lifecycle._scenarios import RaceScenario as RaceScenario
 from statusguard.race._gate import RaceCheck as RaceCheck
@@ -47,3 +48,5 @@ __all__ = [
     "race_results",
     "render_schedule",
 ]
+
+_publish(__name__, globals(), __all__)

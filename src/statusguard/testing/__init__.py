@@ -8,6 +8,7 @@ against your own storage through an :class:`Adapter`.
 
 from __future__ import annotations
 
+from statusguard._layout import publish as _publish
 from statusguard.testing._adapters import Adapter as Adapter
 from statusguard.testing._adapters import GuardAdapter as GuardAdapter
 from statusguard.testing._adapters import Outcome as Outcome
@@ -63,3 +64,5 @@ __all__ = [
     "run_stress",
     "states",
 ]
+
+_publish(__name__, globals(), __all__)
