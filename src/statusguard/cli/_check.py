@@ -75,7 +75,10 @@ def _prove_all(
     for n, lc in enumerate(lifecycles, 1):
         _progress(f"[{n}/{len(lifecycles)}] proving {lc.name} ...")
         t0 = time.perf_counter()
-        out.append(prove(lc, timeout=timeout))
+        try:
+            out.append(prove(lc, timeout=timeout))
+        except StatusGuardError as exc:  # e.g. a race scenario expecting an unknown protocol
+            fail(str(exc))
         _progress(f"[{n}/{len(lifecycles)}] {lc.name}: {time.perf_counter() - t0:.2f} s")
     return out
 

@@ -18,11 +18,11 @@ from statusguard.cli._options import (
 from statusguard.consult._formats import render
 from statusguard.consult._reports import RaceReport
 from statusguard.errors import StatusGuardError
-from statusguard.race._scenarios import scenarios_for
+from statusguard.race import OBLIGATIONS, PROTOCOLS, RaceProblem
+from statusguard.race._check import check_obligation
+from statusguard.race._induction import induction
+from statusguard.race._scenarios import check_scenario, scenario_named, scenarios_of
 from statusguard.results import ObligationResult
-
-_PROTOCOLS = ("unguarded", "cas_status", "cas_version", "atomic_event")
-_OBLIGATIONS = ("legal_steps", "absorbing", "fresh_decision", "progress")
 
 
 def _run(
@@ -35,14 +35,6 @@ def _run(
     depth: int,
     timeout: float,
 ) -> list[ObligationResult]:
-    from statusguard.race._checks import (
-        RaceProblem,
-        check_obligation,
-        check_scenario,
-        induction,
-        scenario_named,
-    )
-
     results: list[ObligationResult] = []
     for p in protocols:
         problem = RaceProblem(lc, p, None, None, config)
@@ -55,7 +47,7 @@ def _run(
             )
     if scenario == "none":
         return results
-    chosen = scenarios_for(lc) if scenario == "all" else (scenario_named(lc, scenario),)
+    chosen = scenarios_of(lc) if scenario == "all" else (scenario_named(lc, scenario),)
     for sc in chosen:
         if any(k in config and config[k] != v for k, v in sc.config.items()):
             continue
@@ -75,7 +67,7 @@ def _run(
     "protocol",
     default="all",
     show_default=True,
-    help=f"The write discipline: {', '.join(_PROTOCOLS)} or all.",
+    help=f"The write discipline: {', '.join(PROTOCOLS)} or all.",
 )
 @click.option(
     "--workers", type=click.IntRange(1, 16), default=2, help="Workers in the bounded search."
@@ -85,7 +77,7 @@ def _run(
 )
 @click.option(
     "--obligation",
-    type=click.Choice([*_OBLIGATIONS, "all", "none"]),
+    type=click.Choice([*OBLIGATIONS, "all", "none"]),
     default="all",
     show_default=True,
     help="The race obligation to check; 'none' runs only the scenarios.",
@@ -119,16 +111,16 @@ def race(
     the shortest interleaving that breaks it. Exit 0: all proved; 1: violated or
     unknown; 2: bad input.
     """
-    if protocol not in (*_PROTOCOLS, "all"):
+    if protocol not in (*PROTOCOLS, "all"):
         fail(
             f"--protocol: unknown protocol {protocol!r}; expected one of: "
-            f"{', '.join(_PROTOCOLS)}, all"
+            f"{', '.join(PROTOCOLS)}, all"
         )
     chosen, _ = output_format(RaceReport, fmt, output, "text")
     lifecycles = load_targets([target])
-    protocols = list(_PROTOCOLS) if protocol == "all" else [protocol]
+    protocols = list(PROTOCOLS) if protocol == "all" else [protocol]
     obligations = (
-        list(_OBLIGATIONS) if obligation == "all" else [] if obligation == "none" else [obligation]
+        list(OBLIGATIONS) if obligation == "all" else [] if obligation == "none" else [obligation]
     )
     declared = {f for lc in lifecycles for f in lc.config_flags}
     for name in config:

@@ -162,7 +162,7 @@ class RaceReport:
         }
 
     def render(self) -> str:
-        from statusguard.race._checks import render_schedule
+        from statusguard.race import render_schedule
 
         blocks = []
         for lc, results in self.models:

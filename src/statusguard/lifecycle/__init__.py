@@ -1,4 +1,4 @@
-"""The model: a lifecycle's states, events, flags, transitions and invariants.
+"""The model: a lifecycle's states, events, flags, transitions, invariants and race scenarios.
 
 What it owns: :class:`Lifecycle` and its parts, the structural checks run when one is
 built, the ``statusguard.lifecycle/v1`` JSON format, finding models on disk
@@ -26,6 +26,8 @@ from statusguard.lifecycle._parts import Condition as Condition
 from statusguard.lifecycle._parts import Flag as Flag
 from statusguard.lifecycle._parts import FlagKind as FlagKind
 from statusguard.lifecycle._parts import Transition as Transition
+from statusguard.lifecycle._scenarios import SAVE as SAVE
+from statusguard.lifecycle._scenarios import RaceScenario as RaceScenario
 
 if TYPE_CHECKING:
     from statusguard.lifecycle._jsonio import lifecycle_schema as lifecycle_schema
@@ -47,6 +49,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "BUILTIN_OBLIGATIONS",
     "FORMAT",
+    "SAVE",
     "Absorbing",
     "AnyLifecycle",
     "Closed",
@@ -57,6 +60,7 @@ __all__ = [
     "Lifecycle",
     "Never",
     "OnlyThrough",
+    "RaceScenario",
     "Transition",
     "Unreachable",
     "lifecycle_schema",

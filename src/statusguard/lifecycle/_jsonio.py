@@ -16,6 +16,8 @@ from typing import Any
 from statusguard.errors import InvalidLifecycle, Location
 from statusguard.lifecycle._invariants import INVARIANT_KINDS, Invariant
 from statusguard.lifecycle._parts import FORMAT, Flag, FlagKind, Transition
+from statusguard.lifecycle._scenarios import KEY as SCENARIOS_KEY
+from statusguard.lifecycle._scenarios import RaceScenario
 
 __all__ = ["lifecycle_parts", "lifecycle_schema", "parse_document"]
 
@@ -197,4 +199,5 @@ def lifecycle_parts(document: Mapping[str, Any] | str) -> tuple[str, dict[str, A
         "flags": flags,
         "transitions": transitions,
         "invariants": invariants,
+        "race_scenarios": [RaceScenario.from_json(raw) for raw in document.get(SCENARIOS_KEY, [])],
     }

@@ -21,6 +21,8 @@ from statusguard.errors import (
 )
 from statusguard.lifecycle._invariants import Invariant
 from statusguard.lifecycle._parts import FORMAT, Condition, Flag, FlagKind, Transition
+from statusguard.lifecycle._scenarios import KEY as SCENARIOS_KEY
+from statusguard.lifecycle._scenarios import RaceScenario, validate_scenarios
 from statusguard.lifecycle._validate import validate
 
 __all__ = ["AnyLifecycle", "Lifecycle"]
@@ -50,8 +52,9 @@ class Lifecycle(Generic[S, E]):
     """A resource's lifecycle: the single source of truth for its status.
 
     Built once and frozen. ``states`` and ``events`` may be ``StrEnum`` classes
-    (so typos are type errors) or plain strings. Construction checks the
-    structure and raises :class:`InvalidLifecycle` naming the culprit.
+    (so typos are type errors) or plain strings. ``race_scenarios`` names the races
+    :mod:`statusguard.race` checks for this lifecycle besides the general ones.
+    Construction checks the structure and raises :class:`InvalidLifecycle` naming the culprit.
     Iterating yields ``(source, event, target)`` triples.
     """
 
@@ -70,6 +73,7 @@ class Lifecycle(Generic[S, E]):
         "initial",
         "invariants",
         "name",
+        "race_scenarios",
         "states",
         "terminal",
         "transitions",
@@ -83,6 +87,7 @@ class Lifecycle(Generic[S, E]):
     flags: tuple[Flag, ...]
     transitions: tuple[Transition[S, E], ...]
     invariants: tuple[Invariant, ...]
+    race_scenarios: tuple[RaceScenario, ...]
 
     def __init__(
         self,
@@ -95,6 +100,7 @@ class Lifecycle(Generic[S, E]):
         events: Iterable[E] | None = None,
         flags: Iterable[Flag | str] = (),
         invariants: Iterable[Invariant] = (),
+        race_scenarios: Iterable[RaceScenario] = (),
     ) -> None:
         set_ = object.__setattr__
         set_(self, "_frozen", False)
@@ -113,7 +119,9 @@ class Lifecycle(Generic[S, E]):
             self.events = tuple(events)
         self.flags = tuple(f if isinstance(f, Flag) else Flag(f) for f in flags)
         self.invariants = tuple(invariants)
+        self.race_scenarios = tuple(race_scenarios)
         validate(self, terminal_t, semantic=not _LENIENT.get())
+        validate_scenarios(self, self.race_scenarios)
         # Flag order carries no meaning, and JSON objects (the flags map) have no order:
         # keep flags sorted by name so equality, to_json and the fingerprint agree.
         self.flags = tuple(sorted(self.flags, key=lambda f: f.name))
@@ -193,6 +201,7 @@ class Lifecycle(Generic[S, E]):
             self.flags,
             self.transitions,
             self.invariants,
+            self.race_scenarios,
         )
 
     def __eq__(self, other: object) -> bool:
@@ -425,7 +434,7 @@ class Lifecycle(Generic[S, E]):
 
     def to_json(self) -> dict[str, Any]:
         """The ``statusguard.lifecycle/v1`` document for this lifecycle."""
-        return {
+        doc: dict[str, Any] = {
             "format": FORMAT,
             "name": self.name,
             "states": [str(s) for s in self.states],
@@ -436,6 +445,9 @@ class Lifecycle(Generic[S, E]):
             "transitions": [t.to_json() for t in self.transitions],
             "invariants": [i.to_json() for i in self.invariants],
         }
+        if self.race_scenarios:  # omitted when empty: older documents keep their fingerprint
+            doc[SCENARIOS_KEY] = [sc.to_json() for sc in self.race_scenarios]
+        return doc
 
     @classmethod
     def from_json(cls, document: Mapping[str, Any] | str) -> Lifecycle[str, str]:

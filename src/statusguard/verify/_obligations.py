@@ -34,6 +34,7 @@ from statusguard.lifecycle._invariants import (
     Unreachable,
 )
 from statusguard.lifecycle._model import Lifecycle
+from statusguard.race import race_obligations
 from statusguard.results import (
     Counterexample,
     ObligationResult,
@@ -495,9 +496,7 @@ def _invariant(
 
 
 def race_provider(lc: Lifecycle[Any, Any], *, timeout: float) -> list[ObligationResult]:
-    """The race obligations (``statusguard.race._checks``; imported only when checked)."""
-    from statusguard.race._checks import race_obligations
-
+    """The race obligations (:func:`statusguard.race.race_obligations`)."""
     return race_obligations(lc, timeout=timeout)
 
 
