@@ -66,18 +66,24 @@ class Absorbing(Invariant):
 
 
 @dataclass(frozen=True)
-class Unreachable(Invariant):
-    """No path of transitions leads from ``source`` to ``target``."""
+class _Between(Invariant):
+    """About moving from ``source`` to ``target`` (JSON ``from``/``to``); about ``source``."""
 
     source: Annotated[str, one("from")]
     target: Annotated[str, one("to")]
+
+    def premise(self) -> tuple[str, ...]:
+        return (self.source,)
+
+
+@dataclass(frozen=True)
+class Unreachable(_Between):
+    """No path of transitions leads from ``source`` to ``target``."""
+
     kind: ClassVar[str] = "unreachable"
 
     def describe(self) -> str:
         return f"no path leads from {self.source} to {self.target}"
-
-    def premise(self) -> tuple[str, ...]:
-        return (self.source,)
 
     def query(self, q: Queries[Q]) -> Q:
         says = f"{self.target} is reached from {self.source}"
@@ -95,18 +101,13 @@ class Unreachable(Invariant):
 
 
 @dataclass(frozen=True)
-class Never(Invariant):
+class Never(_Between):
     """No single transition goes from ``source`` to ``target``."""
 
-    source: Annotated[str, one("from")]
-    target: Annotated[str, one("to")]
     kind: ClassVar[str] = "never"
 
     def describe(self) -> str:
         return f"no transition goes directly from {self.source} to {self.target}"
-
-    def premise(self) -> tuple[str, ...]:
-        return (self.source,)
 
     def query(self, q: Queries[Q]) -> Q:
         return q.bad_step(q.source_is(self.source), q.target_is(self.target))

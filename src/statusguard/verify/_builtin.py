@@ -16,9 +16,8 @@ import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from statusguard.results import Counterexample, ObligationResult, Verdict
+from statusguard.results import ObligationResult, Verdict
 from statusguard.verify._smt import Encoding, Query
-from statusguard.verify._solve import SolverUnknown
 from statusguard.verify._witness import Run, edge_witness, fmt_setting
 
 __all__ = ["BUILTINS", "Builtin"]
@@ -80,15 +79,7 @@ def _stuck(name: str, what: str) -> Callable[[Run, Query, tuple[Query, ...]], Ob
         if not tuples:
             return run.result(name, Verdict.PROVED)
         best = run.shortest(run.by_setting(tuples))
-        if best is None:
-            raise SolverUnknown(f"{name}: no run reaches the reported state")
-        setting, steps = best
-        return run.result(
-            name,
-            Verdict.VIOLATED,
-            f"{steps[-1].state} {what} under {fmt_setting(setting)}",
-            Counterexample(setting, tuple(steps)),
-        )
+        return run.violated(name, best, lambda steps: f"{steps[-1].state} {what}")
 
     return judge
 

@@ -11,10 +11,10 @@ Imports :mod:`statusguard.verify._smt`, :mod:`~statusguard.verify._solve` and
 from __future__ import annotations
 
 from statusguard.lifecycle._invariants import Invariant
-from statusguard.results import Counterexample, ObligationResult, TraceStep, Verdict
+from statusguard.results import ObligationResult, TraceStep, Verdict
 from statusguard.verify._smt import InvariantQuery, Walk
 from statusguard.verify._solve import SolverUnknown
-from statusguard.verify._witness import Run, edge_witness, fmt_setting
+from statusguard.verify._witness import Run, edge_witness
 
 __all__ = ["judge_invariant"]
 
@@ -66,12 +66,4 @@ def _walk_witness(
         path = head[:-1] + tail
         if best is None or len(path) < len(best[1]):
             best = (dict(setting), path)
-    if best is None:
-        raise SolverUnknown(f"{name}: no run reaches the reported state")
-    setting, path = best
-    return run.result(
-        name,
-        Verdict.VIOLATED,
-        f"{kind}; {walk.says} under {fmt_setting(setting)}",
-        Counterexample(setting, tuple(path)),
-    )
+    return run.violated(name, best, lambda _: f"{kind}; {walk.says}")

@@ -57,6 +57,25 @@ class Run:
     ) -> ObligationResult:
         return ObligationResult(name, status, 0.0, METHOD_FIXPOINT, detail, cex)
 
+    def violated(
+        self,
+        name: str,
+        best: tuple[dict[str, bool], list[TraceStep]] | None,
+        describe: Callable[[list[TraceStep]], str],
+    ) -> ObligationResult:
+        """``violated`` with the run ``best`` (setting, steps) as counterexample; the detail
+        is ``describe(steps)`` plus the setting. ``best`` is ``None`` only if the graph
+        search disagrees with z3 (:class:`SolverUnknown`)."""
+        if best is None:
+            raise SolverUnknown(f"{name}: no run reaches the reported state")
+        setting, steps = best
+        return self.result(
+            name,
+            Verdict.VIOLATED,
+            f"{describe(steps)} under {fmt_setting(setting)}",
+            Counterexample(setting, tuple(steps)),
+        )
+
     # -- explicit graphs ----------------------------------------------------------------------
 
     def graph(self, setting: Mapping[str, bool], avoid: Sequence[str] = ()) -> Graph:
