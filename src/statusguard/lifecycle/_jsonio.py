@@ -2,7 +2,10 @@
 
 Decoding never executes code: the document is checked against the published
 JSON Schema, then built into a :class:`Lifecycle`, whose structural checks
-report problems with the JSON path of the culprit.
+report problems with the JSON path of the culprit. Each invariant is decoded by its kind
+(:data:`~statusguard.lifecycle._kind.INVARIANT_KINDS`). Imports :mod:`statusguard.errors`,
+``_parts`` and ``_invariants`` (never ``_model``, which imports this module when called);
+jsonschema on first validation.
 """
 
 from __future__ import annotations

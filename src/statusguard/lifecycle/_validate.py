@@ -1,4 +1,9 @@
-"""The cheap structural checks run when a lifecycle is built (the z3 proofs must agree)."""
+"""The cheap structural checks run when a lifecycle is built (the z3 proofs must agree).
+
+An invariant's kind-specific rule is its own (:meth:`Invariant.problem`); this module checks
+what every kind shares (names, known states). Imports :mod:`statusguard.errors`,
+``_parts`` and ``_kind``.
+"""
 
 from __future__ import annotations
 
