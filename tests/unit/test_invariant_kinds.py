@@ -84,6 +84,25 @@ def test_a_kind_name_is_registered_once() -> None:
     assert INVARIANT_KINDS["never"] is Never
 
 
+def test_a_kind_run_again_replaces_itself() -> None:
+    """A model file executed twice (``check`` then ``prove`` in one process) redefines its
+    kinds: the same module and name replace the entry instead of clashing."""
+    source = (
+        "from dataclasses import dataclass\n"
+        "from statusguard.lifecycle import Never\n"
+        "@dataclass(frozen=True)\n"
+        "class Again(Never):\n"
+        "    kind = 'again-test'\n"
+    )
+    try:
+        for _ in range(2):
+            namespace: dict[str, Any] = {"__name__": "sg_kind_again"}
+            exec(source, namespace)
+        assert INVARIANT_KINDS["again-test"] is namespace["Again"]
+    finally:
+        INVARIANT_KINDS.pop("again-test", None)
+
+
 def test_random_invariants_draw_every_registered_kind() -> None:
     """The strategies derive invariants from the registry (``lifecycles()`` draws through
     ``invariants``), and each draw is well formed by its kind's own rules."""

@@ -184,9 +184,15 @@ class Invariant:
         super().__init_subclass__(**kwargs)
         kind = cls.__dict__.get("kind", "")
         if kind and register:
-            if kind in INVARIANT_KINDS:
-                raise TypeError(f"invariant kind {kind!r} is defined twice; pick another name")
-            INVARIANT_KINDS[kind] = cls
+            known = INVARIANT_KINDS.get(kind)
+            same = (cls.__module__, cls.__qualname__)
+            if known is not None and (known.__module__, known.__qualname__) != same:
+                raise TypeError(
+                    f"invariant kind {kind!r} is defined twice ({known.__qualname__} in "
+                    f"{known.__module__}, {cls.__qualname__} in {cls.__module__}); "
+                    "give one of them another kind name"
+                )
+            INVARIANT_KINDS[kind] = cls  # the same class run again (a model reloaded) replaces
 
     def __post_init__(self) -> None:
         for f in self.json_fields():
