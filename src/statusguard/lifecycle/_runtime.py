@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import operator
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Generic, TypeVar
 
 from statusguard.errors import (
@@ -200,27 +200,29 @@ class Runtime(Generic[S, E]):
     def _possible(self, when: Condition, flags: Mapping[str, bool]) -> bool:
         return all(flags.get(n, v) == v for n, v in when)
 
-    def _enabled(self, state: S | str, flags: Mapping[str, bool] | None) -> Iterator[tuple[E, S]]:
-        """``(event, target)`` of every transition from ``state`` that ``flags`` allow (flags
-        left out may take any value), in table order."""
+    def _checked(
+        self, state: S | str, flags: Mapping[str, bool] | None
+    ) -> tuple[S, Mapping[str, bool]]:
+        """``state`` as declared and ``flags`` (checked when given) for a per-state question."""
         s = self.state(str(state))
         flags = flags or {}
         if flags:
             self.check_flags(flags)
-        for ev in self._events_by_state[s]:
-            key = (str(s), str(ev))
-            if key in self._uncond:
-                yield ev, self._uncond[key]
-                continue
-            for when, target in self._cond.get(key, ()):
-                if self._possible(when, flags):
-                    yield ev, target
+        return s, flags
 
     def allowed_events(
         self, state: S | str, flags: Mapping[str, bool] | None = None
     ) -> tuple[E, ...]:
         """Events enabled in ``state``. Flags left out of ``flags`` may take any value."""
-        return tuple(dict.fromkeys(ev for ev, _ in self._enabled(state, flags)))
+        s, flags = self._checked(state, flags)
+        out: list[E] = []
+        for ev in self._events_by_state[s]:
+            key = (str(s), str(ev))
+            if key in self._uncond or any(
+                self._possible(when, flags) for when, _ in self._cond.get(key, ())
+            ):
+                out.append(ev)
+        return tuple(out)
 
     def can(self, state: S | str, event: E | str, flags: Mapping[str, bool] | None = None) -> bool:
         """Whether ``event`` is enabled in ``state`` (flags left out may take any value)."""
@@ -229,7 +231,18 @@ class Runtime(Generic[S, E]):
 
     def targets(self, state: S | str, flags: Mapping[str, bool] | None = None) -> tuple[S, ...]:
         """States reachable from ``state`` in one transition (flags left out may take any value)."""
-        return tuple(dict.fromkeys(t for _, t in self._enabled(state, flags)))
+        s, flags = self._checked(state, flags)
+        out: list[S] = []
+        for ev in self._events_by_state[s]:
+            key = (str(s), str(ev))
+            if key in self._uncond:
+                opts: Iterable[tuple[Condition, S]] = (((), self._uncond[key]),)
+            else:
+                opts = self._cond.get(key, ())
+            for when, target in opts:
+                if self._possible(when, flags) and target not in out:
+                    out.append(target)
+        return tuple(out)
 
     def edge_allowed(
         self, source: S | str, target: S | str, flags: Mapping[str, bool] | None = None
