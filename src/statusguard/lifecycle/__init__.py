@@ -1,7 +1,9 @@
 """The model: a lifecycle's states, events, flags, transitions, invariants and race scenarios.
 
 What it owns: :class:`Lifecycle` and its parts, the structural checks run when one is
-built, the ``statusguard.lifecycle/v1`` JSON format, finding models on disk
+built, the invariant kinds (one class each, :class:`Invariant`; the interfaces their
+z3 query and oracle check are written against: :class:`Queries`, :class:`Explicit`),
+the ``statusguard.lifecycle/v1`` JSON format, finding models on disk
 (:func:`load`, :func:`load_all`), and the explicit-graph searches every higher layer
 shares. It imports only :mod:`statusguard.errors` and :mod:`statusguard.results`.
 """
@@ -12,13 +14,20 @@ from typing import TYPE_CHECKING, Any
 
 from statusguard._layout import load_lazily as _load_lazily
 from statusguard._layout import publish as _publish
-from statusguard.lifecycle._invariants import BUILTIN_OBLIGATIONS as BUILTIN_OBLIGATIONS
 from statusguard.lifecycle._invariants import Absorbing as Absorbing
 from statusguard.lifecycle._invariants import Closed as Closed
-from statusguard.lifecycle._invariants import Invariant as Invariant
 from statusguard.lifecycle._invariants import Never as Never
 from statusguard.lifecycle._invariants import OnlyThrough as OnlyThrough
 from statusguard.lifecycle._invariants import Unreachable as Unreachable
+from statusguard.lifecycle._kind import BUILTIN_OBLIGATIONS as BUILTIN_OBLIGATIONS
+from statusguard.lifecycle._kind import INVARIANT_KINDS as INVARIANT_KINDS
+from statusguard.lifecycle._kind import Defect as Defect
+from statusguard.lifecycle._kind import Explicit as Explicit
+from statusguard.lifecycle._kind import ExplicitSetting as ExplicitSetting
+from statusguard.lifecycle._kind import Invariant as Invariant
+from statusguard.lifecycle._kind import Queries as Queries
+from statusguard.lifecycle._kind import many as many
+from statusguard.lifecycle._kind import one as one
 from statusguard.lifecycle._model import AnyLifecycle as AnyLifecycle
 from statusguard.lifecycle._model import Lifecycle as Lifecycle
 from statusguard.lifecycle._parts import FORMAT as FORMAT
@@ -49,23 +58,30 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "BUILTIN_OBLIGATIONS",
     "FORMAT",
+    "INVARIANT_KINDS",
     "SAVE",
     "Absorbing",
     "AnyLifecycle",
     "Closed",
     "Condition",
+    "Defect",
+    "Explicit",
+    "ExplicitSetting",
     "Flag",
     "FlagKind",
     "Invariant",
     "Lifecycle",
     "Never",
     "OnlyThrough",
+    "Queries",
     "RaceScenario",
     "Transition",
     "Unreachable",
     "lifecycle_schema",
     "load",
     "load_all",
+    "many",
+    "one",
 ]
 
 _publish(__name__, globals(), __all__)

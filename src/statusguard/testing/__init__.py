@@ -26,6 +26,7 @@ from statusguard.testing._strategies import configs as configs
 from statusguard.testing._strategies import enabled_events as enabled_events
 from statusguard.testing._strategies import events as events
 from statusguard.testing._strategies import facts as facts
+from statusguard.testing._strategies import invariants as invariants
 from statusguard.testing._strategies import legal_traces as legal_traces
 from statusguard.testing._strategies import lifecycles as lifecycles
 from statusguard.testing._strategies import names as names
@@ -57,6 +58,7 @@ __all__ = [
     "enabled_events",
     "events",
     "facts",
+    "invariants",
     "legal_traces",
     "lifecycle_machine",
     "lifecycles",
