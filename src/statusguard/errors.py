@@ -42,8 +42,10 @@ process boundaries in ``statusguard.testing.run_stress`` and in multiprocessing 
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from statusguard._text import quoted_names as _quoted_names
 
@@ -58,6 +60,7 @@ __all__ = [
     "LoadError",
     "Location",
     "MissingFlag",
+    "Origin",
     "StatusGuardError",
     "StoreError",
     "StoreRejected",
@@ -77,6 +80,31 @@ __all__ = [
 Location = tuple[str | int, ...]
 """Where a part sits in a lifecycle document: ``("transitions", 3, "source", 0)``."""
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a part of a model was written: a file and a 1-based line.
+
+    For a Python-built lifecycle, the line that constructed the part; for a JSON
+    document, the line where the element starts. ``str()`` is ``file:line`` with the
+    file relative to the working directory when it lies below it.
+    """
+
+    file: str
+    line: int
+
+    @property
+    def shown_file(self) -> str:
+        """The file relative to the working directory when it lies below it."""
+        try:
+            rel = os.path.relpath(self.file)
+        except ValueError:  # another drive (Windows)
+            return self.file
+        return self.file if rel.startswith("..") else rel
+
+    def __str__(self) -> str:
+        return f"{self.shown_file}:{self.line}"
 
 
 def _json_path(location: Location) -> str:
@@ -121,7 +149,9 @@ class InvalidLifecycle(LifecycleError, ValueError):
     ``location`` points at the offending part in the shape of the JSON document
     (``("transitions", 3, "source", 0)``); ``path`` renders it (``$.transitions[3].source[0]``).
     ``obligation`` names the proof obligation the defect violates (``deterministic``,
-    ``terminal_final``) when the constructor caught one early.
+    ``terminal_final``) when the constructor caught one early. ``origin`` is where the
+    offending part was written (:class:`Origin`: the file and line of a Python model's
+    ``Transition(...)`` or invariant, or the line of a JSON document's element), when known.
     """
 
     def __init__(
@@ -131,15 +161,32 @@ class InvalidLifecycle(LifecycleError, ValueError):
         *,
         lifecycle: str | None = None,
         obligation: str | None = None,
+        origin: Origin | None = None,
     ):
         self.problem = problem
         self.location = location
         self.lifecycle = lifecycle
         self.obligation = obligation
+        self.origin = origin
         where = f" at {_json_path(location)}" if location else ""
+        if origin is not None:
+            where += f" ({origin})" if where else f" at {origin}"
         owner = f"lifecycle {lifecycle!r}" if lifecycle else "lifecycle"
         names = f" (obligation {obligation!r})" if obligation else ""
         super().__init__(f"invalid {owner}{where}: {problem}{names}")
+
+    def located(self, origin: Origin | None, *, replace: bool = False) -> InvalidLifecycle:
+        """This error with ``origin``; unchanged when ``origin`` is ``None`` or this error
+        has one already (unless ``replace``: a more precise one replaces it)."""
+        if origin is None or origin == self.origin or (self.origin is not None and not replace):
+            return self
+        return InvalidLifecycle(
+            self.problem,
+            self.location,
+            lifecycle=self.lifecycle,
+            obligation=self.obligation,
+            origin=origin,
+        )
 
     @property
     def path(self) -> str:

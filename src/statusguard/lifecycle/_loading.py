@@ -72,7 +72,7 @@ def _load_json_file(path: Path, target: str) -> AnyLifecycle:
         raise LoadError(target, f"cannot read the file: {exc}") from None
     from statusguard.lifecycle._jsonio import parse_document
 
-    return Lifecycle.from_json(parse_document(text, source=path.name))
+    return Lifecycle.from_json(parse_document(text, source=path.name, file=str(path)))
 
 
 def load_all(target: str | Path) -> list[AnyLifecycle]:

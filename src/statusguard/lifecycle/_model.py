@@ -16,9 +16,9 @@ from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from statusguard._text import format_flags
-from statusguard.errors import MissingFlag
+from statusguard.errors import InvalidLifecycle, Location, MissingFlag, Origin
 from statusguard.lifecycle._invariants import Invariant
-from statusguard.lifecycle._parts import FORMAT, Flag, FlagKind, Transition
+from statusguard.lifecycle._parts import FORMAT, Flag, FlagKind, Transition, caller_origin
 from statusguard.lifecycle._runtime import Runtime
 from statusguard.lifecycle._scenarios import KEY as SCENARIOS_KEY
 from statusguard.lifecycle._scenarios import RaceScenario, validate_scenarios
@@ -51,8 +51,11 @@ class Lifecycle(Runtime[S, E]):
     Built once and frozen. ``states`` and ``events`` may be ``StrEnum`` classes
     (so typos are type errors) or plain strings. ``race_scenarios`` names the races
     :mod:`statusguard.race` checks for this lifecycle besides the general ones.
-    Construction checks the structure and raises :class:`InvalidLifecycle` naming the culprit.
-    Iterating yields ``(source, event, target)`` triples.
+    Construction checks the structure and raises :class:`InvalidLifecycle` naming the culprit
+    (its JSON path, and where it was written: ``origin``, the file and line of the offending
+    ``Transition(...)`` or invariant, else of this constructor's call).
+    ``origin`` (taken from the caller's frame unless given) is not part of equality or
+    the fingerprint. Iterating yields ``(source, event, target)`` triples.
     """
 
     __slots__ = (
@@ -62,6 +65,7 @@ class Lifecycle(Runtime[S, E]):
         "initial",
         "invariants",
         "name",
+        "origin",
         "race_scenarios",
         "states",
         "terminal",
@@ -77,6 +81,7 @@ class Lifecycle(Runtime[S, E]):
     transitions: tuple[Transition[S, E], ...]
     invariants: tuple[Invariant, ...]
     race_scenarios: tuple[RaceScenario, ...]
+    origin: Origin | None
 
     def __init__(
         self,
@@ -90,9 +95,11 @@ class Lifecycle(Runtime[S, E]):
         flags: Iterable[Flag | str] = (),
         invariants: Iterable[Invariant] = (),
         race_scenarios: Iterable[RaceScenario] = (),
+        origin: Origin | None = None,
     ) -> None:
         set_ = object.__setattr__
         set_(self, "_frozen", False)
+        self.origin = origin if origin is not None else caller_origin()
         self.name = name
         self.states = tuple(states)
         self.initial = initial
@@ -109,8 +116,11 @@ class Lifecycle(Runtime[S, E]):
         self.flags = tuple(f if isinstance(f, Flag) else Flag(f) for f in flags)
         self.invariants = tuple(invariants)
         self.race_scenarios = tuple(race_scenarios)
-        validate(self, terminal_t, semantic=not _LENIENT.get())
-        validate_scenarios(self, self.race_scenarios)
+        try:
+            validate(self, terminal_t, semantic=not _LENIENT.get())
+            validate_scenarios(self, self.race_scenarios)
+        except InvalidLifecycle as exc:
+            raise exc.located(self.origin_of(exc.location)) from None
         # Flag order carries no meaning, and JSON objects (the flags map) have no order:
         # keep flags sorted by name so equality, to_json and the fingerprint agree.
         self.flags = tuple(sorted(self.flags, key=lambda f: f.name))
@@ -125,6 +135,21 @@ class Lifecycle(Runtime[S, E]):
         """Build without the ``deterministic``/``terminal_final`` checks (for the checker)."""
         with _lenient():
             return cls(name, **parts)
+
+    def origin_of(self, location: Location) -> Origin | None:
+        """Where the part at ``location`` (a JSON path as a tuple) was written: the
+        transition's or invariant's own origin, else the lifecycle's."""
+        if len(location) >= 2 and isinstance(location[1], int):
+            parts: tuple[Any, ...] = {
+                "transitions": self.transitions,
+                "invariants": self.invariants,
+                SCENARIOS_KEY: self.race_scenarios,
+            }.get(str(location[0]), ())
+            if 0 <= location[1] < len(parts):
+                found = getattr(parts[location[1]], "origin", None)
+                if isinstance(found, Origin):
+                    return found
+        return self.origin
 
     def __setattr__(self, name: str, value: object) -> None:
         if getattr(self, "_frozen", False):
@@ -231,10 +256,16 @@ class Lifecycle(Runtime[S, E]):
     @classmethod
     def from_json(cls, document: Mapping[str, Any] | str) -> Lifecycle[str, str]:
         """Build a lifecycle from a ``statusguard.lifecycle/v1`` document (never runs code)."""
-        from statusguard.lifecycle._jsonio import lifecycle_parts
+        from statusguard.lifecycle._jsonio import lifecycle_parts, origin_in, parse_document
 
+        if isinstance(document, str):
+            document = parse_document(document)
         name, parts = lifecycle_parts(document)
-        return Lifecycle[str, str](name, **parts)
+        try:
+            return Lifecycle[str, str](name, **parts)
+        except InvalidLifecycle as exc:
+            # A document read from a file knows the line of the very element at fault.
+            raise exc.located(origin_in(document, exc.location), replace=True) from None
 
     def canonical_json(self) -> str:
         """The document as compact JSON with sorted keys: the input of :attr:`fingerprint`."""
