@@ -47,6 +47,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from statusguard._text import closest as _closest
 from statusguard._text import quoted_names as _quoted_names
 
 __all__ = [
@@ -208,7 +209,9 @@ class LoadError(LifecycleError, ValueError):
 class UnknownName(StatusGuardError, LookupError):
     """A name the lifecycle (or, for protocols, statusguard) does not declare.
 
-    ``name`` is what was asked for, ``allowed`` the names that exist.
+    ``name`` is what was asked for, ``allowed`` the names that exist, ``suggestion`` the
+    allowed name closest to it (``None`` when none is close): the message ends with
+    ``did you mean ...?``.
     """
 
     kind = "name"
@@ -217,10 +220,12 @@ class UnknownName(StatusGuardError, LookupError):
         self.name = name
         self.allowed = tuple(str(a) for a in allowed)
         self.lifecycle = lifecycle
+        self.suggestion = _closest(name, self.allowed)
         owner = f" in lifecycle {lifecycle!r}" if lifecycle else ""
         allowed_names = _quoted_names(self.allowed)
+        hint = f"; did you mean {self.suggestion!r}?" if self.suggestion is not None else ""
         super().__init__(
-            f"unknown {self.kind} {str(name)!r}{owner}; expected one of: {allowed_names}"
+            f"unknown {self.kind} {str(name)!r}{owner}; expected one of: {allowed_names}{hint}"
         )
 
 
@@ -271,9 +276,36 @@ class UnknownEvent(UnknownName):
 
 
 class UnknownFlag(UnknownName):
-    """A flag name the lifecycle does not declare."""
+    """A flag name the lifecycle does not declare, or not of the kind asked for.
+
+    ``declared_as`` is the kind the lifecycle does declare it as (``"config"`` for a
+    config flag passed as a fact) and ``None`` when it declares no such flag.
+    """
 
     kind = "flag"
+
+    def __init__(
+        self,
+        name: object,
+        allowed: Iterable[str],
+        *,
+        lifecycle: str | None = None,
+        declared_as: str | None = None,
+        wanted: str | None = None,
+    ):
+        super().__init__(name, allowed, lifecycle=lifecycle)
+        self.declared_as = declared_as
+        if declared_as is not None and wanted is not None:
+            owner = f" of lifecycle {lifecycle!r}" if lifecycle else ""
+            fixed = {
+                "config": "it is fixed when the Guard is built (Guard(..., config={...}))",
+                "fact": "it describes the resource at each event (fire(..., facts={...}))",
+            }.get(declared_as, "")
+            self.args = (
+                f"flag {str(name)!r} is a {declared_as} flag{owner}, not a {wanted} flag"
+                + (f": {fixed}" if fixed else "")
+                + f"; {wanted} flags: {_quoted_names(self.allowed)}",
+            )
 
 
 # -- transition errors: a step of the lifecycle cannot be taken ---------------------------------
@@ -299,7 +331,12 @@ class MissingFlag(TransitionError, ValueError):
     """An answer depends on flags the caller did not give (or a config flag was left unset)."""
 
     def __init__(
-        self, missing: Iterable[str], *, state: str | None = None, event: str | None = None
+        self,
+        missing: Iterable[str],
+        *,
+        state: str | None = None,
+        event: str | None = None,
+        parameter: str = "facts",
     ):
         self.state = state
         self.event = event
@@ -308,7 +345,7 @@ class MissingFlag(TransitionError, ValueError):
             msg = (
                 f"event {event!r} in state {state!r} depends on flag(s) "
                 f"{_quoted_names(self.missing)}, "
-                "which were not given; pass them in flags={...}"
+                f"which were not given; pass them in {parameter}={{...}}"
             )
         else:
             msg = (

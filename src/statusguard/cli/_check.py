@@ -20,7 +20,14 @@ from typing import Any
 
 import click
 
-from statusguard.cli._app import EXIT_OK, EXIT_VIOLATED, emit, fail, load_targets
+from statusguard.cli._app import (
+    EXIT_OK,
+    EXIT_VIOLATED,
+    emit,
+    exit_for_defects,
+    fail,
+    load_targets,
+)
 from statusguard.cli._options import (
     format_option,
     output_format,
@@ -39,24 +46,7 @@ DEFAULT_TIMEOUT = 60.0
 
 
 def _load(targets: Sequence[str]) -> list[Any]:
-    """Load without the constructor's obligation checks, then forget the modules imported.
-
-    Forgetting them keeps an unvalidated lifecycle from being reused from the module
-    cache by later, strict loads in the same process.
-    """
-    from statusguard.lifecycle._model import Lifecycle, _lenient
-
-    before = set(sys.modules)
-    try:
-        with _lenient():
-            return load_targets(list(targets) or ["model/"])
-    finally:
-        for name in set(sys.modules) - before:
-            module = sys.modules[name]
-            if name.startswith("_statusguard_model_") or any(
-                isinstance(v, Lifecycle) for v in vars(module).values()
-            ):
-                del sys.modules[name]
+    return load_targets(list(targets) or ["model/"])
 
 
 def _progress(message: str) -> None:
@@ -78,7 +68,7 @@ def _prove_all(
         try:
             out.append(prove(lc, timeout=timeout))
         except StatusGuardError as exc:  # e.g. a race scenario expecting an unknown protocol
-            fail(str(exc))
+            fail(exc)
         _progress(f"[{n}/{len(lifecycles)}] {lc.name}: {time.perf_counter() - t0:.2f} s")
     return out
 
@@ -133,7 +123,7 @@ def check(
         try:
             differences = compare(lc, results, read_manifest(path))
         except StatusGuardError as exc:
-            fail(str(exc))
+            fail(exc)
         models.append(CheckedModel(lc, tuple(results), str(path), tuple(differences)))
     report = CheckReport(tuple(models))
     emit(render(chosen.name, report), output)
@@ -156,7 +146,7 @@ def prove(targets: tuple[str, ...], write: bool, proofs: Path, timeout: float) -
     """Record proofs/<model>/manifest.json for the models TARGETS name (default: model/).
 
     Without --write, print {"manifests": [...]}. Exit 1 if z3 gave up on an obligation
-    (that model is not recorded), 2 on bad input.
+    (that model is not recorded) or a recorded obligation is violated, 2 on bad input.
     """
     from statusguard.verify._manifests import manifest, manifest_path
     from statusguard.verify._smt import z3_version
@@ -165,6 +155,7 @@ def prove(targets: tuple[str, ...], write: bool, proofs: Path, timeout: float) -
     version = z3_version()
     docs = []
     gave_up = []
+    violated = []
     for lc, results in zip(lifecycles, _prove_all(lifecycles, timeout), strict=True):
         if any(r.status is Verdict.UNKNOWN and "vacuous" not in r.detail for r in results):
             names = ", ".join(r.obligation for r in results if r.status is Verdict.UNKNOWN)
@@ -172,6 +163,9 @@ def prove(targets: tuple[str, ...], write: bool, proofs: Path, timeout: float) -
             continue
         doc = manifest(lc, results, version)
         docs.append(doc)
+        broken = [r.obligation for r in results if r.status is Verdict.VIOLATED]
+        if broken:
+            violated.append(f"{lc.name}: recorded, but violated: {', '.join(broken)}")
         if write:
             path = manifest_path(proofs, lc)
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -184,9 +178,11 @@ def prove(targets: tuple[str, ...], write: bool, proofs: Path, timeout: float) -
             )
     if not write:
         click.echo(json.dumps({"manifests": docs}, indent=2))
-    if gave_up:
-        for line in gave_up:
-            click.echo(f"statusguard: {line}; raise --timeout and re-run", err=True)
+    for line in gave_up:
+        click.echo(f"statusguard: {line}; raise --timeout and re-run", err=True)
+    for line in violated:
+        click.echo(f"statusguard: {line} (statusguard check shows the counterexamples)", err=True)
+    if gave_up or violated:
         sys.exit(EXIT_VIOLATED)
 
 
@@ -212,10 +208,12 @@ def export_smt(targets: tuple[str, ...], output: Path, out: Path | None) -> None
         if ctx.get_parameter_source("output") is not click.core.ParameterSource.DEFAULT:
             fail("--out is the old spelling of -o/--output; give one of them")
         folder_root = out
-    for lc in _load(targets):
+    lifecycles = _load(targets)
+    for lc in lifecycles:
         folder = folder_root / safe_file_name(lc.name)
         folder.mkdir(parents=True, exist_ok=True)
         for name, text in export_programs(lc).items():
             path = folder / (safe_file_name(name) + ".smt2")
             path.write_text(text, encoding="utf-8")
             click.echo(str(path))
+    exit_for_defects(lifecycles)

@@ -24,7 +24,7 @@ from statusguard.lifecycle._scenarios import KEY as SCENARIOS_KEY
 from statusguard.lifecycle._scenarios import RaceScenario, validate_scenarios
 from statusguard.lifecycle._validate import validate
 
-__all__ = ["AnyLifecycle", "Lifecycle"]
+__all__ = ["AnyLifecycle", "Lifecycle", "definition_defect"]
 
 S = TypeVar("S", bound=str)
 E = TypeVar("E", bound=str)
@@ -43,6 +43,19 @@ def _lenient() -> Iterator[None]:
         yield
     finally:
         _LENIENT.reset(token)
+
+
+def definition_defect(lc: Lifecycle[Any, Any]) -> InvalidLifecycle | None:
+    """The first defect the constructor refuses that is also a proof obligation
+    (``deterministic``, ``terminal_final``), for a lifecycle built leniently; else ``None``.
+
+    The error names the obligation, the JSON path and where the part was written.
+    """
+    try:
+        validate(lc, [s for s in lc.states if s in lc.terminal], semantic=True)
+    except InvalidLifecycle as exc:
+        return exc.located(lc.origin_of(exc.location))
+    return None
 
 
 class Lifecycle(Runtime[S, E]):
