@@ -10,6 +10,7 @@ import click
 from statusguard._text import did_you_mean
 from statusguard.cli._app import EXIT_OK, EXIT_VIOLATED, emit, fail, load_targets
 from statusguard.cli._options import (
+    Choice,
     config_option,
     format_option,
     output_format,
@@ -55,7 +56,7 @@ def _definition_check(defect: Any) -> RaceCheck:
 )
 @click.option(
     "--obligation",
-    type=click.Choice([*OBLIGATIONS, "all", "none"]),
+    type=Choice([*OBLIGATIONS, "all", "none"]),
     default="all",
     show_default=True,
     help="The race obligation to check; 'none' runs only the scenarios.",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from statusguard.cli._app import exit_for_defects, fail, load_one
-from statusguard.cli._options import config_option
+from statusguard.cli._options import Choice, config_option
 from statusguard.errors import StatusGuardError
 from statusguard.sql import DIALECTS
 
@@ -19,7 +19,7 @@ def sql() -> None:
 @click.argument("target")
 @click.option(
     "--dialect",
-    type=click.Choice(DIALECTS),
+    type=Choice(DIALECTS),
     required=True,
     help="The database engine the DDL is for.",
 )

@@ -16,6 +16,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from statusguard._text import did_you_mean
 from statusguard.errors import InvalidLifecycle, Location, Origin
 from statusguard.lifecycle._invariants import INVARIANT_KINDS, Invariant
 from statusguard.lifecycle._parts import FORMAT, Flag, FlagKind, Transition
@@ -134,8 +135,11 @@ def _json_type(value: Any) -> str:
 
 
 def _schema_error(document: Any, name: str | None) -> InvalidLifecycle | None:
+    # The shortest path first; at one path an unknown key before a missing one ("sources"
+    # given for "source" is the unknown key it is, not a missing "source").
     errors = sorted(
-        _validator().iter_errors(document), key=lambda e: (len(e.absolute_path), e.path)
+        _validator().iter_errors(document),
+        key=lambda e: (len(e.absolute_path), e.validator != "additionalProperties", e.path),
     )
     if not errors:
         return None
@@ -157,14 +161,18 @@ def _schema_error(document: Any, name: str | None) -> InvalidLifecycle | None:
         extra = [k for k in err.instance if k not in known]
         if extra and known:
             location = (*location, extra[0])
-            message = f"unknown key {extra[0]!r}; expected one of: " + ", ".join(
-                repr(k) for k in known
+            message = (
+                f"unknown key {extra[0]!r}; expected one of: "
+                + ", ".join(repr(k) for k in known)
+                + did_you_mean(extra[0], known)
             )
     elif err.validator == "required" and isinstance(err.instance, dict):
         absent = [k for k in err.validator_value if k not in err.instance]
         if absent:
             location = (*location, absent[0])
             message = f"missing required key {absent[0]!r}"
+    elif err.validator == "enum" and isinstance(err.validator_value, list):
+        message += did_you_mean(err.instance, [str(v) for v in err.validator_value])
     elif err.validator in ("pattern", "minLength") and isinstance(err.instance, str):
         message = f"expected a non-empty name (with a non-space character), got {err.instance!r}"
     elif err.validator == "oneOf" and isinstance(err.schema, dict):
