@@ -6,6 +6,7 @@ import click
 
 from statusguard.cli._app import fail, load_targets, parse_config
 from statusguard.errors import StatusGuardError
+from statusguard.sql.dialects import DIALECTS
 
 
 @click.group()
@@ -15,9 +16,7 @@ def sql() -> None:
 
 @sql.command()
 @click.argument("target")
-@click.option(
-    "--dialect", type=click.Choice(["postgresql", "mysql", "sqlite"]), required=True, help="engine"
-)
+@click.option("--dialect", type=click.Choice(list(DIALECTS)), required=True, help="engine")
 @click.option("--table", required=True, help="the table holding the status column")
 @click.option("--column", required=True, help="the status column")
 @click.option("--config", "config", multiple=True, metavar="NAME=BOOL", help="config flag value")
