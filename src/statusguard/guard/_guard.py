@@ -9,25 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping
 from os import urandom as _urandom
-from typing import Any, Generic, NamedTuple, TypeVar
+from typing import Any, Generic, NamedTuple
 
 from statusguard.errors import TransitionConflict
-from statusguard.guard._plan import (
-    NO_FACTS,
-    Plan,
-    check_move,
-    illegal,
-    known_status,
-    plan_event,
-    rejection,
-)
+from statusguard.guard._plan import NO_FACTS, Plan, check_move, illegal, known_status, plan_event
 from statusguard.guard._store import Applied, Record, Rejected, Store, swaps
-from statusguard.lifecycle._model import Lifecycle
+from statusguard.lifecycle._model import E, Lifecycle, S
 
 __all__ = ["Committed", "Guard"]
-
-S = TypeVar("S", bound=str)
-E = TypeVar("E", bound=str)
 
 
 class Committed(NamedTuple):
@@ -143,7 +132,7 @@ class Guard(Generic[S, E]):
             source, target, version = outcome
             return Committed(key, source, plan.event, target, version, token)
         assert isinstance(outcome, Rejected)
-        raise rejection(self.lifecycle, self.config, plan, key, facts, outcome.current.status)
+        raise plan.refusal(self.lifecycle, self.config, key, facts, outcome.current.status)
 
     def move(
         self,

@@ -2,8 +2,8 @@
 
 Pure functions of a lifecycle, a config and the caller's facts: no store, no I/O.
 :func:`plan_event` turns an event into the moves a store applies atomically;
-:func:`rejection` and :func:`check_move` build the errors the guard raises, naming
-the stored state and what is allowed there.
+:meth:`Plan.refusal` and :func:`check_move` build the errors the guard raises,
+naming the stored state and what is allowed there.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from statusguard.errors import IllegalTransition, MissingFlag, UnknownStatus
 from statusguard.lifecycle._model import Lifecycle
 from statusguard.lifecycle._parts import FlagKind
 
-__all__ = ["NO_FACTS", "Plan", "check_move", "illegal", "known_status", "plan_event", "rejection"]
+__all__ = ["NO_FACTS", "Plan", "check_move", "illegal", "known_status", "plan_event"]
 
 NO_FACTS: frozenset[tuple[str, bool]] = frozenset()
 
@@ -32,6 +32,24 @@ class Plan:
     # where the event is surely not enabled: the rejected path is one dict lookup
     allowed: dict[str, tuple[str, ...]]
     lifecycle: str
+
+    def refusal(
+        self,
+        lc: Lifecycle[Any, Any],
+        config: Mapping[str, bool],
+        key: Hashable,
+        facts: Mapping[str, bool] | None,
+        stored: str,
+    ) -> Exception:
+        """Why a store refused this plan with ``stored`` in place: a fact is missing, or illegal."""
+        status = known_status(lc, key, stored)
+        if status in self.undecided:
+            return MissingFlag(self.undecided[status], state=status, event=self.event)
+        allowed = self.allowed.get(status)
+        if allowed is None:  # the status changed again after the write missed it
+            # (never cached: allowed must only hold states where the event is disabled)
+            allowed = tuple(map(str, lc.allowed_events(status, {**config, **(facts or {})})))
+        return IllegalTransition(status, self.event, allowed, key=key, lifecycle=lc.name)
 
 
 def plan_event(
@@ -87,25 +105,6 @@ def known_status(lc: Lifecycle[Any, Any], key: Hashable, status: str) -> str:
     return status
 
 
-def rejection(
-    lc: Lifecycle[Any, Any],
-    config: Mapping[str, bool],
-    plan: Plan,
-    key: Hashable,
-    facts: Mapping[str, bool] | None,
-    stored: str,
-) -> Exception:
-    """Why the store refused ``plan`` with ``stored`` in place: a fact is missing, or illegal."""
-    status = known_status(lc, key, stored)
-    if status in plan.undecided:
-        return MissingFlag(plan.undecided[status], state=status, event=plan.event)
-    allowed = plan.allowed.get(status)
-    if allowed is None:  # the status changed again after the write missed it
-        # (never cached: plan.allowed must only hold states where the event is disabled)
-        allowed = tuple(map(str, lc.allowed_events(status, {**config, **(facts or {})})))
-    return IllegalTransition(status, plan.event, allowed, key=key, lifecycle=lc.name)
-
-
 def check_move(
     lc: Lifecycle[Any, Any],
     config: Mapping[str, bool],
@@ -117,11 +116,5 @@ def check_move(
     """:class:`IllegalTransition` unless the lifecycle has the edge ``expected -> target``."""
     known = {**config, **(facts or {})}
     if not lc.edge_allowed(expected, target, known):
-        raise IllegalTransition(
-            str(expected),
-            None,
-            lc.targets(expected, known),
-            target=str(target),
-            key=key,
-            lifecycle=lc.name,
-        )
+        src, allowed = str(expected), lc.targets(expected, known)
+        raise IllegalTransition(src, None, allowed, target=str(target), key=key, lifecycle=lc.name)

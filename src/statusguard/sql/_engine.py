@@ -26,7 +26,8 @@ from sqlalchemy.exc import DBAPIError
 from statusguard.errors import StoreRejected, StoreUnavailable
 from statusguard.sql._classify import ErrorKind, classify, describe
 from statusguard.sql.dialects import dialect_for
-from statusguard.sql.dialects._base import Connecting, Dialect, Outcome
+from statusguard.sql.dialects._base import Dialect
+from statusguard.sql.dialects._records import Connecting, Outcome
 
 __all__ = ["AuditTransaction", "Connector", "quiet_rollback", "run"]
 

@@ -13,7 +13,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from statusguard.sql.dialects._base import Dialect, Layout, Statement
+from statusguard.sql.dialects._base import Dialect
+from statusguard.sql.dialects._records import Layout, Statement
 
 __all__ = ["Rendered", "Statements"]
 

@@ -35,11 +35,16 @@ from statusguard.sql._identifiers import check_identifier, check_table_name
 from statusguard.sql._schema import audit_table, key_checker, status_table
 from statusguard.sql._settle import settle
 from statusguard.sql._statements import Rendered, Statements
-from statusguard.sql.dialects._base import Outcome, apply_params, audit_params, cas_params
+from statusguard.sql.dialects._records import (
+    Layout,
+    Moved,
+    Outcome,
+    apply_params,
+    audit_params,
+    cas_params,
+)
 
 __all__ = ["SQLStore", "check_identifier"]
-
-Moved = tuple[str, str, int]  # (source, target, version) of a committed write
 
 
 class SQLStore:
@@ -107,7 +112,7 @@ class SQLStore:
         self.table = status_table(self._metadata, table, key, status, version, token, kind)
         self.audit = audit_table(self._metadata, audit, kind) if audit else None
         self._created: list[str] = []  # tables create_schema() created, for drop_schema()
-        lay = dialect.layout(table, key, status, version, token, audit)
+        lay = Layout(table, key, status, version, token, audit).quoted(dialect.quote)
         self._sql = Statements(dialect, lay, self.engine.dialect)
         # what opens the transaction of a write and its audit row (None: no such transaction)
         self._begin = dialect.audit_begin if audit is not None else None

@@ -21,7 +21,8 @@ from statusguard._text import format_flags
 from statusguard.lifecycle._model import Lifecycle
 from statusguard.sql._identifiers import MAX_IDENTIFIER, check_identifier, check_table_name
 from statusguard.sql.dialects import DIALECTS
-from statusguard.sql.dialects._base import Dialect, TriggerSpec
+from statusguard.sql.dialects._base import Dialect
+from statusguard.sql.dialects._records import Trigger
 
 __all__ = ["allowed_edges", "trigger_ddl", "trigger_script"]
 
@@ -67,7 +68,7 @@ def trigger_ddl(
     )
     edges = allowed_edges(lifecycle, config or {})
     sql.literal(lifecycle.name)  # refuse a name the DDL cannot carry before any status
-    spec = TriggerSpec(
+    spec = Trigger(
         sql.quote(table), sql.quote(column), sql.quote(name), name, edges, lifecycle.name
     )
     return sql.trigger(spec)

@@ -1,44 +1,24 @@
 # ruff: noqa: S608  (identifiers are validated and quoted; values are bound parameters)
-"""What a SQL dialect provides, and the dialect-neutral records its builders exchange.
+"""What a SQL dialect provides: the :class:`Dialect` base, and the :class:`ErrorKind` of an error.
 
 :class:`Dialect` is the base every dialect module subclasses: the statements the store
-sends (as SQL text with ``:name`` bind parameters), how to read a write's outcome
-from what the driver reported (:class:`Outcome`), the per-session setup, how the
-store connects (:class:`Connecting`), which driver errors mean what
-(:class:`ErrorKind`), and the trigger DDL. Statements shared by every engine are
-written here once; a dialect overrides what differs. Nothing here executes SQL or
-imports SQLAlchemy, so a sync store, an async store and the trigger generator all
-build on the same text.
-
-Bind parameters, the same on every dialect: ``k`` key, ``st`` initial status, ``tok``
-token, ``ev`` event, ``s0, t0, s1, t1, ...`` the moves of an event (source, target),
-``exp`` / ``tgt`` / ``ver`` a compare-and-set's expected status, target and expected
-version, ``src`` an audit row's source. :func:`apply_params`, :func:`cas_params` and
-:func:`audit_params` build them.
+sends (as SQL text with ``:name`` bind parameters, see :mod:`._records`), how to read
+a write's outcome from what the driver reported, the per-session setup, how the
+store connects, which driver errors mean what, and the trigger DDL. Statements
+shared by every engine are written here once; a dialect overrides what differs.
+Nothing here executes SQL or imports SQLAlchemy, so a sync store, an async store and
+the trigger generator all build on the same text.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Hashable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-__all__ = [
-    "AUDIT_COLUMNS",
-    "Connecting",
-    "Dialect",
-    "ErrorKind",
-    "Layout",
-    "Outcome",
-    "Statement",
-    "TriggerSpec",
-    "apply_params",
-    "audit_params",
-    "cas_params",
-]
+from statusguard.sql.dialects._records import Connecting, Layout, Moved, Outcome, Statement, Trigger
 
-AUDIT_COLUMNS = ("id", "resource_key", "source", "event", "target", "version", "token", "at")
+__all__ = ["Dialect", "ErrorKind"]
 
 
 class ErrorKind(enum.Enum):
@@ -50,110 +30,6 @@ class ErrorKind(enum.Enum):
     DUPLICATE = "duplicate"  # unique key violation
     TRIGGER = "trigger"  # a statusguard trigger (or a CHECK) rejected the write
     OTHER = "other"
-
-
-@dataclass(frozen=True, slots=True)
-class Layout:
-    """A store's table, columns and audit table, each already quoted for one dialect."""
-
-    table: str
-    key: str
-    status: str
-    version: str | None = None
-    token: str | None = None
-    audit: str | None = None
-    audit_columns: str = ""  # the audit table's insert columns (all but ``id``), joined
-
-
-@dataclass(frozen=True, slots=True)
-class Statement:
-    """An event's conditional UPDATE: its text and the moves it was built for.
-
-    ``inverse`` maps target -> source when no two sources share a target (the
-    target then names the source the row held).
-    """
-
-    text: str
-    sources: tuple[str, ...]
-    targets: tuple[str, ...]
-    inverse: Mapping[str, str] | None = None
-
-
-class Outcome:
-    """What the driver reported for one statement: rows (if any), rowcount, lastrowid."""
-
-    __slots__ = ("lastrowid", "rowcount", "rows")
-
-    def __init__(self, rows: list[Any], rowcount: int, lastrowid: Any) -> None:
-        self.rows = rows
-        self.rowcount = rowcount
-        self.lastrowid = lastrowid
-
-    def first(self) -> Any:
-        """The first row, or ``None``."""
-        return self.rows[0] if self.rows else None
-
-    def all(self) -> list[Any]:
-        """Every row."""
-        return self.rows
-
-    def scalar(self) -> Any:
-        """The first column of the first row, or ``None``."""
-        return self.rows[0][0] if self.rows else None
-
-
-@dataclass(frozen=True, slots=True)
-class Connecting:
-    """How a store connects to a database of this dialect.
-
-    ``shared``: one connection serves the whole process (an in-memory SQLite database),
-    so calls are serialized. ``keep_idle``: the database is in-process, so the store
-    keeps the connections it used between calls instead of going through the pool.
-    ``on_connect``: statements for every new DBAPI connection. ``driver_args``: the
-    DBAPI ``connect()`` arguments a shared connection needs.
-    """
-
-    shared: bool = False
-    keep_idle: bool = False
-    on_connect: tuple[str, ...] = ()
-    driver_args: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class TriggerSpec:
-    """What a trigger enforces: quoted names, the allowed status changes, the lifecycle."""
-
-    table: str  # quoted
-    column: str  # quoted
-    name: str  # the trigger's quoted name
-    plain_name: str  # the same, unquoted (PostgreSQL derives its function name from it)
-    edges: Sequence[tuple[str, str]]  # allowed (old, new) status pairs
-    lifecycle: str  # the lifecycle's name, for the error message
-
-
-def apply_params(
-    key: Hashable, moves: Mapping[str, str], token: str | None, event: str | None
-) -> dict[str, Any]:
-    """The bind parameters of :meth:`Dialect.apply`'s statement."""
-    values: dict[str, Any] = {"k": key, "tok": token, "ev": event}
-    for i, (src, tgt) in enumerate(moves.items()):
-        values[f"s{i}"] = src
-        values[f"t{i}"] = tgt
-    return values
-
-
-def cas_params(
-    key: Hashable, expected: str, target: str, version: int | None, token: str | None
-) -> dict[str, Any]:
-    """The bind parameters of :meth:`Dialect.cas`'s statement."""
-    return {"k": key, "exp": expected, "tgt": target, "ver": version, "tok": token}
-
-
-def audit_params(
-    key: Hashable, source: str, event: str | None, target: str, version: int, token: str | None
-) -> dict[str, Any]:
-    """The bind parameters of :meth:`Dialect.audit_insert`'s statement."""
-    return {"k": key, "src": source, "ev": event, "tgt": target, "ver": version, "tok": token}
 
 
 class Dialect:
@@ -181,6 +57,13 @@ class Dialect:
     integer_autoincrement: ClassVar[bool] = False
     #: the query naming this connection's server session (``None``: no server session)
     session_query: ClassVar[str | None] = None
+    #: per-session settings, formatted with ``ms`` (milliseconds) or ``s`` (whole
+    #: seconds, at least 1): the lock wait bound and the idle-in-transaction bound
+    lock_timeout_sql: ClassVar[str | None] = None
+    idle_timeout_sql: ClassVar[str | None] = None
+    #: queries on a server session ``{session}``: is it alive (a count), end it
+    session_alive_sql: ClassVar[str] = ""
+    session_kill_sql: ClassVar[str] = ""
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"
@@ -199,27 +82,6 @@ class Dialect:
 
     def _escape(self, value: str) -> str:
         return value
-
-    def layout(
-        self,
-        table: str,
-        key: str,
-        status: str,
-        version: str | None = None,
-        token: str | None = None,
-        audit: str | None = None,
-    ) -> Layout:
-        """The quoted names of a store's table (every name already validated)."""
-        q = self.quote
-        return Layout(
-            q(table),
-            q(key),
-            q(status),
-            None if version is None else q(version),
-            None if token is None else q(token),
-            None if audit is None else q(audit),
-            ", ".join(q(c) for c in AUDIT_COLUMNS[1:]) if audit is not None else "",
-        )
 
     # -- reads, inserts and the audit table ---------------------------------------
 
@@ -271,12 +133,39 @@ class Dialect:
         """The one conditional UPDATE moving a key along an event's moves."""
         raise NotImplementedError
 
-    def applied(self, lay: Layout, stmt: Statement, out: Outcome, info: Mapping[str, Any]) -> Any:
+    def applied(
+        self, lay: Layout, stmt: Statement, out: Outcome, info: Mapping[str, Any]
+    ) -> Moved | None:
         """``(source, target, version)`` if ``stmt`` moved the row, else ``None``.
 
-        ``info`` is the connection's memory (what :meth:`install` put there).
+        ``info`` is the connection's memory (what :meth:`install` put there). By
+        default the statement returns a row on a match, read by :meth:`_moved`.
         """
+        row = out.first()
+        return None if row is None else self._moved(stmt, row, info)
+
+    def _moved(self, stmt: Statement, row: Any, info: Mapping[str, Any]) -> Moved:
+        """What the row an event's UPDATE returned says it did."""
         raise NotImplementedError
+
+    @staticmethod
+    def _binds(prefix: str, count: int) -> str:
+        """``:s0, :s1, ...``: ``count`` bind parameters named ``prefix`` + index."""
+        return ", ".join(f":{prefix}{i}" for i in range(count))
+
+    def _case_sets(self, lay: Layout, count: int, operand: str, row: str = "") -> list[str]:
+        """SET clauses moving ``operand`` along ``count`` moves (``:sN`` -> ``:tN``).
+
+        The version grows by one and the token is stored; ``row`` prefixes the row's
+        own columns (``"n."`` for an aliased UPDATE).
+        """
+        whens = " ".join(f"WHEN :s{i} THEN :t{i}" for i in range(count))
+        sets = [f"{lay.status} = CASE {operand} {whens} END"]
+        if lay.version:
+            sets.append(f"{lay.version} = {row}{lay.version} + 1")
+        if lay.token:
+            sets.append(f"{lay.token} = :tok")
+        return sets
 
     def _compare(self, expr: str) -> str:
         """``expr`` as compared byte for byte."""
@@ -315,18 +204,25 @@ class Dialect:
         self, lock_timeout: float | None, idle_timeout: float | None, *, mariadb: bool = False
     ) -> list[str]:
         """Statements run once per connection: lock and idle-transaction timeouts."""
-        return []
+        out = []
+        for template, seconds in (
+            (self.lock_timeout_sql, lock_timeout),
+            (self.idle_timeout_sql, idle_timeout),
+        ):
+            if template is not None and seconds is not None:
+                out.append(template.format(ms=int(seconds * 1000), s=max(1, round(seconds))))
+        return out
 
     def install(self, dbapi_connection: Any, info: dict[str, Any]) -> None:
         """Driver-level setup of a new connection (``info``: the connection's memory)."""
 
     def session_alive(self, session: int) -> str:
         """A query counting the server sessions with id ``session`` (0 or 1)."""
-        raise NotImplementedError
+        return self.session_alive_sql.format(session=int(session))
 
     def session_kill(self, session: int) -> str:
         """A statement ending server session ``session``."""
-        raise NotImplementedError
+        return self.session_kill_sql.format(session=int(session))
 
     # -- errors ----------------------------------------------------------------------
 
@@ -336,7 +232,7 @@ class Dialect:
 
     # -- trigger DDL ----------------------------------------------------------------
 
-    def trigger(self, spec: TriggerSpec) -> list[str]:
+    def trigger(self, spec: Trigger) -> list[str]:
         """The statements installing a trigger that rejects status changes off ``spec.edges``."""
         raise NotImplementedError
 

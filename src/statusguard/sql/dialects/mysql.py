@@ -15,14 +15,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from statusguard.sql.dialects._base import (
-    Dialect,
-    ErrorKind,
-    Layout,
-    Outcome,
-    Statement,
-    TriggerSpec,
-)
+from statusguard.sql.dialects._base import Dialect, ErrorKind
+from statusguard.sql.dialects._records import Layout, Moved, Outcome, Statement, Trigger
 
 __all__ = ["MySQL"]
 
@@ -48,6 +42,10 @@ class MySQL(Dialect):
     audit_begin = "START TRANSACTION"
     status_collation = "utf8mb4_bin"
     session_query = "SELECT CONNECTION_ID()"
+    lock_timeout_sql = "SET SESSION innodb_lock_wait_timeout = {s}"
+    idle_timeout_sql = "SET SESSION idle_transaction_timeout = {s}"
+    session_alive_sql = "SELECT count(*) FROM information_schema.processlist WHERE id = {session}"
+    session_kill_sql = "KILL CONNECTION {session}"
 
     def _escape(self, value: str) -> str:
         return value.replace("\\", "\\\\")
@@ -60,9 +58,9 @@ class MySQL(Dialect):
 
     def apply(self, lay: Layout, sources: tuple[str, ...], targets: tuple[str, ...]) -> Statement:
         t, k, s, v, tk = lay.table, lay.key, lay.status, lay.version, lay.token
-        srcs = ", ".join(f":s{i}" for i in range(len(sources)))
+        srcs = self._binds("s", len(sources))
         field = f"FIELD(BINARY {s}, {srcs})"
-        tgts = ", ".join(f":t{i}" for i in range(len(targets)))
+        tgts = self._binds("t", len(targets))
         if v:
             sets = [
                 f"{v} = LAST_INSERT_ID(({v} + 1) * {_INDEX} + {field}) DIV {_INDEX}",
@@ -75,7 +73,9 @@ class MySQL(Dialect):
         text = f"UPDATE {t} SET {', '.join(sets)} WHERE {k} = :k AND BINARY {s} IN ({srcs})"
         return Statement(text, sources, targets)
 
-    def applied(self, lay: Layout, stmt: Statement, out: Outcome, info: Mapping[str, Any]) -> Any:
+    def applied(
+        self, lay: Layout, stmt: Statement, out: Outcome, info: Mapping[str, Any]
+    ) -> Moved | None:
         if out.rowcount != 1:
             return None
         code = int(out.lastrowid)
@@ -93,18 +93,8 @@ class MySQL(Dialect):
     def session_setup(
         self, lock_timeout: float | None, idle_timeout: float | None, *, mariadb: bool = False
     ) -> list[str]:
-        out = []
-        if lock_timeout is not None:
-            out.append(f"SET SESSION innodb_lock_wait_timeout = {max(1, round(lock_timeout))}")
-        if idle_timeout is not None and mariadb:
-            out.append(f"SET SESSION idle_transaction_timeout = {max(1, round(idle_timeout))}")
-        return out
-
-    def session_alive(self, session: int) -> str:
-        return f"SELECT count(*) FROM information_schema.processlist WHERE id = {int(session)}"
-
-    def session_kill(self, session: int) -> str:
-        return f"KILL CONNECTION {int(session)}"
+        # idle_transaction_timeout exists on MariaDB only
+        return super().session_setup(lock_timeout, idle_timeout if mariadb else None)
 
     def error_kind(self, orig: Any) -> ErrorKind | None:
         args = getattr(orig, "args", ())
@@ -112,7 +102,7 @@ class MySQL(Dialect):
             return _ERRORS.get(args[0], ErrorKind.OTHER)
         return None
 
-    def trigger(self, spec: TriggerSpec) -> list[str]:
+    def trigger(self, spec: Trigger) -> list[str]:
         c = spec.column
         pairs = self._pairs(spec.edges, wrap="BINARY ")
         test = f"(BINARY OLD.{c}, BINARY NEW.{c}) IN ({pairs})" if spec.edges else "FALSE"

@@ -14,14 +14,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from statusguard.sql.dialects._base import (
-    Dialect,
-    ErrorKind,
-    Layout,
-    Outcome,
-    Statement,
-    TriggerSpec,
-)
+from statusguard.sql.dialects._base import Dialect, ErrorKind
+from statusguard.sql.dialects._records import Layout, Moved, Statement, Trigger
 
 __all__ = ["PostgreSQL"]
 
@@ -46,16 +40,15 @@ class PostgreSQL(Dialect):
     serves = ("postgresql",)
     text_holds_nul = False
     session_query = "SELECT pg_backend_pid()"
+    lock_timeout_sql = "SET lock_timeout = {ms}"
+    idle_timeout_sql = "SET idle_in_transaction_session_timeout = {ms}"
+    session_alive_sql = "SELECT count(*) FROM pg_stat_activity WHERE pid = {session}"
+    session_kill_sql = "SELECT pg_terminate_backend({session})"
 
     def apply(self, lay: Layout, sources: tuple[str, ...], targets: tuple[str, ...]) -> Statement:
-        t, k, s, v, tk = lay.table, lay.key, lay.status, lay.version, lay.token
-        srcs = ", ".join(f":s{i}" for i in range(len(sources)))
-        whens = " ".join(f"WHEN :s{i} THEN :t{i}" for i in range(len(sources)))
-        sets = [f"{s} = CASE n.{s} {whens} END"]
-        if v:
-            sets.append(f"{v} = n.{v} + 1")
-        if tk:
-            sets.append(f"{tk} = :tok")
+        t, k, s, v = lay.table, lay.key, lay.status, lay.version
+        srcs = self._binds("s", len(sources))
+        sets = self._case_sets(lay, len(sources), f"n.{s}", row="n.")
         update = (
             f"UPDATE {t} AS n SET {', '.join(sets)} FROM {t} AS o "
             f"WHERE n.{k} = :k AND o.{k} = :k AND n.{s} = o.{s} AND n.{s} IN ({srcs}) "
@@ -71,11 +64,8 @@ class PostgreSQL(Dialect):
         )
         return Statement(text, sources, targets)
 
-    def applied(self, lay: Layout, stmt: Statement, out: Outcome, info: Mapping[str, Any]) -> Any:
-        row = out.first()
-        if row is None:
-            return None
-        return (str(row[0]), str(row[1]), int(row[2]))
+    def _moved(self, stmt: Statement, row: Any, info: Mapping[str, Any]) -> Moved:
+        return (str(row[0]), str(row[1]), int(row[2]))  # RETURNING o.status, n.status, version
 
     def cas(self, lay: Layout, versioned: bool) -> str:
         update = self._cas_update(lay, versioned)
@@ -88,22 +78,6 @@ class PostgreSQL(Dialect):
             "CAST(NULL AS VARCHAR), CAST(:tgt AS VARCHAR), ver, CAST(:tok AS VARCHAR), "
             "CURRENT_TIMESTAMP FROM u) SELECT ver FROM u"
         )
-
-    def session_setup(
-        self, lock_timeout: float | None, idle_timeout: float | None, *, mariadb: bool = False
-    ) -> list[str]:
-        out = []
-        if lock_timeout is not None:
-            out.append(f"SET lock_timeout = {int(lock_timeout * 1000)}")
-        if idle_timeout is not None:
-            out.append(f"SET idle_in_transaction_session_timeout = {int(idle_timeout * 1000)}")
-        return out
-
-    def session_alive(self, session: int) -> str:
-        return f"SELECT count(*) FROM pg_stat_activity WHERE pid = {int(session)}"
-
-    def session_kill(self, session: int) -> str:
-        return f"SELECT pg_terminate_backend({int(session)})"
 
     def error_kind(self, orig: Any) -> ErrorKind | None:
         sqlstate = getattr(orig, "sqlstate", None)
@@ -118,7 +92,7 @@ class PostgreSQL(Dialect):
             return ErrorKind.LOST if lost else None
         return None
 
-    def trigger(self, spec: TriggerSpec) -> list[str]:
+    def trigger(self, spec: Trigger) -> list[str]:
         c, lit = spec.column, self.literal
         fn = self.quote(spec.plain_name + "_check")
         pairs = self._pairs(spec.edges)

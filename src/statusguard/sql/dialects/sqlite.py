@@ -14,15 +14,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from statusguard.sql.dialects._base import (
-    Connecting,
-    Dialect,
-    ErrorKind,
-    Layout,
-    Outcome,
-    Statement,
-    TriggerSpec,
-)
+from statusguard.sql.dialects._base import Dialect, ErrorKind
+from statusguard.sql.dialects._records import Connecting, Layout, Moved, Statement, Trigger
 
 __all__ = ["SQLite"]
 
@@ -76,43 +69,27 @@ class SQLite(Dialect):
     serves = ("sqlite",)
     audit_begin = "BEGIN IMMEDIATE"
     integer_autoincrement = True
+    lock_timeout_sql = "PRAGMA busy_timeout = {ms}"
 
     def apply(self, lay: Layout, sources: tuple[str, ...], targets: tuple[str, ...]) -> Statement:
-        t, k, s, v, tk = lay.table, lay.key, lay.status, lay.version, lay.token
-        srcs = ", ".join(f":s{i}" for i in range(len(sources)))
-        whens = " ".join(f"WHEN :s{i} THEN :t{i}" for i in range(len(sources)))
+        s = lay.status
         # An injective event's target names its source: no need to note the old status.
         injective = len(set(targets)) == len(targets)
-        operand = s if injective else f"{NOTE}({s})"
-        sets = [f"{s} = CASE {operand} {whens} END"]
-        if v:
-            sets.append(f"{v} = {v} + 1")
-        if tk:
-            sets.append(f"{tk} = :tok")
+        sets = self._case_sets(lay, len(sources), s if injective else f"{NOTE}({s})")
         text = (
-            f"UPDATE {t} SET {', '.join(sets)} WHERE {k} = :k AND {s} IN ({srcs}) "
-            f"RETURNING {s}, {v or '0'}"
+            f"UPDATE {lay.table} SET {', '.join(sets)} WHERE {lay.key} = :k "
+            f"AND {s} IN ({self._binds('s', len(sources))}) RETURNING {s}, {lay.version or '0'}"
         )
         inverse = dict(zip(targets, sources, strict=True)) if injective else None
         return Statement(text, sources, targets, inverse)
 
-    def applied(self, lay: Layout, stmt: Statement, out: Outcome, info: Mapping[str, Any]) -> Any:
-        row = out.first()
-        if row is None:
-            return None
-        target, version = str(row[0]), int(row[1])
+    def _moved(self, stmt: Statement, row: Any, info: Mapping[str, Any]) -> Moved:
+        target, version = str(row[0]), int(row[1])  # RETURNING status, version
         source = stmt.inverse[target] if stmt.inverse is not None else info[NOTE].take()
         return (source, target, version)
 
     def connecting(self, database: str | None, url: str) -> Connecting:
         return _MEMORY if in_memory(database, url) else _FILE
-
-    def session_setup(
-        self, lock_timeout: float | None, idle_timeout: float | None, *, mariadb: bool = False
-    ) -> list[str]:
-        if lock_timeout is None:
-            return []
-        return [f"PRAGMA busy_timeout = {int(lock_timeout * 1000)}"]
 
     def install(self, dbapi_connection: Any, info: dict[str, Any]) -> None:
         noted = Noted()
@@ -125,7 +102,7 @@ class SQLite(Dialect):
             return _ERRORS.get(name, ErrorKind.OTHER)
         return None
 
-    def trigger(self, spec: TriggerSpec) -> list[str]:
+    def trigger(self, spec: Trigger) -> list[str]:
         c = spec.column
         rows = self._pairs(spec.edges)
         test = f"(OLD.{c}, NEW.{c}) NOT IN (VALUES {rows})" if spec.edges else "1"
