@@ -134,6 +134,24 @@ def test_a_forwarding_wrapper_can_opt_out_of_the_fast_path() -> None:
     assert not isinstance(OptedOut(MemoryStore()), SwapStore)
 
 
+def test_a_store_missing_protocol_members_is_refused_with_what_to_add() -> None:
+    class Partial:
+        def create(self, key: Hashable, status: str, token: str | None = None) -> Record:
+            return Record(status, 0, token)
+
+        def get(self, key: Hashable) -> Record:
+            return Record("queued", 0)
+
+    with pytest.raises(TypeError) as info:
+        Guard(GLANCE, Partial(), NO_DELAY)  # type: ignore[arg-type]
+    assert str(info.value) == (
+        "Partial is not a Store: it lacks apply, compare_and_set, dispose, history, versioned; "
+        "implement them, or subclass statusguard.Store to inherit the defaults of "
+        "versioned, history and dispose"
+    )
+    assert not isinstance(Partial(), Store)
+
+
 def test_a_plain_third_party_store_goes_through_apply() -> None:
     store = DictStore()
     guard = Guard(GLANCE, store, NO_DELAY)

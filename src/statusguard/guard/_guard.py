@@ -13,7 +13,7 @@ from typing import Any, Generic, NamedTuple
 
 from statusguard.errors import TransitionConflict
 from statusguard.guard._plan import NO_FACTS, Plan, check_move, illegal, known_status, plan_event
-from statusguard.guard._store import Applied, Record, Rejected, Store, swaps
+from statusguard.guard._store import Applied, Record, Rejected, Store, check_store, swaps
 from statusguard.lifecycle._model import E, Lifecycle, S
 
 __all__ = ["Committed", "Guard"]
@@ -41,7 +41,9 @@ def _no_swap(key: Hashable, old: Record, new: Record, event: str | None) -> bool
 class Guard(Generic[S, E]):
     """Apply a lifecycle's transitions to a store, atomically.
 
-    ``config`` fixes every config flag of the lifecycle for this deployment.
+    ``store`` implements the :class:`Store` protocol (``TypeError`` naming what it
+    lacks otherwise). ``config`` fixes every config flag of the lifecycle for this
+    deployment.
     With ``tokens=True`` every write carries a fresh per-attempt token, so an
     ambiguous outcome (connection lost after COMMIT) can be settled by re-reading.
     """
@@ -57,6 +59,7 @@ class Guard(Generic[S, E]):
         tokens: bool = False,
     ) -> None:
         config = lifecycle.check_config(config)
+        check_store(store)
         self.lifecycle = lifecycle
         self.store = store
         self.config: Mapping[str, bool] = config
