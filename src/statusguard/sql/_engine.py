@@ -25,7 +25,7 @@ from sqlalchemy.exc import DBAPIError
 
 from statusguard.errors import StoreRejected, StoreUnavailable
 from statusguard.sql._classify import ErrorKind, classify, describe
-from statusguard.sql.dialects import dialect_for
+from statusguard.sql.dialects import SUPPORTED, dialect_for
 from statusguard.sql.dialects._base import Dialect
 from statusguard.sql.dialects._records import Connecting, Outcome
 
@@ -108,7 +108,7 @@ class AuditTransaction:
 
 def _unsupported(name: str) -> StoreUnavailable:
     return StoreUnavailable(
-        f"unsupported database dialect {name!r}; expected sqlite, postgresql, mysql or mariadb",
+        f"unsupported database dialect {name!r}; expected {SUPPORTED}",
         committed=False,
     )
 

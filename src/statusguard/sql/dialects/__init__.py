@@ -17,12 +17,15 @@ from statusguard.sql.dialects.mysql import MySQL
 from statusguard.sql.dialects.postgresql import PostgreSQL
 from statusguard.sql.dialects.sqlite import SQLite
 
-__all__ = ["DIALECTS", "Dialect", "dialect_for"]
+__all__ = ["DIALECTS", "SUPPORTED", "Dialect", "dialect_for"]
 
 #: every supported dialect by its name, in the order the CLI lists them
 DIALECTS = MappingProxyType({d.name: d for d in (PostgreSQL(), MySQL(), SQLite())})
 
 _SERVED = MappingProxyType({name: d for d in DIALECTS.values() for name in d.serves})
+
+#: the served SQLAlchemy names, as error messages list them (a test keeps it complete)
+SUPPORTED = "sqlite, postgresql, mysql or mariadb"
 
 
 def dialect_for(name: str) -> Dialect | None:
