@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 
 from statusguard.errors import DuplicateKey, UnknownKey
 from statusguard.guard._store import Applied, AuditEntry, Record, Rejected
@@ -56,9 +56,14 @@ class MemoryStore:
         except KeyError:
             raise UnknownKey(key) from None
 
-    def peek(self, key: Hashable) -> Record | None:
-        """The current record, or ``None``; never blocks (a dict read is atomic)."""
-        return self._rows.get(key)
+    @property
+    def peek(self) -> Callable[[Hashable], Record | None]:
+        """``peek(key)``: the current record, or ``None``; never blocks.
+
+        It is the record dict's own ``get`` (a dict read is atomic), so the guard's hot
+        path calls it at C speed.
+        """
+        return self._rows.get
 
     def swap(self, key: Hashable, old: Record, new: Record, event: str | None = None) -> bool:
         """Store ``new`` if the stored record is still the very object ``old``."""
