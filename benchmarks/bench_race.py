@@ -22,15 +22,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 import statusguard as sg  # noqa: E402
-from statusguard.race._checks import (  # noqa: E402
-    OBLIGATIONS,
-    RaceProblem,
-    bmc,
-    check_scenario,
-    induction,
-)
-from statusguard.race._interp import RaceInterpreter  # noqa: E402
-from statusguard.race._scenarios import GLANCE_SCENARIOS  # noqa: E402
+from statusguard.race import OBLIGATIONS, RaceInterpreter, RaceProblem  # noqa: E402
+from statusguard.race._bmc import bmc  # noqa: E402
+from statusguard.race._induction import induction  # noqa: E402
+from statusguard.race._scenarios import check_scenario  # noqa: E402
 
 
 def median_time(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
@@ -89,7 +84,7 @@ def main() -> None:
     for protocol in ("atomic_event", "cas_version"):
 
         def all_scenarios(p: str = protocol) -> list[str]:
-            return [str(check_scenario(glance, sc, p).status) for sc in GLANCE_SCENARIOS]
+            return [str(check_scenario(glance, sc, p).status) for sc in glance.race_scenarios]
 
         t, verdicts = median_time(all_scenarios, 5)
         scen_total += t

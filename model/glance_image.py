@@ -17,6 +17,10 @@ target ``pending_delete``, an edge Glance's table forbids (HTTP 400); the model 
 enables ``delete`` from those states only when ``delayed_delete`` is off or the image has
 no locations. ``killed`` has no v2 writer today; the legacy ``kill`` event keeps the
 table's ``saving -> killed`` edge.
+
+The six race scenarios follow ``glance.md`` §3.2-3.3 (LP #1383973, #1241025, #1236868,
+#1371728 and the open hazards in HEAD). Each is checked for the harm it names: an illegal
+transition, leaving an absorbing state, or a stale decision (``statusguard race``).
 """
 
 from __future__ import annotations
@@ -24,7 +28,16 @@ from __future__ import annotations
 import enum
 
 from statusguard import Flag, FlagKind, Lifecycle, Transition
-from statusguard.lifecycle import Absorbing, Closed, Never, OnlyThrough, Unreachable
+from statusguard.lifecycle import (
+    SAVE,
+    Absorbing,
+    Closed,
+    Never,
+    OnlyThrough,
+    RaceScenario,
+    Unreachable,
+)
+from statusguard.results import Verdict
 
 
 class ImageStatus(enum.StrEnum):
@@ -65,6 +78,66 @@ S = ImageStatus
 E = ImageEvent
 
 _DELETABLE = (S.QUEUED, S.SAVING, S.UPLOADING, S.IMPORTING, S.KILLED, S.DEACTIVATED)
+
+_P = Verdict.PROVED
+_V = Verdict.VIOLATED
+_UPLOAD = (E.UPLOAD_STARTED, E.UPLOAD_SUCCEEDED, E.UPLOAD_FAILED)
+
+# Who races whom, from which stored status; the unguarded violations are negative controls.
+RACE_SCENARIOS = [
+    RaceScenario(
+        "delete_during_upload",
+        "the upload reads saving, a delete commits, the upload's late write lands on deleted",
+        S.SAVING,
+        [[E.UPLOAD_SUCCEEDED], [E.DELETE]],
+        {"unguarded": _V, "cas_status": _P, "cas_version": _P, "atomic_event": _P},
+        bugs=["LP #1383973", "LP #1236868"],
+    ),
+    RaceScenario(
+        "two_concurrent_uploads",
+        "two uploads of one image both start from queued and both believe they own saving",
+        S.QUEUED,
+        [_UPLOAD, _UPLOAD],
+        # cas_status: saving -> queued (upload_failed) then a stale CAS queued -> saving: ABA.
+        {"unguarded": _V, "cas_status": _V, "cas_version": _P, "atomic_event": _P},
+        bugs=["LP #1241025"],
+    ),
+    RaceScenario(
+        "stale_metadata_save",
+        "a metadata save (PATCH) read queued, the upload moved on, the save rewrites old status",
+        S.QUEUED,
+        [[SAVE], [E.UPLOAD_STARTED, E.UPLOAD_SUCCEEDED]],
+        {"unguarded": _V, "cas_status": _P, "cas_version": _P, "atomic_event": _P},
+        bugs=["LP #1371728"],
+    ),
+    RaceScenario(
+        "stage_racing_upload",
+        "PUT /file and PUT /stage both start from queued; the stage's _restore writes queued",
+        S.QUEUED,
+        [[E.UPLOAD_STARTED], [E.STAGE_STARTED, E.STAGE_FAILED]],
+        # cas_status: queued -> uploading -> queued, then the upload's stale CAS wins: ABA.
+        {"unguarded": _V, "cas_status": _V, "cas_version": _P, "atomic_event": _P},
+        bugs=["glance.md 3.3"],
+    ),
+    RaceScenario(
+        "scrubber_racing_restore",
+        "the scrubber checked pending_delete, a restore commits active, the scrub writes deleted",
+        S.PENDING_DELETE,
+        [[E.SCRUB], [E.RESTORE]],
+        {"unguarded": _V, "cas_status": _P, "cas_version": _P, "atomic_event": _P},
+        config={"delayed_delete": True},
+        bugs=["glance.md 3.3"],
+    ),
+    RaceScenario(
+        "deactivate_racing_delete",
+        "a deactivate and a delete both read active; the late deactivate lands on deleted",
+        S.ACTIVE,
+        [[E.DEACTIVATE, E.REACTIVATE], [E.DELETE]],
+        # cas_status: active -> deactivated -> active, then the stale delete wins: ABA.
+        {"unguarded": _V, "cas_status": _V, "cas_version": _P, "atomic_event": _P},
+        bugs=["glance.md 3.3"],
+    ),
+]
 
 GLANCE_IMAGE: Lifecycle[ImageStatus, ImageEvent] = Lifecycle(
     "glance-image",
@@ -120,4 +193,5 @@ GLANCE_IMAGE: Lifecycle[ImageStatus, ImageEvent] = Lifecycle(
         OnlyThrough("pending-delete-only-from-active", S.PENDING_DELETE, [S.ACTIVE]),
         OnlyThrough("killed-only-from-saving", S.KILLED, [S.SAVING]),
     ],
+    race_scenarios=RACE_SCENARIOS,
 )

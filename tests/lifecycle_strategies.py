@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from typing import Any
 
 from hypothesis import strategies as st
 
 from statusguard import Flag, FlagKind, Lifecycle, Transition
-from statusguard.lifecycle import Absorbing, Closed, Never, OnlyThrough
-from statusguard.lifecycle import Unreachable as UnreachableInv
+from statusguard.lifecycle import Invariant
 from statusguard.results import Counterexample
+from statusguard.testing import invariants
 
 
 @st.composite
-def any_lifecycles(draw: st.DrawFn, max_states: int = 7) -> Lifecycle[Any, Any]:
-    """Random small lifecycles: dead ends, traps, nondeterminism and terminal exits all allowed."""
+def any_lifecycles(
+    draw: st.DrawFn, max_states: int = 7, kinds: Sequence[type[Invariant]] | None = None
+) -> Lifecycle[Any, Any]:
+    """Random small lifecycles: dead ends, traps, nondeterminism and terminal exits all allowed.
+
+    Their invariants are of ``kinds`` (default: every registered kind).
+    """
     n = draw(st.integers(1, max_states))
     states = [f"s{i}" for i in range(n)]
     events = [f"e{i}" for i in range(draw(st.integers(1, 4)))]
@@ -41,23 +47,7 @@ def any_lifecycles(draw: st.DrawFn, max_states: int = 7) -> Lifecycle[Any, Any]:
             max_size=3 * n,
         )
     )
-    invariants = []
-    for i, kind in enumerate(draw(st.lists(st.integers(0, 4), max_size=4))):
-        name = f"inv{i}"
-        if kind == 0:
-            invariants.append(Absorbing(name, draw(state)))
-        elif kind == 1:
-            invariants.append(UnreachableInv(name, draw(state), draw(state)))
-        elif kind == 2:
-            invariants.append(Never(name, draw(state), draw(state)))
-        elif kind == 3:
-            invariants.append(Closed(name, draw(st.lists(state, min_size=1, unique=True))))
-        elif n > 1:  # the target may not be in via (definition-time rule)
-            target = draw(state)
-            others = st.sampled_from([s for s in states if s != target])
-            invariants.append(
-                OnlyThrough(name, target, draw(st.lists(others, min_size=1, unique=True)))
-            )
+    invariant_list = draw(invariants(states, kinds=kinds))
     return Lifecycle._unchecked(
         "random",
         states=states,
@@ -66,7 +56,7 @@ def any_lifecycles(draw: st.DrawFn, max_states: int = 7) -> Lifecycle[Any, Any]:
         events=events,
         flags=flags,
         transitions=transitions,
-        invariants=invariants,
+        invariants=invariant_list,
     )
 
 

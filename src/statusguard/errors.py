@@ -1,26 +1,42 @@
-"""The statusguard error hierarchy.
+"""The statusguard error hierarchy: every error the package raises on purpose.
 
 Every error says what happened, what was expected, and what to do about it, and
-carries the parts as attributes so callers never parse messages::
+carries the parts as attributes so callers never parse messages. Four groups, each
+with its own base; each error also subclasses the builtin a caller would already
+catch for that kind of failure (shown in parentheses)::
 
     StatusGuardError
-    ├── InvalidLifecycle (ValueError)      a model or document is malformed
-    ├── LoadError (ValueError)             a model target cannot be found or read
-    ├── UnknownName (LookupError)
+    ├── LifecycleError                     the model itself is wrong or cannot be found
+    │   ├── InvalidLifecycle (ValueError)  a model or document is malformed
+    │   └── LoadError (ValueError)         a model target cannot be found or read
+    ├── UnknownName (LookupError)          a name the lifecycle (or statusguard) does not declare
     │   ├── UnknownProtocol                a race protocol statusguard does not model
     │   ├── UnknownScenario                a race scenario not defined for the lifecycle
     │   ├── UnknownState                   a state name the lifecycle does not declare
     │   │   └── UnknownStatus              ...found stored in a database row
-    │   ├── UnknownEvent
+    │   ├── UnknownEvent                   an event name the lifecycle does not declare
     │   └── UnknownFlag                    a flag name the lifecycle does not declare
-    ├── MissingFlag (ValueError)           the answer depends on a flag that was not given
-    ├── IllegalTransition                  the event is not enabled in the current state
-    ├── TransitionConflict                 a compare-and-set lost a race
-    ├── UnknownKey (LookupError)           no resource with that key in the store
-    ├── DuplicateKey                       create() on a key that already exists
-    ├── StoreUnavailable                   the store could not be reached or answered ambiguously
-    ├── StoreRejected                      the database refused a write (trigger or constraint)
-    └── InvalidIdentifier (ValueError)     a table or column name that is not a plain identifier
+    ├── TransitionError                    a step of the lifecycle cannot be taken
+    │   ├── IllegalTransition (ValueError) the event is not enabled in the current state
+    │   ├── TransitionConflict (RuntimeError)  a compare-and-set lost a race: re-read, retry
+    │   ├── MissingFlag (ValueError)       the answer depends on a flag that was not given
+    │   └── InvalidFlagValue (TypeError)   a flag was given something other than a bool
+    └── StoreError                         a store refused, lost or cannot hold a write
+        ├── UnknownKey (KeyError)          no resource with that key in the store
+        ├── DuplicateKey (ValueError)      create() on a key that already exists
+        ├── InvalidKey (ValueError)        a key the key column cannot hold
+        ├── StoreUnavailable (ConnectionError)  unreachable, or the outcome is unknown
+        ├── StoreRejected (RuntimeError)   the database refused a write (trigger or constraint)
+        └── InvalidIdentifier (ValueError) a table or column name that is not a plain identifier
+
+Why these builtins: ``ValueError`` is bad input a retry cannot fix (a malformed model, a
+key that does not fit, an event the state does not allow); ``LookupError`` a name that is
+not declared, and ``KeyError`` a key missing from the store (a mapping's miss);
+``TypeError`` a value of the wrong type; ``ConnectionError`` a store that could not be
+reached (``committed`` says whether the write happened); ``RuntimeError`` a failure of
+the moment, not of the input (another writer won; the database's rules disagree with
+the guard's). Every error pickles with its message and attributes (errors cross
+process boundaries in ``statusguard.testing.run_stress`` and in multiprocessing tests).
 """
 
 from __future__ import annotations
@@ -29,20 +45,25 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 
-from statusguard._text import quoted_names
+from statusguard._text import quoted_names as _quoted_names
 
 __all__ = [
     "DuplicateKey",
     "IllegalTransition",
     "InvalidFlagValue",
     "InvalidIdentifier",
+    "InvalidKey",
     "InvalidLifecycle",
+    "LifecycleError",
     "LoadError",
+    "Location",
     "MissingFlag",
     "StatusGuardError",
+    "StoreError",
     "StoreRejected",
     "StoreUnavailable",
     "TransitionConflict",
+    "TransitionError",
     "UnknownEvent",
     "UnknownFlag",
     "UnknownKey",
@@ -54,10 +75,11 @@ __all__ = [
 ]
 
 Location = tuple[str | int, ...]
+"""Where a part sits in a lifecycle document: ``("transitions", 3, "source", 0)``."""
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
 
-def json_path(location: Location) -> str:
+def _json_path(location: Location) -> str:
     """Render a location tuple as a JSON path, e.g. ``$.transitions[3].source[0]``."""
     out = "$"
     for part in location:
@@ -73,8 +95,27 @@ def json_path(location: Location) -> str:
 class StatusGuardError(Exception):
     """Base class of every error statusguard raises on purpose."""
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # BaseException's default pickling calls ``cls(*self.args)``, which re-formats the
+        # message (or fails) for constructors that take the parts, not the message.
+        return (_restore, (type(self), self.args), self.__dict__ or None)
 
-class InvalidLifecycle(StatusGuardError, ValueError):
+
+def _restore(cls: type[StatusGuardError], args: tuple[object, ...]) -> StatusGuardError:
+    """Rebuild a pickled error as it was: the same message, without running ``__init__``."""
+    exc = cls.__new__(cls)
+    exc.args = args
+    return exc
+
+
+# -- lifecycle errors: the model itself is wrong or cannot be found --------------------------
+
+
+class LifecycleError(StatusGuardError):
+    """A lifecycle definition, document or model target is wrong or cannot be read."""
+
+
+class InvalidLifecycle(LifecycleError, ValueError):
     """A lifecycle definition or JSON document is malformed.
 
     ``location`` points at the offending part in the shape of the JSON document
@@ -95,17 +136,17 @@ class InvalidLifecycle(StatusGuardError, ValueError):
         self.location = location
         self.lifecycle = lifecycle
         self.obligation = obligation
-        where = f" at {json_path(location)}" if location else ""
+        where = f" at {_json_path(location)}" if location else ""
         owner = f"lifecycle {lifecycle!r}" if lifecycle else "lifecycle"
         names = f" (obligation {obligation!r})" if obligation else ""
         super().__init__(f"invalid {owner}{where}: {problem}{names}")
 
     @property
     def path(self) -> str:
-        return json_path(self.location)
+        return _json_path(self.location)
 
 
-class LoadError(StatusGuardError, ValueError):
+class LoadError(LifecycleError, ValueError):
     """A model target (file, module, ``file.py:NAME``, JSON document) cannot be loaded."""
 
     def __init__(self, target: str, problem: str):
@@ -114,8 +155,14 @@ class LoadError(StatusGuardError, ValueError):
         super().__init__(f"cannot load {target!r}: {problem}")
 
 
+# -- unknown names --------------------------------------------------------------------------
+
+
 class UnknownName(StatusGuardError, LookupError):
-    """A name the lifecycle does not declare."""
+    """A name the lifecycle (or, for protocols, statusguard) does not declare.
+
+    ``name`` is what was asked for, ``allowed`` the names that exist.
+    """
 
     kind = "name"
 
@@ -124,13 +171,10 @@ class UnknownName(StatusGuardError, LookupError):
         self.allowed = tuple(str(a) for a in allowed)
         self.lifecycle = lifecycle
         owner = f" in lifecycle {lifecycle!r}" if lifecycle else ""
-        allowed_names = quoted_names(self.allowed)
+        allowed_names = _quoted_names(self.allowed)
         super().__init__(
             f"unknown {self.kind} {str(name)!r}{owner}; expected one of: {allowed_names}"
         )
-
-    def __str__(self) -> str:  # LookupError would otherwise repr() the message
-        return str(self.args[0])
 
 
 class UnknownProtocol(UnknownName):
@@ -185,7 +229,14 @@ class UnknownFlag(UnknownName):
     kind = "flag"
 
 
-class InvalidFlagValue(StatusGuardError, TypeError):
+# -- transition errors: a step of the lifecycle cannot be taken ---------------------------------
+
+
+class TransitionError(StatusGuardError):
+    """A step of the lifecycle cannot be taken: not allowed, lost a race, or underspecified."""
+
+
+class InvalidFlagValue(TransitionError, TypeError):
     """A flag was given a value that is not ``True`` or ``False``."""
 
     def __init__(self, name: str, value: object):
@@ -197,7 +248,7 @@ class InvalidFlagValue(StatusGuardError, TypeError):
         )
 
 
-class MissingFlag(StatusGuardError, ValueError):
+class MissingFlag(TransitionError, ValueError):
     """An answer depends on flags the caller did not give (or a config flag was left unset)."""
 
     def __init__(
@@ -209,18 +260,18 @@ class MissingFlag(StatusGuardError, ValueError):
         if event is not None:
             msg = (
                 f"event {event!r} in state {state!r} depends on flag(s) "
-                f"{quoted_names(self.missing)}, "
+                f"{_quoted_names(self.missing)}, "
                 "which were not given; pass them in flags={...}"
             )
         else:
             msg = (
-                f"config flag(s) {quoted_names(self.missing)} not set; every config flag must be "
+                f"config flag(s) {_quoted_names(self.missing)} not set; every config flag must be "
                 "given a value, e.g. config={...: False}"
             )
         super().__init__(msg)
 
 
-class IllegalTransition(StatusGuardError):
+class IllegalTransition(TransitionError, ValueError):
     """The event is not enabled in the state, or the edge is not in the lifecycle.
 
     Carries ``state``, ``event`` (``None`` for a target-based move), ``target``
@@ -265,6 +316,7 @@ class IllegalTransition(StatusGuardError):
         return (
             _rebuild_illegal,
             (self.state, self.event, self.allowed, self.target, self.key, self.lifecycle),
+            self.__dict__ or None,  # notes added by a caller
         )
 
     @property
@@ -274,12 +326,12 @@ class IllegalTransition(StatusGuardError):
             of_key = f" (key {self.key!r})" if self.key is not None else ""
             return (
                 f"event {self.event!r} is not allowed in state {self.state!r}{of_key}; "
-                f"allowed events: {quoted_names(self.allowed)}"
+                f"allowed events: {_quoted_names(self.allowed)}"
             )
         return (
             f"transition {self.state!r} -> {self.target!r} is not allowed"
             f"{' for key ' + repr(self.key) if self.key is not None else ''}; "
-            f"allowed targets: {quoted_names(self.allowed)}"
+            f"allowed targets: {_quoted_names(self.allowed)}"
         )
 
     def __str__(self) -> str:
@@ -300,7 +352,7 @@ def _rebuild_illegal(
     return IllegalTransition(state, event, allowed, target=target, key=key, lifecycle=lifecycle)
 
 
-class TransitionConflict(StatusGuardError):
+class TransitionConflict(TransitionError, RuntimeError):
     """A compare-and-set lost a race: the stored status changed after it was read.
 
     ``expected`` is what the caller decided from, ``actual`` what the store holds
@@ -337,18 +389,25 @@ class TransitionConflict(StatusGuardError):
         )
 
 
-class UnknownKey(StatusGuardError, LookupError):
+# -- store errors: a store refused, lost or cannot hold a write ---------------------------------
+
+
+class StoreError(StatusGuardError):
+    """A store cannot hold, find or write what was asked, or could not be reached."""
+
+
+class UnknownKey(StoreError, KeyError):
     """No resource with that key exists in the store."""
 
     def __init__(self, key: object):
         self.key = key
         super().__init__(f"no resource with key {key!r}; create() it first")
 
-    def __str__(self) -> str:
+    def __str__(self) -> str:  # KeyError would otherwise repr() the message
         return str(self.args[0])
 
 
-class DuplicateKey(StatusGuardError):
+class DuplicateKey(StoreError, ValueError):
     """``create`` was called for a key that already exists."""
 
     def __init__(self, key: object, status: str | None = None):
@@ -358,7 +417,7 @@ class DuplicateKey(StatusGuardError):
         super().__init__(f"key {key!r} already exists{now}; use status() or fire() instead")
 
 
-class StoreUnavailable(StatusGuardError):
+class StoreUnavailable(StoreError, ConnectionError):
     """The store could not be reached, or the outcome of a write could not be established.
 
     ``committed`` is ``True``/``False`` when the outcome is known despite the
@@ -376,7 +435,7 @@ class StoreUnavailable(StatusGuardError):
         super().__init__(f"store unavailable: {problem}; {outcome}")
 
 
-class StoreRejected(StatusGuardError):
+class StoreRejected(StoreError, RuntimeError):
     """The database refused a write the guard allowed: a trigger or CHECK disagrees.
 
     This means the database-side rules (``statusguard sql trigger``) were generated
@@ -392,7 +451,7 @@ class StoreRejected(StatusGuardError):
         )
 
 
-class InvalidKey(StatusGuardError, ValueError):
+class InvalidKey(StoreError, ValueError):
     """A key the store's key column cannot hold: wrong type, too long, or a refused character.
 
     Bad input, not an outage: retrying cannot help. ``key`` is the key, ``problem``
@@ -412,7 +471,7 @@ class InvalidKey(StatusGuardError, ValueError):
         )
 
 
-class InvalidIdentifier(StatusGuardError, ValueError):
+class InvalidIdentifier(StoreError, ValueError):
     """A configured SQL table or column name is not a plain identifier."""
 
     def __init__(self, what: str, value: str, rule: str):

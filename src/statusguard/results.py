@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from statusguard._text import format_flags
+from statusguard._text import format_flags as _format_flags
 
 __all__ = [
     "Counterexample",
@@ -88,12 +88,12 @@ class Counterexample:
 
     def render(self) -> str:
         """Readable lines: config, then ``state --event [facts]--> state``."""
-        lines = [f"config: {format_flags(self.config) or '(no config flags)'}"]
+        lines = [f"config: {_format_flags(self.config) or '(no config flags)'}"]
         for step in self.trace:
             if step.event is None:
                 lines.append(f"  {step.state}")
             else:
-                facts = format_flags(step.facts)
+                facts = _format_flags(step.facts)
                 lines.append(f"  {step.state} --{step.event}{f' [{facts}]' if facts else ''}-->")
         return "\n".join(lines)
 

@@ -178,11 +178,27 @@ def test_exported_programs_give_the_same_verdicts_in_the_z3_cli(tmp_path: Path) 
 
 
 def test_export_smt_command_writes_files(tmp_path: Path) -> None:
-    out = run("export-smt", str(ROOT / "model"), "--out", str(tmp_path))
+    out = run("export-smt", str(ROOT / "model"), "-o", str(tmp_path))
     assert out.exit_code == 0, out.output
     files = sorted(p.name for p in (tmp_path / "glance-task").iterdir())
     assert "reachable.smt2" in files
     assert "no-success-after-failure.smt2" in files
+
+
+def test_export_smt_keeps_the_old_out_spelling(tmp_path: Path) -> None:
+    task = str(ROOT / "model" / "glance_task.py")
+    old = run("export-smt", task, "--out", str(tmp_path / "old"))
+    new = run("export-smt", task, "--output", str(tmp_path / "new"))
+    assert (old.exit_code, new.exit_code) == (0, 0), old.output + new.output
+    assert old.output.replace("/old/", "/new/") == new.output
+    assert sorted(p.name for p in (tmp_path / "old" / "glance-task").iterdir()) == sorted(
+        p.name for p in (tmp_path / "new" / "glance-task").iterdir()
+    )
+    both = run("export-smt", task, "--out", str(tmp_path / "a"), "-o", str(tmp_path / "b"))
+    assert both.exit_code == 2
+    assert "--out" in both.output
+    assert not (tmp_path / "a").exists()
+    assert not (tmp_path / "b").exists()
 
 
 def test_a_timeout_is_unknown_and_never_proved(tmp_path: Path) -> None:

@@ -18,5 +18,6 @@ def test_lifecycle_doc_examples_run(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)  # the loading example uses repository-relative paths
     namespace: dict[str, object] = {"__name__": "docs_lifecycle"}
     for block in blocks:
-        exec(compile(block, str(DOC), "exec"), namespace)
+        # dont_inherit: run as a reader would, without this module's ``from __future__`` flags
+        exec(compile(block, str(DOC), "exec", dont_inherit=True), namespace)
     assert "DOOR" in namespace

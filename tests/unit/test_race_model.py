@@ -2,29 +2,34 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from typing import Any
 
 import pytest
 
 import statusguard as sg
-from statusguard.race._checks import (
+from statusguard.race import (
     OBLIGATIONS,
     PROTOCOLS,
+    REGISTRY,
+    RaceInterpreter,
     RaceProblem,
-    bmc,
-    check_obligation,
-    check_scenario,
-    induction,
     race_checks,
     render_schedule,
 )
-from statusguard.race._interp import RaceInterpreter, step_violations
-from statusguard.race._scenarios import GLANCE_SCENARIOS, scenarios_for
+from statusguard.race import _interp as interp_module
+from statusguard.race._bmc import bmc
+from statusguard.race._check import check_obligation
+from statusguard.race._induction import induction
+from statusguard.race._interp import step_violations
+from statusguard.race._scenarios import check_scenario
 from statusguard.results import Verdict
 
 GLANCE = sg.load("model/glance_image.py")
 TASK = sg.load("model/glance_task.py")
+GLANCE_SCENARIOS = GLANCE.race_scenarios
+GUARDED = [p for p in PROTOCOLS if REGISTRY[p].guarded]
 
 
 def _interp(lc: Any, protocol: str, cex: Any, scenario: Any = None, **kw: Any) -> RaceInterpreter:
@@ -73,7 +78,7 @@ def test_delete_during_upload_is_a_resurrection() -> None:
     assert "violates race.legal_steps" in text
 
 
-@pytest.mark.parametrize("protocol", ["cas_status", "cas_version", "atomic_event"])
+@pytest.mark.parametrize("protocol", GUARDED)
 @pytest.mark.parametrize("scenario", GLANCE_SCENARIOS, ids=lambda s: s.name)
 def test_the_guard_rejects_the_unguarded_race(scenario: Any, protocol: str) -> None:
     """The unguarded race, replayed through the real Guard: the late write never commits."""
@@ -236,13 +241,18 @@ def test_bmc_agrees_with_the_interpreter_on_glance_scenarios() -> None:
             )
 
 
-@pytest.mark.parametrize("protocol", ["cas_status", "cas_version", "atomic_event"])
+@pytest.mark.parametrize("protocol", GUARDED)
 def test_model_and_guard_backends_agree_on_random_schedules(protocol: str) -> None:
-    rng = random.Random(7)
     config = {"delayed_delete": True}
+    model = RaceInterpreter(GLANCE, protocol, config, workers=3)
+    guard = RaceInterpreter(GLANCE, protocol, config, workers=3, backend="guard")
+    assert _backends_disagree(model, guard) is None
+
+
+def _backends_disagree(model: RaceInterpreter, guard: RaceInterpreter) -> Any:
+    """The first write on which the two backends differ over 60 random schedules, or None."""
+    rng = random.Random(7)
     for _ in range(60):
-        model = RaceInterpreter(GLANCE, protocol, config, workers=3)
-        guard = RaceInterpreter(GLANCE, protocol, config, workers=3, backend="guard")
         wm, wg = model.initial(), guard.initial()
         for _ in range(14):
             w = rng.randrange(3)
@@ -256,8 +266,38 @@ def test_model_and_guard_backends_agree_on_random_schedules(protocol: str) -> No
             else:
                 wm, em = model.write(wm, w)
                 wg, eg = guard.write(wg, w)
-                assert em == eg
-            assert wm == wg
+                if em != eg or wm != wg:
+                    return em, eg
+    return None
+
+
+def test_the_backend_comparison_catches_a_wrong_guard_call(monkeypatch: Any) -> None:
+    """A record whose guard call drops the version compare disagrees with its own step."""
+    sound = REGISTRY["cas_version"]
+    broken = dataclasses.replace(
+        sound,
+        guard_call=lambda guard, key, d: guard.move(key, d.target, d.status, facts=dict(d.facts)),
+    )
+    monkeypatch.setattr(interp_module, "protocol_named", lambda name: broken)
+    config = {"delayed_delete": True}
+    model = RaceInterpreter(GLANCE, "cas_version", config, workers=3)
+    guard = RaceInterpreter(GLANCE, "cas_version", config, workers=3, backend="guard")
+    found = _backends_disagree(model, guard)
+    assert found is not None
+    em, eg = found
+    assert (em["action"], eg["action"]) == ("rejected", "write")  # the stale write got through
+
+
+def test_the_guard_adapter_writes_with_the_registry_protocols() -> None:
+    from statusguard.testing import GuardAdapter
+    from statusguard.testing._adapters import WRITE_PROTOCOLS
+
+    assert WRITE_PROTOCOLS == ("cas_status", "cas_version")
+    guard: sg.Guard[Any, Any] = sg.Guard(GLANCE, sg.MemoryStore(), {"delayed_delete": False})
+    for name in WRITE_PROTOCOLS:
+        GuardAdapter(guard, name)
+    with pytest.raises(ValueError, match="expected one of: 'cas_status', 'cas_version'"):
+        GuardAdapter(guard, "atomic_event")
 
 
 def test_race_checks_pass_the_gate_on_the_shipped_models() -> None:
@@ -272,7 +312,7 @@ def test_race_checks_pass_the_gate_on_the_shipped_models() -> None:
 
 def test_negative_control_fails_the_gate_if_the_race_disappears() -> None:
     """If the unguarded model stopped finding the race, the gate would say so."""
-    sc = next(s for s in scenarios_for(GLANCE) if s.name == "delete_during_upload")
+    sc = next(s for s in GLANCE.race_scenarios if s.name == "delete_during_upload")
     res = check_scenario(GLANCE, sc, "cas_version")  # a protocol without the race
     assert res.status is not sc.expected["unguarded"]
 

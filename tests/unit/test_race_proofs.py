@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 
 import statusguard as sg
-from statusguard.race._checks import RaceCheck, as_gate_obligation, race_obligations
-from statusguard.race._interp import RaceInterpreter
-from statusguard.race._scenarios import GLANCE_SCENARIOS
+from statusguard.race import RaceCheck, RaceInterpreter, race_obligations
+from statusguard.race._gate import as_gate_obligation
 from statusguard.results import ObligationResult, Verdict
 
 ROOT = Path(__file__).resolve().parents[2]
 GLANCE = sg.load(str(ROOT / "model/glance_image.py"))
+GLANCE_SCENARIOS = GLANCE.race_scenarios
 
 
 def _recorded() -> dict[str, dict[str, Any]]:

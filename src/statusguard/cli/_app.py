@@ -1,4 +1,4 @@
-"""What every ``statusguard`` command shares: exit codes, one-line errors, loading, flags.
+"""What every ``statusguard`` command shares: exit codes, one-line errors, loading, writing.
 
 Exit codes are a contract: 0 success (all proved), 1 a property was violated
 (or a result is unknown or stale), 2 bad input. Bad input prints one line on
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, NoReturn
 
 import click
@@ -47,23 +48,15 @@ def load_targets(targets: Sequence[str]) -> list[Any]:
     return found
 
 
-def parse_config(pairs: Sequence[str]) -> dict[str, bool]:
-    """``k=v`` pairs (v one of true/false/1/0/yes/no/on/off) as a flag mapping."""
-    out: dict[str, bool] = {}
-    truthy = {"true": True, "1": True, "yes": True, "on": True}
-    falsy = {"false": False, "0": False, "no": False, "off": False}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not name:
-            fail(f"--config expects NAME=true|false, got {pair!r}")
-        lowered = value.strip().lower()
-        if lowered in truthy:
-            out[name.strip()] = True
-        elif lowered in falsy:
-            out[name.strip()] = False
-        else:
-            fail(f"--config {name}: expected true or false, got {value!r}")
-    return out
+def emit(text: str, output: Path | None) -> None:
+    """``text`` on stdout, or written to ``output`` (a failure to write is bad input)."""
+    if output is None:
+        click.echo(text)
+        return
+    try:
+        output.write_text(text + "\n", encoding="utf-8")
+    except OSError as exc:
+        fail(f"cannot write {str(output)!r}: {exc.strerror or exc}")
 
 
 class OneLineErrors(click.Group):

@@ -12,7 +12,6 @@ counterexample (exit 1) rather than as load errors.
 from __future__ import annotations
 
 import json
-import math
 import sys
 import time
 from collections.abc import Sequence
@@ -21,13 +20,21 @@ from typing import Any
 
 import click
 
-from statusguard.cli._app import EXIT_OK, EXIT_VIOLATED, fail, load_targets
+from statusguard.cli._app import EXIT_OK, EXIT_VIOLATED, emit, fail, load_targets
+from statusguard.cli._options import (
+    format_option,
+    output_format,
+    output_option,
+    targets_argument,
+    timeout_option,
+)
+from statusguard.consult._formats import render
+from statusguard.consult._reports import CheckedModel, CheckReport
 from statusguard.errors import StatusGuardError
 from statusguard.results import ObligationResult, Verdict
 
 __all__ = ["check", "export_smt", "prove"]
 
-MARKS = {Verdict.PROVED: "ok  ", Verdict.VIOLATED: "FAIL", Verdict.UNKNOWN: "??  "}
 DEFAULT_TIMEOUT = 60.0
 
 
@@ -52,19 +59,6 @@ def _load(targets: Sequence[str]) -> list[Any]:
                 del sys.modules[name]
 
 
-class _Timeout(click.FloatRange):
-    """Seconds per obligation: positive, at most a day (``inf`` and ``nan`` are refused)."""
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        seconds = super().convert(value, param, ctx)
-        if math.isnan(seconds):  # NaN passes every range comparison
-            self.fail(f"{value!r} is not a number of seconds", param, ctx)
-        return seconds
-
-
-TIMEOUT = _Timeout(min=0, min_open=True, max=86400)
-
-
 def _progress(message: str) -> None:
     if sys.stderr.isatty():
         click.echo(message, err=True)
@@ -81,56 +75,18 @@ def _prove_all(
     for n, lc in enumerate(lifecycles, 1):
         _progress(f"[{n}/{len(lifecycles)}] proving {lc.name} ...")
         t0 = time.perf_counter()
-        out.append(prove(lc, timeout=timeout))
+        try:
+            out.append(prove(lc, timeout=timeout))
+        except StatusGuardError as exc:  # e.g. a race scenario expecting an unknown protocol
+            fail(str(exc))
         _progress(f"[{n}/{len(lifecycles)}] {lc.name}: {time.perf_counter() - t0:.2f} s")
     return out
 
 
-def render_text(lc: Any, results: Sequence[ObligationResult], differences: Sequence[str]) -> str:
-    """One line per obligation (mark, name, time), then traces and manifest differences."""
-    lines = [f"{lc.name}  {lc.fingerprint}"]
-    width = max((len(r.obligation) for r in results), default=0)
-    for r in results:
-        line = f"  {MARKS[r.status]} {r.obligation.ljust(width)}  {r.seconds * 1000:8.1f} ms"
-        if r.status is not Verdict.PROVED:
-            line += f"  {r.status}"
-            if r.detail:
-                line += f": {r.detail}"
-        lines.append(line)
-        if r.counterexample is not None:
-            lines += ["        " + x for x in r.counterexample.render().splitlines()]
-        if r.reached_under is not None:
-            lines.append("        " + _render_reached(lc, r.reached_under))
-    for d in differences:
-        lines.append(f"  FAIL proofs manifest: {d}")
-    return "\n".join(lines)
-
-
-def _render_reached(lc: Any, reached: Any) -> str:
-    """One line: which states some settings miss (the full map is in the JSON)."""
-    from statusguard._text import format_flags
-
-    n = sum(1 for _ in lc.config_settings())
-    partial = [
-        f"{state} [{' | '.join(format_flags(c) for c in cfgs)}]"
-        for state, cfgs in reached.items()
-        if 0 < len(cfgs) < n
-    ]
-    never = [state for state, cfgs in reached.items() if not cfgs]
-    full = len(reached) - len(partial) - len(never)
-    out = f"reached under every setting: {full}/{len(reached)} states"
-    if partial:
-        out += f"; only under some: {', '.join(partial)}"
-    if never:
-        out += f"; under none: {', '.join(never)}"
-    return out
-
-
 @click.command()
-@click.argument("targets", nargs=-1)
-@click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
+@targets_argument()
+@format_option(CheckReport, default="text")
+@output_option()
 @click.option(
     "--proofs",
     "proofs",
@@ -138,13 +94,7 @@ def _render_reached(lc: Any, reached: Any) -> str:
     default=None,
     help="Compare with the recorded manifests in DIR (fails on any difference).",
 )
-@click.option(
-    "--timeout",
-    type=TIMEOUT,
-    default=DEFAULT_TIMEOUT,
-    show_default=True,
-    help="Seconds per obligation; a timeout is 'unknown', never proved.",
-)
+@timeout_option(DEFAULT_TIMEOUT)
 @click.option(
     "--race/--no-race",
     default=True,
@@ -152,7 +102,12 @@ def _render_reached(lc: Any, reached: Any) -> str:
     help="Include the race obligations (their proofs grow fast with the number of states).",
 )
 def check(
-    targets: tuple[str, ...], fmt: str, proofs: Path | None, timeout: float, race: bool
+    targets: tuple[str, ...],
+    fmt: str | None,
+    output: Path | None,
+    proofs: Path | None,
+    timeout: float,
+    race: bool,
 ) -> None:
     """Prove every obligation of the models TARGETS name (default: model/).
 
@@ -160,6 +115,7 @@ def check(
     """
     from statusguard.verify._manifests import compare, manifest_path, read_manifest
 
+    chosen, _ = output_format(CheckReport, fmt, output, "text")
     if proofs is not None and not race:
         fail("--no-race cannot be compared with --proofs: the manifests record the race proofs")
     if proofs is not None and not proofs.is_dir():
@@ -168,49 +124,24 @@ def check(
             "record one with statusguard prove --write"
         )
     lifecycles = _load(targets)
-    all_results = _prove_all(lifecycles, timeout, race=race)
-    ok = True
-    docs = []
-    texts = []
-    for lc, results in zip(lifecycles, all_results, strict=True):
-        differences: list[str] = []
-        if proofs is not None:
-            try:
-                differences = compare(lc, results, read_manifest(manifest_path(proofs, lc)))
-            except StatusGuardError as exc:
-                fail(str(exc))
-        ok = ok and all(r.ok for r in results) and not differences
-        doc: dict[str, Any] = {
-            "name": lc.name,
-            "fingerprint": lc.fingerprint,
-            "results": [r.to_json() for r in results],
-        }
-        if proofs is not None:
-            doc["manifest"] = {
-                "path": str(manifest_path(proofs, lc)),
-                "differences": differences,
-            }
-        docs.append(doc)
-        texts.append(render_text(lc, results, differences))
-    if fmt == "json":
-        click.echo(json.dumps({"models": docs}, indent=2))
-    else:
-        click.echo("\n\n".join(texts))
-        total = sum(len(r) for r in all_results)
-        bad = sum(1 for rs in all_results for r in rs if not r.ok)
-        click.echo(
-            f"\n{len(lifecycles)} model(s), {total} obligation(s): "
-            + (
-                "all proved"
-                if ok
-                else (f"{bad} not proved" if bad else "all proved, but a proofs manifest differs")
-            )
-        )
-    sys.exit(EXIT_OK if ok else EXIT_VIOLATED)
+    models = []
+    for lc, results in zip(lifecycles, _prove_all(lifecycles, timeout, race=race), strict=True):
+        if proofs is None:
+            models.append(CheckedModel(lc, tuple(results)))
+            continue
+        path = manifest_path(proofs, lc)
+        try:
+            differences = compare(lc, results, read_manifest(path))
+        except StatusGuardError as exc:
+            fail(str(exc))
+        models.append(CheckedModel(lc, tuple(results), str(path), tuple(differences)))
+    report = CheckReport(tuple(models))
+    emit(render(chosen.name, report), output)
+    sys.exit(EXIT_OK if report.ok else EXIT_VIOLATED)
 
 
 @click.command()
-@click.argument("targets", nargs=-1)
+@targets_argument()
 @click.option("--write", is_flag=True, help="Write the manifests (otherwise print them).")
 @click.option(
     "--proofs",
@@ -218,8 +149,9 @@ def check(
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("proofs"),
     show_default=True,
+    help="The folder --write records the manifests in (DIR/<model>/manifest.json).",
 )
-@click.option("--timeout", type=TIMEOUT, default=DEFAULT_TIMEOUT, show_default=True)
+@timeout_option(DEFAULT_TIMEOUT)
 def prove(targets: tuple[str, ...], write: bool, proofs: Path, timeout: float) -> None:
     """Record proofs/<model>/manifest.json for the models TARGETS name (default: model/).
 
@@ -259,22 +191,29 @@ def prove(targets: tuple[str, ...], write: bool, proofs: Path, timeout: float) -
 
 
 @click.command("export-smt")
-@click.argument("targets", nargs=-1)
+@targets_argument()
+@output_option("The folder for <model>/<obligation>.smt2.", directory=True, default=Path("smt"))
 @click.option(
     "--out",
     "out",
     type=click.Path(file_okay=False, path_type=Path),
-    default=Path("smt"),
-    show_default=True,
-    help="Directory for <model>/<obligation>.smt2.",
+    default=None,
+    hidden=True,
+    help="Deprecated spelling of -o/--output, kept for scripts.",
 )
-def export_smt(targets: tuple[str, ...], out: Path) -> None:
+def export_smt(targets: tuple[str, ...], output: Path, out: Path | None) -> None:
     """Write each obligation as a self-contained SMT-LIB2 program (run it with: z3 FILE)."""
     from statusguard.verify._manifests import safe_file_name
     from statusguard.verify._obligations import export_programs
 
+    folder_root = output
+    if out is not None:
+        ctx = click.get_current_context()
+        if ctx.get_parameter_source("output") is not click.core.ParameterSource.DEFAULT:
+            fail("--out is the old spelling of -o/--output; give one of them")
+        folder_root = out
     for lc in _load(targets):
-        folder = out / safe_file_name(lc.name)
+        folder = folder_root / safe_file_name(lc.name)
         folder.mkdir(parents=True, exist_ok=True)
         for name, text in export_programs(lc).items():
             path = folder / (safe_file_name(name) + ".smt2")

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
-import json
+from pathlib import Path
 from typing import Any
 
 import click
 
-from statusguard.cli._app import EXIT_OK, EXIT_VIOLATED, fail, load_targets, parse_config
+from statusguard.cli._app import EXIT_OK, EXIT_VIOLATED, emit, fail, load_targets
+from statusguard.cli._options import (
+    config_option,
+    format_option,
+    output_format,
+    output_option,
+    timeout_option,
+)
+from statusguard.consult._formats import render
+from statusguard.consult._reports import RaceReport
 from statusguard.errors import StatusGuardError
-from statusguard.race._scenarios import scenarios_for
-from statusguard.results import ObligationResult, Verdict
-
-_PROTOCOLS = ("unguarded", "cas_status", "cas_version", "atomic_event")
-_OBLIGATIONS = ("legal_steps", "absorbing", "fresh_decision", "progress")
-_MARK = {Verdict.PROVED: "ok", Verdict.VIOLATED: "FAIL", Verdict.UNKNOWN: "??"}
+from statusguard.race import OBLIGATIONS, PROTOCOLS, RaceProblem
+from statusguard.race._check import check_obligation
+from statusguard.race._induction import induction
+from statusguard.race._scenarios import check_scenario, scenario_named, scenarios_of
+from statusguard.results import ObligationResult
 
 
 def _run(
@@ -27,14 +35,6 @@ def _run(
     depth: int,
     timeout: float,
 ) -> list[ObligationResult]:
-    from statusguard.race._checks import (
-        RaceProblem,
-        check_obligation,
-        check_scenario,
-        induction,
-        scenario_named,
-    )
-
     results: list[ObligationResult] = []
     for p in protocols:
         problem = RaceProblem(lc, p, None, None, config)
@@ -47,7 +47,7 @@ def _run(
             )
     if scenario == "none":
         return results
-    chosen = scenarios_for(lc) if scenario == "all" else (scenario_named(lc, scenario),)
+    chosen = scenarios_of(lc) if scenario == "all" else (scenario_named(lc, scenario),)
     for sc in chosen:
         if any(k in config and config[k] != v for k, v in sc.config.items()):
             continue
@@ -60,39 +60,27 @@ def _run(
     return results
 
 
-def _text(lc: Any, results: list[ObligationResult]) -> str:
-    from statusguard.race._checks import render_schedule
-
-    lines = [f"{lc.name} ({lc.fingerprint})"]
-    width = max((len(r.obligation) for r in results), default=0)
-    for r in results:
-        lines.append(
-            f"  {_MARK[r.status]:<4} {r.obligation:<{width}}  {r.status!s:<8} "
-            f"{r.seconds * 1000:7.1f} ms  {r.method}"
-        )
-        if r.detail:
-            lines.append(f"       {r.detail}")
-        if r.counterexample is not None:
-            lines.extend("     " + ln for ln in render_schedule(r.counterexample).splitlines())
-    return "\n".join(lines)
-
-
-@click.command()
+@click.command(context_settings={"show_default": True})
 @click.argument("target", default="model/")
 @click.option(
     "--protocol",
     "protocol",
     default="all",
     show_default=True,
-    help=f"The write discipline: {', '.join(_PROTOCOLS)} or all.",
+    help=f"The write discipline: {', '.join(PROTOCOLS)} or all.",
 )
-@click.option("--workers", type=click.IntRange(1, 16), default=2, show_default=True)
-@click.option("--depth", type=click.IntRange(1, 200), default=12, show_default=True)
+@click.option(
+    "--workers", type=click.IntRange(1, 16), default=2, help="Workers in the bounded search."
+)
+@click.option(
+    "--depth", type=click.IntRange(1, 200), default=12, help="Steps of the bounded search."
+)
 @click.option(
     "--obligation",
-    type=click.Choice([*_OBLIGATIONS, "all", "none"]),
+    type=click.Choice([*OBLIGATIONS, "all", "none"]),
     default="all",
     show_default=True,
+    help="The race obligation to check; 'none' runs only the scenarios.",
 )
 @click.option(
     "--scenario",
@@ -100,11 +88,10 @@ def _text(lc: Any, results: list[ObligationResult]) -> str:
     show_default=True,
     help="A named race scenario of the model, 'all' or 'none'.",
 )
-@click.option("--config", "config_pairs", multiple=True, metavar="NAME=BOOL")
-@click.option("--timeout", type=click.FloatRange(0.1, 3600), default=30.0, show_default=True)
-@click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
+@config_option()
+@timeout_option(30.0, "Seconds per solver query; a timeout is 'unknown', never proved.")
+@format_option(RaceReport, default="text")
+@output_option()
 def race(
     target: str,
     protocol: str,
@@ -112,9 +99,10 @@ def race(
     depth: int,
     obligation: str,
     scenario: str,
-    config_pairs: tuple[str, ...],
+    config: dict[str, bool],
     timeout: float,
-    fmt: str,
+    fmt: str | None,
+    output: Path | None,
 ) -> None:
     """Check the race obligations of TARGET's lifecycle(s) under a write protocol.
 
@@ -123,16 +111,16 @@ def race(
     the shortest interleaving that breaks it. Exit 0: all proved; 1: violated or
     unknown; 2: bad input.
     """
-    if protocol not in (*_PROTOCOLS, "all"):
+    if protocol not in (*PROTOCOLS, "all"):
         fail(
             f"--protocol: unknown protocol {protocol!r}; expected one of: "
-            f"{', '.join(_PROTOCOLS)}, all"
+            f"{', '.join(PROTOCOLS)}, all"
         )
-    config = parse_config(config_pairs)
+    chosen, _ = output_format(RaceReport, fmt, output, "text")
     lifecycles = load_targets([target])
-    protocols = list(_PROTOCOLS) if protocol == "all" else [protocol]
+    protocols = list(PROTOCOLS) if protocol == "all" else [protocol]
     obligations = (
-        list(_OBLIGATIONS) if obligation == "all" else [] if obligation == "none" else [obligation]
+        list(OBLIGATIONS) if obligation == "all" else [] if obligation == "none" else [obligation]
     )
     declared = {f for lc in lifecycles for f in lc.config_flags}
     for name in config:
@@ -142,28 +130,13 @@ def race(
                 f"expected one of: {', '.join(sorted(declared)) or '(none)'}"
             )
     models = []
-    worst = EXIT_OK
     for lc in lifecycles:
         try:
             known = {k: v for k, v in config.items() if k in lc.config_flags}
             results = _run(lc, protocols, obligations, scenario, known, workers, depth, timeout)
         except StatusGuardError as exc:
             fail(str(exc))
-        if any(r.status is not Verdict.PROVED for r in results):
-            worst = EXIT_VIOLATED
-        models.append((lc, results))
-    if fmt == "json":
-        doc = {
-            "models": [
-                {
-                    "name": lc.name,
-                    "fingerprint": lc.fingerprint,
-                    "results": [r.to_json() for r in results],
-                }
-                for lc, results in models
-            ]
-        }
-        click.echo(json.dumps(doc, indent=2))
-    else:
-        click.echo("\n\n".join(_text(lc, results) for lc, results in models))
-    raise SystemExit(worst)
+        models.append((lc, tuple(results)))
+    report = RaceReport(tuple(models))
+    emit(render(chosen.name, report), output)
+    raise SystemExit(EXIT_OK if report.ok else EXIT_VIOLATED)

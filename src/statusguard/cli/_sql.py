@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import click
 
-from statusguard.cli._app import fail, load_targets, parse_config
+from statusguard.cli._app import fail, load_targets
+from statusguard.cli._options import config_option
 from statusguard.errors import StatusGuardError
-from statusguard.sql.dialects import DIALECTS
+from statusguard.sql import DIALECTS
 
 
 @click.group()
@@ -16,11 +17,19 @@ def sql() -> None:
 
 @sql.command()
 @click.argument("target")
-@click.option("--dialect", type=click.Choice(list(DIALECTS)), required=True, help="engine")
+@click.option(
+    "--dialect",
+    type=click.Choice(list(DIALECTS)),
+    required=True,
+    help="The database engine the DDL is for.",
+)
 @click.option("--table", required=True, help="the table holding the status column")
 @click.option("--column", required=True, help="the status column")
-@click.option("--config", "config", multiple=True, metavar="NAME=BOOL", help="config flag value")
-def trigger(target: str, dialect: str, table: str, column: str, config: tuple[str, ...]) -> None:
+@config_option(
+    "Fix a config flag (the trigger allows what that setting allows); repeatable, or "
+    "comma-separated: a=true,b=false."
+)
+def trigger(target: str, dialect: str, table: str, column: str, config: dict[str, bool]) -> None:
     """Print DDL for a trigger rejecting every UPDATE that makes an illegal status change.
 
     TARGET names one lifecycle (a model file, FILE.py:NAME, module or JSON document).
@@ -34,8 +43,7 @@ def trigger(target: str, dialect: str, table: str, column: str, config: tuple[st
         fail(
             f"{target!r} names {len(lifecycles)} lifecycles ({names}); name one, e.g. FILE.py:NAME"
         )
-    flags = parse_config(config)
     try:
-        click.echo(trigger_script(lifecycles[0], dialect, table, column, flags), nl=False)
+        click.echo(trigger_script(lifecycles[0], dialect, table, column, config), nl=False)
     except (StatusGuardError, ValueError) as exc:
         fail(str(exc))

@@ -1,12 +1,15 @@
 """Consulting a lifecycle while its rules change: views, diffs and explanations.
 
 What it owns: the table, Markdown, Mermaid and Graphviz DOT views, ``diff`` (what a
-change does: transitions, reachability, verdicts), and ``explain`` (why an event is or
-is not allowed). It imports :mod:`statusguard.verify` and below.
+change does: transitions, reachability, verdicts), ``explain`` (why an event is or is
+not allowed), the reports the commands print (``_reports``) and the one registry of
+output formats the CLI reads (``_formats``: a new format is a renderer and one entry
+there). It imports :mod:`statusguard.verify` and below.
 """
 
 from __future__ import annotations
 
+from statusguard._layout import publish as _publish
 from statusguard.consult._diff import LifecycleDiff as LifecycleDiff
 from statusguard.consult._diff import diff_lifecycles as diff_lifecycles
 from statusguard.consult._explain import EventAnswer as EventAnswer
@@ -32,3 +35,5 @@ __all__ = [
     "render_table",
     "restrict",
 ]
+
+_publish(__name__, globals(), __all__)

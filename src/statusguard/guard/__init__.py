@@ -11,6 +11,7 @@ live in :mod:`statusguard.sql`.
 
 from __future__ import annotations
 
+from statusguard._layout import publish as _publish
 from statusguard.guard._guard import Committed as Committed
 from statusguard.guard._guard import Guard as Guard
 from statusguard.guard._memory import MemoryStore as MemoryStore
@@ -32,3 +33,5 @@ __all__ = [
     "Store",
     "SwapStore",
 ]
+
+_publish(__name__, globals(), __all__)

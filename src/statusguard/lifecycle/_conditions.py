@@ -2,6 +2,7 @@
 
 The one place that groups a lifecycle's transitions per ``(source, event, target)``
 edge; the views, ``diff``, ``explain`` and the path searches all build on it.
+Imports :mod:`statusguard._text` and :mod:`statusguard.lifecycle._model`.
 """
 
 from __future__ import annotations

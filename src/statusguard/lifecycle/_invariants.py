@@ -1,13 +1,37 @@
-"""Invariants a lifecycle declares; the proof engine proves them, the oracle double-checks."""
+"""The built-in invariant kinds; the proof engine proves them, the oracle double-checks.
+
+Each kind is one class (what a kind carries: :mod:`statusguard.lifecycle._kind`). To add
+one, define it here, add its branch to ``schemas/lifecycle-v1.schema.json`` (a test
+prints the branch it expects) and export it from :mod:`statusguard.lifecycle`.
+Imports: :mod:`statusguard.lifecycle._kind` only.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Annotated, ClassVar
+
+from statusguard.lifecycle._kind import (
+    BUILTIN_OBLIGATIONS,
+    INVARIANT_KINDS,
+    RESERVED_PREFIX,
+    Defect,
+    Explicit,
+    ExplicitSetting,
+    F,
+    Invariant,
+    Location,
+    Q,
+    Queries,
+    many,
+    one,
+)
 
 __all__ = [
     "BUILTIN_OBLIGATIONS",
+    "INVARIANT_KINDS",
+    "RESERVED_PREFIX",
     "Absorbing",
     "Closed",
     "Invariant",
@@ -16,75 +40,40 @@ __all__ = [
     "Unreachable",
 ]
 
-BUILTIN_OBLIGATIONS = (
-    "reachable",
-    "no_dead_ends",
-    "can_terminate",
-    "deterministic",
-    "terminal_final",
-)
-"""The built-in obligation names; an invariant may not take one (results key by name)."""
-RESERVED_PREFIX = "race."
-"""Race obligations are named ``race.<...>``; invariant names may not start with it."""
 
-
-@dataclass(frozen=True)
-class Invariant:
-    """Base of the invariant kinds. ``name`` is unique within a lifecycle."""
-
-    name: str
-    kind: ClassVar[str] = ""
-
-    def mentioned_states(self) -> tuple[str, ...]:
-        """Every state this invariant mentions."""
-        return tuple(s for _, s in self.state_fields())
-
-    def state_fields(self) -> tuple[tuple[tuple[str | int, ...], str], ...]:
-        """Each mentioned state with its location in the JSON document."""
-        raise NotImplementedError
-
-    def to_json(self) -> dict[str, Any]:
-        raise NotImplementedError
-
-    def describe(self) -> str:
-        """One line in plain words."""
-        raise NotImplementedError
+def _set(states: Sequence[str]) -> str:
+    return f"{{{', '.join(states)}}}"
 
 
 @dataclass(frozen=True)
 class Absorbing(Invariant):
     """``state`` has no exit: no transition leaves it."""
 
-    state: str
+    state: Annotated[str, one("state")]
     kind: ClassVar[str] = "absorbing"
-
-    def state_fields(self) -> tuple[tuple[tuple[str | int, ...], str], ...]:
-        return ((("state",), self.state),)
-
-    def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "kind": self.kind, "state": str(self.state)}
 
     def describe(self) -> str:
         return f"no transition leaves {self.state}"
 
+    def premise(self) -> tuple[str, ...]:
+        return (self.state,)
+
+    def query(self, q: Queries[Q]) -> Q:
+        return q.bad_step(q.source_is(self.state), q.negate(q.target_is(self.state)))
+
+    def oracle(self, x: Explicit[F]) -> F:
+        return x.bad_steps(lambda s, t: s == self.state and t != self.state)
+
 
 @dataclass(frozen=True)
 class _Between(Invariant):
-    """An invariant about moving from ``source`` to ``target`` (JSON ``from``/``to``)."""
+    """About moving from ``source`` to ``target`` (JSON ``from``/``to``); about ``source``."""
 
-    source: str
-    target: str
+    source: Annotated[str, one("from")]
+    target: Annotated[str, one("to")]
 
-    def state_fields(self) -> tuple[tuple[tuple[str | int, ...], str], ...]:
-        return ((("from",), self.source), (("to",), self.target))
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "kind": self.kind,
-            "from": str(self.source),
-            "to": str(self.target),
-        }
+    def premise(self) -> tuple[str, ...]:
+        return (self.source,)
 
 
 @dataclass(frozen=True)
@@ -96,6 +85,20 @@ class Unreachable(_Between):
     def describe(self) -> str:
         return f"no path leads from {self.source} to {self.target}"
 
+    def query(self, q: Queries[Q]) -> Q:
+        says = f"{self.target} is reached from {self.source}"
+        return q.bad_walk(self.source, self.target, min_steps=1, says=says)
+
+    def oracle(self, x: Explicit[F]) -> F:
+        def under(g: ExplicitSetting) -> Defect | None:
+            tail = g.walk(self.source, self.target, strict=True)
+            if tail is None:
+                return None
+            head = g.walk(x.initial, self.source)
+            return Defect(None if head is None else (*head[:-1], *tail))
+
+        return x.bad_walks(under)
+
 
 @dataclass(frozen=True)
 class Never(_Between):
@@ -106,55 +109,64 @@ class Never(_Between):
     def describe(self) -> str:
         return f"no transition goes directly from {self.source} to {self.target}"
 
+    def query(self, q: Queries[Q]) -> Q:
+        return q.bad_step(q.source_is(self.source), q.target_is(self.target))
+
+    def oracle(self, x: Explicit[F]) -> F:
+        return x.bad_steps(lambda s, t: s == self.source and t == self.target)
+
 
 @dataclass(frozen=True)
 class Closed(Invariant):
     """No transition leaves the set ``states`` (once inside, always inside)."""
 
-    states: Sequence[str]
+    states: Annotated[Sequence[str], many("states")]
     kind: ClassVar[str] = "closed"
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "states", tuple(self.states))
-
-    def state_fields(self) -> tuple[tuple[tuple[str | int, ...], str], ...]:
-        return tuple((("states", i), s) for i, s in enumerate(self.states))
-
-    def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "kind": self.kind, "states": [str(s) for s in self.states]}
-
     def describe(self) -> str:
-        return f"no transition leaves {{{', '.join(self.states)}}}"
+        return f"no transition leaves {_set(self.states)}"
+
+    def premise(self) -> tuple[str, ...]:
+        return tuple(self.states)
+
+    def query(self, q: Queries[Q]) -> Q:
+        return q.bad_step(q.source_in(self.states), q.negate(q.target_in(self.states)))
+
+    def oracle(self, x: Explicit[F]) -> F:
+        inside = set(self.states)
+        return x.bad_steps(lambda s, t: s in inside and t not in inside)
 
 
 @dataclass(frozen=True)
 class OnlyThrough(Invariant):
     """Every path from the initial state to ``target`` first passes one of ``via``."""
 
-    target: str
-    via: Sequence[str]
+    target: Annotated[str, one("to")]
+    via: Annotated[Sequence[str], many("via")]
     kind: ClassVar[str] = "only_through"
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "via", tuple(self.via))
-
-    def state_fields(self) -> tuple[tuple[tuple[str | int, ...], str], ...]:
-        return (("to",), self.target), *((("via", i), s) for i, s in enumerate(self.via))
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "kind": self.kind,
-            "to": str(self.target),
-            "via": [str(s) for s in self.via],
-        }
+    def problem(self) -> tuple[str, Location] | None:
+        if self.target in self.via:
+            return (
+                f"invariant {self.name!r}: target {str(self.target)!r} is also in via, so it "
+                "holds trivially; list only the states a path must pass before it",
+                ("via",),
+            )
+        return None
 
     def describe(self) -> str:
-        return (
-            f"every path from the initial state to {self.target} passes {{{', '.join(self.via)}}}"
-        )
+        return f"every path from the initial state to {self.target} passes {_set(self.via)}"
 
+    def premise(self) -> tuple[str, ...]:
+        return (self.target,)
 
-INVARIANT_KINDS: dict[str, type[Invariant]] = {
-    cls.kind: cls for cls in (Absorbing, Unreachable, Never, Closed, OnlyThrough)
-}
+    def query(self, q: Queries[Q]) -> Q:
+        says = f"{self.target} is reached without passing {', '.join(map(str, self.via))}"
+        return q.bad_walk(q.initial, self.target, avoid=self.via, says=says)
+
+    def oracle(self, x: Explicit[F]) -> F:
+        def under(g: ExplicitSetting) -> Defect | None:
+            path = g.walk(x.initial, self.target, avoid=self.via)
+            return None if path is None else Defect(path)
+
+        return x.bad_walks(under)

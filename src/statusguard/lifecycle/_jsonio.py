@@ -2,7 +2,10 @@
 
 Decoding never executes code: the document is checked against the published
 JSON Schema, then built into a :class:`Lifecycle`, whose structural checks
-report problems with the JSON path of the culprit.
+report problems with the JSON path of the culprit. Each invariant is decoded by its kind
+(:data:`~statusguard.lifecycle._kind.INVARIANT_KINDS`). Imports :mod:`statusguard.errors`,
+``_parts`` and ``_invariants`` (never ``_model``, which imports this module when called);
+jsonschema on first validation.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from typing import Any
 from statusguard.errors import InvalidLifecycle, Location
 from statusguard.lifecycle._invariants import INVARIANT_KINDS, Invariant
 from statusguard.lifecycle._parts import FORMAT, Flag, FlagKind, Transition
+from statusguard.lifecycle._scenarios import KEY as SCENARIOS_KEY
+from statusguard.lifecycle._scenarios import RaceScenario
 
 __all__ = ["lifecycle_parts", "lifecycle_schema", "parse_document"]
 
@@ -182,13 +187,9 @@ def lifecycle_parts(document: Mapping[str, Any] | str) -> tuple[str, dict[str, A
         Transition(t["event"], t["source"], t["target"], t.get("when"))
         for t in document["transitions"]
     ]
-    invariants: list[Invariant] = []
-    for raw in document.get("invariants", []):
-        cls = INVARIANT_KINDS[raw["kind"]]
-        kwargs = {k: v for k, v in raw.items() if k != "kind"}
-        renames = {"from": "source", "to": "target"}
-        kwargs = {renames.get(k, k): v for k, v in kwargs.items()}
-        invariants.append(cls(**kwargs))
+    invariants: list[Invariant] = [
+        INVARIANT_KINDS[raw["kind"]].from_json(raw) for raw in document.get("invariants", [])
+    ]
     return document["name"], {
         "states": document["states"],
         "initial": document["initial"],
@@ -197,4 +198,5 @@ def lifecycle_parts(document: Mapping[str, Any] | str) -> tuple[str, dict[str, A
         "flags": flags,
         "transitions": transitions,
         "invariants": invariants,
+        "race_scenarios": [RaceScenario.from_json(raw) for raw in document.get(SCENARIOS_KEY, [])],
     }

@@ -2,6 +2,7 @@
 
 Loading a ``.py`` model executes it, exactly as importing it would (like a
 pytest conftest). Loading a JSON document never executes code.
+Imports :mod:`statusguard.errors`, ``_model`` and (for JSON) ``_jsonio``.
 """
 
 from __future__ import annotations

@@ -1,34 +1,33 @@
-"""The typed, immutable lifecycle: states, events, flags, transitions and invariants."""
+"""The typed, immutable lifecycle: states, events, flags, transitions and invariants.
+
+What it owns: :class:`Lifecycle` (construction and validation, value semantics, config
+settings, the ``v1`` document and its fingerprint); the runtime questions it answers
+come from its base, :class:`statusguard.lifecycle._runtime.Runtime`. Imports
+:mod:`statusguard.errors` and the lifecycle modules below it (never ``_jsonio`` at
+import time: :meth:`Lifecycle.from_json` imports it when called).
+"""
 
 from __future__ import annotations
 
-import itertools
 import json
-import operator
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 from statusguard._text import format_flags
-from statusguard.errors import (
-    IllegalTransition,
-    InvalidFlagValue,
-    MissingFlag,
-    UnknownEvent,
-    UnknownFlag,
-    UnknownState,
-)
+from statusguard.errors import MissingFlag
 from statusguard.lifecycle._invariants import Invariant
-from statusguard.lifecycle._parts import FORMAT, Condition, Flag, FlagKind, Transition
+from statusguard.lifecycle._parts import FORMAT, Flag, FlagKind, Transition
+from statusguard.lifecycle._runtime import Runtime
+from statusguard.lifecycle._scenarios import KEY as SCENARIOS_KEY
+from statusguard.lifecycle._scenarios import RaceScenario, validate_scenarios
 from statusguard.lifecycle._validate import validate
 
 __all__ = ["AnyLifecycle", "Lifecycle"]
 
 S = TypeVar("S", bound=str)
 E = TypeVar("E", bound=str)
-
-_MAX_FAST_FLAGS = 10  # conditional (state, event) pairs testing more flags use the slow path
 
 # When set, construction skips the two checks that are also proof obligations
 # (``deterministic`` and ``terminal_final``) so that ``statusguard check`` can report
@@ -46,30 +45,24 @@ def _lenient() -> Iterator[None]:
         _LENIENT.reset(token)
 
 
-class Lifecycle(Generic[S, E]):
+class Lifecycle(Runtime[S, E]):
     """A resource's lifecycle: the single source of truth for its status.
 
     Built once and frozen. ``states`` and ``events`` may be ``StrEnum`` classes
-    (so typos are type errors) or plain strings. Construction checks the
-    structure and raises :class:`InvalidLifecycle` naming the culprit.
+    (so typos are type errors) or plain strings. ``race_scenarios`` names the races
+    :mod:`statusguard.race` checks for this lifecycle besides the general ones.
+    Construction checks the structure and raises :class:`InvalidLifecycle` naming the culprit.
     Iterating yields ``(source, event, target)`` triples.
     """
 
     __slots__ = (
-        "_cond",
-        "_event_names",
-        "_events_by_state",
-        "_fast",
-        "_flag_names",
         "_frozen",
-        "_state_names",
-        "_targets_by_state",
-        "_uncond",
         "events",
         "flags",
         "initial",
         "invariants",
         "name",
+        "race_scenarios",
         "states",
         "terminal",
         "transitions",
@@ -83,6 +76,7 @@ class Lifecycle(Generic[S, E]):
     flags: tuple[Flag, ...]
     transitions: tuple[Transition[S, E], ...]
     invariants: tuple[Invariant, ...]
+    race_scenarios: tuple[RaceScenario, ...]
 
     def __init__(
         self,
@@ -95,6 +89,7 @@ class Lifecycle(Generic[S, E]):
         events: Iterable[E] | None = None,
         flags: Iterable[Flag | str] = (),
         invariants: Iterable[Invariant] = (),
+        race_scenarios: Iterable[RaceScenario] = (),
     ) -> None:
         set_ = object.__setattr__
         set_(self, "_frozen", False)
@@ -113,14 +108,13 @@ class Lifecycle(Generic[S, E]):
             self.events = tuple(events)
         self.flags = tuple(f if isinstance(f, Flag) else Flag(f) for f in flags)
         self.invariants = tuple(invariants)
+        self.race_scenarios = tuple(race_scenarios)
         validate(self, terminal_t, semantic=not _LENIENT.get())
+        validate_scenarios(self, self.race_scenarios)
         # Flag order carries no meaning, and JSON objects (the flags map) have no order:
         # keep flags sorted by name so equality, to_json and the fingerprint agree.
         self.flags = tuple(sorted(self.flags, key=lambda f: f.name))
         self.terminal = frozenset(terminal_t)
-        self._state_names = {str(s): s for s in self.states}
-        self._event_names = {str(e): e for e in self.events}
-        self._flag_names = frozenset(f.name for f in self.flags)
         self._build_tables()
         set_(self, "_frozen", True)
 
@@ -132,46 +126,24 @@ class Lifecycle(Generic[S, E]):
         with _lenient():
             return cls(name, **parts)
 
-    def _build_tables(self) -> None:
-        cands: dict[tuple[str, str], list[tuple[Condition, S]]] = {}
-        for t in self.transitions:
-            for s in t.sources:
-                cands.setdefault((s, t.event), []).append((t.when, t.target))
-        uncond: dict[tuple[str, str], S] = {}
-        cond: dict[tuple[str, str], tuple[tuple[Condition, S], ...]] = {}
-        for key, options in cands.items():
-            plain = [target for when, target in options if not when]
-            if plain:
-                uncond[key] = plain[0]
-            else:
-                cond[key] = tuple(options)
-        events_by_state: dict[str, list[E]] = {str(s): [] for s in self.states}
-        targets_by_state: dict[str, list[S]] = {str(s): [] for s in self.states}
-        for t in self.transitions:
-            for s in t.sources:
-                if t.event not in events_by_state[s]:
-                    events_by_state[s].append(t.event)
-                if t.target not in targets_by_state[s]:
-                    targets_by_state[s].append(t.target)
-        self._uncond = uncond
-        self._cond = cond
-        # One lookup answers next(): a target, or for conditional keys a getter of the
-        # deciding flags plus the outcome for each of their settings (None: illegal).
-        fast: dict[tuple[str, str], Any] = dict(uncond)
-        for key, choices in cond.items():
-            names = sorted({n for when, _ in choices for n, _ in when})
-            if len(names) > _MAX_FAST_FLAGS:
-                continue
-            getter = operator.itemgetter(*names)
-            outcomes: dict[Any, S | None] = {}
-            for bits in itertools.product((False, True), repeat=len(names)):
-                setting = dict(zip(names, bits, strict=True))
-                hit = next((t for w, t in choices if all(setting[n] == v for n, v in w)), None)
-                outcomes[bits if len(names) > 1 else bits[0]] = hit
-            fast[key] = (getter, outcomes)
-        self._fast = fast
-        self._events_by_state = {k: tuple(v) for k, v in events_by_state.items()}
-        self._targets_by_state = {k: tuple(v) for k, v in targets_by_state.items()}
+    @classmethod
+    def _from_parts(cls, name: str, parts: dict[str, Any]) -> Lifecycle[Any, Any]:
+        return cls._unchecked(name, **parts)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Rebuilt from its parts (its tables are derived): a pickled lifecycle is a new
+        # construction, without the two obligation checks, as a checked one passed them.
+        parts = {
+            "states": self.states,
+            "initial": self.initial,
+            "terminal": tuple(s for s in self.states if s in self.terminal),
+            "transitions": self.transitions,
+            "events": self.events,
+            "flags": self.flags,
+            "invariants": self.invariants,
+            "race_scenarios": self.race_scenarios,
+        }
+        return (type(self)._from_parts, (self.name, parts))
 
     def __setattr__(self, name: str, value: object) -> None:
         if getattr(self, "_frozen", False):
@@ -193,6 +165,7 @@ class Lifecycle(Generic[S, E]):
             self.flags,
             self.transitions,
             self.invariants,
+            self.race_scenarios,
         )
 
     def __eq__(self, other: object) -> bool:
@@ -233,33 +206,6 @@ class Lifecycle(Generic[S, E]):
         """Names of the flags that describe the resource at the moment of an event."""
         return tuple(f.name for f in self.flags if f.kind is FlagKind.FACT)
 
-    def state(self, name: str) -> S:
-        """The declared state called ``name``; :class:`UnknownState` otherwise."""
-        try:
-            return self._state_names[name]
-        except (KeyError, TypeError):
-            raise UnknownState(name, self._state_names, lifecycle=self.name) from None
-
-    def event(self, name: str) -> E:
-        """The declared event called ``name``; :class:`UnknownEvent` otherwise."""
-        try:
-            return self._event_names[name]
-        except (KeyError, TypeError):
-            raise UnknownEvent(name, self._event_names, lifecycle=self.name) from None
-
-    def check_flags(self, flags: Mapping[str, bool], *, kind: FlagKind | None = None) -> None:
-        """Raise :class:`UnknownFlag` if ``flags`` names a flag not declared (of ``kind``)."""
-        allowed = (
-            self._flag_names
-            if kind is None
-            else frozenset(f.name for f in self.flags if f.kind is kind)
-        )
-        for name, value in flags.items():
-            if name not in allowed:
-                raise UnknownFlag(name, sorted(allowed), lifecycle=self.name)
-            if not isinstance(value, bool):
-                raise InvalidFlagValue(name, value)
-
     def check_config(self, config: Mapping[str, bool] | None) -> dict[str, bool]:
         """``config`` as a new dict, if it sets every config flag (and only those) to a bool.
 
@@ -278,154 +224,15 @@ class Lifecycle(Generic[S, E]):
         for bits in range(1 << len(names)):
             yield {n: bool(bits >> i & 1) for i, n in enumerate(names)}
 
-    # -- the runtime API ------------------------------------------------------
-
-    def next(self, state: S | str, event: E | str, flags: Mapping[str, bool] | None = None) -> S:
-        """The state ``event`` leads to from ``state``.
-
-        Raises :class:`IllegalTransition` if the event is not enabled there,
-        :class:`MissingFlag` if the answer depends on a flag not in ``flags``,
-        and :class:`UnknownState`/:class:`UnknownEvent`/:class:`UnknownFlag` for
-        names the lifecycle does not declare. Costs about two dict lookups: the answer
-        for every (state, event) and deciding flag setting is tabled at construction
-        (flags the answer does not depend on are not inspected).
-        """
-        try:
-            found = self._fast[(state, event)]
-        except KeyError:
-            return self._next_slow(state, event, flags or {})
-        except TypeError:  # an unhashable state or event
-            try:
-                hash(state)
-            except TypeError:
-                raise UnknownState(state, self._state_names, lifecycle=self.name) from None
-            raise UnknownEvent(event, self._event_names, lifecycle=self.name) from None
-        if flags and not self._flag_names.issuperset(flags):
-            self.check_flags(flags)  # raises UnknownFlag; skipped when no flags are given
-        if found.__class__ is not tuple:
-            return found  # type: ignore[no-any-return]
-        try:
-            target: S | None = found[1][found[0](flags)]
-        except (KeyError, TypeError):
-            target = None
-        if target is not None:
-            return target
-        return self._next_slow(state, event, flags or {})
-
-    def _next_slow(self, state: S | str, event: E | str, flags: Mapping[str, bool]) -> S:
-        if state not in self._state_names:
-            raise UnknownState(state, self._state_names, lifecycle=self.name)
-        if event not in self._event_names:
-            raise UnknownEvent(event, self._event_names, lifecycle=self.name)
-        if flags:
-            self.check_flags(flags)
-        options = self._cond.get((str(state), str(event)), ())
-        live = [
-            (when, target)
-            for when, target in options
-            if not any(n in flags and flags[n] != v for n, v in when)
-        ]
-        for when, target in live:
-            if all(n in flags for n, _ in when):
-                # Determinism (checked at construction) makes this the only possible answer.
-                return target
-        # Every live option still needs flags that were not given: the answer is known
-        # only if each completion of those flags gives the same outcome.
-        missing = sorted({n for when, _ in live for n, _ in when if n not in flags})
-        outcomes: set[S | None] = set()
-        for bits in range(1 << len(missing)):
-            full = {**flags, **{n: bool(bits >> i & 1) for i, n in enumerate(missing)}}
-            outcomes.add(next((t for w, t in live if all(full[n] == v for n, v in w)), None))
-            if len(outcomes) > 1:
-                raise MissingFlag(missing, state=str(state), event=str(event))
-        outcome = outcomes.pop() if outcomes else None
-        if outcome is not None:
-            return outcome
-        raise IllegalTransition(
-            str(state), str(event), self.allowed_events(state, flags), lifecycle=self.name
-        )
-
-    def _possible(self, when: Condition, flags: Mapping[str, bool]) -> bool:
-        return all(flags.get(n, v) == v for n, v in when)
-
-    def allowed_events(
-        self, state: S | str, flags: Mapping[str, bool] | None = None
-    ) -> tuple[E, ...]:
-        """Events enabled in ``state``. Flags left out of ``flags`` may take any value."""
-        s = self.state(str(state))
-        flags = flags or {}
-        if flags:
-            self.check_flags(flags)
-        out: list[E] = []
-        for ev in self._events_by_state[s]:
-            key = (str(s), str(ev))
-            if key in self._uncond or any(
-                self._possible(when, flags) for when, _ in self._cond.get(key, ())
-            ):
-                out.append(ev)
-        return tuple(out)
-
-    def can(self, state: S | str, event: E | str, flags: Mapping[str, bool] | None = None) -> bool:
-        """Whether ``event`` is enabled in ``state`` (flags left out may take any value)."""
-        self.event(str(event))
-        return event in self.allowed_events(state, flags)
-
-    def targets(self, state: S | str, flags: Mapping[str, bool] | None = None) -> tuple[S, ...]:
-        """States reachable from ``state`` in one transition (flags left out may take any value)."""
-        s = self.state(str(state))
-        flags = flags or {}
-        if flags:
-            self.check_flags(flags)
-        out: list[S] = []
-        for ev in self._events_by_state[s]:
-            key = (str(s), str(ev))
-            if key in self._uncond:
-                opts: Iterable[tuple[Condition, S]] = (((), self._uncond[key]),)
-            else:
-                opts = self._cond.get(key, ())
-            for when, target in opts:
-                if self._possible(when, flags) and target not in out:
-                    out.append(target)
-        return tuple(out)
-
-    def edge_allowed(
-        self, source: S | str, target: S | str, flags: Mapping[str, bool] | None = None
-    ) -> bool:
-        """Whether some event moves ``source`` to ``target`` (for code that sets status)."""
-        self.state(str(target))
-        return target in self.targets(source, flags)
-
-    def check_edge(
-        self, source: S | str, target: S | str, flags: Mapping[str, bool] | None = None
-    ) -> None:
-        """Raise :class:`IllegalTransition` unless ``source -> target`` is an edge."""
-        if not self.edge_allowed(source, target, flags):
-            raise IllegalTransition(
-                str(source),
-                None,
-                self.targets(source, flags),
-                target=str(target),
-                lifecycle=self.name,
-            )
-
     def edges(self) -> frozenset[tuple[S, S]]:
         """The ``(source, target)`` projection over all events and flag settings."""
         return frozenset((s, t) for s, _, t in self)
-
-    def successors(self, state: S | str, config: Mapping[str, bool]) -> tuple[tuple[E, S], ...]:
-        """``(event, target)`` pairs enabled from ``state`` under a complete config, any facts."""
-        s = self.state(str(state))
-        out: dict[tuple[E, S], None] = {}
-        for t in self.transitions:
-            if s in t.sources and self._possible(t.when, config):
-                out.setdefault((t.event, t.target), None)
-        return tuple(out)
 
     # -- serialisation ----------------------------------------------------------
 
     def to_json(self) -> dict[str, Any]:
         """The ``statusguard.lifecycle/v1`` document for this lifecycle."""
-        return {
+        doc: dict[str, Any] = {
             "format": FORMAT,
             "name": self.name,
             "states": [str(s) for s in self.states],
@@ -436,6 +243,9 @@ class Lifecycle(Generic[S, E]):
             "transitions": [t.to_json() for t in self.transitions],
             "invariants": [i.to_json() for i in self.invariants],
         }
+        if self.race_scenarios:  # omitted when empty: older documents keep their fingerprint
+            doc[SCENARIOS_KEY] = [sc.to_json() for sc in self.race_scenarios]
+        return doc
 
     @classmethod
     def from_json(cls, document: Mapping[str, Any] | str) -> Lifecycle[str, str]:
@@ -473,6 +283,12 @@ class Lifecycle(Generic[S, E]):
             f"{', '.join(str(s) for s in self.states if s in self.terminal) or '(none)'}"
         )
         return head + "\n" + "\n".join(lines)
+
+
+def _rebuild(
+    cls: type[Lifecycle[Any, Any]], name: str, parts: dict[str, Any]
+) -> Lifecycle[Any, Any]:
+    return cls._unchecked(name, **parts)
 
 
 AnyLifecycle = Lifecycle[Any, Any]

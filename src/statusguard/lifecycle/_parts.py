@@ -1,4 +1,7 @@
-"""The parts a lifecycle is built from: flags, their kinds, and transitions."""
+"""The parts a lifecycle is built from: flags, their kinds, and transitions.
+
+Imports :mod:`statusguard.errors` only.
+"""
 
 from __future__ import annotations
 

@@ -4,6 +4,7 @@ Breadth-first search over the states under one config setting, with fact flags
 free at every step (an edge is usable when some fact values enable it). The
 ``explain`` and ``diff`` commands answer with these paths, which are witnesses
 that replay through :meth:`Lifecycle.next` with the facts they record.
+Imports :mod:`statusguard._text`, :mod:`statusguard.results`, ``_conditions`` and ``_model``.
 """
 
 from __future__ import annotations

@@ -1,18 +1,18 @@
-"""The cheap structural checks run when a lifecycle is built (the z3 proofs must agree)."""
+"""The cheap structural checks run when a lifecycle is built (the z3 proofs must agree).
+
+An invariant's kind-specific rule is its own (:meth:`Invariant.problem`); this module checks
+what every kind shares (names, known states). Imports :mod:`statusguard.errors`,
+``_parts`` and ``_kind``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from statusguard._text import format_flag
 from statusguard.errors import InvalidLifecycle
-from statusguard.lifecycle._invariants import (
-    BUILTIN_OBLIGATIONS,
-    RESERVED_PREFIX,
-    Invariant,
-    OnlyThrough,
-)
+from statusguard.lifecycle._kind import BUILTIN_OBLIGATIONS, RESERVED_PREFIX, Invariant
 from statusguard.lifecycle._parts import Transition, compatible
 
 if TYPE_CHECKING:
@@ -35,13 +35,7 @@ def validate(lc: Lifecycle[Any, Any], terminal: Sequence[str], *, semantic: bool
 
     if not isinstance(lc.name, str) or not lc.name.strip():
         raise bad("the lifecycle needs a non-empty name", "name")
-    states: set[str] = set()
-    for i, s in enumerate(lc.states):
-        if not isinstance(s, str) or not s.strip():
-            raise bad(f"state names must be non-empty strings, got {s!r}", "states", i)
-        if s in states:
-            raise bad(f"duplicate state {str(s)!r}", "states", i)
-        states.add(s)
+    states = _unique_names(bad, lc.states, "states", "state")
     if not states:
         raise bad("a lifecycle needs at least one state", "states")
     allowed = ", ".join(repr(str(s)) for s in lc.states)
@@ -62,24 +56,30 @@ def validate(lc: Lifecycle[Any, Any], terminal: Sequence[str], *, semantic: bool
         if s in seen_terminal:
             raise bad(f"duplicate terminal state {str(s)!r}", "terminal", i)
         seen_terminal.add(s)
-    events: set[str] = set()
-    for i, e in enumerate(lc.events):
-        if not isinstance(e, str) or not e.strip():
-            raise bad(f"event names must be non-empty strings, got {e!r}", "events", i)
-        if e in events:
-            raise bad(f"duplicate event {str(e)!r}", "events", i)
-        events.add(e)
-    flag_names: set[str] = set()
-    for i, f in enumerate(lc.flags):
-        if not isinstance(f.name, str) or not f.name.strip():
-            raise bad(f"flag names must be non-empty strings, got {f.name!r}", "flags", i)
-        if f.name in flag_names:
-            raise bad(f"duplicate flag {f.name!r}", "flags", i)
-        flag_names.add(f.name)
+    events = _unique_names(bad, lc.events, "events", "event")
+    flag_names = _unique_names(bad, [f.name for f in lc.flags], "flags", "flag", show=repr)
     _validate_transitions(lc, bad, states, seen_terminal if semantic else set(), events, flag_names)
     if semantic:
         _check_determinism(lc, bad)
     _validate_invariants(lc, bad, states)
+
+
+def _unique_names(
+    bad: Any,
+    names: Sequence[Any],
+    key: str,
+    what: str,
+    show: Callable[[Any], str] = lambda n: repr(str(n)),
+) -> set[str]:
+    """``names`` as a set; :class:`InvalidLifecycle` for an empty or repeated one."""
+    seen: set[str] = set()
+    for i, n in enumerate(names):
+        if not isinstance(n, str) or not n.strip():
+            raise bad(f"{what} names must be non-empty strings, got {n!r}", key, i)
+        if n in seen:
+            raise bad(f"duplicate {what} {show(n)}", key, i)
+        seen.add(n)
+    return seen
 
 
 def _validate_transitions(
@@ -169,10 +169,9 @@ def _validate_invariants(lc: Lifecycle[Any, Any], bad: Any, states: set[str]) ->
                 "name",
             )
         inv_names.add(inv.name)
-        fields = inv.state_fields()
-        if not fields or (inv.kind == "only_through" and len(fields) < 2):
+        if any(f.many and not getattr(inv, f.attr) for f in inv.json_fields()):
             raise bad(f"invariant {inv.name!r} names no states", "invariants", i)
-        for loc, s in fields:
+        for loc, s in inv.state_fields():
             if s not in states:
                 raise bad(
                     f"invariant {inv.name!r} names unknown state {str(s)!r}; "
@@ -181,14 +180,10 @@ def _validate_invariants(lc: Lifecycle[Any, Any], bad: Any, states: set[str]) ->
                     i,
                     *loc,
                 )
-        if isinstance(inv, OnlyThrough) and inv.target in inv.via:
-            raise bad(
-                f"invariant {inv.name!r}: target {str(inv.target)!r} is also in via, so it "
-                "holds trivially; list only the states a path must pass before it",
-                "invariants",
-                i,
-                "via",
-            )
+        problem = inv.problem()
+        if problem is not None:
+            message, where = problem
+            raise bad(message, "invariants", i, *where)
 
 
 def _check_determinism(lc: Lifecycle[Any, Any], bad: Any) -> None:

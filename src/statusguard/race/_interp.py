@@ -1,12 +1,12 @@
 """A small explicit interpreter of the race protocols (no z3).
 
-It runs the same semantics as the z3 model in :mod:`statusguard.race._checks`, step by
-step, with ``Lifecycle.next`` deciding targets. Two backends: ``model`` (plain
-Python values) and ``guard`` (writes go through a real :class:`Guard` on a
-:class:`MemoryStore`: ``fire`` for ``atomic_event``, ``move(expected=...)`` for
-``cas_status``, ``move(expected=..., expected_version=...)`` for ``cas_version``),
-so a schedule can be replayed against the runtime itself. Used to replay BMC
-counterexamples and to cross-check BMC by breadth-first search.
+What it owns: :class:`RaceInterpreter`, the same semantics as the z3 model run step by
+step with ``Lifecycle.next`` deciding targets, and :func:`step_violations`, the
+obligations one write breaks. A write is the protocol record's ``step`` (backend
+``model``) or its ``guard_call`` through a real :class:`~statusguard.guard.Guard` on a
+:class:`~statusguard.guard.MemoryStore`, reached only through the public ``Store`` and
+``Guard`` API (backend ``guard``), so a schedule can be replayed against the runtime
+itself. Used to replay BMC counterexamples and to cross-check BMC by breadth-first search.
 """
 
 from __future__ import annotations
@@ -18,22 +18,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from statusguard.errors import IllegalTransition, MissingFlag, TransitionConflict
-from statusguard.lifecycle._invariants import Absorbing
+from statusguard.guard import Guard, MemoryStore
 from statusguard.lifecycle._model import Lifecycle
-from statusguard.race._scenarios import SAVE
+from statusguard.lifecycle._scenarios import SAVE
+from statusguard.race._problem import absorbing_states
+from statusguard.race._protocols import Decision, protocol_named
+from statusguard.race._schedule import read_entry, write_entry
 
-__all__ = ["Pending", "RaceInterpreter", "World", "step_violations"]
+__all__ = ["RaceInterpreter", "World", "step_violations"]
 
-
-@dataclass(frozen=True)
-class Pending:
-    """A worker between its read and its write."""
-
-    request: str
-    status: str
-    version: int
-    facts: tuple[tuple[str, bool], ...]
-    target: str
+_KEY = "race"
+"""The one key the guard backend stores."""
 
 
 @dataclass(frozen=True)
@@ -42,13 +37,7 @@ class World:
 
     status: str
     version: int
-    pending: tuple[Pending | None, ...]
-
-
-def _absorbing(lc: Lifecycle[Any, Any]) -> frozenset[str]:
-    out = {str(s) for s in lc.terminal}
-    out.update(str(i.state) for i in lc.invariants if isinstance(i, Absorbing))
-    return frozenset(out)
+    pending: tuple[Decision | None, ...]
 
 
 def _next(
@@ -98,9 +87,10 @@ def step_violations(
     flags = {**config, **(entry.get("facts") or {})}
     if not _is_transition(lc, src, request, dst, flags):
         found.add("legal_steps")
-    if src in _absorbing(lc) and dst != src:
+    if src in absorbing_states(lc) and dst != src:
         found.add("absorbing")
-    if protocol != "atomic_event" and entry["read_version"] != entry["version"] - 1:
+    basis_is_read = not protocol_named(protocol).decides_at_write
+    if basis_is_read and entry["read_version"] != entry["version"] - 1:
         found.add("fresh_decision")
     return found
 
@@ -121,6 +111,7 @@ class RaceInterpreter:
     ) -> None:
         self.lc = lc
         self.protocol = protocol
+        self.proto = protocol_named(protocol)
         self.config = dict(config)
         self.start = str(start if start is not None else lc.initial)
         self.workers = workers
@@ -129,11 +120,11 @@ class RaceInterpreter:
             self.roles = [tuple(reqs)] * workers
         else:
             self.roles = [tuple(roles[w % len(roles)]) for w in range(workers)]
-        if protocol != "unguarded":
+        if self.proto.guarded:
             self.roles = [tuple(r for r in role if r != SAVE) for role in self.roles]
         if backend not in ("model", "guard"):
             raise ValueError(f"backend must be 'model' or 'guard', got {backend!r}")
-        if backend == "guard" and protocol == "unguarded":
+        if backend == "guard" and not self.proto.guarded:
             raise ValueError("the guard backend runs guarded protocols only")
         self.backend = backend
         facts = set(lc.fact_flags)
@@ -164,78 +155,61 @@ class RaceInterpreter:
         target = _next(self.lc, world.status, request, {**self.config, **facts})
         if world.pending[w] is not None or target is None or request not in self.roles[w]:
             raise ValueError(f"worker {w + 1} cannot read and decide {request} in {world}")
-        p = Pending(request, world.status, world.version, tuple(sorted(facts.items())), target)
+        d = Decision(request, world.status, world.version, tuple(sorted(facts.items())), target)
         pending = list(world.pending)
-        pending[w] = p
-        entry = {
-            "worker": w + 1,
-            "action": "read",
-            "status": world.status,
-            "version": world.version,
-            "event": None if request == SAVE else request,
-            "request": "save" if request == SAVE else request,
-            "target": target,
-            "facts": dict(facts),
-        }
+        pending[w] = d
+        entry = read_entry(w + 1, world.status, world.version, request, target, facts)
         return World(world.status, world.version, tuple(pending)), entry
 
     def write(self, world: World, w: int) -> tuple[World, dict[str, Any]]:
-        p = world.pending[w]
-        if p is None:
+        d = world.pending[w]
+        if d is None:
             raise ValueError(f"worker {w + 1} has nothing to write in {world}")
-        facts = dict(p.facts)
         if self.backend == "guard":
-            committed, new = self._guard_write(world, p)
+            committed = self._guard_write(world, d)
         else:
-            committed, new = self._model_write(world, p)
-        version = world.version + 1 if committed else world.version
+            committed = self.proto.step(
+                d,
+                world.status,
+                world.version,
+                lambda status: _next(self.lc, status, d.request, {**self.config, **dict(d.facts)}),
+            )
+        new = world.status if committed is None else committed
+        version = world.version if committed is None else world.version + 1
         pending = list(world.pending)
         pending[w] = None
-        entry = {
-            "worker": w + 1,
-            "action": "write" if committed else "rejected",
-            "facts": facts,
-            "from": world.status,
-            "status": new,
-            "event": None if p.request == SAVE else p.request,
-            "request": "save" if p.request == SAVE else p.request,
-            "version": version,
-            "read_status": p.status,
-            "read_version": p.version,
-        }
+        assert d.version is not None  # the interpreter's reads always see a version
+        entry = write_entry(
+            w + 1,
+            committed is not None,
+            dict(d.facts),
+            world.status,
+            new,
+            d.request,
+            version,
+            d.status,
+            d.version,
+        )
         return World(new, version, tuple(pending)), entry
 
-    def _model_write(self, world: World, p: Pending) -> tuple[bool, str]:
-        if self.protocol == "unguarded":
-            return True, p.target
-        if self.protocol == "cas_status":
-            return (True, p.target) if world.status == p.status else (False, world.status)
-        if self.protocol == "cas_version":
-            return (True, p.target) if world.version == p.version else (False, world.status)
-        target = _next(self.lc, world.status, p.request, {**self.config, **dict(p.facts)})
-        return (True, target) if target is not None else (False, world.status)
+    def _guard_write(self, world: World, d: Decision) -> str | None:
+        """The write through a real Guard on a store holding ``world``; ``None`` if rejected.
 
-    def _guard_write(self, world: World, p: Pending) -> tuple[bool, str]:
-        from statusguard.guard._guard import Guard
-        from statusguard.guard._memory import MemoryStore
-        from statusguard.guard._store import Record
-
+        The store reaches the world's version by committed self-writes, so it is built with
+        the public :class:`~statusguard.guard.Store` API only.
+        """
+        call = self.proto.guard_call
+        assert call is not None  # checked in __init__
         store = MemoryStore()
-        store.create("k", world.status)
-        store._rows["k"] = Record(world.status, world.version)  # the world's version
+        store.create(_KEY, world.status)
+        for _ in range(world.version):
+            store.compare_and_set(_KEY, world.status, world.status)
         guard: Guard[Any, Any] = Guard(self.lc, store, self.config)
         try:
-            if self.protocol == "atomic_event":
-                done = guard.fire("k", p.request, dict(p.facts))
-            elif self.protocol == "cas_status":
-                done = guard.move("k", p.target, p.status, facts=dict(p.facts))
-            else:
-                done = guard.move(
-                    "k", p.target, p.status, expected_version=p.version, facts=dict(p.facts)
-                )
+            done = call(guard, _KEY, d)
         except (IllegalTransition, TransitionConflict):
-            return False, world.status
-        return True, done.target
+            return None
+        return done.target
 
     def replay(self, schedule: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         """Run a schedule's reads (with their decisions) and writes; return what happened.

@@ -1,136 +1,120 @@
-"""Named race scenarios: who races whom, from which stored status.
+"""Running the race scenarios a lifecycle declares (``Lifecycle.race_scenarios``).
 
-A scenario fixes the stored status the race starts from and, per worker, the
-requests that worker may handle (an event name, or ``SAVE`` for a metadata save
-that rewrites the whole row from its snapshot, status included: Glance's plain
-``ImageRepo.save``). Under the guarded protocols the status is written only through
-the guard, so a metadata save writes no status and ``SAVE`` requests drop out.
-
-The six Glance scenarios follow ``glance.md`` §3.2-3.3 (LP #1383973, #1241025,
-#1236868, #1371728 and the open hazards in HEAD). Each is checked for the harm it
-names: an illegal transition, leaving an absorbing state, or a stale decision.
+What it owns: :func:`scenarios_of` (a lifecycle's scenarios, their expected verdicts
+checked against the protocol registry), :func:`scenario_named`, :func:`check_scenario`
+(a scenario's harm under one protocol) and :func:`idle_roles` (roles that can never act,
+so a scenario that no longer applies says so). The scenarios themselves are data of the
+lifecycle layer (:class:`statusguard.lifecycle.RaceScenario`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import replace
 from typing import Any
 
-from statusguard.results import Verdict
+from statusguard.errors import InvalidLifecycle, UnknownScenario
+from statusguard.lifecycle._model import Lifecycle
+from statusguard.lifecycle._scenarios import KEY, SAVE, RaceScenario
+from statusguard.race._check import combined
+from statusguard.race._problem import RaceProblem
+from statusguard.race._protocols import PROTOCOLS, REGISTRY
+from statusguard.results import ObligationResult
 
-__all__ = ["GLANCE_SCENARIOS", "SAVE", "RaceScenario", "scenarios_for"]
-
-SAVE = "(save)"
-"""The request name of a metadata save (no event; rewrites the status it read)."""
-
-_P = Verdict.PROVED
-_V = Verdict.VIOLATED
+__all__ = ["check_scenario", "idle_roles", "scenario_named", "scenarios_of"]
 
 
-@dataclass(frozen=True)
-class RaceScenario:
-    """A race between a few workers, each handling requests of its role, from ``start``.
+def scenarios_of(lc: Lifecycle[Any, Any]) -> tuple[RaceScenario, ...]:
+    """The scenarios ``lc`` declares; :class:`InvalidLifecycle` (naming the JSON path) if
+    one expects a verdict under a protocol statusguard does not model."""
+    for i, sc in enumerate(lc.race_scenarios):
+        for name in sc.expected:
+            if name not in REGISTRY:
+                raise InvalidLifecycle(
+                    f"race scenario {sc.name!r} expects a verdict under unknown protocol "
+                    f"{name!r}; expected one of: {', '.join(repr(p) for p in PROTOCOLS)}",
+                    (KEY, i, "expected", name),
+                    lifecycle=lc.name,
+                )
+    return lc.race_scenarios
 
-    ``expected`` maps each protocol to the verdict the gate expects; the unguarded
-    violation is the negative control (the race must keep being found).
+
+def scenario_named(lc: Lifecycle[Any, Any], name: str) -> RaceScenario:
+    """The scenario ``name`` of ``lc``; :class:`UnknownScenario` otherwise."""
+    scenarios = scenarios_of(lc)
+    for sc in scenarios:
+        if sc.name == name:
+            return sc
+    raise UnknownScenario(name, [s.name for s in scenarios], lifecycle=lc.name)
+
+
+def check_scenario(
+    lc: Lifecycle[Any, Any],
+    scenario: RaceScenario,
+    protocol: str,
+    *,
+    config: Mapping[str, bool] | None = None,
+    workers: int | None = None,
+    depth: int = 12,
+    timeout: float = 10.0,
+) -> ObligationResult:
+    """A scenario's harm (illegal step, absorbing state left, stale decision) under a protocol.
+
+    Illegal steps are searched first, so a counterexample shows the illegal
+    transition when there is one; stale decisions after.
     """
-
-    name: str
-    doc: str
-    start: str
-    roles: tuple[tuple[str, ...], ...]
-    expected: Mapping[str, Verdict]
-    config: Mapping[str, bool] = field(default_factory=dict)
-    bugs: tuple[str, ...] = ()
-
-    def requests(self) -> tuple[str, ...]:
-        """Every request any worker of this scenario may handle (in first-seen order)."""
-        out: dict[str, None] = {}
-        for role in self.roles:
-            for r in role:
-                out.setdefault(r, None)
-        return tuple(out)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "doc": self.doc,
-            "start": self.start,
-            "roles": [list(r) for r in self.roles],
-            "config": dict(self.config),
-            "bugs": list(self.bugs),
-            "expected": {k: str(v) for k, v in self.expected.items()},
-        }
-
-
-GLANCE_SCENARIOS: tuple[RaceScenario, ...] = (
-    RaceScenario(
-        "delete_during_upload",
-        "the upload reads saving, a delete commits, the upload's late write lands on deleted",
-        "saving",
-        (("upload_succeeded",), ("delete",)),
-        {"unguarded": _V, "cas_status": _P, "cas_version": _P, "atomic_event": _P},
-        bugs=("LP #1383973", "LP #1236868"),
-    ),
-    RaceScenario(
-        "two_concurrent_uploads",
-        "two uploads of one image both start from queued and both believe they own saving",
-        "queued",
-        (
-            ("upload_started", "upload_succeeded", "upload_failed"),
-            ("upload_started", "upload_succeeded", "upload_failed"),
-        ),
-        # cas_status: saving -> queued (upload_failed) then a stale CAS queued -> saving: ABA.
-        {"unguarded": _V, "cas_status": _V, "cas_version": _P, "atomic_event": _P},
-        bugs=("LP #1241025",),
-    ),
-    RaceScenario(
-        "stale_metadata_save",
-        "a metadata save (PATCH) read queued, the upload moved on, the save rewrites old status",
-        "queued",
-        ((SAVE,), ("upload_started", "upload_succeeded")),
-        {"unguarded": _V, "cas_status": _P, "cas_version": _P, "atomic_event": _P},
-        bugs=("LP #1371728",),
-    ),
-    RaceScenario(
-        "stage_racing_upload",
-        "PUT /file and PUT /stage both start from queued; the stage's _restore writes queued",
-        "queued",
-        (("upload_started",), ("stage_started", "stage_failed")),
-        # cas_status: queued -> uploading -> queued, then the upload's stale CAS wins: ABA.
-        {"unguarded": _V, "cas_status": _V, "cas_version": _P, "atomic_event": _P},
-        bugs=("glance.md 3.3",),
-    ),
-    RaceScenario(
-        "scrubber_racing_restore",
-        "the scrubber checked pending_delete, a restore commits active, the scrub writes deleted",
-        "pending_delete",
-        (("scrub",), ("restore",)),
-        {"unguarded": _V, "cas_status": _P, "cas_version": _P, "atomic_event": _P},
-        config={"delayed_delete": True},
-        bugs=("glance.md 3.3",),
-    ),
-    RaceScenario(
-        "deactivate_racing_delete",
-        "a deactivate and a delete both read active; the late deactivate lands on deleted",
-        "active",
-        (("deactivate", "reactivate"), ("delete",)),
-        # cas_status: active -> deactivated -> active, then the stale delete wins: ABA.
-        {"unguarded": _V, "cas_status": _V, "cas_version": _P, "atomic_event": _P},
-        bugs=("glance.md 3.3",),
-    ),
-)
-
-
-def scenarios_for(lc: Any) -> tuple[RaceScenario, ...]:
-    """The named scenarios defined for lifecycle ``lc`` (by name; Glance's image only)."""
-    if getattr(lc, "name", None) != "glance-image":
-        return ()
-    events = {str(e) for e in lc.events}
-    states = {str(s) for s in lc.states}
-    return tuple(
-        sc
-        for sc in GLANCE_SCENARIOS
-        if sc.start in states and all(r == SAVE or r in events for r in sc.requests())
+    problem = RaceProblem(
+        lc,
+        protocol,
+        scenario.start,
+        scenario.roles,
+        {**scenario.config, **(config or {})},
     )
+    res = combined(
+        problem,
+        f"race.scenario.{scenario.name}.{protocol}",
+        [["legal_steps", "absorbing"], ["fresh_decision"]],
+        workers or len(scenario.roles),
+        depth,
+        timeout,
+    )
+    idle = idle_roles(problem)
+    if idle:
+        names = "; ".join(f"role {i + 1} ({', '.join(problem.roles[i])})" for i in idle)  # type: ignore[index]
+        note = (
+            f"scenario no longer applies to this lifecycle: {names} can never act from "
+            f"{problem.start_status}; update or drop the scenario"
+        )
+        res = replace(res, detail=f"{note}. {res.detail}" if res.detail else note)
+    return res
+
+
+def idle_roles(problem: RaceProblem) -> list[int]:
+    """Roles (0-based) none of whose requests is ever enabled in a status reachable
+    from the start through the problem's requests, under any allowed config."""
+    if problem.roles is None:
+        return []
+    lc = problem.lifecycle
+    reqs = set(problem.requests())
+    cfg = problem.config
+
+    def usable(t: Any) -> bool:
+        return str(t.event) in reqs and all(cfg.get(n, v) == v for n, v in t.when)
+
+    reach, frontier = {problem.start_status}, [problem.start_status]
+    while frontier:
+        s = frontier.pop()
+        for t in lc.transitions:
+            if usable(t) and s in {str(x) for x in t.sources} and str(t.target) not in reach:
+                reach.add(str(t.target))
+                frontier.append(str(t.target))
+    out = []
+    for i, role in enumerate(problem.roles):
+        acts = SAVE in role  # a save acts unguarded, and by design writes no status under a guard
+        acts = acts or any(
+            usable(t) and str(t.event) in role and reach & {str(x) for x in t.sources}
+            for t in lc.transitions
+        )
+        if not acts:
+            out.append(i)
+    return out

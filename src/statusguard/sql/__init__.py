@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from statusguard._layout import load_lazily as _load_lazily
+from statusguard._layout import publish as _publish
 from statusguard.sql._trigger import trigger_ddl as trigger_ddl
 from statusguard.sql._trigger import trigger_script as trigger_script
 from statusguard.sql.dialects import DIALECTS as DIALECTS
@@ -31,11 +33,9 @@ _LAZY = {"SQLStore": "statusguard.sql._store", "GuardedStatus": "statusguard.sql
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'statusguard.sql' has no attribute {name!r}")
+    return _load_lazily(__name__, _LAZY, name)
 
 
 __all__ = ["DIALECTS", "GuardedStatus", "SQLStore", "trigger_ddl", "trigger_script"]
+
+_publish(__name__, globals(), __all__)

@@ -8,6 +8,7 @@ against your own storage through an :class:`Adapter`.
 
 from __future__ import annotations
 
+from statusguard._layout import publish as _publish
 from statusguard.testing._adapters import Adapter as Adapter
 from statusguard.testing._adapters import GuardAdapter as GuardAdapter
 from statusguard.testing._adapters import Outcome as Outcome
@@ -25,6 +26,7 @@ from statusguard.testing._strategies import configs as configs
 from statusguard.testing._strategies import enabled_events as enabled_events
 from statusguard.testing._strategies import events as events
 from statusguard.testing._strategies import facts as facts
+from statusguard.testing._strategies import invariants as invariants
 from statusguard.testing._strategies import legal_traces as legal_traces
 from statusguard.testing._strategies import lifecycles as lifecycles
 from statusguard.testing._strategies import names as names
@@ -56,6 +58,7 @@ __all__ = [
     "enabled_events",
     "events",
     "facts",
+    "invariants",
     "legal_traces",
     "lifecycle_machine",
     "lifecycles",
@@ -63,3 +66,5 @@ __all__ = [
     "run_stress",
     "states",
 ]
+
+_publish(__name__, globals(), __all__)

@@ -10,14 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from statusguard.errors import IllegalTransition, MissingFlag, TransitionConflict
 from statusguard.guard._guard import Guard
 from statusguard.guard._store import Applied, Store
 from statusguard.lifecycle._model import Lifecycle
+from statusguard.race._protocols import REGISTRY, Decision
 
-__all__ = ["Adapter", "GuardAdapter", "Outcome", "Snapshot", "UnguardedAdapter"]
+__all__ = ["WRITE_PROTOCOLS", "Adapter", "GuardAdapter", "Outcome", "Snapshot", "UnguardedAdapter"]
+
+WRITE_PROTOCOLS = tuple(p.name for p in REGISTRY.values() if p.guarded and not p.decides_at_write)
+"""The race protocols that write a target decided at read time through the guard
+(``cas_status``, ``cas_version``): the ones :meth:`GuardAdapter.write` can use."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,29 +83,34 @@ class Adapter(Protocol):
 class GuardAdapter:
     """The statusguard :class:`~statusguard.Guard` as an adapter.
 
-    ``fire`` is the guard's ``atomic_event`` protocol. ``write`` is
-    ``Guard.move`` with ``expected`` set to the status read: with
-    ``protocol="cas_version"`` (the default) it also passes the version read, with
-    ``"cas_status"`` it compares the status only (so a status that left and came
-    back, ABA, does not stop a stale write). With ``owns_store=True``,
-    :meth:`close` disposes the store (for adapters made per process).
+    ``fire`` is the guard's ``atomic_event`` protocol. ``write`` is the guard call
+    of the race protocol ``protocol`` (one of :data:`WRITE_PROTOCOLS`, from
+    :data:`statusguard.race.REGISTRY`): ``Guard.move`` with ``expected`` set to the
+    status read; with ``"cas_version"`` (the default) it also passes the version read,
+    with ``"cas_status"`` it compares the status only (so a status that left and came
+    back, ABA, does not stop a stale write). With ``owns_store=True``, :meth:`close`
+    disposes the store (for adapters made per process).
     """
 
-    __slots__ = ("guard", "owns_store", "protocol")
+    __slots__ = ("_call", "guard", "owns_store", "protocol")
 
     supports_fire = True
 
     def __init__(
         self,
         guard: Guard[Any, Any],
-        protocol: Literal["cas_version", "cas_status"] = "cas_version",
+        protocol: str = "cas_version",
         *,
         owns_store: bool = False,
     ) -> None:
-        if protocol not in ("cas_version", "cas_status"):
+        if protocol not in WRITE_PROTOCOLS:
             raise ValueError(
-                f"unknown write protocol {protocol!r}; expected 'cas_version' or 'cas_status'"
+                f"unknown write protocol {protocol!r}; expected one of: "
+                + ", ".join(repr(p) for p in WRITE_PROTOCOLS)
             )
+        call = REGISTRY[protocol].guard_call
+        assert call is not None  # by WRITE_PROTOCOLS
+        self._call = call
         self.guard = guard
         self.protocol = protocol
         self.owns_store = owns_store
@@ -113,9 +123,9 @@ class GuardAdapter:
         return Snapshot(record.status, record.version)
 
     def write(self, key: str, seen: Snapshot, target: str) -> Outcome:
-        version = seen.version if self.protocol == "cas_version" else None
+        decision = Decision("", seen.status, seen.version, (), target)
         try:
-            done = self.guard.move(key, target, seen.status, expected_version=version)
+            done = self._call(self.guard, key, decision)
         except TransitionConflict:
             return Outcome(False, reason="conflict")
         except IllegalTransition:

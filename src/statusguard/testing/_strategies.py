@@ -11,14 +11,7 @@ from typing import Any, TypeVar
 
 from hypothesis import strategies as st
 
-from statusguard.lifecycle._invariants import (
-    Absorbing,
-    Closed,
-    Invariant,
-    Never,
-    OnlyThrough,
-    Unreachable,
-)
+from statusguard.lifecycle._invariants import INVARIANT_KINDS, Invariant
 from statusguard.lifecycle._model import Lifecycle
 from statusguard.lifecycle._parts import Condition, Flag, FlagKind, Transition
 
@@ -30,6 +23,7 @@ __all__ = [
     "enabled_events",
     "events",
     "facts",
+    "invariants",
     "legal_traces",
     "lifecycles",
     "names",
@@ -129,30 +123,7 @@ def _lifecycle(
         if kept:
             accepted.append(Transition(event, kept, target, when))
 
-    invariants: list[Invariant] = []
-    for i in range(draw(st.integers(0, max_invariants))):
-        inv_name = f"inv-{i}"
-        pick = st.sampled_from(state_names)
-        some = st.lists(pick, min_size=1, unique=True)
-        kind = draw(st.sampled_from(["absorbing", "unreachable", "never", "closed", "only"]))
-        inv: Invariant
-        if kind == "absorbing":
-            inv = Absorbing(inv_name, draw(pick))
-        elif kind == "unreachable":
-            inv = Unreachable(inv_name, draw(pick), draw(pick))
-        elif kind == "never":
-            inv = Never(inv_name, draw(pick), draw(pick))
-        elif kind == "closed":
-            inv = Closed(inv_name, draw(some))
-        else:
-            target = draw(pick)
-            others = [s for s in state_names if s != target]
-            if not others:
-                continue
-            inv = OnlyThrough(
-                inv_name, target, draw(st.lists(st.sampled_from(others), min_size=1, unique=True))
-            )
-        invariants.append(inv)
+    invariant_list = draw(invariants(state_names, max_size=max_invariants))
 
     return Lifecycle(
         draw(name_strategy),
@@ -162,8 +133,49 @@ def _lifecycle(
         events=event_names,
         flags=flag_list,
         transitions=accepted,
-        invariants=invariants,
+        invariants=invariant_list,
     )
+
+
+@st.composite
+def _invariant(
+    draw: st.DrawFn, kind: type[Invariant], name: str, states: Sequence[str]
+) -> Invariant | None:
+    pick = st.sampled_from(list(states))
+    values = {
+        f.attr: draw(st.lists(pick, min_size=1, unique=True) if f.many else pick)
+        for f in kind.json_fields()
+    }
+    inv = kind(name=name, **values)
+    return None if inv.problem() is not None else inv
+
+
+@st.composite
+def _invariants(
+    draw: st.DrawFn, states: Sequence[str], max_size: int, kinds: Sequence[type[Invariant]]
+) -> list[Invariant]:
+    out: list[Invariant] = []
+    for i in range(draw(st.integers(0, max_size))):
+        inv = draw(_invariant(draw(st.sampled_from(kinds)), f"inv-{i}", states))
+        if inv is not None:  # the kind's own rules refused this draw (``Invariant.problem``)
+            out.append(inv)
+    return out
+
+
+def invariants(
+    states: Sequence[str],
+    *,
+    max_size: int = 4,
+    kinds: Sequence[type[Invariant]] | None = None,
+) -> st.SearchStrategy[list[Invariant]]:
+    """Well-formed invariants over ``states`` (named ``inv-0``, ``inv-1``, ...).
+
+    Each is of a kind drawn from ``kinds`` (default: every registered kind), its state
+    fields drawn from ``states``; draws the kind's own rules refuse are left out. They
+    may or may not hold: proving them is the engine's job.
+    """
+    chosen = list(INVARIANT_KINDS.values()) if kinds is None else list(kinds)
+    return _invariants(list(states), max_size, chosen)
 
 
 def lifecycles(

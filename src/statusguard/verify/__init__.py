@@ -9,6 +9,7 @@ together), SMT-LIB export, and the proof manifests under ``proofs/``. It imports
 
 from __future__ import annotations
 
+from statusguard._layout import publish as _publish
 from statusguard.results import Counterexample as Counterexample
 from statusguard.results import ObligationResult as ObligationResult
 from statusguard.results import TraceStep as TraceStep
@@ -36,3 +37,5 @@ __all__ = [
     "oracle_check",
     "read_manifest",
 ]
+
+_publish(__name__, globals(), __all__)

@@ -3,7 +3,8 @@
 A manifest records, for one lifecycle, its fingerprint, the z3 version, and each
 obligation's expected verdict, method and counterexample. ``statusguard check
 --proofs DIR`` re-proves and reports every difference; a model edited without
-re-recording shows up as a stale fingerprint.
+re-recording shows up as a stale fingerprint. Imports :mod:`statusguard.errors`,
+:mod:`statusguard.results` and the lifecycle layer (no z3).
 """
 
 from __future__ import annotations

@@ -4,6 +4,11 @@ An independent second implementation of every built-in obligation and invariant
 (same names, same meaning as :mod:`statusguard.verify._obligations`), written without z3
 so that the two can be compared on random lifecycles. Fact flags are enumerated
 exhaustively at every step, so it is meant for models with a handful of flags.
+
+What it owns: :func:`oracle_check` and :func:`reachable_sets`; an invariant's check is its
+kind's :meth:`~statusguard.lifecycle._kind.Invariant.oracle`, which reads the explicit
+graphs through :class:`_Explicit`. Imports the lifecycle layer and
+:mod:`statusguard.results` only (no z3).
 """
 
 from __future__ import annotations
@@ -11,10 +16,10 @@ from __future__ import annotations
 import itertools
 import time
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from statusguard.lifecycle._invariants import Absorbing, Closed, Never, OnlyThrough, Unreachable
+from statusguard.lifecycle._kind import Defect, ExplicitSetting
 from statusguard.lifecycle._model import Lifecycle
 from statusguard.lifecycle._paths import Hop, Parents, Path, bfs, walk
 from statusguard.results import Counterexample, ObligationResult, TraceStep, Verdict
@@ -62,141 +67,161 @@ def reachable_sets(lc: Lifecycle[Any, Any]) -> list[tuple[dict[str, bool], set[s
     return [(cfg, set(_bfs(str(lc.initial), _edges(lc, cfg)))) for cfg in lc.config_settings()]
 
 
-def oracle_check(lc: Lifecycle[Any, Any]) -> list[ObligationResult]:  # noqa: PLR0915
-    """Every built-in obligation and invariant of ``lc`` by explicit search."""
-    init = str(lc.initial)
-    terminal = {str(s) for s in lc.terminal}
-    settings = list(lc.config_settings())
-    per: list[tuple[dict[str, bool], list[Edge], dict[str, Any]]] = []
-    for cfg in settings:
-        edges = _edges(lc, cfg)
-        per.append((cfg, edges, _bfs(init, edges)))
-    out: list[ObligationResult] = []
+Finding = tuple[Verdict, Counterexample | None]
+"""An obligation's oracle verdict and, when violated and shown by a run, its counterexample."""
 
-    def add(name: str, t0: float, status: Verdict, cex: Counterexample | None = None) -> None:
-        out.append(ObligationResult(name, status, time.perf_counter() - t0, METHOD_BFS, "", cex))
 
-    def best_to(goals_by_cfg: list[set[str]]) -> Counterexample | None:
+class _Setting:
+    """The explicit graph under one config setting (an :class:`ExplicitSetting`)."""
+
+    def __init__(self, lc: Lifecycle[Any, Any], config: dict[str, bool]) -> None:
+        self.config = config
+        self.init = str(lc.initial)
+        self.edges = _edges(lc, config)
+        self.parent = _bfs(self.init, self.edges)
+
+    def run_to(self, state: str) -> list[TraceStep] | None:
+        """The shortest run from the initial state to ``state``."""
+        return _path(self.parent, state, self.init) if state in self.parent else None
+
+    def walk(
+        self, start: str, goal: str, *, avoid: Sequence[str] = (), strict: bool = False
+    ) -> tuple[TraceStep, ...] | None:
+        if start == self.init and not avoid and not strict:
+            parent = self.parent
+        else:
+            parent = bfs(start, _adjacency(self.edges), avoid=avoid, strict=strict)
+        return tuple(_path(parent, goal, start)) if goal in parent else None
+
+
+class _Explicit:
+    """Every setting's explicit graph (the :class:`Explicit` an invariant kind's oracle reads)."""
+
+    def __init__(self, lc: Lifecycle[Any, Any]) -> None:
+        self.lc = lc
+        self.initial = str(lc.initial)
+        self.terminal = {str(s) for s in lc.terminal}
+        self.per = [_Setting(lc, cfg) for cfg in lc.config_settings()]
+        self.anywhere = set().union(*(set(g.parent) for g in self.per))
+
+    def best_to(self, goals_by_setting: Sequence[set[str]]) -> Counterexample | None:
+        """The shortest run to any goal of its setting."""
         best: Counterexample | None = None
-        for (cfg, _, parent), goals in zip(per, goals_by_cfg, strict=True):
-            for g in goals:
-                if g in parent:
-                    trace = _path(parent, g, init)
-                    if best is None or len(trace) < len(best.trace):
-                        best = Counterexample(cfg, tuple(trace))
+        for g, goals in zip(self.per, goals_by_setting, strict=True):
+            for goal in goals:
+                trace = g.run_to(goal)
+                if trace is not None and (best is None or len(trace) < len(best.trace)):
+                    best = Counterexample(g.config, tuple(trace))
         return best
 
-    def edge_defect(name: str, t0: float, bad: list[list[Edge]], last_event: bool = True) -> None:
+    def edge_defect(self, bad: Sequence[Sequence[Edge]], *, last_event: bool = True) -> Finding:
+        """Violated when a setting has a bad edge; the trace is the shortest run ending on one
+        (with its step, or stopping on its source when not ``last_event``)."""
         if not any(bad):
-            add(name, t0, Verdict.PROVED)
-            return
+            return Verdict.PROVED, None
         best: Counterexample | None = None
-        for (cfg, _, parent), edges in zip(per, bad, strict=True):
+        for g, edges in zip(self.per, bad, strict=True):
             for s, ev, fv, t in edges:
-                if s in parent:
-                    prefix = _path(parent, s, init)[:-1]
-                    tail = [TraceStep(s, ev, fv), TraceStep(t)] if last_event else [TraceStep(s)]
-                    trace = (*prefix, *tail)
-                    if best is None or len(trace) < len(best.trace):
-                        best = Counterexample(cfg, trace)
-        add(name, t0, Verdict.VIOLATED, best)
+                head = g.run_to(s)
+                if head is None:
+                    continue
+                tail = [TraceStep(s, ev, fv), TraceStep(t)] if last_event else [TraceStep(s)]
+                trace = (*head[:-1], *tail)
+                if best is None or len(trace) < len(best.trace):
+                    best = Counterexample(g.config, trace)
+        return Verdict.VIOLATED, best
 
-    t0 = time.perf_counter()
-    anywhere = set().union(*(set(p) for _, _, p in per))
-    status = Verdict.PROVED if anywhere == {str(s) for s in lc.states} else Verdict.VIOLATED
-    add("reachable", t0, status)
+    def bad_steps(self, is_bad: Callable[[str, str], bool]) -> Finding:
+        return self.edge_defect([[e for e in g.edges if is_bad(e[0], e[3])] for g in self.per])
 
-    t0 = time.perf_counter()
+    def bad_walks(self, under: Callable[[ExplicitSetting], Defect | None]) -> Finding:
+        violated = False
+        best: Counterexample | None = None
+        for g in self.per:
+            found = under(g)
+            if found is None:
+                continue
+            violated = True
+            trace = found.trace
+            if trace is not None and (best is None or len(trace) < len(best.trace)):
+                best = Counterexample(g.config, trace)
+        return (Verdict.VIOLATED if violated else Verdict.PROVED), best
+
+
+def _reachable(x: _Explicit) -> Finding:
+    everything = {str(s) for s in x.lc.states}
+    return (Verdict.PROVED if x.anywhere == everything else Verdict.VIOLATED), None
+
+
+def _stuck(x: _Explicit, stuck: Sequence[set[str]]) -> Finding:
+    return (Verdict.VIOLATED if any(stuck) else Verdict.PROVED), x.best_to(stuck)
+
+
+def _no_dead_ends(x: _Explicit) -> Finding:
     dead = []
-    for _, edges, parent in per:
-        has_exit = {e[0] for e in edges}
-        dead.append({s for s in parent if s not in terminal and s not in has_exit})
-    cex = best_to(dead)
-    add("no_dead_ends", t0, Verdict.VIOLATED if any(dead) else Verdict.PROVED, cex)
+    for g in x.per:
+        has_exit = {e[0] for e in g.edges}
+        dead.append({s for s in g.parent if s not in x.terminal and s not in has_exit})
+    return _stuck(x, dead)
 
-    t0 = time.perf_counter()
+
+def _can_terminate(x: _Explicit) -> Finding:
     traps = []
-    for _, edges, parent in per:
+    for g in x.per:
         pred: dict[str, set[str]] = {}
-        for s, _, _, t in edges:
+        for s, _, _, t in g.edges:
             pred.setdefault(t, set()).add(s)
-        co = set(terminal)
-        queue = deque(terminal)
+        co = set(x.terminal)
+        queue = deque(x.terminal)
         while queue:
             t = queue.popleft()
             for s in pred.get(t, ()):
                 if s not in co:
                     co.add(s)
                     queue.append(s)
-        traps.append({s for s in parent if s not in co})
-    add("can_terminate", t0, Verdict.VIOLATED if any(traps) else Verdict.PROVED, best_to(traps))
+        traps.append({s for s in g.parent if s not in co})
+    return _stuck(x, traps)
 
-    t0 = time.perf_counter()
+
+def _deterministic(x: _Explicit) -> Finding:
     nondet: list[list[Edge]] = []
-    for _, edges, _ in per:
+    for g in x.per:
         seen: dict[tuple[str, str, tuple[bool, ...]], set[str]] = {}
-        for s, ev, fv, t in edges:
+        for s, ev, fv, t in g.edges:
             seen.setdefault((s, ev, tuple(fv.values())), set()).add(t)
-        nondet.append([e for e in edges if len(seen[(e[0], e[1], tuple(e[2].values()))]) > 1])
-    edge_defect("deterministic", t0, nondet, last_event=False)
+        nondet.append([e for e in g.edges if len(seen[(e[0], e[1], tuple(e[2].values()))]) > 1])
+    return x.edge_defect(nondet, last_event=False)
 
-    t0 = time.perf_counter()
-    if not terminal:
-        add("terminal_final", t0, Verdict.UNKNOWN)
-    else:
-        edge_defect("terminal_final", t0, [[e for e in ed if e[0] in terminal] for _, ed, _ in per])
 
+def _terminal_final(x: _Explicit) -> Finding:
+    if not x.terminal:
+        return Verdict.UNKNOWN, None
+    return x.edge_defect([[e for e in g.edges if e[0] in x.terminal] for g in x.per])
+
+
+_BUILTIN: tuple[tuple[str, Callable[[_Explicit], Finding]], ...] = (
+    ("reachable", _reachable),
+    ("no_dead_ends", _no_dead_ends),
+    ("can_terminate", _can_terminate),
+    ("deterministic", _deterministic),
+    ("terminal_final", _terminal_final),
+)
+
+
+def oracle_check(lc: Lifecycle[Any, Any]) -> list[ObligationResult]:
+    """Every built-in obligation and invariant of ``lc`` by explicit search."""
+    x = _Explicit(lc)
+    out: list[ObligationResult] = []
+    for name, check in _BUILTIN:
+        t0 = time.perf_counter()
+        status, cex = check(x)
+        out.append(ObligationResult(name, status, time.perf_counter() - t0, METHOD_BFS, "", cex))
     for inv in lc.invariants:
         t0 = time.perf_counter()
-        if isinstance(inv, Absorbing):
-            x = str(inv.state)
-            bad = [[e for e in ed if e[0] == x and e[3] != x] for _, ed, _ in per]
-            premise = {x}
-        elif isinstance(inv, Never):
-            a, b = str(inv.source), str(inv.target)
-            bad = [[e for e in ed if e[0] == a and e[3] == b] for _, ed, _ in per]
-            premise = {a}
-        elif isinstance(inv, Closed):
-            inside = {str(m) for m in inv.states}
-            bad = [[e for e in ed if e[0] in inside and e[3] not in inside] for _, ed, _ in per]
-            premise = inside
-        elif isinstance(inv, Unreachable):
-            a, b = str(inv.source), str(inv.target)
-            best: Counterexample | None = None
-            violated = False
-            for cfg, edges, parent in per:
-                from_a = bfs(a, _adjacency(edges), strict=True)
-                if b in from_a:
-                    violated = True
-                    if a in parent:
-                        trace = (*_path(parent, a, init)[:-1], *_path(from_a, b, a))
-                        if best is None or len(trace) < len(best.trace):
-                            best = Counterexample(cfg, trace)
-            status = Verdict.VIOLATED if violated else Verdict.PROVED
-            if status is Verdict.PROVED and a not in anywhere:
-                status = Verdict.UNKNOWN
-            add(inv.name, t0, status, best)
-            continue
-        elif isinstance(inv, OnlyThrough):
-            x = str(inv.target)
-            via = {str(v) for v in inv.via}
-            best = None
-            for cfg, edges, _ in per:
-                if init in via:
-                    continue
-                parent = _bfs(init, edges, avoid=via)
-                if x in parent:
-                    trace = tuple(_path(parent, x, init))
-                    if best is None or len(trace) < len(best.trace):
-                        best = Counterexample(cfg, trace)
-            status = Verdict.VIOLATED if best is not None else Verdict.PROVED
-            if status is Verdict.PROVED and x not in anywhere:
-                status = Verdict.UNKNOWN
-            add(inv.name, t0, status, best)
-            continue
-        else:  # pragma: no cover - every kind is handled above
-            raise TypeError(inv)
-        edge_defect(inv.name, t0, bad)
-        if out[-1].status is Verdict.PROVED and not premise & anywhere:
-            out[-1] = ObligationResult(inv.name, Verdict.UNKNOWN, out[-1].seconds, METHOD_BFS)
+        status, cex = inv.oracle(x)
+        if status is Verdict.PROVED and not {str(s) for s in inv.premise()} & x.anywhere:
+            status = Verdict.UNKNOWN  # vacuous: the states it is about are never reached
+        out.append(
+            ObligationResult(inv.name, status, time.perf_counter() - t0, METHOD_BFS, "", cex)
+        )
     return out

@@ -1,6 +1,10 @@
-"""The SMT model of a :class:`Lifecycle`: z3's Datalog engine gives every verdict.
+"""The SMT model of a :class:`Lifecycle`: the Datalog program every verdict comes from.
 
-Only this module (and :mod:`statusguard.verify._obligations` through it) imports z3, lazily.
+What it owns: :class:`Encoding` (numbering, the base relations, the built-in obligations'
+queries, SMT-LIB2 program text) and :class:`InvariantQueries`, which implements the
+vocabulary invariant kinds write their queries in
+(:class:`statusguard.lifecycle._kind.Queries`). It imports the lifecycle layer; z3 only
+in :func:`z3_version` (solving is :mod:`statusguard.verify._solve`).
 
 Encoding (read from the same ``Lifecycle`` object the runtime uses):
 
@@ -19,35 +23,20 @@ Verdicts come from z3's Datalog engine (``engine=datalog``,
 stratified negation over finite domains, which is complete for every path
 length. ``sat`` on an obligation's query means violated, ``unsat`` proved, and
 anything else unknown. A violation's shortest counterexample is then built
-from the explicit graph by breadth-first search (:mod:`statusguard.lifecycle._paths`,
-in :mod:`statusguard.verify._obligations`): linear in the edges, so a violation z3
-found is never lost to a slow trace search.
+from the explicit graph by breadth-first search (:mod:`statusguard.verify._witness`):
+linear in the edges, so a violation z3 found is never lost to a slow trace search.
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from statusguard.lifecycle._invariants import (
-    Absorbing,
-    Closed,
-    Invariant,
-    Never,
-    OnlyThrough,
-    Unreachable,
-)
+from statusguard.lifecycle._invariants import Invariant
 from statusguard.lifecycle._model import Lifecycle
 
-__all__ = ["Encoding", "Query", "SolverUnknown", "z3_version"]
-
-Tuple = tuple[Any, ...]
-
-
-class SolverUnknown(Exception):
-    """z3 answered neither sat nor unsat (timeout, resource limit, or an answer we cannot read)."""
+__all__ = ["Encoding", "InvariantQueries", "InvariantQuery", "Query", "Walk", "z3_version"]
 
 
 def z3_version() -> str:
@@ -92,7 +81,6 @@ class Encoding:
         self.cv = " ".join(f"c{i}" for i in range(self.ncfg))
         self.fv = " ".join(f"f{j}" for j in range(len(self.facts)))
         self.sorts: dict[str, list[str]] = {}
-        self._fp: Any = None
         self._edges: list[tuple[int, int, int, Mapping[str, bool]]] = []
         for t in lc.transitions:
             for src in t.sources:
@@ -268,81 +256,6 @@ class Encoding:
         out += [f"(declare-var e {self.E})"]
         return out
 
-    def q_invariant(self, i: int, inv: Invariant) -> tuple[Query, Query | None, list[int]]:
-        """The violation query of invariant ``i``, its reachable-witness query and premise states.
-
-        Step invariants (absorbing, never, closed) yield edge witnesses; path invariants
-        (unreachable, only_through) yield per-setting witnesses.
-        """
-        rel = f"inv{i}"
-        cv = self.cv
-        if isinstance(inv, Absorbing):
-            x = self.s(str(inv.state))
-            q = self._bad_edge(rel, [f"(= s {x})", f"(not (= t {x}))"])
-            return q, self.reached_variant(q), [self.sidx[str(inv.state)]]
-        if isinstance(inv, Never):
-            q = self._bad_edge(
-                rel, [f"(= s {self.s(str(inv.source))})", f"(= t {self.s(str(inv.target))})"]
-            )
-            return q, self.reached_variant(q), [self.sidx[str(inv.source)]]
-        if isinstance(inv, Closed):
-            members = [self.sidx[str(m)] for m in inv.states]
-            self._rel(f"in{i}", self.S)
-            pre = tuple(f"(rule (in{i} {self.s(m)}))" for m in sorted(set(members)))
-            q = self._bad_edge(rel, [f"(in{i} s)", f"(not (in{i} t))"], pre)
-            return q, self.reached_variant(q), sorted(set(members))
-        if isinstance(inv, Unreachable):
-            a, b = self.s(str(inv.source)), self.s(str(inv.target))
-            fr = f"fr{i}"
-            self._rel(fr, *self._cols_c(), self.S)
-            self._rel(rel, *self._cols_c())
-            self._rel(rel + "_r", *self._cols_c())
-            path_rules = (
-                self._rule([self._app("step", cv, a, "t")], self._app(fr, cv, "t")),
-                self._rule(
-                    [self._app(fr, cv, "s"), self._app("step", cv, "s", "t")],
-                    self._app(fr, cv, "t"),
-                ),
-                self._rule([self._app(fr, cv, b)], self._app(rel, cv)),
-            )
-            reached = Query(
-                rel + "_r",
-                (
-                    self._rule(
-                        [self._app(rel, cv), self._app("reach", cv, a)], self._app(rel + "_r", cv)
-                    ),
-                ),
-            )
-            return Query(rel, path_rules), reached, [self.sidx[str(inv.source)]]
-        if isinstance(inv, OnlyThrough):
-            x = str(inv.target)
-            via = {self.sidx[str(v)] for v in inv.via}
-            pv = f"pv{i}"
-            self._rel(pv, *self._cols_c(), self.S)
-            self._rel(rel, *self._cols_c())
-            init = self.sidx[str(self.lc.initial)]
-            rules: list[str] = []
-            if init not in via:
-                rules.append(self._rule([self._app("cfg", cv)], self._app(pv, cv, self.s(init))))
-                if init == self.sidx[x]:
-                    rules.append(self._rule([self._app("cfg", cv)], self._app(rel, cv)))
-            avoid = [f"(not (= t {self.s(v)}))" for v in sorted(via)]
-            rules.append(
-                self._rule(
-                    [self._app(pv, cv, "s"), self._app("step", cv, "s", "t"), *avoid],
-                    self._app(pv, cv, "t"),
-                )
-            )
-            rules.append(
-                self._rule(
-                    [self._app(pv, cv, "s"), self._app("step", cv, "s", self.s(x))],
-                    self._app(rel, cv),
-                )
-            )
-            # Every witness of this relation is a path from the initial state: already reached.
-            return Query(rel, tuple(rules)), None, [self.sidx[x]]
-        raise SolverUnknown(f"invariant kind {inv.kind!r} has no SMT encoding")
-
     def q_premise(self, i: int, states: Iterable[int]) -> Query:
         """Non-empty iff some premise state is reachable under some setting (not vacuous)."""
         rel = f"prem{i}"
@@ -354,10 +267,15 @@ class Encoding:
 
     # -- programs -----------------------------------------------------------------------------
 
-    def program(self, queries: Sequence[Query], *, comment: Sequence[str] = ()) -> str:
-        """A self-contained SMT-LIB2 fixedpoint program: one ``(query ...)`` per entry."""
+    def body(self, queries: Sequence[Query]) -> list[str]:
+        """Declarations, the base rules and every query's rules (no ``(query ...)``)."""
         base = self.base_rules()
         extra = [r for q in queries for r in q.rules]
+        decls = [f"(declare-rel {rel} ({' '.join(cols)}))" for rel, cols in self.sorts.items()]
+        return [*decls, *self.var_decls(), *base, *extra]
+
+    def program(self, queries: Sequence[Query], *, comment: Sequence[str] = ()) -> str:
+        """A self-contained SMT-LIB2 fixedpoint program: one ``(query ...)`` per entry."""
         lines = [f"; {c}" for c in comment]
         lines.append("(set-option :fp.engine datalog)")
         lines.append("(set-option :fp.xform.inline_linear false)")
@@ -365,112 +283,132 @@ class Encoding:
         lines += [f"; event {i} = {_safe(n)}" for i, n in enumerate(self.events)]
         lines += [f"; config column c{i} = {_safe(n)}" for i, n in enumerate(self.config)]
         lines += [f"; fact column f{j} = {_safe(n)}" for j, n in enumerate(self.facts)]
-        for rel, cols in self.sorts.items():
-            lines.append(f"(declare-rel {rel} ({' '.join(cols)}))")
-        lines += self.var_decls()
-        lines += base
-        lines += extra
+        lines += self.body(queries)
         for q in queries:
             if q.note:
                 lines.append(f"; {q.note}")
             lines.append(f"(query {q.relation})")
         return "\n".join(lines) + "\n"
 
-    # -- solving ------------------------------------------------------------------------------
-
-    def solver(self, queries: Sequence[Query], timeout: float) -> Any:
-        """A z3 Fixedpoint holding the base program and every query's rules."""
-        import z3
-
-        base = self.base_rules()
-        extra = [r for q in queries for r in q.rules]
-        decls = [f"(declare-rel {rel} ({' '.join(cols)}))" for rel, cols in self.sorts.items()]
-        text = "\n".join([*decls, *self.var_decls(), *base, *extra])
-        fp = z3.Fixedpoint()
-        fp.set(engine="datalog")
-        fp.set("xform.inline_linear", False)
-        fp.set("timeout", max(1, int(timeout * 1000)))
-        fp.parse_string(text)
-        self._fp = fp
-        return fp
-
-    def _decl(self, rel: str) -> Any:
-        import z3
-
-        sorts = [self._sort(c) for c in self.sorts[rel]]
-        return z3.Function(rel, *sorts, z3.BoolSort())
-
-    def _sort(self, col: str) -> Any:
-        import z3
-
-        if col == "Bool":
-            return z3.BoolSort()
-        width = int(col.rsplit(" ", 1)[1].rstrip(")"))
-        return z3.BitVecSort(width)
-
-    def ask(self, rel: str, timeout: float) -> list[Tuple] | None:
-        """Tuples of ``rel`` (``None`` if empty); :class:`SolverUnknown` if z3 cannot say."""
-        import z3
-
-        fp = self._fp
-        fp.set("timeout", max(1, int(timeout * 1000)))
-        decl = self._decl(rel)
-        try:
-            answer = fp.query(decl()) if decl.arity() == 0 else fp.query(decl)
-        except z3.Z3Exception as exc:  # a timeout cancels the query
-            raise SolverUnknown(f"z3 gave up on {rel}: {exc}") from None
-        if answer == z3.unsat:
-            return None
-        if answer != z3.sat:
-            raise SolverUnknown(f"z3 answered {answer} ({fp.reason_unknown()})")
-        return _tuples(fp.get_answer(), self.sorts[rel])
-
 
 def _safe(name: str) -> str:
     return repr(name).replace("\n", " ")
 
 
-def _tuples(answer: Any, cols: Sequence[str]) -> list[Tuple]:
-    """The tuples a Datalog answer (a disjunction of conjunctions of ``Var(i) == v``) lists."""
-    import z3
+@dataclass(frozen=True)
+class Walk:
+    """A walk-shaped violation: ``start -> goal`` (``min_steps`` 0 or 1) entering no ``avoid``
+    state; ``says`` words a found one."""
 
-    if z3.is_true(answer):
-        if not cols:
-            return [()]
-        disjuncts = [z3.BoolVal(True)]
-    elif z3.is_or(answer):
-        disjuncts = list(answer.children())
-    else:
-        disjuncts = [answer]
-    out: list[Tuple] = []
-    for d in disjuncts:
-        conj = list(d.children()) if z3.is_and(d) else ([] if z3.is_true(d) else [d])
-        fixed: dict[int, Any] = {}
-        for lit in conj:
-            if z3.is_eq(lit) and z3.is_var(lit.arg(0)):
-                var, val = lit.arg(0), lit.arg(1)
-            elif z3.is_eq(lit) and z3.is_var(lit.arg(1)):
-                var, val = lit.arg(1), lit.arg(0)
-            elif z3.is_var(lit):
-                var, val = lit, z3.BoolVal(True)
-            elif z3.is_not(lit) and z3.is_var(lit.arg(0)):
-                var, val = lit.arg(0), z3.BoolVal(False)
-            else:
-                raise SolverUnknown(f"cannot read the Datalog answer literal {lit}")
-            idx = z3.get_var_index(var)
-            if z3.is_true(val) or z3.is_false(val):
-                fixed[idx] = z3.is_true(val)
-            elif z3.is_bv_value(val):
-                fixed[idx] = val.as_long()
-            else:
-                raise SolverUnknown(f"cannot read the Datalog answer value {val}")
-        choices: list[list[Any]] = []
-        for i, col in enumerate(cols):
-            if i in fixed:
-                choices.append([fixed[i]])
-            elif col == "Bool":
-                choices.append([False, True])
-            else:
-                raise SolverUnknown("the Datalog answer leaves a state column open")
-        out.extend(tuple(c) for c in itertools.product(*choices))
-    return out
+    start: str
+    goal: str
+    avoid: tuple[str, ...]
+    min_steps: int
+    says: str
+
+
+@dataclass(frozen=True)
+class InvariantQuery:
+    """An invariant's queries: its violation, the violation restricted to witnesses reachable
+    under their setting (``None``: every witness is), and its premise (not vacuous).
+
+    ``walk`` is ``None`` for a step-shaped violation (the witness is a transition).
+    """
+
+    query: Query
+    reached: Query | None
+    premise: Query
+    walk: Walk | None = None
+
+
+class InvariantQueries:
+    """The Datalog text of invariant ``index``'s violation (a :class:`Queries` of a kind)."""
+
+    def __init__(self, enc: Encoding, index: int) -> None:
+        self.enc = enc
+        self.index = index
+        self.rel = f"inv{index}"
+        self._sets: dict[tuple[int, ...], str] = {}
+        self._facts: list[str] = []
+
+    @property
+    def initial(self) -> str:
+        return str(self.enc.lc.initial)
+
+    def source_is(self, state: str) -> str:
+        return f"(= s {self.enc.s(str(state))})"
+
+    def target_is(self, state: str) -> str:
+        return f"(= t {self.enc.s(str(state))})"
+
+    def source_in(self, states: Sequence[str]) -> str:
+        return f"({self._set(states)} s)"
+
+    def target_in(self, states: Sequence[str]) -> str:
+        return f"({self._set(states)} t)"
+
+    def negate(self, condition: str) -> str:
+        return f"(not {condition})"
+
+    def _set(self, states: Sequence[str]) -> str:
+        """A unary relation holding exactly ``states`` (one per distinct set)."""
+        enc = self.enc
+        members = tuple(sorted({enc.sidx[str(m)] for m in states}))
+        if members not in self._sets:
+            name = f"in{self.index}" + (f"_{len(self._sets)}" if self._sets else "")
+            enc._rel(name, enc.S)
+            self._facts += [f"(rule ({name} {enc.s(m)}))" for m in members]
+            self._sets[members] = name
+        return self._sets[members]
+
+    def bad_step(self, *conditions: str) -> tuple[Query, Query | None, Walk | None]:
+        q = self.enc._bad_edge(self.rel, conditions, tuple(self._facts))
+        return q, self.enc.reached_variant(q), None
+
+    def bad_walk(
+        self, start: str, goal: str, *, avoid: Sequence[str] = (), min_steps: int = 0, says: str
+    ) -> tuple[Query, Query | None, Walk | None]:
+        enc, rel, cv = self.enc, self.rel, self.enc.cv
+        walk = Walk(str(start), str(goal), tuple(str(v) for v in avoid), min_steps, says)
+        cols = enc._cols_c()
+        a, b = enc.s(walk.start), enc.s(walk.goal)
+        blocked = sorted({enc.sidx[v] for v in walk.avoid})
+        keep_out = [f"(not (= t {enc.s(v)}))" for v in blocked]
+        on = f"fr{self.index}" if min_steps else f"pv{self.index}"  # the states the walk visits
+        # A walk from the initial state is reached under its setting by construction.
+        check_reached = bool(min_steps) or walk.start != self.initial
+        enc._rel(on, *cols, enc.S)
+        enc._rel(rel, *cols)
+        if check_reached:
+            enc._rel(rel + "_r", *cols)
+        step = [enc._app(on, cv, "s"), enc._app("step", cv, "s", "t"), *keep_out]
+        rules: list[str] = []
+        if min_steps:  # one step or more: fr(c, t) for each t a step from start leads to
+            rules.append(
+                enc._rule([enc._app("step", cv, a, "t"), *keep_out], enc._app(on, cv, "t"))
+            )
+            rules.append(enc._rule(step, enc._app(on, cv, "t")))
+            rules.append(enc._rule([enc._app(on, cv, b)], enc._app(rel, cv)))
+        else:  # zero steps or more: pv(c, s) for each s on a walk from start
+            if enc.sidx[walk.start] not in blocked:
+                rules.append(enc._rule([enc._app("cfg", cv)], enc._app(on, cv, a)))
+                if walk.start == walk.goal:
+                    rules.append(enc._rule([enc._app("cfg", cv)], enc._app(rel, cv)))
+            rules.append(enc._rule(step, enc._app(on, cv, "t")))
+            last = [enc._app(on, cv, "s"), enc._app("step", cv, "s", b)]
+            rules.append(enc._rule(last, enc._app(rel, cv)))
+        reached = None
+        if check_reached:
+            body = [enc._app(rel, cv), enc._app("reach", cv, a)]
+            reached = Query(rel + "_r", (enc._rule(body, enc._app(rel + "_r", cv)),))
+        return Query(rel, tuple(rules)), reached, walk
+
+
+def invariant_query(enc: Encoding, index: int, inv: Invariant) -> InvariantQuery:
+    """Invariant ``index``'s queries, written by its kind (:meth:`Invariant.query`).
+
+    :class:`NotImplementedError` when the kind has no query.
+    """
+    query, reached, walk = inv.query(InvariantQueries(enc, index))
+    premise = sorted({enc.sidx[str(s)] for s in inv.premise()})
+    return InvariantQuery(query, reached, enc.q_premise(index, premise), walk)

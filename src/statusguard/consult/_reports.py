@@ -1,0 +1,223 @@
+"""What each command reports, as records a format renders: show, check, race, diff, explain.
+
+A report carries what its command found. ``to_json()`` is the ``--format json`` document
+(part of the CLI contract) and ``render()`` the text view; :class:`ShowReport` is drawn
+by the views in :mod:`statusguard.consult._render` instead. Which formats apply to which
+report is written once, in :mod:`statusguard.consult._formats`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from statusguard._text import format_flags
+from statusguard.consult._diff import LifecycleDiff
+from statusguard.consult._explain import EventAnswer, StateAnswer
+from statusguard.consult._render import restrict
+from statusguard.lifecycle._model import AnyLifecycle
+from statusguard.results import ObligationResult, Verdict
+
+__all__ = [
+    "CheckReport",
+    "CheckedModel",
+    "DiffReport",
+    "ExplainReport",
+    "RaceReport",
+    "ShowReport",
+]
+
+
+@dataclass(frozen=True)
+class ShowReport:
+    """``statusguard show``: lifecycles to draw, flags fixed, the table wrapped at ``width``."""
+
+    lifecycles: tuple[AnyLifecycle, ...]
+    fixed: Mapping[str, bool] = field(default_factory=dict)
+    width: int | None = None
+
+    def to_json(self) -> Any:
+        """The v1 document of each lifecycle (restricted); one document for one lifecycle."""
+        docs = [restrict(lc, self.fixed).to_json() for lc in self.lifecycles]
+        return docs[0] if len(docs) == 1 else docs
+
+
+# -- check -----------------------------------------------------------------------------
+
+_MARKS = {Verdict.PROVED: "ok  ", Verdict.VIOLATED: "FAIL", Verdict.UNKNOWN: "??  "}
+
+
+@dataclass(frozen=True)
+class CheckedModel:
+    """One lifecycle's verdicts, and (with ``--proofs``) how they differ from its manifest."""
+
+    lifecycle: AnyLifecycle
+    results: tuple[ObligationResult, ...]
+    manifest: str | None = None  # the manifest compared with; None: not compared
+    differences: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.results) and not self.differences
+
+    def to_json(self) -> dict[str, Any]:
+        lc = self.lifecycle
+        doc: dict[str, Any] = {
+            "name": lc.name,
+            "fingerprint": lc.fingerprint,
+            "results": [r.to_json() for r in self.results],
+        }
+        if self.manifest is not None:
+            doc["manifest"] = {"path": self.manifest, "differences": list(self.differences)}
+        return doc
+
+    def render(self) -> str:
+        """One line per obligation (mark, name, time), then traces and manifest differences."""
+        lc = self.lifecycle
+        lines = [f"{lc.name}  {lc.fingerprint}"]
+        width = max((len(r.obligation) for r in self.results), default=0)
+        for r in self.results:
+            line = f"  {_MARKS[r.status]} {r.obligation.ljust(width)}  {r.seconds * 1000:8.1f} ms"
+            if r.status is not Verdict.PROVED:
+                line += f"  {r.status}"
+                if r.detail:
+                    line += f": {r.detail}"
+            lines.append(line)
+            if r.counterexample is not None:
+                lines += ["        " + x for x in r.counterexample.render().splitlines()]
+            if r.reached_under is not None:
+                lines.append("        " + _reached(lc, r.reached_under))
+        lines.extend(f"  FAIL proofs manifest: {d}" for d in self.differences)
+        return "\n".join(lines)
+
+
+def _reached(lc: AnyLifecycle, reached: Mapping[str, Sequence[Mapping[str, bool]]]) -> str:
+    """One line: which states some settings miss (the full map is in the JSON)."""
+    n = sum(1 for _ in lc.config_settings())
+    partial = [
+        f"{state} [{' | '.join(format_flags(c) for c in cfgs)}]"
+        for state, cfgs in reached.items()
+        if 0 < len(cfgs) < n
+    ]
+    never = [state for state, cfgs in reached.items() if not cfgs]
+    full = len(reached) - len(partial) - len(never)
+    out = f"reached under every setting: {full}/{len(reached)} states"
+    if partial:
+        out += f"; only under some: {', '.join(partial)}"
+    if never:
+        out += f"; under none: {', '.join(never)}"
+    return out
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """``statusguard check``: every model's verdicts."""
+
+    models: tuple[CheckedModel, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(m.ok for m in self.models)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"models": [m.to_json() for m in self.models]}
+
+    def render(self) -> str:
+        total = sum(len(m.results) for m in self.models)
+        bad = sum(1 for m in self.models for r in m.results if not r.ok)
+        if self.ok:
+            verdict = "all proved"
+        else:
+            verdict = f"{bad} not proved" if bad else "all proved, but a proofs manifest differs"
+        summary = f"{len(self.models)} model(s), {total} obligation(s): {verdict}"
+        return "\n\n".join(m.render() for m in self.models) + "\n\n" + summary
+
+
+# -- race ------------------------------------------------------------------------------
+
+_RACE_MARKS = {Verdict.PROVED: "ok", Verdict.VIOLATED: "FAIL", Verdict.UNKNOWN: "??"}
+
+
+@dataclass(frozen=True)
+class RaceReport:
+    """``statusguard race``: per lifecycle, the race obligations' and scenarios' verdicts."""
+
+    models: tuple[tuple[AnyLifecycle, tuple[ObligationResult, ...]], ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(r.status is Verdict.PROVED for _, results in self.models for r in results)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "models": [
+                {
+                    "name": lc.name,
+                    "fingerprint": lc.fingerprint,
+                    "results": [r.to_json() for r in results],
+                }
+                for lc, results in self.models
+            ]
+        }
+
+    def render(self) -> str:
+        from statusguard.race import render_schedule
+
+        blocks = []
+        for lc, results in self.models:
+            lines = [f"{lc.name} ({lc.fingerprint})"]
+            width = max((len(r.obligation) for r in results), default=0)
+            for r in results:
+                lines.append(
+                    f"  {_RACE_MARKS[r.status]:<4} {r.obligation:<{width}}  {r.status!s:<8} "
+                    f"{r.seconds * 1000:7.1f} ms  {r.method}"
+                )
+                if r.detail:
+                    lines.append(f"       {r.detail}")
+                if r.counterexample is not None:
+                    schedule = render_schedule(r.counterexample)
+                    lines.extend("     " + ln for ln in schedule.splitlines())
+            blocks.append("\n".join(lines))
+        return "\n\n".join(blocks)
+
+
+# -- diff and explain ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DiffReport:
+    """``statusguard diff OLD NEW``: the lifecycles both hold, compared, and what else changed."""
+
+    old: str
+    new: str
+    lifecycles: tuple[LifecycleDiff, ...]
+    notes: tuple[str, ...] = ()  # lifecycles added or removed, in words
+    removed: tuple[str, ...] = ()  # names only OLD has
+    regressed: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "old": self.old,
+            "new": self.new,
+            "lifecycles": [d.to_json() for d in self.lifecycles],
+            "notes": list(self.notes),
+            "removed_lifecycles": list(self.removed),
+            "regressed": self.regressed,
+        }
+
+    def render(self) -> str:
+        return "\n\n".join([*(d.render() for d in self.lifecycles), *self.notes])
+
+
+@dataclass(frozen=True)
+class ExplainReport:
+    """``statusguard explain``: how a state is reached, or whether an event is allowed."""
+
+    answer: StateAnswer | EventAnswer
+
+    def to_json(self) -> dict[str, Any]:
+        return self.answer.to_json()
+
+    def render(self) -> str:
+        return self.answer.render()

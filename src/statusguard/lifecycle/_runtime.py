@@ -1,0 +1,274 @@
+"""The runtime half of a lifecycle: its transition tables and the questions they answer.
+
+What it owns: :class:`Runtime`, the base of :class:`statusguard.lifecycle.Lifecycle` that
+builds the lookup tables once and answers :meth:`~Runtime.next` (about two dict lookups),
+:meth:`~Runtime.allowed_events`, :meth:`~Runtime.targets` and the other per-state
+questions, with typed errors for unknown names. Imports :mod:`statusguard.errors` and
+:mod:`statusguard.lifecycle._parts`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import operator
+from collections.abc import Iterable, Mapping
+from typing import Any, Generic, TypeVar
+
+from statusguard.errors import (
+    IllegalTransition,
+    InvalidFlagValue,
+    MissingFlag,
+    UnknownEvent,
+    UnknownFlag,
+    UnknownState,
+)
+from statusguard.lifecycle._parts import Condition, Flag, FlagKind, Transition
+
+__all__ = ["Runtime"]
+
+S = TypeVar("S", bound=str)
+E = TypeVar("E", bound=str)
+
+_MAX_FAST_FLAGS = 10  # conditional (state, event) pairs testing more flags use the slow path
+
+
+class Runtime(Generic[S, E]):
+    """Transition tables and the runtime API; :class:`Lifecycle` supplies the model."""
+
+    __slots__ = (
+        "_cond",
+        "_event_names",
+        "_events_by_state",
+        "_fast",
+        "_flag_names",
+        "_state_names",
+        "_targets_by_state",
+        "_uncond",
+    )
+
+    name: str
+    states: tuple[S, ...]
+    events: tuple[E, ...]
+    flags: tuple[Flag, ...]
+    transitions: tuple[Transition[S, E], ...]
+    _state_names: dict[str, S]
+    _event_names: dict[str, E]
+    _flag_names: frozenset[str]
+    _uncond: dict[tuple[str, str], S]
+    _cond: dict[tuple[str, str], tuple[tuple[Condition, S], ...]]
+    _fast: dict[tuple[str, str], Any]
+    _events_by_state: dict[str, tuple[E, ...]]
+    _targets_by_state: dict[str, tuple[S, ...]]
+
+    def _build_tables(self) -> None:
+        """Table every (state, event) answer (called once by the constructor)."""
+        self._state_names = {str(s): s for s in self.states}
+        self._event_names = {str(e): e for e in self.events}
+        self._flag_names = frozenset(f.name for f in self.flags)
+        cands: dict[tuple[str, str], list[tuple[Condition, S]]] = {}
+        for t in self.transitions:
+            for s in t.sources:
+                cands.setdefault((s, t.event), []).append((t.when, t.target))
+        uncond: dict[tuple[str, str], S] = {}
+        cond: dict[tuple[str, str], tuple[tuple[Condition, S], ...]] = {}
+        for key, options in cands.items():
+            plain = [target for when, target in options if not when]
+            if plain:
+                uncond[key] = plain[0]
+            else:
+                cond[key] = tuple(options)
+        events_by_state: dict[str, list[E]] = {str(s): [] for s in self.states}
+        targets_by_state: dict[str, list[S]] = {str(s): [] for s in self.states}
+        for t in self.transitions:
+            for s in t.sources:
+                if t.event not in events_by_state[s]:
+                    events_by_state[s].append(t.event)
+                if t.target not in targets_by_state[s]:
+                    targets_by_state[s].append(t.target)
+        self._uncond = uncond
+        self._cond = cond
+        # One lookup answers next(): a target, or for conditional keys a getter of the
+        # deciding flags plus the outcome for each of their settings (None: illegal).
+        fast: dict[tuple[str, str], Any] = dict(uncond)
+        for key, choices in cond.items():
+            names = sorted({n for when, _ in choices for n, _ in when})
+            if len(names) > _MAX_FAST_FLAGS:
+                continue
+            getter = operator.itemgetter(*names)
+            outcomes: dict[Any, S | None] = {}
+            for bits in itertools.product((False, True), repeat=len(names)):
+                setting = dict(zip(names, bits, strict=True))
+                hit = next((t for w, t in choices if all(setting[n] == v for n, v in w)), None)
+                outcomes[bits if len(names) > 1 else bits[0]] = hit
+            fast[key] = (getter, outcomes)
+        self._fast = fast
+        self._events_by_state = {k: tuple(v) for k, v in events_by_state.items()}
+        self._targets_by_state = {k: tuple(v) for k, v in targets_by_state.items()}
+
+    def state(self, name: str) -> S:
+        """The declared state called ``name``; :class:`UnknownState` otherwise."""
+        try:
+            return self._state_names[name]
+        except (KeyError, TypeError):
+            raise UnknownState(name, self._state_names, lifecycle=self.name) from None
+
+    def event(self, name: str) -> E:
+        """The declared event called ``name``; :class:`UnknownEvent` otherwise."""
+        try:
+            return self._event_names[name]
+        except (KeyError, TypeError):
+            raise UnknownEvent(name, self._event_names, lifecycle=self.name) from None
+
+    def check_flags(self, flags: Mapping[str, bool], *, kind: FlagKind | None = None) -> None:
+        """Raise :class:`UnknownFlag` if ``flags`` names a flag not declared (of ``kind``)."""
+        allowed = (
+            self._flag_names
+            if kind is None
+            else frozenset(f.name for f in self.flags if f.kind is kind)
+        )
+        for name, value in flags.items():
+            if name not in allowed:
+                raise UnknownFlag(name, sorted(allowed), lifecycle=self.name)
+            if not isinstance(value, bool):
+                raise InvalidFlagValue(name, value)
+
+    def next(self, state: S | str, event: E | str, flags: Mapping[str, bool] | None = None) -> S:
+        """The state ``event`` leads to from ``state``.
+
+        Raises :class:`IllegalTransition` if the event is not enabled there,
+        :class:`MissingFlag` if the answer depends on a flag not in ``flags``,
+        and :class:`UnknownState`/:class:`UnknownEvent`/:class:`UnknownFlag` for
+        names the lifecycle does not declare. Costs about two dict lookups: the answer
+        for every (state, event) and deciding flag setting is tabled at construction
+        (flags the answer does not depend on are not inspected).
+        """
+        try:
+            found = self._fast[(state, event)]
+        except KeyError:
+            return self._next_slow(state, event, flags or {})
+        except TypeError:  # an unhashable state or event
+            try:
+                hash(state)
+            except TypeError:
+                raise UnknownState(state, self._state_names, lifecycle=self.name) from None
+            raise UnknownEvent(event, self._event_names, lifecycle=self.name) from None
+        if flags and not self._flag_names.issuperset(flags):
+            self.check_flags(flags)  # raises UnknownFlag; skipped when no flags are given
+        if found.__class__ is not tuple:
+            return found  # type: ignore[no-any-return]
+        try:
+            target: S | None = found[1][found[0](flags)]
+        except (KeyError, TypeError):
+            target = None
+        if target is not None:
+            return target
+        return self._next_slow(state, event, flags or {})
+
+    def _next_slow(self, state: S | str, event: E | str, flags: Mapping[str, bool]) -> S:
+        if state not in self._state_names:
+            raise UnknownState(state, self._state_names, lifecycle=self.name)
+        if event not in self._event_names:
+            raise UnknownEvent(event, self._event_names, lifecycle=self.name)
+        if flags:
+            self.check_flags(flags)
+        options = self._cond.get((str(state), str(event)), ())
+        live = [
+            (when, target)
+            for when, target in options
+            if not any(n in flags and flags[n] != v for n, v in when)
+        ]
+        for when, target in live:
+            if all(n in flags for n, _ in when):
+                # Determinism (checked at construction) makes this the only possible answer.
+                return target
+        # Every live option still needs flags that were not given: the answer is known
+        # only if each completion of those flags gives the same outcome.
+        missing = sorted({n for when, _ in live for n, _ in when if n not in flags})
+        outcomes: set[S | None] = set()
+        for bits in range(1 << len(missing)):
+            full = {**flags, **{n: bool(bits >> i & 1) for i, n in enumerate(missing)}}
+            outcomes.add(next((t for w, t in live if all(full[n] == v for n, v in w)), None))
+            if len(outcomes) > 1:
+                raise MissingFlag(missing, state=str(state), event=str(event))
+        outcome = outcomes.pop() if outcomes else None
+        if outcome is not None:
+            return outcome
+        raise IllegalTransition(
+            str(state), str(event), self.allowed_events(state, flags), lifecycle=self.name
+        )
+
+    def _possible(self, when: Condition, flags: Mapping[str, bool]) -> bool:
+        return all(flags.get(n, v) == v for n, v in when)
+
+    def _checked(
+        self, state: S | str, flags: Mapping[str, bool] | None
+    ) -> tuple[S, Mapping[str, bool]]:
+        """``state`` as declared and ``flags`` (checked when given) for a per-state question."""
+        s = self.state(str(state))
+        flags = flags or {}
+        if flags:
+            self.check_flags(flags)
+        return s, flags
+
+    def allowed_events(
+        self, state: S | str, flags: Mapping[str, bool] | None = None
+    ) -> tuple[E, ...]:
+        """Events enabled in ``state``. Flags left out of ``flags`` may take any value."""
+        s, flags = self._checked(state, flags)
+        out: list[E] = []
+        for ev in self._events_by_state[s]:
+            key = (str(s), str(ev))
+            if key in self._uncond or any(
+                self._possible(when, flags) for when, _ in self._cond.get(key, ())
+            ):
+                out.append(ev)
+        return tuple(out)
+
+    def can(self, state: S | str, event: E | str, flags: Mapping[str, bool] | None = None) -> bool:
+        """Whether ``event`` is enabled in ``state`` (flags left out may take any value)."""
+        self.event(str(event))
+        return event in self.allowed_events(state, flags)
+
+    def targets(self, state: S | str, flags: Mapping[str, bool] | None = None) -> tuple[S, ...]:
+        """States reachable from ``state`` in one transition (flags left out may take any value)."""
+        s, flags = self._checked(state, flags)
+        out: list[S] = []
+        for ev in self._events_by_state[s]:
+            key = (str(s), str(ev))
+            if key in self._uncond:
+                opts: Iterable[tuple[Condition, S]] = (((), self._uncond[key]),)
+            else:
+                opts = self._cond.get(key, ())
+            for when, target in opts:
+                if self._possible(when, flags) and target not in out:
+                    out.append(target)
+        return tuple(out)
+
+    def edge_allowed(
+        self, source: S | str, target: S | str, flags: Mapping[str, bool] | None = None
+    ) -> bool:
+        """Whether some event moves ``source`` to ``target`` (for code that sets status)."""
+        self.state(str(target))
+        return target in self.targets(source, flags)
+
+    def check_edge(
+        self, source: S | str, target: S | str, flags: Mapping[str, bool] | None = None
+    ) -> None:
+        """Raise :class:`IllegalTransition` unless ``source -> target`` is an edge."""
+        if not self.edge_allowed(source, target, flags):
+            raise IllegalTransition(
+                str(source),
+                None,
+                self.targets(source, flags),
+                target=str(target),
+                lifecycle=self.name,
+            )
+
+    def successors(self, state: S | str, config: Mapping[str, bool]) -> tuple[tuple[E, S], ...]:
+        """``(event, target)`` pairs enabled from ``state`` under a complete config, any facts."""
+        s = self.state(str(state))
+        out: dict[tuple[E, S], None] = {}
+        for t in self.transitions:
+            if s in t.sources and self._possible(t.when, config):
+                out.setdefault((t.event, t.target), None)
+        return tuple(out)

@@ -1,0 +1,142 @@
+"""The race obligations in the gate: what each check is expected to give.
+
+What it owns: :class:`RaceCheck` (a result and the verdict the gate expects),
+:func:`race_checks` (the four obligations per protocol, expected proved where they are the
+protocol's theorems, then each declared scenario per protocol with its expected verdict),
+:func:`race_results`, and :func:`race_obligations` / :func:`as_gate_obligation`, the race
+provider of ``check_lifecycle`` (an expected race becomes a ``.race_found`` negative
+control).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from statusguard.lifecycle._model import Lifecycle
+from statusguard.race._check import check_obligation
+from statusguard.race._induction import induction
+from statusguard.race._problem import RaceProblem
+from statusguard.race._protocols import OBLIGATIONS, PROTOCOLS, protocol_named
+from statusguard.race._scenarios import check_scenario, scenarios_of
+from statusguard.results import ObligationResult, Verdict
+
+__all__ = [
+    "GAVE_UP",
+    "RaceCheck",
+    "as_gate_obligation",
+    "race_checks",
+    "race_obligations",
+    "race_results",
+]
+
+GAVE_UP = "z3 returned"
+"""How a detail starts when the solver gave up (not a lost negative control)."""
+
+
+@dataclass(frozen=True)
+class RaceCheck:
+    """A race obligation's result and the verdict the gate expects (``None``: not gated)."""
+
+    result: ObligationResult
+    expected: Verdict | None
+    protocol: str
+    scenario: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether the gate passes this check."""
+        return self.expected is None or self.result.status is self.expected
+
+
+def race_checks(
+    lc: Lifecycle[Any, Any],
+    *,
+    config: Mapping[str, bool] | None = None,
+    protocols: Sequence[str] = PROTOCOLS,
+    scenarios: bool = True,
+    workers: int = 2,
+    depth: int = 12,
+    timeout: float = 10.0,
+    gated_only: bool = False,
+) -> list[RaceCheck]:
+    """Every race obligation of ``lc`` with the verdict the gate expects.
+
+    The four obligations per protocol, then the scenarios ``lc`` declares, per
+    protocol. ``config`` fixes config flags; the rest range
+    over every setting. ``gated_only`` skips the checks with no expected verdict
+    (they depend on the lifecycle, e.g. ``unguarded`` legal_steps).
+    """
+    records = [protocol_named(p) for p in protocols]
+    cfg = dict(config or {})
+    out: list[RaceCheck] = []
+    for proto in records:
+        p = proto.name
+        problem = RaceProblem(lc, p, None, None, cfg)
+        ind = induction(problem, timeout=timeout)
+        for o in OBLIGATIONS:
+            expected = Verdict.PROVED if o in proto.theorems else None
+            if gated_only and expected is None:
+                continue
+            res = check_obligation(
+                problem, o, workers=workers, depth=depth, timeout=timeout, proof=ind
+            )
+            out.append(RaceCheck(res, expected, p))
+    if scenarios:
+        for sc in scenarios_of(lc):
+            if any(k in cfg and cfg[k] != v for k, v in sc.config.items()):
+                continue
+            for p in protocols:
+                if gated_only and p not in sc.expected:
+                    continue
+                res = check_scenario(lc, sc, p, config=cfg, depth=depth, timeout=timeout)
+                out.append(RaceCheck(res, sc.expected.get(p), p, sc.name))
+    return out
+
+
+def race_results(
+    lc: Lifecycle[Any, Any],
+    *,
+    config: Mapping[str, bool] | None = None,
+    timeout: float = 10.0,
+) -> list[ObligationResult]:
+    """The race obligations' results (see :func:`race_checks` for the expected verdicts)."""
+    return [c.result for c in race_checks(lc, config=config, timeout=timeout)]
+
+
+def as_gate_obligation(check: RaceCheck) -> ObligationResult:
+    """``check`` as an obligation that is ``proved`` exactly when the gate passes.
+
+    A check expected to be *violated* (the unguarded negative controls, cas_status's
+    known ABA) becomes ``<name>.race_found``: proved by its counterexample (kept as the
+    witness), violated if the race is no longer found.
+    """
+    res = check.result
+    if check.expected is not Verdict.VIOLATED:
+        return res
+    name = f"{res.obligation}.race_found"
+    if res.status is Verdict.VIOLATED:
+        return ObligationResult(
+            name,
+            Verdict.PROVED,
+            res.seconds,
+            res.method,
+            f"expected race found (negative control): {res.detail}",
+            res.counterexample,
+        )
+    if res.status is Verdict.UNKNOWN and GAVE_UP in res.detail:
+        return ObligationResult(name, Verdict.UNKNOWN, res.seconds, res.method, res.detail)
+    return ObligationResult(
+        name,
+        Verdict.VIOLATED,
+        res.seconds,
+        res.method,
+        "expected race NOT found, so the negative control is lost (did the protocol model, "
+        f"the scenario or the lifecycle change?): {res.detail}",
+    )
+
+
+def race_obligations(lc: Lifecycle[Any, Any], *, timeout: float = 30.0) -> list[ObligationResult]:
+    """The gated race obligations of ``lc`` for ``check_lifecycle``: all proved = gate passes."""
+    return [as_gate_obligation(c) for c in race_checks(lc, timeout=timeout, gated_only=True)]

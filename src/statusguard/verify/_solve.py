@@ -1,0 +1,115 @@
+"""Running an encoded program: a z3 Datalog fixpoint, its queries, and reading its answers.
+
+What it owns: :class:`Fixpoint` (one z3 ``Fixedpoint`` loaded with an
+:class:`~statusguard.verify._smt.Encoding`'s rules) and :class:`SolverUnknown`. It imports
+z3 (lazily, on first use) and :mod:`statusguard.verify._smt`.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from typing import Any
+
+from statusguard.verify._smt import Encoding, Query
+
+__all__ = ["Fixpoint", "SolverUnknown"]
+
+Tuple = tuple[Any, ...]
+
+
+class SolverUnknown(Exception):
+    """z3 answered neither sat nor unsat (timeout, resource limit, or an answer we cannot read)."""
+
+
+class Fixpoint:
+    """A z3 Fixedpoint holding ``enc``'s base program and every query's rules."""
+
+    def __init__(self, enc: Encoding, queries: Sequence[Query], timeout: float) -> None:
+        import z3
+
+        self.enc = enc
+        fp = z3.Fixedpoint()
+        fp.set(engine="datalog")
+        fp.set("xform.inline_linear", False)
+        fp.set("timeout", max(1, int(timeout * 1000)))
+        fp.parse_string("\n".join(enc.body(queries)))
+        self._fp = fp
+
+    def _decl(self, rel: str) -> Any:
+        import z3
+
+        sorts = [_sort(c) for c in self.enc.sorts[rel]]
+        return z3.Function(rel, *sorts, z3.BoolSort())
+
+    def ask(self, rel: str, timeout: float) -> list[Tuple] | None:
+        """Tuples of ``rel`` (``None`` if empty); :class:`SolverUnknown` if z3 cannot say."""
+        import z3
+
+        fp = self._fp
+        fp.set("timeout", max(1, int(timeout * 1000)))
+        decl = self._decl(rel)
+        try:
+            answer = fp.query(decl()) if decl.arity() == 0 else fp.query(decl)
+        except z3.Z3Exception as exc:  # a timeout cancels the query
+            raise SolverUnknown(f"z3 gave up on {rel}: {exc}") from None
+        if answer == z3.unsat:
+            return None
+        if answer != z3.sat:
+            raise SolverUnknown(f"z3 answered {answer} ({fp.reason_unknown()})")
+        return _tuples(fp.get_answer(), self.enc.sorts[rel])
+
+
+def _sort(col: str) -> Any:
+    import z3
+
+    if col == "Bool":
+        return z3.BoolSort()
+    width = int(col.rsplit(" ", 1)[1].rstrip(")"))
+    return z3.BitVecSort(width)
+
+
+def _tuples(answer: Any, cols: Sequence[str]) -> list[Tuple]:
+    """The tuples a Datalog answer (a disjunction of conjunctions of ``Var(i) == v``) lists."""
+    import z3
+
+    if z3.is_true(answer):
+        if not cols:
+            return [()]
+        disjuncts = [z3.BoolVal(True)]
+    elif z3.is_or(answer):
+        disjuncts = list(answer.children())
+    else:
+        disjuncts = [answer]
+    out: list[Tuple] = []
+    for d in disjuncts:
+        conj = list(d.children()) if z3.is_and(d) else ([] if z3.is_true(d) else [d])
+        fixed: dict[int, Any] = {}
+        for lit in conj:
+            if z3.is_eq(lit) and z3.is_var(lit.arg(0)):
+                var, val = lit.arg(0), lit.arg(1)
+            elif z3.is_eq(lit) and z3.is_var(lit.arg(1)):
+                var, val = lit.arg(1), lit.arg(0)
+            elif z3.is_var(lit):
+                var, val = lit, z3.BoolVal(True)
+            elif z3.is_not(lit) and z3.is_var(lit.arg(0)):
+                var, val = lit.arg(0), z3.BoolVal(False)
+            else:
+                raise SolverUnknown(f"cannot read the Datalog answer literal {lit}")
+            idx = z3.get_var_index(var)
+            if z3.is_true(val) or z3.is_false(val):
+                fixed[idx] = z3.is_true(val)
+            elif z3.is_bv_value(val):
+                fixed[idx] = val.as_long()
+            else:
+                raise SolverUnknown(f"cannot read the Datalog answer value {val}")
+        choices: list[list[Any]] = []
+        for i, col in enumerate(cols):
+            if i in fixed:
+                choices.append([fixed[i]])
+            elif col == "Bool":
+                choices.append([False, True])
+            else:
+                raise SolverUnknown("the Datalog answer leaves a state column open")
+        out.extend(tuple(c) for c in itertools.product(*choices))
+    return out
