@@ -77,6 +77,7 @@ SURFACE = [
     "statusguard.guard:Record",
     "statusguard.guard:Rejected",
     "statusguard.guard:Store",
+    "statusguard.guard:SwapStore",
     "statusguard.lifecycle:Absorbing",
     "statusguard.lifecycle:AnyLifecycle",
     "statusguard.lifecycle:BUILTIN_OBLIGATIONS",

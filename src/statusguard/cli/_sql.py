@@ -19,7 +19,7 @@ def sql() -> None:
 @click.argument("target")
 @click.option(
     "--dialect",
-    type=click.Choice(DIALECTS),
+    type=click.Choice(list(DIALECTS)),
     required=True,
     help="The database engine the DDL is for.",
 )
