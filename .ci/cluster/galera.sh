@@ -26,7 +26,7 @@ DIR="${STATUSGUARD_GALERA_DIR:-${TMPDIR:-/tmp}/statusguard-galera}"
 DB_USER="${STATUSGUARD_GALERA_USER:-statusguard}"
 DB_PASSWORD="${STATUSGUARD_GALERA_PASSWORD:-}"
 WAIT_S="${STATUSGUARD_GALERA_WAIT:-180}"   # bound on each wait for a node state
-STOP_S="${STATUSGUARD_GALERA_STOP_WAIT:-60}"
+STOP_S="${STATUSGUARD_GALERA_STOP_WAIT:-20}"  # a node in a state transfer ignores SIGTERM
 PROVIDER=/usr/lib/galera/libgalera_smm.so
 MARKER=.statusguard-galera
 NODES=(1 2 3)
@@ -55,12 +55,14 @@ need_packages() {
 }
 
 # --- PIDs: only processes this script started, checked by name and by their own defaults file
-pid_of() { cat "$DIR/n$1.pid" 2>/dev/null || true; }
+pid_of() { # the PID recorded at launch; else the one the server wrote (start interrupted)
+  cat "$DIR/n$1.pid" 2>/dev/null || cat "$DIR/n$1/mariadbd.pid" 2>/dev/null || true
+}
 ours() { # ours PID N: PID is alive and is node N's mariadbd
   local pid=$1 n=$2
   [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || return 1
   [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = mariadbd ] || return 1
-  tr '\0' '\n' <"/proc/$pid/cmdline" | grep -qxF -- "--defaults-file=$(node_dir "$n")/my.cnf"
+  { tr '\0' '\n' <"/proc/$pid/cmdline"; } 2>/dev/null | grep -qxF -- "--defaults-file=$(node_dir "$n")/my.cnf"
 }
 alive() { ours "$(pid_of "$1")" "$1"; }
 

@@ -60,12 +60,14 @@ psql_() { # psql_ primary|standby STATEMENT: unaligned, tuples only, over TCP on
 q() { PGCONNECT_TIMEOUT=3 psql_ "$@" 2>/dev/null || true; }
 
 # --- PIDs: only the postmasters this script started, checked by name and data directory
-pid_of() { cat "$DIR/$1.pid" 2>/dev/null || true; }
+pid_of() { # the PID recorded after pg_ctl start; else the postmaster's own (start interrupted)
+  cat "$DIR/$1.pid" 2>/dev/null || head -n 1 "$DIR/$1/postmaster.pid" 2>/dev/null || true
+}
 ours() { # ours PID ROLE
   local pid=$1 role=$2
   [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || return 1
   [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = postgres ] || return 1
-  tr '\0' '\n' <"/proc/$pid/cmdline" | grep -qxF -- "$DIR/$role"
+  { tr '\0' '\n' <"/proc/$pid/cmdline"; } 2>/dev/null | grep -qxF -- "$DIR/$role"
 }
 alive() { ours "$(pid_of "$1")" "$1"; }
 record_pid() { head -n 1 "$DIR/$1/postmaster.pid" >"$DIR/$1.pid"; }
