@@ -135,7 +135,10 @@ EOF
 launch() { # launch N [extra mariadbd options...]: start node N in the background, record its PID
   local n=$1 d; shift; d=$(node_dir "$n")
   mariadbd --defaults-file="$d/my.cnf" "$@" </dev/null >>"$d/stdout.log" 2>&1 &
-  echo $! >"$DIR/n$n.pid"
+  local pid=$!
+  echo "$pid" >"$DIR/n$n.pid"
+  # Until the forked shell has exec'd mariadbd, the PID does not look like the node yet.
+  for _ in $(seq 50); do ours "$pid" "$n" || ! kill -0 "$pid" 2>/dev/null && break; sleep 0.1; done
 }
 
 recovered_position() { # the uuid:seqno a crashed node's InnoDB holds (empty if none)
