@@ -284,9 +284,14 @@ cmd_restart() {
   if grep -q '^seqno: *-1' "$d/data/grastate.dat" 2>/dev/null; then pos=$(recovered_position "$n"); fi
   if [ -n "$pos" ]; then launch "$n" "--wsrep-start-position=$pos"; else launch "$n"; fi
   wait_for "$n" Synced
-  how=SST
-  tail -n +"$((before + 1))" "$d/error.log" | grep -q 'IST received\|Receiving IST' && how=IST
-  say "node $n restarted (PID $(pid_of "$n")) and Synced by $how in $(since "$t") s${pos:+ from $pos}"
+  local new; new=$(tail -n +"$((before + 1))" "$d/error.log")
+  # The rsync script runs for both kinds; its own log line says which one the donor sent.
+  if grep -q 'rsync SST completed' <<<"$new"; then how="a full state transfer (SST)"
+  elif grep -q 'rsync IST completed\|Receiving IST' <<<"$new"; then
+    how="an incremental state transfer (IST, $(sed -n 's/.*Receiving IST: \([0-9]*\) writesets.*/\1/p' <<<"$new" | head -n 1) writesets)"
+  elif grep -q 'state transfer needed: no' <<<"$new"; then how="no state transfer (already current)"
+  else how="an unlogged path"; fi
+  say "node $n restarted (PID $(pid_of "$n")), Synced after $how in $(since "$t") s${pos:+, recovered position $pos}"
 }
 
 cmd=${1:-}; shift || true
