@@ -599,11 +599,14 @@ def main() -> int:
     # A SIGTERM (e.g. from timeout) must still run the finally blocks that undo the faults.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("section", nargs="*", choices=["galera", "pg"], default=["galera", "pg"])
+    parser.add_argument("section", nargs="*", help="galera and/or pg (default: both)")
     args = parser.parse_args()
-    if "galera" in args.section:
+    sections = args.section or ["galera", "pg"]
+    if not set(sections) <= {"galera", "pg"}:
+        parser.error(f"sections are galera and pg, got {sections}")
+    if "galera" in sections:
         galera(os.environ["STATUSGUARD_TEST_GALERA_URLS"].split(","))
-    if "pg" in args.section:
+    if "pg" in sections:
         pg(
             os.environ["STATUSGUARD_TEST_PG_PRIMARY_URL"],
             os.environ["STATUSGUARD_TEST_PG_STANDBY_URL"],
