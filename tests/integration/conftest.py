@@ -81,7 +81,7 @@ def force_status(store: Any, key: str, status: str) -> None:
     """Write ``status`` behind the guard's back (what unguarded code does)."""
     if isinstance(store, MemoryStore):
         old = store.get(key)
-        store._rows[key] = Record(status, old.version, old.token)
+        assert store.swap(key, old, Record(status, old.version, old.token))
         return
     import sqlalchemy as sa
 

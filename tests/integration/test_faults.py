@@ -210,6 +210,13 @@ class TokenSpy:
     def dispose(self) -> None:
         self.inner.dispose()
 
+    @property
+    def versioned(self) -> bool:
+        return bool(self.inner.versioned)
+
+    def history(self, key: Any) -> Any:
+        return self.inner.history(key)
+
 
 @pytest.mark.parametrize("db", ["postgresql", "mysql"], indirect=True)
 def test_drop_between_read_and_write(

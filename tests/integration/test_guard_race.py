@@ -18,8 +18,9 @@ from typing import Any
 
 import pytest
 
-from statusguard import Committed, Guard, IllegalTransition, TransitionConflict
+from statusguard import Committed, Guard, IllegalTransition, MemoryStore, TransitionConflict
 from statusguard.errors import MissingFlag
+from statusguard.guard import Applied, AuditEntry, Record, Rejected, Store
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = {"delayed_delete": True}
@@ -154,43 +155,56 @@ def test_processes_keep_every_history_legal(make_store: Any, glance: Any, engine
     assert check_histories(glance, store, acked) > 10
 
 
-class NaiveStore:
-    """Read, decide, write without a compare: what the guard exists to prevent."""
+class NaiveStore(Store):
+    """Read, decide, write without a compare: what the guard exists to prevent.
 
-    versioned = True
+    A third-party store built on the public protocol only: records and history live
+    in a MemoryStore, but :meth:`apply` decides from a stale read and then writes
+    blindly over whatever is stored by then.
+    """
 
     def __init__(self) -> None:
-        from statusguard import MemoryStore
-
         self.inner = MemoryStore(audit=True)
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
+    def create(self, key: Any, status: str, token: str | None = None) -> Record:
+        return self.inner.create(key, status, token)
+
+    def get(self, key: Any) -> Record:
+        return self.inner.get(key)
+
+    def compare_and_set(
+        self,
+        key: Any,
+        expected: str,
+        target: str,
+        expected_version: int | None = None,
+        token: str | None = None,
+    ) -> Applied | Rejected:
+        return self.inner.compare_and_set(key, expected, target, expected_version, token)
+
+    def history(self, key: Any) -> list[AuditEntry]:
+        return self.inner.history(key)
 
     def apply(self, key: Any, moves: Any, token: Any = None, event: Any = None) -> Any:
         import time
-
-        from statusguard.guard import Applied, AuditEntry, Record, Rejected
 
         current = self.inner.get(key)  # the read ...
         time.sleep(0.0005)  # ... the window ...
         target = moves.get(current.status)
         if target is None:
             return Rejected(current)
-        with self.inner._lock:  # ... and a blind write
-            version = self.inner._rows[key].version + 1
-            self.inner._rows[key] = Record(target, version, token)
-            entry = AuditEntry(current.status, event, target, version, token)
-            self.inner._audit[key].append(entry)
-        return Applied(current.status, target, version)
+        while True:  # ... and a blind write over whatever is there now
+            latest = self.inner.get(key)
+            version = latest.version + 1
+            if self.inner.swap(key, latest, Record(target, version, token), event):
+                return Applied(current.status, target, version)
 
 
 def test_the_race_check_catches_a_naive_store(glance: Any) -> None:
     store = NaiveStore()
-    guard = Guard(glance, store, CONFIG, tokens=True)  # type: ignore[arg-type]
+    guard = Guard(glance, store, CONFIG, tokens=True)
     for key in KEYS:
         guard.create(key)
-        store.inner._audit[key] = []
     acked: list[Committed] = []
 
     def worker(seed: int) -> None:

@@ -15,7 +15,7 @@ import pytest
 import statusguard
 from statusguard import Committed, Guard, IllegalTransition, MemoryStore
 from statusguard.errors import MissingFlag, UnknownStatus
-from statusguard.guard._store import Record
+from statusguard.guard import Record
 
 NO_DELAY = {"delayed_delete": False}
 GLANCE = statusguard.load(str(Path(__file__).resolve().parents[2] / "model" / "glance_image.py"))
@@ -79,7 +79,9 @@ def test_undecided_fact_still_asks_for_the_fact(audit: bool) -> None:
 
 def test_unknown_stored_status_is_not_rejected_as_illegal(guard: Guard[Any, Any]) -> None:
     guard.create("img")
-    guard.store._rows["img"] = Record("melted", 0)  # type: ignore[attr-defined]
+    store = guard.store
+    assert isinstance(store, MemoryStore)
+    assert store.swap("img", store.get("img"), Record("melted", 0))  # behind the guard's back
     with pytest.raises(UnknownStatus, match="melted"):
         guard.fire("img", "upload_succeeded")
 

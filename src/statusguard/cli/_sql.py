@@ -19,7 +19,7 @@ def sql() -> None:
 @click.argument("target")
 @click.option(
     "--dialect",
-    type=Choice(DIALECTS),
+    type=Choice(list(DIALECTS)),
     required=True,
     help="The database engine the DDL is for.",
 )

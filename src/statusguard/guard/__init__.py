@@ -1,10 +1,12 @@
 """The runtime guard: every status change is one atomic step of the lifecycle.
 
-What it owns: :class:`Guard` (planning a transition, pure, and applying it through a
-store), the :class:`Store` protocol every backend implements with the records it
-exchanges, and :class:`MemoryStore`, the in-process reference store. It imports only
-:mod:`statusguard.errors` and :mod:`statusguard.lifecycle`; SQL backends live in
-:mod:`statusguard.sql`.
+What it owns: :class:`Guard` (applying a transition through a store), the pure
+planning behind it (``_plan``: no I/O), the :class:`Store` protocol every backend
+implements with the records it exchanges and the optional :class:`SwapStore`
+capability (the guard's lock-free fast path), and :class:`MemoryStore`, the
+in-process reference store. The guard uses a store only through the protocol. It
+imports only :mod:`statusguard.errors` and :mod:`statusguard.lifecycle`; SQL backends
+live in :mod:`statusguard.sql`.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from statusguard.guard._store import AuditEntry as AuditEntry
 from statusguard.guard._store import Record as Record
 from statusguard.guard._store import Rejected as Rejected
 from statusguard.guard._store import Store as Store
+from statusguard.guard._store import SwapStore as SwapStore
 
 __all__ = [
     "Applied",
@@ -28,6 +31,7 @@ __all__ = [
     "Record",
     "Rejected",
     "Store",
+    "SwapStore",
 ]
 
 _publish(__name__, globals(), __all__)

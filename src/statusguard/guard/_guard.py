@@ -1,27 +1,22 @@
-"""The runtime guard: every status change is one atomic step of the lifecycle."""
+"""The runtime guard: every status change is one atomic step of the lifecycle.
+
+:class:`Guard` validates the caller's input, caches the plans of :mod:`._plan` and
+writes through the :class:`Store` protocol only. With a :class:`SwapStore` it takes
+the fast path: read lock-free, decide, compare-and-swap.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable, Mapping
 from os import urandom as _urandom
-from typing import Generic, NamedTuple, NoReturn, TypeVar
+from typing import Any, Generic, NamedTuple
 
-from statusguard.errors import (
-    IllegalTransition,
-    MissingFlag,
-    TransitionConflict,
-    UnknownStatus,
-)
-from statusguard.guard._memory import MemoryStore
-from statusguard.guard._store import Applied, Record, Rejected, Store
-from statusguard.lifecycle._model import Lifecycle
-from statusguard.lifecycle._parts import FlagKind
+from statusguard.errors import TransitionConflict
+from statusguard.guard._plan import NO_FACTS, Plan, check_move, illegal, known_status, plan_event
+from statusguard.guard._store import Applied, Record, Rejected, Store, check_store, swaps
+from statusguard.lifecycle._model import E, Lifecycle, S
 
 __all__ = ["Committed", "Guard"]
-
-S = TypeVar("S", bound=str)
-E = TypeVar("E", bound=str)
 
 
 class Committed(NamedTuple):
@@ -39,42 +34,21 @@ class Committed(NamedTuple):
     token: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class _Plan:
-    event: str
-    moves: dict[str, str]  # source -> target, for sources where the event is surely enabled
-    undecided: dict[str, frozenset[str]]  # source -> fact flags its outcome still needs
-    # stored status -> the events allowed there instead, for every state of the lifecycle
-    # where the event is surely not enabled: the rejected path is one dict lookup
-    allowed: dict[str, tuple[str, ...]]
-    lifecycle: str
-
-
-def _illegal(
-    state: str, event: str, allowed: tuple[str, ...], key: object, lifecycle: str
-) -> IllegalTransition:
-    """The guard's hot path: the same error as the constructor, without re-validating."""
-    exc = _new_illegal(IllegalTransition)
-    exc.state, exc.event, exc.target, exc.allowed = state, event, None, allowed
-    exc.key, exc.lifecycle = key, lifecycle
-    return exc
-
-
-_new_illegal = IllegalTransition.__new__
-
-
-_NO_FACTS: frozenset[tuple[str, bool]] = frozenset()
+def _no_swap(key: Hashable, old: Record, new: Record, event: str | None) -> bool:
+    return False
 
 
 class Guard(Generic[S, E]):
     """Apply a lifecycle's transitions to a store, atomically.
 
-    ``config`` fixes every config flag of the lifecycle for this deployment.
+    ``store`` implements the :class:`Store` protocol (``TypeError`` naming what it
+    lacks otherwise). ``config`` fixes every config flag of the lifecycle for this
+    deployment.
     With ``tokens=True`` every write carries a fresh per-attempt token, so an
     ambiguous outcome (connection lost after COMMIT) can be settled by re-reading.
     """
 
-    __slots__ = ("_fast", "_lock", "_plans", "_rows", "config", "lifecycle", "store", "tokens")
+    __slots__ = ("_bare", "_peek", "_plans", "_swap", "config", "lifecycle", "store", "tokens")
 
     def __init__(
         self,
@@ -85,58 +59,33 @@ class Guard(Generic[S, E]):
         tokens: bool = False,
     ) -> None:
         config = lifecycle.check_config(config)
+        check_store(store)
         self.lifecycle = lifecycle
         self.store = store
         self.config: Mapping[str, bool] = config
         self.tokens = tokens
-        self._plans: dict[tuple[str, frozenset[tuple[str, bool]]], _Plan] = {}
-        self._fast = store._apply_fast if type(store) is MemoryStore else None
-        self._rows = store._rows if type(store) is MemoryStore else None
-        self._lock = store._lock if type(store) is MemoryStore and store._audit is None else None
+        self._bare: dict[str, Plan] = {}  # plans of events fired without facts
+        self._plans: dict[tuple[str, frozenset[tuple[str, bool]]], Plan] = {}
+        # the SwapStore fast path, if the store offers it (_peek is None when not)
+        self._peek: Callable[[Hashable], Record | None] | None = None
+        self._swap: Callable[[Hashable, Record, Record, str | None], bool] = _no_swap
+        if swaps(store):
+            self._peek, self._swap = store.peek, store.swap
 
-    def _plan(self, event: str, facts: Mapping[str, bool] | None) -> _Plan:
-        fkey = frozenset(facts.items()) if facts else _NO_FACTS
+    def _plan(self, event: str, facts: Mapping[str, bool] | None) -> Plan:
+        """The cached plan of ``event`` with ``facts``, made on first use."""
+        fkey = frozenset(facts.items()) if facts else NO_FACTS
+        cache: dict[Any, Plan] = self._plans if facts else self._bare
         try:
-            return self._plans[(event, fkey)]
+            return cache[(event, fkey) if facts else event]
         except (KeyError, TypeError):
             pass
-        lc = self.lifecycle
-        lc.event(str(event))
-        if facts:
-            lc.check_flags(facts, kind=FlagKind.FACT)
-        known = {**self.config, **(facts or {})}
-        moves: dict[str, str] = {}
-        undecided: dict[str, set[str]] = {}
-        for t in lc.transitions:
-            if t.event != event:
-                continue
-            if any(n in known and known[n] != v for n, v in t.when):
-                continue
-            unknown = {n for n, _ in t.when if n not in known}
-            for s in t.sources:
-                if unknown:
-                    undecided.setdefault(str(s), set()).update(unknown)
-                else:
-                    moves[str(s)] = str(t.target)
-        undecided_ = {s: frozenset(v) for s, v in undecided.items() if s not in moves}
-        allowed = {
-            str(s): tuple(map(str, lc.allowed_events(s, known)))
-            for s in lc.states
-            if str(s) not in moves and str(s) not in undecided_
-        }
-        plan = _Plan(str(event), moves, undecided_, allowed, lc.name)
-        self._plans[(event, fkey)] = plan
+        plan = plan_event(self.lifecycle, self.config, event, facts)
+        cache[(event, fkey) if facts else event] = plan
         return plan
 
     def _token(self) -> str | None:
         return _urandom(16).hex() if self.tokens else None
-
-    def _known(self, key: Hashable, status: str) -> str:
-        if status not in self.lifecycle._state_names:
-            raise UnknownStatus(
-                status, self.lifecycle._state_names, key=key, lifecycle=self.lifecycle.name
-            )
-        return status
 
     def create(self, key: Hashable) -> S:
         """Insert ``key`` in the initial state; :class:`DuplicateKey` if it exists."""
@@ -145,7 +94,7 @@ class Guard(Generic[S, E]):
 
     def status(self, key: Hashable) -> S:
         """The stored status of ``key``; :class:`UnknownStatus` if the lifecycle lacks it."""
-        return self.lifecycle.state(self._known(key, self.store.get(key).status))
+        return self.lifecycle.state(known_status(self.lifecycle, key, self.store.get(key).status))
 
     def version(self, key: Hashable) -> int:
         """How many transitions ``key`` has committed."""
@@ -160,61 +109,33 @@ class Guard(Generic[S, E]):
         events) when the event is not enabled there; nothing is written then.
         """
         try:
-            plan = self._plans[(event, frozenset(facts.items()) if facts else _NO_FACTS)]
+            plan = self._plans[(event, frozenset(facts.items()))] if facts else self._bare[event]
         except (KeyError, TypeError):
             plan = self._plan(event, facts)
-        rows = self._rows
-        fast = self._fast
-        if rows is not None and fast is not None:  # MemoryStore
-            # Read without the lock: records are immutable and a dict read is atomic, so
-            # this is the stored record at that instant. If the event is not enabled in its
-            # status, rejecting is linearizable at the read, and nothing is written.
-            current = rows.get(key)
+        peek = self._peek
+        if peek is not None:  # a SwapStore: decide here, commit by compare-and-swap
+            # The record peeked is the stored one at that instant. If the event is not
+            # enabled in its status, rejecting is linearizable at the read: nothing is
+            # written. Otherwise the swap commits only if nothing was written since.
+            current = peek(key)
             if current is not None:
                 target = plan.moves.get(current[0])
                 if target is None:
                     allowed = plan.allowed.get(current[0])
                     if allowed is not None:
-                        raise _illegal(current[0], plan.event, allowed, key, plan.lifecycle)
-                elif self._lock is not None:  # no audit to keep: compare-and-set inline
+                        raise illegal(current[0], plan.event, allowed, key, plan.lifecycle)
+                else:
                     token = _urandom(16).hex() if self.tokens else None
-                    with self._lock:
-                        # every write stores a new Record, and we hold this one, so identity
-                        # means nothing was written since the read
-                        if rows.get(key) is current:
-                            version = current[1] + 1
-                            rows[key] = Record(target, version, token)
-                            return Committed(key, current[0], plan.event, target, version, token)
-            token = _urandom(16).hex() if self.tokens else None
-            done = fast(key, plan.moves, token, plan.event)
-            if not isinstance(done, Record):  # no intermediate Applied record
-                return Committed(key, done[0], plan.event, done[1], done[2], token)
-            self._rejected_event(key, plan.event, facts, plan, Rejected(done))
+                    version = current[1] + 1
+                    if self._swap(key, current, Record(target, version, token), plan.event):
+                        return Committed(key, current[0], plan.event, target, version, token)
         token = _urandom(16).hex() if self.tokens else None
         outcome = self.store.apply(key, plan.moves, token, plan.event)
         if outcome.__class__ is Applied or isinstance(outcome, Applied):
             source, target, version = outcome
             return Committed(key, source, plan.event, target, version, token)
         assert isinstance(outcome, Rejected)
-        self._rejected_event(key, plan.event, facts, plan, outcome)
-
-    def _rejected_event(
-        self,
-        key: Hashable,
-        event: str,
-        facts: Mapping[str, bool] | None,
-        plan: _Plan,
-        outcome: Rejected,
-    ) -> NoReturn:
-        status = self._known(key, outcome.current.status)
-        if status in plan.undecided:
-            raise MissingFlag(plan.undecided[status], state=status, event=event)
-        allowed = plan.allowed.get(status)
-        if allowed is None:  # the status changed again after the write missed it
-            # (never cached: plan.allowed must only hold states where the event is disabled)
-            known = {**self.config, **(facts or {})}
-            allowed = tuple(map(str, self.lifecycle.allowed_events(status, known)))
-        raise IllegalTransition(status, event, allowed, key=key, lifecycle=self.lifecycle.name)
+        raise plan.refusal(self.lifecycle, self.config, key, facts, outcome.current.status)
 
     def move(
         self,
@@ -237,21 +158,12 @@ class Guard(Generic[S, E]):
         lc.state(str(target))
         if expected is None:
             record = self.store.get(key)
-            expected = self._known(key, record.status)
-            if expected_version is None and getattr(self.store, "versioned", True):
+            expected = known_status(lc, key, record.status)
+            if expected_version is None and self.store.versioned:
                 expected_version = record.version
         else:
             lc.state(str(expected))
-        known = {**self.config, **(facts or {})}
-        if not lc.edge_allowed(expected, target, known):
-            raise IllegalTransition(
-                str(expected),
-                None,
-                lc.targets(expected, known),
-                target=str(target),
-                key=key,
-                lifecycle=lc.name,
-            )
+        check_move(lc, self.config, facts, key, expected, target)
         token = self._token()
         outcome = self.store.compare_and_set(
             key, str(expected), str(target), expected_version, token
@@ -259,7 +171,7 @@ class Guard(Generic[S, E]):
         if isinstance(outcome, Applied):
             return Committed(key, outcome.source, None, outcome.target, outcome.version, token)
         current = outcome.current
-        self._known(key, current.status)
+        known_status(lc, key, current.status)
         raise TransitionConflict(
             key,
             str(expected),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 
 from statusguard.errors import DuplicateKey, UnknownKey
 from statusguard.guard._store import Applied, AuditEntry, Record, Rejected
@@ -16,6 +16,8 @@ class MemoryStore:
 
     With ``audit=True`` it also keeps every committed transition, in commit order,
     for :meth:`history` (the in-memory counterpart of :class:`SQLStore`'s audit table).
+    It is a :class:`SwapStore`: records are immutable and every write stores a new
+    one, so :meth:`peek` reads without the lock and :meth:`swap` compares identity.
     """
 
     __slots__ = ("_audit", "_lock", "_rows")
@@ -34,7 +36,11 @@ class MemoryStore:
         with self._lock:
             return list(self._audit.get(key, ()))
 
+    def dispose(self) -> None:
+        """Nothing to release (the records stay readable)."""
+
     def create(self, key: Hashable, status: str, token: str | None = None) -> Record:
+        """Insert ``key`` with ``status`` at version 0; :class:`DuplicateKey` if present."""
         record = Record(status, 0, token)
         with self._lock:
             existing = self._rows.get(key)
@@ -44,10 +50,42 @@ class MemoryStore:
         return record
 
     def get(self, key: Hashable) -> Record:
+        """The current record; :class:`UnknownKey` if absent."""
         try:
             return self._rows[key]
         except KeyError:
             raise UnknownKey(key) from None
+
+    @property
+    def peek(self) -> Callable[[Hashable], Record | None]:
+        """``peek(key)``: the current record, or ``None``; never blocks.
+
+        It is the record dict's own ``get`` (a dict read is atomic), so the guard's hot
+        path calls it at C speed.
+        """
+        return self._rows.get
+
+    def swap(self, key: Hashable, old: Record, new: Record, event: str | None = None) -> bool:
+        """Store ``new`` if the stored record is still the very object ``old``."""
+        with self._lock:
+            if self._rows.get(key) is not old:
+                return False
+            self._rows[key] = new
+            if self._audit is not None:
+                entry = AuditEntry(old[0], event, new[0], new[1], new[2])
+                self._audit.setdefault(key, []).append(entry)
+        return True
+
+    def _commit(
+        self, key: Hashable, current: Record, target: str, token: str | None, event: str | None
+    ) -> int:
+        """Store the successor of ``current`` (the lock is held); its version."""
+        version = current.version + 1
+        self._rows[key] = Record(target, version, token)
+        if self._audit is not None:
+            entry = AuditEntry(current.status, event, target, version, token)
+            self._audit.setdefault(key, []).append(entry)
+        return version
 
     def apply(
         self,
@@ -56,39 +94,14 @@ class MemoryStore:
         token: str | None = None,
         event: str | None = None,
     ) -> Applied | Rejected:
+        """Atomically move the status along ``moves`` if it is one of its sources."""
         with self._lock:
-            try:
-                current = self._rows[key]
-            except KeyError:
-                raise UnknownKey(key) from None
+            current = self.get(key)
             target = moves.get(current.status)
             if target is None:
                 return Rejected(current)
-            version = current.version + 1
-            self._rows[key] = Record(target, version, token)
-            if self._audit is not None:
-                entry = AuditEntry(current.status, event, target, version, token)
-                self._audit.setdefault(key, []).append(entry)
+            version = self._commit(key, current, target, token, event)
         return Applied(current.status, target, version)
-
-    def _apply_fast(
-        self, key: Hashable, moves: Mapping[str, str], token: str | None, event: str | None
-    ) -> tuple[str, str, int] | Record:
-        """:meth:`apply` without building an :class:`Applied` (the guard's in-memory hot path)."""
-        with self._lock:
-            try:
-                current = self._rows[key]
-            except KeyError:
-                raise UnknownKey(key) from None
-            target = moves.get(current[0])
-            if target is None:
-                return current
-            version = current[1] + 1
-            self._rows[key] = Record(target, version, token)
-            if self._audit is not None:
-                entry = AuditEntry(current[0], event, target, version, token)
-                self._audit.setdefault(key, []).append(entry)
-        return (current[0], target, version)
 
     def compare_and_set(
         self,
@@ -98,20 +111,14 @@ class MemoryStore:
         expected_version: int | None = None,
         token: str | None = None,
     ) -> Applied | Rejected:
+        """Atomically set ``target`` if the status (and version) still match."""
         with self._lock:
-            try:
-                current = self._rows[key]
-            except KeyError:
-                raise UnknownKey(key) from None
+            current = self.get(key)
             if current.status != expected or (
                 expected_version is not None and current.version != expected_version
             ):
                 return Rejected(current)
-            version = current.version + 1
-            self._rows[key] = Record(target, version, token)
-            if self._audit is not None:
-                entry = AuditEntry(expected, None, target, version, token)
-                self._audit.setdefault(key, []).append(entry)
+            version = self._commit(key, current, target, token, None)
         return Applied(expected, target, version)
 
     def __len__(self) -> int:

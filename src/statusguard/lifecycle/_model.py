@@ -164,6 +164,26 @@ class Lifecycle(Runtime[S, E]):
                     return found
         return self.origin
 
+    @classmethod
+    def _from_parts(cls, name: str, parts: dict[str, Any]) -> Lifecycle[Any, Any]:
+        return cls._unchecked(name, **parts)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Rebuilt from its parts (its tables are derived): a pickled lifecycle is a new
+        # construction, without the two obligation checks, as a checked one passed them.
+        parts = {
+            "states": self.states,
+            "initial": self.initial,
+            "terminal": tuple(s for s in self.states if s in self.terminal),
+            "transitions": self.transitions,
+            "events": self.events,
+            "flags": self.flags,
+            "invariants": self.invariants,
+            "race_scenarios": self.race_scenarios,
+            "origin": self.origin,
+        }
+        return (type(self)._from_parts, (self.name, parts))
+
     def __setattr__(self, name: str, value: object) -> None:
         if getattr(self, "_frozen", False):
             raise AttributeError(f"Lifecycle {self.name!r} is frozen; build a new one instead")
@@ -308,6 +328,12 @@ class Lifecycle(Runtime[S, E]):
             f"{', '.join(str(s) for s in self.states if s in self.terminal) or '(none)'}"
         )
         return head + "\n" + "\n".join(lines)
+
+
+def _rebuild(
+    cls: type[Lifecycle[Any, Any]], name: str, parts: dict[str, Any]
+) -> Lifecycle[Any, Any]:
+    return cls._unchecked(name, **parts)
 
 
 AnyLifecycle = Lifecycle[Any, Any]

@@ -1,11 +1,18 @@
 """SQL backends of the guard: SQLite, PostgreSQL and MariaDB/MySQL through SQLAlchemy.
 
-What it owns: :class:`SQLStore` (the conditional UPDATE, retries, settling lost
-connections), the ORM helper :class:`GuardedStatus`, trigger DDL generated from a
-lifecycle, identifier validation, and database-error classification. It imports
-:mod:`statusguard.guard` (the Store protocol) and below. SQLAlchemy is needed only for
-the store and the ORM helper (extra ``statusguard[sql]``) and loads on first use; the
-trigger generator needs no driver.
+What it owns: :class:`SQLStore` (engine handling, retries, settling lost
+connections; dialect-neutral), the dialects (:mod:`statusguard.sql.dialects`: one
+module per engine with its statements, session setup, error classes and trigger DDL,
+and :data:`DIALECTS`, the one registry of them), the ORM helper
+:class:`GuardedStatus`, trigger DDL generated from a lifecycle, identifier
+validation, and database-error classification. It imports :mod:`statusguard.guard`
+(the Store protocol) and below. SQLAlchemy is needed only for the store and the ORM
+helper (extra ``statusguard[sql]``) and loads on first use; the dialects and the
+trigger generator need no driver.
+
+Layers inside, lowest first: ``_identifiers``, ``dialects``, ``_classify``,
+``_trigger``; then (SQLAlchemy) ``_schema``, ``_statements``, ``_engine``,
+``_settle``, ``_store``; ``_orm`` beside them.
 """
 
 from __future__ import annotations
@@ -14,9 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 from statusguard._layout import load_lazily as _load_lazily
 from statusguard._layout import publish as _publish
-from statusguard.sql._trigger import DIALECTS as DIALECTS
 from statusguard.sql._trigger import trigger_ddl as trigger_ddl
 from statusguard.sql._trigger import trigger_script as trigger_script
+from statusguard.sql.dialects import DIALECTS as DIALECTS
 
 if TYPE_CHECKING:
     from statusguard.sql._orm import GuardedStatus as GuardedStatus

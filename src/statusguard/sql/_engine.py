@@ -1,0 +1,333 @@
+"""Connections for the SQL store: the engine, per-session setup, retries, error translation.
+
+Every call runs on a connection in autocommit mode, straight on the DBAPI cursor.
+Database errors are classified (:mod:`statusguard.sql._classify`): serialization
+failures, deadlocks and SQLite busy are retried with bounded jittered backoff;
+lock and statement timeouts, lost connections and other failures become
+:class:`StoreUnavailable`, a trigger's refusal :class:`StoreRejected`. What a lost
+connection during a write did is left to a settle function the store supplies.
+Dialect-neutral: what differs per engine comes from the dialect module.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import threading
+import time
+from collections.abc import Callable, Hashable
+from contextlib import AbstractContextManager, nullcontext, suppress
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
+
+from statusguard.errors import StoreRejected, StoreUnavailable
+from statusguard.sql._classify import ErrorKind, classify, describe
+from statusguard.sql.dialects import SUPPORTED, dialect_for
+from statusguard.sql.dialects._base import Dialect
+from statusguard.sql.dialects._records import Connecting, Outcome
+
+__all__ = ["AuditTransaction", "Connector", "quiet_rollback", "run"]
+
+T = TypeVar("T")
+Settle = Callable[[str, str | None, Hashable, Any], StoreUnavailable]
+
+_SESSION = "statusguard_session"
+_READY = "statusguard_ready"
+
+
+def run(conn: Connection, text: str, params: Any = None) -> Outcome:
+    """Execute on the driver cursor: no SQLAlchemy autobegin, so no ROLLBACK on checkin.
+
+    (In AUTOCOMMIT mode SQLAlchemy still ends its logical transaction with a DBAPI
+    ``rollback()`` when the connection is returned; PyMySQL sends that to the server,
+    which would add a round trip to every write.)
+    """
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        if params is None:
+            cursor.execute(text)
+        else:
+            cursor.execute(text, params)
+        rows = list(cursor.fetchall()) if cursor.description else []
+        return Outcome(rows, cursor.rowcount, getattr(cursor, "lastrowid", None))
+    finally:
+        cursor.close()
+
+
+def quiet_rollback(conn: Connection) -> None:
+    """ROLLBACK, best effort.
+
+    There may be no transaction left to end, and a connection lost mid-transaction is
+    invalidated (SQLAlchemy would raise PendingRollbackError); neither may mask the
+    original error.
+    """
+    with suppress(Exception):
+        run(conn, "ROLLBACK")
+
+
+class AuditTransaction:
+    """A write and its audit row in one transaction opened by ``begin`` (``None``: none).
+
+    Use as a context manager; end the transaction with :meth:`commit` (insert the
+    audit row, COMMIT) or :meth:`abandon` (ROLLBACK: the write matched no row). On
+    any error inside, an open transaction is rolled back quietly and the error
+    propagates. With ``begin=None`` every step is a no-op.
+    """
+
+    __slots__ = ("conn",)
+
+    def __init__(self, conn: Connection, begin: str | None) -> None:
+        self.conn: Connection | None = None
+        if begin is not None:
+            run(conn, begin)
+            self.conn = conn
+
+    def __enter__(self) -> AuditTransaction:
+        return self
+
+    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
+        if exc is not None and self.conn is not None:
+            quiet_rollback(self.conn)
+
+    def commit(self, text: str, params: Any) -> None:
+        """Insert the audit row (``text``, ``params``), then COMMIT."""
+        if self.conn is not None:
+            run(self.conn, text, params)
+            run(self.conn, "COMMIT")
+            self.conn = None
+
+    def abandon(self) -> None:
+        """ROLLBACK."""
+        if self.conn is not None:
+            run(self.conn, "ROLLBACK")
+            self.conn = None
+
+
+def _unsupported(name: str) -> StoreUnavailable:
+    return StoreUnavailable(
+        f"unsupported database dialect {name!r}; expected {SUPPORTED}",
+        committed=False,
+    )
+
+
+def _create_engine(url: str) -> tuple[Engine, Connecting]:
+    parsed = sa.engine.make_url(url)
+    dialect = dialect_for(parsed.get_backend_name())
+    how = Connecting() if dialect is None else dialect.connecting(parsed.database, str(parsed))
+    if how.shared:
+        engine = sa.create_engine(
+            parsed,
+            isolation_level="AUTOCOMMIT",
+            poolclass=sa.pool.StaticPool,
+            connect_args=dict(how.driver_args),
+        )
+        return engine, how
+    engine = sa.create_engine(parsed, isolation_level="AUTOCOMMIT", pool_reset_on_return=None)
+    if how.on_connect:
+        statements = how.on_connect
+
+        @sa.event.listens_for(engine, "connect")
+        def _setup(dbapi_conn: Any, _record: Any) -> None:
+            for statement in statements:
+                dbapi_conn.execute(statement)
+
+    return engine, how
+
+
+class Connector:
+    """The store's engine and connections, and the retry loop every call runs in.
+
+    ``engine`` is an Engine or a URL (see :class:`SQLStore`). ``settle`` decides what a
+    connection lost during a write did: ``settle(problem, token, key, session)``.
+    """
+
+    def __init__(
+        self,
+        engine: Engine | str,
+        settle: Settle,
+        *,
+        lock_timeout: float | None,
+        idle_timeout: float | None,
+        retries: int,
+        backoff: float,
+    ) -> None:
+        self.lock_timeout = lock_timeout
+        self.idle_timeout = idle_timeout
+        self.retries = retries
+        self.backoff = backoff
+        if isinstance(engine, str):
+            engine, how = _create_engine(engine)
+        else:
+            found = dialect_for(engine.dialect.name)
+            url = engine.url
+            how = Connecting() if found is None else found.connecting(url.database, str(url))
+        # one shared connection (in-memory SQLite): calls take turns
+        self._serial: AbstractContextManager[Any] = (
+            threading.Lock() if how.shared else nullcontext()
+        )
+        # In-process databases: connections this store used are kept here between calls,
+        # skipping SQLAlchemy's Connection setup and pool checkout (a third of a fire's
+        # Python time). It holds at most as many as were ever in use at once, and
+        # :meth:`dispose` closes them. Server databases go through the pool every time,
+        # so its pre-ping and recycle settings keep working.
+        self._idle: list[Connection] | None = [] if how.keep_idle else None
+        self._pid = os.getpid()
+        if getattr(engine.dialect, "_on_connect_isolation_level", None) != "AUTOCOMMIT":
+            engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self.engine: Engine = engine
+        dialect = dialect_for(engine.dialect.name)
+        if dialect is None:
+            raise _unsupported(engine.dialect.name)
+        self.dialect: Dialect = dialect
+        dbapi = getattr(engine.dialect, "loaded_dbapi", None)
+        self.catch: tuple[type[Exception], ...] = (DBAPIError,)
+        if dbapi is not None:
+            self.catch = (DBAPIError, dbapi.Error)
+        self.settle = settle
+
+    def prepare(self, conn: Connection) -> None:
+        """Once per DBAPI connection: timeouts, the session id, driver-level setup."""
+        info = conn.connection.info
+        if info.get(_READY):
+            return
+        d = self.dialect
+        mariadb = bool(getattr(conn.dialect, "is_mariadb", False))
+        for statement in d.session_setup(self.lock_timeout, self.idle_timeout, mariadb=mariadb):
+            run(conn, statement)
+        if d.session_query is not None:
+            info[_SESSION] = run(conn, d.session_query).scalar()
+        dbapi = conn.connection.dbapi_connection
+        assert dbapi is not None
+        d.install(dbapi, info)
+        info[_READY] = True
+
+    def _checkout(self) -> tuple[list[Connection] | None, Connection]:
+        """A connection: an idle one this store kept (in-process databases), else the pool's."""
+        idle = self._idle
+        if idle is not None and self._pid != os.getpid():
+            # a forked child never uses its parent's SQLite connections
+            idle = self._idle = []
+            self._pid = os.getpid()
+        if idle:
+            try:
+                return idle, idle.pop()
+            except IndexError:  # another thread took the last one first
+                pass
+        try:
+            return idle, self.engine.connect()
+        except DBAPIError as exc:
+            raise StoreUnavailable(
+                f"cannot connect to the database: {describe(exc)}", committed=False
+            ) from exc
+
+    def call(
+        self,
+        op: Callable[[Connection], T],
+        *,
+        write: bool,
+        token: str | None = None,
+        key: Hashable = None,
+    ) -> T:
+        """Run ``op`` on a fresh connection, classifying and retrying database errors."""
+        attempt = 0
+        while True:
+            delay = 0.0
+            with self._serial:
+                idle, conn = self._checkout()
+                session: Any = None
+                try:
+                    keep = False
+                    try:
+                        self.prepare(conn)
+                        session = conn.connection.info.get(_SESSION)
+                        result = op(conn)
+                        keep = idle is not None and not conn.in_transaction()
+                        return result
+                    except self.catch as exc:
+                        if classify(exc) is ErrorKind.LOST:
+                            conn.invalidate()  # never hand a broken connection back
+                        raise
+                    finally:
+                        if keep:
+                            idle.append(conn)  # type: ignore[union-attr]
+                        else:
+                            conn.close()
+                except self.catch as exc:
+                    kind = classify(exc)
+                    if kind is ErrorKind.RETRY and attempt < self.retries:
+                        attempt += 1
+                        delay = self.backoff * (2**attempt)
+                    elif kind is ErrorKind.DUPLICATE:
+                        raise
+                    else:
+                        raise self._failure(
+                            kind, describe(exc), write, token, key, session
+                        ) from exc
+            time.sleep(random.uniform(delay / 2, delay))  # noqa: S311 (jitter)
+
+    def _failure(
+        self,
+        kind: ErrorKind,
+        problem: str,
+        write: bool,
+        token: str | None,
+        key: Hashable,
+        session: Any,
+    ) -> Exception:
+        """The error a database failure of ``kind`` becomes (no more retries)."""
+        if kind is ErrorKind.RETRY:
+            return StoreUnavailable(
+                f"{problem}: still conflicting after {self.retries} retries "
+                "(serialization failures, deadlocks or busy database)",
+                committed=False,
+            )
+        if kind is ErrorKind.TIMEOUT:
+            return StoreUnavailable(
+                f"{problem}: a lock or statement timeout expired (another session "
+                "holds the row); the statement was undone",
+                committed=False,
+            )
+        if kind is ErrorKind.LOST:
+            if not write:
+                return StoreUnavailable(f"connection lost: {problem}", committed=False)
+            return self.settle(problem, token, key, session)
+        if kind is ErrorKind.TRIGGER:
+            return StoreRejected(problem)
+        return StoreUnavailable(f"database error: {problem}", committed=False)
+
+    def end_session(self, conn: Connection, session: Any) -> bool:
+        """Make sure a broken session cannot still commit; True once it is gone."""
+        d = self.dialect
+        if d.session_query is None:
+            return True  # in-process: nothing outlives the connection
+        if session is None:
+            return False
+        alive, kill = d.session_alive(int(session)), d.session_kill(int(session))
+        deadline = time.monotonic() + 5.0
+        killed = False
+        while time.monotonic() < deadline:
+            if not run(conn, alive).scalar():
+                return True
+            if not killed:
+                killed = True
+                try:
+                    run(conn, kill)
+                except self.catch:
+                    return False
+            time.sleep(0.05)
+        return False
+
+    def dispose(self) -> None:
+        """Close the engine's pooled connections (and the ones kept idle)."""
+        idle = self._idle
+        while idle:
+            try:
+                conn = idle.pop()
+            except IndexError:
+                break
+            with suppress(Exception):
+                conn.close()
+        self.engine.dispose()

@@ -1,0 +1,245 @@
+# ruff: noqa: S608  (identifiers are validated and quoted; values are bound parameters)
+"""What a SQL dialect provides: the :class:`Dialect` base, and the :class:`ErrorKind` of an error.
+
+:class:`Dialect` is the base every dialect module subclasses: the statements the store
+sends (as SQL text with ``:name`` bind parameters, see :mod:`._records`), how to read
+a write's outcome from what the driver reported, the per-session setup, how the
+store connects, which driver errors mean what, and the trigger DDL. Statements
+shared by every engine are written here once; a dialect overrides what differs.
+Nothing here executes SQL or imports SQLAlchemy, so a sync store, an async store and
+the trigger generator all build on the same text.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+from statusguard.sql.dialects._records import Connecting, Layout, Moved, Outcome, Statement, Trigger
+
+__all__ = ["Dialect", "ErrorKind"]
+
+
+class ErrorKind(enum.Enum):
+    """What the store does about a database error."""
+
+    RETRY = "retry"  # serialization failure, deadlock, SQLite busy: roll back, back off, retry
+    TIMEOUT = "timeout"  # lock wait / statement timeout: the statement was undone
+    LOST = "lost"  # the connection broke: the outcome of a write may be unknown
+    DUPLICATE = "duplicate"  # unique key violation
+    TRIGGER = "trigger"  # a statusguard trigger (or a CHECK) rejected the write
+    OTHER = "other"
+
+
+class Dialect:
+    """One SQL engine's statements, session setup, connection profile, errors and trigger.
+
+    Subclasses set the class attributes and override what their engine does
+    differently. Every method is pure: it returns SQL text (or reads an
+    :class:`Outcome`) and never talks to a database.
+    """
+
+    name: ClassVar[str]
+    #: SQLAlchemy dialect names this dialect serves (MariaDB speaks the MySQL dialect)
+    serves: ClassVar[tuple[str, ...]] = ()
+    quote_char: ClassVar[str] = '"'
+    #: the audit row's timestamp
+    now: ClassVar[str] = "CURRENT_TIMESTAMP"
+    #: what opens the transaction holding a write and its audit row; ``None`` when the
+    #: audit row is written by the write statement itself
+    audit_begin: ClassVar[str | None] = None
+    #: whether a text key column can hold NUL characters
+    text_holds_nul: ClassVar[bool] = True
+    #: the collation that makes the status column compare bytes, if the default does not
+    status_collation: ClassVar[str | None] = None
+    #: whether an auto-incremented key must be declared INTEGER (SQLite's rowid alias)
+    integer_autoincrement: ClassVar[bool] = False
+    #: the query naming this connection's server session (``None``: no server session)
+    session_query: ClassVar[str | None] = None
+    #: per-session settings, formatted with ``ms`` (milliseconds) or ``s`` (whole
+    #: seconds, at least 1): the lock wait bound and the idle-in-transaction bound
+    lock_timeout_sql: ClassVar[str | None] = None
+    idle_timeout_sql: ClassVar[str | None] = None
+    #: queries on a server session ``{session}``: is it alive (a count), end it
+    session_alive_sql: ClassVar[str] = ""
+    session_kill_sql: ClassVar[str] = ""
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r}>"
+
+    # -- names and literals -------------------------------------------------------
+
+    def quote(self, name: str) -> str:
+        """``name`` quoted (a validated identifier: it holds no quote character)."""
+        return f"{self.quote_char}{name}{self.quote_char}"
+
+    def literal(self, value: str) -> str:
+        """``value`` as a SQL string literal (for trigger DDL, which cannot bind)."""
+        if any(ord(ch) < 32 for ch in value):
+            raise ValueError(f"status {value!r} contains control characters")
+        return "'" + self._escape(value.replace("'", "''")) + "'"
+
+    def _escape(self, value: str) -> str:
+        return value
+
+    # -- reads, inserts and the audit table ---------------------------------------
+
+    def insert(self, lay: Layout) -> str:
+        """Insert a key (``k``, ``st``, ``tok``) at version 0."""
+        cols = [lay.key, lay.status] + ([lay.version] if lay.version else [])
+        vals = [":k", ":st"] + (["0"] if lay.version else [])
+        if lay.token:
+            cols.append(lay.token)
+            vals.append(":tok")
+        return f"INSERT INTO {lay.table} ({', '.join(cols)}) VALUES ({', '.join(vals)})"
+
+    def select(self, lay: Layout) -> str:
+        """Read a key's status, version and token (``k``)."""
+        return (
+            f"SELECT {lay.status}, {lay.version or '0'}, {lay.token or 'NULL'} "
+            f"FROM {lay.table} WHERE {lay.key} = :k"
+        )
+
+    def token_select(self, lay: Layout) -> str | None:
+        """Read a key's token (``k``), if the table has a token column."""
+        if lay.token is None:
+            return None
+        return f"SELECT {lay.token} FROM {lay.table} WHERE {lay.key} = :k"
+
+    def audit_insert(self, lay: Layout) -> str:
+        """Insert one audit row (:func:`audit_params`)."""
+        return (
+            f"INSERT INTO {lay.audit} ({lay.audit_columns}) "
+            f"VALUES (:k, :src, :ev, :tgt, :ver, :tok, {self.now})"
+        )
+
+    def audit_select(self, lay: Layout) -> str:
+        """A key's audit rows (``k``), oldest first."""
+        q = self.quote
+        return (
+            f"SELECT {q('source')}, {q('event')}, {q('target')}, {q('version')}, "
+            f"{q('token')} FROM {lay.audit} WHERE {q('resource_key')} = :k ORDER BY {q('id')}"
+        )
+
+    def audit_token(self, lay: Layout) -> str:
+        """The audit row carrying a token (``tok``)."""
+        q = self.quote
+        return f"SELECT {q('target')} FROM {lay.audit} WHERE {q('token')} = :tok"
+
+    # -- the two writes ----------------------------------------------------------
+
+    def apply(self, lay: Layout, sources: tuple[str, ...], targets: tuple[str, ...]) -> Statement:
+        """The one conditional UPDATE moving a key along an event's moves."""
+        raise NotImplementedError
+
+    def applied(
+        self, lay: Layout, stmt: Statement, out: Outcome, info: Mapping[str, Any]
+    ) -> Moved | None:
+        """``(source, target, version)`` if ``stmt`` moved the row, else ``None``.
+
+        ``info`` is the connection's memory (what :meth:`install` put there). By
+        default the statement returns a row on a match, read by :meth:`_moved`.
+        """
+        row = out.first()
+        return None if row is None else self._moved(stmt, row, info)
+
+    def _moved(self, stmt: Statement, row: Any, info: Mapping[str, Any]) -> Moved:
+        """What the row an event's UPDATE returned says it did."""
+        raise NotImplementedError
+
+    @staticmethod
+    def _binds(prefix: str, count: int) -> str:
+        """``:s0, :s1, ...``: ``count`` bind parameters named ``prefix`` + index."""
+        return ", ".join(f":{prefix}{i}" for i in range(count))
+
+    def _case_sets(self, lay: Layout, count: int, operand: str, row: str = "") -> list[str]:
+        """SET clauses moving ``operand`` along ``count`` moves (``:sN`` -> ``:tN``).
+
+        The version grows by one and the token is stored; ``row`` prefixes the row's
+        own columns (``"n."`` for an aliased UPDATE).
+        """
+        whens = " ".join(f"WHEN :s{i} THEN :t{i}" for i in range(count))
+        sets = [f"{lay.status} = CASE {operand} {whens} END"]
+        if lay.version:
+            sets.append(f"{lay.version} = {row}{lay.version} + 1")
+        if lay.token:
+            sets.append(f"{lay.token} = :tok")
+        return sets
+
+    def _compare(self, expr: str) -> str:
+        """``expr`` as compared byte for byte."""
+        return expr
+
+    def _bump(self, version: str) -> str:
+        """The SET clause growing the version by one."""
+        return f"{version} = {version} + 1"
+
+    def _cas_update(self, lay: Layout, versioned: bool) -> str:
+        where = f"{lay.key} = :k AND {self._compare(lay.status)} = :exp"
+        if versioned:
+            where += f" AND {lay.version} = :ver"
+        sets = [self._bump(lay.version)] if lay.version else []
+        sets.append(f"{lay.status} = :tgt")
+        if lay.token:
+            sets.append(f"{lay.token} = :tok")
+        return f"UPDATE {lay.table} SET {', '.join(sets)} WHERE {where}"
+
+    def cas(self, lay: Layout, versioned: bool) -> str:
+        """The conditional UPDATE of a compare-and-set (:func:`cas_params`)."""
+        return self._cas_update(lay, versioned) + f" RETURNING {lay.version or '0'}"
+
+    def cas_version(self, lay: Layout, out: Outcome) -> int | None:
+        """The version a compare-and-set committed, or ``None`` if it matched no row."""
+        row = out.first()
+        return None if row is None else int(row[0])
+
+    # -- sessions -------------------------------------------------------------------
+
+    def connecting(self, database: str | None, url: str) -> Connecting:
+        """How to connect to ``database`` (the URL's database part; ``url`` the whole)."""
+        return Connecting()
+
+    def session_setup(
+        self, lock_timeout: float | None, idle_timeout: float | None, *, mariadb: bool = False
+    ) -> list[str]:
+        """Statements run once per connection: lock and idle-transaction timeouts."""
+        out = []
+        for template, seconds in (
+            (self.lock_timeout_sql, lock_timeout),
+            (self.idle_timeout_sql, idle_timeout),
+        ):
+            if template is not None and seconds is not None:
+                out.append(template.format(ms=int(seconds * 1000), s=max(1, round(seconds))))
+        return out
+
+    def install(self, dbapi_connection: Any, info: dict[str, Any]) -> None:
+        """Driver-level setup of a new connection (``info``: the connection's memory)."""
+
+    def session_alive(self, session: int) -> str:
+        """A query counting the server sessions with id ``session`` (0 or 1)."""
+        return self.session_alive_sql.format(session=int(session))
+
+    def session_kill(self, session: int) -> str:
+        """A statement ending server session ``session``."""
+        return self.session_kill_sql.format(session=int(session))
+
+    # -- errors ----------------------------------------------------------------------
+
+    def error_kind(self, orig: Any) -> ErrorKind | None:
+        """The kind of a DBAPI error of this dialect's driver; ``None`` if not its own."""
+        return None
+
+    # -- trigger DDL ----------------------------------------------------------------
+
+    def trigger(self, spec: Trigger) -> list[str]:
+        """The statements installing a trigger that rejects status changes off ``spec.edges``."""
+        raise NotImplementedError
+
+    def script(self, statements: Sequence[str]) -> str:
+        """``statements`` as one script for the engine's own command-line client."""
+        return "".join(f"{s};\n" for s in statements)
+
+    def _pairs(self, edges: Sequence[tuple[str, str]], wrap: str = "") -> str:
+        lit = self.literal
+        return ", ".join(f"({wrap}{lit(a)}, {wrap}{lit(b)})" for a, b in edges)

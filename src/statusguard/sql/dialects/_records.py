@@ -1,0 +1,154 @@
+"""The dialect-neutral records statement builders exchange, and the bind-parameter names.
+
+:class:`Layout` (a store's quoted names) goes in, :class:`Statement` and SQL text
+come out, :class:`Outcome` (what a driver reported) is read back; :class:`Connecting`
+says how to connect, :class:`Trigger` what a trigger enforces. No SQLAlchemy, no I/O.
+
+Bind parameters, the same on every dialect: ``k`` key, ``st`` initial status, ``tok``
+token, ``ev`` event, ``s0, t0, s1, t1, ...`` the moves of an event (source, target),
+``exp`` / ``tgt`` / ``ver`` a compare-and-set's expected status, target and expected
+version, ``src`` an audit row's source. :func:`apply_params`, :func:`cas_params` and
+:func:`audit_params` build them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = [
+    "AUDIT_COLUMNS",
+    "Connecting",
+    "Layout",
+    "Moved",
+    "Outcome",
+    "Statement",
+    "Trigger",
+    "apply_params",
+    "audit_params",
+    "cas_params",
+]
+
+AUDIT_COLUMNS = ("id", "resource_key", "source", "event", "target", "version", "token", "at")
+
+Moved = tuple[str, str, int]  # what a committed write did: (source, target, version)
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """A store's table, columns and audit table: validated names, or quoted ones.
+
+    Statement builders take the quoted form, :meth:`quoted`, which also lists the
+    audit table's insert columns.
+    """
+
+    table: str
+    key: str
+    status: str
+    version: str | None = None
+    token: str | None = None
+    audit: str | None = None
+    audit_columns: str = ""  # the audit table's insert columns (all but ``id``), joined
+
+    def quoted(self, quote: Callable[[str], str]) -> Layout:
+        """Every name passed through ``quote`` (a dialect's :meth:`Dialect.quote`)."""
+
+        def opt(name: str | None) -> str | None:
+            return None if name is None else quote(name)
+
+        audit = opt(self.audit)
+        columns = ", ".join(quote(c) for c in AUDIT_COLUMNS[1:]) if audit is not None else ""
+        t, k, s = quote(self.table), quote(self.key), quote(self.status)
+        return Layout(t, k, s, opt(self.version), opt(self.token), audit, columns)
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """An event's conditional UPDATE: its text and the moves it was built for.
+
+    ``inverse`` maps target -> source when no two sources share a target (the
+    target then names the source the row held).
+    """
+
+    text: str
+    sources: tuple[str, ...]
+    targets: tuple[str, ...]
+    inverse: Mapping[str, str] | None = None
+
+
+class Outcome:
+    """What the driver reported for one statement: rows (if any), rowcount, lastrowid."""
+
+    __slots__ = ("lastrowid", "rowcount", "rows")
+
+    def __init__(self, rows: list[Any], rowcount: int, lastrowid: Any) -> None:
+        self.rows = rows
+        self.rowcount = rowcount
+        self.lastrowid = lastrowid
+
+    def first(self) -> Any:
+        """The first row, or ``None``."""
+        return self.rows[0] if self.rows else None
+
+    def all(self) -> list[Any]:
+        """Every row."""
+        return self.rows
+
+    def scalar(self) -> Any:
+        """The first column of the first row, or ``None``."""
+        return self.rows[0][0] if self.rows else None
+
+
+@dataclass(frozen=True, slots=True)
+class Connecting:
+    """How a store connects to a database of this dialect.
+
+    ``shared``: one connection serves the whole process (an in-memory SQLite database),
+    so calls are serialized. ``keep_idle``: the database is in-process, so the store
+    keeps the connections it used between calls instead of going through the pool.
+    ``on_connect``: statements for every new DBAPI connection. ``driver_args``: the
+    DBAPI ``connect()`` arguments a shared connection needs.
+    """
+
+    shared: bool = False
+    keep_idle: bool = False
+    on_connect: tuple[str, ...] = ()
+    driver_args: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Trigger:
+    """What a trigger enforces: quoted names, the allowed status changes, the lifecycle."""
+
+    table: str  # quoted
+    column: str  # quoted
+    name: str  # the trigger's quoted name
+    plain_name: str  # the same, unquoted (PostgreSQL derives its function name from it)
+    edges: Sequence[tuple[str, str]]  # allowed (old, new) status pairs
+    lifecycle: str  # the lifecycle's name, for the error message
+
+
+def apply_params(
+    key: Hashable, moves: Mapping[str, str], token: str | None, event: str | None
+) -> dict[str, Any]:
+    """The bind parameters of :meth:`Dialect.apply`'s statement."""
+    values: dict[str, Any] = {"k": key, "tok": token, "ev": event}
+    for i, (src, tgt) in enumerate(moves.items()):
+        values[f"s{i}"] = src
+        values[f"t{i}"] = tgt
+    return values
+
+
+def cas_params(
+    key: Hashable, expected: str, target: str, version: int | None, token: str | None
+) -> dict[str, Any]:
+    """The bind parameters of :meth:`Dialect.cas`'s statement."""
+    return {"k": key, "exp": expected, "tgt": target, "ver": version, "tok": token}
+
+
+def audit_params(
+    key: Hashable, source: str, event: str | None, target: str, version: int, token: str | None
+) -> dict[str, Any]:
+    """The bind parameters of :meth:`Dialect.audit_insert`'s statement."""
+    return {"k": key, "src": source, "ev": event, "tgt": target, "ver": version, "tok": token}

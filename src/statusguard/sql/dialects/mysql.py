@@ -1,0 +1,124 @@
+# ruff: noqa: S608  (identifiers are validated and quoted; values are bound parameters)
+"""MariaDB and MySQL (PyMySQL): statements, session setup, errno classes and trigger DDL.
+
+There is no ``UPDATE ... RETURNING``, so a write encodes its outcome in the insert id:
+``SET version = LAST_INSERT_ID((version + 1) * M + FIELD(status, sources...)) DIV M,
+status = ELT(FIELD(status, ...), targets...)``. The OK packet carries
+``LAST_INSERT_ID(expr)`` as the insert id, so the source index and the new version
+come back with the UPDATE: 1 round trip (4 with an audit table: START TRANSACTION,
+UPDATE, INSERT, COMMIT). Comparisons use ``BINARY`` so a case- or pad-insensitive
+collation cannot match an unknown status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from statusguard.sql.dialects._base import Dialect, ErrorKind
+from statusguard.sql.dialects._records import Layout, Moved, Outcome, Statement, Trigger
+
+__all__ = ["MySQL"]
+
+_INDEX = 1 << 12  # the insert id is (version * _INDEX + source index): at most 4095 sources
+
+# errno -> kind (PyMySQL raises most of them as OperationalError)
+_ERRORS = {
+    **dict.fromkeys((1213, 1020), ErrorKind.RETRY),
+    **dict.fromkeys((1205, 3024, 1969), ErrorKind.TIMEOUT),
+    **dict.fromkeys((2002, 2003, 2006, 2013, 2055, 1053, 1927, 4031, 2014), ErrorKind.LOST),
+    **dict.fromkeys((1644, 3819, 4025), ErrorKind.TRIGGER),
+    1062: ErrorKind.DUPLICATE,
+}
+
+
+class MySQL(Dialect):
+    """MariaDB / MySQL: the outcome in ``LAST_INSERT_ID``, ``BINARY`` comparisons."""
+
+    name = "mysql"
+    serves = ("mysql", "mariadb")
+    quote_char = "`"
+    now = "CURRENT_TIMESTAMP(6)"
+    audit_begin = "START TRANSACTION"
+    status_collation = "utf8mb4_bin"
+    session_query = "SELECT CONNECTION_ID()"
+    lock_timeout_sql = "SET SESSION innodb_lock_wait_timeout = {s}"
+    idle_timeout_sql = "SET SESSION idle_transaction_timeout = {s}"
+    session_alive_sql = "SELECT count(*) FROM information_schema.processlist WHERE id = {session}"
+    session_kill_sql = "KILL CONNECTION {session}"
+
+    def _escape(self, value: str) -> str:
+        return value.replace("\\", "\\\\")
+
+    def _compare(self, expr: str) -> str:
+        return f"BINARY {expr}"
+
+    def _bump(self, version: str) -> str:
+        return f"{version} = LAST_INSERT_ID({version} + 1)"
+
+    def apply(self, lay: Layout, sources: tuple[str, ...], targets: tuple[str, ...]) -> Statement:
+        t, k, s, v, tk = lay.table, lay.key, lay.status, lay.version, lay.token
+        srcs = self._binds("s", len(sources))
+        field = f"FIELD(BINARY {s}, {srcs})"
+        tgts = self._binds("t", len(targets))
+        if v:
+            sets = [
+                f"{v} = LAST_INSERT_ID(({v} + 1) * {_INDEX} + {field}) DIV {_INDEX}",
+                f"{s} = ELT({field}, {tgts})",
+            ]
+        else:
+            sets = [f"{s} = ELT(LAST_INSERT_ID({field}), {tgts})"]
+        if tk:
+            sets.append(f"{tk} = :tok")
+        text = f"UPDATE {t} SET {', '.join(sets)} WHERE {k} = :k AND BINARY {s} IN ({srcs})"
+        return Statement(text, sources, targets)
+
+    def applied(
+        self, lay: Layout, stmt: Statement, out: Outcome, info: Mapping[str, Any]
+    ) -> Moved | None:
+        if out.rowcount != 1:
+            return None
+        code = int(out.lastrowid)
+        version, index = divmod(code, _INDEX) if lay.version else (0, code)
+        return (stmt.sources[index - 1], stmt.targets[index - 1], version)
+
+    def cas(self, lay: Layout, versioned: bool) -> str:
+        return self._cas_update(lay, versioned)
+
+    def cas_version(self, lay: Layout, out: Outcome) -> int | None:
+        if out.rowcount != 1:
+            return None
+        return int(out.lastrowid) if lay.version else 0
+
+    def session_setup(
+        self, lock_timeout: float | None, idle_timeout: float | None, *, mariadb: bool = False
+    ) -> list[str]:
+        # idle_transaction_timeout exists on MariaDB only
+        return super().session_setup(lock_timeout, idle_timeout if mariadb else None)
+
+    def error_kind(self, orig: Any) -> ErrorKind | None:
+        args = getattr(orig, "args", ())
+        if args and isinstance(args[0], int) and "pymysql" in type(orig).__module__:
+            return _ERRORS.get(args[0], ErrorKind.OTHER)
+        return None
+
+    def trigger(self, spec: Trigger) -> list[str]:
+        c = spec.column
+        pairs = self._pairs(spec.edges, wrap="BINARY ")
+        test = f"(BINARY OLD.{c}, BINARY NEW.{c}) IN ({pairs})" if spec.edges else "FALSE"
+        return [
+            f"DROP TRIGGER IF EXISTS {spec.name}",
+            f"CREATE TRIGGER {spec.name} BEFORE UPDATE ON {spec.table} FOR EACH ROW\n"
+            "BEGIN\n"
+            f"  IF NOT (BINARY NEW.{c} <=> BINARY OLD.{c}) AND NOT ({test}) THEN\n"
+            "    SET @statusguard_msg = CONCAT('statusguard: illegal status transition ',\n"
+            f"      IFNULL(OLD.{c}, 'NULL'), ' -> ', IFNULL(NEW.{c}, 'NULL'),"
+            f" ' in lifecycle ', {self.literal(spec.lifecycle)});\n"
+            "    SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = @statusguard_msg, MYSQL_ERRNO = 1644;\n"
+            "  END IF;\n"
+            "END",
+        ]
+
+    def script(self, statements: Sequence[str]) -> str:
+        # the mysql client ends a statement at ';' unless told another delimiter
+        return statements[0] + ";\nDELIMITER //\n" + statements[1] + "//\nDELIMITER ;\n"

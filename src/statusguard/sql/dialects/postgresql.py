@@ -1,0 +1,113 @@
+# ruff: noqa: S608  (identifiers are validated and quoted; values are bound parameters)
+"""PostgreSQL (psycopg): statements, session setup, SQLSTATE classes and trigger DDL.
+
+A write is one statement: ``UPDATE t AS n ... FROM t AS o WHERE n.key = o.key AND
+n.status = o.status ... RETURNING o.status, n.status, n.version``. ``o`` is the
+statement's snapshot of the row; if a concurrent writer changed it, PostgreSQL
+re-checks ``n.status = o.status`` on the newest version and matches nothing, and the
+store retries. With an audit table the ``INSERT`` rides in a CTE of the same
+statement: 1 round trip, no explicit transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from statusguard.sql.dialects._base import Dialect, ErrorKind
+from statusguard.sql.dialects._records import Layout, Moved, Statement, Trigger
+
+__all__ = ["PostgreSQL"]
+
+# SQLSTATE -> kind; classes 08 (connection exception) and 57P (operator intervention)
+# mean the connection is gone
+_ERRORS = {
+    "40001": ErrorKind.RETRY,
+    "40P01": ErrorKind.RETRY,
+    "55P03": ErrorKind.TIMEOUT,
+    "57014": ErrorKind.TIMEOUT,
+    "25P03": ErrorKind.TIMEOUT,
+    "23514": ErrorKind.TRIGGER,
+    "23505": ErrorKind.DUPLICATE,
+}
+_LOST_CLASSES = ("08", "57P")
+
+
+class PostgreSQL(Dialect):
+    """PostgreSQL: ``UPDATE ... FROM`` a snapshot of the row, ``RETURNING``, audit in a CTE."""
+
+    name = "postgresql"
+    serves = ("postgresql",)
+    text_holds_nul = False
+    session_query = "SELECT pg_backend_pid()"
+    lock_timeout_sql = "SET lock_timeout = {ms}"
+    idle_timeout_sql = "SET idle_in_transaction_session_timeout = {ms}"
+    session_alive_sql = "SELECT count(*) FROM pg_stat_activity WHERE pid = {session}"
+    session_kill_sql = "SELECT pg_terminate_backend({session})"
+
+    def apply(self, lay: Layout, sources: tuple[str, ...], targets: tuple[str, ...]) -> Statement:
+        t, k, s, v = lay.table, lay.key, lay.status, lay.version
+        srcs = self._binds("s", len(sources))
+        sets = self._case_sets(lay, len(sources), f"n.{s}", row="n.")
+        update = (
+            f"UPDATE {t} AS n SET {', '.join(sets)} FROM {t} AS o "
+            f"WHERE n.{k} = :k AND o.{k} = :k AND n.{s} = o.{s} AND n.{s} IN ({srcs}) "
+        )
+        ver = f"n.{v}" if v else "0"
+        if lay.audit is None:
+            return Statement(update + f"RETURNING o.{s}, n.{s}, {ver}", sources, targets)
+        text = (
+            f"WITH u AS ({update}RETURNING n.{k} AS k, o.{s} AS src, n.{s} AS tgt, "
+            f"{ver} AS ver), w AS (INSERT INTO {lay.audit} ({lay.audit_columns}) SELECT k, src, "
+            "CAST(:ev AS VARCHAR), tgt, ver, CAST(:tok AS VARCHAR), CURRENT_TIMESTAMP "
+            "FROM u) SELECT src, tgt, ver FROM u"
+        )
+        return Statement(text, sources, targets)
+
+    def _moved(self, stmt: Statement, row: Any, info: Mapping[str, Any]) -> Moved:
+        return (str(row[0]), str(row[1]), int(row[2]))  # RETURNING o.status, n.status, version
+
+    def cas(self, lay: Layout, versioned: bool) -> str:
+        update = self._cas_update(lay, versioned)
+        ver = lay.version or "0"
+        if lay.audit is None:
+            return update + f" RETURNING {ver}"
+        return (
+            f"WITH u AS ({update} RETURNING {lay.key} AS k, {ver} AS ver), "
+            f"w AS (INSERT INTO {lay.audit} ({lay.audit_columns}) SELECT k, CAST(:exp AS VARCHAR), "
+            "CAST(NULL AS VARCHAR), CAST(:tgt AS VARCHAR), ver, CAST(:tok AS VARCHAR), "
+            "CURRENT_TIMESTAMP FROM u) SELECT ver FROM u"
+        )
+
+    def error_kind(self, orig: Any) -> ErrorKind | None:
+        sqlstate = getattr(orig, "sqlstate", None)
+        if isinstance(sqlstate, str):
+            kind = _ERRORS.get(sqlstate)
+            if kind is None and sqlstate.startswith(_LOST_CLASSES):
+                return ErrorKind.LOST
+            return kind  # an unknown SQLSTATE: left to the generic checks
+        kind_of = type(orig)
+        if sqlstate is None and kind_of.__module__.startswith("psycopg"):  # connecting failed:
+            lost = kind_of.__name__ in {"OperationalError", "InterfaceError"}  # no SQLSTATE
+            return ErrorKind.LOST if lost else None
+        return None
+
+    def trigger(self, spec: Trigger) -> list[str]:
+        c, lit = spec.column, self.literal
+        fn = self.quote(spec.plain_name + "_check")
+        pairs = self._pairs(spec.edges)
+        test = f"(OLD.{c}::text, NEW.{c}::text) IN ({pairs})" if spec.edges else "FALSE"
+        return [
+            f"CREATE OR REPLACE FUNCTION {fn}() RETURNS trigger LANGUAGE plpgsql AS $sg$\n"
+            "BEGIN\n"
+            f"  IF NOT ({test}) THEN\n"
+            "    RAISE EXCEPTION 'statusguard: illegal status transition % -> % in lifecycle %',\n"
+            f"      OLD.{c}, NEW.{c}, {lit(spec.lifecycle)} USING ERRCODE = 'check_violation';\n"
+            "  END IF;\n"
+            "  RETURN NEW;\n"
+            "END\n"
+            "$sg$",
+            f"DROP TRIGGER IF EXISTS {spec.name} ON {spec.table}",
+            f"CREATE TRIGGER {spec.name} BEFORE UPDATE OF {c} ON {spec.table} FOR EACH ROW\n"
+            f"  WHEN (NEW.{c} IS DISTINCT FROM OLD.{c}) EXECUTE FUNCTION {fn}()",
+        ]

@@ -1,0 +1,57 @@
+"""The dialect registry: one module per engine, listed once, read by the store, trigger and CLI."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from click.testing import CliRunner
+
+from statusguard.cli import cli
+from statusguard.sql import DIALECTS
+from statusguard.sql.dialects import SUPPORTED, Dialect, dialect_for
+from statusguard.sql.dialects._records import Layout, Outcome
+
+
+def test_the_registry_is_keyed_by_name_in_cli_order() -> None:
+    assert list(DIALECTS) == ["postgresql", "mysql", "sqlite"]
+    for name, dialect in DIALECTS.items():
+        assert isinstance(dialect, Dialect)
+        assert dialect.name == name
+        assert name in dialect.serves
+        assert dialect_for(name) is dialect
+    assert dialect_for("mariadb") is DIALECTS["mysql"]
+    assert dialect_for("oracle") is None
+
+
+def test_the_supported_phrase_names_every_served_engine() -> None:
+    served = {n for d in DIALECTS.values() for n in d.serves}
+    assert set(re.split(r", | or ", SUPPORTED)) == served
+
+
+def test_the_cli_offers_exactly_the_registry() -> None:
+    out = CliRunner().invoke(cli, ["sql", "trigger", "--help"]).output
+    assert "[" + "|".join(DIALECTS) + "]" in out
+
+
+@pytest.mark.parametrize("name", list(DIALECTS))
+def test_every_dialect_builds_both_writes_without_a_database(name: str) -> None:
+    d = DIALECTS[name]
+    lay = Layout("t", "id", "status", "version", "tok", "a").quoted(d.quote)
+    stmt = d.apply(lay, ("queued", "saving"), ("active", "active"))
+    assert ":s1" in stmt.text
+    assert ":t1" in stmt.text
+    assert d.applied(lay, stmt, Outcome([], 0, None), {}) is None  # a miss reads as None
+    assert ":exp" in d.cas(lay, versioned=True)
+    assert d.cas_version(lay, Outcome([], 0, None)) is None
+    assert d.quote("t") in d.insert(lay)
+
+
+def test_mysql_reads_the_source_and_version_from_the_insert_id() -> None:
+    d = DIALECTS["mysql"]
+    lay = Layout("t", "id", "status", "version").quoted(d.quote)
+    stmt = d.apply(lay, ("queued", "saving"), ("active", "killed"))
+    assert d.applied(lay, stmt, Outcome([], 1, 7 * 4096 + 2), {}) == ("saving", "killed", 7)
+    unversioned = Layout("t", "id", "status").quoted(d.quote)
+    stmt = d.apply(unversioned, ("queued", "saving"), ("active", "killed"))
+    assert d.applied(unversioned, stmt, Outcome([], 1, 1), {}) == ("queued", "active", 0)
