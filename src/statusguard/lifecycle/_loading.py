@@ -224,9 +224,11 @@ def unique_names(found: Iterable[tuple[AnyLifecycle, str]], target: str) -> None
 
 
 def _dedupe(found: Iterable[tuple[AnyLifecycle, str]]) -> tuple[tuple[AnyLifecycle, str], ...]:
-    out: dict[int, tuple[AnyLifecycle, str]] = {}
+    """Each lifecycle once: the same object, or an equal one (a model imported by another
+    under its module name is executed twice), is kept where it was first found."""
+    out: dict[AnyLifecycle, tuple[AnyLifecycle, str]] = {}
     for lc, file in found:
-        out.setdefault(id(lc), (lc, file))
+        out.setdefault(lc, (lc, file))
     return tuple(out.values())
 
 
