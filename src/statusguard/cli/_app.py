@@ -154,6 +154,23 @@ def emit(text: str, output: Path | None) -> None:
         fail(f"cannot write {str(output)!r}: {exc.strerror or exc}")
 
 
+MACHINE_FORMATS = frozenset({"json", "junit", "sarif"})
+"""Formats a program parses: with one on stdout, annotations go to stderr instead."""
+
+
+def annotate(report: Any, fmt: str, output: Path | None) -> None:
+    """Under GitHub Actions (``GITHUB_ACTIONS=true``), one ``::error file=...,line=...::``
+    workflow command per finding, on stdout (where the runner reads them), after the
+    report; on stderr when a machine-readable report is on stdout."""
+    from statusguard.consult._ci import github_annotations, under_github_actions
+
+    if not under_github_actions():
+        return
+    err = output is None and fmt in MACHINE_FORMATS
+    for line in github_annotations(report):
+        click.echo(line, err=err)
+
+
 class OneLineErrors(click.Group):
     """A group whose usage errors are one line on stderr (click prints usage and a hint)."""
 

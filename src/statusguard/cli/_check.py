@@ -23,6 +23,7 @@ import click
 from statusguard.cli._app import (
     EXIT_OK,
     EXIT_VIOLATED,
+    annotate,
     emit,
     exit_for_defects,
     fail,
@@ -127,6 +128,7 @@ def check(
         models.append(CheckedModel(lc, tuple(results), str(path), tuple(differences)))
     report = CheckReport(tuple(models))
     emit(render(chosen.name, report), output)
+    annotate(report, chosen.name, output)
     sys.exit(EXIT_OK if report.ok else EXIT_VIOLATED)
 
 

@@ -19,6 +19,7 @@ import click
 
 from statusguard.cli._app import (
     EXIT_VIOLATED,
+    annotate,
     emit,
     exit_for_defects,
     fail,
@@ -243,8 +244,11 @@ def diff(
         diff_lifecycles(a, b, checker=checker, allow_removed=allow_removed) for a, b in pairs
     ]
     regressed = any(r.regressions for r in reports) or (bool(removed) and not allow_removed)
-    report = DiffReport(old, new, tuple(reports), tuple(notes), tuple(removed), regressed)
+    report = DiffReport(
+        old, new, tuple(reports), tuple(notes), tuple(removed), regressed, allow_removed
+    )
     emit(render(chosen.name, report), output)
+    annotate(report, chosen.name, output)
     if regressed:
         sys.exit(EXIT_VIOLATED)
     exit_for_defects([b for _, b in pairs])  # NEW still breaks one: exit 1, as everywhere

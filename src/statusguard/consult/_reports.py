@@ -230,6 +230,7 @@ class DiffReport:
     notes: tuple[str, ...] = ()  # lifecycles added or removed, in words
     removed: tuple[str, ...] = ()  # names only OLD has
     regressed: bool = False
+    allow_removed: bool = False  # a removed lifecycle is not a regression
 
     def to_json(self) -> dict[str, Any]:
         return {
