@@ -21,6 +21,7 @@ from statusguard.consult._render import (
 )
 from statusguard.consult._reports import DiffReport
 from statusguard.lifecycle._model import AnyLifecycle
+from statusguard.results import Counterexample
 
 __all__ = ["MARKS", "diff_markdown", "review_mermaid"]
 
@@ -76,6 +77,15 @@ def review_mermaid(d: LifecycleDiff, old: AnyLifecycle, new: AnyLifecycle) -> st
     return "\n".join(lines)
 
 
+def _witness(cx: Counterexample) -> str:
+    """A counterexample's run, or for a race its interleaving of workers."""
+    if cx.schedule:
+        from statusguard.race import render_schedule
+
+        return render_schedule(cx)
+    return cx.render()
+
+
 def _section(d: LifecycleDiff) -> list[str]:
     out = [f"## `{d.new_name}`", ""]
     out.append(f"`{d.old_fingerprint[:19]}` → `{d.new_fingerprint[:19]}`")
@@ -110,7 +120,7 @@ def _section(d: LifecycleDiff) -> list[str]:
                 continue
             out.append(f"`{o.obligation}`: {r.detail}" if r.detail else f"`{o.obligation}`:")
             if r.counterexample is not None:
-                out += ["", "```text", r.counterexample.render(), "```"]
+                out += ["", "```text", _witness(r.counterexample), "```"]
             out.append("")
     walks = [
         (
