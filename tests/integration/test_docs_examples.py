@@ -124,7 +124,7 @@ def _env() -> dict[str, str]:
 
 
 def _run(command: str, cwd: Path) -> tuple[int, list[str]]:
-    proc = subprocess.run(  # noqa: S603 - the docs' own commands, in a scratch copy
+    proc = subprocess.run(
         ["bash", "-c", command],
         cwd=cwd,
         env=_env(),
@@ -241,7 +241,7 @@ def test_python_examples_run_as_written(
         if ex.mark == "skip":
             continue
         code = compile(ex.text, ex.id, "exec", dont_inherit=True)  # as a reader runs it
-        exec(code, namespace)  # noqa: S102 - the docs' own examples
+        exec(code, namespace)
         ran += 1
     if not ran:
         pytest.skip(f"{doc.name}: every Python block is marked skip")

@@ -49,7 +49,8 @@ def test_json_has_the_check_shape_and_the_schedule() -> None:
     (res,) = model["results"]
     assert res["obligation"] == "race.fresh_decision.cas_status"
     assert res["status"] == "violated"
-    assert res["expected"] is None and res["surprise"] is False
+    assert res["expected"] is None
+    assert res["surprise"] is False
     schedule = res["counterexample"]["schedule"]
     assert [s["action"] for s in schedule].count("write") == 3
     assert schedule[-1]["violates"] == "fresh_decision"
