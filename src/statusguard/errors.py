@@ -45,7 +45,7 @@ import json
 import os
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from statusguard._text import closest as _closest
 from statusguard._text import quoted_names as _quoted_names
@@ -83,13 +83,13 @@ Location = tuple[str | int, ...]
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
 
-@dataclass(frozen=True)
-class Origin:
+class Origin(NamedTuple):
     """Where a part of a model was written: a file and a 1-based line.
 
     For a Python-built lifecycle, the line that constructed the part; for a JSON
     document, the line where the element starts. ``str()`` is ``file:line`` with the
-    file relative to the working directory when it lies below it.
+    file relative to the working directory when it lies below it. A tuple, because every
+    ``Transition(...)`` records one: building it must cost next to nothing.
     """
 
     file: str

@@ -200,7 +200,9 @@ def prove(targets: tuple[str, ...], write: bool, proofs: Path, timeout: float) -
     help="Deprecated spelling of -o/--output, kept for scripts.",
 )
 def export_smt(targets: tuple[str, ...], output: Path, out: Path | None) -> None:
-    """Write each obligation as a self-contained SMT-LIB2 program (run it with: z3 FILE)."""
+    """Write each built-in and invariant obligation as a self-contained SMT-LIB2 program
+    (run it with: z3 FILE). The race obligations are not exported: statusguard race checks them.
+    """
     from statusguard.verify._manifests import safe_file_name
     from statusguard.verify._obligations import export_programs
 

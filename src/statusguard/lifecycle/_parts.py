@@ -54,20 +54,21 @@ def caller_origin(depth: int = 2) -> Origin | None:
         frame = sys._getframe(depth)
     except ValueError:
         return None
-    code = frame.f_code
     for _ in range(_MAX_CONSTRUCTORS):
-        if code.co_name not in _CONSTRUCTORS and frame.f_globals.get("__name__") not in _RELAYS:
+        code = frame.f_code
+        module = frame.f_globals.get("__name__")
+        if code.co_name not in _CONSTRUCTORS and module not in _RELAYS:
             break
         back = frame.f_back
         if back is None:
             return None
-        frame, code = back, back.f_code
-    if code.co_filename.startswith("<"):
+        frame = back
+    file = code.co_filename
+    if file.startswith("<") or (
+        isinstance(module, str) and (module == "statusguard" or module.startswith(_OURS))
+    ):
         return None
-    module = frame.f_globals.get("__name__", "")
-    if isinstance(module, str) and (module == "statusguard" or module.startswith(_OURS)):
-        return None
-    return Origin(code.co_filename, frame.f_lineno or 0)
+    return Origin(file, frame.f_lineno or 0)
 
 
 class FlagKind(enum.StrEnum):
