@@ -245,3 +245,40 @@ def test_python_examples_run_as_written(
         ran += 1
     if not ran:
         pytest.skip(f"{doc.name}: every Python block is marked skip")
+
+
+LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)]*)?\)")
+
+
+@pytest.mark.parametrize("doc", [*DOCS, ROOT / "README.md"], ids=lambda d: d.name)
+def test_relative_links_resolve(doc: Path) -> None:
+    """A doc links only files that exist (docs/race.md once linked a missing db-guard.md)."""
+    text = doc.read_text(encoding="utf-8")
+    missing = [
+        target
+        for target in LINK.findall(text)
+        if "://" not in target
+        and not target.startswith("mailto:")
+        and not (doc.parent / target).exists()
+    ]
+    assert not missing, f"{doc.name} links missing files: {missing}"
+
+
+def test_the_link_check_can_fail(tmp_path: Path) -> None:
+    doc = tmp_path / "doc.md"
+    doc.write_text("see [the guard](guard.md) and [a site](https://example.org/x.md)\n")
+    assert LINK.findall(doc.read_text()) == ["guard.md", "https://example.org/x.md"]
+    assert not (doc.parent / "guard.md").exists()
+
+
+def test_pinned_hook_revisions_are_not_made_up_tags() -> None:
+    """The pre-commit snippet once pinned ``rev: v0.1.0``, a tag that never existed."""
+    for doc in DOCS:
+        for rev in re.findall(r"^\s*rev:\s*(\S+)", doc.read_text(encoding="utf-8"), re.M):
+            git = shutil.which("git")
+            if git is None or not re.fullmatch(r"v?\d+(\.\d+)+", rev):
+                continue  # a placeholder commit, not a release tag
+            tags = subprocess.run(
+                [git, "tag", "--list", rev], cwd=ROOT, capture_output=True, text=True, check=False
+            ).stdout.split()
+            assert rev in tags, f"{doc.name} pins rev {rev}, which is not a tag of this repository"
