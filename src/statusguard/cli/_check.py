@@ -147,8 +147,10 @@ def check(
 def prove(targets: tuple[str, ...], write: bool, proofs: Path, timeout: float) -> None:
     """Record proofs/<model>/manifest.json for the models TARGETS name (default: model/).
 
-    Without --write, print {"manifests": [...]}. Exit 1 if z3 gave up on an obligation
-    (that model is not recorded) or a recorded obligation is violated, 2 on bad input.
+    Without --write, print {"manifests": [...]}. A violated obligation is recorded (the
+    manifest is a record; check --proofs fails on it). Exit 1 if z3 gave up on an
+    obligation (that model is not recorded) or a model breaks an obligation its
+    constructor enforces (the one rule of every command), 2 on bad input.
     """
     from statusguard.verify._manifests import manifest, manifest_path
     from statusguard.verify._smt import z3_version
@@ -157,7 +159,6 @@ def prove(targets: tuple[str, ...], write: bool, proofs: Path, timeout: float) -
     version = z3_version()
     docs = []
     gave_up = []
-    violated = []
     for lc, results in zip(lifecycles, _prove_all(lifecycles, timeout), strict=True):
         if any(r.status is Verdict.UNKNOWN and "vacuous" not in r.detail for r in results):
             names = ", ".join(r.obligation for r in results if r.status is Verdict.UNKNOWN)
@@ -165,9 +166,6 @@ def prove(targets: tuple[str, ...], write: bool, proofs: Path, timeout: float) -
             continue
         doc = manifest(lc, results, version)
         docs.append(doc)
-        broken = [r.obligation for r in results if r.status is Verdict.VIOLATED]
-        if broken:
-            violated.append(f"{lc.name}: recorded, but violated: {', '.join(broken)}")
         if write:
             path = manifest_path(proofs, lc)
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -182,10 +180,9 @@ def prove(targets: tuple[str, ...], write: bool, proofs: Path, timeout: float) -
         click.echo(json.dumps({"manifests": docs}, indent=2))
     for line in gave_up:
         click.echo(f"statusguard: {line}; raise --timeout and re-run", err=True)
-    for line in violated:
-        click.echo(f"statusguard: {line} (statusguard check shows the counterexamples)", err=True)
-    if gave_up or violated:
+    if gave_up:
         sys.exit(EXIT_VIOLATED)
+    exit_for_defects(lifecycles)
 
 
 @click.command("export-smt")
