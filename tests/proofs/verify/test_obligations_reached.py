@@ -15,7 +15,7 @@ from statusguard.cli import cli
 from statusguard.lifecycle._paths import shortest_paths
 from statusguard.verify._obligations import builtin_obligations
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 IMAGE = str(ROOT / "model" / "glance_image.py")
 
 

@@ -19,7 +19,7 @@ from statusguard.results import Counterexample, ObligationResult, Verdict
 from statusguard.verify._obligations import check_lifecycle
 from tests.lifecycle_strategies import replay
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 GLANCE = statusguard.load(ROOT / "model" / "glance_image.py")
 
 

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from statusguard.cli import cli
 from statusguard.results import ObligationResult, Verdict
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 TASK = str(ROOT / "model" / "glance_task.py")
 
 

@@ -19,7 +19,7 @@ from statusguard.lifecycle._model import Lifecycle, _lenient
 from statusguard.results import Verdict
 from statusguard.verify._obligations import check_lifecycle
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def run(*args: str) -> Any:
@@ -122,7 +122,7 @@ def z3_binary() -> str | None:
 
 
 def mutated_models() -> list[Lifecycle[Any, Any]]:
-    from tests.unit.test_obligations_mutations import CASES, build
+    from tests.proofs.verify.test_obligations_mutations import CASES, build
 
     models = [build(mutate) for mutate, _, _, _ in CASES]
     with _lenient():

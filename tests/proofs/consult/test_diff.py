@@ -18,7 +18,7 @@ from statusguard.consult._diff import diff_lifecycles, obligation_results
 from statusguard.lifecycle._paths import Path as Walk
 from statusguard.results import Verdict
 
-MODEL = Path(__file__).resolve().parents[2] / "model"
+MODEL = Path(__file__).resolve().parents[3] / "model"
 IMAGE = MODEL / "glance_image.py"
 
 Doc = dict[str, Any]

@@ -14,7 +14,7 @@ from statusguard.race._interp import RaceInterpreter
 from statusguard.race._scenarios import GLANCE_SCENARIOS
 from statusguard.results import ObligationResult, Verdict
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 GLANCE = sg.load(str(ROOT / "model/glance_image.py"))
 
 
