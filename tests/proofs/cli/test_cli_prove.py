@@ -14,6 +14,8 @@ from statusguard.results import ObligationResult, Verdict
 
 ROOT = Path(__file__).resolve().parents[3]
 TASK = str(ROOT / "model" / "glance_task.py")
+# The shipped models are proved once for all the commands here.
+pytestmark = pytest.mark.usefixtures("shared_proofs")
 
 
 def run(*args: str) -> Any:
