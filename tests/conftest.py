@@ -23,7 +23,10 @@ settings.register_profile(
     print_blob=True,
     suppress_health_check=[HealthCheck.too_slow],
 )
-settings.register_profile("dev", max_examples=100, deadline=None)
+# dev (the default): random seeds and half hypothesis's usual examples, so the default run
+# stays fast and each run explores new inputs (failures are replayed from .hypothesis/).
+# ci: derandomized, reproducible, four times the examples.
+settings.register_profile("dev", max_examples=50, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 
