@@ -1,11 +1,18 @@
-"""Shared test configuration: hypothesis profiles, the --run-slow switch, database URLs."""
+"""Shared test configuration: hypothesis profiles, the tiers, --run-slow, the time budget.
+
+The tiers are the top-level folders (tests/README.md): each test gets its folder's marker
+(``unit``, ``proofs``, ``property``, ``integration``), so ``-m`` can combine them.
+"""
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
+
+pytest_plugins = ("tests._budget", "pytester")
 
 settings.register_profile(
     "ci",
@@ -16,7 +23,10 @@ settings.register_profile(
     print_blob=True,
     suppress_health_check=[HealthCheck.too_slow],
 )
-settings.register_profile("dev", max_examples=100, deadline=None)
+# dev (the default): random seeds and half hypothesis's usual examples, so the default run
+# stays fast and each run explores new inputs (failures are replayed from .hypothesis/).
+# ci: derandomized, reproducible, four times the examples.
+settings.register_profile("dev", max_examples=50, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 
@@ -29,7 +39,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+TIERS = ("unit", "proofs", "property", "integration")
+HERE = Path(__file__).resolve().parent
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        path = item.path.resolve()
+        tier = path.relative_to(HERE).parts[0] if path.is_relative_to(HERE) else ""
+        if tier in TIERS:
+            item.add_marker(tier)
     if config.getoption("--run-slow"):
         return
     skip = pytest.mark.skip(reason="slow: pass --run-slow to run it")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -12,9 +11,8 @@ import pytest
 
 from statusguard import MemoryStore
 from statusguard.guard import Record
+from tests.integration._reliab_db import server_url
 
-POSTGRES_ENV = "STATUSGUARD_TEST_POSTGRES_URL"
-MYSQL_ENV = "STATUSGUARD_TEST_MYSQL_URL"
 ENGINES = ["memory", "sqlite-memory", "sqlite-file", "postgresql", "mysql"]
 SQL_ENGINES = ENGINES[1:]
 
@@ -28,11 +26,7 @@ def engine_url(engine: str, tmp_path: Path) -> str:
         return "sqlite://"
     if engine == "sqlite-file":
         return f"sqlite:///{tmp_path / 'guard.db'}"
-    env = POSTGRES_ENV if engine == "postgresql" else MYSQL_ENV
-    url = os.environ.get(env)
-    if not url:
-        pytest.skip(f"{env} is not set: set it to a {engine} URL to run this test")
-    return url
+    return server_url(engine)
 
 
 StoreFactory = Callable[..., Any]

@@ -129,7 +129,6 @@ def test_sql_identifiers_sqlite(request: pytest.FixtureRequest, tmp_path: Any) -
     )
 
 
-@pytest.mark.slow
 def server_budget() -> int:
     """Long runs on the servers: SQLite carries each boundary's 10,000 cases in CI.
 
@@ -141,6 +140,7 @@ def server_budget() -> int:
     return budget(long=True) if os.environ.get("STATUSGUARD_BAD_INPUT_EXAMPLES") else 1_000
 
 
+@pytest.mark.slow
 def test_sql_identifiers_sqlite_long(request: pytest.FixtureRequest, tmp_path: Any) -> None:
     _identifier_boundary(
         request,

@@ -6,7 +6,6 @@ SQLite always runs; PostgreSQL and MariaDB run when ``STATUSGUARD_TEST_POSTGRES_
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +27,7 @@ from statusguard.testing import (
     lifecycle_machine,
     run_stress,
 )
+from tests.integration._reliab_db import server_url
 
 ROOT = Path(__file__).resolve().parents[2]
 GLANCE = statusguard.load(str(ROOT / "model" / "glance_image.py"))
@@ -36,7 +36,6 @@ ENGINES = [
     pytest.param("postgresql", marks=pytest.mark.postgres),
     pytest.param("mysql", marks=pytest.mark.mysql),
 ]
-ENV = {"postgresql": "STATUSGUARD_TEST_POSTGRES_URL", "mysql": "STATUSGUARD_TEST_MYSQL_URL"}
 # Database runs are slower per step: fewer examples than the profile's default by
 # default, many more with --run-slow.
 DB_SETTINGS = settings(max_examples=25, stateful_step_count=25, deadline=None)
@@ -48,10 +47,7 @@ WEIGHTS = {"delete": 0.05, "scrub": 0.3, "kill": 0.2}
 def url_for(engine: str, tmp_path: Path) -> str:
     if engine == "sqlite":
         return f"sqlite:///{tmp_path / 'interleavings.db'}"
-    url = os.environ.get(ENV[engine])
-    if not url:
-        pytest.skip(f"{ENV[engine]} is not set: set it to a {engine} URL to run this test")
-    return url
+    return server_url(engine)
 
 
 class Tables:

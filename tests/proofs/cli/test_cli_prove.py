@@ -12,8 +12,10 @@ from click.testing import CliRunner
 from statusguard.cli import cli
 from statusguard.results import ObligationResult, Verdict
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 TASK = str(ROOT / "model" / "glance_task.py")
+# The shipped models are proved once for all the commands here.
+pytestmark = pytest.mark.usefixtures("shared_proofs")
 
 
 def run(*args: str) -> Any:

@@ -12,7 +12,7 @@ import statusguard
 from statusguard import IllegalTransition, Lifecycle
 from statusguard.errors import MissingFlag, UnknownEvent, UnknownState
 
-MODEL_DIR = Path(__file__).resolve().parents[2] / "model"
+MODEL_DIR = Path(__file__).resolve().parents[3] / "model"
 GLANCE_IMAGE: Lifecycle[Any, Any] = statusguard.load(MODEL_DIR / "glance_image.py")
 GLANCE_TASK: Lifecycle[Any, Any] = statusguard.load(MODEL_DIR / "glance_task.py")
 

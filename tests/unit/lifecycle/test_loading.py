@@ -14,7 +14,7 @@ import statusguard
 from statusguard import load, load_all
 from statusguard.errors import InvalidLifecycle, LoadError
 
-MODEL_DIR = Path(__file__).resolve().parents[2] / "model"
+MODEL_DIR = Path(__file__).resolve().parents[3] / "model"
 
 MODEL_SRC = """
 from statusguard import Lifecycle, Transition

@@ -1,4 +1,10 @@
-"""Each kind of defect planted into the Glance image model is caught under the right name."""
+"""Each kind of defect planted into the Glance image model is caught under the right name.
+
+The planted defects are structural: only the built-in obligations are asserted on, so only
+they are proved (``builtin_obligations``; the CLI with ``--no-race``). Each mutated model
+is proved once (``shared_proofs``): the engine tests and the CLI's text and JSON reports of
+the same model share that run.
+"""
 
 from __future__ import annotations
 
@@ -16,10 +22,12 @@ from statusguard import Lifecycle
 from statusguard.cli import cli
 from statusguard.lifecycle._model import _lenient
 from statusguard.results import Counterexample, ObligationResult, Verdict
-from statusguard.verify._obligations import check_lifecycle
+from statusguard.verify import _obligations
 from tests.lifecycle_strategies import replay
 
-ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.usefixtures("shared_proofs")
+
+ROOT = Path(__file__).resolve().parents[3]
 GLANCE = statusguard.load(ROOT / "model" / "glance_image.py")
 
 
@@ -112,8 +120,19 @@ def by_name(results: list[ObligationResult]) -> dict[str, ObligationResult]:
     return {r.obligation: r for r in results}
 
 
+#: The CLI's default, so that its runs on the same models reuse these proofs.
+TIMEOUT = 60.0
+
+
+def proved(lc: Lifecycle[Any, Any]) -> dict[str, ObligationResult]:
+    """The built-in obligations of ``lc`` (looked up at call time: ``shared_proofs``)."""
+    return by_name(_obligations.builtin_obligations(lc, timeout=TIMEOUT))
+
+
 def test_the_unmutated_model_is_proved() -> None:
-    assert all(r.status is Verdict.PROVED for r in check_lifecycle(GLANCE, timeout=30))
+    results = _obligations.check_lifecycle(GLANCE, timeout=TIMEOUT)
+    assert any(r.obligation.startswith("race.") for r in results)
+    assert all(r.status is Verdict.PROVED for r in results)
 
 
 @pytest.mark.parametrize(("mutate", "name", "config", "length"), CASES)
@@ -124,7 +143,7 @@ def test_mutation_is_caught(
     length: int | None,
 ) -> None:
     lc = build(mutate)
-    res = by_name(check_lifecycle(lc, timeout=30))[name]
+    res = proved(lc)[name]
     assert res.status is Verdict.VIOLATED, res
     if name == "reachable":
         assert "orphan" in res.detail
@@ -139,7 +158,7 @@ def test_mutation_is_caught(
 
 def test_deep_invariant_trace_uses_the_flag() -> None:
     lc = build(invariant_broken_deep_through_flag)
-    cex = by_name(check_lifecycle(lc, timeout=30))["killed-only-from-saving"].counterexample
+    cex = proved(lc)["killed-only-from-saving"].counterexample
     assert cex is not None
     assert [s.state for s in cex.trace] == ["queued", "active", "pending_delete", "killed"]
     assert cex.trace[1].event == "delete"
@@ -148,7 +167,7 @@ def test_deep_invariant_trace_uses_the_flag() -> None:
 
 def test_nondeterminism_detail_names_both_targets() -> None:
     lc = build(nondeterminism_under_one_setting)
-    res = by_name(check_lifecycle(lc, timeout=30))["deterministic"]
+    res = proved(lc)["deterministic"]
     assert res.counterexample is not None
     # The trace ends on the offending event and the facts under which it has two targets.
     last = res.counterexample.trace[-1]
@@ -197,7 +216,7 @@ def test_cli_json_reports_the_violation(
     length: int | None,
 ) -> None:
     path = write_doc(tmp_path, mutate)
-    out = CliRunner().invoke(cli, ["check", str(path), "--format", "json"])
+    out = CliRunner().invoke(cli, ["check", str(path), "--no-race", "--format", "json"])
     assert out.exit_code == 1, out.output
     doc = json.loads(out.stdout)
     results = {r["obligation"]: r for r in doc["models"][0]["results"]}
@@ -222,7 +241,7 @@ def test_cli_text_reports_the_violation(
     length: int | None,
 ) -> None:
     path = write_doc(tmp_path, mutate)
-    out = CliRunner().invoke(cli, ["check", str(path)])
+    out = CliRunner().invoke(cli, ["check", str(path), "--no-race"])
     assert out.exit_code == 1, out.output
     lines = out.stdout.splitlines()
     at = next(i for i, x in enumerate(lines) if x.lstrip().startswith(f"FAIL {name} "))
@@ -230,7 +249,7 @@ def test_cli_text_reports_the_violation(
         assert not lines[at + 1].strip().startswith("config:")
         return
     # The trace printed right under this obligation's FAIL line is its counterexample.
-    cex = by_name(check_lifecycle(build(mutate), timeout=30))[name].counterexample
+    cex = proved(build(mutate))[name].counterexample
     assert cex is not None
     expected = cex.render().splitlines()
     assert expected[0] == "config: " + ", ".join(
@@ -249,7 +268,7 @@ def test_cli_python_model_with_a_structural_defect(tmp_path: Path) -> None:
         "BAD = Lifecycle('bad', states=['a', 'b', 'c'], initial='a', terminal=['b', 'c'],\n"
         "    transitions=[Transition('go', 'a', 'b'), Transition('go', 'a', 'c')])\n"
     )
-    out = CliRunner().invoke(cli, ["check", str(model)])
+    out = CliRunner().invoke(cli, ["check", str(model), "--no-race"])
     assert out.exit_code == 1, out.output
     assert "FAIL deterministic" in out.stdout
     # Outside the checker the constructor refuses it, naming the obligation (exit 2).

@@ -16,7 +16,7 @@ from statusguard.errors import DuplicateKey, UnknownKey
 from statusguard.guard import Applied, AuditEntry, Record, Rejected, Store, SwapStore
 from statusguard.guard._store import swaps
 
-GLANCE = statusguard.load(str(Path(__file__).resolve().parents[2] / "model" / "glance_image.py"))
+GLANCE = statusguard.load(str(Path(__file__).resolve().parents[3] / "model" / "glance_image.py"))
 NO_DELAY = {"delayed_delete": False}
 
 

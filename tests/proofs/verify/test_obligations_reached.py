@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+import pytest
 from click.testing import CliRunner
 
 from statusguard import load
@@ -15,8 +16,10 @@ from statusguard.cli import cli
 from statusguard.lifecycle._paths import shortest_paths
 from statusguard.verify._obligations import builtin_obligations
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 IMAGE = str(ROOT / "model" / "glance_image.py")
+# The CLI runs on Glance (JSON, text, prove) share one proof of it.
+pytestmark = pytest.mark.usefixtures("shared_proofs")
 
 
 def _by_bfs(lc: Any) -> dict[str, list[dict[str, bool]]]:

@@ -25,7 +25,7 @@ from statusguard.consult._render import (
     restrict,
 )
 
-MODEL = Path(__file__).resolve().parents[2] / "model"
+MODEL = Path(__file__).resolve().parents[3] / "model"
 IMAGE = str(MODEL / "glance_image.py")
 
 

@@ -15,7 +15,7 @@ from statusguard import Lifecycle
 from statusguard.errors import InvalidLifecycle
 from statusguard.lifecycle._jsonio import lifecycle_schema
 
-MODEL_DIR = Path(__file__).resolve().parents[2] / "model"
+MODEL_DIR = Path(__file__).resolve().parents[3] / "model"
 MODELS = {
     name: statusguard.load(MODEL_DIR / f"{name}.py") for name in ("glance_image", "glance_task")
 }

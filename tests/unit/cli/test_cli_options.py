@@ -26,7 +26,7 @@ from statusguard.consult._reports import (
     ShowReport,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 IMAGE = str(ROOT / "model" / "glance_image.py")
 TASK = str(ROOT / "model" / "glance_task.py")
 TWO_FLAGS = {

@@ -13,7 +13,7 @@ from statusguard.race import RaceCheck, RaceInterpreter, race_obligations
 from statusguard.race._gate import as_gate_obligation
 from statusguard.results import ObligationResult, Verdict
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 GLANCE = sg.load(str(ROOT / "model/glance_image.py"))
 GLANCE_SCENARIOS = GLANCE.race_scenarios
 

@@ -18,7 +18,7 @@ from statusguard.errors import MissingFlag, UnknownStatus
 from statusguard.guard import Record
 
 NO_DELAY = {"delayed_delete": False}
-GLANCE = statusguard.load(str(Path(__file__).resolve().parents[2] / "model" / "glance_image.py"))
+GLANCE = statusguard.load(str(Path(__file__).resolve().parents[3] / "model" / "glance_image.py"))
 
 
 @pytest.fixture(params=[False, True], ids=["plain", "audit"])

@@ -12,7 +12,7 @@ import statusguard as sg
 from statusguard.cli import cli
 from statusguard.consult._explain import explain_event, explain_state
 
-IMAGE = str(Path(__file__).resolve().parents[2] / "model" / "glance_image.py")
+IMAGE = str(Path(__file__).resolve().parents[3] / "model" / "glance_image.py")
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ from pathlib import Path
 import statusguard
 from statusguard.testing import Ack, Snapshot, check_history
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 GLANCE = statusguard.load(str(ROOT / "model" / "glance_image.py"))
 CONFIG = {"delayed_delete": False}
 

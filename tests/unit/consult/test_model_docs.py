@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from statusguard.cli import cli
 from statusguard.cli._consult import generated_docs
 
-MODEL = Path(__file__).resolve().parents[2] / "model"
+MODEL = Path(__file__).resolve().parents[3] / "model"
 
 
 def test_committed_model_docs_are_current() -> None:
