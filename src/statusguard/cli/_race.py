@@ -22,6 +22,7 @@ from statusguard.consult._reports import RaceReport
 from statusguard.errors import StatusGuardError
 from statusguard.lifecycle._model import definition_defect
 from statusguard.race import OBLIGATIONS, PROTOCOLS, RaceCheck, race_checks
+from statusguard.race._scenarios import scenario_named
 from statusguard.results import ObligationResult, Verdict
 
 
@@ -114,6 +115,12 @@ def race(
     scenarios: bool | list[str] = (
         True if scenario == "all" else False if scenario == "none" else [scenario]
     )
+    if isinstance(scenarios, list):  # an unknown name is bad input before any proof runs
+        for lc in lifecycles:
+            try:
+                scenario_named(lc, scenario)
+            except StatusGuardError as exc:
+                fail(exc)
     models = []
     for lc in lifecycles:
         defect = definition_defect(lc)
