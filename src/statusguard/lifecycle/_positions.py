@@ -19,9 +19,7 @@ Location = tuple[str | int, ...]
 
 _SPACE = re.compile(r"[ \t\n\r]*")
 # json.loads also takes NaN, Infinity and -Infinity.
-_SCALAR = re.compile(
-    r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?|true|false|null|NaN|-?Infinity"
-)
+_SCALAR = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?|true|false|null|NaN|-?Infinity")
 
 
 def value_lines(text: str) -> dict[Location, int]:
