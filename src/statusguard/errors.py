@@ -42,9 +42,12 @@ process boundaries in ``statusguard.testing.run_stress`` and in multiprocessing 
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterable, Sequence
+from typing import NamedTuple
 
+from statusguard._text import closest as _closest
 from statusguard._text import quoted_names as _quoted_names
 
 __all__ = [
@@ -58,6 +61,7 @@ __all__ = [
     "LoadError",
     "Location",
     "MissingFlag",
+    "Origin",
     "StatusGuardError",
     "StoreError",
     "StoreRejected",
@@ -77,6 +81,31 @@ __all__ = [
 Location = tuple[str | int, ...]
 """Where a part sits in a lifecycle document: ``("transitions", 3, "source", 0)``."""
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+
+
+class Origin(NamedTuple):
+    """Where a part of a model was written: a file and a 1-based line.
+
+    For a Python-built lifecycle, the line that constructed the part; for a JSON
+    document, the line where the element starts. ``str()`` is ``file:line`` with the
+    file relative to the working directory when it lies below it. A tuple, because every
+    ``Transition(...)`` records one: building it must cost next to nothing.
+    """
+
+    file: str
+    line: int
+
+    @property
+    def shown_file(self) -> str:
+        """The file relative to the working directory when it lies below it."""
+        try:
+            rel = os.path.relpath(self.file)
+        except ValueError:  # another drive (Windows)
+            return self.file
+        return self.file if rel.startswith("..") else rel
+
+    def __str__(self) -> str:
+        return f"{self.shown_file}:{self.line}"
 
 
 def _json_path(location: Location) -> str:
@@ -121,7 +150,9 @@ class InvalidLifecycle(LifecycleError, ValueError):
     ``location`` points at the offending part in the shape of the JSON document
     (``("transitions", 3, "source", 0)``); ``path`` renders it (``$.transitions[3].source[0]``).
     ``obligation`` names the proof obligation the defect violates (``deterministic``,
-    ``terminal_final``) when the constructor caught one early.
+    ``terminal_final``) when the constructor caught one early. ``origin`` is where the
+    offending part was written (:class:`Origin`: the file and line of a Python model's
+    ``Transition(...)`` or invariant, or the line of a JSON document's element), when known.
     """
 
     def __init__(
@@ -131,15 +162,32 @@ class InvalidLifecycle(LifecycleError, ValueError):
         *,
         lifecycle: str | None = None,
         obligation: str | None = None,
+        origin: Origin | None = None,
     ):
         self.problem = problem
         self.location = location
         self.lifecycle = lifecycle
         self.obligation = obligation
+        self.origin = origin
         where = f" at {_json_path(location)}" if location else ""
+        if origin is not None:
+            where += f" ({origin})" if where else f" at {origin}"
         owner = f"lifecycle {lifecycle!r}" if lifecycle else "lifecycle"
         names = f" (obligation {obligation!r})" if obligation else ""
         super().__init__(f"invalid {owner}{where}: {problem}{names}")
+
+    def located(self, origin: Origin | None, *, replace: bool = False) -> InvalidLifecycle:
+        """This error with ``origin``; unchanged when ``origin`` is ``None`` or this error
+        has one already (unless ``replace``: a more precise one replaces it)."""
+        if origin is None or origin == self.origin or (self.origin is not None and not replace):
+            return self
+        return InvalidLifecycle(
+            self.problem,
+            self.location,
+            lifecycle=self.lifecycle,
+            obligation=self.obligation,
+            origin=origin,
+        )
 
     @property
     def path(self) -> str:
@@ -161,7 +209,9 @@ class LoadError(LifecycleError, ValueError):
 class UnknownName(StatusGuardError, LookupError):
     """A name the lifecycle (or, for protocols, statusguard) does not declare.
 
-    ``name`` is what was asked for, ``allowed`` the names that exist.
+    ``name`` is what was asked for, ``allowed`` the names that exist, ``suggestion`` the
+    allowed name closest to it (``None`` when none is close): the message ends with
+    ``did you mean ...?``.
     """
 
     kind = "name"
@@ -170,10 +220,12 @@ class UnknownName(StatusGuardError, LookupError):
         self.name = name
         self.allowed = tuple(str(a) for a in allowed)
         self.lifecycle = lifecycle
+        self.suggestion = _closest(name, self.allowed)
         owner = f" in lifecycle {lifecycle!r}" if lifecycle else ""
         allowed_names = _quoted_names(self.allowed)
+        hint = f"; did you mean {self.suggestion!r}?" if self.suggestion is not None else ""
         super().__init__(
-            f"unknown {self.kind} {str(name)!r}{owner}; expected one of: {allowed_names}"
+            f"unknown {self.kind} {str(name)!r}{owner}; expected one of: {allowed_names}{hint}"
         )
 
 
@@ -224,9 +276,36 @@ class UnknownEvent(UnknownName):
 
 
 class UnknownFlag(UnknownName):
-    """A flag name the lifecycle does not declare."""
+    """A flag name the lifecycle does not declare, or not of the kind asked for.
+
+    ``declared_as`` is the kind the lifecycle does declare it as (``"config"`` for a
+    config flag passed as a fact) and ``None`` when it declares no such flag.
+    """
 
     kind = "flag"
+
+    def __init__(
+        self,
+        name: object,
+        allowed: Iterable[str],
+        *,
+        lifecycle: str | None = None,
+        declared_as: str | None = None,
+        wanted: str | None = None,
+    ):
+        super().__init__(name, allowed, lifecycle=lifecycle)
+        self.declared_as = declared_as
+        if declared_as is not None and wanted is not None:
+            owner = f" of lifecycle {lifecycle!r}" if lifecycle else ""
+            fixed = {
+                "config": "it is fixed when the Guard is built (Guard(..., config={...}))",
+                "fact": "it describes the resource at each event (fire(..., facts={...}))",
+            }.get(declared_as, "")
+            self.args = (
+                f"flag {str(name)!r} is a {declared_as} flag{owner}, not a {wanted} flag"
+                + (f": {fixed}" if fixed else "")
+                + f"; {wanted} flags: {_quoted_names(self.allowed)}",
+            )
 
 
 # -- transition errors: a step of the lifecycle cannot be taken ---------------------------------
@@ -252,7 +331,12 @@ class MissingFlag(TransitionError, ValueError):
     """An answer depends on flags the caller did not give (or a config flag was left unset)."""
 
     def __init__(
-        self, missing: Iterable[str], *, state: str | None = None, event: str | None = None
+        self,
+        missing: Iterable[str],
+        *,
+        state: str | None = None,
+        event: str | None = None,
+        parameter: str = "facts",
     ):
         self.state = state
         self.event = event
@@ -261,7 +345,7 @@ class MissingFlag(TransitionError, ValueError):
             msg = (
                 f"event {event!r} in state {state!r} depends on flag(s) "
                 f"{_quoted_names(self.missing)}, "
-                "which were not given; pass them in flags={...}"
+                f"which were not given; pass them in {parameter}={{...}}"
             )
         else:
             msg = (

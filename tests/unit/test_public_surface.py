@@ -55,6 +55,7 @@ SURFACE = [
     "statusguard.errors:LoadError",
     "statusguard.errors:Location",
     "statusguard.errors:MissingFlag",
+    "statusguard.errors:Origin",
     "statusguard.errors:StatusGuardError",
     "statusguard.errors:StoreError",
     "statusguard.errors:StoreRejected",

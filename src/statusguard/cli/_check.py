@@ -20,7 +20,15 @@ from typing import Any
 
 import click
 
-from statusguard.cli._app import EXIT_OK, EXIT_VIOLATED, emit, fail, load_targets
+from statusguard.cli._app import (
+    EXIT_OK,
+    EXIT_VIOLATED,
+    annotate,
+    emit,
+    exit_for_defects,
+    fail,
+    load_targets,
+)
 from statusguard.cli._options import (
     format_option,
     output_format,
@@ -39,24 +47,7 @@ DEFAULT_TIMEOUT = 60.0
 
 
 def _load(targets: Sequence[str]) -> list[Any]:
-    """Load without the constructor's obligation checks, then forget the modules imported.
-
-    Forgetting them keeps an unvalidated lifecycle from being reused from the module
-    cache by later, strict loads in the same process.
-    """
-    from statusguard.lifecycle._model import Lifecycle, _lenient
-
-    before = set(sys.modules)
-    try:
-        with _lenient():
-            return load_targets(list(targets) or ["model/"])
-    finally:
-        for name in set(sys.modules) - before:
-            module = sys.modules[name]
-            if name.startswith("_statusguard_model_") or any(
-                isinstance(v, Lifecycle) for v in vars(module).values()
-            ):
-                del sys.modules[name]
+    return load_targets(list(targets) or ["model/"])
 
 
 def _progress(message: str) -> None:
@@ -78,7 +69,7 @@ def _prove_all(
         try:
             out.append(prove(lc, timeout=timeout))
         except StatusGuardError as exc:  # e.g. a race scenario expecting an unknown protocol
-            fail(str(exc))
+            fail(exc)
         _progress(f"[{n}/{len(lifecycles)}] {lc.name}: {time.perf_counter() - t0:.2f} s")
     return out
 
@@ -133,10 +124,11 @@ def check(
         try:
             differences = compare(lc, results, read_manifest(path))
         except StatusGuardError as exc:
-            fail(str(exc))
+            fail(exc)
         models.append(CheckedModel(lc, tuple(results), str(path), tuple(differences)))
     report = CheckReport(tuple(models))
     emit(render(chosen.name, report), output)
+    annotate(report, chosen.name, output)
     sys.exit(EXIT_OK if report.ok else EXIT_VIOLATED)
 
 
@@ -155,8 +147,10 @@ def check(
 def prove(targets: tuple[str, ...], write: bool, proofs: Path, timeout: float) -> None:
     """Record proofs/<model>/manifest.json for the models TARGETS name (default: model/).
 
-    Without --write, print {"manifests": [...]}. Exit 1 if z3 gave up on an obligation
-    (that model is not recorded), 2 on bad input.
+    Without --write, print {"manifests": [...]}. A violated obligation is recorded (the
+    manifest is a record; check --proofs fails on it). Exit 1 if z3 gave up on an
+    obligation (that model is not recorded) or a model breaks an obligation its
+    constructor enforces (the one rule of every command), 2 on bad input.
     """
     from statusguard.verify._manifests import manifest, manifest_path
     from statusguard.verify._smt import z3_version
@@ -184,10 +178,11 @@ def prove(targets: tuple[str, ...], write: bool, proofs: Path, timeout: float) -
             )
     if not write:
         click.echo(json.dumps({"manifests": docs}, indent=2))
+    for line in gave_up:
+        click.echo(f"statusguard: {line}; raise --timeout and re-run", err=True)
     if gave_up:
-        for line in gave_up:
-            click.echo(f"statusguard: {line}; raise --timeout and re-run", err=True)
         sys.exit(EXIT_VIOLATED)
+    exit_for_defects(lifecycles)
 
 
 @click.command("export-smt")
@@ -202,7 +197,9 @@ def prove(targets: tuple[str, ...], write: bool, proofs: Path, timeout: float) -
     help="Deprecated spelling of -o/--output, kept for scripts.",
 )
 def export_smt(targets: tuple[str, ...], output: Path, out: Path | None) -> None:
-    """Write each obligation as a self-contained SMT-LIB2 program (run it with: z3 FILE)."""
+    """Write each built-in and invariant obligation as a self-contained SMT-LIB2 program
+    (run it with: z3 FILE). The race obligations are not exported: statusguard race checks them.
+    """
     from statusguard.verify._manifests import safe_file_name
     from statusguard.verify._obligations import export_programs
 
@@ -212,10 +209,12 @@ def export_smt(targets: tuple[str, ...], output: Path, out: Path | None) -> None
         if ctx.get_parameter_source("output") is not click.core.ParameterSource.DEFAULT:
             fail("--out is the old spelling of -o/--output; give one of them")
         folder_root = out
-    for lc in _load(targets):
+    lifecycles = _load(targets)
+    for lc in lifecycles:
         folder = folder_root / safe_file_name(lc.name)
         folder.mkdir(parents=True, exist_ok=True)
         for name, text in export_programs(lc).items():
             path = folder / (safe_file_name(name) + ".smt2")
             path.write_text(text, encoding="utf-8")
             click.echo(str(path))
+    exit_for_defects(lifecycles)

@@ -20,11 +20,13 @@ from typing import Any, TypeVar
 
 import click
 
+from statusguard._text import did_you_mean
 from statusguard.cli._app import fail
 from statusguard.consult._formats import Format, formats_for
 
 __all__ = [
     "MAX_SECONDS",
+    "Choice",
     "Seconds",
     "config_option",
     "format_option",
@@ -120,6 +122,22 @@ def timeout_option(
     return click.option("--timeout", type=SECONDS, default=default, show_default=True, help=help)
 
 
+# -- choices ---------------------------------------------------------------------------
+
+
+class Choice(click.Choice[str]):
+    """``click.Choice`` whose refusal ends with a did-you-mean from the choices."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        try:
+            return super().convert(value, param, ctx)
+        except click.BadParameter as exc:
+            hint = did_you_mean(value, [str(c) for c in self.choices])
+            if not hint:
+                raise
+            self.fail(f"{exc.message.rstrip('.')}{hint}", param, ctx)
+
+
 # -- --format and -o/--output ----------------------------------------------------------
 
 
@@ -134,7 +152,7 @@ def format_option(report: type[Any], default: str) -> Decorator[Any]:
     return click.option(
         "--format",
         "fmt",
-        type=click.Choice([f.name for f in formats]),
+        type=Choice([f.name for f in formats]),
         default=None,
         help=f"{listed}. [default: {default}, or what the --output suffix names]",
     )

@@ -7,8 +7,10 @@ from typing import Any
 
 import click
 
+from statusguard._text import did_you_mean
 from statusguard.cli._app import EXIT_OK, EXIT_VIOLATED, emit, fail, load_targets
 from statusguard.cli._options import (
+    Choice,
     config_option,
     format_option,
     output_format,
@@ -18,46 +20,24 @@ from statusguard.cli._options import (
 from statusguard.consult._formats import render
 from statusguard.consult._reports import RaceReport
 from statusguard.errors import StatusGuardError
-from statusguard.race import OBLIGATIONS, PROTOCOLS, RaceProblem
-from statusguard.race._check import check_obligation
-from statusguard.race._induction import induction
-from statusguard.race._scenarios import check_scenario, scenario_named, scenarios_of
-from statusguard.results import ObligationResult
+from statusguard.lifecycle._model import definition_defect
+from statusguard.race import OBLIGATIONS, PROTOCOLS, RaceCheck, race_checks
+from statusguard.race._scenarios import scenario_named
+from statusguard.results import ObligationResult, Verdict
 
 
-def _run(
-    lc: Any,
-    protocols: list[str],
-    obligations: list[str],
-    scenario: str,
-    config: dict[str, bool],
-    workers: int,
-    depth: int,
-    timeout: float,
-) -> list[ObligationResult]:
-    results: list[ObligationResult] = []
-    for p in protocols:
-        problem = RaceProblem(lc, p, None, None, config)
-        ind = induction(problem, timeout=timeout) if obligations else None
-        for o in obligations:
-            results.append(
-                check_obligation(
-                    problem, o, workers=workers, depth=depth, timeout=timeout, proof=ind
-                )
-            )
-    if scenario == "none":
-        return results
-    chosen = scenarios_of(lc) if scenario == "all" else (scenario_named(lc, scenario),)
-    for sc in chosen:
-        if any(k in config and config[k] != v for k, v in sc.config.items()):
-            continue
-        for p in protocols:
-            results.append(
-                check_scenario(
-                    lc, sc, p, config=config, workers=workers, depth=depth, timeout=timeout
-                )
-            )
-    return results
+def _definition_check(defect: Any) -> RaceCheck:
+    """A defect the constructor enforces (``terminal_final``, ``deterministic``), as a
+    violated check expected to be proved: a surprise, exit 1, as in ``check``."""
+    where = f" ({defect.origin})" if defect.origin is not None else ""
+    result = ObligationResult(
+        str(defect.obligation),
+        Verdict.VIOLATED,
+        0.0,
+        "definition check (no solver)",
+        f"{defect.problem}{where}; statusguard check shows the counterexample",
+    )
+    return RaceCheck(result, Verdict.PROVED, "")
 
 
 @click.command(context_settings={"show_default": True})
@@ -77,7 +57,7 @@ def _run(
 )
 @click.option(
     "--obligation",
-    type=click.Choice([*OBLIGATIONS, "all", "none"]),
+    type=Choice([*OBLIGATIONS, "all", "none"]),
     default="all",
     show_default=True,
     help="The race obligation to check; 'none' runs only the scenarios.",
@@ -108,13 +88,15 @@ def race(
 
     Each obligation is first proved for any number of workers and any length (one-step
     induction); if that fails, bounded model checking with --workers and --depth finds
-    the shortest interleaving that breaks it. Exit 0: all proved; 1: violated or
-    unknown; 2: bad input.
+    the shortest interleaving that breaks it. Exit 0: every verdict is the expected one
+    (a protocol's theorems proved, each scenario as it declares: unguarded losing is
+    expected); 1: a surprise (or the model breaks an obligation its constructor enforces);
+    2: bad input.
     """
     if protocol not in (*PROTOCOLS, "all"):
         fail(
             f"--protocol: unknown protocol {protocol!r}; expected one of: "
-            f"{', '.join(PROTOCOLS)}, all"
+            f"{', '.join(PROTOCOLS)}, all{did_you_mean(protocol, (*PROTOCOLS, 'all'))}"
         )
     chosen, _ = output_format(RaceReport, fmt, output, "text")
     lifecycles = load_targets([target])
@@ -128,15 +110,36 @@ def race(
             fail(
                 f"--config {name}: no loaded lifecycle declares this config flag; "
                 f"expected one of: {', '.join(sorted(declared)) or '(none)'}"
+                + did_you_mean(name, declared)
             )
+    scenarios: bool | list[str] = (
+        True if scenario == "all" else False if scenario == "none" else [scenario]
+    )
+    if isinstance(scenarios, list):  # an unknown name is bad input before any proof runs
+        for lc in lifecycles:
+            try:
+                scenario_named(lc, scenario)
+            except StatusGuardError as exc:
+                fail(exc)
     models = []
     for lc in lifecycles:
+        defect = definition_defect(lc)
+        checks = [] if defect is None else [_definition_check(defect)]
         try:
-            known = {k: v for k, v in config.items() if k in lc.config_flags}
-            results = _run(lc, protocols, obligations, scenario, known, workers, depth, timeout)
+            checks += race_checks(
+                lc,
+                config={k: v for k, v in config.items() if k in lc.config_flags},
+                protocols=protocols,
+                obligations=obligations,
+                scenarios=scenarios,
+                workers=workers,
+                depth=depth,
+                timeout=timeout,
+                scenario_workers=workers,
+            )
         except StatusGuardError as exc:
-            fail(str(exc))
-        models.append((lc, tuple(results)))
+            fail(exc)
+        models.append((lc, tuple(checks)))
     report = RaceReport(tuple(models))
     emit(render(chosen.name, report), output)
     raise SystemExit(EXIT_OK if report.ok else EXIT_VIOLATED)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from statusguard.cli._app import fail, load_targets
-from statusguard.cli._options import config_option
+from statusguard.cli._app import exit_for_defects, fail, load_one
+from statusguard.cli._options import Choice, config_option
 from statusguard.errors import StatusGuardError
 from statusguard.sql import DIALECTS
 
@@ -19,7 +19,7 @@ def sql() -> None:
 @click.argument("target")
 @click.option(
     "--dialect",
-    type=click.Choice(list(DIALECTS)),
+    type=Choice(list(DIALECTS)),
     required=True,
     help="The database engine the DDL is for.",
 )
@@ -37,13 +37,11 @@ def trigger(target: str, dialect: str, table: str, column: str, config: dict[str
     """
     from statusguard.sql._trigger import trigger_script
 
-    lifecycles = load_targets([target])
-    if len(lifecycles) != 1:
-        names = ", ".join(repr(lc.name) for lc in lifecycles) or "none"
-        fail(
-            f"{target!r} names {len(lifecycles)} lifecycles ({names}); name one, e.g. FILE.py:NAME"
-        )
+    lc = load_one(target)
     try:
-        click.echo(trigger_script(lifecycles[0], dialect, table, column, config), nl=False)
-    except (StatusGuardError, ValueError) as exc:
+        click.echo(trigger_script(lc, dialect, table, column, config), nl=False)
+    except StatusGuardError as exc:
+        fail(exc)
+    except ValueError as exc:
         fail(str(exc))
+    exit_for_defects([lc])

@@ -178,6 +178,8 @@ class LifecycleDiff:
     events: tuple[EventChange, ...] = ()
     obligations: tuple[ObligationChange, ...] = ()
     unchanged_obligations: tuple[str, ...] = field(default=())
+    old: AnyLifecycle | None = field(default=None, compare=False, repr=False)
+    new: AnyLifecycle | None = field(default=None, compare=False, repr=False)
 
     @property
     def regressions(self) -> tuple[ObligationChange, ...]:
@@ -305,7 +307,9 @@ def diff_lifecycles(
     if old.fingerprint == new.fingerprint:
         # The same lifecycle: nothing can differ, and re-checking it could only
         # disagree with itself (a timeout that hits one run and not the other).
-        return LifecycleDiff(old.name, new.name, old.fingerprint, new.fingerprint, settings)
+        return LifecycleDiff(
+            old.name, new.name, old.fingerprint, new.fingerprint, settings, old=old, new=new
+        )
     old_states = [str(s) for s in old.states]
     new_states = [str(s) for s in new.states]
     common = [s for s in new_states if s in old_states]
@@ -412,6 +416,8 @@ def diff_lifecycles(
         events,
         tuple(changes),
         tuple(unchanged),
+        old=old,
+        new=new,
     )
 
 

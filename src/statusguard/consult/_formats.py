@@ -68,12 +68,36 @@ def _dot(report: ShowReport) -> str:
     return render_dot(report.lifecycles[0], fixed=report.fixed)
 
 
+def _junit(report: CheckReport | DiffReport) -> str:
+    from statusguard.consult._ci import junit
+
+    return junit(report)
+
+
+def _sarif(report: CheckReport | DiffReport) -> str:
+    from statusguard.consult._ci import sarif
+
+    return sarif(report)
+
+
+def _review(report: DiffReport) -> str:
+    from statusguard.consult._review import diff_markdown
+
+    return diff_markdown(report)
+
+
 _REPORTS = (CheckReport, RaceReport, DiffReport, ExplainReport)
+_CI = (CheckReport, DiffReport)
 
 FORMATS: tuple[Format, ...] = (
     Format("text", "readable text", dict.fromkeys(_REPORTS, _text), ("txt",)),
     Format("table", "a states x events table", {ShowReport: _table}, ("txt",)),
-    Format("markdown", "Mermaid diagram and table", {ShowReport: _markdown}, ("md",)),
+    Format(
+        "markdown",
+        "Markdown with a Mermaid diagram (diff: a pull-request report)",
+        {ShowReport: _markdown, DiffReport: _review},
+        ("md",),
+    ),
     Format(
         "mermaid",
         "a stateDiagram-v2",
@@ -90,6 +114,8 @@ FORMATS: tuple[Format, ...] = (
         one_lifecycle=True,
     ),
     Format("json", "the JSON document", dict.fromkeys((ShowReport, *_REPORTS), _json), ("json",)),
+    Format("junit", "JUnit XML for CI test reports", dict.fromkeys(_CI, _junit), ("xml",)),
+    Format("sarif", "SARIF 2.1.0 for code scanning", dict.fromkeys(_CI, _sarif), ("sarif",)),
 )
 """Every format, in the order ``--help`` lists them."""
 

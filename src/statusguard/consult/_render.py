@@ -73,7 +73,7 @@ def restrict(lc: AnyLifecycle, flags: Mapping[str, bool]) -> AnyLifecycle:
         if any(flags.get(n, v) != v for n, v in t.when):
             continue
         rest = tuple((n, v) for n, v in t.when if n not in flags)
-        kept.append(Transition(t.event, t.sources, t.target, rest))
+        kept.append(Transition(t.event, t.sources, t.target, rest, origin=t.origin))
     return Lifecycle(
         lc.name,
         states=lc.states,
@@ -83,6 +83,7 @@ def restrict(lc: AnyLifecycle, flags: Mapping[str, bool]) -> AnyLifecycle:
         events=lc.events,
         flags=[f for f in lc.flags if f.name not in flags],
         invariants=lc.invariants,
+        origin=lc.origin,
     )
 
 

@@ -17,6 +17,7 @@ from statusguard.consult._diff import LifecycleDiff
 from statusguard.consult._explain import EventAnswer, StateAnswer
 from statusguard.consult._render import restrict
 from statusguard.lifecycle._model import AnyLifecycle
+from statusguard.race._gate import RaceCheck
 from statusguard.results import ObligationResult, Verdict
 
 __all__ = [
@@ -136,18 +137,35 @@ class CheckReport:
 
 # -- race ------------------------------------------------------------------------------
 
-_RACE_MARKS = {Verdict.PROVED: "ok", Verdict.VIOLATED: "FAIL", Verdict.UNKNOWN: "??"}
+
+def _race_mark(check: RaceCheck) -> tuple[str, str]:
+    """The mark and the verdict words of one race check."""
+    status = check.result.status
+    if check.expected is None:
+        return ("ok" if status is Verdict.PROVED else "--"), f"{status} (not gated)"
+    if status is check.expected:
+        return "ok", f"{status}" + (" (expected)" if status is Verdict.VIOLATED else "")
+    return "FAIL", f"{status} (expected {check.expected})"
 
 
 @dataclass(frozen=True)
 class RaceReport:
-    """``statusguard race``: per lifecycle, the race obligations' and scenarios' verdicts."""
+    """``statusguard race``: per lifecycle, each race check with the verdict expected of it.
 
-    models: tuple[tuple[AnyLifecycle, tuple[ObligationResult, ...]], ...]
+    A check is *as expected* when its verdict is the one the protocol's theorems or the
+    scenario declare (``unguarded`` losing a scenario is expected); one with no expected
+    verdict is not gated. The report is ``ok`` when nothing surprised.
+    """
+
+    models: tuple[tuple[AnyLifecycle, tuple[RaceCheck, ...]], ...]
+
+    @property
+    def surprises(self) -> int:
+        return sum(1 for _, checks in self.models for c in checks if not c.ok)
 
     @property
     def ok(self) -> bool:
-        return all(r.status is Verdict.PROVED for _, results in self.models for r in results)
+        return self.surprises == 0
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -155,22 +173,33 @@ class RaceReport:
                 {
                     "name": lc.name,
                     "fingerprint": lc.fingerprint,
-                    "results": [r.to_json() for r in results],
+                    "results": [
+                        {
+                            **c.result.to_json(),
+                            "expected": None if c.expected is None else str(c.expected),
+                            "surprise": not c.ok,
+                        }
+                        for c in checks
+                    ],
                 }
-                for lc, results in self.models
-            ]
+                for lc, checks in self.models
+            ],
+            "surprises": self.surprises,
         }
 
     def render(self) -> str:
         from statusguard.race import render_schedule
 
         blocks = []
-        for lc, results in self.models:
+        for lc, checks in self.models:
             lines = [f"{lc.name} ({lc.fingerprint})"]
-            width = max((len(r.obligation) for r in results), default=0)
-            for r in results:
+            width = max((len(c.result.obligation) for c in checks), default=0)
+            words = [_race_mark(c) for c in checks]
+            vwidth = max((len(w) for _, w in words), default=0)
+            for c, (mark, verdict) in zip(checks, words, strict=True):
+                r = c.result
                 lines.append(
-                    f"  {_RACE_MARKS[r.status]:<4} {r.obligation:<{width}}  {r.status!s:<8} "
+                    f"  {mark:<4} {r.obligation:<{width}}  {verdict:<{vwidth}} "
                     f"{r.seconds * 1000:7.1f} ms  {r.method}"
                 )
                 if r.detail:
@@ -179,7 +208,13 @@ class RaceReport:
                     schedule = render_schedule(r.counterexample)
                     lines.extend("     " + ln for ln in schedule.splitlines())
             blocks.append("\n".join(lines))
-        return "\n\n".join(blocks)
+        total = sum(len(checks) for _, checks in self.models)
+        ungated = sum(1 for _, checks in self.models for c in checks if c.expected is None)
+        summary = (
+            f"{total} race check(s): {total - ungated - self.surprises} as expected, "
+            f"{ungated} not gated, {self.surprises} surprise(s)"
+        )
+        return "\n\n".join([*blocks, summary])
 
 
 # -- diff and explain ------------------------------------------------------------------
@@ -195,6 +230,7 @@ class DiffReport:
     notes: tuple[str, ...] = ()  # lifecycles added or removed, in words
     removed: tuple[str, ...] = ()  # names only OLD has
     regressed: bool = False
+    allow_removed: bool = False  # a removed lifecycle is not a regression
 
     def to_json(self) -> dict[str, Any]:
         return {

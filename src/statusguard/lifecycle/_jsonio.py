@@ -16,13 +16,15 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from statusguard.errors import InvalidLifecycle, Location
+from statusguard._text import did_you_mean
+from statusguard.errors import InvalidLifecycle, Location, Origin
 from statusguard.lifecycle._invariants import INVARIANT_KINDS, Invariant
 from statusguard.lifecycle._parts import FORMAT, Flag, FlagKind, Transition
+from statusguard.lifecycle._positions import value_lines
 from statusguard.lifecycle._scenarios import KEY as SCENARIOS_KEY
 from statusguard.lifecycle._scenarios import RaceScenario
 
-__all__ = ["lifecycle_parts", "lifecycle_schema", "parse_document"]
+__all__ = ["lifecycle_parts", "lifecycle_schema", "origin_in", "parse_document"]
 
 
 @cache
@@ -41,9 +43,26 @@ def _validator() -> Any:
 
 
 class _Object(dict[str, Any]):
-    """A decoded JSON object that remembers keys given more than once."""
+    """A decoded JSON object that remembers keys given more than once; a document read
+    from a file also knows the file and the line of each element (``lines``)."""
 
     duplicates: tuple[str, ...] = ()
+    file: str | None = None
+    lines: dict[Location, int] | None = None
+
+
+def origin_in(document: Any, location: Location) -> Origin | None:
+    """The file and line of the element at ``location`` (or of its closest enclosing
+    element) in a document :func:`parse_document` read from a file; else ``None``."""
+    file = getattr(document, "file", None)
+    lines = getattr(document, "lines", None)
+    if file is None or lines is None:
+        return None
+    for n in range(len(location), -1, -1):
+        line = lines.get(tuple(location[:n]))
+        if line is not None:
+            return Origin(file, line)
+    return None
 
 
 def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -71,19 +90,27 @@ def _find_duplicate(node: Any, location: Location) -> tuple[Location, str] | Non
     return None
 
 
-def parse_document(text: str, *, source: str = "the document") -> Any:
-    """Decode JSON text; :class:`InvalidLifecycle` for bad JSON or a key given twice."""
+def parse_document(text: str, *, source: str = "the document", file: str | None = None) -> Any:
+    """Decode JSON text; :class:`InvalidLifecycle` for bad JSON or a key given twice.
+
+    With ``file`` (the path it was read from), the document remembers where each
+    element starts, so errors and reports name ``file:line``.
+    """
     try:
         document = json.loads(text, object_pairs_hook=_object)
     except json.JSONDecodeError as exc:
         raise InvalidLifecycle(
-            f"{source} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
+            f"{source} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
+            origin=Origin(file, exc.lineno) if file is not None else None,
         ) from None
     except RecursionError:
         raise InvalidLifecycle(
             f"{source} nests arrays or objects too deeply to read; "
             "a lifecycle document needs only a few levels"
         ) from None
+    if file is not None and isinstance(document, _Object):
+        document.file = file
+        document.lines = value_lines(text)
     found = _find_duplicate(document, ())
     if found is not None:
         location, key = found
@@ -92,6 +119,7 @@ def parse_document(text: str, *, source: str = "the document") -> Any:
             f"key {key!r} appears more than once in the same object; give it once",
             (*location, key),
             lifecycle=name if isinstance(name, str) else None,
+            origin=origin_in(document, (*location, key)),
         )
     return document
 
@@ -107,8 +135,11 @@ def _json_type(value: Any) -> str:
 
 
 def _schema_error(document: Any, name: str | None) -> InvalidLifecycle | None:
+    # The shortest path first; at one path an unknown key before a missing one ("sources"
+    # given for "source" is the unknown key it is, not a missing "source").
     errors = sorted(
-        _validator().iter_errors(document), key=lambda e: (len(e.absolute_path), e.path)
+        _validator().iter_errors(document),
+        key=lambda e: (len(e.absolute_path), e.validator != "additionalProperties", e.path),
     )
     if not errors:
         return None
@@ -130,14 +161,18 @@ def _schema_error(document: Any, name: str | None) -> InvalidLifecycle | None:
         extra = [k for k in err.instance if k not in known]
         if extra and known:
             location = (*location, extra[0])
-            message = f"unknown key {extra[0]!r}; expected one of: " + ", ".join(
-                repr(k) for k in known
+            message = (
+                f"unknown key {extra[0]!r}; expected one of: "
+                + ", ".join(repr(k) for k in known)
+                + did_you_mean(extra[0], known)
             )
     elif err.validator == "required" and isinstance(err.instance, dict):
         absent = [k for k in err.validator_value if k not in err.instance]
         if absent:
             location = (*location, absent[0])
             message = f"missing required key {absent[0]!r}"
+    elif err.validator == "enum" and isinstance(err.validator_value, list):
+        message += did_you_mean(err.instance, [str(v) for v in err.validator_value])
     elif err.validator in ("pattern", "minLength") and isinstance(err.instance, str):
         message = f"expected a non-empty name (with a non-space character), got {err.instance!r}"
     elif err.validator == "oneOf" and isinstance(err.schema, dict):
@@ -170,7 +205,15 @@ def lifecycle_parts(document: Mapping[str, Any] | str) -> tuple[str, dict[str, A
         )
     problem = _schema_error(document, name)
     if problem is not None:
-        raise problem
+        raise problem.located(origin_in(document, problem.location))
+    try:
+        return _parts(document, name)
+    except InvalidLifecycle as exc:
+        raise exc.located(origin_in(document, exc.location)) from None
+
+
+def _parts(document: Mapping[str, Any], name: str | None) -> tuple[str, dict[str, Any]]:
+    """The parts of a schema-valid document, each knowing the line it starts on."""
     raw_flags = document.get("flags", {})
     if isinstance(raw_flags, list):
         flags = [Flag(f, FlagKind.CONFIG) for f in raw_flags]
@@ -184,13 +227,23 @@ def lifecycle_parts(document: Mapping[str, Any] | str) -> tuple[str, dict[str, A
     else:
         flags = [Flag(n, FlagKind(k)) for n, k in raw_flags.items()]
     transitions = [
-        Transition(t["event"], t["source"], t["target"], t.get("when"))
-        for t in document["transitions"]
+        Transition(
+            t["event"],
+            t["source"],
+            t["target"],
+            t.get("when"),
+            origin=origin_in(document, ("transitions", i)),
+        )
+        for i, t in enumerate(document["transitions"])
     ]
-    invariants: list[Invariant] = [
-        INVARIANT_KINDS[raw["kind"]].from_json(raw) for raw in document.get("invariants", [])
-    ]
+    invariants: list[Invariant] = []
+    for i, raw in enumerate(document.get("invariants", [])):
+        inv = INVARIANT_KINDS[raw["kind"]].from_json(raw)
+        # Built by from_json (our frame): set where the document wrote it.
+        object.__setattr__(inv, "origin", origin_in(document, ("invariants", i)))
+        invariants.append(inv)
     return document["name"], {
+        "origin": origin_in(document, ()),
         "states": document["states"],
         "initial": document["initial"],
         "terminal": document.get("terminal", []),

@@ -17,7 +17,8 @@ that carries everything about it:
 
 Defining a subclass with a ``kind`` registers it in :data:`INVARIANT_KINDS`, which JSON
 decoding and the random strategies read.
-Imports: :mod:`statusguard.results` only (no z3, no verify layer).
+Imports: :mod:`statusguard.results`, :mod:`statusguard.errors` and ``_parts`` (for
+:func:`caller_origin`); no z3, no verify layer.
 """
 
 from __future__ import annotations
@@ -25,9 +26,11 @@ from __future__ import annotations
 import dataclasses
 import typing
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, TypeVar
 
+from statusguard.errors import Origin
+from statusguard.lifecycle._parts import caller_origin
 from statusguard.results import TraceStep
 
 __all__ = [
@@ -173,9 +176,14 @@ INVARIANT_KINDS: dict[str, type[Invariant]] = {}
 
 @dataclass(frozen=True)
 class Invariant:
-    """Base of the invariant kinds. ``name`` is unique within a lifecycle."""
+    """Base of the invariant kinds. ``name`` is unique within a lifecycle.
+
+    ``origin`` is where it was written (the caller's frame at construction; JSON decoding
+    sets the document's line); it is not part of equality or the fingerprint.
+    """
 
     name: str
+    origin: Origin | None = field(default=None, init=False, compare=False, repr=False)
     kind: ClassVar[str] = ""
 
     def __init_subclass__(cls, *, register: bool = True, **kwargs: Any) -> None:
@@ -195,6 +203,7 @@ class Invariant:
             INVARIANT_KINDS[kind] = cls  # the same class run again (a model reloaded) replaces
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "origin", caller_origin())
         for f in self.json_fields():
             if f.many:
                 object.__setattr__(self, f.attr, tuple(getattr(self, f.attr)))

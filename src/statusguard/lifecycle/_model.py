@@ -16,15 +16,15 @@ from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from statusguard._text import format_flags
-from statusguard.errors import MissingFlag
+from statusguard.errors import InvalidLifecycle, Location, MissingFlag, Origin
 from statusguard.lifecycle._invariants import Invariant
-from statusguard.lifecycle._parts import FORMAT, Flag, FlagKind, Transition
+from statusguard.lifecycle._parts import FORMAT, Flag, FlagKind, Transition, caller_origin
 from statusguard.lifecycle._runtime import Runtime
 from statusguard.lifecycle._scenarios import KEY as SCENARIOS_KEY
 from statusguard.lifecycle._scenarios import RaceScenario, validate_scenarios
 from statusguard.lifecycle._validate import validate
 
-__all__ = ["AnyLifecycle", "Lifecycle"]
+__all__ = ["AnyLifecycle", "Lifecycle", "definition_defect"]
 
 S = TypeVar("S", bound=str)
 E = TypeVar("E", bound=str)
@@ -45,14 +45,30 @@ def _lenient() -> Iterator[None]:
         _LENIENT.reset(token)
 
 
+def definition_defect(lc: Lifecycle[Any, Any]) -> InvalidLifecycle | None:
+    """The first defect the constructor refuses that is also a proof obligation
+    (``deterministic``, ``terminal_final``), for a lifecycle built leniently; else ``None``.
+
+    The error names the obligation, the JSON path and where the part was written.
+    """
+    try:
+        validate(lc, [s for s in lc.states if s in lc.terminal], semantic=True)
+    except InvalidLifecycle as exc:
+        return exc.located(lc.origin_of(exc.location))
+    return None
+
+
 class Lifecycle(Runtime[S, E]):
     """A resource's lifecycle: the single source of truth for its status.
 
     Built once and frozen. ``states`` and ``events`` may be ``StrEnum`` classes
     (so typos are type errors) or plain strings. ``race_scenarios`` names the races
     :mod:`statusguard.race` checks for this lifecycle besides the general ones.
-    Construction checks the structure and raises :class:`InvalidLifecycle` naming the culprit.
-    Iterating yields ``(source, event, target)`` triples.
+    Construction checks the structure and raises :class:`InvalidLifecycle` naming the culprit
+    (its JSON path, and where it was written: ``origin``, the file and line of the offending
+    ``Transition(...)`` or invariant, else of this constructor's call).
+    ``origin`` (taken from the caller's frame unless given) is not part of equality or
+    the fingerprint. Iterating yields ``(source, event, target)`` triples.
     """
 
     __slots__ = (
@@ -62,6 +78,7 @@ class Lifecycle(Runtime[S, E]):
         "initial",
         "invariants",
         "name",
+        "origin",
         "race_scenarios",
         "states",
         "terminal",
@@ -77,6 +94,7 @@ class Lifecycle(Runtime[S, E]):
     transitions: tuple[Transition[S, E], ...]
     invariants: tuple[Invariant, ...]
     race_scenarios: tuple[RaceScenario, ...]
+    origin: Origin | None
 
     def __init__(
         self,
@@ -90,9 +108,11 @@ class Lifecycle(Runtime[S, E]):
         flags: Iterable[Flag | str] = (),
         invariants: Iterable[Invariant] = (),
         race_scenarios: Iterable[RaceScenario] = (),
+        origin: Origin | None = None,
     ) -> None:
         set_ = object.__setattr__
         set_(self, "_frozen", False)
+        self.origin = origin if origin is not None else caller_origin()
         self.name = name
         self.states = tuple(states)
         self.initial = initial
@@ -109,8 +129,11 @@ class Lifecycle(Runtime[S, E]):
         self.flags = tuple(f if isinstance(f, Flag) else Flag(f) for f in flags)
         self.invariants = tuple(invariants)
         self.race_scenarios = tuple(race_scenarios)
-        validate(self, terminal_t, semantic=not _LENIENT.get())
-        validate_scenarios(self, self.race_scenarios)
+        try:
+            validate(self, terminal_t, semantic=not _LENIENT.get())
+            validate_scenarios(self, self.race_scenarios)
+        except InvalidLifecycle as exc:
+            raise exc.located(self.origin_of(exc.location)) from None
         # Flag order carries no meaning, and JSON objects (the flags map) have no order:
         # keep flags sorted by name so equality, to_json and the fingerprint agree.
         self.flags = tuple(sorted(self.flags, key=lambda f: f.name))
@@ -125,6 +148,21 @@ class Lifecycle(Runtime[S, E]):
         """Build without the ``deterministic``/``terminal_final`` checks (for the checker)."""
         with _lenient():
             return cls(name, **parts)
+
+    def origin_of(self, location: Location) -> Origin | None:
+        """Where the part at ``location`` (a JSON path as a tuple) was written: the
+        transition's or invariant's own origin, else the lifecycle's."""
+        if len(location) >= 2 and isinstance(location[1], int):
+            parts: tuple[Any, ...] = {
+                "transitions": self.transitions,
+                "invariants": self.invariants,
+                SCENARIOS_KEY: self.race_scenarios,
+            }.get(str(location[0]), ())
+            if 0 <= location[1] < len(parts):
+                found = getattr(parts[location[1]], "origin", None)
+                if isinstance(found, Origin):
+                    return found
+        return self.origin
 
     @classmethod
     def _from_parts(cls, name: str, parts: dict[str, Any]) -> Lifecycle[Any, Any]:
@@ -142,6 +180,7 @@ class Lifecycle(Runtime[S, E]):
             "flags": self.flags,
             "invariants": self.invariants,
             "race_scenarios": self.race_scenarios,
+            "origin": self.origin,
         }
         return (type(self)._from_parts, (self.name, parts))
 
@@ -250,10 +289,16 @@ class Lifecycle(Runtime[S, E]):
     @classmethod
     def from_json(cls, document: Mapping[str, Any] | str) -> Lifecycle[str, str]:
         """Build a lifecycle from a ``statusguard.lifecycle/v1`` document (never runs code)."""
-        from statusguard.lifecycle._jsonio import lifecycle_parts
+        from statusguard.lifecycle._jsonio import lifecycle_parts, origin_in, parse_document
 
+        if isinstance(document, str):
+            document = parse_document(document)
         name, parts = lifecycle_parts(document)
-        return Lifecycle[str, str](name, **parts)
+        try:
+            return Lifecycle[str, str](name, **parts)
+        except InvalidLifecycle as exc:
+            # A document read from a file knows the line of the very element at fault.
+            raise exc.located(origin_in(document, exc.location), replace=True) from None
 
     def canonical_json(self) -> str:
         """The document as compact JSON with sorted keys: the input of :attr:`fingerprint`."""

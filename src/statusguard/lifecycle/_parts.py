@@ -1,18 +1,29 @@
 """The parts a lifecycle is built from: flags, their kinds, and transitions.
 
+Also where a part was written (:func:`caller_origin`: the file and line of the code that
+constructed it, read from the caller's frame; kept out of equality and the fingerprint).
 Imports :mod:`statusguard.errors` only.
 """
 
 from __future__ import annotations
 
 import enum
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from statusguard.errors import InvalidLifecycle
+from statusguard.errors import InvalidLifecycle, Origin
 
-__all__ = ["FORMAT", "Condition", "Flag", "FlagKind", "Transition", "compatible"]
+__all__ = [
+    "FORMAT",
+    "Condition",
+    "Flag",
+    "FlagKind",
+    "Transition",
+    "caller_origin",
+    "compatible",
+]
 
 S = TypeVar("S", bound=str)
 E = TypeVar("E", bound=str)
@@ -21,6 +32,43 @@ Condition = tuple[tuple[str, bool], ...]
 """A conjunction of flag literals, sorted by flag name: ``(("delayed_delete", True),)``."""
 FORMAT = "statusguard.lifecycle/v1"
 """The ``format`` of every lifecycle JSON document statusguard reads and writes."""
+
+
+_OURS = "statusguard."
+_CONSTRUCTORS = frozenset({"__init__", "__post_init__"})
+_MAX_CONSTRUCTORS = 6
+# Modules that call a constructor on someone's behalf: ``Lifecycle[str, str](...)`` runs
+# from typing's ``__call__``, ``dataclasses.replace`` from dataclasses.
+_RELAYS = frozenset({"typing", "dataclasses"})
+
+
+def caller_origin(depth: int = 2) -> Origin | None:
+    """The file and line of the code that called the constructor ``depth - 1`` frames up.
+
+    Constructor frames above it (``__init__``/``__post_init__`` of subclasses, dataclass-
+    generated ones) are passed over, a few at most. ``None`` when the caller is
+    statusguard itself (a part derived from another passes that one's origin) or has no
+    real file (``python -c``, ``exec`` of a string). Costs well under a microsecond.
+    """
+    try:
+        frame = sys._getframe(depth)
+    except ValueError:
+        return None
+    for _ in range(_MAX_CONSTRUCTORS):
+        code = frame.f_code
+        module = frame.f_globals.get("__name__")
+        if code.co_name not in _CONSTRUCTORS and module not in _RELAYS:
+            break
+        back = frame.f_back
+        if back is None:
+            return None
+        frame = back
+    file = code.co_filename
+    if file.startswith("<") or (
+        isinstance(module, str) and (module == "statusguard" or module.startswith(_OURS))
+    ):
+        return None
+    return Origin(file, frame.f_lineno or 0)
 
 
 class FlagKind(enum.StrEnum):
@@ -61,12 +109,15 @@ class Transition(Generic[S, E]):
 
     ``when`` is a conjunction of flag literals: ``{"delayed_delete": True}``
     means "only if delayed_delete is set". An empty ``when`` is unconditional.
+    ``origin`` is where it was written (taken from the caller's frame unless given);
+    it is not part of equality or the fingerprint.
     """
 
     event: E
     sources: tuple[S, ...]
     target: S
     when: Condition
+    origin: Origin | None = field(compare=False, repr=False)
 
     def __init__(
         self,
@@ -74,7 +125,12 @@ class Transition(Generic[S, E]):
         sources: S | Iterable[S],
         target: S,
         when: Mapping[str, bool] | Iterable[tuple[str, bool]] | None = None,
+        *,
+        origin: Origin | None = None,
     ) -> None:
+        if origin is None:
+            origin = caller_origin()
+        object.__setattr__(self, "origin", origin)
         srcs: tuple[S, ...]
         if isinstance(sources, str) or not isinstance(sources, Iterable):
             srcs = (sources,)  # one state; a non-name is reported by the lifecycle's checks
@@ -86,12 +142,14 @@ class Transition(Generic[S, E]):
             if not isinstance(value, bool):
                 raise InvalidLifecycle(
                     f"transition {str(event)!r}: condition on flag {name!r} must be True or "
-                    f"False, got {value!r}"
+                    f"False, got {value!r}",
+                    origin=origin,
                 )
             if items.get(name, value) != value:
                 raise InvalidLifecycle(
                     f"transition {str(event)!r}: condition requires flag {name!r} to be both "
-                    "true and false, so it can never fire; give each flag once"
+                    "true and false, so it can never fire; give each flag once",
+                    origin=origin,
                 )
             items[name] = value
         object.__setattr__(self, "event", event)

@@ -128,7 +128,14 @@ class Runtime(Generic[S, E]):
         )
         for name, value in flags.items():
             if name not in allowed:
-                raise UnknownFlag(name, sorted(allowed), lifecycle=self.name)
+                other = next((f for f in self.flags if f.name == name), None)
+                raise UnknownFlag(
+                    name,
+                    sorted(allowed),
+                    lifecycle=self.name,
+                    declared_as=None if other is None else str(other.kind),
+                    wanted=None if kind is None else str(kind),
+                )
             if not isinstance(value, bool):
                 raise InvalidFlagValue(name, value)
 
@@ -189,7 +196,7 @@ class Runtime(Generic[S, E]):
             full = {**flags, **{n: bool(bits >> i & 1) for i, n in enumerate(missing)}}
             outcomes.add(next((t for w, t in live if all(full[n] == v for n, v in w)), None))
             if len(outcomes) > 1:
-                raise MissingFlag(missing, state=str(state), event=str(event))
+                raise MissingFlag(missing, state=str(state), event=str(event), parameter="flags")
         outcome = outcomes.pop() if outcomes else None
         if outcome is not None:
             return outcome

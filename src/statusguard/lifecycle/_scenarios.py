@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from statusguard._text import did_you_mean
 from statusguard.errors import InvalidLifecycle
 from statusguard.results import Verdict
 
@@ -170,7 +171,8 @@ def validate_scenarios(lc: Lifecycle[Any, Any], scenarios: Sequence[Any]) -> Non
         if sc.start not in states:
             raise bad(
                 f"{where} starts from unknown state {sc.start!r}; expected one of: "
-                + ", ".join(repr(str(s)) for s in lc.states),
+                + ", ".join(repr(str(s)) for s in lc.states)
+                + did_you_mean(sc.start, states),
                 i,
                 "start",
             )
@@ -192,7 +194,8 @@ def validate_scenarios(lc: Lifecycle[Any, Any], scenarios: Sequence[Any]) -> Non
                 if request != SAVE and request not in events:
                     raise bad(
                         f"{where}: role {j + 1} handles unknown event {request!r}; expected "
-                        f"one of: {', '.join(repr(str(e)) for e in lc.events)} or {SAVE!r}",
+                        f"one of: {', '.join(repr(str(e)) for e in lc.events)} or {SAVE!r}"
+                        + did_you_mean(request, [*events, SAVE]),
                         i,
                         "roles",
                         j,
@@ -202,7 +205,8 @@ def validate_scenarios(lc: Lifecycle[Any, Any], scenarios: Sequence[Any]) -> Non
             if flag not in config_flags:
                 raise bad(
                     f"{where} fixes unknown config flag {flag!r}; expected one of: "
-                    + (", ".join(repr(f) for f in sorted(config_flags)) or "(none declared)"),
+                    + (", ".join(repr(f) for f in sorted(config_flags)) or "(none declared)")
+                    + did_you_mean(flag, config_flags),
                     i,
                     "config",
                     flag,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from statusguard._text import format_flag
+from statusguard._text import did_you_mean, format_flag
 from statusguard.errors import InvalidLifecycle
 from statusguard.lifecycle._kind import BUILTIN_OBLIGATIONS, RESERVED_PREFIX, Invariant
 from statusguard.lifecycle._parts import Transition, compatible
@@ -42,14 +42,15 @@ def validate(lc: Lifecycle[Any, Any], terminal: Sequence[str], *, semantic: bool
     if lc.initial not in states:
         raise bad(
             f"initial state {str(lc.initial)!r} is not a declared state; "
-            f"expected one of: {allowed}",
+            f"expected one of: {allowed}{did_you_mean(lc.initial, states)}",
             "initial",
         )
     seen_terminal: set[str] = set()
     for i, s in enumerate(terminal):
         if s not in states:
             raise bad(
-                f"terminal state {str(s)!r} is not a declared state; expected one of: {allowed}",
+                f"terminal state {str(s)!r} is not a declared state; expected one of: {allowed}"
+                + did_you_mean(s, states),
                 "terminal",
                 i,
             )
@@ -98,7 +99,8 @@ def _validate_transitions(
             raise bad(f"expected a Transition, got {t!r}", "transitions", i)
         if t.event not in events:
             raise bad(
-                f"transition uses unknown event {str(t.event)!r}; expected one of: {ev_allowed}",
+                f"transition uses unknown event {str(t.event)!r}; expected one of: {ev_allowed}"
+                + did_you_mean(t.event, events),
                 "transitions",
                 i,
                 "event",
@@ -109,7 +111,7 @@ def _validate_transitions(
             if s not in states:
                 raise bad(
                     f"transition {str(t.event)!r} has unknown source state {str(s)!r}; "
-                    f"expected one of: {allowed}",
+                    f"expected one of: {allowed}{did_you_mean(s, states)}",
                     "transitions",
                     i,
                     "source",
@@ -132,7 +134,7 @@ def _validate_transitions(
         if t.target not in states:
             raise bad(
                 f"transition {str(t.event)!r} has unknown target state {str(t.target)!r}; "
-                f"expected one of: {allowed}",
+                f"expected one of: {allowed}{did_you_mean(t.target, states)}",
                 "transitions",
                 i,
                 "target",
@@ -141,7 +143,7 @@ def _validate_transitions(
             if name not in flag_names:
                 raise bad(
                     f"transition {str(t.event)!r} tests unknown flag {name!r}; "
-                    f"expected one of: {fl_allowed}",
+                    f"expected one of: {fl_allowed}{did_you_mean(name, flag_names)}",
                     "transitions",
                     i,
                     "when",
@@ -175,7 +177,7 @@ def _validate_invariants(lc: Lifecycle[Any, Any], bad: Any, states: set[str]) ->
             if s not in states:
                 raise bad(
                     f"invariant {inv.name!r} names unknown state {str(s)!r}; "
-                    f"expected one of: {allowed}",
+                    f"expected one of: {allowed}{did_you_mean(s, states)}",
                     "invariants",
                     i,
                     *loc,

@@ -19,7 +19,7 @@ from statusguard.race._check import check_obligation
 from statusguard.race._induction import induction
 from statusguard.race._problem import RaceProblem
 from statusguard.race._protocols import OBLIGATIONS, PROTOCOLS, protocol_named
-from statusguard.race._scenarios import check_scenario, scenarios_of
+from statusguard.race._scenarios import check_scenario, scenario_named, scenarios_of
 from statusguard.results import ObligationResult, Verdict
 
 __all__ = [
@@ -55,27 +55,30 @@ def race_checks(
     *,
     config: Mapping[str, bool] | None = None,
     protocols: Sequence[str] = PROTOCOLS,
-    scenarios: bool = True,
+    obligations: Sequence[str] = OBLIGATIONS,
+    scenarios: bool | Sequence[str] = True,
     workers: int = 2,
     depth: int = 12,
     timeout: float = 10.0,
     gated_only: bool = False,
+    scenario_workers: int | None = None,
 ) -> list[RaceCheck]:
     """Every race obligation of ``lc`` with the verdict the gate expects.
 
-    The four obligations per protocol, then the scenarios ``lc`` declares, per
-    protocol. ``config`` fixes config flags; the rest range
+    ``obligations`` per protocol, then the scenarios ``lc`` declares (``scenarios``: all,
+    none, or the ones named), per protocol. ``config`` fixes config flags; the rest range
     over every setting. ``gated_only`` skips the checks with no expected verdict
-    (they depend on the lifecycle, e.g. ``unguarded`` legal_steps).
+    (they depend on the lifecycle, e.g. ``unguarded`` legal_steps). A scenario runs with
+    one worker per role unless ``scenario_workers`` is given.
     """
     records = [protocol_named(p) for p in protocols]
     cfg = dict(config or {})
     out: list[RaceCheck] = []
-    for proto in records:
+    for proto in records if obligations else ():
         p = proto.name
         problem = RaceProblem(lc, p, None, None, cfg)
         ind = induction(problem, timeout=timeout)
-        for o in OBLIGATIONS:
+        for o in obligations:
             expected = Verdict.PROVED if o in proto.theorems else None
             if gated_only and expected is None:
                 continue
@@ -83,15 +86,22 @@ def race_checks(
                 problem, o, workers=workers, depth=depth, timeout=timeout, proof=ind
             )
             out.append(RaceCheck(res, expected, p))
-    if scenarios:
-        for sc in scenarios_of(lc):
-            if any(k in cfg and cfg[k] != v for k, v in sc.config.items()):
+    if scenarios is True:
+        chosen = scenarios_of(lc)
+    elif scenarios is False:
+        chosen = ()
+    else:
+        chosen = tuple(scenario_named(lc, name) for name in scenarios)
+    for sc in chosen:
+        if any(k in cfg and cfg[k] != v for k, v in sc.config.items()):
+            continue
+        for p in protocols:
+            if gated_only and p not in sc.expected:
                 continue
-            for p in protocols:
-                if gated_only and p not in sc.expected:
-                    continue
-                res = check_scenario(lc, sc, p, config=cfg, depth=depth, timeout=timeout)
-                out.append(RaceCheck(res, sc.expected.get(p), p, sc.name))
+            res = check_scenario(
+                lc, sc, p, config=cfg, workers=scenario_workers, depth=depth, timeout=timeout
+            )
+            out.append(RaceCheck(res, sc.expected.get(p), p, sc.name))
     return out
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, NamedTuple, Protocol
 
+from statusguard._text import did_you_mean
 from statusguard.errors import UnknownProtocol
 from statusguard.guard import Committed, Guard
 
@@ -124,6 +125,7 @@ class RaceProtocol:
             raise ValueError(
                 f"protocol {self.name!r} has no planted bug {mutation!r}; expected one of: "
                 f"{', '.join(repr(m) for m in self.mutants) or '(none)'}"
+                + did_you_mean(mutation, self.mutants)
             ) from None
 
 

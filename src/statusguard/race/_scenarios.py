@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from statusguard._text import did_you_mean
 from statusguard.errors import InvalidLifecycle, UnknownScenario
 from statusguard.lifecycle._model import Lifecycle
 from statusguard.lifecycle._scenarios import KEY, SAVE, RaceScenario
@@ -32,7 +33,8 @@ def scenarios_of(lc: Lifecycle[Any, Any]) -> tuple[RaceScenario, ...]:
             if name not in REGISTRY:
                 raise InvalidLifecycle(
                     f"race scenario {sc.name!r} expects a verdict under unknown protocol "
-                    f"{name!r}; expected one of: {', '.join(repr(p) for p in PROTOCOLS)}",
+                    f"{name!r}; expected one of: {', '.join(repr(p) for p in PROTOCOLS)}"
+                    + did_you_mean(name, PROTOCOLS),
                     (KEY, i, "expected", name),
                     lifecycle=lc.name,
                 )
