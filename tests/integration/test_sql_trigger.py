@@ -157,4 +157,4 @@ def test_cli_bad_input_exits_2() -> None:
     many = runner.invoke(cli, ["sql", "trigger", str(ROOT / "model"), "--dialect", "sqlite",
                                "--table", "t", "--column", "c"])  # fmt: skip
     assert many.exit_code == 2
-    assert "names 2 lifecycles" in many.output
+    assert "holds 2 lifecycles (glance-image, glance-task)" in many.output

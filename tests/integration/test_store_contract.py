@@ -135,7 +135,9 @@ def test_unknown_event_and_flag_fail_before_the_store(guard: Guard[Any, Any]) ->
     guard.create("img")
     with pytest.raises(UnknownEvent, match="unknown event 'explode'"):
         guard.fire("img", "explode")
-    with pytest.raises(UnknownFlag, match="unknown flag 'delayed_delete'"):
+    with pytest.raises(
+        UnknownFlag, match="flag 'delayed_delete' is a config flag of lifecycle 'glance-image'"
+    ):
         guard.fire("img", "delete", {"delayed_delete": True})  # config, not a fact
     with pytest.raises(UnknownFlag, match="unknown flag 'colour'"):
         guard.fire("img", "delete", {"colour": True})
@@ -151,7 +153,7 @@ def test_missing_fact_is_named(make_store: Any, glance: Any) -> None:
     assert info.value.missing == ("has_locations",)
     assert str(info.value) == (
         "event 'delete' in state 'active' depends on flag(s) 'has_locations', which were not "
-        "given; pass them in flags={...}"
+        "given; pass them in facts={...}"
     )
     assert guard.status("img") == "active"
     assert guard.fire("img", "delete", {"has_locations": True}).target == "pending_delete"
