@@ -24,6 +24,9 @@ class Committed(NamedTuple):
 
     ``event`` is ``None`` for a target-based :meth:`Guard.move`. ``version`` is the
     key's version after the write; ``token`` the per-attempt token, if any.
+    ``noop`` is true for an event accepted *without a change* (a :class:`NoOp` of the
+    lifecycle, such as Glance's deactivate of a deactivated image): nothing was written,
+    ``source == target``, ``version`` is the stored one (not bumped) and ``token`` is None.
     """
 
     key: Hashable
@@ -32,6 +35,7 @@ class Committed(NamedTuple):
     target: str
     version: int
     token: str | None = None
+    noop: bool = False
 
 
 def _no_swap(key: Hashable, old: Record, new: Record, event: str | None) -> bool:
@@ -106,7 +110,9 @@ class Guard(Generic[S, E]):
         """Apply ``event`` to whatever status ``key`` holds now, in one atomic step.
 
         Raises :class:`IllegalTransition` (naming the stored state and the allowed
-        events) when the event is not enabled there; nothing is written then.
+        events) when the event is not enabled there; nothing is written then. An event
+        the lifecycle accepts without a change there (a :class:`NoOp`) writes nothing
+        either and returns a :class:`Committed` with ``noop=True`` and the stored version.
         """
         try:
             plan = self._plans[(event, frozenset(facts.items()))] if facts else self._bare[event]
@@ -121,6 +127,10 @@ class Guard(Generic[S, E]):
             if current is not None:
                 target = plan.moves.get(current[0])
                 if target is None:
+                    if current[0] in plan.noops:  # accepted, no change: linearizable here
+                        return Committed(
+                            key, current[0], plan.event, current[0], current[1], None, True
+                        )
                     allowed = plan.allowed.get(current[0])
                     if allowed is not None:
                         raise illegal(current[0], plan.event, allowed, key, plan.lifecycle)
@@ -135,6 +145,11 @@ class Guard(Generic[S, E]):
             source, target, version = outcome
             return Committed(key, source, plan.event, target, version, token)
         assert isinstance(outcome, Rejected)
+        stored = outcome.current
+        if stored.status in plan.noops:  # the store wrote nothing; what it held is a no-op
+            return Committed(
+                key, stored.status, plan.event, stored.status, stored.version, None, True
+            )
         raise plan.refusal(self.lifecycle, self.config, key, facts, outcome.current.status)
 
     def move(

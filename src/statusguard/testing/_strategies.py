@@ -226,7 +226,14 @@ def configs(lc: Lifecycle[Any, Any]) -> st.SearchStrategy[dict[str, bool]]:
 
 def facts(lc: Lifecycle[Any, Any]) -> st.SearchStrategy[dict[str, bool]]:
     """A complete assignment of ``lc``'s fact flags."""
-    return st.fixed_dictionaries({n: st.booleans() for n in lc.fact_flags})
+    return st.fixed_dictionaries({n: fact_value(lc, n) for n in lc.fact_flags})
+
+
+def fact_value(lc: Lifecycle[Any, Any], name: str) -> st.SearchStrategy[bool]:
+    """Either value of fact flag ``name``, shrinking toward its default (else toward false)."""
+    if lc.fact_defaults.get(name) is True:
+        return st.booleans().map(lambda b: not b)
+    return st.booleans()
 
 
 def _complete_config(lc: Lifecycle[Any, Any], config: Mapping[str, bool]) -> dict[str, bool]:

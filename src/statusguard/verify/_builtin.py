@@ -5,6 +5,9 @@
 ``can_terminate``   under every setting, every reachable state can still reach a terminal state
 ``deterministic``   under every setting and fact values, no (state, event) enables two targets
 ``terminal_final``  no transition leaves a terminal state
+``noop_unchanged``  under every setting and fact values, an event a no-op accepts in a state
+                    ("accepted, no change") has no transition there: a no-op never changes
+                    the state nor writes (with ``deterministic``: one outcome per event)
 
 Imports :mod:`statusguard.verify._smt`, :mod:`~statusguard.verify._solve` and
 :mod:`~statusguard.verify._witness` (and the layers below).
@@ -102,6 +105,17 @@ def _terminal_final(run: Run, q: Query, helpers: tuple[Query, ...]) -> Obligatio
     return edge_witness(run, "terminal_final", q, q_r, describe)
 
 
+def _noop_unchanged(run: Run, q: Query, helpers: tuple[Query, ...]) -> ObligationResult:
+    (q_r,) = helpers
+    if not run.lc.noops:
+        return run.result("noop_unchanged", Verdict.PROVED, "no no-ops declared")
+
+    def describe(t: tuple[object, ...]) -> str:
+        return f"an event accepted as a no-op also moves: {run.edge_text(t)}"
+
+    return edge_witness(run, "noop_unchanged", q, q_r, describe)
+
+
 def _none(enc: Encoding, q: Query) -> tuple[Query, ...]:
     return ()
 
@@ -126,5 +140,6 @@ BUILTINS = (
     ),
     Builtin("deterministic", Encoding.q_nondet, _reached, _deterministic),
     Builtin("terminal_final", Encoding.q_terminal_exit, _reached, _terminal_final),
+    Builtin("noop_unchanged", Encoding.q_noop_change, _reached, _noop_unchanged),
 )
 """The built-in obligations, in result order (their names are ``BUILTIN_OBLIGATIONS``)."""
