@@ -113,7 +113,7 @@ def _noop_unchanged(run: Run, q: Query, helpers: tuple[Query, ...]) -> Obligatio
     def describe(t: tuple[object, ...]) -> str:
         return f"an event accepted as a no-op also moves: {run.edge_text(t)}"
 
-    return edge_witness(run, "noop_unchanged", q, q_r, describe)
+    return edge_witness(run, "noop_unchanged", q, q_r, describe, noops=True)
 
 
 def _none(enc: Encoding, q: Query) -> tuple[Query, ...]:
