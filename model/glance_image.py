@@ -1,7 +1,9 @@
 """The OpenStack Glance image lifecycle.
 
 Follows Glance master at commit ``c76abb08e`` (2026-07-22); ``file:line`` below is at that
-commit (the same lines in the 33.0.0 wheel unless noted):
+commit. The Glance 33.0.0 wheel has the same lines in ``glance/domain/__init__.py``,
+``glance/api/v2/image_actions.py``, ``glance/scrubber.py`` and ``glance/db/__init__.py``;
+its ``glance/api/v2/images.py`` lines 313-480 cited here are 4 later there (317-484):
 
 * states and edges: ``glance/domain/__init__.py:99-114``, ``Image.valid_state_targets``
   (9 statuses, 23 edges, ``deleted`` the only terminal state; unchanged since 2018);
