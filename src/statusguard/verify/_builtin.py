@@ -7,7 +7,8 @@
 ``terminal_final``  no transition leaves a terminal state
 ``noop_unchanged``  under every setting and fact values, an event a no-op accepts in a state
                     ("accepted, no change") has no transition there: a no-op never changes
-                    the state nor writes (with ``deterministic``: one outcome per event)
+                    the state nor writes (with ``deterministic``: one outcome per event);
+                    only lifecycles that declare no-ops have it (no vacuous proof)
 
 Imports :mod:`statusguard.verify._smt`, :mod:`~statusguard.verify._solve` and
 :mod:`~statusguard.verify._witness` (and the layers below).
@@ -18,7 +19,9 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
+from statusguard.lifecycle._model import Lifecycle
 from statusguard.results import ObligationResult, Verdict
 from statusguard.verify._smt import Encoding, Query
 from statusguard.verify._witness import Run, edge_witness, fmt_setting
@@ -38,6 +41,8 @@ class Builtin:
     query: Callable[[Encoding], Query]
     helpers: Callable[[Encoding, Query], tuple[Query, ...]]
     judge: Callable[[Run, Query, tuple[Query, ...]], ObligationResult]
+    #: whether the lifecycle has the obligation at all (a vacuous proof is no pass)
+    applies: Callable[[Lifecycle[Any, Any]], bool] = lambda lc: True
 
 
 def _reachable(run: Run, q: Query, helpers: tuple[Query, ...]) -> ObligationResult:
@@ -107,8 +112,6 @@ def _terminal_final(run: Run, q: Query, helpers: tuple[Query, ...]) -> Obligatio
 
 def _noop_unchanged(run: Run, q: Query, helpers: tuple[Query, ...]) -> ObligationResult:
     (q_r,) = helpers
-    if not run.lc.noops:
-        return run.result("noop_unchanged", Verdict.PROVED, "no no-ops declared")
 
     def describe(t: tuple[object, ...]) -> str:
         return f"an event accepted as a no-op also moves: {run.edge_text(t)}"
@@ -140,6 +143,12 @@ BUILTINS = (
     ),
     Builtin("deterministic", Encoding.q_nondet, _reached, _deterministic),
     Builtin("terminal_final", Encoding.q_terminal_exit, _reached, _terminal_final),
-    Builtin("noop_unchanged", Encoding.q_noop_change, _reached, _noop_unchanged),
+    Builtin(
+        "noop_unchanged",
+        Encoding.q_noop_change,
+        _reached,
+        _noop_unchanged,
+        lambda lc: bool(lc.noops),  # only a lifecycle that declares no-ops has it
+    ),
 )
 """The built-in obligations, in result order (their names are ``BUILTIN_OBLIGATIONS``)."""

@@ -158,7 +158,8 @@ class Encoding:
         self._rel("state", self.S)
         self._rel("term", self.S)
         self._rel("edge", *c, self.S, self.E, *f, self.S)
-        self._rel("noop", *c, self.S, self.E, *f)
+        if self._noops:  # declared only when used: other programs stay as they were
+            self._rel("noop", *c, self.S, self.E, *f)
         self._rel("step", *c, self.S, self.S)
         self._rel("en", *c, self.S)
         self._rel("reach", *c, self.S)
