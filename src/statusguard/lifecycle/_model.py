@@ -29,9 +29,10 @@ __all__ = ["AnyLifecycle", "Lifecycle", "definition_defect"]
 S = TypeVar("S", bound=str)
 E = TypeVar("E", bound=str)
 
-# When set, construction skips the two checks that are also proof obligations
-# (``deterministic`` and ``terminal_final``) so that ``statusguard check`` can report
-# them as violations with a counterexample. Everything else is still validated.
+# When set, construction skips the checks that are also proof obligations
+# (``deterministic``, ``terminal_final`` and ``noop_unchanged``) so that
+# ``statusguard check`` can report them as violations with a counterexample. Everything
+# else is still validated.
 _LENIENT: ContextVar[bool] = ContextVar("statusguard_lenient", default=False)
 
 
@@ -47,7 +48,8 @@ def _lenient() -> Iterator[None]:
 
 def definition_defect(lc: Lifecycle[Any, Any]) -> InvalidLifecycle | None:
     """The first defect the constructor refuses that is also a proof obligation
-    (``deterministic``, ``terminal_final``), for a lifecycle built leniently; else ``None``.
+    (``deterministic``, ``terminal_final``, ``noop_unchanged``), for a lifecycle built
+    leniently; else ``None``.
 
     The error names the obligation, the JSON path and where the part was written.
     """
@@ -63,7 +65,8 @@ class Lifecycle(Runtime[S, E]):
 
     Built once and frozen. ``states`` and ``events`` may be ``StrEnum`` classes
     (so typos are type errors) or plain strings. ``race_scenarios`` names the races
-    :mod:`statusguard.race` checks for this lifecycle besides the general ones.
+    :mod:`statusguard.race` checks for this lifecycle besides the general ones;
+    ``noops`` the events accepted without a change (:class:`NoOp`: no edge, no write).
     Construction checks the structure and raises :class:`InvalidLifecycle` naming the culprit
     (its JSON path, and where it was written: ``origin``, the file and line of the offending
     ``Transition(...)`` or invariant, else of this constructor's call).

@@ -74,3 +74,18 @@ def test_a_model_without_noops_has_no_such_obligation() -> None:
     task = load(ROOT / "model" / "glance_task.py")
     assert "noop_unchanged" not in results(task)
     assert "noop_unchanged" not in {r.obligation for r in oracle_check(task)}
+
+
+def test_the_finding_points_at_the_transition_and_names_the_noop() -> None:
+    """SARIF/annotations: the overlapping transition's line, with the no-op's as related."""
+    from statusguard.consult._locate import locate, rule_of
+
+    lc = overlapping(False)
+    res = results(lc)["noop_unchanged"]
+    origin, related = locate(lc, res)
+    moving = lc.transitions[1]
+    assert origin == moving.origin
+    assert [(o, what) for o, what in related if what.startswith("no-op")] == [
+        (lc.noops[0].origin, f"no-op {lc.noops[0]!r}")
+    ]
+    assert rule_of(lc, "noop_unchanged") == "noop_unchanged"
