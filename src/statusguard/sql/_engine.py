@@ -27,12 +27,12 @@ from statusguard.errors import StoreRejected, StoreUnavailable
 from statusguard.sql._classify import ErrorKind, classify, describe
 from statusguard.sql.dialects import SUPPORTED, dialect_for
 from statusguard.sql.dialects._base import Dialect
-from statusguard.sql.dialects._records import Connecting, Outcome
+from statusguard.sql.dialects._records import Connecting, Outcome, Session
 
 __all__ = ["AuditTransaction", "Connector", "quiet_rollback", "run"]
 
 T = TypeVar("T")
-Settle = Callable[[str, str | None, Hashable, Any], StoreUnavailable]
+Settle = Callable[[str, str | None, Hashable, Session | None], StoreUnavailable]
 
 _SESSION = "statusguard_session"
 _READY = "statusguard_ready"
@@ -153,7 +153,9 @@ class Connector:
         idle_timeout: float | None,
         retries: int,
         backoff: float,
+        causal_reads: bool = True,
     ) -> None:
+        self.causal_reads = causal_reads
         self.lock_timeout = lock_timeout
         self.idle_timeout = idle_timeout
         self.retries = retries
@@ -189,7 +191,8 @@ class Connector:
         self.settle = settle
 
     def prepare(self, conn: Connection) -> None:
-        """Once per DBAPI connection: timeouts, the session id, driver-level setup."""
+        """Once per DBAPI connection: timeouts, the session and its server, causal reads
+        on a Galera node, driver-level setup."""
         info = conn.connection.info
         if info.get(_READY):
             return
@@ -197,8 +200,14 @@ class Connector:
         mariadb = bool(getattr(conn.dialect, "is_mariadb", False))
         for statement in d.session_setup(self.lock_timeout, self.idle_timeout, mariadb=mariadb):
             run(conn, statement)
-        if d.session_query is not None:
-            info[_SESSION] = run(conn, d.session_query).scalar()
+        query = d.server_sql(mariadb=mariadb)
+        if query is not None:
+            row = run(conn, query).first()
+            assert row is not None
+            session = d.server(row)
+            info[_SESSION] = session
+            if session.server.galera and self.causal_reads and d.causal_read_sql:
+                run(conn, d.causal_read_sql)
         dbapi = conn.connection.dbapi_connection
         assert dbapi is not None
         d.install(dbapi, info)
@@ -237,12 +246,12 @@ class Connector:
             delay = 0.0
             with self._serial:
                 idle, conn = self._checkout()
-                session: Any = None
+                session: Session | None = None
                 try:
                     keep = False
                     try:
                         self.prepare(conn)
-                        session = conn.connection.info.get(_SESSION)
+                        session = self.session_of(conn)
                         result = op(conn)
                         keep = idle is not None and not conn.in_transaction()
                         return result
@@ -275,7 +284,7 @@ class Connector:
         write: bool,
         token: str | None,
         key: Hashable,
-        session: Any,
+        session: Session | None,
     ) -> Exception:
         """The error a database failure of ``kind`` becomes (no more retries)."""
         if kind is ErrorKind.RETRY:
@@ -294,18 +303,38 @@ class Connector:
             if not write:
                 return StoreUnavailable(f"connection lost: {problem}", committed=False)
             return self.settle(problem, token, key, session)
+        if kind is ErrorKind.REFUSED:
+            return StoreUnavailable(
+                f"the database refused the statement before running it: {problem} (a "
+                "cluster node outside its primary component, a read-only server, too many "
+                "connections or access denied); try again later or on another server",
+                committed=False,
+            )
         if kind is ErrorKind.TRIGGER:
             return StoreRejected(problem)
         return StoreUnavailable(f"database error: {problem}", committed=False)
 
-    def end_session(self, conn: Connection, session: Any) -> bool:
-        """Make sure a broken session cannot still commit; True once it is gone."""
+    @staticmethod
+    def session_of(conn: Connection) -> Session | None:
+        """The server session ``conn`` is (after :meth:`prepare`); ``None`` in-process."""
+        found = conn.connection.info.get(_SESSION)
+        return found if isinstance(found, Session) else None
+
+    def end_session(self, conn: Connection, session: Session | None) -> bool:
+        """Make sure a broken session cannot still commit; True once it is gone.
+
+        Session ids are per server: ``conn`` must be on the server the session was on
+        (:meth:`Server.same`), or nothing is asked or killed and the answer is False.
+        """
         d = self.dialect
         if d.session_query is None:
             return True  # in-process: nothing outlives the connection
         if session is None:
             return False
-        alive, kill = d.session_alive(int(session)), d.session_kill(int(session))
+        here = self.session_of(conn)
+        if here is None or not session.server.same(here.server):
+            return False  # another server: that id is someone else's session there
+        alive, kill = d.session_alive(session.id), d.session_kill(session.id)
         deadline = time.monotonic() + 5.0
         killed = False
         while time.monotonic() < deadline:

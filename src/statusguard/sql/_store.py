@@ -39,6 +39,7 @@ from statusguard.sql.dialects._records import (
     Layout,
     Moved,
     Outcome,
+    Session,
     apply_params,
     audit_params,
     cas_params,
@@ -61,6 +62,13 @@ class SQLStore:
     (PostgreSQL ``idle_in_transaction_session_timeout``, MariaDB
     ``idle_transaction_timeout``). ``retries`` bounds the retries of serialization
     failures, deadlocks and busy errors.
+
+    On a Galera node (detected per connection from ``wsrep_on``) every read the store
+    makes is causal by default: the session sets ``wsrep_sync_wait = 3``, so a read (and
+    the read that settles a lost connection) sees every write the cluster acknowledged
+    before it, on whichever node it runs. ``causal_reads=False`` turns that off: reads are
+    faster under write load (see docs/distributed.md for the measured cost), but a node
+    may then answer an older status than one another node just acknowledged.
     """
 
     def __init__(
@@ -79,6 +87,7 @@ class SQLStore:
         retries: int = 8,
         backoff: float = 0.002,
         race_retries: int = 100,
+        causal_reads: bool = True,
     ) -> None:
         self.table_name = check_table_name("table name", table)
         self.key_column = check_identifier("key column", key)
@@ -101,6 +110,7 @@ class SQLStore:
             idle_timeout=idle_timeout,
             retries=retries,
             backoff=backoff,
+            causal_reads=causal_reads,
         )
         self.engine: Engine = self._conn.engine
         dialect = self._conn.dialect
@@ -125,9 +135,12 @@ class SQLStore:
     )
     retries = property(lambda self: self._conn.retries, doc="retries of conflicts and busy errors")
     backoff = property(lambda self: self._conn.backoff, doc="the first retry's backoff, seconds")
+    causal_reads = property(
+        lambda self: self._conn.causal_reads, doc="whether reads on a Galera node are causal"
+    )
 
     def _settle(
-        self, problem: str, token: str | None, key: Hashable, session: Any
+        self, problem: str, token: str | None, key: Hashable, session: Session | None
     ) -> StoreUnavailable:
         return settle(self._conn, self._sql, problem, token, key, session)
 

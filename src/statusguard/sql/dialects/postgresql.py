@@ -29,6 +29,8 @@ _ERRORS = {
     "25P03": ErrorKind.TIMEOUT,
     "23514": ErrorKind.TRIGGER,
     "23505": ErrorKind.DUPLICATE,
+    "25006": ErrorKind.REFUSED,  # read_only_sql_transaction: a write sent to a standby
+    "57P03": ErrorKind.REFUSED,  # cannot_connect_now: the server is starting or recovering
 }
 _LOST_CLASSES = ("08", "57P")
 
@@ -40,6 +42,11 @@ class PostgreSQL(Dialect):
     serves = ("postgresql",)
     text_holds_nul = False
     session_query = "SELECT pg_backend_pid()"
+    # backend PIDs are the server host's OS PIDs: they name a session on this postmaster only
+    server_query = (
+        "SELECT pg_backend_pid(), host(inet_server_addr()), inet_server_port(), "
+        "CAST(pg_postmaster_start_time() AS TEXT), NULL, NULL"
+    )
     lock_timeout_sql = "SET lock_timeout = {ms}"
     idle_timeout_sql = "SET idle_in_transaction_session_timeout = {ms}"
     session_alive_sql = "SELECT count(*) FROM pg_stat_activity WHERE pid = {session}"
@@ -80,6 +87,9 @@ class PostgreSQL(Dialect):
         )
 
     def error_kind(self, orig: Any) -> ErrorKind | None:
+        args = getattr(orig, "args", None) or ()
+        if args and isinstance(args[0], int):
+            return None  # a MySQL-family error (errno first): its SQLSTATE is not psycopg's
         sqlstate = getattr(orig, "sqlstate", None)
         if isinstance(sqlstate, str):
             kind = _ERRORS.get(sqlstate)
