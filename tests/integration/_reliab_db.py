@@ -27,6 +27,21 @@ def server_url(engine: str) -> str:
     return url
 
 
+GALERA = "STATUSGUARD_TEST_GALERA_URLS"
+
+
+def galera_urls() -> list[str]:
+    """The three Galera node URLs (``.ci/cluster/galera.sh env``), or skip naming the variable."""
+    raw = os.environ.get(GALERA)
+    if not raw:
+        pytest.skip(
+            f"{GALERA} is not set: start the cluster with .ci/cluster/galera.sh start and "
+            'eval "$(.ci/cluster/galera.sh env)" to run this test'
+        )
+    uses_server("galera")
+    return raw.split(",")
+
+
 def unique_table(prefix: str = "sg_rel") -> str:
     return f"{prefix}_{secrets.token_hex(4)}"
 
