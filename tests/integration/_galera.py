@@ -75,11 +75,13 @@ def race(
     attempts: int,
     causal_reads: bool = True,
     during: Any = None,
+    after: Any = None,
     label: str = "race",
 ) -> dict[str, Any]:
     """``workers`` processes, worker i on node ``i % len(urls)``, ``attempts`` each.
 
-    ``during(procs)`` runs once the workers have started (a fault). Returns the totals,
+    ``during(procs)`` runs once the workers have started (a fault), ``after()`` once they
+    have ended, before the nodes are read (undoing the fault). Returns the totals,
     the verdict on every node's history and whether all nodes hold the same.
     """
     lc = glance()
@@ -129,6 +131,7 @@ def race(
             p.stdout.close()
             assert p.returncode == 0, f"a race worker failed with exit {p.returncode}"
         results = [json.loads((tmp / f"{label}-{i}.json").read_text()) for i in range(workers)]
+        undone = after() if after is not None else None
         held = states(urls, table, audit, KEYS)
     finally:
         setup.drop_schema()
@@ -150,6 +153,7 @@ def race(
         "verdicts": verdicts,
         "identical": all(s == held[0] for s in held),
         "injected": injected,
+        "undone": undone,
         "lc": lc,
     }
 

@@ -72,6 +72,8 @@ def main(cfg: dict[str, Any]) -> None:
     for _ in range(cfg["attempts"]):
         key = rng.choice(cfg["keys"])
         counts["attempts"] += 1
+        if store is not None:
+            store.last_token = None  # a failed read before the write names no token
         try:
             if naive is None:
                 record = store.get(key)
