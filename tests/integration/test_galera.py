@@ -130,7 +130,7 @@ def test_race_spread_over_the_nodes_12000(tmp_path: Path, urls: list[str]) -> No
 @pytest.mark.slow
 def test_race_without_causal_reads(tmp_path: Path, urls: list[str]) -> None:
     """Causal reads off: still 0 illegal and 0 lost (the writes compare), more refusals."""
-    _race_test(tmp_path, urls, 1000, False, "race-no-causal")
+    _race_test(tmp_path, urls, 2000, False, "race-no-causal")
 
 
 def test_the_unguarded_control_loses_on_the_same_cluster(tmp_path: Path, urls: list[str]) -> None:

@@ -11,6 +11,7 @@ Dialect-neutral: what differs per engine comes from the dialect module.
 
 from __future__ import annotations
 
+import heapq
 import os
 import random
 import threading
@@ -137,6 +138,65 @@ def _create_engine(url: str) -> tuple[Engine, Connecting]:
     return engine, how
 
 
+class _Armed:
+    __slots__ = ("active", "cancel", "deadline", "fired")
+
+    def __init__(self, deadline: float, cancel: Callable[[], object]) -> None:
+        self.deadline = deadline
+        self.cancel = cancel
+        self.active = True
+        self.fired = False
+
+    def __lt__(self, other: _Armed) -> bool:
+        return self.deadline < other.deadline
+
+
+class _Watchdog:
+    """One thread per store (and process) that cancels the writes past their deadline.
+
+    Arming and disarming are a heap push and a flag under one lock: no thread per write.
+    The cancel runs under that lock too, so it never reaches a disarmed write.
+    """
+
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        self._heap: list[_Armed] = []
+        self._wake = threading.Condition()
+        self._thread = threading.Thread(target=self._run, name="statusguard-deadline", daemon=True)
+        self._thread.start()
+
+    def arm(self, seconds: float, cancel: Callable[[], object]) -> _Armed:
+        entry = _Armed(time.monotonic() + seconds, cancel)
+        with self._wake:
+            heapq.heappush(self._heap, entry)
+            if self._heap[0] is entry:
+                self._wake.notify()
+        return entry
+
+    def disarm(self, entry: _Armed) -> None:
+        with self._wake:
+            entry.active = False
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                while self._heap and not self._heap[0].active:
+                    heapq.heappop(self._heap)
+                if not self._heap:
+                    self._wake.wait()
+                    continue
+                wait = self._heap[0].deadline - time.monotonic()
+                if wait > 0:
+                    self._wake.wait(wait)
+                    continue
+                entry = heapq.heappop(self._heap)
+                # under the lock: once disarm() has returned, its statement is never
+                # cancelled (the connection may already run another caller's statement)
+                entry.fired = True
+                with suppress(Exception):  # the statement may have ended meanwhile
+                    entry.cancel()
+
+
 class Connector:
     """The store's engine and connections, and the retry loop every call runs in.
 
@@ -154,8 +214,11 @@ class Connector:
         retries: int,
         backoff: float,
         causal_reads: bool = True,
+        write_timeout: float | None = None,
     ) -> None:
         self.causal_reads = causal_reads
+        self.write_timeout = write_timeout
+        self._watchdog: _Watchdog | None = None
         self.lock_timeout = lock_timeout
         self.idle_timeout = idle_timeout
         self.retries = retries
@@ -252,7 +315,10 @@ class Connector:
                     try:
                         self.prepare(conn)
                         session = self.session_of(conn)
-                        result = op(conn)
+                        if write and self.write_timeout is not None:
+                            result = self._within_deadline(conn, op)
+                        else:
+                            result = op(conn)
                         keep = idle is not None and not conn.in_transaction()
                         return result
                     except self.catch as exc:
@@ -276,6 +342,39 @@ class Connector:
                             kind, describe(exc), write, token, key, session
                         ) from exc
             time.sleep(random.uniform(delay / 2, delay))  # noqa: S311 (jitter)
+
+    def _within_deadline(self, conn: Connection, op: Callable[[Connection], T]) -> T:
+        """Run a write, cancelling it server-side once ``write_timeout`` seconds have passed.
+
+        A cancel that lands while a statement runs undoes it (a statement-timeout error,
+        ``committed=False``). One that lands while its COMMIT waits for a synchronous
+        standby ends the wait, and the statement succeeds: committed on this server, not
+        yet on the standby (a failover now would lose it). That is reported as
+        :class:`StoreUnavailable` with ``committed=None``; the token settles it later.
+        """
+        d = self.dialect
+        if not d.cancels:
+            return op(conn)
+        dbapi = conn.connection.dbapi_connection
+        info = conn.connection.info
+        d.forget_notices(info)
+        watchdog = self._watchdog
+        if watchdog is None or watchdog.pid != os.getpid():
+            watchdog = self._watchdog = _Watchdog()
+        entry = watchdog.arm(self.write_timeout or 0.0, lambda: d.cancel(dbapi))
+        try:
+            result = op(conn)
+        finally:
+            watchdog.disarm(entry)
+        if entry.fired and d.commit_wait_cancelled(info):
+            raise StoreUnavailable(
+                f"the write's COMMIT waited more than {self.write_timeout:g} s (the "
+                "write_timeout) for the synchronous standby and was cancelled: it is "
+                "committed on the primary but not yet on the standby, so a failover now "
+                "would lose it; re-read the status (or the audit row of the token) later",
+                committed=None,
+            )
+        return result
 
     def _failure(
         self,

@@ -70,6 +70,8 @@ class Dialect:
     #: the query naming this connection's session and server, one row: session id, host,
     #: port, instance, start time (epoch seconds), Galera ``wsrep_on`` (see :meth:`server`)
     server_query: ClassVar[str | None] = None
+    #: whether :meth:`cancel` can cancel a running statement (the write deadline)
+    cancels: ClassVar[bool] = False
     #: per-session statements making every read causal on a Galera node (``None``: none)
     causal_read_sql: ClassVar[str | None] = None
     #: per-session settings, formatted with ``ms`` (milliseconds) or ``s`` (whole
@@ -248,6 +250,21 @@ class Dialect:
                 str(wsrep).upper() in {"ON", "1"},
             ),
         )
+
+    def cancel(self, dbapi_connection: Any) -> bool:
+        """Ask the server to cancel what ``dbapi_connection`` runs now, from another thread.
+
+        False when this dialect cannot (the write deadline then does not apply).
+        """
+        return False
+
+    def commit_wait_cancelled(self, info: Mapping[str, Any]) -> bool:
+        """Whether the last statement's COMMIT stopped waiting for a synchronous standby
+        because it was cancelled (it then committed on this server only)."""
+        return False
+
+    def forget_notices(self, info: dict[str, Any]) -> None:
+        """Drop the server notices kept for :meth:`commit_wait_cancelled`."""
 
     def session_alive(self, session: int) -> str:
         """A query counting the server sessions with id ``session`` (0 or 1)."""
