@@ -8,6 +8,7 @@ test prints what it injected, what the callers saw and what the servers hold.
 
 from __future__ import annotations
 
+import contextlib
 import random
 import subprocess
 import threading
@@ -228,3 +229,76 @@ def test_a_stalled_synchronous_standby_ends_at_the_deadline(
         pair("sync", "off")
         setup.drop_schema()
         setup.dispose()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sync", [False, True], ids=["async-lagging", "sync-remote_apply"])
+def test_failover_to_the_standby(urls: tuple[str, str], glance: Any, sync: bool) -> None:
+    """What a failover keeps of the acknowledged transitions: the primary crashes
+    (immediate stop) right after 12 acknowledged fires and the standby is promoted.
+
+    Asynchronous, with the primary's WAL sender stopped (SIGSTOP) before the fires (a
+    standby lagging behind): acknowledged transitions are lost, and what survives is a
+    legal prefix. Synchronous (``remote_apply``): none is lost. The pair is rebuilt after.
+    """
+    import os
+    import signal
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
+
+    primary, standby = urls
+    table, audit = unique_table("sg_galera_pg"), unique_table("sg_galera_pga")
+    setup = _store(primary, table, audit)
+    setup.create_schema()
+    acks: list[list[Any]] = []
+    steps: list[str] = []
+    sender: int | None = None
+    try:
+        if sync:
+            steps.append(pair("sync", "on"))
+        guard: Guard[Any, Any] = Guard(glance, setup, CONFIG, tokens=True)
+        guard.create("img")
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # the standby has the table and the row
+            try:
+                if node_state(standby, table, audit, ["img"])["rows"].get("img"):
+                    break
+            except Exception:
+                pass
+            time.sleep(0.1)
+        if not sync:
+            probe = create_engine(primary, poolclass=NullPool)
+            with probe.connect() as c:
+                sender = int(c.execute(text("SELECT pid FROM pg_stat_replication")).scalar_one())
+            probe.dispose()
+            os.kill(sender, signal.SIGSTOP)
+            steps.append(f"SIGSTOP to the primary's WAL sender (PID {sender})")
+        for _ in range(6):
+            for event in CYCLE:
+                done = guard.fire("img", event)
+                acks.append(["img", done.source, done.target, done.version, done.token])
+        setup.dispose()
+        steps.append(pair("crash-primary"))
+        steps.append(pair("promote"))
+        held = node_state(standby, table, audit, ["img"])
+        verdict = check(glance, held, [a for a in acks if a[3] <= len(held["history"]["img"])])
+        kept = {h[4] for h in held["history"]["img"]}
+        lost = [a for a in acks if a[4] not in kept]
+        print(
+            f"[pg failover, {'sync' if sync else 'async, standby lagging'}] injected: "
+            f"{'; '.join(steps)} | acknowledged before the crash: {len(acks)} | the promoted "
+            f"standby holds {held['rows']['img'][:2]} with {len(kept)} audit rows: "
+            f"{len(lost)} of {len(acks)} acknowledged transitions lost | {verdict.summary()}"
+        )
+        assert verdict.clean(), verdict.summary()  # what survives is a legal prefix
+        if sync:
+            assert lost == []
+        else:
+            assert lost, "the lagging async standby lost nothing: the fault did not happen"
+    finally:
+        if sender is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(sender, signal.SIGCONT)
+        pair("stop")
+        pair("start")

@@ -176,6 +176,9 @@ class _Watchdog:
     def disarm(self, entry: _Armed) -> None:
         with self._wake:
             entry.active = False
+            heap = self._heap
+            while heap and not heap[0].active:  # the heap holds only writes still running
+                heapq.heappop(heap)
 
     def _run(self) -> None:
         while True:
