@@ -133,11 +133,21 @@ def test_race_without_causal_reads(tmp_path: Path, urls: list[str]) -> None:
     _race_test(tmp_path, urls, 2000, False, "race-no-causal")
 
 
-def test_the_unguarded_control_loses_on_the_same_cluster(tmp_path: Path, urls: list[str]) -> None:
-    """Read, decide, unconditional UPDATE over the same nodes: steps overwritten, illegal steps."""
+def _unguarded(tmp_path: Path, urls: list[str], attempts: int, label: str) -> None:
     workers = 6
-    out = race(tmp_path, urls, mode="naive", workers=workers, attempts=150, label="naive")
-    report("unguarded", out, workers)
+    out = race(tmp_path, urls, mode="naive", workers=workers, attempts=attempts, label=label)
+    report(label, out, workers)
     illegal, lost = naive_damage(out["lc"], out["states"][0])
     print(f"[galera unguarded] illegal steps={illegal} overwritten steps={lost}")
     assert illegal + lost > 0, "the unguarded control lost nothing: the race is too gentle"
+
+
+def test_the_unguarded_control_loses_on_the_same_cluster(tmp_path: Path, urls: list[str]) -> None:
+    """Read, decide, unconditional UPDATE over the same nodes: steps overwritten, illegal steps."""
+    _unguarded(tmp_path, urls, 150, "unguarded")
+
+
+@pytest.mark.slow
+def test_the_unguarded_control_loses_12000(tmp_path: Path, urls: list[str]) -> None:
+    """The control at the guarded race's size: 12,000 attempts over the three nodes."""
+    _unguarded(tmp_path, urls, 2000, "unguarded-12000")
