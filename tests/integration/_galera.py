@@ -9,6 +9,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.integration._galera_race import check, glance, node_state
 from tests.integration._reliab_db import unique_table
 
@@ -181,3 +183,16 @@ def wait_until(predicate: Any, timeout: float, step: float = 0.2) -> bool:
             return True
         time.sleep(step)
     return False
+
+
+@pytest.fixture(autouse=True)
+def figures(request: pytest.FixtureRequest, capsys: pytest.CaptureFixture[str]) -> Any:
+    """Keep every ``[galera ...]``/``[pg ...]`` line a test prints as a reliability record
+    (CI shows them in the terminal summary) and print it again."""
+    yield
+    out = capsys.readouterr().out
+    with capsys.disabled():
+        for line in out.splitlines():
+            print(line)
+            if line.startswith(("[galera", "[pg")):
+                request.node.user_properties.append(("reliability", line))

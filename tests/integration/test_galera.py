@@ -12,7 +12,13 @@ from typing import Any
 import pytest
 
 from statusguard import Guard, IllegalTransition
-from tests.integration._galera import make_store, race, report, tables
+from tests.integration._galera import (
+    figures,  # noqa: F401 (autouse: records the figures)
+    make_store,
+    race,
+    report,
+    tables,
+)
 from tests.integration._galera_race import naive_damage
 from tests.integration._reliab_db import galera_urls
 

@@ -18,7 +18,17 @@ import pytest
 
 from statusguard import Guard
 from statusguard.errors import StoreUnavailable
-from tests.integration._galera import brief, cluster, make_store, race, raw, report, states, tables
+from tests.integration._galera import (
+    brief,
+    cluster,
+    figures,  # noqa: F401 (autouse: records the figures)
+    make_store,
+    race,
+    raw,
+    report,
+    states,
+    tables,
+)
 from tests.integration._proxy import LoopbackProxy
 from tests.integration._reliab_db import galera_urls
 

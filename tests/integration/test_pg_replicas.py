@@ -21,6 +21,7 @@ import pytest
 
 from statusguard import Guard, IllegalTransition, SQLStore, TransitionConflict
 from statusguard.errors import StoreUnavailable
+from tests.integration._galera import figures  # noqa: F401 (autouse: records the figures)
 from tests.integration._galera_race import CONFIG, FACTS, FLAGS, check, node_state
 from tests.integration._reliab_db import pg_pair_urls, unique_table
 
