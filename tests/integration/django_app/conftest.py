@@ -20,6 +20,7 @@ import pytest
 
 os.environ["DJANGO_SETTINGS_MODULE"] = "tests.integration.django_app.settings"
 django.setup()
+del os.environ["DJANGO_SETTINGS_MODULE"]  # configured now; the session's subprocesses need none
 
 from django.conf import settings  # noqa: E402 - after django.setup()
 

@@ -184,6 +184,41 @@ def test_a_new_row_with_an_existing_primary_key_does_not_overwrite_it(alias: str
     assert stored(Ticket, alias, a.pk) == ("claimed", 1)
 
 
+def test_a_model_form_shows_an_illegal_edit_and_saves_a_legal_one(alias: str) -> None:
+    from django import forms
+
+    class TicketForm(forms.ModelForm):  # what the admin builds for the model
+        class Meta:
+            model = Ticket
+            fields = ("status", "note")
+
+    t = Ticket.objects.using(alias).create()
+    form = TicketForm(
+        {"status": "done", "note": ""}, instance=Ticket.objects.using(alias).get(pk=t.pk)
+    )
+    assert not form.is_valid()
+    assert form.errors.as_data()["status"][0].code == "illegal_transition"
+    form = TicketForm(
+        {"status": "claimed", "note": "via a form"},
+        instance=Ticket.objects.using(alias).get(pk=t.pk),
+    )
+    assert form.is_valid(), form.errors
+    saved = form.save()
+    assert (saved.status, saved.version) == ("claimed", 1)
+    assert stored(Ticket, alias, t.pk) == ("claimed", 1)
+
+
+def test_a_historical_model_in_a_migration_saves_as_django_does(alias: str) -> None:
+    from django.db.migrations.loader import MigrationLoader
+
+    apps = MigrationLoader(connections[alias]).project_state().apps
+    historical = apps.get_model("django_app", "Ticket")
+    row = historical.objects.using(alias).create(status="open")  # a data migration's write
+    row.note = "from a data migration"
+    row.save()
+    assert Ticket.objects.using(alias).get(pk=row.pk).note == "from a data migration"
+
+
 # -- Django's transactions ---------------------------------------------------------------
 
 
