@@ -138,6 +138,20 @@ def test_an_illegal_edit_is_refused_with_nothing_written(alias: str) -> None:
     assert (fresh.status, fresh.version, fresh.note) == ("open", 0, "")
 
 
+def test_refresh_from_db_rereads_the_status_a_partial_refresh_keeps_the_edit(alias: str) -> None:
+    t = Ticket.objects.using(alias).create()
+    other = Ticket.objects.using(alias).get(pk=t.pk)
+    other.fire("claim")
+    t.status = "claimed"
+    t.refresh_from_db(fields=["note"])  # the edit and what it was loaded from stay
+    with pytest.raises(TransitionConflict):
+        t.save()  # open at version 0 is no longer stored
+    t.refresh_from_db()
+    assert (t.status, t.version) == ("claimed", 1)
+    t.fire("release")
+    assert stored(Ticket, alias, t.pk) == ("open", 2)
+
+
 def test_full_clean_reports_an_illegal_edit_on_the_field(alias: str) -> None:
     t = Ticket.objects.using(alias).create()
     t.status = "done"

@@ -290,7 +290,10 @@ class GuardedModel(_ModelBase):
 
     def refresh_from_db(self, *args: Any, **kwargs: Any) -> None:
         super().refresh_from_db(*args, **kwargs)
-        self._statusguard_remember()
+        fields = kwargs.get("fields", args[1] if len(args) > 1 else None)
+        found = self._statusguard_fields()
+        if found is not None and (fields is None or found[0].name in fields):
+            self._statusguard_remember()  # a refresh of other fields keeps what was loaded
 
     def _statusguard_db(self, using: str | None) -> str:
         return using or self._state.db or router.db_for_write(type(self), instance=self)
