@@ -13,6 +13,7 @@ with empty tables.
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 
 import django
@@ -27,6 +28,14 @@ from django.conf import settings  # noqa: E402 - after django.setup()
 from tests.integration._reliab_db import server_url  # noqa: E402
 
 ALIASES = ["default", "postgresql", "mysql"]
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Remove the settings' scratch folder (the SQLite files), after every fixture's teardown."""
+    from django.db import connections
+
+    connections.close_all()
+    shutil.rmtree(settings.SCRATCH, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

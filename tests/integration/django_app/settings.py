@@ -21,7 +21,7 @@ INSTALLED_APPS = ["tests.integration.django_app"]
 USE_TZ = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-_HERE = Path(tempfile.mkdtemp(prefix="sg_django_"))
+SCRATCH = Path(tempfile.mkdtemp(prefix="sg_django_"))  # removed by conftest.py at the end
 _TEST_NAME = f"test_sg_django_{os.getpid()}"
 
 BACKENDS = {"postgresql": "django.db.backends.postgresql", "mysql": "django.db.backends.mysql"}
@@ -60,8 +60,8 @@ def _mysqldb() -> None:
 DATABASES: dict[str, dict[str, Any]] = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
-        "NAME": str(_HERE / "sg_django.sqlite3"),
-        "TEST": {"NAME": str(_HERE / "test_sg_django.sqlite3")},
+        "NAME": str(SCRATCH / "sg_django.sqlite3"),
+        "TEST": {"NAME": str(SCRATCH / "test_sg_django.sqlite3")},
     }
 }
 for _engine, _var in ENGINES.items():
