@@ -196,6 +196,9 @@ def test_a_new_row_with_an_existing_primary_key_does_not_overwrite_it(alias: str
     with pytest.raises(DatabaseError), transaction.atomic(using=alias):
         Ticket(pk=a.pk).save(using=alias)  # plain Django would UPDATE the row back to open
     assert stored(Ticket, alias, a.pk) == ("claimed", 1)
+    Ticket(pk=a.pk, note="forced").save(using=alias, force_update=True)  # the other fields only
+    assert stored(Ticket, alias, a.pk) == ("claimed", 1)
+    assert Ticket.objects.using(alias).get(pk=a.pk).note == "forced"
 
 
 def test_a_model_form_shows_an_illegal_edit_and_saves_a_legal_one(alias: str) -> None:

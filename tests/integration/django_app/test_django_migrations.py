@@ -95,3 +95,45 @@ def test_migrating_back_drops_the_trigger_and_forward_installs_it(alias: str) ->
     finally:
         call_command("migrate", "django_app", database=alias, verbosity=0)
     assert not illegal_raw_update_passes(alias)
+
+
+def test_sqlite_rebuilding_a_table_drops_its_trigger(django_databases: list[str]) -> None:
+    """What docs/django.md warns about: on SQLite, Django's AlterField rebuilds the table
+    (create new, copy, drop old, rename), and the old table's trigger goes with it."""
+    from django.db import models
+
+    class Rebuilt(models.Model):
+        status = models.CharField(max_length=20, default="open")
+        note = models.CharField(max_length=10, default="")
+
+        class Meta:
+            app_label = "sg_rebuild"
+
+    conn = connections["default"]
+    table = Rebuilt._meta.db_table
+
+    def triggers() -> int:
+        with conn.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s",
+                [table],
+            )
+            return int(cursor.fetchone()[0])
+
+    with conn.schema_editor() as editor:
+        editor.create_model(Rebuilt)
+    try:
+        with conn.schema_editor() as editor:
+            for sql in trigger_ddl(TICKET, "sqlite", table, "status", CONFIG):
+                editor.execute(sql, params=None)
+        assert triggers() == 1
+        old = Rebuilt._meta.get_field("note")
+        new = models.CharField(max_length=50, default="")
+        new.set_attributes_from_name("note")
+        new.model = Rebuilt
+        with conn.schema_editor() as editor:
+            editor.alter_field(Rebuilt, old, new)
+        assert triggers() == 0
+    finally:
+        with conn.schema_editor() as editor:
+            editor.delete_model(Rebuilt)

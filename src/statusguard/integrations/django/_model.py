@@ -327,11 +327,10 @@ class GuardedModel(_ModelBase):
         status, version = found
         lc = status.lifecycle
         current = self.__dict__.get(status.attname)
-        if self._state.adding:
+        if self._state.adding and not kwargs.get("force_update"):
             if current != str(lc.initial):
                 raise _not_initial(lc, self.pk, str(current))
-            if not kwargs.get("force_update"):
-                kwargs["force_insert"] = True  # an existing row's status is never overwritten
+            kwargs["force_insert"] = True  # an existing row's status is never overwritten
             super().save(*args, **kwargs)
             self._statusguard_remember()
             return
