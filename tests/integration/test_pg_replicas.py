@@ -70,7 +70,7 @@ def test_decisions_read_on_the_standby(urls: tuple[str, str], glance: Any, mode:
 
         def worker(seed: int) -> None:
             rng = random.Random(seed)
-            for _ in range(300):
+            for _ in range(500):
                 key = rng.choice(KEYS)
                 rec = store.get(key)  # on the standby
                 events = [e for e in glance.allowed_events(rec.status, FLAGS) if e in CYCLE]
@@ -116,7 +116,7 @@ def test_decisions_read_on_the_standby(urls: tuple[str, str], glance: Any, mode:
         store.drop_schema()
         store.dispose()
     print(
-        f"[pg standby reads, {mode}] 6 threads x 300 attempts, reads on the standby, writes on "
+        f"[pg standby reads, {mode}] 6 threads x 500 attempts, reads on the standby, writes on "
         f"the primary: {dict(counts)} in {wall:.1f} s | primary: {verdict.summary()}"
     )
     assert verdict.clean(), verdict.summary()
