@@ -268,7 +268,14 @@ class Connector:
             run(conn, statement)
         query = d.server_sql(mariadb=mariadb)
         if query is not None:
-            row = run(conn, query).first()
+            try:
+                row = run(conn, query).first()
+            except self.catch as exc:
+                if classify(exc) is not ErrorKind.OTHER or d.session_query is None:
+                    raise
+                # a server without those status tables (or without the right to read
+                # them): the session id alone, on a server nothing identifies
+                row = (run(conn, d.session_query).scalar(),)
             assert row is not None
             session = d.server(row)
             info[_SESSION] = session
