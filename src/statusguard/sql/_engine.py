@@ -53,7 +53,12 @@ def run(conn: Connection, text: str, params: Any = None) -> Outcome:
         else:
             cursor.execute(text, params)
         rows = list(cursor.fetchall()) if cursor.description else []
-        return Outcome(rows, cursor.rowcount, getattr(cursor, "lastrowid", None))
+        return Outcome(
+            rows,
+            cursor.rowcount,
+            getattr(cursor, "lastrowid", None),
+            lambda query: run(conn, query).scalar(),  # same session (Outcome.ask)
+        )
     finally:
         cursor.close()
 
