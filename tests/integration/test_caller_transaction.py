@@ -305,6 +305,41 @@ def test_bind_refuses_what_it_cannot_join(
             guard.bind(conn)
     with pytest.raises(ValueError, match="AUTOCOMMIT"), store.engine.connect() as conn:
         guard.bind(conn)  # the store's own engine runs in autocommit
+    if store.dialect != "sqlite":
+        from statusguard import SQLStore
+
+        other = SQLStore("sqlite://", "sg_ctx_other")
+        with app_engine.connect() as conn, pytest.raises(ValueError, match="same kind"):
+            other.bind(conn)
+        other.dispose()
+
+
+def test_a_failed_create_keeps_the_callers_transaction_on_postgresql(
+    guard: Guard[Any, Any], store: Any, app_engine: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL aborts a transaction at its first failed statement: the duplicate
+    INSERT runs under a savepoint. The negative control removes it."""
+    if store.dialect != "postgresql":
+        pytest.skip("only PostgreSQL aborts the whole transaction on a failed statement")
+    from sqlalchemy.exc import InternalError
+
+    from statusguard.sql.dialects.postgresql import PostgreSQL
+
+    guard.create("img")
+    for control in (False, True):
+        if control:
+            monkeypatch.setattr(PostgreSQL, "error_aborts_transaction", False)
+        with app_engine.connect() as conn:
+            if control:  # even reading the existing status fails: the transaction is gone
+                with pytest.raises(StoreUnavailable, match="current transaction is aborted"):
+                    guard.bind(conn).create("img")
+                with pytest.raises(InternalError, match="current transaction is aborted"):
+                    conn.exec_driver_sql("SELECT 1")
+            else:
+                with pytest.raises(DuplicateKey, match="its status is 'queued'"):
+                    guard.bind(conn).create("img")
+                assert conn.exec_driver_sql("SELECT 1").scalar() == 1
+            conn.rollback()
 
 
 # -- values: all together or not at all, the same on every store -----------------------------

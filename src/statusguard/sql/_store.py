@@ -254,10 +254,8 @@ class SQLStore:
         """Whether this store runs inside a caller's transaction (:meth:`bind`)."""
         return self._bound
 
-    def _values(self, values: Mapping[str, Any] | None) -> tuple[tuple[str, ...], dict[str, Any]]:
+    def _values(self, values: Mapping[str, Any]) -> tuple[tuple[str, ...], dict[str, Any]]:
         """The quoted columns ``values`` sets, sorted, and their bind parameters."""
-        if values is None:
-            return (), {}
         checked = check_values(values, self._writable, self._reserved, table=self.table_name)
         names = sorted(checked)
         binders = self._binders
@@ -510,14 +508,12 @@ class SQLStore:
         ``values`` (other columns) are set by the same UPDATE.
         """
         self._check_key(key)
-        columns, extra = self._values(values)
+        columns, extra = ((), None) if values is None else self._values(values)
         if not moves:
             return Rejected(self.get(key))
         sql, stmt = self._sql.apply(tuple(moves), tuple(moves.values()), columns)
         bind = apply_params(key, moves, token, event)
-        if extra:
-            bind.update(extra)
-        params = sql.params(bind)
+        params = sql.params(bind if extra is None else {**bind, **extra})
         dialect, lay = self._sql.dialect, self._sql.layout
 
         def op(conn: Connection) -> Applied | Rejected:
@@ -567,12 +563,10 @@ class SQLStore:
             raise ValueError(
                 "expected_version needs a version column; pass version='...' to SQLStore"
             )
-        columns, extra = self._values(values)
+        columns, extra = ((), None) if values is None else self._values(values)
         sql = self._sql.cas(expected_version is not None, columns)
         bind = cas_params(key, expected, target, expected_version, token)
-        if extra:
-            bind.update(extra)
-        params = sql.params(bind)
+        params = sql.params(bind if extra is None else {**bind, **extra})
         dialect, lay = self._sql.dialect, self._sql.layout
 
         def moved(out: Outcome) -> Moved | None:
@@ -634,7 +628,8 @@ def _connection_source(store: SQLStore, target: Any) -> Callable[[], Connection]
         conn = checked(target)
         return lambda: conn
     if isinstance(target, Session):
-        return lambda: checked(target.connection())
+        where = {"clause": store.table}  # a session with several binds: the table's
+        return lambda: checked(target.connection(bind_arguments=where))
     raise TypeError(
         f"bind() takes a SQLAlchemy Connection or ORM Session, not {type(target).__name__}"
     )
