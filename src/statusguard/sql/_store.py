@@ -389,13 +389,12 @@ class SQLStore:
                 execute(conn, sql.text, sql.params({"k": key, "st": status, "tok": token}))
             except self._conn.catch as exc:
                 if savepoint:
-                    execute(conn, "ROLLBACK TO SAVEPOINT statusguard_create", None)
+                    quiet_rollback_to(conn, "statusguard_create")
                 if classify(exc) is not ErrorKind.DUPLICATE:
                     raise
                 return None
-            finally:
-                if savepoint:
-                    execute(conn, "RELEASE SAVEPOINT statusguard_create", None)
+            if savepoint:
+                execute(conn, "RELEASE SAVEPOINT statusguard_create", None)
             return Record(status, 0, token if self.token_column else None)
 
         record = self._runner.call(op, write=True, token=token, key=key)
