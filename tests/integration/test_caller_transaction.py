@@ -10,6 +10,7 @@ a Glance-like ``images`` table (key ``id``, no version column) is adopted as it 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import threading
 from collections.abc import Iterator
 from contextlib import suppress
@@ -542,3 +543,163 @@ def test_without_a_version_column_a_target_move_is_open_to_aba(
     guard.fire(key, "upload_started")
     done = guard.move(key, "active", seen)  # ... and #1's late 'active' still lands
     assert done.target == "active"  # ABA: the status alone cannot tell
+
+
+def test_racing_caller_transactions_never_mix_their_values(
+    guard: Guard[Any, Any], store: Any, app_engine: Any
+) -> None:
+    """Each worker's transition and its values commit in the worker's own transaction;
+    whatever the interleaving, the row's status, version and values are one write's."""
+    if shared_memory(app_engine):
+        pytest.skip("one shared connection: there are no concurrent transactions")
+    guard.create("img")
+    results: list[tuple[int, int, str]] = []
+    lock = threading.Lock()
+    errors: list[BaseException] = []
+
+    def worker(n: int) -> None:
+        try:
+            for i in range(8):
+                event = "upload_started" if i % 2 == 0 else "upload_failed"
+                with suppress(IllegalTransition), app_engine.begin() as conn:
+                    size = n * 1000 + i
+                    done = guard.bind(conn).fire("img", event, values={"size": size})
+                    with lock:
+                        results.append((done.version, size, done.target))
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert errors == []
+    version, size, target = max(results)
+    assert committed_row(store, "img")[:3] == (target, version, size)
+    assert sorted(v for v, _, _ in results) == list(range(1, version + 1))
+    history = store.history("img")
+    assert [h.version for h in history] == list(range(1, version + 1))
+    assert all(a.target == b.source for a, b in itertools.pairwise(history))
+
+
+def test_an_orm_model_table_and_its_session(app_engine: Any, glance: Any) -> None:
+    """What a SQLAlchemy user has: a declarative model, its ``__table__``, a Session."""
+    from sqlalchemy.orm import DeclarativeBase, Session, mapped_column
+
+    from statusguard import SQLStore
+
+    class Base(DeclarativeBase):
+        pass
+
+    class Image(Base):
+        __tablename__ = unique("sg_orm_images")
+        id = mapped_column(sa.String(36), primary_key=True)
+        status = mapped_column(sa.String(30), nullable=False)
+        size = mapped_column(sa.BigInteger)
+
+    Base.metadata.create_all(app_engine)
+    try:
+        store = SQLStore(app_engine, Image.__table__, key="id", status="status")  # type: ignore[arg-type]
+        guard = Guard(glance, store, NO_DELAY)
+        with Session(app_engine) as session, session.begin():
+            image = Image(id="img", status="queued")
+            session.add(image)
+            session.flush()  # the caller's INSERT, in its transaction
+            guard.bind(session).fire("img", "upload_started", values={"size": 12})
+            assert image.status == "queued"  # the identity map has not seen the UPDATE
+            session.refresh(image)
+            assert (image.status, image.size) == ("saving", 12)
+        with Session(app_engine) as session:
+            loaded = session.get(Image, "img")
+            assert loaded is not None
+            with pytest.raises(IllegalTransition):
+                guard.bind(session).fire("img", "upload_started", values={"size": 13})
+            loaded.size = 14  # the session is still usable: the caller's own change commits
+            session.commit()
+        with Session(app_engine) as session:
+            loaded = session.get(Image, "img")
+            assert loaded is not None
+            assert (loaded.status, loaded.size) == ("saving", 14)
+    finally:
+        Base.metadata.drop_all(app_engine)
+
+
+def _uploads_after_a_miss(
+    guard: Guard[Any, Any], app_engine: Any, monkeypatch: pytest.MonkeyPatch
+) -> list[Any]:
+    """Two transactions fire upload_started while a third holds an uncommitted
+    saving -> queued: both UPDATEs miss ('saving' is committed), then, paused before
+    their re-read until the third commits, both re-read 'queued' (a source of the
+    event) and, once both have read, retry. What each one ended with."""
+    from statusguard import SQLStore
+
+    guard.create("img")
+    guard.fire("img", "upload_started")  # committed: saving
+    holder = app_engine.connect()
+    guard.bind(holder).fire("img", "upload_failed")  # saving -> queued, not committed
+    paused, go = threading.Semaphore(0), threading.Event()
+    # after the re-read both wait for each other (1 s at most: with an exclusive lock
+    # the second one's read waits for the first one's commit instead)
+    both_read = threading.Barrier(2, timeout=1.0)
+    real_read = SQLStore._read
+
+    def paused_read(self: Any, conn: Any, key: Any, *, newest: bool = False) -> Any:
+        if not newest or both_read.broken:
+            return real_read(self, conn, key, newest=newest)
+        first = not go.is_set()
+        if first:
+            paused.release()
+            go.wait(timeout=10)
+        record = real_read(self, conn, key, newest=newest)
+        if first:
+            with suppress(threading.BrokenBarrierError):
+                both_read.wait()
+        return record
+
+    monkeypatch.setattr(SQLStore, "_read", paused_read)
+    outcomes: list[object] = []
+
+    def uploader() -> None:
+        try:
+            with app_engine.begin() as conn:
+                outcomes.append(guard.bind(conn).fire("img", "upload_started").target)
+        except Exception as exc:  # the assertions name it
+            outcomes.append(exc)
+
+    threads = [threading.Thread(target=uploader) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for _ in threads:  # both missed and wait before their re-read
+        assert paused.acquire(timeout=10)
+    holder.commit()
+    holder.close()
+    go.set()
+    for t in threads:
+        t.join(timeout=60)
+    monkeypatch.setattr(SQLStore, "_read", real_read)
+    return outcomes
+
+
+def test_two_transactions_retrying_after_a_miss_do_not_deadlock(
+    guard: Guard[Any, Any], store: Any, app_engine: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL. The re-read after a miss takes the lock the UPDATE takes (FOR NO KEY
+    UPDATE): one uploader commits, the other waits for it, then is refused. The negative
+    control re-reads with a shared lock (FOR SHARE): both hold it, both upgrade: deadlock."""
+    if store.dialect != "postgresql":
+        pytest.skip("the interleaving is PostgreSQL's (MariaDB's UPDATE reads the newest row)")
+    from statusguard.sql.dialects.postgresql import PostgreSQL
+
+    outcomes = _uploads_after_a_miss(guard, app_engine, monkeypatch)
+    assert sorted(map(type, outcomes), key=str) == [IllegalTransition, str], outcomes
+    assert store.get("img").status == "saving"
+
+    monkeypatch.setattr(PostgreSQL, "locking_read", " FOR SHARE")  # the control
+    store._sql.select_locked = store._sql.render(
+        PostgreSQL().select(store._sql.layout, locking=True)
+    )
+    store.drop_schema()
+    store.create_schema()
+    outcomes = _uploads_after_a_miss(guard, app_engine, monkeypatch)
+    assert any("deadlock detected" in str(o) for o in outcomes), outcomes

@@ -237,8 +237,8 @@ class SQLStore:
         the same kind of database as this store. The bound store never begins, commits
         or rolls back the caller's transaction: its writes (and audit rows) commit or
         roll back with it. Nothing is retried (the caller retries its transaction);
-        reads after a missed write lock the row shared, so they see the newest status
-        whatever the isolation level. ``ValueError`` for a connection in AUTOCOMMIT
+        the read after a missed write locks the row as the write would have, so it
+        sees the newest status whatever the isolation level. ``ValueError`` for a connection in AUTOCOMMIT
         mode (there is no transaction to join), ``TypeError`` for anything else.
         """
         source = _connection_source(self, target)

@@ -71,9 +71,8 @@ def test_other_columns_are_set_by_the_same_statement(name: str) -> None:
     assert "x0" not in d.apply(lay, ("saving",), ("active",)).text
 
 
-def test_a_read_inside_a_callers_transaction_locks_the_row_shared() -> None:
+def test_a_read_inside_a_callers_transaction_locks_the_row_as_an_update_would() -> None:
     lay = Layout("t", "id", "status")
-    assert DIALECTS["postgresql"].select(lay.quoted(DIALECTS["postgresql"].quote), locking=True)
-    assert DIALECTS["postgresql"].select(lay, locking=True).endswith(" FOR SHARE")
-    assert DIALECTS["mysql"].select(lay, locking=True).endswith(" LOCK IN SHARE MODE")
+    assert DIALECTS["postgresql"].select(lay, locking=True).endswith(" FOR NO KEY UPDATE")
+    assert DIALECTS["mysql"].select(lay, locking=True).endswith(" FOR UPDATE")
     assert DIALECTS["sqlite"].select(lay, locking=True) == DIALECTS["sqlite"].select(lay)

@@ -65,7 +65,9 @@ class Dialect:
     session_alive_sql: ClassVar[str] = ""
     session_kill_sql: ClassVar[str] = ""
     #: what makes a read inside a caller's transaction see the newest committed row
-    #: (a shared row lock; MariaDB's REPEATABLE READ would otherwise read its snapshot)
+    #: (MariaDB's REPEATABLE READ would otherwise read its snapshot): the row lock the
+    #: retried UPDATE takes anyway, so two such readers never deadlock upgrading a
+    #: shared lock (which they did in the racing-transactions test with FOR SHARE)
     locking_read: ClassVar[str] = ""
     #: whether any failed statement aborts the whole transaction (PostgreSQL), so that
     #: a write inside a caller's transaction that may fail needs a savepoint

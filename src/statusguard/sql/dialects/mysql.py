@@ -46,7 +46,7 @@ class MySQL(Dialect):
     idle_timeout_sql = "SET SESSION idle_transaction_timeout = {s}"
     session_alive_sql = "SELECT count(*) FROM information_schema.processlist WHERE id = {session}"
     session_kill_sql = "KILL CONNECTION {session}"
-    locking_read = " LOCK IN SHARE MODE"
+    locking_read = " FOR UPDATE"  # the lock an UPDATE takes: no upgrade to deadlock on
 
     def _escape(self, value: str) -> str:
         return value.replace("\\", "\\\\")

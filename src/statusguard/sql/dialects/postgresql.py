@@ -44,7 +44,7 @@ class PostgreSQL(Dialect):
     idle_timeout_sql = "SET idle_in_transaction_session_timeout = {ms}"
     session_alive_sql = "SELECT count(*) FROM pg_stat_activity WHERE pid = {session}"
     session_kill_sql = "SELECT pg_terminate_backend({session})"
-    locking_read = " FOR SHARE"
+    locking_read = " FOR NO KEY UPDATE"  # the lock an UPDATE takes: no upgrade to deadlock on
     error_aborts_transaction = True
 
     def apply(
