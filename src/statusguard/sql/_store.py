@@ -238,8 +238,9 @@ class SQLStore:
         or rolls back the caller's transaction: its writes (and audit rows) commit or
         roll back with it. Nothing is retried (the caller retries its transaction);
         the read after a missed write locks the row as the write would have, so it
-        sees the newest status whatever the isolation level. ``ValueError`` for a connection in AUTOCOMMIT
-        mode (there is no transaction to join), ``TypeError`` for anything else.
+        sees the newest status whatever the isolation level. ``ValueError`` for a
+        connection in AUTOCOMMIT mode (there is no transaction to join), ``TypeError``
+        for anything else.
         """
         source = _connection_source(self, target)
         bound = copy.copy(self)
