@@ -281,6 +281,17 @@ def test_a_read_after_a_miss_sees_the_newest_row_not_the_snapshot(
     found = refusal()
     assert isinstance(found, IllegalTransition)
     assert found.state == "saving"
+    if store.dialect == "mysql":  # REPEATABLE READ: status() shows the snapshot
+        guard.fire("img", "upload_failed")  # back to queued
+        with app_engine.connect() as conn:  # a move() deciding on the stale view never writes
+            bound = guard.bind(conn)
+            assert bound.status("img") == "queued"
+            guard.fire("img", "upload_started")  # another session, committed
+            with pytest.raises(TransitionConflict) as conflict:
+                bound.move("img", "saving")  # reads the view (queued), compares the row
+            assert conflict.value.args[0].count("'saving'") >= 1
+            conn.rollback()
+        assert store.get("img").version == 3
     if store.dialect == "mysql":  # the negative control: a plain (snapshot) read loops
         from statusguard.sql.dialects.mysql import MySQL
 
