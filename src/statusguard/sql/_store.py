@@ -53,6 +53,7 @@ from statusguard.sql.dialects._records import (
     Layout,
     Moved,
     Outcome,
+    Session,
     apply_params,
     audit_params,
     cas_params,
@@ -85,6 +86,26 @@ class SQLStore:
     by a string, ``columns`` (name -> SQLAlchemy type) declares those other columns
     (:meth:`create_schema` creates them). :meth:`bind` runs the store inside a
     caller's transaction.
+
+    On a Galera node (detected per connection from ``wsrep_on``) every read the store
+    makes is causal by default: the session sets ``wsrep_sync_wait = 3``, so a read (and
+    the read that settles a lost connection) sees every write the cluster acknowledged
+    before it, on whichever node it runs. ``causal_reads=False`` turns that off: reads are
+    faster under write load (see docs/distributed.md for the measured cost), but a node
+    may then answer an older status than one another node just acknowledged.
+
+    ``write_timeout`` (seconds, PostgreSQL) is the store's own deadline for a write: when
+    it expires the store cancels the statement server-side. Lock waits and statement
+    timeouts do not bound a COMMIT waiting for a stalled synchronous standby; this does,
+    with :class:`StoreUnavailable` ``committed=None`` (committed on the primary, not yet on
+    the standby). ``None``: no deadline.
+
+    ``read_engine`` (an Engine or URL, e.g. a PostgreSQL hot standby) serves the plain
+    reads, :meth:`get` and :meth:`history` (``Guard.status``/``version``, and the read of a
+    ``move`` without ``expected``). Writes and every read a write makes run on ``engine``,
+    so ``fire`` and ``move(expected, expected_version)`` never commit a step decided on a
+    stale replica read; ``move(expected)`` without the version can (ABA). See
+    docs/distributed.md.
     """
 
     def __init__(
@@ -104,6 +125,9 @@ class SQLStore:
         retries: int = 8,
         backoff: float = 0.002,
         race_retries: int = 100,
+        causal_reads: bool = True,
+        write_timeout: float | None = 30.0,
+        read_engine: Engine | str | None = None,
     ) -> None:
         adopted = table if isinstance(table, sa.Table) else None
         if adopted is not None:
@@ -141,8 +165,32 @@ class SQLStore:
             idle_timeout=idle_timeout,
             retries=retries,
             backoff=backoff,
+            causal_reads=causal_reads,
+            write_timeout=write_timeout,
         )
         self.engine: Engine = self._conn.engine
+        # plain reads (get, history) may go to a replica; writes, the reads inside a write
+        # and the settle step always use ``engine``
+        reads = self._conn
+        if read_engine is not None:
+            reads = Connector(
+                read_engine,
+                self._settle,
+                lock_timeout=lock_timeout,
+                idle_timeout=idle_timeout,
+                retries=retries,
+                backoff=backoff,
+                causal_reads=causal_reads,
+                write_timeout=None,
+            )
+            if reads.dialect.name != self._conn.dialect.name:
+                raise ValueError(
+                    f"read_engine is {reads.dialect.name}, engine is "
+                    f"{self._conn.dialect.name}: a read replica speaks the primary's dialect"
+                )
+        self.read_engine: Engine = reads.engine
+        # (a bound store reads inside the caller's transaction: bind() sets both)
+        self._reads: Connector | InTransaction = reads
         dialect = self._conn.dialect
         self.dialect = dialect.name
         self.versioned = version is not None
@@ -244,7 +292,7 @@ class SQLStore:
         """
         source = _connection_source(self, target)
         bound = copy.copy(self)
-        bound._runner = InTransaction(self._conn, source)
+        bound._runner = bound._reads = InTransaction(self._conn, source)
         bound._run = run_in_transaction
         bound._begin = None
         bound._bound = True
@@ -285,7 +333,7 @@ class SQLStore:
                 out[name] = raw if proc is None else proc(raw)
             return out
 
-        return self._runner.call(op, write=False)
+        return self._reads.call(op, write=False)
 
     lock_timeout = property(
         lambda self: self._conn.lock_timeout, doc="seconds a lock wait may take"
@@ -295,9 +343,15 @@ class SQLStore:
     )
     retries = property(lambda self: self._conn.retries, doc="retries of conflicts and busy errors")
     backoff = property(lambda self: self._conn.backoff, doc="the first retry's backoff, seconds")
+    write_timeout = property(
+        lambda self: self._conn.write_timeout, doc="seconds a write may take (its deadline)"
+    )
+    causal_reads = property(
+        lambda self: self._conn.causal_reads, doc="whether reads on a Galera node are causal"
+    )
 
     def _settle(
-        self, problem: str, token: str | None, key: Hashable, session: Any
+        self, problem: str, token: str | None, key: Hashable, session: Session | None
     ) -> StoreUnavailable:
         return settle(self._conn, self._sql, problem, token, key, session)
 
@@ -353,8 +407,11 @@ class SQLStore:
 
         On a bound store, nothing: the caller's connection is the caller's.
         """
-        if not self._bound:
-            self._conn.dispose()
+        if self._bound:
+            return
+        self._conn.dispose()
+        if isinstance(self._reads, Connector) and self._reads is not self._conn:
+            self._reads.dispose()
 
     def _own_transaction(self, what: str) -> None:
         if self._bound:
@@ -410,7 +467,7 @@ class SQLStore:
     def get(self, key: Hashable) -> Record:
         """The current record; :class:`UnknownKey` if absent."""
         self._check_key(key)
-        return self._runner.call(lambda conn: self._read(conn, key), write=False)
+        return self._reads.call(lambda conn: self._read(conn, key), write=False)
 
     def history(self, key: Hashable) -> list[AuditEntry]:
         """Committed transitions of ``key`` from the audit table, oldest first."""
@@ -423,7 +480,7 @@ class SQLStore:
             rows = self._run(conn, sql.text, sql.params({"k": key})).all()
             return [AuditEntry(str(r[0]), r[1], str(r[2]), int(r[3] or 0), r[4]) for r in rows]
 
-        return self._runner.call(op, write=False)
+        return self._reads.call(op, write=False)
 
     def _write(
         self,
