@@ -61,7 +61,12 @@ def run(conn: Connection, text: str, params: Any = None) -> Outcome:
         else:
             cursor.execute(text, params)
         rows = list(cursor.fetchall()) if cursor.description else []
-        return Outcome(rows, cursor.rowcount, getattr(cursor, "lastrowid", None))
+        return Outcome(
+            rows,
+            cursor.rowcount,
+            getattr(cursor, "lastrowid", None),
+            lambda query: run(conn, query).scalar(),  # same session (Outcome.ask)
+        )
     finally:
         cursor.close()
 
@@ -83,7 +88,12 @@ def run_in_transaction(conn: Connection, text: str, params: Any = None) -> Outco
             lastrowid = result.lastrowid
         except AttributeError:  # psycopg's cursors have none
             lastrowid = None
-        return Outcome([], result.rowcount, lastrowid)
+        return Outcome(
+            [],
+            result.rowcount,
+            lastrowid,
+            lambda query: run_in_transaction(conn, query).scalar(),  # same session
+        )
     finally:
         result.close()
 

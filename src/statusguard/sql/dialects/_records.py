@@ -119,14 +119,26 @@ class Statement:
 
 
 class Outcome:
-    """What the driver reported for one statement: rows (if any), rowcount, lastrowid."""
+    """What the driver reported for one statement: rows (if any), rowcount, lastrowid.
 
-    __slots__ = ("lastrowid", "rowcount", "rows")
+    ``ask(sql)`` runs one more query in the same session and returns its first column
+    (``None``: no row); a dialect calls it only when the report lacks something, such
+    as MySQL's insert id behind a trigger (:mod:`statusguard.sql.dialects.mysql`).
+    """
 
-    def __init__(self, rows: list[Any], rowcount: int, lastrowid: Any) -> None:
+    __slots__ = ("ask", "lastrowid", "rowcount", "rows")
+
+    def __init__(
+        self,
+        rows: list[Any],
+        rowcount: int,
+        lastrowid: Any,
+        ask: Callable[[str], Any] | None = None,
+    ) -> None:
         self.rows = rows
         self.rowcount = rowcount
         self.lastrowid = lastrowid
+        self.ask = ask
 
     def first(self) -> Any:
         """The first row, or ``None``."""

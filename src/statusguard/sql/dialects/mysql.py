@@ -6,8 +6,10 @@ There is no ``UPDATE ... RETURNING``, so a write encodes its outcome in the inse
 status = ELT(FIELD(status, ...), targets...)``. The OK packet carries
 ``LAST_INSERT_ID(expr)`` as the insert id, so the source index and the new version
 come back with the UPDATE: 1 round trip (4 with an audit table: START TRANSACTION,
-UPDATE, INSERT, COMMIT). Comparisons use ``BINARY`` so a case- or pad-insensitive
-collation cannot match an unknown status.
+UPDATE, INSERT, COMMIT). On MariaDB a trigger on the table blanks that insert id; the
+write then reads ``SELECT LAST_INSERT_ID()``, one more round trip (:func:`_insert_id`).
+Comparisons use ``BINARY`` so a case- or pad-insensitive collation cannot match an
+unknown status.
 """
 
 from __future__ import annotations
@@ -43,6 +45,25 @@ _ERRORS = {
 }
 # the MySQL-family drivers whose errors carry the errno as their first argument
 _DRIVERS = ("pymysql", "MySQLdb", "mariadb")
+
+
+def _insert_id(out: Outcome) -> int:
+    """The ``LAST_INSERT_ID(expr)`` a write that matched one row set.
+
+    MariaDB's OK packet reports insert id 0 for such an UPDATE when the table has a
+    trigger (``statusguard sql trigger`` installs one), though the session's
+    ``LAST_INSERT_ID()`` holds the value. Each write here sets it to at least 1 for a
+    row it matched: ``(version + 1) * M + index`` and ``index`` (the WHERE clause
+    matches only a source, so ``FIELD`` is at least 1), ``version + 1`` for a
+    compare-and-set (versions start at 0 and only grow). So 0 means the packet lost
+    it: ask the same session, before it runs anything else. That costs one more round
+    trip, only then; and the answer is the value the UPDATE just set, so asking is
+    never wrong even when the id truly were 0.
+    """
+    code = int(out.lastrowid or 0)
+    if code == 0 and out.ask is not None:
+        code = int(out.ask("SELECT LAST_INSERT_ID()") or 0)
+    return code
 
 
 class MySQL(Dialect):
@@ -116,7 +137,7 @@ class MySQL(Dialect):
     ) -> Moved | None:
         if out.rowcount != 1:
             return None
-        code = int(out.lastrowid)
+        code = _insert_id(out)
         version, index = divmod(code, _INDEX) if lay.version else (0, code)
         return (stmt.sources[index - 1], stmt.targets[index - 1], version)
 
@@ -126,7 +147,7 @@ class MySQL(Dialect):
     def cas_version(self, lay: Layout, out: Outcome) -> int | None:
         if out.rowcount != 1:
             return None
-        return int(out.lastrowid) if lay.version else 0
+        return _insert_id(out) if lay.version else 0
 
     def session_setup(
         self, lock_timeout: float | None, idle_timeout: float | None, *, mariadb: bool = False
