@@ -21,6 +21,7 @@ catch for that kind of failure (shown in parentheses)::
     │   ├── TransitionConflict (RuntimeError)  a compare-and-set lost a race: re-read, retry
     │   ├── MissingFlag (ValueError)       the answer depends on a flag that was not given
     │   └── InvalidFlagValue (TypeError)   a flag was given something other than a bool
+    ├── InvalidArgument (TypeError)        an argument of the wrong kind (facts, config, version)
     └── StoreError                         a store refused, lost or cannot hold a write
         ├── UnknownKey (KeyError)          no resource with that key in the store
         ├── DuplicateKey (ValueError)      create() on a key that already exists
@@ -53,6 +54,7 @@ from statusguard._text import quoted_names as _quoted_names
 __all__ = [
     "DuplicateKey",
     "IllegalTransition",
+    "InvalidArgument",
     "InvalidFlagValue",
     "InvalidIdentifier",
     "InvalidKey",
@@ -470,6 +472,36 @@ class TransitionConflict(TransitionError, RuntimeError):
             msg += f" ({detail})"
         super().__init__(
             msg + "; another writer changed it first: re-read the status and decide again"
+        )
+
+
+# -- bad arguments ---------------------------------------------------------------------------
+
+
+def _shown(value: object) -> str:
+    """``value``'s repr with its type, shortened for a one-line message."""
+    text = repr(value)
+    if len(text) > 60:
+        text = text[:45] + "..." + text[-12:]
+    return f"{text} (a {type(value).__name__})"
+
+
+class InvalidArgument(StatusGuardError, TypeError):
+    """An argument that is not of the kind the call takes: bad input, never an outage.
+
+    ``facts`` or ``config`` that is not a mapping of flag names to bools, an
+    ``expected_version`` that is not a version number, an engine ``SQLStore`` cannot use.
+    ``parameter`` names the argument, ``value`` is what was given, ``expected`` what the
+    call takes. Nothing was read or written.
+    """
+
+    def __init__(self, parameter: str, value: object, expected: str):
+        self.parameter = parameter
+        self.value = value
+        self.expected = expected
+        super().__init__(
+            f"{parameter}={_shown(value)} is not accepted; {parameter} must be {expected}; "
+            "nothing was changed"
         )
 
 

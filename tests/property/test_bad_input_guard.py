@@ -27,6 +27,7 @@ from statusguard import (
 )
 from statusguard.errors import (
     DuplicateKey,
+    InvalidArgument,
     InvalidKey,
     MissingFlag,
     UnknownEvent,
@@ -91,6 +92,19 @@ configs = _weighted(
     odds=9,
 )
 
+#: expected versions: mostly small ints (some stale), rarely what is not a version number
+#: (a str the database would coerce, a bool, a list, a float, out of the 64-bit range)
+BAD_VERSIONS = ["0", "0 OR 1=1", False, True, [0], 0.0, -1, 1 << 63, 1 << 64, -(1 << 64)]
+versions = _weighted(st.none() | st.integers(0, 4), st.sampled_from(BAD_VERSIONS), odds=9)
+
+
+def bad_version(value: object) -> bool:
+    """Whether ``value`` is not a version number (the guard refuses it: InvalidArgument)."""
+    return value is not None and (
+        isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 1 << 63
+    )
+
+
 ops = st.sampled_from(
     ["create", "status", "version", "fire", "fire", "step", "step", "move", "move"]
 ).flatmap(
@@ -101,9 +115,7 @@ ops = st.sampled_from(
         "fire": st.tuples(st.just("fire"), keys, events, facts),
         # fire an event the dict model says is enabled (the i-th), to reach deep states
         "step": st.tuples(st.just("step"), keys, st.integers(0, 7), st.booleans()),
-        "move": st.tuples(
-            st.just("move"), keys, states, st.none() | states, st.none() | st.integers(-1, 4), facts
-        ),
+        "move": st.tuples(st.just("move"), keys, states, st.none() | states, versions, facts),
     }[name]
 )
 #: Most programs start from two existing images (a duplicate create is still generated).
@@ -117,6 +129,7 @@ programs = st.tuples(
 
 TYPED = (
     DuplicateKey,
+    InvalidArgument,
     IllegalTransition,
     MissingFlag,
     TransitionConflict,
@@ -247,7 +260,10 @@ def _check_refusal(
             assert expected is type(exc), (op, exc, expected)
     elif name == "move":
         _, _, target, expected, version_, fx = op
-        if isinstance(exc, UnknownState):
+        if bad_version(version_) or isinstance(exc, InvalidArgument):
+            assert bad_version(version_), (op, exc)
+            assert isinstance(exc, InvalidArgument), (op, exc)
+        elif isinstance(exc, UnknownState):
             assert target not in STATES or expected not in (None, *STATES)
         elif isinstance(exc, UnknownFlag):
             assert any(n not in GLANCE._flag_names for n in fx or {})

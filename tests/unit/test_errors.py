@@ -13,6 +13,7 @@ import statusguard.errors as errors
 from statusguard.errors import (
     DuplicateKey,
     IllegalTransition,
+    InvalidArgument,
     InvalidFlagValue,
     InvalidIdentifier,
     InvalidKey,
@@ -53,6 +54,7 @@ HIERARCHY: dict[type[StatusGuardError], tuple[type[Exception], type[Exception] |
     TransitionConflict: (TransitionError, RuntimeError),
     MissingFlag: (TransitionError, ValueError),
     InvalidFlagValue: (TransitionError, TypeError),
+    InvalidArgument: (StatusGuardError, TypeError),
     StoreError: (StatusGuardError, None),
     UnknownKey: (StoreError, KeyError),
     DuplicateKey: (StoreError, ValueError),
@@ -82,6 +84,7 @@ SAMPLES: list[StatusGuardError] = [
     MissingFlag(["has_locations"], state="active", event="delete"),
     MissingFlag(["delayed_delete"]),
     InvalidFlagValue("delayed_delete", 1),
+    InvalidArgument("expected_version", "0", "an int from 0 to 2**63 - 1, or None"),
     UnknownKey("img"),
     DuplicateKey("img", "queued"),
     InvalidKey("x" * 300, "longer than 255 characters", "text of at most 255 characters"),

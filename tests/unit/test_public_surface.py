@@ -47,6 +47,7 @@ SURFACE = [
     "statusguard.consult:restrict",
     "statusguard.errors:DuplicateKey",
     "statusguard.errors:IllegalTransition",
+    "statusguard.errors:InvalidArgument",
     "statusguard.errors:InvalidFlagValue",
     "statusguard.errors:InvalidIdentifier",
     "statusguard.errors:InvalidKey",

@@ -13,7 +13,15 @@ from typing import Any, Generic, NamedTuple
 
 from statusguard.errors import TransitionConflict
 from statusguard.guard._plan import NO_FACTS, Plan, check_move, illegal, known_status, plan_event
-from statusguard.guard._store import Applied, Record, Rejected, Store, check_store, swaps
+from statusguard.guard._store import (
+    Applied,
+    Record,
+    Rejected,
+    Store,
+    check_store,
+    check_version,
+    swaps,
+)
 from statusguard.lifecycle._model import E, Lifecycle, S
 
 __all__ = ["Committed", "Guard"]
@@ -155,6 +163,7 @@ class Guard(Generic[S, E]):
         Raises :class:`TransitionConflict` when another writer got there first.
         """
         lc = self.lifecycle
+        check_version(expected_version)
         lc.state(str(target))
         if expected is None:
             record = self.store.get(key)

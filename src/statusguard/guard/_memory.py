@@ -6,7 +6,7 @@ import threading
 from collections.abc import Callable, Hashable, Mapping
 
 from statusguard.errors import DuplicateKey, UnknownKey
-from statusguard.guard._store import Applied, AuditEntry, Record, Rejected
+from statusguard.guard._store import Applied, AuditEntry, Record, Rejected, check_version
 
 __all__ = ["MemoryStore"]
 
@@ -112,6 +112,7 @@ class MemoryStore:
         token: str | None = None,
     ) -> Applied | Rejected:
         """Atomically set ``target`` if the status (and version) still match."""
+        check_version(expected_version)
         with self._lock:
             current = self.get(key)
             if current.status != expected or (

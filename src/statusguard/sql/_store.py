@@ -28,7 +28,7 @@ from statusguard.errors import (
     TransitionConflict,
     UnknownKey,
 )
-from statusguard.guard._store import Applied, AuditEntry, Record, Rejected
+from statusguard.guard._store import Applied, AuditEntry, Record, Rejected, check_version
 from statusguard.sql._classify import ErrorKind, classify
 from statusguard.sql._engine import AuditTransaction, Connector, run
 from statusguard.sql._identifiers import check_identifier, check_table_name
@@ -306,6 +306,7 @@ class SQLStore:
     ) -> Applied | Rejected:
         """Set ``target`` if the status (and version) still match: one conditional UPDATE."""
         self._check_key(key)
+        check_version(expected_version)
         if expected_version is not None and not self.version_column:
             raise ValueError(
                 "expected_version needs a version column; pass version='...' to SQLStore"
