@@ -226,6 +226,14 @@ class UnknownName(StatusGuardError, LookupError):
         owner = f" in lifecycle {lifecycle!r}" if lifecycle else ""
         allowed_names = _quoted_names(self.allowed)
         hint = f"; did you mean {self.suggestion!r}?" if self.suggestion is not None else ""
+        if not isinstance(name, str):  # e.g. a plain Enum whose str() is a valid name
+            kind_of = type(name).__name__
+            super().__init__(
+                f"unknown {self.kind} {name!r}{owner}: it is a {kind_of}, not a str, and names "
+                f"are str (pass {str(name)!r}, or make {kind_of} a StrEnum); expected one of: "
+                f"{allowed_names}"
+            )
+            return
         super().__init__(
             f"unknown {self.kind} {str(name)!r}{owner}; expected one of: {allowed_names}{hint}"
         )

@@ -50,7 +50,9 @@ __all__ = ["SQLStore", "check_identifier"]
 class SQLStore:
     """A :class:`Store` keeping statuses in a SQL table, through SQLAlchemy Core.
 
-    ``engine`` is a SQLAlchemy :class:`~sqlalchemy.engine.Engine` or a URL. From a URL
+    ``engine`` is a SQLAlchemy :class:`~sqlalchemy.engine.Engine` or a URL (a str or a
+    ``sqlalchemy.URL``), with a synchronous driver: anything else, an ``AsyncEngine``
+    included, is :class:`InvalidArgument` at construction. From a URL
     the store builds its own engine in autocommit mode (no pool reset, SQLite WAL
     for files, one shared connection for ``sqlite://`` memory databases); a given
     engine is used with ``isolation_level="AUTOCOMMIT"`` per connection. ``table``,
@@ -65,7 +67,7 @@ class SQLStore:
 
     def __init__(
         self,
-        engine: Engine | str,
+        engine: Engine | str | sa.URL,
         table: str,
         *,
         key: str = "id",
