@@ -28,7 +28,8 @@ catch for that kind of failure (shown in parentheses)::
         ├── InvalidKey (ValueError)        a key the key column cannot hold
         ├── StoreUnavailable (ConnectionError)  unreachable, or the outcome is unknown
         ├── StoreRejected (RuntimeError)   the database refused a write (trigger or constraint)
-        └── InvalidIdentifier (ValueError) a table or column name that is not a plain identifier
+        ├── InvalidIdentifier (ValueError) a table or column name that is not a plain identifier
+        └── InvalidSchema (ValueError)     an existing table the store cannot use as it is
 
 Why these builtins: ``ValueError`` is bad input a retry cannot fix (a malformed model, a
 key that does not fit, an event the state does not allow); ``LookupError`` a name that is
@@ -59,6 +60,7 @@ __all__ = [
     "InvalidIdentifier",
     "InvalidKey",
     "InvalidLifecycle",
+    "InvalidSchema",
     "LifecycleError",
     "LoadError",
     "Location",
@@ -602,3 +604,21 @@ class InvalidIdentifier(StoreError, ValueError):
         self.what = what
         self.value = value
         super().__init__(f"invalid {what} {value!r}: {rule}")
+
+
+class InvalidSchema(StoreError, ValueError):
+    """An existing table the store cannot use as it is, e.g. a key column that does not
+    compare keys exactly (a case-, accent- or pad-insensitive collation).
+
+    ``table`` and ``column`` name the column, ``problem`` says what is wrong and ``fix``
+    what to change. Nothing was written.
+    """
+
+    def __init__(self, table: str, column: str, problem: str, fix: str):
+        self.table = table
+        self.column = column
+        self.problem = problem
+        self.fix = fix
+        super().__init__(
+            f"column {table}.{column} cannot serve the store: {problem}; nothing was written: {fix}"
+        )

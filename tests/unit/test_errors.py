@@ -18,6 +18,7 @@ from statusguard.errors import (
     InvalidIdentifier,
     InvalidKey,
     InvalidLifecycle,
+    InvalidSchema,
     LifecycleError,
     LoadError,
     MissingFlag,
@@ -62,6 +63,7 @@ HIERARCHY: dict[type[StatusGuardError], tuple[type[Exception], type[Exception] |
     StoreUnavailable: (StoreError, ConnectionError),
     StoreRejected: (StoreError, RuntimeError),
     InvalidIdentifier: (StoreError, ValueError),
+    InvalidSchema: (StoreError, ValueError),
 }
 
 SAMPLES: list[StatusGuardError] = [
@@ -92,6 +94,7 @@ SAMPLES: list[StatusGuardError] = [
     StoreUnavailable("lock timeout", committed=False),
     StoreRejected("trigger said no"),
     InvalidIdentifier("table", "a b", "letters, digits and underscores only"),
+    InvalidSchema("images", "id", "collation 'utf8mb4_general_ci' is case-insensitive", "alter it"),
 ]
 
 

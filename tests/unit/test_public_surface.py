@@ -52,6 +52,7 @@ SURFACE = [
     "statusguard.errors:InvalidIdentifier",
     "statusguard.errors:InvalidKey",
     "statusguard.errors:InvalidLifecycle",
+    "statusguard.errors:InvalidSchema",
     "statusguard.errors:LifecycleError",
     "statusguard.errors:LoadError",
     "statusguard.errors:Location",

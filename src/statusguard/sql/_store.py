@@ -32,7 +32,7 @@ from statusguard.guard._store import Applied, AuditEntry, Record, Rejected, chec
 from statusguard.sql._classify import ErrorKind, classify
 from statusguard.sql._engine import AuditTransaction, Connector, run
 from statusguard.sql._identifiers import check_identifier, check_table_name
-from statusguard.sql._schema import audit_table, key_checker, status_table
+from statusguard.sql._schema import audit_table, check_exact_keys, key_checker, status_table
 from statusguard.sql._settle import settle
 from statusguard.sql._statements import Rendered, Statements
 from statusguard.sql.dialects._records import (
@@ -138,13 +138,17 @@ class SQLStore:
     def create_schema(self) -> None:
         """Create the status table (and audit table) if missing: for new deployments and tests.
 
-        The store remembers which tables this call created (not those that existed
-        already), so :meth:`drop_schema` drops only those.
+        A table that exists already is checked instead: :class:`InvalidSchema` if its key
+        column does not compare keys exactly (a case-, accent- or pad-insensitive
+        collation would make ``'img-1'`` and ``'IMG-1'`` one row). The store remembers
+        which tables this call created (not those that existed already), so
+        :meth:`drop_schema` drops only those.
         """
 
         def op(conn: Connection) -> None:
             for table in self._metadata.sorted_tables:
                 if sa.inspect(conn).has_table(table.name):
+                    self._check_keys(conn, table.name)  # found, not made: keys compare exactly?
                     continue
                 try:
                     table.create(conn, checkfirst=False)
@@ -155,9 +159,15 @@ class SQLStore:
                     raise
                 if table.name not in self._created:
                     self._created.append(table.name)
+                self._check_keys(conn, table.name)  # a key_type with a collation of its own
             conn.commit()
 
         self._conn.call(op, write=False)
+
+    def _check_keys(self, conn: Connection, table: str) -> None:
+        """:class:`InvalidSchema` if ``table``'s key column does not compare keys exactly."""
+        column = "resource_key" if table == self.audit_table else self.key_column
+        check_exact_keys(conn, table, [column])
 
     def drop_schema(self, *, existing: bool = False) -> None:
         """Drop the tables this store's :meth:`create_schema` created (and nothing else).

@@ -224,6 +224,32 @@ class Dialect:
         """A statement ending server session ``session``."""
         return self.session_kill_sql.format(session=int(session))
 
+    # -- keys compare exactly --------------------------------------------------------
+
+    def key_collation(self, *, mariadb: bool = False) -> str | None:
+        """The collation text key columns the store creates need, if the default is not exact.
+
+        Exact: two keys are equal only if they are the same string (no case, accent or
+        trailing-space folding).
+        """
+        return None
+
+    def key_collations(self, columns: int) -> str | None:
+        """A catalog query for the collations of ``columns`` columns of table ``:t``.
+
+        Binds ``:t`` and ``:c0, :c1, ...``; rows are read by :meth:`inexact_keys`.
+        ``None``: every collation of this engine compares exactly.
+        """
+        return None
+
+    def inexact_keys(self, rows: Sequence[Any], columns: Sequence[str]) -> list[tuple[str, str]]:
+        """``(column, collation)`` for each of ``columns`` whose collation is not exact."""
+        return []
+
+    def exact_keys_fix(self, table: str, column: str, *, mariadb: bool = False) -> str:
+        """What to do about a key column that does not compare exactly."""
+        return f"give {table}.{column} a collation that compares bytes"
+
     # -- errors ----------------------------------------------------------------------
 
     def error_kind(self, orig: Any) -> ErrorKind | None:

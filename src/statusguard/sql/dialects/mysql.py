@@ -20,6 +20,9 @@ from statusguard.sql.dialects._records import Layout, Moved, Outcome, Statement,
 
 __all__ = ["MySQL"]
 
+#: binary NO PAD collations: keys equal only when they are the same string
+_MARIADB_EXACT = "utf8mb4_nopad_bin"
+_MYSQL_EXACT = "utf8mb4_0900_bin"
 _INDEX = 1 << 12  # the insert id is (version * _INDEX + source index): at most 4095 sources
 
 # errno -> kind (PyMySQL raises most of them as OperationalError)
@@ -49,6 +52,35 @@ class MySQL(Dialect):
 
     def _escape(self, value: str) -> str:
         return value.replace("\\", "\\\\")
+
+    def key_collation(self, *, mariadb: bool = False) -> str | None:
+        # utf8mb4_bin alone still ignores trailing spaces (PAD SPACE): NO PAD binary ones
+        return _MARIADB_EXACT if mariadb else _MYSQL_EXACT
+
+    def key_collations(self, columns: int) -> str | None:
+        return (
+            "SELECT COLUMN_NAME, COLLATION_NAME FROM information_schema.COLUMNS "
+            "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = :t "
+            f"AND COLUMN_NAME IN ({self._binds('c', columns)})"
+        )
+
+    def inexact_keys(self, rows: Sequence[Any], columns: Sequence[str]) -> list[tuple[str, str]]:
+        # exact: no collation (binary strings, numbers) or a binary NO PAD one; a name test,
+        # because any other (even accent- and case-sensitive UCA) folds some distinct keys
+        return [
+            (str(column), str(collation))
+            for column, collation in rows
+            if collation is not None
+            and collation != "binary"
+            and not str(collation).endswith(("_nopad_bin", "_0900_bin"))
+        ]
+
+    def exact_keys_fix(self, table: str, column: str, *, mariadb: bool = False) -> str:
+        collation = self.key_collation(mariadb=mariadb)
+        return (
+            f"ALTER TABLE {self.quote(table)} MODIFY {self.quote(column)} <its type> "
+            f"COLLATE {collation} (a binary NO PAD collation; utf8mb4_bin still pads)"
+        )
 
     def _compare(self, expr: str) -> str:
         return f"BINARY {expr}"

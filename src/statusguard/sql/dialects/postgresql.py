@@ -11,7 +11,7 @@ statement: 1 round trip, no explicit transaction.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from statusguard.sql.dialects._base import Dialect, ErrorKind
@@ -77,6 +77,22 @@ class PostgreSQL(Dialect):
             f"w AS (INSERT INTO {lay.audit} ({lay.audit_columns}) SELECT k, CAST(:exp AS VARCHAR), "
             "CAST(NULL AS VARCHAR), CAST(:tgt AS VARCHAR), ver, CAST(:tok AS VARCHAR), "
             "CURRENT_TIMESTAMP FROM u) SELECT ver FROM u"
+        )
+
+    def key_collations(self, columns: int) -> str | None:
+        return (
+            "SELECT a.attname, c.collname, c.collisdeterministic FROM pg_attribute a "
+            "JOIN pg_collation c ON c.oid = a.attcollation WHERE a.attrelid = to_regclass(:t) "
+            f"AND a.attname IN ({self._binds('c', columns)}) AND NOT a.attisdropped"
+        )
+
+    def inexact_keys(self, rows: Sequence[Any], columns: Sequence[str]) -> list[tuple[str, str]]:
+        return [(str(col), f"{name} (not deterministic)") for col, name, exact in rows if not exact]
+
+    def exact_keys_fix(self, table: str, column: str, *, mariadb: bool = False) -> str:
+        return (
+            f"ALTER TABLE {self.quote(table)} ALTER COLUMN {self.quote(column)} TYPE <its type> "
+            'COLLATE "C" (any deterministic collation compares exactly)'
         )
 
     def error_kind(self, orig: Any) -> ErrorKind | None:

@@ -11,7 +11,8 @@ in-memory database is one connection shared by the process.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from statusguard.sql.dialects._base import Dialect, ErrorKind
@@ -57,6 +58,18 @@ class Noted:
         return value
 
 
+def _collation_of(create: str, column: str) -> str | None:
+    """The COLLATE named in ``column``'s definition inside a CREATE TABLE, if any."""
+    name = re.escape(column)
+    found = re.search(
+        rf"""(?:\(|,)\s*(?:"{name}"|`{name}`|\[{name}\]|{name}\b)(?:[^,()]|\([^()]*\))*?"""
+        r"""\bCOLLATE\s+["'`\[]?(\w+)""",
+        create,
+        re.IGNORECASE,
+    )
+    return None if found is None else found.group(1)
+
+
 def in_memory(database: str | None, url: str) -> bool:
     """Whether a SQLite URL names an in-memory database."""
     return not database or database == ":memory:" or "mode=memory" in url
@@ -95,6 +108,25 @@ class SQLite(Dialect):
         noted = Noted()
         dbapi_connection.create_function(NOTE, 1, noted)
         info[NOTE] = noted
+
+    def key_collations(self, columns: int) -> str | None:
+        # SQLite keeps a column's collation only in the table's CREATE statement
+        return "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = :t"
+
+    def inexact_keys(self, rows: Sequence[Any], columns: Sequence[str]) -> list[tuple[str, str]]:
+        out = []
+        for (sql,) in rows:
+            for column in columns:
+                found = _collation_of(str(sql or ""), column)
+                if found is not None and found.upper() != "BINARY":
+                    out.append((column, found))
+        return out
+
+    def exact_keys_fix(self, table: str, column: str, *, mariadb: bool = False) -> str:
+        return (
+            f"recreate {table} without COLLATE on {column} (SQLite's default, BINARY, "
+            "compares exactly; NOCASE and RTRIM do not)"
+        )
 
     def error_kind(self, orig: Any) -> ErrorKind | None:
         name = getattr(orig, "sqlite_errorname", None)
