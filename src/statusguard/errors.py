@@ -562,18 +562,32 @@ class StoreUnavailable(StoreError, ConnectionError):
 
 
 class StoreRejected(StoreError, RuntimeError):
-    """The database refused a write the guard allowed: a trigger or CHECK disagrees.
+    """The database refused a write the guard allowed: a trigger or a constraint disagrees.
 
-    This means the database-side rules (``statusguard sql trigger``) were generated
-    from a different lifecycle or config than the guard's. Nothing was committed.
+    ``cause`` is ``"trigger"`` when statusguard's trigger refused the status change: the
+    database-side rules (``statusguard sql trigger``) were generated from a different
+    lifecycle or config than the guard's. It is ``"constraint"`` when a constraint of the
+    table refused the row (a NOT NULL column without a default, a CHECK, a foreign key, a
+    unique index on another column, a value too long): a retry cannot help. Nothing was
+    committed.
     """
 
-    def __init__(self, problem: str):
+    def __init__(self, problem: str, *, cause: str = "trigger"):
         self.problem = problem
+        self.cause = cause
+        if cause == "trigger":
+            advice = (
+                "The database's trigger was generated from a different lifecycle or config "
+                "than this guard: regenerate it with 'statusguard sql trigger'"
+            )
+        else:
+            advice = (
+                "A constraint of the table refused the row (a NOT NULL column without a "
+                "default, a CHECK, a foreign key, a unique index, a column too short): a "
+                "retry cannot help; give the column a default or change the constraint"
+            )
         super().__init__(
-            f"the database rejected the write: {problem}; nothing was committed. The "
-            "database's trigger was generated from a different lifecycle or config than this "
-            "guard: regenerate it with 'statusguard sql trigger'"
+            f"the database rejected the write: {problem}; nothing was committed. {advice}"
         )
 
 

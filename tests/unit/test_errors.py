@@ -93,6 +93,7 @@ SAMPLES: list[StatusGuardError] = [
     StoreUnavailable("connection lost", committed=None),
     StoreUnavailable("lock timeout", committed=False),
     StoreRejected("trigger said no"),
+    StoreRejected("NOT NULL constraint failed: t.owner", cause="constraint"),
     InvalidIdentifier("table", "a b", "letters, digits and underscores only"),
     InvalidSchema("images", "id", "collation 'utf8mb4_general_ci' is case-insensitive", "alter it"),
 ]

@@ -35,6 +35,7 @@ T = TypeVar("T")
 Settle = Callable[[str, str | None, Hashable, Any], StoreUnavailable]
 
 _SESSION = "statusguard_session"
+_TRIGGER = "statusguard: illegal status transition"  # how every statusguard trigger says no
 _READY = "statusguard_ready"
 
 
@@ -291,8 +292,6 @@ class Connector:
                     if kind is ErrorKind.RETRY and attempt < self.retries:
                         attempt += 1
                         delay = self.backoff * (2**attempt)
-                    elif kind is ErrorKind.DUPLICATE:
-                        raise
                     else:
                         raise self._failure(
                             kind, describe(exc), write, token, key, session
@@ -325,8 +324,16 @@ class Connector:
             if not write:
                 return StoreUnavailable(f"connection lost: {problem}", committed=False)
             return self.settle(problem, token, key, session)
-        if kind is ErrorKind.TRIGGER:
-            return StoreRejected(problem)
+        if kind is ErrorKind.CANCELED:
+            return StoreUnavailable(
+                f"{problem}: the statement was canceled (pg_cancel_backend, an operator or "
+                "statement_timeout); it was undone",
+                committed=False,
+            )
+        if kind is ErrorKind.TRIGGER:  # statusguard's trigger names itself; else a CHECK
+            return StoreRejected(problem, cause="trigger" if _TRIGGER in problem else "constraint")
+        if kind in (ErrorKind.CONSTRAINT, ErrorKind.DUPLICATE):  # a unique index, not the key
+            return StoreRejected(problem, cause="constraint")
         return StoreUnavailable(f"database error: {problem}", committed=False)
 
     def end_session(self, conn: Connection, session: Any) -> bool:

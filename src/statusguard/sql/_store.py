@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection, Engine
 from statusguard.errors import (
     DuplicateKey,
     InvalidIdentifier,
+    StoreRejected,
     StoreUnavailable,
     TransitionConflict,
     UnknownKey,
@@ -217,9 +218,12 @@ class SQLStore:
         record = self._conn.call(op, write=True, token=token, key=key)
         if record is None:
             try:
-                existing: str | None = self.get(key).status
-            except UnknownKey:
-                existing = None
+                existing = self.get(key).status
+            except UnknownKey:  # a unique index on another column refused the row
+                raise StoreRejected(
+                    f"inserting key {key!r} violates a unique constraint other than the key's",
+                    cause="constraint",
+                ) from None
             raise DuplicateKey(key, existing)
         return record
 

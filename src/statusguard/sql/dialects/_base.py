@@ -29,6 +29,8 @@ class ErrorKind(enum.Enum):
     LOST = "lost"  # the connection broke: the outcome of a write may be unknown
     DUPLICATE = "duplicate"  # unique key violation
     TRIGGER = "trigger"  # a statusguard trigger (or a CHECK) rejected the write
+    CONSTRAINT = "constraint"  # NOT NULL, foreign key, too long...: the row is refused for good
+    CANCELED = "canceled"  # the statement was canceled (PostgreSQL 57014): it was undone
     OTHER = "other"
 
 

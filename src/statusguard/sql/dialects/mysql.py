@@ -33,6 +33,9 @@ _ERRORS = {
     **dict.fromkeys((1644, 3819, 4025), ErrorKind.TRIGGER),
     1062: ErrorKind.DUPLICATE,
 }
+# constraints refusing the row for good: NULL in a NOT NULL column, no default, foreign keys,
+# a value too long (strict mode)
+_ERRORS.update(dict.fromkeys((1048, 1364, 1216, 1217, 1451, 1452, 1406), ErrorKind.CONSTRAINT))
 
 
 class MySQL(Dialect):

@@ -25,10 +25,12 @@ _ERRORS = {
     "40001": ErrorKind.RETRY,
     "40P01": ErrorKind.RETRY,
     "55P03": ErrorKind.TIMEOUT,
-    "57014": ErrorKind.TIMEOUT,
+    "57014": ErrorKind.CANCELED,  # query_canceled: pg_cancel_backend or statement_timeout
     "25P03": ErrorKind.TIMEOUT,
     "23514": ErrorKind.TRIGGER,
     "23505": ErrorKind.DUPLICATE,
+    # not_null, foreign_key, exclusion violations; a value too long for its column
+    **dict.fromkeys(("23502", "23503", "23P01", "22001"), ErrorKind.CONSTRAINT),
 }
 _LOST_CLASSES = ("08", "57P")
 

@@ -32,6 +32,10 @@ _ERRORS = {
     **dict.fromkeys(
         ("SQLITE_CONSTRAINT_PRIMARYKEY", "SQLITE_CONSTRAINT_UNIQUE"), ErrorKind.DUPLICATE
     ),
+    **dict.fromkeys(
+        ("SQLITE_CONSTRAINT_NOTNULL", "SQLITE_CONSTRAINT_FOREIGNKEY", "SQLITE_TOOBIG"),
+        ErrorKind.CONSTRAINT,
+    ),
 }
 _FILE = Connecting(
     keep_idle=True, on_connect=("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL")
