@@ -4,7 +4,7 @@
 When a flush finds a changed status on an ``Image``, it checks the edge against the
 lifecycle (:class:`IllegalTransition`) and issues the compare-and-set itself:
 ``UPDATE images SET status = :new [, version = version + 1] WHERE pk = :pk AND
-status = :loaded``. No match raises :class:`TransitionConflict` naming the status
+status = :loaded [AND version = :loaded_version]``. No match raises :class:`TransitionConflict` naming the status
 the row holds now. The ORM's own UPDATE then no longer carries the status, so an
 ordinary save of other columns never writes a stale status (Glance LP #1371728:
 whole-row saves clobbering a concurrent status change): the ORM writes only changed
@@ -40,7 +40,10 @@ class GuardedStatus:
 
     ``sessions`` is what the hook listens on: the :class:`~sqlalchemy.orm.Session`
     class (every session, the default), a ``sessionmaker`` or one session.
-    ``version`` names an optional integer column bumped by every status change.
+    ``version`` names an optional integer column bumped by every status change and
+    compared by it: the flush writes only if the row still holds the status *and* the
+    version the object was loaded with, so a status that went away and came back in
+    between (ABA) is a :class:`TransitionConflict`.
     Call :meth:`remove` to uninstall the hook.
     """
 
@@ -102,7 +105,10 @@ class GuardedStatus:
                 continue
             new = history.added[0]
             key = self._key(obj)
-            old = history.deleted[0] if history.deleted else self._read(session, obj)
+            if history.deleted:
+                old, version = history.deleted[0], self._loaded_version(obj)
+            else:  # the status was set before it was ever loaded: read what the row holds
+                old, version = self._read(session, obj)
             if new == old:
                 attributes.set_committed_value(obj, self.attribute, new)
                 continue
@@ -119,37 +125,66 @@ class GuardedStatus:
                     key=key,
                     lifecycle=self.lifecycle.name,
                 )
-            self._cas(session, obj, key, old, new)
+            self._cas(session, obj, key, old, new, version)
+
+    def _loaded_version(self, obj: Any) -> int | None:
+        """The version loaded with the status (``None``: no version column, or not loaded).
+
+        Compared by the compare-and-set, so that a status that went away and came back
+        (``saving -> queued -> saving``) is a conflict, not a match (ABA).
+        """
+        if self._version is None:
+            return None
+        history = sa.inspect(obj).attrs[self._version.key].history
+        loaded = history.deleted or history.unchanged
+        return int(loaded[0]) if loaded and loaded[0] is not None else None
 
     def _where(self, obj: Any) -> list[Any]:
         pk = self._mapper.primary_key_from_instance(obj)
         return [c == v for c, v in zip(self._mapper.primary_key, pk, strict=True)]
 
-    def _read(self, session: Session, obj: Any) -> Any:
-        # A locking (current) read: inside a MariaDB REPEATABLE READ transaction a plain
-        # SELECT would return the transaction's stale snapshot.
-        query = sa.select(self._column).where(*self._where(obj)).with_for_update(read=True)
-        row = session.connection().execute(query).first()
-        return None if row is None else row[0]
+    def _read(self, session: Session, obj: Any) -> tuple[Any, int | None]:
+        """The row's status and version (``None`` without a version column) now.
 
-    def _cas(self, session: Session, obj: Any, key: Any, old: str, new: str) -> None:
+        A locking (current) read: inside a MariaDB REPEATABLE READ transaction a plain
+        SELECT would return the transaction's stale snapshot.
+        """
+        columns = [self._column] + ([self._version] if self._version is not None else [])
+        query = sa.select(*columns).where(*self._where(obj)).with_for_update(read=True)
+        row = session.connection().execute(query).first()
+        if row is None:
+            return None, None
+        return row[0], (None if self._version is None or row[1] is None else int(row[1]))
+
+    def _cas(
+        self, session: Session, obj: Any, key: Any, old: str, new: str, version: int | None
+    ) -> None:
         values: dict[str, Any] = {self._column.key: new}
+        where = [*self._where(obj), self._column == old]
         if self._version is not None:
             values[self._version.key] = self._version + 1
+            if version is not None:
+                where.append(self._version == version)
         stmt = (
             sa.update(self._table)
-            .where(*self._where(obj), self._column == old)
+            .where(*where)
             .values(values)
             .execution_options(synchronize_session=False)
         )
         result: Any = session.connection().execute(stmt)
         if result.rowcount != 1:
+            actual, actual_version = self._read(session, obj)
             raise TransitionConflict(
                 key,
                 str(old),
-                self._read(session, obj),
+                actual,
                 detail="detected at flush; roll back the session, reload the object",
+                expected_version=version,
+                actual_version=actual_version if version is not None else None,
             )
         attributes.set_committed_value(obj, self.attribute, new)
         if self._version is not None:
-            session.expire(obj, [self._version.key])  # bumped in SQL: reload on access
+            if version is not None:  # the row held exactly this version: it is one more now
+                attributes.set_committed_value(obj, self._version.key, version + 1)
+            else:
+                session.expire(obj, [self._version.key])  # bumped in SQL: reload on access
