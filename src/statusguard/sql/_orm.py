@@ -4,8 +4,10 @@
 When a flush finds a changed status on an ``Image``, it checks the edge against the
 lifecycle (:class:`IllegalTransition`) and issues the compare-and-set itself:
 ``UPDATE images SET status = :new [, version = version + 1] WHERE pk = :pk AND
-status = :loaded [AND version = :loaded_version]``. No match raises :class:`TransitionConflict` naming the status
-the row holds now. The ORM's own UPDATE then no longer carries the status, so an
+status = :loaded [AND version = :loaded_version]``. No match raises
+:class:`TransitionConflict` naming the status the row holds now. Several changes of one
+object before a flush (``fire`` after ``fire``, or assignments) are checked step by step
+and written as one compare-and-set per step, in the flush's transaction. The ORM's own UPDATE then no longer carries the status, so an
 ordinary save of other columns never writes a stale status (Glance LP #1371728:
 whole-row saves clobbering a concurrent status change): the ORM writes only changed
 attributes, and "setting" the status to the value it was loaded with is no change.
@@ -68,11 +70,34 @@ class GuardedStatus:
         self._version = mapper.columns[version] if version else None
         self._mapper = mapper
         self._sessions = sessions
+        self._path = f"statusguard_path_{id(self)}"  # where an object's pending steps live
         event.listen(sessions, "before_flush", self._before_flush)
+        event.listen(getattr(cls, attribute), "set", self._on_set)
 
     def remove(self) -> None:
         """Uninstall the flush hook."""
         event.remove(self._sessions, "before_flush", self._before_flush)
+        event.remove(getattr(self.cls, self.attribute), "set", self._on_set)
+
+    def _on_set(self, target: Any, value: Any, _old: Any, _initiator: Any) -> None:
+        """Record every status assigned since the object's status was last loaded or written.
+
+        The flush checks (and writes) the path step by step. An assignment to an unmodified
+        status (just loaded, reloaded after a rollback, or written by the last flush)
+        starts a new path.
+        """
+        state = sa.inspect(target)
+        path = state.info.get(self._path)
+        if path is None or not state.attrs[self.attribute].history.added:
+            state.info[self._path] = [value]
+        else:
+            path.append(value)
+
+    def _steps(self, obj: Any, old: Any, new: Any) -> list[Any]:
+        """The statuses from ``old`` to ``new`` the object went through, repeats dropped."""
+        path = sa.inspect(obj).info.pop(self._path, None)
+        chain = [old, *(path if path and path[-1] == new else [new])]
+        return [v for i, v in enumerate(chain) if i == 0 or v != chain[i - 1]]
 
     def fire(self, obj: Any, event_name: str, facts: Mapping[str, bool] | None = None) -> str:
         """Set ``obj``'s status to where ``event_name`` leads from its loaded status.
@@ -109,23 +134,27 @@ class GuardedStatus:
                 old, version = history.deleted[0], self._loaded_version(obj)
             else:  # the status was set before it was ever loaded: read what the row holds
                 old, version = self._read(session, obj)
+            steps = self._steps(obj, old, new)
             if new == old:
                 attributes.set_committed_value(obj, self.attribute, new)
                 continue
             if old not in states:
                 raise UnknownStatus(old, states, key=key, lifecycle=self.lifecycle.name)
-            if new not in states:
-                raise UnknownState(new, states, lifecycle=self.lifecycle.name)
-            if not self.lifecycle.edge_allowed(old, new, self.config):
-                raise IllegalTransition(
-                    str(old),
-                    None,
-                    self.lifecycle.targets(old, self.config),
-                    target=str(new),
-                    key=key,
-                    lifecycle=self.lifecycle.name,
-                )
-            self._cas(session, obj, key, old, new, version)
+            for source, target in zip(steps, steps[1:], strict=False):
+                if target not in states:
+                    raise UnknownState(target, states, lifecycle=self.lifecycle.name)
+                if not self.lifecycle.edge_allowed(source, target, self.config):
+                    raise IllegalTransition(
+                        str(source),
+                        None,
+                        self.lifecycle.targets(source, self.config),
+                        target=str(target),
+                        key=key,
+                        lifecycle=self.lifecycle.name,
+                    )
+            for i, (source, target) in enumerate(zip(steps, steps[1:], strict=False)):
+                step_version = None if version is None else version + i
+                self._cas(session, obj, key, source, target, step_version)
 
     def _loaded_version(self, obj: Any) -> int | None:
         """The version loaded with the status (``None``: no version column, or not loaded).
