@@ -7,10 +7,11 @@ lifecycle (:class:`IllegalTransition`) and issues the compare-and-set itself:
 status = :loaded [AND version = :loaded_version]``. No match raises
 :class:`TransitionConflict` naming the status the row holds now. Several changes of one
 object before a flush (``fire`` after ``fire``, or assignments) are checked step by step
-and written as one compare-and-set per step, in the flush's transaction. The ORM's own UPDATE then no longer carries the status, so an
-ordinary save of other columns never writes a stale status (Glance LP #1371728:
-whole-row saves clobbering a concurrent status change): the ORM writes only changed
-attributes, and "setting" the status to the value it was loaded with is no change.
+and written as one compare-and-set per step, in the flush's transaction. The ORM's own
+UPDATE then no longer carries the status, so an ordinary save of other columns never
+writes a stale status (Glance LP #1371728: whole-row saves clobbering a concurrent status
+change): the ORM writes only changed attributes, and "setting" the status to the value it
+was loaded with is no change.
 
 Bulk ``session.execute(update(...))`` bypasses every ORM hook; install the database
 trigger (``statusguard sql trigger``) to cover such writers too.
@@ -19,6 +20,7 @@ trigger (``statusguard sql trigger``) to cover such writers too.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from itertools import pairwise
 from typing import Any
 
 import sqlalchemy as sa
@@ -140,7 +142,7 @@ class GuardedStatus:
                 continue
             if old not in states:
                 raise UnknownStatus(old, states, key=key, lifecycle=self.lifecycle.name)
-            for source, target in zip(steps, steps[1:], strict=False):
+            for source, target in pairwise(steps):
                 if target not in states:
                     raise UnknownState(target, states, lifecycle=self.lifecycle.name)
                 if not self.lifecycle.edge_allowed(source, target, self.config):
@@ -152,7 +154,7 @@ class GuardedStatus:
                         key=key,
                         lifecycle=self.lifecycle.name,
                     )
-            for i, (source, target) in enumerate(zip(steps, steps[1:], strict=False)):
+            for i, (source, target) in enumerate(pairwise(steps)):
                 step_version = None if version is None else version + i
                 self._cas(session, obj, key, source, target, step_version)
 
