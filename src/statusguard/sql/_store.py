@@ -36,6 +36,7 @@ from statusguard.sql._identifiers import check_identifier, check_table_name
 from statusguard.sql._schema import audit_table, check_exact_keys, key_checker, status_table
 from statusguard.sql._settle import settle
 from statusguard.sql._statements import Rendered, Statements
+from statusguard.sql._trigger import drop_ddl
 from statusguard.sql.dialects._records import (
     Layout,
     Moved,
@@ -173,6 +174,9 @@ class SQLStore:
     def drop_schema(self, *, existing: bool = False) -> None:
         """Drop the tables this store's :meth:`create_schema` created (and nothing else).
 
+        The status table's statusguard triggers go with it (and on PostgreSQL their
+        trigger function, which would outlive the table).
+
         A table that already existed under the configured name (created by a migration,
         or by another process) is left alone unless ``existing=True`` is passed, which
         drops the configured status and audit tables whoever created them.
@@ -182,6 +186,11 @@ class SQLStore:
 
         def op(conn: Connection) -> None:
             for table in tables:
+                if table.name == self.table_name and sa.inspect(conn).has_table(table.name):
+                    # what 'statusguard sql trigger' installed (PostgreSQL's trigger function
+                    # would outlive the table)
+                    for statement in drop_ddl(self.dialect, table.name):
+                        run(conn, statement)
                 table.drop(conn, checkfirst=True)
             conn.commit()
 

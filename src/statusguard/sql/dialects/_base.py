@@ -261,8 +261,16 @@ class Dialect:
     # -- trigger DDL ----------------------------------------------------------------
 
     def trigger(self, spec: Trigger) -> list[str]:
-        """The statements installing a trigger that rejects status changes off ``spec.edges``."""
+        """The statements installing triggers that reject status changes off ``spec.edges``
+        and inserts with a status outside ``spec.creatable``."""
         raise NotImplementedError
+
+    def drop_trigger(self, spec: Trigger) -> list[str]:
+        """The statements removing what :meth:`trigger` installs (each ``IF EXISTS``)."""
+        return [f"DROP TRIGGER IF EXISTS {name}" for name in (spec.name, spec.insert_name)]
+
+    def _statuses(self, statuses: Sequence[str], wrap: str = "") -> str:
+        return ", ".join(f"{wrap}{self.literal(s)}" for s in statuses)
 
     def script(self, statements: Sequence[str]) -> str:
         """``statements`` as one script for the engine's own command-line client."""

@@ -141,8 +141,18 @@ class MySQL(Dialect):
         c = spec.column
         pairs = self._pairs(spec.edges, wrap="BINARY ")
         test = f"(BINARY OLD.{c}, BINARY NEW.{c}) IN ({pairs})" if spec.edges else "FALSE"
+        born = self._statuses(spec.creatable, wrap="BINARY ")
         return [
-            f"DROP TRIGGER IF EXISTS {spec.name}",
+            *self.drop_trigger(spec),
+            f"CREATE TRIGGER {spec.insert_name} BEFORE INSERT ON {spec.table} FOR EACH ROW\n"
+            "BEGIN\n"
+            f"  IF NEW.{c} IS NULL OR NOT (BINARY NEW.{c} IN ({born})) THEN\n"
+            "    SET @statusguard_msg = CONCAT('statusguard: illegal status transition ',\n"
+            f"      '(new row) -> ', IFNULL(NEW.{c}, 'NULL'),"
+            f" ' in lifecycle ', {self.literal(spec.lifecycle)});\n"
+            "    SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = @statusguard_msg, MYSQL_ERRNO = 1644;\n"
+            "  END IF;\n"
+            "END",
             f"CREATE TRIGGER {spec.name} BEFORE UPDATE ON {spec.table} FOR EACH ROW\n"
             "BEGIN\n"
             f"  IF NOT (BINARY NEW.{c} <=> BINARY OLD.{c}) AND NOT ({test}) THEN\n"
@@ -155,5 +165,12 @@ class MySQL(Dialect):
         ]
 
     def script(self, statements: Sequence[str]) -> str:
-        # the mysql client ends a statement at ';' unless told another delimiter
-        return statements[0] + ";\nDELIMITER //\n" + statements[1] + "//\nDELIMITER ;\n"
+        # the mysql client ends a statement at ';' unless told another delimiter: a trigger
+        # body (BEGIN ... END) holds several
+        out = []
+        for statement in statements:
+            if statement.startswith("CREATE TRIGGER"):
+                out.append(f"DELIMITER //\n{statement}//\nDELIMITER ;\n")
+            else:
+                out.append(f"{statement};\n")
+        return "".join(out)

@@ -110,14 +110,27 @@ class PostgreSQL(Dialect):
             return ErrorKind.LOST if lost else None
         return None
 
+    def _function(self, spec: Trigger) -> str:
+        return self.quote(spec.plain_name + "_check")
+
     def trigger(self, spec: Trigger) -> list[str]:
         c, lit = spec.column, self.literal
-        fn = self.quote(spec.plain_name + "_check")
+        fn = self._function(spec)
         pairs = self._pairs(spec.edges)
         test = f"(OLD.{c}::text, NEW.{c}::text) IN ({pairs})" if spec.edges else "FALSE"
+        born = self._statuses(spec.creatable)
         return [
             f"CREATE OR REPLACE FUNCTION {fn}() RETURNS trigger LANGUAGE plpgsql AS $sg$\n"
             "BEGIN\n"
+            "  IF TG_OP = 'INSERT' THEN\n"
+            f"    IF NEW.{c} IS NULL OR NEW.{c}::text NOT IN ({born}) THEN\n"
+            "      RAISE EXCEPTION 'statusguard: illegal status transition (new row) -> % in "
+            "lifecycle %; rows are created as %',\n"
+            f"        NEW.{c}, {lit(spec.lifecycle)}, {lit(', '.join(spec.creatable))} "
+            "USING ERRCODE = 'check_violation';\n"
+            "    END IF;\n"
+            "    RETURN NEW;\n"
+            "  END IF;\n"
             f"  IF NOT ({test}) THEN\n"
             "    RAISE EXCEPTION 'statusguard: illegal status transition % -> % in lifecycle %',\n"
             f"      OLD.{c}, NEW.{c}, {lit(spec.lifecycle)} USING ERRCODE = 'check_violation';\n"
@@ -125,7 +138,18 @@ class PostgreSQL(Dialect):
             "  RETURN NEW;\n"
             "END\n"
             "$sg$",
-            f"DROP TRIGGER IF EXISTS {spec.name} ON {spec.table}",
+            *self._drop_triggers(spec),
             f"CREATE TRIGGER {spec.name} BEFORE UPDATE OF {c} ON {spec.table} FOR EACH ROW\n"
             f"  WHEN (NEW.{c} IS DISTINCT FROM OLD.{c}) EXECUTE FUNCTION {fn}()",
+            f"CREATE TRIGGER {spec.insert_name} BEFORE INSERT ON {spec.table} FOR EACH ROW\n"
+            f"  EXECUTE FUNCTION {fn}()",
         ]
+
+    def _drop_triggers(self, spec: Trigger) -> list[str]:
+        return [
+            f"DROP TRIGGER IF EXISTS {name} ON {spec.table}"
+            for name in (spec.name, spec.insert_name)
+        ]
+
+    def drop_trigger(self, spec: Trigger) -> list[str]:
+        return [*self._drop_triggers(spec), f"DROP FUNCTION IF EXISTS {self._function(spec)}()"]

@@ -143,9 +143,16 @@ class SQLite(Dialect):
         rows = self._pairs(spec.edges)
         test = f"(OLD.{c}, NEW.{c}) NOT IN (VALUES {rows})" if spec.edges else "1"
         what = f"statusguard: illegal status transition in lifecycle {spec.lifecycle}"
+        born = (
+            f"statusguard: illegal status transition (new row) in lifecycle {spec.lifecycle}: "
+            f"rows are created as {', '.join(spec.creatable)}"
+        )
         return [
-            f"DROP TRIGGER IF EXISTS {spec.name}",
+            *self.drop_trigger(spec),
             f"CREATE TRIGGER {spec.name} BEFORE UPDATE OF {c} ON {spec.table} FOR EACH ROW\n"
             f"  WHEN NEW.{c} IS NOT OLD.{c} AND {test}\n"
             f"BEGIN SELECT RAISE(ABORT, {self.literal(what)}); END",
+            f"CREATE TRIGGER {spec.insert_name} BEFORE INSERT ON {spec.table} FOR EACH ROW\n"
+            f"  WHEN NEW.{c} IS NULL OR NEW.{c} NOT IN ({self._statuses(spec.creatable)})\n"
+            f"BEGIN SELECT RAISE(ABORT, {self.literal(born)}); END",
         ]
