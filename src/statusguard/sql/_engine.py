@@ -26,7 +26,7 @@ from sqlalchemy.exc import DBAPIError
 from statusguard.errors import InvalidArgument, StoreRejected, StoreUnavailable
 from statusguard.sql._classify import ErrorKind, classify, describe
 from statusguard.sql.dialects import SUPPORTED, dialect_for
-from statusguard.sql.dialects._base import Dialect
+from statusguard.sql.dialects._base import TRIGGER_MESSAGE, Dialect
 from statusguard.sql.dialects._records import Connecting, Outcome
 
 __all__ = ["AuditTransaction", "Connector", "quiet_rollback", "run"]
@@ -35,7 +35,6 @@ T = TypeVar("T")
 Settle = Callable[[str, str | None, Hashable, Any], StoreUnavailable]
 
 _SESSION = "statusguard_session"
-_TRIGGER = "statusguard: illegal status transition"  # how every statusguard trigger says no
 _READY = "statusguard_ready"
 
 
@@ -331,7 +330,9 @@ class Connector:
                 committed=False,
             )
         if kind is ErrorKind.TRIGGER:  # statusguard's trigger names itself; else a CHECK
-            return StoreRejected(problem, cause="trigger" if _TRIGGER in problem else "constraint")
+            return StoreRejected(
+                problem, cause="trigger" if TRIGGER_MESSAGE in problem else "constraint"
+            )
         if kind in (ErrorKind.CONSTRAINT, ErrorKind.DUPLICATE):  # a unique index, not the key
             return StoreRejected(problem, cause="constraint")
         return StoreUnavailable(f"database error: {problem}", committed=False)

@@ -18,7 +18,10 @@ from typing import Any, ClassVar
 
 from statusguard.sql.dialects._records import Connecting, Layout, Moved, Outcome, Statement, Trigger
 
-__all__ = ["Dialect", "ErrorKind"]
+__all__ = ["TRIGGER_MESSAGE", "Dialect", "ErrorKind"]
+
+#: how every statusguard trigger's error message starts (a CHECK's does not)
+TRIGGER_MESSAGE = "statusguard: illegal status transition"
 
 
 class ErrorKind(enum.Enum):
