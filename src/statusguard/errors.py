@@ -505,12 +505,13 @@ class InvalidArgument(StatusGuardError, TypeError):
     call takes. Nothing was read or written.
     """
 
-    def __init__(self, parameter: str, value: object, expected: str):
+    def __init__(self, parameter: str, value: object, expected: str, *, message: str = ""):
         self.parameter = parameter
         self.value = value
         self.expected = expected
         super().__init__(
-            f"{parameter}={_shown(value)} is not accepted; {parameter} must be {expected}; "
+            message
+            or f"{parameter}={_shown(value)} is not accepted; {parameter} must be {expected}; "
             "nothing was changed"
         )
 

@@ -194,17 +194,21 @@ def check_version(version: object) -> None:
 
 
 def check_store(store: object) -> None:
-    """``TypeError`` naming what ``store`` lacks of the :class:`Store` protocol, if anything.
+    """:class:`InvalidArgument` (a ``TypeError``) naming what ``store`` lacks of the
+    :class:`Store` protocol, if anything.
 
     The same question as ``isinstance(store, Store)``, with an answer that says what to
     add, at a fraction of its cost.
     """
     missing = [n for n in STORE_MEMBERS if not hasattr(store, n)]
     if missing:
-        raise TypeError(
-            f"{type(store).__name__} is not a Store: it lacks {', '.join(missing)}; "
+        raise InvalidArgument(
+            "store",
+            store,
+            "a Store",
+            message=f"{type(store).__name__} is not a Store: it lacks {', '.join(missing)}; "
             "implement them, or subclass statusguard.Store to inherit the defaults of "
-            "versioned, history and dispose"
+            "versioned, history and dispose",
         )
 
 

@@ -180,7 +180,14 @@ class Runtime(Generic[S, E]):
         if found.__class__ is not tuple:
             return found  # type: ignore[no-any-return]
         try:
-            target: S | None = found[1][found[0](flags)]
+            bits = found[0](flags)
+            # the outcomes are tabled by bools: 1 or 1.0 would find True's (1 == True), so
+            # anything else takes the slow path, which refuses it (InvalidFlagValue)
+            if bits.__class__ is not bool and (
+                bits.__class__ is not tuple or any(b.__class__ is not bool for b in bits)
+            ):
+                raise KeyError(bits)
+            target: S | None = found[1][bits]
         except (KeyError, TypeError):
             target = None
         if target is not None:

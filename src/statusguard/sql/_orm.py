@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, attributes
 
 from statusguard.errors import (
     IllegalTransition,
+    InvalidArgument,
     TransitionConflict,
     UnknownState,
     UnknownStatus,
@@ -62,7 +63,15 @@ class GuardedStatus:
         sessions: Any = Session,
     ) -> None:
         config = lifecycle.check_config(config)
-        mapper = sa.inspect(cls)
+        mapper: Any = sa.inspect(cls, raiseerr=False)
+        if not isinstance(mapper, sa.orm.Mapper):
+            raise InvalidArgument("cls", cls, "a mapped class (a subclass of a DeclarativeBase)")
+        columns = sorted(mapper.columns.keys())
+        for parameter, name in (("attribute", attribute), ("version", version)):
+            if name is not None and name not in mapper.columns:
+                raise InvalidArgument(
+                    parameter, name, f"a column of {cls.__name__}: {', '.join(columns)}"
+                )
         self.cls = cls
         self.lifecycle = lifecycle
         self.config = config

@@ -15,6 +15,7 @@ dialect-neutral: it validates the configuration and runs the dialect's statement
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Hashable, Mapping
 from typing import Any
 
@@ -23,6 +24,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from statusguard.errors import (
     DuplicateKey,
+    InvalidArgument,
     InvalidIdentifier,
     StoreRejected,
     StoreUnavailable,
@@ -47,6 +49,45 @@ from statusguard.sql.dialects._records import (
 )
 
 __all__ = ["SQLStore", "check_identifier"]
+
+
+def _seconds(name: str, value: object, *, optional: bool = True) -> None:
+    ok = (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value > 0
+    )
+    if not ok and not (optional and value is None):
+        what = "a positive number of seconds" + (", or None (no bound)" if optional else "")
+        raise InvalidArgument(name, value, what)
+
+
+def _count(name: str, value: object, least: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < least:
+        raise InvalidArgument(name, value, f"an int of at least {least}")
+
+
+def _check_options(
+    lock_timeout: object,
+    idle_timeout: object,
+    retries: object,
+    backoff: object,
+    race_retries: object,
+    key_type: object,
+) -> None:
+    """:class:`InvalidArgument` for an option of the wrong kind, at construction (not at the
+    first call, where ``'5'`` seconds or ``retries=-1`` would fail or misbehave)."""
+    _seconds("lock_timeout", lock_timeout)
+    _seconds("idle_timeout", idle_timeout)
+    _count("retries", retries, 0)
+    _count("race_retries", race_retries, 1)
+    if isinstance(backoff, bool) or not isinstance(backoff, int | float) or not backoff >= 0:
+        raise InvalidArgument("backoff", backoff, "a number of seconds, 0 or more")
+    if key_type is not None and not isinstance(key_type, sa.types.TypeEngine):
+        raise InvalidArgument(
+            "key_type", key_type, "a SQLAlchemy type instance, e.g. sqlalchemy.String(64)"
+        )
 
 
 class SQLStore:
@@ -97,6 +138,7 @@ class SQLStore:
             raise InvalidIdentifier("column set", ", ".join(names), "column names must differ")
         if audit is not None and audit.lower() == table.lower():
             raise InvalidIdentifier("audit table", audit, "must differ from the status table")
+        _check_options(lock_timeout, idle_timeout, retries, backoff, race_retries, key_type)
         self.race_retries = race_retries
         self._conn = Connector(
             engine,

@@ -158,3 +158,21 @@ def test_str_enums_still_work() -> None:
     guard: Guard[Any, Any] = Guard(GLANCE, MemoryStore(), NO_DELAY)
     guard.create("img")
     assert guard.fire("img", Ev.UPLOAD_STARTED).target == "saving"
+
+
+@pytest.mark.parametrize("store", [None, object(), {"img": "queued"}], ids=repr)
+def test_a_store_that_is_not_a_store(store: Any) -> None:
+    err = _typed(lambda: Guard(GLANCE, store, NO_DELAY), InvalidArgument)
+    assert isinstance(err, TypeError)  # what check_store raised before: still caught so
+    assert "lacks" in str(err) or "Store" in str(err)
+
+
+@pytest.mark.parametrize("value", [1, 0, 1.0, "true", None], ids=repr)
+def test_lifecycle_next_refuses_non_bool_facts_on_its_fast_path(value: Any) -> None:
+    """A sibling of item 2 in Lifecycle.next: the tabled outcome was looked up with 1 == True."""
+    GLANCE.next("active", "delete", {"delayed_delete": False, "has_locations": True})
+    err = _typed(
+        lambda: GLANCE.next("active", "delete", {"delayed_delete": False, "has_locations": value}),
+        InvalidFlagValue,
+    )
+    assert "has_locations" in str(err)

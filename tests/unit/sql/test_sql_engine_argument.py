@@ -8,6 +8,7 @@ SQLAlchemy error at the first call (issue 17, item 8). No database is needed.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ sa = pytest.importorskip("sqlalchemy")
 pytest.importorskip("greenlet")
 
 from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column  # noqa: E402
 
 from statusguard.errors import InvalidArgument  # noqa: E402
 from statusguard.sql import SQLStore  # noqa: E402
@@ -61,3 +63,57 @@ def test_a_url_object_is_a_url() -> None:
     store.create("img", "queued")
     assert store.get("img").status == "queued"
     store.dispose()
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("lock_timeout", "5"),
+        ("lock_timeout", -1),
+        ("lock_timeout", float("nan")),
+        ("idle_timeout", "60"),
+        ("idle_timeout", 0),
+        ("retries", -1),
+        ("retries", 2.5),
+        ("retries", True),
+        ("backoff", -0.1),
+        ("backoff", "0.002"),
+        ("race_retries", 0),
+        ("key_type", str),
+        ("key_type", "VARCHAR(10)"),
+    ],
+)
+def test_store_options_of_the_wrong_kind(option: str, value: Any) -> None:
+    with pytest.raises(InvalidArgument) as info:
+        SQLStore("sqlite://", "images", **{option: value})
+    assert info.value.parameter == option
+
+
+def test_orm_helper_arguments() -> None:
+    import statusguard
+    from statusguard.sql import GuardedStatus
+
+    glance = statusguard.load(
+        str(Path(__file__).resolve().parents[3] / "model" / "glance_image.py")
+    )
+
+    class Base(DeclarativeBase):
+        pass
+
+    class Image(Base):
+        __tablename__ = "images_defects_args"
+        id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+        status: Mapped[str] = mapped_column(sa.String(64))
+
+    config = {"delayed_delete": False}
+    for kwargs, parameter in (
+        ({"attribute": "state"}, "attribute"),
+        ({"version": "revision"}, "version"),
+    ):
+        with pytest.raises(InvalidArgument) as info:
+            GuardedStatus(Image, glance, config, **kwargs)
+        assert info.value.parameter == parameter
+        assert "status" in str(info.value)  # names the columns there are
+    with pytest.raises(InvalidArgument) as info:
+        GuardedStatus(dict, glance, config)
+    assert info.value.parameter == "cls"
