@@ -76,7 +76,7 @@ class GuardedStatus:
         self.lifecycle = lifecycle
         self.config = config
         self.attribute = attribute
-        self._table = mapper.local_table
+        self._table: Any = mapper.local_table
         self._column = mapper.columns[attribute]
         self._version = mapper.columns[version] if version else None
         self._mapper = mapper
