@@ -158,3 +158,43 @@ def test_a_key_type_with_an_inexact_collation_is_refused_after_creating() -> Non
     finally:
         store.drop_schema(existing=True)
         store.dispose()
+
+
+def test_an_existing_sqlite_status_column_must_be_binary(tmp_path: Any) -> None:
+    """A sibling: under NOCASE a stored 'QUEUED' (written behind the guard's back) would match
+    the event's source 'queued' and be moved, instead of being UnknownStatus."""
+    url = f"sqlite:///{tmp_path / 'status.db'}"
+    eng = sa.create_engine(url)
+    with eng.begin() as c:
+        c.execute(
+            sa.text('CREATE TABLE "images" ("id" TEXT PRIMARY KEY, "status" TEXT COLLATE NOCASE)')
+        )
+    eng.dispose()
+    store = SQLStore(url, "images")
+    with pytest.raises(InvalidSchema) as info:
+        store.create_schema()
+    assert info.value.column == "status"
+    assert "statuses" in str(info.value)
+    store.dispose()
+
+
+def test_mariadb_status_columns_are_compared_as_bytes_anyway() -> None:
+    """MariaDB's statements compare the status with BINARY: its collation does not matter."""
+    url = server_url("mysql")
+    name = unique_table("sg_defects_keys")
+    eng = sa.create_engine(url)
+    with eng.begin() as c:
+        c.execute(
+            sa.text(
+                f"CREATE TABLE `{name}` (`id` VARCHAR(255) COLLATE utf8mb4_nopad_bin PRIMARY KEY, "
+                "`status` VARCHAR(64) COLLATE utf8mb4_general_ci NOT NULL)"
+            )
+        )
+    eng.dispose()
+    store = SQLStore(url, name)
+    try:
+        store.create_schema()
+        store.create("a", "queued")
+    finally:
+        store.dispose()
+        _drop(url, name)

@@ -58,30 +58,47 @@ def exact_key_type(kind: sa.types.TypeEngine[Any]) -> sa.types.TypeEngine[Any]:
     return kind
 
 
-def check_exact_keys(conn: Any, table: str, columns: Sequence[str]) -> None:
+def check_exact_keys(
+    conn: Any, table: str, columns: Sequence[str], statuses: Sequence[str] = ()
+) -> None:
     """:class:`InvalidSchema` if a key column of ``table`` does not compare keys exactly.
 
     For tables the store did not create (found by :meth:`SQLStore.create_schema`, or
     adopted): a case-, accent- or pad-insensitive collation would make different keys
-    one row. ``conn`` is a SQLAlchemy connection; one catalog query.
+    one row. ``statuses`` names status columns to check alike where the engine's
+    statements compare the status with the column's collation (under NOCASE a stored
+    ``'QUEUED'`` would match ``'queued'``). ``conn`` is a SQLAlchemy connection; one
+    catalog query.
     """
     name = conn.dialect.name
     ours = dialect_for(name)
     query = None if ours is None else ours.key_collations(len(columns))
     if ours is None or query is None:
         return
+    if ours.status_compared_as_bytes:
+        statuses = ()
+    names = [*columns, *statuses]
+    query = ours.key_collations(len(names))
+    assert query is not None
     params = {"t": ours.quote(table) if name == "postgresql" else table}
-    params.update({f"c{i}": c for i, c in enumerate(columns)})
+    params.update({f"c{i}": c for i, c in enumerate(names)})
     rows = conn.execute(sa.text(query), params).all()
     mariadb = bool(getattr(conn.dialect, "is_mariadb", False))
-    for column, collation in ours.inexact_keys(rows, columns):
+    for column, collation in ours.inexact_keys(rows, names):
+        if column in statuses:
+            problem = (
+                f"its collation {collation} makes different statuses equal ('QUEUED' = "
+                "'queued'), so a status written behind the guard's back would be taken for "
+                "a known one"
+            )
+        else:
+            problem = (
+                f"its collation {collation} makes different keys equal (case, accents or "
+                "trailing spaces: 'img-1' = 'IMG-1', 'pad' = 'pad '), so two resources "
+                "would share one row"
+            )
         raise InvalidSchema(
-            table,
-            column,
-            f"its collation {collation} makes different keys equal (case, accents or "
-            "trailing spaces: 'img-1' = 'IMG-1', 'pad' = 'pad '), so two resources would "
-            "share one row",
-            ours.exact_keys_fix(table, column, mariadb=mariadb),
+            table, column, problem, ours.exact_keys_fix(table, column, mariadb=mariadb)
         )
 
 

@@ -210,8 +210,10 @@ class SQLStore:
 
     def _check_keys(self, conn: Connection, table: str) -> None:
         """:class:`InvalidSchema` if ``table``'s key column does not compare keys exactly."""
-        column = "resource_key" if table == self.audit_table else self.key_column
-        check_exact_keys(conn, table, [column])
+        if table == self.audit_table:
+            check_exact_keys(conn, table, ["resource_key"])
+        else:
+            check_exact_keys(conn, table, [self.key_column], [self.status_column])
 
     def drop_schema(self, *, existing: bool = False) -> None:
         """Drop the tables this store's :meth:`create_schema` created (and nothing else).

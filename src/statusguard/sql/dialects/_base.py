@@ -58,6 +58,9 @@ class Dialect:
     text_holds_nul: ClassVar[bool] = True
     #: the collation that makes the status column compare bytes, if the default does not
     status_collation: ClassVar[str | None] = None
+    #: whether the statements compare the status as bytes whatever its collation (so an
+    #: existing table's status collation does not matter)
+    status_compared_as_bytes: ClassVar[bool] = False
     #: whether an auto-incremented key must be declared INTEGER (SQLite's rowid alias)
     integer_autoincrement: ClassVar[bool] = False
     #: the query naming this connection's server session (``None``: no server session)

@@ -47,6 +47,7 @@ class MySQL(Dialect):
     now = "CURRENT_TIMESTAMP(6)"
     audit_begin = "START TRANSACTION"
     status_collation = "utf8mb4_bin"
+    status_compared_as_bytes = True  # BINARY in every comparison
     session_query = "SELECT CONNECTION_ID()"
     lock_timeout_sql = "SET SESSION innodb_lock_wait_timeout = {s}"
     idle_timeout_sql = "SET SESSION idle_transaction_timeout = {s}"
