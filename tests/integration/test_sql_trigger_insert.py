@@ -170,3 +170,18 @@ def test_the_guard_and_a_creation_trigger_disagreeing_is_typed(
     with pytest.raises(StoreRejected) as info:
         Guard(glance, store, NO_DELAY).create("img")
     assert info.value.cause == "trigger"
+
+
+def test_cli_create_status_must_be_a_state() -> None:
+    base = ["sql", "trigger", MODEL, "--dialect", "sqlite", "--table", "t", "--column", "c"]
+    bad = CliRunner().invoke(cli, [*base, "--config", "delayed_delete=false", "--create-status",
+                                   "gone"])  # fmt: skip
+    assert bad.exit_code == 2
+    assert "unknown state 'gone'" in bad.output
+    good = CliRunner().invoke(cli, [*base, "--config", "delayed_delete=false", "--create-status",
+                                    "active"])  # fmt: skip
+    assert good.exit_code == 0
+    assert "rows are created as queued, active" in good.output
+    dropped = CliRunner().invoke(cli, [*base, "--drop"])  # no --config needed to drop
+    assert dropped.exit_code == 0, dropped.output
+    assert "CREATE" not in dropped.output
