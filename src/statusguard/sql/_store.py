@@ -26,6 +26,7 @@ from statusguard.errors import (
     DuplicateKey,
     InvalidArgument,
     InvalidIdentifier,
+    InvalidSchema,
     StoreRejected,
     StoreUnavailable,
     TransitionConflict,
@@ -377,8 +378,11 @@ class SQLStore:
         self._check_key(key)
         check_version(expected_version)
         if expected_version is not None and not self.version_column:
-            raise ValueError(
-                "expected_version needs a version column; pass version='...' to SQLStore"
+            raise InvalidSchema(
+                self.table_name,
+                "(version)",
+                "expected_version needs a version column and this store has none",
+                "pass version='...' to SQLStore (a BIGINT column), or move without it",
             )
         sql = self._sql.cas(expected_version is not None)
         params = sql.params(cas_params(key, expected, target, expected_version, token))

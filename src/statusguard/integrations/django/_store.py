@@ -18,7 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import DatabaseError, IntegrityError, connections, models, router, transaction
 
-from statusguard.errors import DuplicateKey, StoreRejected, TransitionConflict, UnknownKey
+from statusguard.errors import (
+    DuplicateKey,
+    InvalidSchema,
+    StoreRejected,
+    TransitionConflict,
+    UnknownKey,
+)
 from statusguard.guard._store import Applied, Record, Rejected, Store, check_version
 from statusguard.sql._identifiers import check_identifier, check_table_name
 from statusguard.sql.dialects import SUPPORTED, Dialect, dialect_for
@@ -285,8 +291,11 @@ class DjangoStore(Store):
         """Set ``target`` if the status (and version) still match: one conditional ``UPDATE``."""
         check_version(expected_version)
         if expected_version is not None and not self.versioned:
-            raise ValueError(
-                "expected_version needs a version field; add a VersionField to the model"
+            raise InvalidSchema(
+                self.model._meta.db_table,
+                "(version)",
+                "expected_version needs a version field and this model has none",
+                "add a VersionField to the model, or move without it",
             )
         conn = connections[self.alias()]
         sql = self._sql(conn)
