@@ -89,3 +89,17 @@ def test_the_database_trigger_sees_legal_steps(orm: Any, glance: Any) -> None:
         img.status = "active"
         img.status = "deactivated"
     assert stored(maker, image) == ("deactivated", "cirros", 3)
+
+
+def test_a_new_object_starts_in_the_initial_state(orm: Any) -> None:
+    """A sibling of item 13 at the ORM layer (GuardedModel refuses it the same way)."""
+    maker, image, _ = orm
+    with maker() as s:
+        s.add(image(id="born-deleted", name="x", status="deleted"))
+        with pytest.raises(IllegalTransition, match=r"'\(new row\)' -> 'deleted'") as info:
+            s.flush()
+        assert info.value.allowed == ("queued",)
+    with maker() as s:
+        assert s.get(image, "born-deleted") is None
+    with maker.begin() as s:
+        s.add(image(id="born-queued", name="x", status="queued"))

@@ -19,7 +19,7 @@ trigger (``statusguard sql trigger``) to cover such writers too.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from itertools import pairwise
 from typing import Any
 
@@ -39,6 +39,10 @@ from statusguard.lifecycle._parts import FlagKind
 
 __all__ = ["GuardedStatus"]
 
+#: the ``state`` an :class:`IllegalTransition` names for a new object off the creation
+#: statuses (as the Django integration's)
+NEW_ROW = "(new row)"
+
 
 class GuardedStatus:
     """Route changes of ``cls.<attribute>`` through lifecycle checks and a CAS at flush.
@@ -49,7 +53,9 @@ class GuardedStatus:
     compared by it: the flush writes only if the row still holds the status *and* the
     version the object was loaded with, so a status that went away and came back in
     between (ABA) is a :class:`TransitionConflict`.
-    Call :meth:`remove` to uninstall the hook.
+    A new object must be added in the initial state (or one of ``create_statuses``):
+    :class:`IllegalTransition` from ``'(new row)'`` otherwise. Call :meth:`remove` to
+    uninstall the hook.
     """
 
     def __init__(
@@ -61,8 +67,12 @@ class GuardedStatus:
         attribute: str = "status",
         version: str | None = None,
         sessions: Any = Session,
+        create_statuses: Iterable[str] = (),
     ) -> None:
         config = lifecycle.check_config(config)
+        #: the statuses a new object may be inserted with: the initial state, plus these
+        extra = [str(lifecycle.state(s)) for s in create_statuses if s != lifecycle.initial]
+        self.create_statuses = (str(lifecycle.initial), *extra)
         mapper: Any = sa.inspect(cls, raiseerr=False)
         if not isinstance(mapper, sa.orm.Mapper):
             raise InvalidArgument("cls", cls, "a mapped class (a subclass of a DeclarativeBase)")
@@ -133,6 +143,15 @@ class GuardedStatus:
                 value = getattr(obj, self.attribute)
                 if value not in states:
                     raise UnknownState(value, states, lifecycle=self.lifecycle.name)
+                if value not in self.create_statuses:  # a resource starts where it starts
+                    raise IllegalTransition(
+                        NEW_ROW,
+                        None,
+                        self.create_statuses,
+                        target=str(value),
+                        key=self._key(obj),
+                        lifecycle=self.lifecycle.name,
+                    )
         for obj in list(session.dirty):
             if not isinstance(obj, self.cls):
                 continue
