@@ -198,3 +198,24 @@ def test_mariadb_status_columns_are_compared_as_bytes_anyway() -> None:
     finally:
         store.dispose()
         _drop(url, name)
+
+
+def test_reflect_refuses_an_adopted_table_whose_keys_do_not_compare_exactly() -> None:
+    url = server_url("mysql")
+    name = unique_table("sg_defects_keys")
+    _mysql_table(url, name, "utf8mb4_general_ci")
+    try:
+        with pytest.raises(InvalidSchema) as info:
+            SQLStore.reflect(url, name, version="version")
+        assert "utf8mb4_general_ci" in str(info.value)
+    finally:
+        _drop(url, name)
+    exact = unique_table("sg_defects_keys")
+    _mysql_table(url, exact, "utf8mb4_nopad_bin")
+    try:
+        store = SQLStore.reflect(url, exact, version="version")
+        store.create("pad", "queued")
+        store.create("pad ", "queued")
+        store.dispose()
+    finally:
+        _drop(url, exact)

@@ -22,12 +22,14 @@ from statusguard.errors import (
     LifecycleError,
     LoadError,
     MissingFlag,
+    ReservedColumn,
     StatusGuardError,
     StoreError,
     StoreRejected,
     StoreUnavailable,
     TransitionConflict,
     TransitionError,
+    UnknownColumn,
     UnknownEvent,
     UnknownFlag,
     UnknownKey,
@@ -50,6 +52,7 @@ HIERARCHY: dict[type[StatusGuardError], tuple[type[Exception], type[Exception] |
     UnknownStatus: (UnknownState, LookupError),
     UnknownEvent: (UnknownName, LookupError),
     UnknownFlag: (UnknownName, LookupError),
+    UnknownColumn: (UnknownName, LookupError),
     TransitionError: (StatusGuardError, None),
     IllegalTransition: (TransitionError, ValueError),
     TransitionConflict: (TransitionError, RuntimeError),
@@ -64,6 +67,7 @@ HIERARCHY: dict[type[StatusGuardError], tuple[type[Exception], type[Exception] |
     StoreRejected: (StoreError, RuntimeError),
     InvalidIdentifier: (StoreError, ValueError),
     InvalidSchema: (StoreError, ValueError),
+    ReservedColumn: (StoreError, ValueError),
 }
 
 SAMPLES: list[StatusGuardError] = [
@@ -96,6 +100,9 @@ SAMPLES: list[StatusGuardError] = [
     StoreRejected("NOT NULL constraint failed: t.owner", cause="constraint"),
     InvalidIdentifier("table", "a b", "letters, digits and underscores only"),
     InvalidSchema("images", "id", "collation 'utf8mb4_general_ci' is case-insensitive", "alter it"),
+    UnknownColumn("szie", ["size", "checksum"], table="images"),
+    UnknownColumn("idd", ["id", "status"], table="images", role="key"),
+    ReservedColumn("status", "status"),
 ]
 
 
