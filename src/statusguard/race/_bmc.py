@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from statusguard.lifecycle._deadline import expired, out_of_time, solver_ms
 from statusguard.race._encoding import Encoding, solve, z3_module
 from statusguard.race._interp import RaceInterpreter, step_violations
 from statusguard.race._problem import RaceProblem
@@ -92,6 +93,15 @@ def bmc(
                 if set(roles[w]) == set(roles[w - 1]):
                     solver.add(z3.Implies(step["who"] == w, started[w - 1]))
             started = [z3.Or(started[w], step["who"] == w) for w in range(N)]
+        if expired():
+            return BmcResult(
+                Verdict.UNKNOWN,
+                k,
+                N,
+                time.perf_counter() - t0,
+                detail=f"z3 returned no answer: {out_of_time(f'the search at depth {k + 1}')}",
+            )
+        solver.set("timeout", solver_ms(timeout))
         solver.push()
         solver.add(violation)
         r = solve(solver)
