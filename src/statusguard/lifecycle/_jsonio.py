@@ -25,7 +25,7 @@ from statusguard._text import did_you_mean
 from statusguard.errors import InvalidLifecycle, Location, Origin
 from statusguard.lifecycle._invariants import INVARIANT_KINDS, Invariant
 from statusguard.lifecycle._parts import FORMAT, Flag, FlagKind, Transition
-from statusguard.lifecycle._positions import value_lines
+from statusguard.lifecycle._positions import Lines
 from statusguard.lifecycle._scenarios import KEY as SCENARIOS_KEY
 from statusguard.lifecycle._scenarios import RaceScenario
 
@@ -64,7 +64,7 @@ class _Object(dict[str, Any]):
 
     duplicates: tuple[str, ...] = ()
     file: str | None = None
-    lines: dict[Location, int] | None = None
+    lines: Lines | None = None
 
 
 def origin_in(document: Any, location: Location) -> Origin | None:
@@ -126,7 +126,7 @@ def parse_document(text: str, *, source: str = "the document", file: str | None 
         ) from None
     if file is not None and isinstance(document, _Object):
         document.file = file
-        document.lines = value_lines(text)
+        document.lines = Lines(text)
     found = _find_duplicate(document, ())
     if found is not None:
         location, key = found

@@ -92,11 +92,12 @@ def race_checks(
     records = [protocol_named(p) for p in protocols]
     cfg = dict(config or {})
     out: list[RaceCheck] = []
+    unmet: dict[Any, list[str]] = {}  # the premises each problem fails
     for proto in records if obligations else ():
         p = proto.name
         problem = RaceProblem(lc, p, None, None, cfg)
         wanted = [o for o in obligations if not (gated_only and o not in proto.theorems)]
-        inherited = _inherited(problem, wanted, timeout) if method == PARAMETRIC else {}
+        inherited = _inherited(problem, wanted, timeout, unmet) if method == PARAMETRIC else {}
         ind: InductionResult | None = None
         for o in wanted:
             expected = Verdict.PROVED if o in proto.theorems else None
@@ -133,6 +134,7 @@ def race_checks(
                     workers=scenario_workers,
                     depth=depth,
                     timeout=remaining(timeout),
+                    method=method,
                 )
             out.append(RaceCheck(res, sc.expected.get(p), p, sc.name))
     return out
@@ -143,14 +145,20 @@ def _out_of_time(name: str, doing: str) -> ObligationResult:
 
 
 def _inherited(
-    problem: RaceProblem, obligations: Sequence[str], timeout: float
+    problem: RaceProblem,
+    obligations: Sequence[str],
+    timeout: float,
+    memo: dict[Any, list[str]],
 ) -> dict[str, ObligationResult]:
     """The obligations ``problem`` inherits from the lifecycle-parametric proof (proved for
     every lifecycle meeting the premises, which ``problem``'s lifecycle does)."""
     if not obligations or expired():
         return {}
     t0 = time.perf_counter()
-    if premises(problem):
+    key = (problem.start_status, tuple(sorted(problem.config.items())), problem.requests())
+    if key not in memo:  # the protocols of one run share them unless their requests differ
+        memo[key] = premises(problem)
+    if memo[key]:
         return {}
     fresh = parametric_proof(problem.protocol, timeout=remaining(timeout))
     share = (time.perf_counter() - t0) / len(obligations)
@@ -160,8 +168,9 @@ def _inherited(
             Verdict.PROVED,
             share,
             PARAMETRIC_METHOD,
-            "proved once for every lifecycle that meets the premises, as this one does "
-            "(the absorbing states it reaches are closed; a write can happen)",
+            "proved for any number of workers and any length, once for every lifecycle that "
+            "meets the premises, as this one does (the absorbing states it reaches are "
+            "closed; a write can happen)",
         )
         for o in obligations
         if fresh.proved(o)
