@@ -112,8 +112,16 @@ def parse_document(text: str, *, source: str = "the document", file: str | None 
     With ``file`` (the path it was read from), the document remembers where each
     element starts, so errors and reports name ``file:line``.
     """
+    repeated: list[dict[str, Any]] = []  # objects with a key given twice, as they decode
+
+    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        obj = _object(pairs)
+        if len(obj) != len(pairs):
+            repeated.append(obj)
+        return obj
+
     try:
-        document = json.loads(text, object_pairs_hook=_object)
+        document = json.loads(text, object_pairs_hook=hook)
     except json.JSONDecodeError as exc:
         raise InvalidLifecycle(
             f"{source} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
@@ -127,7 +135,7 @@ def parse_document(text: str, *, source: str = "the document", file: str | None 
     if file is not None and isinstance(document, _Object):
         document.file = file
         document.lines = Lines(text)
-    found = _find_duplicate(document, ())
+    found = _find_duplicate(document, ()) if repeated else None  # the first, depth first
     if found is not None:
         location, key = found
         name = document.get("name") if isinstance(document, dict) else None

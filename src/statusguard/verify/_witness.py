@@ -137,12 +137,13 @@ class Run:
             if not goals:
                 continue
             paths = shortest_paths(self.lc, str(self.lc.initial), setting, adj=self.graph(setting))
-            for g in sorted(goals):
-                path = paths.get(enc.states[g])
-                if path is None:
-                    continue
-                if best is None or len(path.hops) + 1 < len(best[1]):
-                    best = (dict(setting), self.steps(path))
+            reached = [g for g in sorted(goals) if enc.states[g] in paths]
+            if not reached:
+                continue
+            # the first goal of the fewest hops (lengths only: a walk is built once)
+            g = min(reached, key=lambda g: paths.hops(enc.states[g]))
+            if best is None or paths.hops(enc.states[g]) + 1 < len(best[1]):
+                best = (dict(setting), self.steps(paths[enc.states[g]]))
         return best
 
     def by_setting(self, tuples: Sequence[Tuple]) -> dict[tuple[bool, ...], set[int]]:

@@ -70,3 +70,26 @@ def test_a_budget_expires_with_time() -> None:
         assert expired()
         assert remaining() < 0
     assert "raise --timeout" in out_of_time("the search")
+
+
+@pytest.mark.parametrize("strict", [False, True], ids=["shortest_paths", "reach_from"])
+def test_path_lengths_without_the_walks_match_the_walks(strict: bool) -> None:
+    """``Paths.hops`` answers the witness search without building a walk per state."""
+    import random
+
+    from statusguard.lifecycle._paths import Hop, Paths, bfs, walk
+
+    for seed in range(200):
+        rng = random.Random(seed)
+        n = rng.randint(1, 12)
+        adj = {
+            f"s{i}": [Hop("e", f"s{rng.randrange(n)}", {}) for _ in range(rng.randint(0, 3))]
+            for i in range(n)
+        }
+        start = f"s{rng.randrange(n)}"
+        parent = bfs(start, adj, strict=strict)
+        paths = Paths(parent, start, {})
+        order = list(parent)
+        rng.shuffle(order)
+        for s in order:
+            assert paths.hops(s) == len(walk(parent, start, s)) == len(paths[s].hops)
