@@ -22,14 +22,27 @@ __all__ = ["MySQL"]
 
 _INDEX = 1 << 12  # the insert id is (version * _INDEX + source index): at most 4095 sources
 
-# errno -> kind (PyMySQL raises most of them as OperationalError)
+# errno -> kind (PyMySQL raises most of them as OperationalError). The errno decides,
+# never the SQLSTATE PyMySQL also attaches: 1047 (a Galera node outside the Primary
+# component) carries 08S01, which by SQL's own classes reads "connection failure".
 _ERRORS = {
     **dict.fromkeys((1213, 1020), ErrorKind.RETRY),
     **dict.fromkeys((1205, 3024, 1969), ErrorKind.TIMEOUT),
-    **dict.fromkeys((2002, 2003, 2006, 2013, 2055, 1053, 1927, 4031, 2014), ErrorKind.LOST),
+    # the statement's fate is unknown: the connection broke while it may have been running
+    # (1180: a Galera COMMIT failed after the statement ran locally)
+    **dict.fromkeys((2006, 2013, 2055, 1053, 1927, 4031, 2014, 1180), ErrorKind.LOST),
+    # refused before anything ran: a Galera node not ready (1047), too many connections
+    # (1040, 1203, 1226), access denied or host refused (1044, 1045, 1129, 1130, 1698),
+    # no server to connect to (2002, 2003, 2005), a read-only server (1290, 1792, 1836)
+    **dict.fromkeys(
+        (1047, 1040, 1203, 1226, 1044, 1045, 1129, 1130, 1698, 2002, 2003, 2005, 1290, 1792, 1836),
+        ErrorKind.REFUSED,
+    ),
     **dict.fromkeys((1644, 3819, 4025), ErrorKind.TRIGGER),
     1062: ErrorKind.DUPLICATE,
 }
+# the MySQL-family drivers whose errors carry the errno as their first argument
+_DRIVERS = ("pymysql", "MySQLdb", "mariadb")
 
 
 class MySQL(Dialect):
@@ -46,6 +59,23 @@ class MySQL(Dialect):
     idle_timeout_sql = "SET SESSION idle_transaction_timeout = {s}"
     session_alive_sql = "SELECT count(*) FROM information_schema.processlist WHERE id = {session}"
     session_kill_sql = "KILL CONNECTION {session}"
+    # wsrep_sync_wait bit 1: reads (SELECT, SHOW, BEGIN) wait until the node has applied
+    # every write set the cluster committed before them; bit 2: UPDATE and DELETE too
+    causal_read_sql = "SET SESSION wsrep_sync_wait = 3"
+
+    def server_sql(self, *, mariadb: bool = False) -> str | None:
+        # Galera names a node process by wsrep_gcomm_uuid (new at every start; @@hostname
+        # and @@server_id are often equal on every node); without it, the start time.
+        # @@wsrep_on does not exist on a server built without wsrep: read it by name.
+        schema = "information_schema" if mariadb else "performance_schema"
+        status, variables = f"{schema}.GLOBAL_STATUS", f"{schema}.GLOBAL_VARIABLES"
+        return (
+            "SELECT CONNECTION_ID(), @@hostname, @@port, "
+            f"(SELECT VARIABLE_VALUE FROM {status} WHERE VARIABLE_NAME = 'WSREP_GCOMM_UUID'), "
+            "UNIX_TIMESTAMP() - "
+            f"(SELECT VARIABLE_VALUE FROM {status} WHERE VARIABLE_NAME = 'UPTIME'), "
+            f"(SELECT VARIABLE_VALUE FROM {variables} WHERE VARIABLE_NAME = 'WSREP_ON')"
+        )
 
     def _escape(self, value: str) -> str:
         return value.replace("\\", "\\\\")
@@ -98,7 +128,7 @@ class MySQL(Dialect):
 
     def error_kind(self, orig: Any) -> ErrorKind | None:
         args = getattr(orig, "args", ())
-        if args and isinstance(args[0], int) and "pymysql" in type(orig).__module__:
+        if args and isinstance(args[0], int) and type(orig).__module__.startswith(_DRIVERS):
             return _ERRORS.get(args[0], ErrorKind.OTHER)
         return None
 
