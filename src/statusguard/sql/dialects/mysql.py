@@ -6,8 +6,10 @@ There is no ``UPDATE ... RETURNING``, so a write encodes its outcome in the inse
 status = ELT(FIELD(status, ...), targets...)``. The OK packet carries
 ``LAST_INSERT_ID(expr)`` as the insert id, so the source index and the new version
 come back with the UPDATE: 1 round trip (4 with an audit table: START TRANSACTION,
-UPDATE, INSERT, COMMIT). Comparisons use ``BINARY`` so a case- or pad-insensitive
-collation cannot match an unknown status.
+UPDATE, INSERT, COMMIT). On MariaDB a trigger on the table blanks that insert id; the
+write then reads ``SELECT LAST_INSERT_ID()``, one more round trip (:func:`_insert_id`).
+Comparisons use ``BINARY`` so a case- or pad-insensitive collation cannot match an
+unknown status.
 """
 
 from __future__ import annotations
@@ -45,6 +47,25 @@ _ERRORS = {
 _DRIVERS = ("pymysql", "MySQLdb", "mariadb")
 
 
+def _insert_id(out: Outcome) -> int:
+    """The ``LAST_INSERT_ID(expr)`` a write that matched one row set.
+
+    MariaDB's OK packet reports insert id 0 for such an UPDATE when the table has a
+    trigger (``statusguard sql trigger`` installs one), though the session's
+    ``LAST_INSERT_ID()`` holds the value. Each write here sets it to at least 1 for a
+    row it matched: ``(version + 1) * M + index`` and ``index`` (the WHERE clause
+    matches only a source, so ``FIELD`` is at least 1), ``version + 1`` for a
+    compare-and-set (versions start at 0 and only grow). So 0 means the packet lost
+    it: ask the same session, before it runs anything else. That costs one more round
+    trip, only then; and the answer is the value the UPDATE just set, so asking is
+    never wrong even when the id truly were 0.
+    """
+    code = int(out.lastrowid or 0)
+    if code == 0 and out.ask is not None:
+        code = int(out.ask("SELECT LAST_INSERT_ID()") or 0)
+    return code
+
+
 class MySQL(Dialect):
     """MariaDB / MySQL: the outcome in ``LAST_INSERT_ID``, ``BINARY`` comparisons."""
 
@@ -59,6 +80,7 @@ class MySQL(Dialect):
     idle_timeout_sql = "SET SESSION idle_transaction_timeout = {s}"
     session_alive_sql = "SELECT count(*) FROM information_schema.processlist WHERE id = {session}"
     session_kill_sql = "KILL CONNECTION {session}"
+    locking_read = " FOR UPDATE"  # the lock an UPDATE takes: no upgrade to deadlock on
     # wsrep_sync_wait bit 1: reads (SELECT, SHOW, BEGIN) wait until the node has applied
     # every write set the cluster committed before them; bit 2: UPDATE and DELETE too
     causal_read_sql = "SET SESSION wsrep_sync_wait = 3"
@@ -86,7 +108,13 @@ class MySQL(Dialect):
     def _bump(self, version: str) -> str:
         return f"{version} = LAST_INSERT_ID({version} + 1)"
 
-    def apply(self, lay: Layout, sources: tuple[str, ...], targets: tuple[str, ...]) -> Statement:
+    def apply(
+        self,
+        lay: Layout,
+        sources: tuple[str, ...],
+        targets: tuple[str, ...],
+        columns: tuple[str, ...] = (),
+    ) -> Statement:
         t, k, s, v, tk = lay.table, lay.key, lay.status, lay.version, lay.token
         srcs = self._binds("s", len(sources))
         field = f"FIELD(BINARY {s}, {srcs})"
@@ -100,6 +128,7 @@ class MySQL(Dialect):
             sets = [f"{s} = ELT(LAST_INSERT_ID({field}), {tgts})"]
         if tk:
             sets.append(f"{tk} = :tok")
+        sets += self._value_sets(columns)  # bound values: they read no column, any order works
         text = f"UPDATE {t} SET {', '.join(sets)} WHERE {k} = :k AND BINARY {s} IN ({srcs})"
         return Statement(text, sources, targets)
 
@@ -108,17 +137,17 @@ class MySQL(Dialect):
     ) -> Moved | None:
         if out.rowcount != 1:
             return None
-        code = int(out.lastrowid)
+        code = _insert_id(out)
         version, index = divmod(code, _INDEX) if lay.version else (0, code)
         return (stmt.sources[index - 1], stmt.targets[index - 1], version)
 
-    def cas(self, lay: Layout, versioned: bool) -> str:
-        return self._cas_update(lay, versioned)
+    def cas(self, lay: Layout, versioned: bool, columns: tuple[str, ...] = ()) -> str:
+        return self._cas_update(lay, versioned, columns)
 
     def cas_version(self, lay: Layout, out: Outcome) -> int | None:
         if out.rowcount != 1:
             return None
-        return int(out.lastrowid) if lay.version else 0
+        return _insert_id(out) if lay.version else 0
 
     def session_setup(
         self, lock_timeout: float | None, idle_timeout: float | None, *, mariadb: bool = False
