@@ -190,6 +190,12 @@ def _is_final() -> bool:
         return False
 
 
+def _index(data: st.DataObject, size: int, label: str) -> int:
+    # An index rather than sampled_from(list): integer strategies are cached, and the
+    # draws shrink toward the first option all the same.
+    return 0 if size == 1 else data.draw(st.integers(0, size - 1), label=label)
+
+
 def _render(name: str, steps: Sequence[ScheduleStep], note: str = "") -> str:
     lines = [f"schedule ({name}, {len(steps)} steps{note}):"]
     lines += [f"  {step}" for step in steps]
@@ -552,7 +558,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         if self._adapter is None:
             return  # RandomLifecycleMachine before its lifecycle is drawn
         try:
-            w = self._workers[data.draw(st.integers(0, len(self._workers) - 1), label="worker")]
+            w = self._workers[_index(data, len(self._workers), "worker")]
             if w.key is not None:
                 self._apply(_Op(w.index, None))
             else:
@@ -569,7 +575,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         options = list(dict.fromkeys([*pending, *created]))
         if len(created) < self.max_keys:
             options.append(f"k{len(created)}")
-        return options[data.draw(st.integers(0, len(options) - 1), label="key")]
+        return options[_index(data, len(options), "key")]
 
     def _create(self, key: str) -> str:
         snap = self.adapter.create(self.real_key(key))
@@ -607,12 +613,12 @@ class LifecycleMachine(RuleBasedStateMachine):
         choice = data.draw(st.integers(0, 7), label="choice")
         hop: Hop | None = None
         if steer and choice <= 4:
-            hop = data.draw(st.sampled_from(steer), label="hop")
+            hop = steer[_index(data, len(steer), "hop")]
             event = hop.event
         elif enabled and choice <= 6:
-            event = data.draw(st.sampled_from(enabled), label="event")
+            event = data.draw(st.sampled_from(tuple(enabled)), label="enabled event")
         else:
-            event = str(data.draw(st.sampled_from(lc.events), label="event"))
+            event = str(data.draw(st.sampled_from(lc.events), label="any event"))
         facts = {f: data.draw(st.booleans(), label=f) for f in lc.fact_flags}
         if hop is not None:
             facts.update(hop.facts)
@@ -636,7 +642,7 @@ class LifecycleMachine(RuleBasedStateMachine):
             chosen = style
         elif self.adapter.supports_fire:
             styles: list[Style] = ["fire", "move", "split"] if can_split else ["fire", "move"]
-            chosen = data.draw(st.sampled_from(styles), label="style")
+            chosen = data.draw(st.sampled_from(tuple(styles)), label="style")
         style = chosen
         op = _Op(w.index, key, event, tuple(sorted(facts.items())), chosen)
         if style == "split" and can_split and self.adapter.supports_fire:
@@ -765,18 +771,30 @@ class LifecycleMachine(RuleBasedStateMachine):
             self._record_fire(a, key, before, out_a)
             self._fire(b, key)
             return
+        self._record_split(a, b, key, before, box, out_a, pause.where)
+
+    def _record_split(
+        self,
+        a: _Worker,
+        b: _Worker,
+        key: str,
+        before: str,
+        box: Mapping[str, Any],
+        out_a: Outcome,
+        where: str,
+    ) -> None:
+        """Log a split fire and commit both outcomes in the order they landed."""
         mid: str = box["mid"]
         out_b: Outcome = box["out"]
         after = self._stored(key)
-        self.schedule.append(
-            ScheduleStep(a.index, "pause", key, a.event, before, detail=pause.where)
-        )
+        self.schedule.append(ScheduleStep(a.index, "pause", key, a.event, before, detail=where))
         b_first = bool(box.get("first")) and not (
             out_a.committed and mid != before and mid == out_a.target  # a had landed already
         )
         order = [(b, out_b, mid, f"inside w{a.index}'s fire"), (a, out_a, before, "resumed")]
         if not b_first:
-            order = [(a, out_a, before, "resumed"), (b, out_b, mid, f"waited for w{a.index}")]
+            waited = "inside" if box.get("first") else "waited for"
+            order = [(a, out_a, before, "resumed"), (b, out_b, mid, f"{waited} w{a.index}'s fire")]
         previous: str | None = None
         for w, out, seen, detail in order:
             source = out.source if out.source is not None else previous or seen
