@@ -558,7 +558,10 @@ class LifecycleMachine(RuleBasedStateMachine):
         if self._adapter is None:
             return  # RandomLifecycleMachine before its lifecycle is drawn
         try:
-            w = self._workers[_index(data, len(self._workers), "worker")]
+            # Workers whose key left the status they read and came back (an ABA is
+            # ripe) are offered twice: their write is the step that matters now.
+            options = [*self._ripe(), *range(len(self._workers))]
+            w = self._workers[options[_index(data, len(options), "worker")]]
             if w.key is not None:
                 self._apply(_Op(w.index, None))
             else:
@@ -566,6 +569,16 @@ class LifecycleMachine(RuleBasedStateMachine):
         except Exception as exc:
             self._note(exc)
             raise
+
+    def _ripe(self) -> list[int]:
+        ripe = []
+        for p in self._workers:
+            if p.key is None or p.seen is None:
+                continue
+            history = self._history[p.key]
+            if len(history) > p.epoch and history[-1].target == p.seen.status:
+                ripe.append(p.index)
+        return ripe
 
     def _draw_key(self, data: st.DataObject) -> str:
         created = list(self._history)
