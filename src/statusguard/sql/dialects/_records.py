@@ -7,8 +7,9 @@ says how to connect, :class:`Trigger` what a trigger enforces. No SQLAlchemy, no
 Bind parameters, the same on every dialect: ``k`` key, ``st`` initial status, ``tok``
 token, ``ev`` event, ``s0, t0, s1, t1, ...`` the moves of an event (source, target),
 ``exp`` / ``tgt`` / ``ver`` a compare-and-set's expected status, target and expected
-version, ``src`` an audit row's source. :func:`apply_params`, :func:`cas_params` and
-:func:`audit_params` build them.
+version, ``src`` an audit row's source, ``x0, x1, ...`` the values of other columns a
+write sets (``values=``). :func:`apply_params`, :func:`cas_params`, :func:`audit_params`
+and :func:`value_params` build them.
 """
 
 from __future__ import annotations
@@ -23,16 +24,56 @@ __all__ = [
     "Layout",
     "Moved",
     "Outcome",
+    "Server",
+    "Session",
     "Statement",
     "Trigger",
     "apply_params",
     "audit_params",
     "cas_params",
+    "value_params",
 ]
 
 AUDIT_COLUMNS = ("id", "resource_key", "source", "event", "target", "version", "token", "at")
 
 Moved = tuple[str, str, int]  # what a committed write did: (source, target, version)
+
+
+@dataclass(frozen=True, slots=True)
+class Server:
+    """Which database server a connection is on, as far as the server can tell.
+
+    ``host`` and ``port`` are what the server reports (``@@hostname``/``@@port``,
+    ``inet_server_addr()``/``inet_server_port()``); ``instance`` changes when the server
+    process restarts (a Galera node's ``wsrep_gcomm_uuid``, PostgreSQL's postmaster start
+    time); ``started`` is a start time known to the second only (MariaDB/MySQL without
+    Galera: ``UNIX_TIMESTAMP() - Uptime``, which two reads may see one second apart).
+    ``galera``: the server is a Galera node (``wsrep_on``).
+    """
+
+    host: str | None
+    port: int | None
+    instance: str | None = None
+    started: float | None = None
+    galera: bool = False
+
+    def same(self, other: Server) -> bool:
+        """Whether ``other`` is provably this server process (session ids mean the same)."""
+        if self.host != other.host or self.port != other.port:
+            return False
+        if self.instance is not None or other.instance is not None:
+            return self.instance == other.instance
+        if self.started is None or other.started is None:
+            return False  # nothing tells a restarted server from this one
+        return abs(self.started - other.started) <= 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """A server session: its id (``CONNECTION_ID()``, ``pg_backend_pid()``) on ``server``."""
+
+    id: int
+    server: Server
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,14 +119,26 @@ class Statement:
 
 
 class Outcome:
-    """What the driver reported for one statement: rows (if any), rowcount, lastrowid."""
+    """What the driver reported for one statement: rows (if any), rowcount, lastrowid.
 
-    __slots__ = ("lastrowid", "rowcount", "rows")
+    ``ask(sql)`` runs one more query in the same session and returns its first column
+    (``None``: no row); a dialect calls it only when the report lacks something, such
+    as MySQL's insert id behind a trigger (:mod:`statusguard.sql.dialects.mysql`).
+    """
 
-    def __init__(self, rows: list[Any], rowcount: int, lastrowid: Any) -> None:
+    __slots__ = ("ask", "lastrowid", "rowcount", "rows")
+
+    def __init__(
+        self,
+        rows: list[Any],
+        rowcount: int,
+        lastrowid: Any,
+        ask: Callable[[str], Any] | None = None,
+    ) -> None:
         self.rows = rows
         self.rowcount = rowcount
         self.lastrowid = lastrowid
+        self.ask = ask
 
     def first(self) -> Any:
         """The first row, or ``None``."""
@@ -152,3 +205,8 @@ def audit_params(
 ) -> dict[str, Any]:
     """The bind parameters of :meth:`Dialect.audit_insert`'s statement."""
     return {"k": key, "src": source, "ev": event, "tgt": target, "ver": version, "tok": token}
+
+
+def value_params(values: Sequence[Any]) -> dict[str, Any]:
+    """The bind parameters ``x0, x1, ...`` of the columns a write sets, in column order."""
+    return {f"x{i}": v for i, v in enumerate(values)}
