@@ -102,7 +102,7 @@ def test_the_reported_aba_schedule_is_short(seed: int, monkeypatch: pytest.Monke
     assert exc is not None
     steps = [s for s in machine.last_schedule if s.action != "create"]
     assert len(steps) <= 7, "\n".join(map(str, steps))
-    # Every step left in is needed: dropping any one of them loses the failure.
+    # The message lists exactly the reported schedule, one step a line.
     assert str(exc).count("\n  ") == len(machine.last_schedule)
     assert "schedule (" in str(exc)
 

@@ -337,7 +337,9 @@ class StressReport:
             f"{self.mode}: {self.workers} workers x {self.rounds} rounds on {self.hot_keys} hot "
             f"keys: {self.attempts} attempts, {self.commits} commits, {self.conflicts} conflicts, "
             f"{self.refused} refused, {self.errors} errors, illegal {c.illegal}, lost {c.lost}, "
-            f"invented {c.invented}, reordered {c.reordered} ({self.seconds:.1f} s)"
+            f"invented {c.invented}, reordered {c.reordered}"
+            + (f", undecided {c.undecided}" if c.undecided else "")
+            + f" ({self.seconds:.1f} s)"
         )
 
 
