@@ -7,12 +7,14 @@ the fast path: read lock-free, decide, compare-and-swap.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping
-from os import urandom as _urandom
-from typing import Any, Generic, NamedTuple
+import itertools
+import os
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+from threading import Lock
+from typing import Generic, NamedTuple
 
 from statusguard.errors import TransitionConflict
-from statusguard.guard._plan import NO_FACTS, Plan, check_move, illegal, known_status, plan_event
+from statusguard.guard._plan import Plan, check_move, illegal, known_status, plan_event
 from statusguard.guard._store import Applied, Record, Rejected, Store, check_store, swaps
 from statusguard.lifecycle._model import E, Lifecycle, S
 
@@ -38,6 +40,32 @@ def _no_swap(key: Hashable, old: Record, new: Record, event: str | None) -> bool
     return False
 
 
+# Tokens: a random per-process prefix (80 bits, drawn again in a forked child), then a
+# counter: unique across processes and hosts, with no system call per token. The chain
+# is C iterators only, so ``next(_tokens)`` is one call and atomic under the GIL.
+_tokens: Iterator[str] = iter(())
+
+
+def _reseed() -> None:
+    global _tokens  # noqa: PLW0603 - per-process state, drawn again after fork
+    _tokens = map(f"{os.urandom(10).hex()}-".__add__, map(str, itertools.count()))
+
+
+_reseed()
+os.register_at_fork(after_in_child=_reseed)
+
+
+def new_token() -> str:
+    """A fresh per-attempt token: this process's prefix (20 hex digits), ``-``, a counter."""
+    return next(_tokens)
+
+
+# The hot path builds its named tuples with tuple.__new__: NamedTuple's own __new__ is a
+# Python function, which doubles the cost of building one.
+_tuple_new = tuple.__new__
+_NO_LOCK = Lock()  # the lock of a guard whose store offers no swap_inline (never taken)
+
+
 class Guard(Generic[S, E]):
     """Apply a lifecycle's transitions to a store, atomically.
 
@@ -48,7 +76,18 @@ class Guard(Generic[S, E]):
     ambiguous outcome (connection lost after COMMIT) can be settled by re-reading.
     """
 
-    __slots__ = ("_bare", "_peek", "_plans", "_swap", "config", "lifecycle", "store", "tokens")
+    __slots__ = (
+        "_bare",
+        "_lock",
+        "_peek",
+        "_plans",
+        "_rows",
+        "_swap",
+        "config",
+        "lifecycle",
+        "store",
+        "tokens",
+    )
 
     def __init__(
         self,
@@ -69,23 +108,43 @@ class Guard(Generic[S, E]):
         # the SwapStore fast path, if the store offers it (_peek is None when not)
         self._peek: Callable[[Hashable], Record | None] | None = None
         self._swap: Callable[[Hashable, Record, Record, str | None], bool] = _no_swap
+        self._rows: dict[Hashable, Record] | None = None
+        self._lock: Lock = _NO_LOCK
         if swaps(store):
             self._peek, self._swap = store.peek, store.swap
+            # MemoryStore's records and lock, when its own peek and swap are the ones
+            # in use (a wrapper or subclass that replaces either keeps its own)
+            inline = getattr(store, "swap_inline", None)
+            if inline is not None and inline[2] is self._swap and inline[0].get == self._peek:
+                self._rows, self._lock = inline[0], inline[1]
 
     def _plan(self, event: str, facts: Mapping[str, bool] | None) -> Plan:
-        """The cached plan of ``event`` with ``facts``, made on first use."""
-        fkey = frozenset(facts.items()) if facts else NO_FACTS
-        cache: dict[Any, Plan] = self._plans if facts else self._bare
+        """The cached plan of ``event`` with ``facts``, made (and checked) on first use."""
+        if not facts:
+            try:
+                return self._bare[event]
+            except (KeyError, TypeError):
+                plan = self._bare[event] = plan_event(self.lifecycle, self.config, event, None)
+                return plan
         try:
-            return cache[(event, fkey) if facts else event]
+            plan = self._plans[(event, frozenset(facts.items()))]
         except (KeyError, TypeError):
             pass
+        else:
+            # 1 == True and hash(1) == hash(True): the cache key alone would accept 1, 0
+            # or 1.0 where a bool was checked once
+            values: Iterable[object] = facts.values()
+            for value in values:
+                if value.__class__ is not bool:
+                    break
+            else:
+                return plan
         plan = plan_event(self.lifecycle, self.config, event, facts)
-        cache[(event, fkey) if facts else event] = plan
+        self._plans[(event, frozenset(facts.items()))] = plan
         return plan
 
     def _token(self) -> str | None:
-        return _urandom(16).hex() if self.tokens else None
+        return new_token() if self.tokens else None
 
     def create(self, key: Hashable) -> S:
         """Insert ``key`` in the initial state; :class:`DuplicateKey` if it exists."""
@@ -109,7 +168,7 @@ class Guard(Generic[S, E]):
         events) when the event is not enabled there; nothing is written then.
         """
         try:
-            plan = self._plans[(event, frozenset(facts.items()))] if facts else self._bare[event]
+            plan = self._plan(event, facts) if facts else self._bare[event]
         except (KeyError, TypeError):
             plan = self._plan(event, facts)
         peek = self._peek
@@ -119,21 +178,37 @@ class Guard(Generic[S, E]):
             # written. Otherwise the swap commits only if nothing was written since.
             current = peek(key)
             if current is not None:
-                target = plan.moves.get(current[0])
-                if target is None:
-                    allowed = plan.allowed.get(current[0])
-                    if allowed is not None:
-                        raise illegal(current[0], plan.event, allowed, key, plan.lifecycle)
-                else:
-                    token = _urandom(16).hex() if self.tokens else None
+                source = current[0]
+                target = plan.moves.get(source)
+                if target is not None:
+                    token = next(_tokens) if self.tokens else None
                     version = current[1] + 1
-                    if self._swap(key, current, Record(target, version, token), plan.event):
-                        return Committed(key, current[0], plan.event, target, version, token)
-        token = _urandom(16).hex() if self.tokens else None
+                    new = _tuple_new(Record, (target, version, token))
+                    rows = self._rows
+                    if rows is None:
+                        won = self._swap(key, current, new, plan.event)
+                    else:  # the store's own records and lock (MemoryStore.swap_inline)
+                        lock = self._lock
+                        lock.acquire()
+                        try:
+                            won = peek(key) is current
+                            if won:
+                                rows[key] = new
+                        finally:
+                            lock.release()
+                    if won:
+                        return _tuple_new(
+                            Committed, (key, source, plan.event, target, version, token)
+                        )
+                else:
+                    allowed = plan.allowed.get(source)
+                    if allowed is not None:
+                        raise illegal(source, plan.event, allowed, key, plan.lifecycle)
+        token = next(_tokens) if self.tokens else None
         outcome = self.store.apply(key, plan.moves, token, plan.event)
         if outcome.__class__ is Applied or isinstance(outcome, Applied):
             source, target, version = outcome
-            return Committed(key, source, plan.event, target, version, token)
+            return _tuple_new(Committed, (key, source, plan.event, target, version, token))
         assert isinstance(outcome, Rejected)
         raise plan.refusal(self.lifecycle, self.config, key, facts, outcome.current.status)
 
