@@ -40,15 +40,16 @@ def _no_swap(key: Hashable, old: Record, new: Record, event: str | None) -> bool
     return False
 
 
-# Tokens: a random per-process prefix (80 bits, drawn again in a forked child), then a
-# counter: unique across processes and hosts, with no system call per token. The chain
-# is C iterators only, so ``next(_tokens)`` is one call and atomic under the GIL.
+# Tokens: a random per-process prefix (80 bits, drawn again in a forked child) above a
+# 48-bit counter, in hex: unique across processes and hosts, with no system call per
+# token. ``next(_tokens)`` is one call through C iterators only, atomic under the GIL.
 _tokens: Iterator[str] = iter(())
 
 
 def _reseed() -> None:
     global _tokens  # noqa: PLW0603 - per-process state, drawn again after fork
-    _tokens = map(f"{os.urandom(10).hex()}-".__add__, map(str, itertools.count()))
+    prefix = int.from_bytes(os.urandom(10), "big") | 1 << 79  # the top bit: a fixed length
+    _tokens = map(hex, itertools.count(prefix << 48))
 
 
 _reseed()
@@ -56,7 +57,7 @@ os.register_at_fork(after_in_child=_reseed)
 
 
 def new_token() -> str:
-    """A fresh per-attempt token: this process's prefix (20 hex digits), ``-``, a counter."""
+    """A fresh per-attempt token: ``0x``, this process's prefix, a counter (32 hex digits)."""
     return next(_tokens)
 
 
@@ -167,35 +168,35 @@ class Guard(Generic[S, E]):
         Raises :class:`IllegalTransition` (naming the stored state and the allowed
         events) when the event is not enabled there; nothing is written then.
         """
-        try:
-            plan = self._plan(event, facts) if facts else self._bare[event]
-        except (KeyError, TypeError):
+        if facts:
             plan = self._plan(event, facts)
-        peek = self._peek
-        if peek is not None:  # a SwapStore: decide here, commit by compare-and-swap
-            # The record peeked is the stored one at that instant. If the event is not
-            # enabled in its status, rejecting is linearizable at the read: nothing is
-            # written. Otherwise the swap commits only if nothing was written since.
-            current = peek(key)
+        else:
+            try:
+                plan = self._bare[event]
+            except (KeyError, TypeError):
+                plan = self._plan(event, None)
+        # With a SwapStore, decide here and commit by compare-and-swap. The record read is
+        # the stored one at that instant: if the event is not enabled in its status,
+        # rejecting is linearizable at the read and nothing is written. Otherwise the
+        # swap commits only if nothing was written since; if something was, apply().
+        rows = self._rows
+        if rows is not None:  # MemoryStore's own records and lock (swap_inline)
+            current = rows.get(key)
             if current is not None:
                 source = current[0]
                 target = plan.moves.get(source)
                 if target is not None:
-                    token = next(_tokens) if self.tokens else None
                     version = current[1] + 1
+                    token = next(_tokens) if self.tokens else None
                     new = _tuple_new(Record, (target, version, token))
-                    rows = self._rows
-                    if rows is None:
-                        won = self._swap(key, current, new, plan.event)
-                    else:  # the store's own records and lock (MemoryStore.swap_inline)
-                        lock = self._lock
-                        lock.acquire()
-                        try:
-                            won = peek(key) is current
-                            if won:
-                                rows[key] = new
-                        finally:
-                            lock.release()
+                    lock = self._lock
+                    lock.acquire()
+                    try:
+                        won = rows.get(key) is current
+                        if won:
+                            rows[key] = new
+                    finally:
+                        lock.release()
                     if won:
                         return _tuple_new(
                             Committed, (key, source, plan.event, target, version, token)
@@ -204,6 +205,10 @@ class Guard(Generic[S, E]):
                     allowed = plan.allowed.get(source)
                     if allowed is not None:
                         raise illegal(source, plan.event, allowed, key, plan.lifecycle)
+        elif self._peek is not None:
+            done = self._fire_by_swap(key, plan)
+            if done is not None:
+                return done
         token = next(_tokens) if self.tokens else None
         outcome = self.store.apply(key, plan.moves, token, plan.event)
         if outcome.__class__ is Applied or isinstance(outcome, Applied):
@@ -211,6 +216,25 @@ class Guard(Generic[S, E]):
             return _tuple_new(Committed, (key, source, plan.event, target, version, token))
         assert isinstance(outcome, Rejected)
         raise plan.refusal(self.lifecycle, self.config, key, facts, outcome.current.status)
+
+    def _fire_by_swap(self, key: Hashable, plan: Plan) -> Committed | None:
+        """``fire`` through a :class:`SwapStore`'s ``peek`` and ``swap``; None: apply instead."""
+        current = self._peek(key)  # type: ignore[misc]
+        if current is None:
+            return None
+        source = current[0]
+        target = plan.moves.get(source)
+        if target is None:
+            allowed = plan.allowed.get(source)
+            if allowed is not None:
+                raise illegal(source, plan.event, allowed, key, plan.lifecycle)
+            return None
+        version = current[1] + 1
+        token = next(_tokens) if self.tokens else None
+        new = _tuple_new(Record, (target, version, token))
+        if not self._swap(key, current, new, plan.event):
+            return None
+        return _tuple_new(Committed, (key, source, plan.event, target, version, token))
 
     def move(
         self,

@@ -30,6 +30,16 @@ S = TypeVar("S", bound=str)
 E = TypeVar("E", bound=str)
 
 _new_illegal = IllegalTransition.__new__
+
+
+def _refusal(state: str, event: str, allowed: tuple[str, ...], lifecycle: str) -> IllegalTransition:
+    """The error an illegal event gets, built without re-validating its tabled parts."""
+    exc = _new_illegal(IllegalTransition)
+    exc.state, exc.event, exc.target, exc.allowed = state, event, None, allowed
+    exc.key, exc.lifecycle = None, lifecycle
+    return exc
+
+
 _MAX_FAST_FLAGS = 10  # conditional (state, event) pairs testing more flags use the slow path
 
 
@@ -176,10 +186,9 @@ class Runtime(Generic[S, E]):
             if not flags and event in self._event_names:
                 allowed = self._refusals.get(state)
                 if allowed is not None and (not self._wide or (state, event) not in self._wide):
-                    exc = _new_illegal(IllegalTransition)  # illegal whatever the flags
-                    exc.state, exc.event, exc.target = str(state), str(event), None
-                    exc.allowed, exc.key, exc.lifecycle = allowed, None, self.name
-                    raise exc
+                    # illegal whatever the flags (built elsewhere: an exception held in a
+                    # local of the frame it is raised from makes a cycle for the GC)
+                    raise _refusal(str(state), str(event), allowed, self.name)
             return self._next_slow(state, event, flags)
         if found.__class__ is not tuple:
             if flags and not self._flag_names.issuperset(flags):
