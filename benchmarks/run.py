@@ -423,6 +423,37 @@ def bench_sql(label: str, url: str, n: int, repeats: int) -> None:
     sec.notes.append(f"engine {engine.dialect.name}: a pooled connection per call unless held")
 
 
+def round_trips(engines: list[tuple[str, str]]) -> None:
+    """Client turns per call through a loopback proxy (bench_guard.TurnCounter)."""
+    import sqlalchemy as sa
+    from bench_guard import TurnCounter
+
+    sec = section("SQL round trips per call (counted by a loopback proxy)", (), "trips")
+    for label, url in engines:
+        parsed = sa.engine.make_url(url)
+        proxy = TurnCounter(parsed.host or "127.0.0.1", parsed.port or 5432)
+        via = parsed.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+        for audit in (False, True):
+            with sql_store(via, audit=audit) as store:
+                store.create("img", "active")
+                guard = Guard(GLANCE, store, CONFIG, tokens=True)
+                toggling(guard.fire, "img")(10)  # warm the pool and the session setup
+                counts = []
+                for run in (
+                    toggling(guard.fire, "img"),
+                    refusing(lambda g=guard: g.fire("img", "upload_succeeded"), IllegalTransition),
+                ):
+                    before = proxy.turns
+                    run(100)
+                    counts.append((proxy.turns - before) / 100)
+            kind = "fire + audit" if audit else "fire"
+            sec.rows.append((f"{label}: {kind}", counts[0]))
+            if not audit:
+                sec.rows.append((f"{label}: illegal event", counts[1]))
+    if not engines:
+        sec.notes.append("no server URL set: nothing to count")
+
+
 def bench_django(n: int, repeats: int) -> None:
     import django
     from django.conf import settings
@@ -518,7 +549,7 @@ def bench_gate(quick: bool) -> None:
 
 
 def render(markdown: bool) -> str:
-    scale = {"ns": 1e9, "us": 1e6, "ms": 1e3}
+    scale = {"ns": 1e9, "us": 1e6, "ms": 1e3, "trips": 1.0}
     lines: list[str] = []
     for sec in SECTIONS:
         if not sec.rows:
@@ -527,7 +558,8 @@ def render(markdown: bool) -> str:
             continue
         times = dict(sec.rows)
         refs = [r for r in sec.refs if r in times]
-        head = ["case", f"median {sec.unit}", *(f"vs {r}" for r in refs)]
+        head = ["case", sec.unit if sec.unit == "trips" else f"median {sec.unit}"]
+        head += [f"vs {r}" for r in refs]
         body = [
             [
                 name,
@@ -595,6 +627,7 @@ def main() -> None:
                 section(f"SQL, {label}", ()).notes.append(f"skipped: {env} is not set")
         for label, url in engines:
             bench_sql(label, url, sql_n, repeats)
+        round_trips([(label, url) for label, url in engines if not url.startswith("sqlite")])
         if have("django") and have("django_fsm"):
             bench_django(sql_n, repeats)
         else:

@@ -49,6 +49,7 @@ class Runtime(Generic[S, E]):
     __slots__ = (
         "_cond",
         "_event_names",
+        "_event_strs",
         "_events_by_state",
         "_fast",
         "_flag_names",
@@ -70,7 +71,8 @@ class Runtime(Generic[S, E]):
     _uncond: dict[tuple[str, str], S]
     _cond: dict[tuple[str, str], tuple[tuple[Condition, S], ...]]
     _fast: dict[str, dict[str, Any]]
-    _refusals: dict[str, tuple[str, ...]]
+    _refusals: dict[str, tuple[str, tuple[str, ...]]]
+    _event_strs: dict[str, str]
     _wide: frozenset[tuple[str, str]]
     _events_by_state: dict[str, tuple[E, ...]]
     _targets_by_state: dict[str, tuple[S, ...]]
@@ -126,7 +128,10 @@ class Runtime(Generic[S, E]):
         self._events_by_state = {k: tuple(v) for k, v in events_by_state.items()}
         self._targets_by_state = {k: tuple(v) for k, v in targets_by_state.items()}
         # the answer to an illegal event without flags: the events allowed instead
-        self._refusals = {str(s): tuple(map(str, self.allowed_events(s))) for s in self.states}
+        self._refusals = {
+            str(s): (str(s), tuple(map(str, self.allowed_events(s)))) for s in self.states
+        }
+        self._event_strs = {str(e): str(e) for e in self.events}
 
     def state(self, name: str) -> S:
         """The declared state called ``name``; :class:`UnknownState` otherwise."""
@@ -183,12 +188,17 @@ class Runtime(Generic[S, E]):
                 raise UnknownState(state, self._state_names, lifecycle=self.name) from None
             raise UnknownEvent(event, self._event_names, lifecycle=self.name) from None
         if found is None:  # an unknown name, illegal, or conditional on many flags
-            if not flags and event in self._event_names:
-                allowed = self._refusals.get(state)
-                if allowed is not None and (not self._wide or (state, event) not in self._wide):
+            if not flags:
+                refused = self._refusals.get(state)  # (the state's name, the events allowed)
+                name = self._event_strs.get(event)
+                if (
+                    refused is not None
+                    and name is not None
+                    and (not self._wide or (state, event) not in self._wide)
+                ):
                     # illegal whatever the flags (built elsewhere: an exception held in a
                     # local of the frame it is raised from makes a cycle for the GC)
-                    raise _refusal(str(state), str(event), allowed, self.name)
+                    raise _refusal(refused[0], name, refused[1], self.name)
             return self._next_slow(state, event, flags)
         if found.__class__ is not tuple:
             if flags and not self._flag_names.issuperset(flags):
