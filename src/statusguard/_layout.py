@@ -35,6 +35,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("statusguard.consult",),
     ("statusguard.cli",),
     ("statusguard.testing",),
+    ("statusguard.integrations",),
 )
 """Each entry is one layer: modules and packages (a package includes its submodules)."""
 
@@ -47,6 +48,7 @@ PUBLIC_MODULES = (
     "statusguard.consult",
     "statusguard.errors",
     "statusguard.guard",
+    "statusguard.integrations.django",
     "statusguard.lifecycle",
     "statusguard.race",
     "statusguard.results",

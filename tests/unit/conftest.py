@@ -8,8 +8,10 @@ from typing import Any
 import pytest
 
 
-@pytest.fixture(autouse=True, scope="session")
+@pytest.fixture(autouse=True)
 def _no_z3_solving() -> Iterator[None]:
+    # Per test, not per session: a session-scoped patch would outlive the unit tests and
+    # refuse the solver to the proofs and integration tests that run after them.
     import z3
 
     def refuse(*args: Any, **kwargs: Any) -> Any:

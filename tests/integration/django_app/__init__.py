@@ -1,0 +1,1 @@
+"""A Django app for statusguard's Django integration tests (settings, models, migrations)."""
