@@ -572,7 +572,7 @@ def render(markdown: bool) -> str:
             lines += [f"\n### {sec.title}\n", "| " + " | ".join(head) + " |"]
             lines.append("|" + "|".join(["---"] + ["---:"] * (len(head) - 1)) + "|")
             lines += ["| " + " | ".join(row) + " |" for row in body]
-            lines += [f"\n- {note}" for note in sec.notes]
+            lines += [""] * bool(sec.notes) + [f"- {note}" for note in sec.notes]
         else:
             widths = [max(len(r[i]) for r in [head, *body]) for i in range(len(head))]
             lines += ["", f"## {sec.title}"]
