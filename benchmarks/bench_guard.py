@@ -424,13 +424,25 @@ class TurnCounter:
             dst.close()
 
 
-def round_trips(label: str, url: str, audit: bool) -> None:
+def install_trigger(store: Any) -> None:
+    """``statusguard sql trigger``'s DDL on the store's table (MariaDB: blanks the insert id)."""
+    from statusguard.sql import trigger_ddl
+
+    with store.engine.connect() as conn:
+        for statement in trigger_ddl(GLANCE, store.dialect, store.table_name, "status", CONFIG):
+            conn.exec_driver_sql(statement)
+
+
+def round_trips(label: str, url: str, audit: bool, trigger: bool = False) -> None:
     import sqlalchemy as sa
 
     parsed = sa.engine.make_url(url)
     proxy = TurnCounter(parsed.host or "127.0.0.1", parsed.port or 5432)
     via = parsed.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
     store = make_store(via, audit=audit)
+    if trigger:
+        install_trigger(store)
+        label += " (trigger)"
     try:
         store.create("img", "active")
         guard = Guard(GLANCE, store, CONFIG, tokens=True)
@@ -488,6 +500,7 @@ def main() -> None:
         if url:
             round_trips(label, url, audit=False)
             round_trips(label, url, audit=True)
+            round_trips(label, url, audit=False, trigger=True)
     bench_django(sql_n, repeats, None)
 
 

@@ -63,7 +63,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         str(value)
         for reports in terminalreporter.stats.values()
         for report in reports
-        if getattr(report, "when", None) == "call"
+        # the teardown report holds every record, those a fixture added after the call too
+        if getattr(report, "when", None) == "teardown"
         for name, value in getattr(report, "user_properties", ())
         if name == "reliability"
     ]

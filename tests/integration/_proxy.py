@@ -8,7 +8,11 @@ connection to one loopback upstream (PostgreSQL, MariaDB), and can:
   statement but the client never sees the reply (the "lost COMMIT reply" fault);
 * ``cut_before(pattern)``: close both sockets instead of forwarding the next client chunk
   containing ``pattern``: the statement never reaches the server (a drop before a write);
-* ``cut_all()``: close every open connection now.
+* ``cut_all()``: close every open connection now;
+* ``fail_over(host, port)``, or ``fail_over=(host, port)`` on a cut: send new connections to
+  another loopback upstream (a load balancer failing over between cluster nodes); with a
+  cut, the switch happens before the sockets close, so the client's next connection,
+  however soon, reaches the new upstream.
 
 Everything is bounded: sockets have timeouts, threads are daemons, ``close()`` joins them
 with a deadline, and the upstream must be a loopback address. Use plaintext connections
@@ -73,6 +77,7 @@ class LoopbackProxy:
         self._stop = threading.Event()
         self._armed: bytes | None = None
         self._forward = True
+        self._then: tuple[str, int] | None = None
         self._armed_event = threading.Event()
         self.cuts: list[CutEvent] = []
         self.connections = 0
@@ -81,18 +86,33 @@ class LoopbackProxy:
 
     # -- control ---------------------------------------------------------------------
 
-    def cut_after(self, pattern: bytes) -> None:
+    def cut_after(self, pattern: bytes, *, fail_over: tuple[str, int] | None = None) -> None:
         """Arm a one-shot cut: after forwarding a client chunk holding ``pattern``."""
-        self._arm(pattern, forward=True)
+        self._arm(pattern, forward=True, fail_over=fail_over)
 
-    def cut_before(self, pattern: bytes) -> None:
+    def cut_before(self, pattern: bytes, *, fail_over: tuple[str, int] | None = None) -> None:
         """Arm a one-shot cut: drop the client chunk holding ``pattern`` and close."""
-        self._arm(pattern, forward=False)
+        self._arm(pattern, forward=False, fail_over=fail_over)
 
-    def _arm(self, pattern: bytes, *, forward: bool) -> None:
+    def fail_over(self, host: str, port: int) -> None:
+        """New connections go to ``host:port`` (loopback only); open ones are left alone."""
+        if not ipaddress.ip_address(socket.gethostbyname(host)).is_loopback:
+            raise ValueError(f"the proxy only forwards to loopback, not {host!r}")
+        with self._lock:
+            self.upstream = (host, port)
+
+    def _arm(
+        self, pattern: bytes, *, forward: bool, fail_over: tuple[str, int] | None = None
+    ) -> None:
+        if (
+            fail_over is not None
+            and not ipaddress.ip_address(socket.gethostbyname(fail_over[0])).is_loopback
+        ):
+            raise ValueError(f"the proxy only forwards to loopback, not {fail_over[0]!r}")
         with self._lock:
             self._armed = pattern.upper()
             self._forward = forward
+            self._then = fail_over
             self._armed_event.clear()
 
     def disarm(self) -> None:
@@ -136,8 +156,10 @@ class LoopbackProxy:
                 continue
             except OSError:
                 return
+            with self._lock:
+                upstream = self.upstream
             try:
-                server = socket.create_connection(self.upstream, timeout=5)
+                server = socket.create_connection(upstream, timeout=5)
             except OSError:
                 client.close()
                 continue
@@ -169,6 +191,8 @@ class LoopbackProxy:
                             hit = armed is not None and armed in window
                             if hit:
                                 self._armed = None
+                                if self._then is not None:  # fail over before the cut
+                                    self.upstream, self._then = self._then, None
                         if not hit or forward:
                             pair.server.sendall(data)
                         if hit:

@@ -27,6 +27,37 @@ def server_url(engine: str) -> str:
     return url
 
 
+GALERA = "STATUSGUARD_TEST_GALERA_URLS"
+
+
+def galera_urls() -> list[str]:
+    """The three Galera node URLs (``.ci/cluster/galera.sh env``), or skip naming the variable."""
+    raw = os.environ.get(GALERA)
+    if not raw:
+        pytest.skip(
+            f"{GALERA} is not set: start the cluster with .ci/cluster/galera.sh start and "
+            'eval "$(.ci/cluster/galera.sh env)" to run this test'
+        )
+    uses_server("galera")
+    return raw.split(",")
+
+
+PG_PRIMARY, PG_STANDBY = "STATUSGUARD_TEST_PG_PRIMARY_URL", "STATUSGUARD_TEST_PG_STANDBY_URL"
+
+
+def pg_pair_urls() -> tuple[str, str]:
+    """The PostgreSQL primary and hot standby URLs (``.ci/cluster/pg-standby.sh env``), or skip."""
+    primary, standby = os.environ.get(PG_PRIMARY), os.environ.get(PG_STANDBY)
+    if not primary or not standby:
+        missing = PG_PRIMARY if not primary else PG_STANDBY
+        pytest.skip(
+            f"{missing} is not set: start the pair with .ci/cluster/pg-standby.sh start and "
+            'eval "$(.ci/cluster/pg-standby.sh env)" to run this test'
+        )
+    uses_server("pg-standby")
+    return primary, standby
+
+
 def unique_table(prefix: str = "sg_rel") -> str:
     return f"{prefix}_{secrets.token_hex(4)}"
 

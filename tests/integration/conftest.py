@@ -11,7 +11,7 @@ import pytest
 
 from statusguard import MemoryStore
 from statusguard.guard import Record
-from tests.integration._reliab_db import server_url
+from tests.integration._reliab_db import galera_urls, server_url
 
 ENGINES = ["memory", "sqlite-memory", "sqlite-file", "postgresql", "mysql"]
 SQL_ENGINES = ENGINES[1:]
@@ -26,6 +26,8 @@ def engine_url(engine: str, tmp_path: Path) -> str:
         return "sqlite://"
     if engine == "sqlite-file":
         return f"sqlite:///{tmp_path / 'guard.db'}"
+    if engine.startswith("galera-"):  # galera-1, galera-2, galera-3: one node of the cluster
+        return galera_urls()[int(engine.removeprefix("galera-")) - 1]
     return server_url(engine)
 
 

@@ -8,7 +8,8 @@ Throughput, conflict rate and the workers' memory (RSS at start and end) are rep
 
 Durations: a short smoke run by default (held to the same checks); ``--run-slow`` runs
 about a minute per engine, as issue 9 asks (``STATUSGUARD_SOAK_SECONDS`` per engine
-overrides both). A naive worker that bypasses
+overrides both). ``galera`` (the smoke run only) spreads the workers over the three
+nodes of ``STATUSGUARD_TEST_GALERA_URLS``. A naive worker that bypasses
 the guard is run too, and the checker must catch it.
 """
 
@@ -27,7 +28,7 @@ import pytest
 
 from statusguard import Guard, Lifecycle
 from statusguard.lifecycle._loading import _module_from_path
-from tests.integration._reliab_db import server_url, unique_table
+from tests.integration._reliab_db import galera_urls, server_url, unique_table
 
 pytestmark = pytest.mark.timeout(900)
 
@@ -113,6 +114,13 @@ def _read(url: str, table: str, audit_table: str) -> tuple[dict[str, Any], dict[
     eng = create_engine(url, poolclass=NullPool)
     try:
         with eng.connect() as c:
+            if c.dialect.name in ("mysql", "mariadb") and c.execute(
+                text(
+                    "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_VARIABLES "
+                    "WHERE VARIABLE_NAME = 'WSREP_ON'"
+                )
+            ).scalar() in ("ON", "1"):
+                c.execute(text("SET SESSION wsrep_sync_wait = 3"))  # a Galera node: causal
             rows = {
                 str(k): (str(s), int(v))
                 for k, s, v in c.execute(text(f"SELECT id, status, version FROM {table}"))
@@ -134,7 +142,9 @@ def soak(
     request: pytest.FixtureRequest, tmp: Path, engine: str, secs: float, *, naive: bool = False
 ) -> tuple[Verdict, dict[str, Any]]:
     cls = sqlstore_class()
-    url = server_url(engine)
+    # galera: the workers spread over the three nodes (worker i on node i % 3)
+    urls = galera_urls() if engine == "galera" else [server_url(engine)]
+    url = urls[0]
     table, audit_table = unique_table("sg_soak"), unique_table("sg_soak_audit")
     store = cls(url, table, version="version", token="token", audit=audit_table)
     store.create_schema()
@@ -145,7 +155,7 @@ def soak(
         procs = []
         for i in range(WORKERS):
             cfg = {
-                "url": url,
+                "url": urls[i % len(urls)],
                 "table": table,
                 "audit": audit_table,
                 "model": str(MODEL),
@@ -223,7 +233,7 @@ def _assert_clean(verdict: Verdict, totals: dict[str, Any]) -> None:
     assert totals["rss_growth_kib_max"] < RSS_SLACK_KIB, totals
 
 
-@pytest.mark.parametrize("engine", ["postgresql", "mysql"])
+@pytest.mark.parametrize("engine", ["postgresql", "mysql", "galera"])
 def test_soak_smoke(request: pytest.FixtureRequest, tmp_path: Path, engine: str) -> None:
     _assert_clean(*soak(request, tmp_path, engine, seconds(long=False)))
 

@@ -158,3 +158,82 @@ def test_cli_bad_input_exits_2() -> None:
                                "--table", "t", "--column", "c"])  # fmt: skip
     assert many.exit_code == 2
     assert "holds 2 lifecycles (glance-image, glance-task)" in many.output
+
+
+def count_statements(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every statement PyMySQL sends from now on (one round trip each)."""
+    import pymysql.cursors
+
+    sent: list[str] = []
+    execute = pymysql.cursors.Cursor.execute
+
+    def counting(self: Any, query: str, args: Any = None) -> int:
+        sent.append(query)
+        return int(execute(self, query, args))
+
+    monkeypatch.setattr(pymysql.cursors.Cursor, "execute", counting)
+    return sent
+
+
+@pytest.mark.parametrize("engine", ["mysql"], indirect=True)
+def test_mariadb_trigger_keeps_the_outcome_of_every_write(
+    make_store: Any, engine: str, glance: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a trigger on the table MariaDB's OK packet says insert id 0 for an UPDATE that
+    sets ``LAST_INSERT_ID(expr)``: the source, version and audit rows must not follow it."""
+    store = make_store(audit=True)
+    install(store, "mysql", "delayed_delete=false")
+    guard = Guard(glance, store, {"delayed_delete": False})
+    assert guard.create("a") == "queued"  # create reads no insert id
+    assert store.get("a").version == 0
+    got = [
+        guard.fire("a", "stage_started"),
+        guard.fire("a", "import_started"),  # two sources: queued (1), uploading (2)
+        guard.fire("a", "import_succeeded"),
+        guard.move("a", "deactivated"),  # compare-and-set with the version it read
+        guard.move("a", "active", "deactivated", expected_version=4),
+        guard.fire("a", "delete", {"has_locations": True}),  # seven sources
+    ]
+    want = [
+        ("queued", "uploading", 1),
+        ("uploading", "importing", 2),
+        ("importing", "active", 3),
+        ("active", "deactivated", 4),
+        ("deactivated", "active", 5),
+        ("active", "deleted", 6),
+    ]
+    assert [(c.source, c.target, c.version) for c in got] == want
+    assert store.get("a").version == 6
+    history = store.history("a")
+    assert [(h.source, h.target, h.version) for h in history] == want
+    assert [h.event for h in history] == [
+        "stage_started", "import_started", "import_succeeded", None, None, "delete",
+    ]  # fmt: skip
+    # the extra round trip (SELECT LAST_INSERT_ID()) is paid only when the packet lost the id
+    guard.create("b")
+    sent = count_statements(monkeypatch)
+    guard.fire("b", "stage_started")
+    assert [s for s in sent if "LAST_INSERT_ID()" in s] == ["SELECT LAST_INSERT_ID()"]
+    assert len(sent) == 5  # START TRANSACTION, UPDATE, SELECT LAST_INSERT_ID(), INSERT, COMMIT
+
+
+@pytest.mark.parametrize("engine", ["mysql"], indirect=True)
+@pytest.mark.parametrize("triggered", [True, False], ids=["trigger", "no-trigger"])
+def test_mariadb_round_trips_of_a_fire(
+    make_store: Any, engine: str, glance: Any, monkeypatch: pytest.MonkeyPatch, triggered: bool
+) -> None:
+    """Without an audit table a fire is one UPDATE; a trigger adds one query, nothing else does."""
+    store = make_store(version=False)
+    if triggered:
+        install(store, "mysql", "delayed_delete=false")
+    guard = Guard(glance, store, {"delayed_delete": False})
+    guard.create("a")
+    sent = count_statements(monkeypatch)
+    # unversioned: the insert id is the source's index (queued is the first of two)
+    done = guard.fire("a", "import_started")
+    assert (done.source, done.target) == ("queued", "importing")
+    assert len(sent) == (2 if triggered else 1)
+    # an unversioned compare-and-set sets no LAST_INSERT_ID: never asked, trigger or not
+    sent.clear()
+    assert guard.move("a", "active", "importing").source == "importing"
+    assert len(sent) == 1

@@ -53,7 +53,7 @@ def test_a_lost_connection_is_settled(
     guard = Guard(glance, store, {"delayed_delete": False}, tokens=True)
     guard.create("img")
     with store.engine.connect() as conn:  # the pooled connection the next fire reuses
-        session = conn.connection.info["statusguard_session"]
+        session = conn.connection.info["statusguard_session"].id
     kill = (
         f"SELECT pg_terminate_backend({session})"
         if store.dialect == "postgresql"

@@ -11,6 +11,7 @@ Dialect-neutral: what differs per engine comes from the dialect module.
 
 from __future__ import annotations
 
+import heapq
 import os
 import random
 import threading
@@ -27,12 +28,12 @@ from statusguard.errors import StoreRejected, StoreUnavailable
 from statusguard.sql._classify import ErrorKind, classify, describe
 from statusguard.sql.dialects import SUPPORTED, dialect_for
 from statusguard.sql.dialects._base import Dialect
-from statusguard.sql.dialects._records import Connecting, Outcome
+from statusguard.sql.dialects._records import Connecting, Outcome, Session
 
 __all__ = ["AuditTransaction", "Connector", "quiet_rollback", "run"]
 
 T = TypeVar("T")
-Settle = Callable[[str, str | None, Hashable, Any], StoreUnavailable]
+Settle = Callable[[str, str | None, Hashable, Session | None], StoreUnavailable]
 
 _SESSION = "statusguard_session"
 _READY = "statusguard_ready"
@@ -52,7 +53,12 @@ def run(conn: Connection, text: str, params: Any = None) -> Outcome:
         else:
             cursor.execute(text, params)
         rows = list(cursor.fetchall()) if cursor.description else []
-        return Outcome(rows, cursor.rowcount, getattr(cursor, "lastrowid", None))
+        return Outcome(
+            rows,
+            cursor.rowcount,
+            getattr(cursor, "lastrowid", None),
+            lambda query: run(conn, query).scalar(),  # same session (Outcome.ask)
+        )
     finally:
         cursor.close()
 
@@ -137,6 +143,68 @@ def _create_engine(url: str) -> tuple[Engine, Connecting]:
     return engine, how
 
 
+class _Armed:
+    __slots__ = ("active", "cancel", "deadline", "fired")
+
+    def __init__(self, deadline: float, cancel: Callable[[], object]) -> None:
+        self.deadline = deadline
+        self.cancel = cancel
+        self.active = True
+        self.fired = False
+
+    def __lt__(self, other: _Armed) -> bool:
+        return self.deadline < other.deadline
+
+
+class _Watchdog:
+    """One thread per store (and process) that cancels the writes past their deadline.
+
+    Arming and disarming are a heap push and a flag under one lock: no thread per write.
+    The cancel runs under that lock too, so it never reaches a disarmed write.
+    """
+
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        self._heap: list[_Armed] = []
+        self._wake = threading.Condition()
+        self._thread = threading.Thread(target=self._run, name="statusguard-deadline", daemon=True)
+        self._thread.start()
+
+    def arm(self, seconds: float, cancel: Callable[[], object]) -> _Armed:
+        entry = _Armed(time.monotonic() + seconds, cancel)
+        with self._wake:
+            heapq.heappush(self._heap, entry)
+            if self._heap[0] is entry:
+                self._wake.notify()
+        return entry
+
+    def disarm(self, entry: _Armed) -> None:
+        with self._wake:
+            entry.active = False
+            heap = self._heap
+            while heap and not heap[0].active:  # the heap holds only writes still running
+                heapq.heappop(heap)
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                while self._heap and not self._heap[0].active:
+                    heapq.heappop(self._heap)
+                if not self._heap:
+                    self._wake.wait()
+                    continue
+                wait = self._heap[0].deadline - time.monotonic()
+                if wait > 0:
+                    self._wake.wait(wait)
+                    continue
+                entry = heapq.heappop(self._heap)
+                # under the lock: once disarm() has returned, its statement is never
+                # cancelled (the connection may already run another caller's statement)
+                entry.fired = True
+                with suppress(Exception):  # the statement may have ended meanwhile
+                    entry.cancel()
+
+
 class Connector:
     """The store's engine and connections, and the retry loop every call runs in.
 
@@ -153,7 +221,12 @@ class Connector:
         idle_timeout: float | None,
         retries: int,
         backoff: float,
+        causal_reads: bool = True,
+        write_timeout: float | None = None,
     ) -> None:
+        self.causal_reads = causal_reads
+        self.write_timeout = write_timeout
+        self._watchdog: _Watchdog | None = None
         self.lock_timeout = lock_timeout
         self.idle_timeout = idle_timeout
         self.retries = retries
@@ -189,7 +262,8 @@ class Connector:
         self.settle = settle
 
     def prepare(self, conn: Connection) -> None:
-        """Once per DBAPI connection: timeouts, the session id, driver-level setup."""
+        """Once per DBAPI connection: timeouts, the session and its server, causal reads
+        on a Galera node, driver-level setup."""
         info = conn.connection.info
         if info.get(_READY):
             return
@@ -197,8 +271,21 @@ class Connector:
         mariadb = bool(getattr(conn.dialect, "is_mariadb", False))
         for statement in d.session_setup(self.lock_timeout, self.idle_timeout, mariadb=mariadb):
             run(conn, statement)
-        if d.session_query is not None:
-            info[_SESSION] = run(conn, d.session_query).scalar()
+        query = d.server_sql(mariadb=mariadb)
+        if query is not None:
+            try:
+                row = run(conn, query).first()
+            except self.catch as exc:
+                if classify(exc) is not ErrorKind.OTHER or d.session_query is None:
+                    raise
+                # a server without those status tables (or without the right to read
+                # them): the session id alone, on a server nothing identifies
+                row = (run(conn, d.session_query).scalar(),)
+            assert row is not None
+            session = d.server(row)
+            info[_SESSION] = session
+            if session.server.galera and self.causal_reads and d.causal_read_sql:
+                run(conn, d.causal_read_sql)
         dbapi = conn.connection.dbapi_connection
         assert dbapi is not None
         d.install(dbapi, info)
@@ -237,13 +324,16 @@ class Connector:
             delay = 0.0
             with self._serial:
                 idle, conn = self._checkout()
-                session: Any = None
+                session: Session | None = None
                 try:
                     keep = False
                     try:
                         self.prepare(conn)
-                        session = conn.connection.info.get(_SESSION)
-                        result = op(conn)
+                        session = self.session_of(conn)
+                        if write and self.write_timeout is not None:
+                            result = self._within_deadline(conn, op)
+                        else:
+                            result = op(conn)
                         keep = idle is not None and not conn.in_transaction()
                         return result
                     except self.catch as exc:
@@ -268,6 +358,39 @@ class Connector:
                         ) from exc
             time.sleep(random.uniform(delay / 2, delay))  # noqa: S311 (jitter)
 
+    def _within_deadline(self, conn: Connection, op: Callable[[Connection], T]) -> T:
+        """Run a write, cancelling it server-side once ``write_timeout`` seconds have passed.
+
+        A cancel that lands while a statement runs undoes it (a statement-timeout error,
+        ``committed=False``). One that lands while its COMMIT waits for a synchronous
+        standby ends the wait, and the statement succeeds: committed on this server, not
+        yet on the standby (a failover now would lose it). That is reported as
+        :class:`StoreUnavailable` with ``committed=None``; the token settles it later.
+        """
+        d = self.dialect
+        if not d.cancels:
+            return op(conn)
+        dbapi = conn.connection.dbapi_connection
+        info = conn.connection.info
+        d.forget_notices(info)
+        watchdog = self._watchdog
+        if watchdog is None or watchdog.pid != os.getpid():
+            watchdog = self._watchdog = _Watchdog()
+        entry = watchdog.arm(self.write_timeout or 0.0, lambda: d.cancel(dbapi))
+        try:
+            result = op(conn)
+        finally:
+            watchdog.disarm(entry)
+        if entry.fired and d.commit_wait_cancelled(info):
+            raise StoreUnavailable(
+                f"the write's COMMIT waited more than {self.write_timeout:g} s (the "
+                "write_timeout) for the synchronous standby and was cancelled: it is "
+                "committed on the primary but not yet on the standby, so a failover now "
+                "would lose it; re-read the status (or the audit row of the token) later",
+                committed=None,
+            )
+        return result
+
     def _failure(
         self,
         kind: ErrorKind,
@@ -275,7 +398,7 @@ class Connector:
         write: bool,
         token: str | None,
         key: Hashable,
-        session: Any,
+        session: Session | None,
     ) -> Exception:
         """The error a database failure of ``kind`` becomes (no more retries)."""
         if kind is ErrorKind.RETRY:
@@ -294,18 +417,38 @@ class Connector:
             if not write:
                 return StoreUnavailable(f"connection lost: {problem}", committed=False)
             return self.settle(problem, token, key, session)
+        if kind is ErrorKind.REFUSED:
+            return StoreUnavailable(
+                f"the database refused the statement before running it: {problem} (a "
+                "cluster node outside its primary component, a read-only server, too many "
+                "connections or access denied); try again later or on another server",
+                committed=False,
+            )
         if kind is ErrorKind.TRIGGER:
             return StoreRejected(problem)
         return StoreUnavailable(f"database error: {problem}", committed=False)
 
-    def end_session(self, conn: Connection, session: Any) -> bool:
-        """Make sure a broken session cannot still commit; True once it is gone."""
+    @staticmethod
+    def session_of(conn: Connection) -> Session | None:
+        """The server session ``conn`` is (after :meth:`prepare`); ``None`` in-process."""
+        found = conn.connection.info.get(_SESSION)
+        return found if isinstance(found, Session) else None
+
+    def end_session(self, conn: Connection, session: Session | None) -> bool:
+        """Make sure a broken session cannot still commit; True once it is gone.
+
+        Session ids are per server: ``conn`` must be on the server the session was on
+        (:meth:`Server.same`), or nothing is asked or killed and the answer is False.
+        """
         d = self.dialect
         if d.session_query is None:
             return True  # in-process: nothing outlives the connection
         if session is None:
             return False
-        alive, kill = d.session_alive(int(session)), d.session_kill(int(session))
+        here = self.session_of(conn)
+        if here is None or not session.server.same(here.server):
+            return False  # another server: that id is someone else's session there
+        alive, kill = d.session_alive(session.id), d.session_kill(session.id)
         deadline = time.monotonic() + 5.0
         killed = False
         while time.monotonic() < deadline:

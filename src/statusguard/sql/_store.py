@@ -39,6 +39,7 @@ from statusguard.sql.dialects._records import (
     Layout,
     Moved,
     Outcome,
+    Session,
     apply_params,
     audit_params,
     cas_params,
@@ -61,6 +62,26 @@ class SQLStore:
     (PostgreSQL ``idle_in_transaction_session_timeout``, MariaDB
     ``idle_transaction_timeout``). ``retries`` bounds the retries of serialization
     failures, deadlocks and busy errors.
+
+    On a Galera node (detected per connection from ``wsrep_on``) every read the store
+    makes is causal by default: the session sets ``wsrep_sync_wait = 3``, so a read (and
+    the read that settles a lost connection) sees every write the cluster acknowledged
+    before it, on whichever node it runs. ``causal_reads=False`` turns that off: reads are
+    faster under write load (see docs/distributed.md for the measured cost), but a node
+    may then answer an older status than one another node just acknowledged.
+
+    ``write_timeout`` (seconds, PostgreSQL) is the store's own deadline for a write: when
+    it expires the store cancels the statement server-side. Lock waits and statement
+    timeouts do not bound a COMMIT waiting for a stalled synchronous standby; this does,
+    with :class:`StoreUnavailable` ``committed=None`` (committed on the primary, not yet on
+    the standby). ``None``: no deadline.
+
+    ``read_engine`` (an Engine or URL, e.g. a PostgreSQL hot standby) serves the plain
+    reads, :meth:`get` and :meth:`history` (``Guard.status``/``version``, and the read of a
+    ``move`` without ``expected``). Writes and every read a write makes run on ``engine``,
+    so ``fire`` and ``move(expected, expected_version)`` never commit a step decided on a
+    stale replica read; ``move(expected)`` without the version can (ABA). See
+    docs/distributed.md.
     """
 
     def __init__(
@@ -79,6 +100,9 @@ class SQLStore:
         retries: int = 8,
         backoff: float = 0.002,
         race_retries: int = 100,
+        causal_reads: bool = True,
+        write_timeout: float | None = 30.0,
+        read_engine: Engine | str | None = None,
     ) -> None:
         self.table_name = check_table_name("table name", table)
         self.key_column = check_identifier("key column", key)
@@ -101,8 +125,30 @@ class SQLStore:
             idle_timeout=idle_timeout,
             retries=retries,
             backoff=backoff,
+            causal_reads=causal_reads,
+            write_timeout=write_timeout,
         )
         self.engine: Engine = self._conn.engine
+        # plain reads (get, history) may go to a replica; writes, the reads inside a write
+        # and the settle step always use ``engine``
+        self._reads = self._conn
+        if read_engine is not None:
+            self._reads = Connector(
+                read_engine,
+                self._settle,
+                lock_timeout=lock_timeout,
+                idle_timeout=idle_timeout,
+                retries=retries,
+                backoff=backoff,
+                causal_reads=causal_reads,
+                write_timeout=None,
+            )
+            if self._reads.dialect.name != self._conn.dialect.name:
+                raise ValueError(
+                    f"read_engine is {self._reads.dialect.name}, engine is "
+                    f"{self._conn.dialect.name}: a read replica speaks the primary's dialect"
+                )
+        self.read_engine: Engine = self._reads.engine
         dialect = self._conn.dialect
         self.dialect = dialect.name
         self.versioned = version is not None
@@ -125,9 +171,15 @@ class SQLStore:
     )
     retries = property(lambda self: self._conn.retries, doc="retries of conflicts and busy errors")
     backoff = property(lambda self: self._conn.backoff, doc="the first retry's backoff, seconds")
+    write_timeout = property(
+        lambda self: self._conn.write_timeout, doc="seconds a write may take (its deadline)"
+    )
+    causal_reads = property(
+        lambda self: self._conn.causal_reads, doc="whether reads on a Galera node are causal"
+    )
 
     def _settle(
-        self, problem: str, token: str | None, key: Hashable, session: Any
+        self, problem: str, token: str | None, key: Hashable, session: Session | None
     ) -> StoreUnavailable:
         return settle(self._conn, self._sql, problem, token, key, session)
 
@@ -178,6 +230,8 @@ class SQLStore:
     def dispose(self) -> None:
         """Close the engine's pooled connections (and the ones this store keeps idle)."""
         self._conn.dispose()
+        if self._reads is not self._conn:
+            self._reads.dispose()
 
     # -- the Store protocol -----------------------------------------------------------
 
@@ -214,7 +268,7 @@ class SQLStore:
     def get(self, key: Hashable) -> Record:
         """The current record; :class:`UnknownKey` if absent."""
         self._check_key(key)
-        return self._conn.call(lambda conn: self._read(conn, key), write=False)
+        return self._reads.call(lambda conn: self._read(conn, key), write=False)
 
     def history(self, key: Hashable) -> list[AuditEntry]:
         """Committed transitions of ``key`` from the audit table, oldest first."""
@@ -227,7 +281,7 @@ class SQLStore:
             rows = run(conn, sql.text, sql.params({"k": key})).all()
             return [AuditEntry(str(r[0]), r[1], str(r[2]), int(r[3] or 0), r[4]) for r in rows]
 
-        return self._conn.call(op, write=False)
+        return self._reads.call(op, write=False)
 
     def _write(
         self,

@@ -228,6 +228,7 @@ def test_diff_catches_mutants_with_the_right_obligation(
         (killed_to_active, {"killed-never-active", "killed-only-to-deleted"}),
         (trap, {"can_terminate"}),
     ]
+
     def builtin(lc: sg.Lifecycle[str, str]) -> list[Any]:
         from statusguard.verify._obligations import builtin_obligations
 

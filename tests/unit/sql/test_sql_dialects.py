@@ -55,3 +55,25 @@ def test_mysql_reads_the_source_and_version_from_the_insert_id() -> None:
     unversioned = Layout("t", "id", "status").quoted(d.quote)
     stmt = d.apply(unversioned, ("queued", "saving"), ("active", "killed"))
     assert d.applied(unversioned, stmt, Outcome([], 1, 1), {}) == ("queued", "active", 0)
+
+
+def test_mysql_asks_the_session_only_when_the_insert_id_is_lost() -> None:
+    """MariaDB behind a trigger reports insert id 0; ``SELECT LAST_INSERT_ID()`` has it."""
+    d = DIALECTS["mysql"]
+    lay = Layout("t", "id", "status", "version").quoted(d.quote)
+    stmt = d.apply(lay, ("queued", "saving"), ("active", "killed"))
+    asked: list[str] = []
+
+    def ask(query: str) -> int:
+        asked.append(query)
+        return 3 * 4096 + 1
+
+    assert d.applied(lay, stmt, Outcome([], 1, 0, ask), {}) == ("queued", "active", 3)
+    assert d.cas_version(lay, Outcome([], 1, 0, ask)) == 3 * 4096 + 1
+    assert asked == ["SELECT LAST_INSERT_ID()"] * 2
+    asked.clear()
+    assert d.applied(lay, stmt, Outcome([], 1, 5 * 4096 + 2, ask), {}) == ("saving", "killed", 5)
+    assert d.applied(lay, stmt, Outcome([], 0, 0, ask), {}) is None  # a miss: nothing to ask
+    unversioned = Layout("t", "id", "status").quoted(d.quote)
+    assert d.cas_version(unversioned, Outcome([], 1, 0, ask)) == 0  # sets no LAST_INSERT_ID
+    assert asked == []

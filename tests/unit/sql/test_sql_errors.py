@@ -94,3 +94,78 @@ def test_describe_is_one_line_with_the_code() -> None:
     mysql = FakePyMySQL(1146, "Table 'test.x' doesn't exist")
     assert describe(mysql) == str(mysql)  # carries its errno already
     assert "\n" not in describe(FakePyMySQL(2013, "Lost connection\nduring query"))
+
+
+class FakePyMySQLServerError(Exception):
+    """PyMySQL's error from a server error packet: ``args == (errno, message)``, ``.sqlstate``."""
+
+    def __init__(self, errno: int, sqlstate: str | None, message: str) -> None:
+        super().__init__(errno, message)
+        self.sqlstate = sqlstate
+
+
+FakePyMySQLServerError.__module__ = "pymysql.err"
+
+
+@pytest.mark.parametrize(
+    ("errno", "sqlstate", "kind"),
+    [
+        # measured on MariaDB 10.11 + Galera 26.4 (.ci/cluster/README.md)
+        (1047, "08S01", ErrorKind.REFUSED),  # Galera node not in the Primary component
+        (1040, "08004", ErrorKind.REFUSED),  # too many connections
+        (1040, "08S01", ErrorKind.REFUSED),  # (what the reference note said it carries)
+        (1045, "28000", ErrorKind.REFUSED),  # access denied
+        (2003, None, ErrorKind.REFUSED),  # connection refused: nothing was sent
+        (1290, "HY000", ErrorKind.REFUSED),  # --read-only
+        (1213, "40001", ErrorKind.RETRY),  # certification failure: retried as before
+        (1180, "HY000", ErrorKind.LOST),  # Galera COMMIT failed after running locally
+        (2013, None, ErrorKind.LOST),  # lost during the query: fate unknown
+        (1146, "42S02", ErrorKind.OTHER),
+        (1062, "23000", ErrorKind.DUPLICATE),
+    ],
+)
+def test_mysql_errno_decides_before_sqlstate(
+    errno: int, sqlstate: str | None, kind: ErrorKind
+) -> None:
+    """PyMySQL attaches ``.sqlstate``; the errno decides (issue 14, defect 3)."""
+    assert classify(FakePyMySQLServerError(errno, sqlstate, "message")) is kind
+
+
+@pytest.mark.parametrize(
+    ("sqlstate", "kind"), [("25006", ErrorKind.REFUSED), ("57P03", ErrorKind.REFUSED)]
+)
+def test_postgres_refusals(sqlstate: str, kind: ErrorKind) -> None:
+    """A write sent to a hot standby (25006) or a server still starting ran nothing."""
+    assert classify(FakePsycopg(sqlstate)) is kind
+
+
+def test_refused_write_is_reported_not_committed() -> None:
+    """A refusal before running is ``committed=False`` even for a write with a token,
+    and never goes to the settle step; a lost connection does."""
+    from statusguard.errors import StoreUnavailable
+    from statusguard.sql._engine import Connector
+
+    settled: list[str] = []
+
+    def settle(problem: str, token: object, key: object, session: object) -> StoreUnavailable:
+        settled.append(problem)
+        return StoreUnavailable(problem, committed=None)
+
+    conn = Connector(
+        "sqlite://", settle, lock_timeout=None, idle_timeout=None, retries=0, backoff=0.0
+    )
+    try:
+        exc = FakePyMySQLServerError(
+            1047, "08S01", "WSREP has not yet prepared node for application use"
+        )
+        failure = conn._failure(classify(exc), describe(exc), True, "tok", "k", 12)
+        assert isinstance(failure, StoreUnavailable)
+        assert failure.committed is False
+        assert "refused" in str(failure)
+        assert "1047" in str(failure)
+        assert settled == []
+        lost = FakePyMySQLServerError(2013, None, "Lost connection to MySQL server during query")
+        assert conn._failure(classify(lost), describe(lost), True, "tok", "k", 12).committed is None
+        assert len(settled) == 1
+    finally:
+        conn.dispose()

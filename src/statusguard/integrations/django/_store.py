@@ -193,14 +193,7 @@ class DjangoStore(Store):
                 raise rejected from exc
             rows = list(cursor.fetchall()) if cursor.description else []
             lastrowid = getattr(cursor, "lastrowid", None)
-            if lastrowid == 0 and cursor.rowcount == 1 and conn.vendor == "mysql":
-                # MariaDB reports insert id 0 in the OK packet of an UPDATE that sets
-                # LAST_INSERT_ID(expr) when the table has a trigger (such as statusguard's
-                # own); the session's LAST_INSERT_ID() still holds the value. The MySQL
-                # dialect's writes set it to at least 1, so 0 means "ask the session".
-                cursor.execute("SELECT LAST_INSERT_ID()")
-                lastrowid = cursor.fetchone()[0]
-            return Outcome(rows, cursor.rowcount, lastrowid)
+            return Outcome(rows, cursor.rowcount, lastrowid, lambda query: _ask(conn, query))
 
     def _read(self, conn: BaseDatabaseWrapper, sql: _Statements, key: Hashable) -> Record:
         row = self._run(conn, sql.select, {"k": key}).first()
@@ -296,6 +289,14 @@ class DjangoStore(Store):
 
     def __repr__(self) -> str:
         return f"<DjangoStore {self.model._meta.label} table={self._plain.table!r}>"
+
+
+def _ask(conn: BaseDatabaseWrapper, query: str) -> Any:
+    """The first column of ``query``'s first row, on the same connection (Outcome.ask)."""
+    with conn.cursor() as cursor:
+        cursor.execute(query)
+        row = cursor.fetchone()
+        return None if row is None else row[0]
 
 
 def _rejected(conn: BaseDatabaseWrapper, exc: DatabaseError) -> StoreRejected | None:

@@ -16,7 +16,16 @@ import enum
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-from statusguard.sql.dialects._records import Connecting, Layout, Moved, Outcome, Statement, Trigger
+from statusguard.sql.dialects._records import (
+    Connecting,
+    Layout,
+    Moved,
+    Outcome,
+    Server,
+    Session,
+    Statement,
+    Trigger,
+)
 
 __all__ = ["Dialect", "ErrorKind"]
 
@@ -27,6 +36,7 @@ class ErrorKind(enum.Enum):
     RETRY = "retry"  # serialization failure, deadlock, SQLite busy: roll back, back off, retry
     TIMEOUT = "timeout"  # lock wait / statement timeout: the statement was undone
     LOST = "lost"  # the connection broke: the outcome of a write may be unknown
+    REFUSED = "refused"  # the server refused before running anything: nothing was committed
     DUPLICATE = "duplicate"  # unique key violation
     TRIGGER = "trigger"  # a statusguard trigger (or a CHECK) rejected the write
     OTHER = "other"
@@ -57,6 +67,13 @@ class Dialect:
     integer_autoincrement: ClassVar[bool] = False
     #: the query naming this connection's server session (``None``: no server session)
     session_query: ClassVar[str | None] = None
+    #: the query naming this connection's session and server, one row: session id, host,
+    #: port, instance, start time (epoch seconds), Galera ``wsrep_on`` (see :meth:`server`)
+    server_query: ClassVar[str | None] = None
+    #: whether :meth:`cancel` can cancel a running statement (the write deadline)
+    cancels: ClassVar[bool] = False
+    #: per-session statements making every read causal on a Galera node (``None``: none)
+    causal_read_sql: ClassVar[str | None] = None
     #: per-session settings, formatted with ``ms`` (milliseconds) or ``s`` (whole
     #: seconds, at least 1): the lock wait bound and the idle-in-transaction bound
     lock_timeout_sql: ClassVar[str | None] = None
@@ -215,6 +232,39 @@ class Dialect:
 
     def install(self, dbapi_connection: Any, info: dict[str, Any]) -> None:
         """Driver-level setup of a new connection (``info``: the connection's memory)."""
+
+    def server_sql(self, *, mariadb: bool = False) -> str | None:
+        """The query naming this connection's session and server (``server_query``)."""
+        return self.server_query
+
+    def server(self, row: Sequence[Any]) -> Session:
+        """The session and server a :meth:`server_sql` row names."""
+        ident, host, port, instance, started, wsrep = (list(row) + [None] * 6)[:6]
+        return Session(
+            int(ident),
+            Server(
+                None if host is None else str(host),
+                None if port is None else int(port),
+                None if instance in (None, "") else str(instance),
+                None if started is None else float(started),
+                str(wsrep).upper() in {"ON", "1"},
+            ),
+        )
+
+    def cancel(self, dbapi_connection: Any) -> bool:
+        """Ask the server to cancel what ``dbapi_connection`` runs now, from another thread.
+
+        False when this dialect cannot (the write deadline then does not apply).
+        """
+        return False
+
+    def commit_wait_cancelled(self, info: Mapping[str, Any]) -> bool:
+        """Whether the last statement's COMMIT stopped waiting for a synchronous standby
+        because it was cancelled (it then committed on this server only)."""
+        return False
+
+    def forget_notices(self, info: dict[str, Any]) -> None:
+        """Drop the server notices kept for :meth:`commit_wait_cancelled`."""
 
     def session_alive(self, session: int) -> str:
         """A query counting the server sessions with id ``session`` (0 or 1)."""

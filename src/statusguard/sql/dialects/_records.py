@@ -23,6 +23,8 @@ __all__ = [
     "Layout",
     "Moved",
     "Outcome",
+    "Server",
+    "Session",
     "Statement",
     "Trigger",
     "apply_params",
@@ -33,6 +35,43 @@ __all__ = [
 AUDIT_COLUMNS = ("id", "resource_key", "source", "event", "target", "version", "token", "at")
 
 Moved = tuple[str, str, int]  # what a committed write did: (source, target, version)
+
+
+@dataclass(frozen=True, slots=True)
+class Server:
+    """Which database server a connection is on, as far as the server can tell.
+
+    ``host`` and ``port`` are what the server reports (``@@hostname``/``@@port``,
+    ``inet_server_addr()``/``inet_server_port()``); ``instance`` changes when the server
+    process restarts (a Galera node's ``wsrep_gcomm_uuid``, PostgreSQL's postmaster start
+    time); ``started`` is a start time known to the second only (MariaDB/MySQL without
+    Galera: ``UNIX_TIMESTAMP() - Uptime``, which two reads may see one second apart).
+    ``galera``: the server is a Galera node (``wsrep_on``).
+    """
+
+    host: str | None
+    port: int | None
+    instance: str | None = None
+    started: float | None = None
+    galera: bool = False
+
+    def same(self, other: Server) -> bool:
+        """Whether ``other`` is provably this server process (session ids mean the same)."""
+        if self.host != other.host or self.port != other.port:
+            return False
+        if self.instance is not None or other.instance is not None:
+            return self.instance == other.instance
+        if self.started is None or other.started is None:
+            return False  # nothing tells a restarted server from this one
+        return abs(self.started - other.started) <= 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """A server session: its id (``CONNECTION_ID()``, ``pg_backend_pid()``) on ``server``."""
+
+    id: int
+    server: Server
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,14 +117,26 @@ class Statement:
 
 
 class Outcome:
-    """What the driver reported for one statement: rows (if any), rowcount, lastrowid."""
+    """What the driver reported for one statement: rows (if any), rowcount, lastrowid.
 
-    __slots__ = ("lastrowid", "rowcount", "rows")
+    ``ask(sql)`` runs one more query in the same session and returns its first column
+    (``None``: no row); a dialect calls it only when the report lacks something, such
+    as MySQL's insert id behind a trigger (:mod:`statusguard.sql.dialects.mysql`).
+    """
 
-    def __init__(self, rows: list[Any], rowcount: int, lastrowid: Any) -> None:
+    __slots__ = ("ask", "lastrowid", "rowcount", "rows")
+
+    def __init__(
+        self,
+        rows: list[Any],
+        rowcount: int,
+        lastrowid: Any,
+        ask: Callable[[str], Any] | None = None,
+    ) -> None:
         self.rows = rows
         self.rowcount = rowcount
         self.lastrowid = lastrowid
+        self.ask = ask
 
     def first(self) -> Any:
         """The first row, or ``None``."""

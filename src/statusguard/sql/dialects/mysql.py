@@ -6,8 +6,10 @@ There is no ``UPDATE ... RETURNING``, so a write encodes its outcome in the inse
 status = ELT(FIELD(status, ...), targets...)``. The OK packet carries
 ``LAST_INSERT_ID(expr)`` as the insert id, so the source index and the new version
 come back with the UPDATE: 1 round trip (4 with an audit table: START TRANSACTION,
-UPDATE, INSERT, COMMIT). Comparisons use ``BINARY`` so a case- or pad-insensitive
-collation cannot match an unknown status.
+UPDATE, INSERT, COMMIT). On MariaDB a trigger on the table blanks that insert id; the
+write then reads ``SELECT LAST_INSERT_ID()``, one more round trip (:func:`_insert_id`).
+Comparisons use ``BINARY`` so a case- or pad-insensitive collation cannot match an
+unknown status.
 """
 
 from __future__ import annotations
@@ -22,14 +24,46 @@ __all__ = ["MySQL"]
 
 _INDEX = 1 << 12  # the insert id is (version * _INDEX + source index): at most 4095 sources
 
-# errno -> kind (PyMySQL raises most of them as OperationalError)
+# errno -> kind (PyMySQL raises most of them as OperationalError). The errno decides,
+# never the SQLSTATE PyMySQL also attaches: 1047 (a Galera node outside the Primary
+# component) carries 08S01, which by SQL's own classes reads "connection failure".
 _ERRORS = {
     **dict.fromkeys((1213, 1020), ErrorKind.RETRY),
     **dict.fromkeys((1205, 3024, 1969), ErrorKind.TIMEOUT),
-    **dict.fromkeys((2002, 2003, 2006, 2013, 2055, 1053, 1927, 4031, 2014), ErrorKind.LOST),
+    # the statement's fate is unknown: the connection broke while it may have been running
+    # (1180: a Galera COMMIT failed after the statement ran locally)
+    **dict.fromkeys((2006, 2013, 2055, 1053, 1927, 4031, 2014, 1180), ErrorKind.LOST),
+    # refused before anything ran: a Galera node not ready (1047), too many connections
+    # (1040, 1203, 1226), access denied or host refused (1044, 1045, 1129, 1130, 1698),
+    # no server to connect to (2002, 2003, 2005), a read-only server (1290, 1792, 1836)
+    **dict.fromkeys(
+        (1047, 1040, 1203, 1226, 1044, 1045, 1129, 1130, 1698, 2002, 2003, 2005, 1290, 1792, 1836),
+        ErrorKind.REFUSED,
+    ),
     **dict.fromkeys((1644, 3819, 4025), ErrorKind.TRIGGER),
     1062: ErrorKind.DUPLICATE,
 }
+# the MySQL-family drivers whose errors carry the errno as their first argument
+_DRIVERS = ("pymysql", "MySQLdb", "mariadb")
+
+
+def _insert_id(out: Outcome) -> int:
+    """The ``LAST_INSERT_ID(expr)`` a write that matched one row set.
+
+    MariaDB's OK packet reports insert id 0 for such an UPDATE when the table has a
+    trigger (``statusguard sql trigger`` installs one), though the session's
+    ``LAST_INSERT_ID()`` holds the value. Each write here sets it to at least 1 for a
+    row it matched: ``(version + 1) * M + index`` and ``index`` (the WHERE clause
+    matches only a source, so ``FIELD`` is at least 1), ``version + 1`` for a
+    compare-and-set (versions start at 0 and only grow). So 0 means the packet lost
+    it: ask the same session, before it runs anything else. That costs one more round
+    trip, only then; and the answer is the value the UPDATE just set, so asking is
+    never wrong even when the id truly were 0.
+    """
+    code = int(out.lastrowid or 0)
+    if code == 0 and out.ask is not None:
+        code = int(out.ask("SELECT LAST_INSERT_ID()") or 0)
+    return code
 
 
 class MySQL(Dialect):
@@ -46,6 +80,23 @@ class MySQL(Dialect):
     idle_timeout_sql = "SET SESSION idle_transaction_timeout = {s}"
     session_alive_sql = "SELECT count(*) FROM information_schema.processlist WHERE id = {session}"
     session_kill_sql = "KILL CONNECTION {session}"
+    # wsrep_sync_wait bit 1: reads (SELECT, SHOW, BEGIN) wait until the node has applied
+    # every write set the cluster committed before them; bit 2: UPDATE and DELETE too
+    causal_read_sql = "SET SESSION wsrep_sync_wait = 3"
+
+    def server_sql(self, *, mariadb: bool = False) -> str | None:
+        # Galera names a node process by wsrep_gcomm_uuid (new at every start; @@hostname
+        # and @@server_id are often equal on every node); without it, the start time.
+        # @@wsrep_on does not exist on a server built without wsrep: read it by name.
+        schema = "information_schema" if mariadb else "performance_schema"
+        status, variables = f"{schema}.GLOBAL_STATUS", f"{schema}.GLOBAL_VARIABLES"
+        return (
+            "SELECT CONNECTION_ID(), @@hostname, @@port, "
+            f"(SELECT VARIABLE_VALUE FROM {status} WHERE VARIABLE_NAME = 'WSREP_GCOMM_UUID'), "
+            "UNIX_TIMESTAMP() - "
+            f"(SELECT VARIABLE_VALUE FROM {status} WHERE VARIABLE_NAME = 'UPTIME'), "
+            f"(SELECT VARIABLE_VALUE FROM {variables} WHERE VARIABLE_NAME = 'WSREP_ON')"
+        )
 
     def _escape(self, value: str) -> str:
         return value.replace("\\", "\\\\")
@@ -78,7 +129,7 @@ class MySQL(Dialect):
     ) -> Moved | None:
         if out.rowcount != 1:
             return None
-        code = int(out.lastrowid)
+        code = _insert_id(out)
         version, index = divmod(code, _INDEX) if lay.version else (0, code)
         return (stmt.sources[index - 1], stmt.targets[index - 1], version)
 
@@ -88,7 +139,7 @@ class MySQL(Dialect):
     def cas_version(self, lay: Layout, out: Outcome) -> int | None:
         if out.rowcount != 1:
             return None
-        return int(out.lastrowid) if lay.version else 0
+        return _insert_id(out) if lay.version else 0
 
     def session_setup(
         self, lock_timeout: float | None, idle_timeout: float | None, *, mariadb: bool = False
@@ -98,7 +149,7 @@ class MySQL(Dialect):
 
     def error_kind(self, orig: Any) -> ErrorKind | None:
         args = getattr(orig, "args", ())
-        if args and isinstance(args[0], int) and "pymysql" in type(orig).__module__:
+        if args and isinstance(args[0], int) and type(orig).__module__.startswith(_DRIVERS):
             return _ERRORS.get(args[0], ErrorKind.OTHER)
         return None
 

@@ -29,8 +29,15 @@ _ERRORS = {
     "25P03": ErrorKind.TIMEOUT,
     "23514": ErrorKind.TRIGGER,
     "23505": ErrorKind.DUPLICATE,
+    "25006": ErrorKind.REFUSED,  # read_only_sql_transaction: a write sent to a standby
+    "57P03": ErrorKind.REFUSED,  # cannot_connect_now: the server is starting or recovering
 }
 _LOST_CLASSES = ("08", "57P")
+#: where the connection keeps the notices of its current statement
+_NOTICES = "statusguard_notices"
+#: the WARNING a cancel sends when it ends a COMMIT's wait for a synchronous standby (the
+#: statement then succeeds: committed here, not yet on the standby)
+_SYNC_CANCELLED = "canceling wait for synchronous replication"
 
 
 class PostgreSQL(Dialect):
@@ -40,6 +47,12 @@ class PostgreSQL(Dialect):
     serves = ("postgresql",)
     text_holds_nul = False
     session_query = "SELECT pg_backend_pid()"
+    cancels = True
+    # backend PIDs are the server host's OS PIDs: they name a session on this postmaster only
+    server_query = (
+        "SELECT pg_backend_pid(), host(inet_server_addr()), inet_server_port(), "
+        "CAST(pg_postmaster_start_time() AS TEXT), NULL, NULL"
+    )
     lock_timeout_sql = "SET lock_timeout = {ms}"
     idle_timeout_sql = "SET idle_in_transaction_session_timeout = {ms}"
     session_alive_sql = "SELECT count(*) FROM pg_stat_activity WHERE pid = {session}"
@@ -79,7 +92,34 @@ class PostgreSQL(Dialect):
             "CURRENT_TIMESTAMP FROM u) SELECT ver FROM u"
         )
 
+    def install(self, dbapi_connection: Any, info: dict[str, Any]) -> None:
+        notices: list[str] = []
+        info[_NOTICES] = notices
+        add = getattr(dbapi_connection, "add_notice_handler", None)
+        if add is not None:
+            add(lambda diag: notices.append(str(getattr(diag, "message_primary", "") or "")))
+
+    def cancel(self, dbapi_connection: Any) -> bool:
+        cancel = getattr(dbapi_connection, "cancel_safe", None) or getattr(
+            dbapi_connection, "cancel", None
+        )
+        if cancel is None:
+            return False
+        cancel()
+        return True
+
+    def commit_wait_cancelled(self, info: Mapping[str, Any]) -> bool:
+        return any(_SYNC_CANCELLED in n for n in info.get(_NOTICES, ()))
+
+    def forget_notices(self, info: dict[str, Any]) -> None:
+        notices = info.get(_NOTICES)
+        if notices:
+            notices.clear()
+
     def error_kind(self, orig: Any) -> ErrorKind | None:
+        args = getattr(orig, "args", None) or ()
+        if args and isinstance(args[0], int):
+            return None  # a MySQL-family error (errno first): its SQLSTATE is not psycopg's
         sqlstate = getattr(orig, "sqlstate", None)
         if isinstance(sqlstate, str):
             kind = _ERRORS.get(sqlstate)
