@@ -11,11 +11,19 @@ import itertools
 import os
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from threading import Lock
-from typing import Generic, NamedTuple
+from typing import Any, Generic, NamedTuple
 
 from statusguard.errors import TransitionConflict
 from statusguard.guard._plan import Plan, check_move, illegal, known_status, plan_event
-from statusguard.guard._store import Applied, Record, Rejected, Store, check_store, swaps
+from statusguard.guard._store import (
+    Applied,
+    Record,
+    Rejected,
+    Store,
+    check_store,
+    swaps,
+    takes_values,
+)
 from statusguard.lifecycle._model import E, Lifecycle, S
 
 __all__ = ["Committed", "Guard"]
@@ -67,6 +75,18 @@ _tuple_new = tuple.__new__
 _NO_LOCK = Lock()  # the lock of a guard whose store offers no swap_inline (never taken)
 
 
+def _with_values(store: Store, name: str) -> Callable[..., Applied | Rejected]:
+    """``store``'s ``name`` write, if it takes ``values=``; else a ``TypeError`` saying so."""
+    method: Callable[..., Applied | Rejected] = getattr(store, name)
+    if not takes_values(method):
+        raise TypeError(
+            f"{type(store).__name__}.{name}() takes no values=, so it cannot write other "
+            "columns with the status; use MemoryStore or SQLStore, or add the keyword "
+            "(see the Store protocol)"
+        )
+    return method
+
+
 class Guard(Generic[S, E]):
     """Apply a lifecycle's transitions to a store, atomically.
 
@@ -106,7 +126,10 @@ class Guard(Generic[S, E]):
         self.tokens = tokens
         self._bare: dict[str, Plan] = {}  # plans of events fired without facts
         self._plans: dict[tuple[str, frozenset[tuple[str, bool]]], Plan] = {}
-        # the SwapStore fast path, if the store offers it (_peek is None when not)
+        self._attach(store)
+
+    def _attach(self, store: Store) -> None:
+        """Take the SwapStore fast path if ``store`` offers it (``_peek`` is None when not)."""
         self._peek: Callable[[Hashable], Record | None] | None = None
         self._swap: Callable[[Hashable, Record, Record, str | None], bool] = _no_swap
         self._rows: dict[Hashable, Record] | None = None
@@ -160,13 +183,43 @@ class Guard(Generic[S, E]):
         """How many transitions ``key`` has committed."""
         return self.store.get(key).version
 
+    def bind(self, target: Any) -> Guard[S, E]:
+        """This guard, writing inside the caller's transaction on ``target``.
+
+        ``target`` is what the store's ``bind`` takes (:meth:`SQLStore.bind`: a
+        SQLAlchemy ``Connection`` or ORM ``Session``). The bound guard shares this
+        one's lifecycle, config and plans, and never commits nor rolls back.
+        ``TypeError`` if the store cannot join a caller's transaction.
+        """
+        bind = getattr(self.store, "bind", None)
+        if not callable(bind):
+            raise TypeError(
+                f"{type(self.store).__name__} cannot join a caller's transaction (it has "
+                "no bind()); use a SQLStore, or call the guard without bind()"
+            )
+        bound: Guard[S, E] = object.__new__(type(self))
+        bound.lifecycle, bound.config, bound.tokens = self.lifecycle, self.config, self.tokens
+        bound._bare, bound._plans = self._bare, self._plans
+        bound.store = store = bind(target)
+        check_store(store)
+        bound._attach(store)
+        return bound
+
     def fire(
-        self, key: Hashable, event: E | str, facts: Mapping[str, bool] | None = None
+        self,
+        key: Hashable,
+        event: E | str,
+        facts: Mapping[str, bool] | None = None,
+        *,
+        values: Mapping[str, Any] | None = None,
     ) -> Committed:
         """Apply ``event`` to whatever status ``key`` holds now, in one atomic step.
 
         Raises :class:`IllegalTransition` (naming the stored state and the allowed
         events) when the event is not enabled there; nothing is written then.
+        ``values`` sets other columns of the row in the same step (all or nothing):
+        :class:`UnknownColumn` / :class:`ReservedColumn` for a name the store cannot
+        write, before anything is written.
         """
         if facts:
             plan = self._plan(event, facts)
@@ -175,6 +228,8 @@ class Guard(Generic[S, E]):
                 plan = self._bare[event]
             except (KeyError, TypeError):
                 plan = self._plan(event, None)
+        if values is not None:
+            return self._fire_with(key, plan, facts, values)
         # With a SwapStore, decide here and commit by compare-and-swap. The record read is
         # the stored one at that instant: if the event is not enabled in its status,
         # rejecting is linearizable at the read and nothing is written. Otherwise the
@@ -236,6 +291,22 @@ class Guard(Generic[S, E]):
             return None
         return _tuple_new(Committed, (key, source, plan.event, target, version, token))
 
+    def _fire_with(
+        self,
+        key: Hashable,
+        plan: Plan,
+        facts: Mapping[str, bool] | None,
+        values: Mapping[str, Any],
+    ) -> Committed:
+        """``fire`` writing ``values`` too: always through the store's ``apply``."""
+        token = self._token()
+        apply = _with_values(self.store, "apply")
+        outcome = apply(key, plan.moves, token, plan.event, values=values)
+        if isinstance(outcome, Applied):
+            source, target, version = outcome
+            return Committed(key, source, plan.event, target, version, token)
+        raise plan.refusal(self.lifecycle, self.config, key, facts, outcome.current.status)
+
     def move(
         self,
         key: Hashable,
@@ -244,6 +315,7 @@ class Guard(Generic[S, E]):
         *,
         expected_version: int | None = None,
         facts: Mapping[str, bool] | None = None,
+        values: Mapping[str, Any] | None = None,
     ) -> Committed:
         """Set ``target`` directly, compare-and-set style (Glance's ``from_state``).
 
@@ -252,6 +324,7 @@ class Guard(Generic[S, E]):
         ``expected_version``, when given); if ``expected`` is omitted, the status is
         read first and that read is what the write compares against.
         Raises :class:`TransitionConflict` when another writer got there first.
+        ``values`` as for :meth:`fire`.
         """
         lc = self.lifecycle
         lc.state(str(target))
@@ -264,9 +337,14 @@ class Guard(Generic[S, E]):
             lc.state(str(expected))
         check_move(lc, self.config, facts, key, expected, target)
         token = self._token()
-        outcome = self.store.compare_and_set(
-            key, str(expected), str(target), expected_version, token
-        )
+        if values is None:
+            outcome = self.store.compare_and_set(
+                key, str(expected), str(target), expected_version, token
+            )
+        else:
+            outcome = _with_values(self.store, "compare_and_set")(
+                key, str(expected), str(target), expected_version, token, values=values
+            )
         if isinstance(outcome, Applied):
             return Committed(key, outcome.source, None, outcome.target, outcome.version, token)
         current = outcome.current
