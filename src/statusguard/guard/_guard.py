@@ -21,10 +21,12 @@ from statusguard.guard._store import (
     Rejected,
     Store,
     check_store,
+    check_version,
     swaps,
     takes_values,
 )
 from statusguard.lifecycle._model import E, Lifecycle, S
+from statusguard.lifecycle._parts import FlagKind
 
 __all__ = ["Committed", "Guard"]
 
@@ -152,7 +154,7 @@ class Guard(Generic[S, E]):
                 return plan
         try:
             plan = self._plans[(event, frozenset(facts.items()))]
-        except (KeyError, TypeError):
+        except (KeyError, TypeError, AttributeError):  # a miss, or facts to check
             pass
         else:
             # 1 == True and hash(1) == hash(True): the cache key alone would accept 1, 0
@@ -163,9 +165,8 @@ class Guard(Generic[S, E]):
                     break
             else:
                 return plan
-        plan = plan_event(self.lifecycle, self.config, event, facts)
-        self._plans[(event, frozenset(facts.items()))] = plan
-        return plan
+        plan = plan_event(self.lifecycle, self.config, event, facts)  # checks the facts
+        return self._plans.setdefault((event, frozenset(facts.items())), plan)
 
     def _token(self) -> str | None:
         return new_token() if self.tokens else None
@@ -327,14 +328,17 @@ class Guard(Generic[S, E]):
         ``values`` as for :meth:`fire`.
         """
         lc = self.lifecycle
-        lc.state(str(target))
+        check_version(expected_version)
+        lc.state(target)
+        if facts:
+            lc.check_flags(facts, kind=FlagKind.FACT)
         if expected is None:
             record = self.store.get(key)
             expected = known_status(lc, key, record.status)
             if expected_version is None and self.store.versioned:
                 expected_version = record.version
         else:
-            lc.state(str(expected))
+            lc.state(expected)
         check_move(lc, self.config, facts, key, expected, target)
         token = self._token()
         if values is None:

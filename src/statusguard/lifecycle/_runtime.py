@@ -16,6 +16,7 @@ from typing import Any, Generic, TypeVar
 
 from statusguard.errors import (
     IllegalTransition,
+    InvalidArgument,
     InvalidFlagValue,
     MissingFlag,
     UnknownEvent,
@@ -29,6 +30,8 @@ __all__ = ["Runtime"]
 S = TypeVar("S", bound=str)
 E = TypeVar("E", bound=str)
 
+#: what a caller calls the flags of each kind (for messages)
+_PARAMETER = {FlagKind.CONFIG: "config", FlagKind.FACT: "facts"}
 _new_illegal = IllegalTransition.__new__
 
 
@@ -148,7 +151,17 @@ class Runtime(Generic[S, E]):
             raise UnknownEvent(name, self._event_names, lifecycle=self.name) from None
 
     def check_flags(self, flags: Mapping[str, bool], *, kind: FlagKind | None = None) -> None:
-        """Raise :class:`UnknownFlag` if ``flags`` names a flag not declared (of ``kind``)."""
+        """Raise :class:`UnknownFlag` if ``flags`` names a flag not declared (of ``kind``).
+
+        :class:`InvalidArgument` if ``flags`` is not a mapping, :class:`InvalidFlagValue`
+        if a value is not a bool.
+        """
+        if not isinstance(flags, Mapping):
+            raise InvalidArgument(
+                _PARAMETER.get(kind, "flags"),
+                flags,
+                "a mapping of flag names to True or False, e.g. {'name': True}",
+            )
         allowed = (
             self._flag_names
             if kind is None
@@ -201,7 +214,10 @@ class Runtime(Generic[S, E]):
                     raise _refusal(refused[0], name, refused[1], self.name)
             return self._next_slow(state, event, flags)
         if found.__class__ is not tuple:
-            if flags and not self._flag_names.issuperset(flags):
+            if flags and (
+                (flags.__class__ is not dict and not isinstance(flags, Mapping))
+                or not self._flag_names.issuperset(flags)
+            ):
                 self.check_flags(flags)  # raises UnknownFlag; skipped when no flags are given
             return found  # type: ignore[no-any-return]
         getter, outcomes, count = found
@@ -210,6 +226,8 @@ class Runtime(Generic[S, E]):
             target: S | None = outcomes[bits]
         except (KeyError, TypeError):  # a deciding flag is missing, or flags is None
             return self._next_slow(state, event, flags)
+        if flags.__class__ is not dict and not isinstance(flags, Mapping):
+            self.check_flags(flags)  # type: ignore[arg-type]  # InvalidArgument
         # given exactly the deciding flags, there is no other name to check
         if len(flags) != count and not self._flag_names.issuperset(flags):  # type: ignore[arg-type]
             self.check_flags(flags)  # type: ignore[arg-type]
@@ -265,7 +283,7 @@ class Runtime(Generic[S, E]):
         self, state: S | str, flags: Mapping[str, bool] | None
     ) -> tuple[S, Mapping[str, bool]]:
         """``state`` as declared and ``flags`` (checked when given) for a per-state question."""
-        s = self.state(str(state))
+        s = self.state(state)
         flags = flags or {}
         if flags:
             self.check_flags(flags)
@@ -287,7 +305,7 @@ class Runtime(Generic[S, E]):
 
     def can(self, state: S | str, event: E | str, flags: Mapping[str, bool] | None = None) -> bool:
         """Whether ``event`` is enabled in ``state`` (flags left out may take any value)."""
-        self.event(str(event))
+        self.event(event)
         return event in self.allowed_events(state, flags)
 
     def targets(self, state: S | str, flags: Mapping[str, bool] | None = None) -> tuple[S, ...]:
@@ -309,7 +327,7 @@ class Runtime(Generic[S, E]):
         self, source: S | str, target: S | str, flags: Mapping[str, bool] | None = None
     ) -> bool:
         """Whether some event moves ``source`` to ``target`` (for code that sets status)."""
-        self.state(str(target))
+        self.state(target)
         return target in self.targets(source, flags)
 
     def check_edge(
@@ -327,7 +345,7 @@ class Runtime(Generic[S, E]):
 
     def successors(self, state: S | str, config: Mapping[str, bool]) -> tuple[tuple[E, S], ...]:
         """``(event, target)`` pairs enabled from ``state`` under a complete config, any facts."""
-        s = self.state(str(state))
+        s = self.state(state)
         out: dict[tuple[E, S], None] = {}
         for t in self.transitions:
             if s in t.sources and self._possible(t.when, config):
