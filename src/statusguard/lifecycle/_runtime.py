@@ -267,6 +267,8 @@ class Runtime(Generic[S, E]):
             if count == 1
             else bits[0].__class__ is bool is bits[1].__class__
             if count == 2
+            else bits[0].__class__ is bool is bits[1].__class__ is bits[2].__class__
+            if count == 3  # Glance's delete: delayed_delete, has_locations, protected
             else all(bit.__class__ is bool for bit in bits)
         ):
             return target
