@@ -36,6 +36,9 @@ class Committed(NamedTuple):
 
     ``event`` is ``None`` for a target-based :meth:`Guard.move`. ``version`` is the
     key's version after the write; ``token`` the per-attempt token, if any.
+    ``noop`` is true for an event accepted *without a change* (a :class:`NoOp` of the
+    lifecycle, such as Glance's deactivate of a deactivated image): nothing was written,
+    ``source == target``, ``version`` is the stored one (not bumped) and ``token`` is None.
     """
 
     key: Hashable
@@ -44,6 +47,7 @@ class Committed(NamedTuple):
     target: str
     version: int
     token: str | None = None
+    noop: bool = False
 
 
 def _no_swap(key: Hashable, old: Record, new: Record, event: str | None) -> bool:
@@ -217,7 +221,10 @@ class Guard(Generic[S, E]):
         """Apply ``event`` to whatever status ``key`` holds now, in one atomic step.
 
         Raises :class:`IllegalTransition` (naming the stored state and the allowed
-        events) when the event is not enabled there; nothing is written then.
+        events) when the event is not enabled there; nothing is written then. An event
+        the lifecycle accepts without a change there (a :class:`NoOp`) writes nothing
+        either (``values`` included) and returns a :class:`Committed` with ``noop=True``
+        and the stored version.
         ``values`` sets other columns of the row in the same step (all or nothing):
         :class:`UnknownColumn` / :class:`ReservedColumn` for a name the store cannot
         write, before anything is written.
@@ -255,8 +262,12 @@ class Guard(Generic[S, E]):
                         lock.release()
                     if won:
                         return _tuple_new(
-                            Committed, (key, source, plan.event, target, version, token)
+                            Committed, (key, source, plan.event, target, version, token, False)
                         )
+                elif source in plan.noops:  # accepted, no change: linearizable at the read
+                    return _tuple_new(
+                        Committed, (key, source, plan.event, source, current[1], None, True)
+                    )
                 else:
                     allowed = plan.allowed.get(source)
                     if allowed is not None:
@@ -269,8 +280,13 @@ class Guard(Generic[S, E]):
         outcome = self.store.apply(key, plan.moves, token, plan.event)
         if outcome.__class__ is Applied or isinstance(outcome, Applied):
             source, target, version = outcome
-            return _tuple_new(Committed, (key, source, plan.event, target, version, token))
+            return _tuple_new(Committed, (key, source, plan.event, target, version, token, False))
         assert isinstance(outcome, Rejected)
+        stored = outcome.current
+        if stored.status in plan.noops:  # the store wrote nothing; what it held is a no-op
+            return Committed(
+                key, stored.status, plan.event, stored.status, stored.version, None, True
+            )
         raise plan.refusal(self.lifecycle, self.config, key, facts, outcome.current.status)
 
     def _fire_by_swap(self, key: Hashable, plan: Plan) -> Committed | None:
@@ -281,6 +297,10 @@ class Guard(Generic[S, E]):
         source = current[0]
         target = plan.moves.get(source)
         if target is None:
+            if source in plan.noops:  # accepted, no change: linearizable at the peek
+                return _tuple_new(
+                    Committed, (key, source, plan.event, source, current[1], None, True)
+                )
             allowed = plan.allowed.get(source)
             if allowed is not None:
                 raise illegal(source, plan.event, allowed, key, plan.lifecycle)
@@ -290,7 +310,7 @@ class Guard(Generic[S, E]):
         new = _tuple_new(Record, (target, version, token))
         if not self._swap(key, current, new, plan.event):
             return None
-        return _tuple_new(Committed, (key, source, plan.event, target, version, token))
+        return _tuple_new(Committed, (key, source, plan.event, target, version, token, False))
 
     def _fire_with(
         self,
@@ -306,6 +326,11 @@ class Guard(Generic[S, E]):
         if isinstance(outcome, Applied):
             source, target, version = outcome
             return Committed(key, source, plan.event, target, version, token)
+        stored = outcome.current
+        if stored.status in plan.noops:  # accepted, no change: values are not written either
+            return Committed(
+                key, stored.status, plan.event, stored.status, stored.version, None, True
+            )
         raise plan.refusal(self.lifecycle, self.config, key, facts, outcome.current.status)
 
     def move(

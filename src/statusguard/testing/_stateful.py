@@ -51,6 +51,7 @@ from statusguard.errors import IllegalTransition, MissingFlag
 from statusguard.lifecycle._model import Lifecycle
 from statusguard.lifecycle._paths import Hop, bfs, graph, walk
 from statusguard.testing._adapters import Adapter, Outcome, Snapshot, call_write, close_adapter
+from statusguard.testing._strategies import fact_value
 
 __all__ = [
     "Commit",
@@ -507,10 +508,15 @@ class LifecycleMachine(RuleBasedStateMachine):
         return {**self.config, **facts}
 
     def _decide(self, status: str, event: str, facts: Mapping[str, bool]) -> str | None:
+        """The status to write, or ``None``: the event is refused, or a no-op (no write)."""
+        flags = self._flags(facts)
         try:
-            return str(self.lifecycle.next(status, event, self._flags(facts)))
+            target = str(self.lifecycle.next(status, event, flags))
         except (IllegalTransition, MissingFlag):
             return None
+        if target == status and self.lifecycle.is_noop(status, event, flags):
+            return None
+        return target
 
     def _commit(
         self,
@@ -632,7 +638,7 @@ class LifecycleMachine(RuleBasedStateMachine):
             event = data.draw(st.sampled_from(tuple(enabled)), label="enabled event")
         else:
             event = str(data.draw(st.sampled_from(lc.events), label="any event"))
-        facts = {f: data.draw(st.booleans(), label=f) for f in lc.fact_flags}
+        facts = {f: data.draw(fact_value(lc, f), label=f) for f in lc.fact_flags}
         if hop is not None:
             facts.update(hop.facts)
         return event, facts

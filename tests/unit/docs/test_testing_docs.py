@@ -54,10 +54,10 @@ def test_doc_repo_without_from_state_fails_with_the_documented_race(
                 database=None,
             ),
         )
-    actions = [s.action for s in machine.last_schedule if s.action != "create"]
-    assert actions == ["read", "read", "write", "write"]
     for step in machine.last_schedule:
         print(step)
+    actions = [s.action for s in machine.last_schedule if s.action != "create"]
+    assert actions == ["read", "read", "write", "write"]
 
 
 def test_doc_audited_repo_passes_and_its_check_key_has_teeth(
