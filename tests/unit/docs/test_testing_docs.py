@@ -81,5 +81,13 @@ def test_doc_audited_repo_passes_and_its_check_key_has_teeth(
     monkeypatch.setattr(repo, "apply", forgets_deletes)
     with pytest.raises(AssertionError, match="check_key: audit"):
         run_state_machine_as_test(
-            machine, settings=settings(quick, max_examples=200, derandomize=True)
+            # No shrinking: the test asks only that check_key catches the lost audit row, and
+            # shrinking that failure under load took most of a minute.
+            machine,
+            settings=settings(
+                quick,
+                max_examples=200,
+                derandomize=True,
+                phases=(Phase.explicit, Phase.reuse, Phase.generate),
+            ),
         )
