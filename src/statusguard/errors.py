@@ -15,7 +15,8 @@ catch for that kind of failure (shown in parentheses)::
     │   ├── UnknownState                   a state name the lifecycle does not declare
     │   │   └── UnknownStatus              ...found stored in a database row
     │   ├── UnknownEvent                   an event name the lifecycle does not declare
-    │   └── UnknownFlag                    a flag name the lifecycle does not declare
+    │   ├── UnknownFlag                    a flag name the lifecycle does not declare
+    │   └── UnknownColumn                  a column a store cannot write through values=
     ├── TransitionError                    a step of the lifecycle cannot be taken
     │   ├── IllegalTransition (ValueError) the event is not enabled in the current state
     │   ├── TransitionConflict (RuntimeError)  a compare-and-set lost a race: re-read, retry
@@ -27,7 +28,8 @@ catch for that kind of failure (shown in parentheses)::
         ├── InvalidKey (ValueError)        a key the key column cannot hold
         ├── StoreUnavailable (ConnectionError)  unreachable, or the outcome is unknown
         ├── StoreRejected (RuntimeError)   the database refused a write (trigger or constraint)
-        └── InvalidIdentifier (ValueError) a table or column name that is not a plain identifier
+        ├── InvalidIdentifier (ValueError) a table or column name that is not a plain identifier
+        └── ReservedColumn (ValueError)    values= names a column the guard itself writes
 
 Why these builtins: ``ValueError`` is bad input a retry cannot fix (a malformed model, a
 key that does not fit, an event the state does not allow); ``LookupError`` a name that is
@@ -62,12 +64,14 @@ __all__ = [
     "Location",
     "MissingFlag",
     "Origin",
+    "ReservedColumn",
     "StatusGuardError",
     "StoreError",
     "StoreRejected",
     "StoreUnavailable",
     "TransitionConflict",
     "TransitionError",
+    "UnknownColumn",
     "UnknownEvent",
     "UnknownFlag",
     "UnknownKey",
@@ -306,6 +310,44 @@ class UnknownFlag(UnknownName):
                 + (f": {fixed}" if fixed else "")
                 + f"; {wanted} flags: {_quoted_names(self.allowed)}",
             )
+
+
+class UnknownColumn(UnknownName):
+    """A column a store does not have: named in ``values=``, or mapped onto a table.
+
+    ``allowed`` are the columns it could be (for ``values=``: the table's columns other
+    than the key, status, version and token columns); ``table`` names the store's
+    table, if any; ``role`` the part a mapped column was to play (``"key"`` ...), or
+    ``None`` for a name in ``values=``.
+    """
+
+    kind = "column"
+
+    def __init__(
+        self,
+        name: object,
+        allowed: Iterable[str],
+        *,
+        table: str | None = None,
+        role: str | None = None,
+    ):
+        super().__init__(name, allowed)
+        self.table = table
+        self.role = role
+        hint = f"; did you mean {self.suggestion!r}?" if self.suggestion is not None else ""
+        names = _quoted_names(self.allowed)
+        if role is not None:
+            message = (
+                f"table {table!r} has no column {str(name)!r} to use as the {role} column; "
+                f"its columns: {names}; pass {role}='<one of them>'"
+            )
+        else:
+            where = f" of table {table!r}" if table else ""
+            message = (
+                f"unknown column {str(name)!r}{where}; the columns values= can write: "
+                f"{names}; nothing was written"
+            )
+        self.args = (message + hint,)
 
 
 # -- transition errors: a step of the lifecycle cannot be taken ---------------------------------
@@ -562,3 +604,24 @@ class InvalidIdentifier(StoreError, ValueError):
         self.what = what
         self.value = value
         super().__init__(f"invalid {what} {value!r}: {rule}")
+
+
+class ReservedColumn(StoreError, ValueError):
+    """``values=`` names the key, status, version or token column: the guard writes those.
+
+    ``column`` is the name given and ``role`` the part it plays (``"status"`` ...).
+    """
+
+    def __init__(self, column: str, role: str):
+        self.column = column
+        self.role = role
+        how = {
+            "status": "fire an event or move() to change it",
+            "key": "the key identifies the row and never changes",
+            "version": "every transition bumps it by one",
+            "token": "tokens=True stores a fresh one with every write",
+        }.get(role, "the guard writes it")
+        super().__init__(
+            f"column {column!r} is the {role} column, which the guard itself writes; it "
+            f"cannot be set through values= ({how}); nothing was written"
+        )

@@ -20,12 +20,14 @@ from statusguard.errors import (
     LifecycleError,
     LoadError,
     MissingFlag,
+    ReservedColumn,
     StatusGuardError,
     StoreError,
     StoreRejected,
     StoreUnavailable,
     TransitionConflict,
     TransitionError,
+    UnknownColumn,
     UnknownEvent,
     UnknownFlag,
     UnknownKey,
@@ -48,6 +50,7 @@ HIERARCHY: dict[type[StatusGuardError], tuple[type[Exception], type[Exception] |
     UnknownStatus: (UnknownState, LookupError),
     UnknownEvent: (UnknownName, LookupError),
     UnknownFlag: (UnknownName, LookupError),
+    UnknownColumn: (UnknownName, LookupError),
     TransitionError: (StatusGuardError, None),
     IllegalTransition: (TransitionError, ValueError),
     TransitionConflict: (TransitionError, RuntimeError),
@@ -60,6 +63,7 @@ HIERARCHY: dict[type[StatusGuardError], tuple[type[Exception], type[Exception] |
     StoreUnavailable: (StoreError, ConnectionError),
     StoreRejected: (StoreError, RuntimeError),
     InvalidIdentifier: (StoreError, ValueError),
+    ReservedColumn: (StoreError, ValueError),
 }
 
 SAMPLES: list[StatusGuardError] = [
@@ -89,6 +93,9 @@ SAMPLES: list[StatusGuardError] = [
     StoreUnavailable("lock timeout", committed=False),
     StoreRejected("trigger said no"),
     InvalidIdentifier("table", "a b", "letters, digits and underscores only"),
+    UnknownColumn("szie", ["size", "checksum"], table="images"),
+    UnknownColumn("idd", ["id", "status"], table="images", role="key"),
+    ReservedColumn("status", "status"),
 ]
 
 

@@ -100,18 +100,50 @@ class Guard(Generic[S, E]):
         """How many transitions ``key`` has committed."""
         return self.store.get(key).version
 
+    def bind(self, target: Any) -> Guard[S, E]:
+        """This guard, writing inside the caller's transaction on ``target``.
+
+        ``target`` is what the store's ``bind`` takes (:meth:`SQLStore.bind`: a
+        SQLAlchemy ``Connection`` or ORM ``Session``). The bound guard shares this
+        one's lifecycle, config and plans, and never commits nor rolls back.
+        ``TypeError`` if the store cannot join a caller's transaction.
+        """
+        bind = getattr(self.store, "bind", None)
+        if not callable(bind):
+            raise TypeError(
+                f"{type(self.store).__name__} cannot join a caller's transaction (it has "
+                "no bind()); use a SQLStore, or call the guard without bind()"
+            )
+        bound: Guard[S, E] = object.__new__(type(self))
+        bound.lifecycle, bound.config, bound.tokens = self.lifecycle, self.config, self.tokens
+        bound._bare, bound._plans = self._bare, self._plans
+        bound.store = store = bind(target)
+        check_store(store)
+        bound._peek, bound._swap = (store.peek, store.swap) if swaps(store) else (None, _no_swap)
+        return bound
+
     def fire(
-        self, key: Hashable, event: E | str, facts: Mapping[str, bool] | None = None
+        self,
+        key: Hashable,
+        event: E | str,
+        facts: Mapping[str, bool] | None = None,
+        *,
+        values: Mapping[str, Any] | None = None,
     ) -> Committed:
         """Apply ``event`` to whatever status ``key`` holds now, in one atomic step.
 
         Raises :class:`IllegalTransition` (naming the stored state and the allowed
         events) when the event is not enabled there; nothing is written then.
+        ``values`` sets other columns of the row in the same step (all or nothing):
+        :class:`UnknownColumn` / :class:`ReservedColumn` for a name the store cannot
+        write, before anything is written.
         """
         try:
             plan = self._plans[(event, frozenset(facts.items()))] if facts else self._bare[event]
         except (KeyError, TypeError):
             plan = self._plan(event, facts)
+        if values is not None:
+            return self._fire_with(key, plan, facts, values)
         peek = self._peek
         if peek is not None:  # a SwapStore: decide here, commit by compare-and-swap
             # The record peeked is the stored one at that instant. If the event is not
@@ -137,6 +169,21 @@ class Guard(Generic[S, E]):
         assert isinstance(outcome, Rejected)
         raise plan.refusal(self.lifecycle, self.config, key, facts, outcome.current.status)
 
+    def _fire_with(
+        self,
+        key: Hashable,
+        plan: Plan,
+        facts: Mapping[str, bool] | None,
+        values: Mapping[str, Any],
+    ) -> Committed:
+        """``fire`` writing ``values`` too: always through the store's ``apply``."""
+        token = self._token()
+        outcome = self.store.apply(key, plan.moves, token, plan.event, values=values)
+        if isinstance(outcome, Applied):
+            source, target, version = outcome
+            return Committed(key, source, plan.event, target, version, token)
+        raise plan.refusal(self.lifecycle, self.config, key, facts, outcome.current.status)
+
     def move(
         self,
         key: Hashable,
@@ -145,6 +192,7 @@ class Guard(Generic[S, E]):
         *,
         expected_version: int | None = None,
         facts: Mapping[str, bool] | None = None,
+        values: Mapping[str, Any] | None = None,
     ) -> Committed:
         """Set ``target`` directly, compare-and-set style (Glance's ``from_state``).
 
@@ -153,6 +201,7 @@ class Guard(Generic[S, E]):
         ``expected_version``, when given); if ``expected`` is omitted, the status is
         read first and that read is what the write compares against.
         Raises :class:`TransitionConflict` when another writer got there first.
+        ``values`` as for :meth:`fire`.
         """
         lc = self.lifecycle
         lc.state(str(target))
@@ -165,9 +214,14 @@ class Guard(Generic[S, E]):
             lc.state(str(expected))
         check_move(lc, self.config, facts, key, expected, target)
         token = self._token()
-        outcome = self.store.compare_and_set(
-            key, str(expected), str(target), expected_version, token
-        )
+        if values is None:
+            outcome = self.store.compare_and_set(
+                key, str(expected), str(target), expected_version, token
+            )
+        else:
+            outcome = self.store.compare_and_set(
+                key, str(expected), str(target), expected_version, token, values=values
+            )
         if isinstance(outcome, Applied):
             return Committed(key, outcome.source, None, outcome.target, outcome.version, token)
         current = outcome.current

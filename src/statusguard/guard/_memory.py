@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
+from typing import Any
 
-from statusguard.errors import DuplicateKey, UnknownKey
+from statusguard.errors import DuplicateKey, ReservedColumn, UnknownKey
 from statusguard.guard._store import Applied, AuditEntry, Record, Rejected
+from statusguard.guard._values import MEMORY_RESERVED, check_values
 
 __all__ = ["MemoryStore"]
 
@@ -18,16 +20,44 @@ class MemoryStore:
     for :meth:`history` (the in-memory counterpart of :class:`SQLStore`'s audit table).
     It is a :class:`SwapStore`: records are immutable and every write stores a new
     one, so :meth:`peek` reads without the lock and :meth:`swap` compares identity.
+
+    ``columns`` names the other columns a transition may write (``values=`` of
+    ``Guard.fire``/``move``), as a SQL table's columns would be: a mapping of names
+    (such as the ``columns=`` of :class:`SQLStore`) or a list of them. They are
+    written under the same lock as the status; :meth:`values` reads them.
     """
 
-    __slots__ = ("_audit", "_lock", "_rows")
+    __slots__ = ("_audit", "_columns", "_lock", "_rows", "_values")
 
     versioned = True
 
-    def __init__(self, *, audit: bool = False) -> None:
+    def __init__(self, *, audit: bool = False, columns: Iterable[str] = ()) -> None:
         self._rows: dict[Hashable, Record] = {}
         self._lock = threading.Lock()
         self._audit: dict[Hashable, list[AuditEntry]] | None = {} if audit else None
+        self._columns: tuple[str, ...] = tuple(columns)
+        for name in self._columns:
+            role = MEMORY_RESERVED.get(name.lower())
+            if role is not None:
+                raise ReservedColumn(name, role)
+        self._values: dict[Hashable, dict[str, Any]] = {}
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The columns ``values=`` may write."""
+        return self._columns
+
+    def values(self, key: Hashable) -> dict[str, Any]:
+        """The current values of :attr:`columns` for ``key`` (``None``: never written)."""
+        with self._lock:
+            self.get(key)
+            stored = self._values.get(key, {})
+            return {c: stored.get(c) for c in self._columns}
+
+    def _check(self, values: Mapping[str, Any] | None) -> dict[str, Any] | None:
+        if values is None:
+            return None
+        return check_values(values, self._columns, MEMORY_RESERVED) or None
 
     def history(self, key: Hashable) -> list[AuditEntry]:
         """Committed transitions of ``key``, oldest first (needs ``audit=True``)."""
@@ -77,10 +107,18 @@ class MemoryStore:
         return True
 
     def _commit(
-        self, key: Hashable, current: Record, target: str, token: str | None, event: str | None
+        self,
+        key: Hashable,
+        current: Record,
+        target: str,
+        token: str | None,
+        event: str | None,
+        values: dict[str, Any] | None = None,
     ) -> int:
         """Store the successor of ``current`` (the lock is held); its version."""
         version = current.version + 1
+        if values:
+            self._values.setdefault(key, {}).update(values)
         self._rows[key] = Record(target, version, token)
         if self._audit is not None:
             entry = AuditEntry(current.status, event, target, version, token)
@@ -93,14 +131,20 @@ class MemoryStore:
         moves: Mapping[str, str],
         token: str | None = None,
         event: str | None = None,
+        *,
+        values: Mapping[str, Any] | None = None,
     ) -> Applied | Rejected:
-        """Atomically move the status along ``moves`` if it is one of its sources."""
+        """Atomically move the status along ``moves`` if it is one of its sources.
+
+        ``values`` (other columns) are written with it, or not at all.
+        """
+        checked = self._check(values)
         with self._lock:
             current = self.get(key)
             target = moves.get(current.status)
             if target is None:
                 return Rejected(current)
-            version = self._commit(key, current, target, token, event)
+            version = self._commit(key, current, target, token, event, checked)
         return Applied(current.status, target, version)
 
     def compare_and_set(
@@ -110,15 +154,21 @@ class MemoryStore:
         target: str,
         expected_version: int | None = None,
         token: str | None = None,
+        *,
+        values: Mapping[str, Any] | None = None,
     ) -> Applied | Rejected:
-        """Atomically set ``target`` if the status (and version) still match."""
+        """Atomically set ``target`` if the status (and version) still match.
+
+        ``values`` (other columns) are written with it, or not at all.
+        """
+        checked = self._check(values)
         with self._lock:
             current = self.get(key)
             if current.status != expected or (
                 expected_version is not None and current.version != expected_version
             ):
                 return Rejected(current)
-            version = self._commit(key, current, target, token, None)
+            version = self._commit(key, current, target, token, None, checked)
         return Applied(expected, target, version)
 
     def __len__(self) -> int:

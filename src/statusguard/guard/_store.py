@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
-from typing import NamedTuple, Protocol, TypeGuard, runtime_checkable
+from typing import Any, NamedTuple, Protocol, TypeGuard, runtime_checkable
 
 __all__ = [
     "STORE_MEMBERS",
@@ -99,10 +99,15 @@ class Store(Protocol):
         moves: Mapping[str, str],
         token: str | None = None,
         event: str | None = None,
+        *,
+        values: Mapping[str, Any] | None = None,
     ) -> Applied | Rejected:
         """Atomically move the status along ``moves`` if it is one of its sources.
 
-        ``event`` names the cause, for stores that keep an audit history.
+        ``event`` names the cause, for stores that keep an audit history. ``values``
+        (other columns, ``Guard.fire(..., values=...)``) are written in the same atomic
+        step or not at all; the guard passes it only when its caller does, so a store
+        without other columns may leave the parameter out.
         """
         ...
 
@@ -113,8 +118,13 @@ class Store(Protocol):
         target: str,
         expected_version: int | None = None,
         token: str | None = None,
+        *,
+        values: Mapping[str, Any] | None = None,
     ) -> Applied | Rejected:
-        """Atomically set ``target`` if the status (and version) still match."""
+        """Atomically set ``target`` if the status (and version) still match.
+
+        ``values`` as for :meth:`apply`.
+        """
         ...
 
     def history(self, key: Hashable) -> list[AuditEntry]:

@@ -30,13 +30,21 @@ from statusguard.sql.dialects import SUPPORTED, dialect_for
 from statusguard.sql.dialects._base import Dialect
 from statusguard.sql.dialects._records import Connecting, Outcome, Session
 
-__all__ = ["AuditTransaction", "Connector", "quiet_rollback", "run"]
+__all__ = [
+    "AuditTransaction",
+    "Connector",
+    "InTransaction",
+    "quiet_rollback",
+    "run",
+    "run_in_transaction",
+]
 
 T = TypeVar("T")
 Settle = Callable[[str, str | None, Hashable, Session | None], StoreUnavailable]
 
 _SESSION = "statusguard_session"
 _READY = "statusguard_ready"
+_INSTALLED = "statusguard_installed"
 
 
 def run(conn: Connection, text: str, params: Any = None) -> Outcome:
@@ -61,6 +69,28 @@ def run(conn: Connection, text: str, params: Any = None) -> Outcome:
         )
     finally:
         cursor.close()
+
+
+def run_in_transaction(conn: Connection, text: str, params: Any = None) -> Outcome:
+    """Execute through SQLAlchemy (``exec_driver_sql``), on a caller's connection.
+
+    Unlike :func:`run` this takes part in SQLAlchemy's transaction bookkeeping: an
+    idle connection autobegins, so the caller's ``commit()`` commits the statement and
+    its ``rollback()`` undoes it, and the connection's events (logging, oslo.db's
+    listeners) see it.
+    """
+    result = conn.exec_driver_sql(text, params)
+    try:
+        if result.returns_rows:
+            rows = list(result.fetchall())
+            return Outcome(rows, len(rows), None)
+        try:
+            lastrowid = result.lastrowid
+        except AttributeError:  # psycopg's cursors have none
+            lastrowid = None
+        return Outcome([], result.rowcount, lastrowid)
+    finally:
+        result.close()
 
 
 def quiet_rollback(conn: Connection) -> None:
@@ -474,3 +504,54 @@ class Connector:
             with suppress(Exception):
                 conn.close()
         self.engine.dispose()
+
+
+class InTransaction:
+    """Runs a store's calls on a caller's connection, inside the caller's transaction.
+
+    ``source()`` gives the connection for one call (a ``Connection``, or the one an ORM
+    ``Session`` uses now). Nothing here begins, commits or rolls back a transaction:
+    SQLAlchemy autobegins the caller's, which stays the caller's to end. Database
+    errors are not retried (a deadlock or serialization failure has aborted the
+    caller's transaction: only the caller can retry it) and become
+    :class:`StoreUnavailable` (``committed=False``: the caller's transaction cannot
+    commit them) or :class:`StoreRejected`.
+    """
+
+    __slots__ = ("connector", "source")
+
+    def __init__(self, connector: Connector, source: Callable[[], Connection]) -> None:
+        self.connector = connector
+        self.source = source
+
+    def call(
+        self,
+        op: Callable[[Connection], T],
+        *,
+        write: bool,
+        token: str | None = None,
+        key: Hashable = None,
+    ) -> T:
+        """Run ``op`` on the caller's connection; database errors translated, not retried."""
+        connector = self.connector
+        try:
+            conn = self.source()
+            info = conn.connection.info
+            if not (info.get(_READY) or info.get(_INSTALLED)):
+                dbapi = conn.connection.dbapi_connection
+                assert dbapi is not None
+                connector.dialect.install(dbapi, info)  # driver-level only: no session setup
+                info[_INSTALLED] = True
+            return op(conn)
+        except connector.catch as exc:
+            kind = classify(exc)
+            if kind is ErrorKind.DUPLICATE:
+                raise
+            problem = describe(exc)
+            if kind is ErrorKind.TRIGGER:
+                raise StoreRejected(problem) from exc
+            raise StoreUnavailable(
+                f"{problem} (inside the caller's transaction, which statusguard neither "
+                "retries nor ends: roll it back, then retry the whole transaction)",
+                committed=False,
+            ) from exc

@@ -8,7 +8,7 @@ rowid key) comes from the dialect modules as SQLAlchemy type variants.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -43,8 +43,10 @@ def status_table(
     version: str | None,
     token: str | None,
     key_type: sa.types.TypeEngine[Any],
+    extra: Mapping[str, Any] | None = None,
 ) -> sa.Table:
-    """The status table: ``key`` (primary key), ``status`` and the optional columns."""
+    """The status table: ``key`` (primary key), ``status``, the optional columns, and
+    ``extra`` (name -> SQLAlchemy type: the other columns a transition may write)."""
     cols: list[sa.Column[Any]] = [
         sa.Column(key, key_type, primary_key=True, autoincrement=False, quote=True),
         sa.Column(status, _status_type(), nullable=False, quote=True),
@@ -53,6 +55,8 @@ def status_table(
         cols.append(sa.Column(version, sa.BigInteger, nullable=False, default=0, quote=True))
     if token:
         cols.append(sa.Column(token, sa.String(64), quote=True))
+    for column, kind in (extra or {}).items():
+        cols.append(sa.Column(column, kind, quote=True))
     return sa.Table(name, metadata, *cols, quote=True)
 
 

@@ -19,6 +19,7 @@ from statusguard.sql.dialects._records import Layout, Statement
 __all__ = ["Rendered", "Statements"]
 
 _CACHE_LIMIT = 4096
+_Moves = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]  # sources, targets, columns
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,10 +43,13 @@ class Statements:
         self.dialect = dialect
         self.layout = lay
         self._engine_dialect = engine_dialect
-        self._apply: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[Rendered, Statement]] = {}
-        self._cas: dict[bool, Rendered] = {}
+        self._apply: dict[_Moves, tuple[Rendered, Statement]] = {}
+        self._cas: dict[tuple[bool, tuple[str, ...]], Rendered] = {}
+        self._values: dict[tuple[str, ...], Rendered] = {}
         self.insert = self.render(dialect.insert(lay))
         self.select = self.render(dialect.select(lay))
+        #: the read inside a caller's transaction that sees the newest committed row
+        self.select_locked = self.render(dialect.select(lay, locking=True))
         token = dialect.token_select(lay)
         self.token_select = None if token is None else self.render(token)
         if lay.audit is not None:
@@ -60,22 +64,35 @@ class Statements:
         return Rendered(compiled.string, tuple(positions) if positions is not None else None)
 
     def apply(
-        self, sources: tuple[str, ...], targets: tuple[str, ...]
+        self, sources: tuple[str, ...], targets: tuple[str, ...], columns: tuple[str, ...] = ()
     ) -> tuple[Rendered, Statement]:
-        """An event's conditional UPDATE for these moves."""
-        found = self._apply.get((sources, targets))
+        """An event's conditional UPDATE for these moves (setting ``columns`` too)."""
+        found = self._apply.get((sources, targets, columns))
         if found is not None:
             return found
-        stmt = self.dialect.apply(self.layout, sources, targets)
+        stmt = self.dialect.apply(self.layout, sources, targets, columns)
         made = (self.render(stmt.text), stmt)
         if len(self._apply) > _CACHE_LIMIT:
             self._apply.clear()
-        self._apply[(sources, targets)] = made
+        self._apply[(sources, targets, columns)] = made
         return made
 
-    def cas(self, versioned: bool) -> Rendered:
+    def cas(self, versioned: bool, columns: tuple[str, ...] = ()) -> Rendered:
         """The compare-and-set UPDATE, with or without the version in its condition."""
-        found = self._cas.get(versioned)
+        found = self._cas.get((versioned, columns))
         if found is None:
-            found = self._cas[versioned] = self.render(self.dialect.cas(self.layout, versioned))
+            if len(self._cas) > _CACHE_LIMIT:
+                self._cas.clear()
+            text = self.dialect.cas(self.layout, versioned, columns)
+            found = self._cas[(versioned, columns)] = self.render(text)
+        return found
+
+    def select_values(self, columns: tuple[str, ...]) -> Rendered:
+        """The read of a key's ``columns`` (quoted names)."""
+        found = self._values.get(columns)
+        if found is None:
+            if len(self._values) > _CACHE_LIMIT:
+                self._values.clear()
+            text = self.dialect.select_values(self.layout, columns)
+            found = self._values[columns] = self.render(text)
         return found

@@ -8,13 +8,17 @@ same statement (how: the module doc of each :mod:`statusguard.sql.dialects` modu
 
 A miss (0 rows) is followed by a read to build the error; if that read shows a
 status the event is enabled in (another writer moved it in between), the store
-tries again. Connections, retries and error translation: :mod:`._engine`; a lost
+tries again. ``values=`` sets other columns in the same UPDATE. :meth:`SQLStore.bind`
+runs the same statements inside a caller's transaction (``_engine.InTransaction``);
+a ``sa.Table`` given as ``table`` is adopted (its columns are the ones ``values=``
+may write). Connections, retries and error translation: :mod:`._engine`; a lost
 connection during a write is settled by :mod:`._settle`. This module is
 dialect-neutral: it validates the configuration and runs the dialect's statements.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Hashable, Mapping
 from typing import Any
 
@@ -24,17 +28,27 @@ from sqlalchemy.engine import Connection, Engine
 from statusguard.errors import (
     DuplicateKey,
     InvalidIdentifier,
+    ReservedColumn,
     StoreUnavailable,
     TransitionConflict,
+    UnknownColumn,
     UnknownKey,
 )
 from statusguard.guard._store import Applied, AuditEntry, Record, Rejected
+from statusguard.guard._values import check_values
 from statusguard.sql._classify import ErrorKind, classify
-from statusguard.sql._engine import AuditTransaction, Connector, run
+from statusguard.sql._engine import (
+    AuditTransaction,
+    Connector,
+    InTransaction,
+    run,
+    run_in_transaction,
+)
 from statusguard.sql._identifiers import check_identifier, check_table_name
 from statusguard.sql._schema import audit_table, key_checker, status_table
 from statusguard.sql._settle import settle
 from statusguard.sql._statements import Rendered, Statements
+from statusguard.sql.dialects import dialect_for
 from statusguard.sql.dialects._records import (
     Layout,
     Moved,
@@ -43,6 +57,7 @@ from statusguard.sql.dialects._records import (
     apply_params,
     audit_params,
     cas_params,
+    value_params,
 )
 
 __all__ = ["SQLStore", "check_identifier"]
@@ -82,18 +97,28 @@ class SQLStore:
     so ``fire`` and ``move(expected, expected_version)`` never commit a step decided on a
     stale replica read; ``move(expected)`` without the version can (ABA). See
     docs/distributed.md.
+
+    ``table`` is a name, or a :class:`sqlalchemy.Table` to adopt (a table statusguard
+    did not create, such as an ORM model's ``__table__``; :meth:`reflect` reads one
+    from the database): ``key``, ``status`` and the optional ``version``/``token``
+    name its columns (:class:`UnknownColumn` otherwise), the key column's type checks
+    keys, and its other columns are the ones ``values=`` may write. For a table named
+    by a string, ``columns`` (name -> SQLAlchemy type) declares those other columns
+    (:meth:`create_schema` creates them). :meth:`bind` runs the store inside a
+    caller's transaction.
     """
 
     def __init__(
         self,
         engine: Engine | str,
-        table: str,
+        table: str | sa.Table,
         *,
         key: str = "id",
         status: str = "status",
         version: str | None = None,
         token: str | None = None,
         audit: str | None = None,
+        columns: Mapping[str, Any] | None = None,
         key_type: sa.types.TypeEngine[Any] | None = None,
         lock_timeout: float | None = 5.0,
         idle_timeout: float | None = 60.0,
@@ -104,6 +129,21 @@ class SQLStore:
         write_timeout: float | None = 30.0,
         read_engine: Engine | str | None = None,
     ) -> None:
+        adopted = table if isinstance(table, sa.Table) else None
+        if adopted is not None:
+            if adopted.schema is not None:
+                raise InvalidIdentifier(
+                    "table name",
+                    f"{adopted.schema}.{adopted.name}",
+                    "schema-qualified tables are not supported; put the table on the "
+                    "connection's search path (or default database) and adopt it unqualified",
+                )
+            if columns:
+                raise ValueError(
+                    "columns= declares the columns of a table this store creates; an adopted "
+                    "table brings its own (drop columns=)"
+                )
+            table = adopted.name
         self.table_name = check_table_name("table name", table)
         self.key_column = check_identifier("key column", key)
         self.status_column = check_identifier("status column", status)
@@ -115,7 +155,7 @@ class SQLStore:
         names = [key, status, *(c for c in (version, token) if c)]
         if len({n.lower() for n in names}) != len(names):
             raise InvalidIdentifier("column set", ", ".join(names), "column names must differ")
-        if audit is not None and audit.lower() == table.lower():
+        if audit is not None and audit.lower() == self.table_name.lower():
             raise InvalidIdentifier("audit table", audit, "must differ from the status table")
         self.race_retries = race_retries
         self._conn = Connector(
@@ -152,16 +192,152 @@ class SQLStore:
         dialect = self._conn.dialect
         self.dialect = dialect.name
         self.versioned = version is not None
-        kind = key_type or sa.String(255)
-        self._check_key = key_checker(kind, nul=dialect.text_holds_nul)
+        self._key_type = key_type
+        self._use_table(adopted, columns)
+        # how calls run: on the store's own connections (the Connector), or inside a
+        # caller's transaction (an InTransaction, set by bind())
+        self._runner: Connector | InTransaction = self._conn
+        self._run: Callable[[Connection, str, Any], Outcome] = run
+        self._bound = False
+
+    @property
+    def _plain_reads(self) -> Connector | InTransaction:
+        """Where get() and history() run: the caller's transaction when bound, else
+        ``read_engine`` (the primary unless one was given)."""
+        return self._runner if self._bound else self._reads
+
+    def _use_table(self, adopted: sa.Table | None, columns: Mapping[str, Any] | None) -> None:
+        """Everything that depends on the status table: adopted, or made from the names."""
+        table, key, status = self.table_name, self.key_column, self.status_column
+        version, token, audit = self.version_column, self.token_column, self.audit_table
+        dialect = self._conn.dialect
+        roles = {"key": key, "status": status, "version": version, "token": token}
+        #: the columns the guard writes itself, by lower-cased name: values= cannot set them
+        self._reserved = {n.lower(): role for role, n in roles.items() if n is not None}
         self._metadata = sa.MetaData()
-        self.table = status_table(self._metadata, table, key, status, version, token, kind)
+        if adopted is not None:
+            by_name = {c.name: c for c in adopted.columns}
+            for role, name in roles.items():
+                if name is not None and name not in by_name:
+                    raise UnknownColumn(name, by_name, table=table, role=role)
+            kind = self._key_type or by_name[key].type
+            self.table = adopted
+        else:
+            extra = dict(columns or {})
+            for name in extra:
+                check_identifier("column", name)
+                if name.lower() in self._reserved:
+                    raise ReservedColumn(name, self._reserved[name.lower()])
+            kind = self._key_type or sa.String(255)
+            self.table = status_table(
+                self._metadata, table, key, status, version, token, kind, extra
+            )
+        self._check_key = key_checker(kind, nul=dialect.text_holds_nul)
         self.audit = audit_table(self._metadata, audit, kind) if audit else None
+        self._tables = [self.table] + ([self.audit] if self.audit is not None else [])
+        # the columns values= may write (table order), with their bind processors
+        ed = self.engine.dialect
+        self._writable: dict[str, sa.Column[Any]] = {
+            c.name: c
+            for c in self.table.columns
+            if c.name.lower() not in self._reserved and _plain(c.name)
+        }
+        self._binders = {
+            n: c.type.dialect_impl(ed).bind_processor(ed) for n, c in self._writable.items()
+        }
         self._created: list[str] = []  # tables create_schema() created, for drop_schema()
         lay = Layout(table, key, status, version, token, audit).quoted(dialect.quote)
-        self._sql = Statements(dialect, lay, self.engine.dialect)
+        self._sql = Statements(dialect, lay, ed)
         # what opens the transaction of a write and its audit row (None: no such transaction)
         self._begin = dialect.audit_begin if audit is not None else None
+
+    @classmethod
+    def reflect(cls, engine: Engine | str, table: str, **options: Any) -> SQLStore:
+        """Adopt the existing table named ``table``: its columns are read from the database.
+
+        ``options`` are :class:`SQLStore`'s (``key``, ``status``, ``version``, ...).
+        """
+        if "columns" in options:
+            raise ValueError("columns= is for tables this store creates; reflect() reads them")
+        store = cls(engine, table, **options)
+
+        def op(conn: Connection) -> sa.Table:
+            return sa.Table(table, sa.MetaData(), autoload_with=conn)
+
+        try:
+            adopted = store._runner.call(op, write=False)
+        except sa.exc.NoSuchTableError:
+            if isinstance(engine, str):  # the store's own engine; a given one is the caller's
+                store.dispose()
+            raise ValueError(
+                f"no table {table!r} in the database to adopt; create it first, or name "
+                "it as a string and call create_schema()"
+            ) from None
+        store._use_table(adopted, None)
+        return store
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The columns ``values=`` may write (the table's others than key/status/version/token)."""
+        return tuple(self._writable)
+
+    def bind(self, target: Any) -> SQLStore:
+        """This store, running every call inside the caller's transaction on ``target``.
+
+        ``target`` is a SQLAlchemy :class:`~sqlalchemy.engine.Connection` or ORM
+        :class:`~sqlalchemy.orm.Session` (each call uses ``session.connection()``), on
+        the same kind of database as this store. The bound store never begins, commits
+        or rolls back the caller's transaction: its writes (and audit rows) commit or
+        roll back with it. Nothing is retried (the caller retries its transaction);
+        the read after a missed write locks the row as the write would have, so it
+        sees the newest status whatever the isolation level. ``ValueError`` for a
+        connection in AUTOCOMMIT mode (there is no transaction to join), ``TypeError``
+        for anything else.
+        """
+        source = _connection_source(self, target)
+        bound = copy.copy(self)
+        bound._runner = InTransaction(self._conn, source)
+        bound._run = run_in_transaction
+        bound._begin = None
+        bound._bound = True
+        return bound
+
+    @property
+    def bound(self) -> bool:
+        """Whether this store runs inside a caller's transaction (:meth:`bind`)."""
+        return self._bound
+
+    def _values(self, values: Mapping[str, Any]) -> tuple[tuple[str, ...], dict[str, Any]]:
+        """The quoted columns ``values`` sets, sorted, and their bind parameters."""
+        checked = check_values(values, self._writable, self._reserved, table=self.table_name)
+        names = sorted(checked)
+        binders = self._binders
+        out = []
+        for name in names:
+            bind, value = binders[name], checked[name]
+            out.append(value if bind is None else bind(value))
+        quote = self._conn.dialect.quote
+        return tuple(quote(n) for n in names), value_params(out)
+
+    def values(self, key: Hashable) -> dict[str, Any]:
+        """The current values of :attr:`columns` for ``key``; :class:`UnknownKey` if absent."""
+        self._check_key(key)
+        names = tuple(self._writable)
+        quote = self._conn.dialect.quote
+        sql = self._sql.select_values(tuple(quote(n) for n in names))
+        ed = self.engine.dialect
+
+        def op(conn: Connection) -> dict[str, Any]:
+            row = self._run(conn, sql.text, sql.params({"k": key})).first()
+            if row is None:
+                raise UnknownKey(key)
+            out = {}
+            for name, raw in zip(names, row, strict=False):
+                proc = self._writable[name].type.dialect_impl(ed).result_processor(ed, None)
+                out[name] = raw if proc is None else proc(raw)
+            return out
+
+        return self._runner.call(op, write=False)
 
     lock_timeout = property(
         lambda self: self._conn.lock_timeout, doc="seconds a lock wait may take"
@@ -189,11 +365,13 @@ class SQLStore:
         """Create the status table (and audit table) if missing: for new deployments and tests.
 
         The store remembers which tables this call created (not those that existed
-        already), so :meth:`drop_schema` drops only those.
+        already), so :meth:`drop_schema` drops only those. An adopted table that exists
+        is left as it is.
         """
+        self._own_transaction("create_schema")
 
         def op(conn: Connection) -> None:
-            for table in self._metadata.sorted_tables:
+            for table in self._tables:
                 if sa.inspect(conn).has_table(table.name):
                     continue
                 try:
@@ -216,8 +394,9 @@ class SQLStore:
         or by another process) is left alone unless ``existing=True`` is passed, which
         drops the configured status and audit tables whoever created them.
         """
-        names = {t.name for t in self._metadata.tables.values()} if existing else set(self._created)
-        tables = [t for t in reversed(self._metadata.sorted_tables) if t.name in names]
+        self._own_transaction("drop_schema")
+        names = {t.name for t in self._tables} if existing else set(self._created)
+        tables = [t for t in reversed(self._tables) if t.name in names]
 
         def op(conn: Connection) -> None:
             for table in tables:
@@ -228,16 +407,29 @@ class SQLStore:
         self._created = [n for n in self._created if n not in names]
 
     def dispose(self) -> None:
-        """Close the engine's pooled connections (and the ones this store keeps idle)."""
-        self._conn.dispose()
-        if self._reads is not self._conn:
-            self._reads.dispose()
+        """Close the engine's pooled connections (and the ones this store keeps idle).
+
+        On a bound store, nothing: the caller's connection is the caller's.
+        """
+        if not self._bound:
+            self._conn.dispose()
+            if self._reads is not self._conn:
+                self._reads.dispose()
+
+    def _own_transaction(self, what: str) -> None:
+        if self._bound:
+            raise TypeError(
+                f"{what}() commits its own transaction, so a bound store (bind()) cannot "
+                "run it inside the caller's; call it on the store itself"
+            )
 
     # -- the Store protocol -----------------------------------------------------------
 
-    def _read(self, conn: Connection, key: Hashable) -> Record:
-        sql = self._sql.select
-        row = run(conn, sql.text, sql.params({"k": key})).first()
+    def _read(self, conn: Connection, key: Hashable, *, newest: bool = False) -> Record:
+        """The row's record; ``newest``: after a missed write, a locking read in a caller's
+        transaction (its snapshot could still show the status the write missed)."""
+        sql = self._sql.select_locked if newest and self._bound else self._sql.select
+        row = self._run(conn, sql.text, sql.params({"k": key})).first()
         if row is None:
             raise UnknownKey(key)
         return Record(str(row[0]), int(row[1]), row[2])
@@ -247,16 +439,26 @@ class SQLStore:
         self._check_key(key)
         sql = self._sql.insert
 
+        # inside a caller's transaction on PostgreSQL a duplicate would abort it: savepoint
+        savepoint = self._bound and self._conn.dialect.error_aborts_transaction
+        execute = self._run
+
         def op(conn: Connection) -> Record | None:
+            if savepoint:
+                execute(conn, "SAVEPOINT statusguard_create", None)
             try:
-                run(conn, sql.text, sql.params({"k": key, "st": status, "tok": token}))
+                execute(conn, sql.text, sql.params({"k": key, "st": status, "tok": token}))
             except self._conn.catch as exc:
+                if savepoint:
+                    quiet_rollback_to(conn, "statusguard_create")
                 if classify(exc) is not ErrorKind.DUPLICATE:
                     raise
                 return None
+            if savepoint:
+                execute(conn, "RELEASE SAVEPOINT statusguard_create", None)
             return Record(status, 0, token if self.token_column else None)
 
-        record = self._conn.call(op, write=True, token=token, key=key)
+        record = self._runner.call(op, write=True, token=token, key=key)
         if record is None:
             try:
                 existing: str | None = self.get(key).status
@@ -268,7 +470,7 @@ class SQLStore:
     def get(self, key: Hashable) -> Record:
         """The current record; :class:`UnknownKey` if absent."""
         self._check_key(key)
-        return self._reads.call(lambda conn: self._read(conn, key), write=False)
+        return self._plain_reads.call(lambda conn: self._read(conn, key), write=False)
 
     def history(self, key: Hashable) -> list[AuditEntry]:
         """Committed transitions of ``key`` from the audit table, oldest first."""
@@ -278,10 +480,10 @@ class SQLStore:
         sql = self._sql.audit_select
 
         def op(conn: Connection) -> list[AuditEntry]:
-            rows = run(conn, sql.text, sql.params({"k": key})).all()
+            rows = self._run(conn, sql.text, sql.params({"k": key})).all()
             return [AuditEntry(str(r[0]), r[1], str(r[2]), int(r[3] or 0), r[4]) for r in rows]
 
-        return self._reads.call(op, write=False)
+        return self._plain_reads.call(op, write=False)
 
     def _write(
         self,
@@ -294,6 +496,8 @@ class SQLStore:
         token: str | None,
     ) -> Applied | None:
         """Run one conditional UPDATE (with its audit row, if any); ``None`` on a miss."""
+        if self._bound:
+            return self._write_in_transaction(conn, sql, params, moved, key, event, token)
         with AuditTransaction(conn, self._begin) as tx:
             done = moved(run(conn, sql.text, params))
             if done is None:
@@ -307,19 +511,69 @@ class SQLStore:
                 )
         return Applied(source, target, version)
 
+    def _write_in_transaction(
+        self,
+        conn: Connection,
+        sql: Rendered,
+        params: Any,
+        moved: Callable[[Outcome], Moved | None],
+        key: Hashable,
+        event: str | None,
+        token: str | None,
+    ) -> Applied | None:
+        """:meth:`_write` inside the caller's transaction: no BEGIN, no COMMIT.
+
+        Where the audit row is a second statement (MariaDB, SQLite), both run under a
+        savepoint, so a failing audit INSERT takes the UPDATE back with it and the
+        caller's transaction holds neither (nothing half-written).
+        """
+        execute = run_in_transaction
+        separate = self.audit_table is not None and self._conn.dialect.audit_begin is not None
+        if not separate:
+            done = moved(execute(conn, sql.text, params))
+            return None if done is None else Applied(*done)
+        dbapi: Any = conn.connection.dbapi_connection
+        if self._conn.dialect.name == "sqlite" and not dbapi.in_transaction:
+            # a SAVEPOINT opening the transaction would COMMIT it on RELEASE; open it as
+            # pysqlite would have before the UPDATE, so the caller's commit() ends it
+            execute(conn, "BEGIN", None)
+        execute(conn, "SAVEPOINT statusguard_write", None)
+        try:
+            done = moved(execute(conn, sql.text, params))
+            if done is not None:
+                ins = self._sql.audit_insert
+                source, target, version = done
+                execute(
+                    conn,
+                    ins.text,
+                    ins.params(audit_params(key, source, event, target, version, token)),
+                )
+        except BaseException:
+            quiet_rollback_to(conn, "statusguard_write")
+            raise
+        execute(conn, "RELEASE SAVEPOINT statusguard_write", None)
+        return None if done is None else Applied(*done)
+
     def apply(
         self,
         key: Hashable,
         moves: Mapping[str, str],
         token: str | None = None,
         event: str | None = None,
+        *,
+        values: Mapping[str, Any] | None = None,
     ) -> Applied | Rejected:
-        """Move the status along ``moves`` in one conditional UPDATE (see the module doc)."""
+        """Move the status along ``moves`` in one conditional UPDATE (see the module doc).
+
+        ``values`` (other columns) are set by the same UPDATE.
+        """
         self._check_key(key)
+        columns, extra = ((), None) if values is None else self._values(values)
         if not moves:
             return Rejected(self.get(key))
-        sql, stmt = self._sql.apply(tuple(moves), tuple(moves.values()))
-        params = sql.params(apply_params(key, moves, token, event))
+        sql, stmt = self._sql.apply(tuple(moves), tuple(moves.values()), columns)
+        bind = apply_params(key, moves, token, event)
+        params = sql.params(bind if extra is None else {**bind, **extra})
         dialect, lay = self._sql.dialect, self._sql.layout
 
         def op(conn: Connection) -> Applied | Rejected:
@@ -336,11 +590,11 @@ class SQLStore:
                 )
                 if done is not None:
                     return done
-                current = self._read(conn, key)
+                current = self._read(conn, key, newest=True)
                 if current.status not in moves:
                     return Rejected(current)
                 # another writer moved the row between our UPDATE and the read: go again
-            current = self._read(conn, key)
+            current = self._read(conn, key, newest=True)
             raise TransitionConflict(
                 key,
                 current.status,
@@ -348,7 +602,7 @@ class SQLStore:
                 detail=f"the row kept changing during {self.race_retries} attempts",
             )
 
-        return self._conn.call(op, write=True, token=token, key=key)
+        return self._runner.call(op, write=True, token=token, key=key)
 
     def compare_and_set(
         self,
@@ -357,15 +611,22 @@ class SQLStore:
         target: str,
         expected_version: int | None = None,
         token: str | None = None,
+        *,
+        values: Mapping[str, Any] | None = None,
     ) -> Applied | Rejected:
-        """Set ``target`` if the status (and version) still match: one conditional UPDATE."""
+        """Set ``target`` if the status (and version) still match: one conditional UPDATE.
+
+        ``values`` (other columns) are set by the same UPDATE.
+        """
         self._check_key(key)
         if expected_version is not None and not self.version_column:
             raise ValueError(
                 "expected_version needs a version column; pass version='...' to SQLStore"
             )
-        sql = self._sql.cas(expected_version is not None)
-        params = sql.params(cas_params(key, expected, target, expected_version, token))
+        columns, extra = ((), None) if values is None else self._values(values)
+        sql = self._sql.cas(expected_version is not None, columns)
+        bind = cas_params(key, expected, target, expected_version, token)
+        params = sql.params(bind if extra is None else {**bind, **extra})
         dialect, lay = self._sql.dialect, self._sql.layout
 
         def moved(out: Outcome) -> Moved | None:
@@ -374,9 +635,68 @@ class SQLStore:
 
         def op(conn: Connection) -> Applied | Rejected:
             done = self._write(conn, sql, params, moved, key, None, token)
-            return Rejected(self._read(conn, key)) if done is None else done
+            return Rejected(self._read(conn, key, newest=True)) if done is None else done
 
-        return self._conn.call(op, write=True, token=token, key=key)
+        return self._runner.call(op, write=True, token=token, key=key)
 
     def __repr__(self) -> str:
-        return f"<SQLStore {self.dialect} table={self.table_name!r}>"
+        bound = " bound" if self._bound else ""
+        return f"<SQLStore {self.dialect} table={self.table_name!r}{bound}>"
+
+
+def _plain(name: str) -> bool:
+    """Whether ``name`` is a plain identifier (only those are writable through values=)."""
+    try:
+        check_identifier("column", name)
+    except InvalidIdentifier:
+        return False
+    return True
+
+
+def quiet_rollback_to(conn: Connection, savepoint: str) -> None:
+    """ROLLBACK TO ``savepoint`` and RELEASE it, best effort (the original error wins)."""
+    try:
+        run_in_transaction(conn, f"ROLLBACK TO SAVEPOINT {savepoint}", None)
+        run_in_transaction(conn, f"RELEASE SAVEPOINT {savepoint}", None)
+    except Exception:  # noqa: S110 (the error being raised says more than this one)
+        pass
+
+
+def _connection_source(store: SQLStore, target: Any) -> Callable[[], Connection]:
+    """What gives a bound store its connection for each call: ``target``'s, checked."""
+    from sqlalchemy.orm import Session
+
+    def checked(conn: Connection) -> Connection:
+        found = dialect_for(conn.dialect.name)
+        if found is not store._conn.dialect or conn.dialect.paramstyle != (
+            store.engine.dialect.paramstyle
+        ):
+            raise ValueError(
+                f"cannot bind a {store.dialect} store to a {conn.dialect.name} "
+                f"({conn.dialect.driver}) connection; bind it to a connection of the same "
+                "kind of database and driver"
+            )
+        if _autocommit(conn):
+            raise ValueError(
+                "the connection is in AUTOCOMMIT mode, so there is no caller's transaction "
+                "to join; bind a connection without isolation_level='AUTOCOMMIT', or use "
+                "the store without bind()"
+            )
+        return conn
+
+    if isinstance(target, Connection):
+        conn = checked(target)
+        return lambda: conn
+    if isinstance(target, Session):
+        where = {"clause": store.table}  # a session with several binds: the table's
+        return lambda: checked(target.connection(bind_arguments=where))
+    raise TypeError(
+        f"bind() takes a SQLAlchemy Connection or ORM Session, not {type(target).__name__}"
+    )
+
+
+def _autocommit(conn: Connection) -> bool:
+    level = conn.get_execution_options().get("isolation_level")
+    if level is None:
+        level = getattr(conn.dialect, "_on_connect_isolation_level", None)
+    return bool(level == "AUTOCOMMIT")

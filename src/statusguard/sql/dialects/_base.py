@@ -81,6 +81,14 @@ class Dialect:
     #: queries on a server session ``{session}``: is it alive (a count), end it
     session_alive_sql: ClassVar[str] = ""
     session_kill_sql: ClassVar[str] = ""
+    #: what makes a read inside a caller's transaction see the newest committed row
+    #: (MariaDB's REPEATABLE READ would otherwise read its snapshot): the row lock the
+    #: retried UPDATE takes anyway, so two such readers never deadlock upgrading a
+    #: shared lock (which they did in the racing-transactions test with FOR SHARE)
+    locking_read: ClassVar[str] = ""
+    #: whether any failed statement aborts the whole transaction (PostgreSQL), so that
+    #: a write inside a caller's transaction that may fail needs a savepoint
+    error_aborts_transaction: ClassVar[bool] = False
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"
@@ -111,12 +119,16 @@ class Dialect:
             vals.append(":tok")
         return f"INSERT INTO {lay.table} ({', '.join(cols)}) VALUES ({', '.join(vals)})"
 
-    def select(self, lay: Layout) -> str:
-        """Read a key's status, version and token (``k``)."""
+    def select(self, lay: Layout, *, locking: bool = False) -> str:
+        """Read a key's status, version and token (``k``); ``locking``: the newest row."""
         return (
             f"SELECT {lay.status}, {lay.version or '0'}, {lay.token or 'NULL'} "
-            f"FROM {lay.table} WHERE {lay.key} = :k"
+            f"FROM {lay.table} WHERE {lay.key} = :k" + (self.locking_read if locking else "")
         )
+
+    def select_values(self, lay: Layout, columns: Sequence[str]) -> str:
+        """Read a key's ``columns`` (quoted names; ``k``)."""
+        return f"SELECT {', '.join(columns) or 'NULL'} FROM {lay.table} WHERE {lay.key} = :k"
 
     def token_select(self, lay: Layout) -> str | None:
         """Read a key's token (``k``), if the table has a token column."""
@@ -146,8 +158,18 @@ class Dialect:
 
     # -- the two writes ----------------------------------------------------------
 
-    def apply(self, lay: Layout, sources: tuple[str, ...], targets: tuple[str, ...]) -> Statement:
-        """The one conditional UPDATE moving a key along an event's moves."""
+    def apply(
+        self,
+        lay: Layout,
+        sources: tuple[str, ...],
+        targets: tuple[str, ...],
+        columns: tuple[str, ...] = (),
+    ) -> Statement:
+        """The one conditional UPDATE moving a key along an event's moves.
+
+        ``columns`` (quoted names) are set to the bind parameters ``x0, x1, ...`` in the
+        same statement (:func:`value_params`).
+        """
         raise NotImplementedError
 
     def applied(
@@ -170,11 +192,13 @@ class Dialect:
         """``:s0, :s1, ...``: ``count`` bind parameters named ``prefix`` + index."""
         return ", ".join(f":{prefix}{i}" for i in range(count))
 
-    def _case_sets(self, lay: Layout, count: int, operand: str, row: str = "") -> list[str]:
+    def _case_sets(
+        self, lay: Layout, count: int, operand: str, row: str = "", columns: tuple[str, ...] = ()
+    ) -> list[str]:
         """SET clauses moving ``operand`` along ``count`` moves (``:sN`` -> ``:tN``).
 
-        The version grows by one and the token is stored; ``row`` prefixes the row's
-        own columns (``"n."`` for an aliased UPDATE).
+        The version grows by one, the token is stored and ``columns`` get their values;
+        ``row`` prefixes the row's own columns (``"n."`` for an aliased UPDATE).
         """
         whens = " ".join(f"WHEN :s{i} THEN :t{i}" for i in range(count))
         sets = [f"{lay.status} = CASE {operand} {whens} END"]
@@ -182,7 +206,12 @@ class Dialect:
             sets.append(f"{lay.version} = {row}{lay.version} + 1")
         if lay.token:
             sets.append(f"{lay.token} = :tok")
-        return sets
+        return sets + self._value_sets(columns)
+
+    @staticmethod
+    def _value_sets(columns: tuple[str, ...]) -> list[str]:
+        """``column = :xN`` for each of ``columns`` (quoted names), in order."""
+        return [f"{c} = :x{i}" for i, c in enumerate(columns)]
 
     def _compare(self, expr: str) -> str:
         """``expr`` as compared byte for byte."""
@@ -192,7 +221,7 @@ class Dialect:
         """The SET clause growing the version by one."""
         return f"{version} = {version} + 1"
 
-    def _cas_update(self, lay: Layout, versioned: bool) -> str:
+    def _cas_update(self, lay: Layout, versioned: bool, columns: tuple[str, ...] = ()) -> str:
         where = f"{lay.key} = :k AND {self._compare(lay.status)} = :exp"
         if versioned:
             where += f" AND {lay.version} = :ver"
@@ -200,11 +229,15 @@ class Dialect:
         sets.append(f"{lay.status} = :tgt")
         if lay.token:
             sets.append(f"{lay.token} = :tok")
+        sets += self._value_sets(columns)
         return f"UPDATE {lay.table} SET {', '.join(sets)} WHERE {where}"
 
-    def cas(self, lay: Layout, versioned: bool) -> str:
-        """The conditional UPDATE of a compare-and-set (:func:`cas_params`)."""
-        return self._cas_update(lay, versioned) + f" RETURNING {lay.version or '0'}"
+    def cas(self, lay: Layout, versioned: bool, columns: tuple[str, ...] = ()) -> str:
+        """The conditional UPDATE of a compare-and-set (:func:`cas_params`).
+
+        ``columns`` as for :meth:`apply`.
+        """
+        return self._cas_update(lay, versioned, columns) + f" RETURNING {lay.version or '0'}"
 
     def cas_version(self, lay: Layout, out: Outcome) -> int | None:
         """The version a compare-and-set committed, or ``None`` if it matched no row."""

@@ -7,8 +7,9 @@ says how to connect, :class:`Trigger` what a trigger enforces. No SQLAlchemy, no
 Bind parameters, the same on every dialect: ``k`` key, ``st`` initial status, ``tok``
 token, ``ev`` event, ``s0, t0, s1, t1, ...`` the moves of an event (source, target),
 ``exp`` / ``tgt`` / ``ver`` a compare-and-set's expected status, target and expected
-version, ``src`` an audit row's source. :func:`apply_params`, :func:`cas_params` and
-:func:`audit_params` build them.
+version, ``src`` an audit row's source, ``x0, x1, ...`` the values of other columns a
+write sets (``values=``). :func:`apply_params`, :func:`cas_params`, :func:`audit_params`
+and :func:`value_params` build them.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ __all__ = [
     "apply_params",
     "audit_params",
     "cas_params",
+    "value_params",
 ]
 
 AUDIT_COLUMNS = ("id", "resource_key", "source", "event", "target", "version", "token", "at")
@@ -203,3 +205,8 @@ def audit_params(
 ) -> dict[str, Any]:
     """The bind parameters of :meth:`Dialect.audit_insert`'s statement."""
     return {"k": key, "src": source, "ev": event, "tgt": target, "ver": version, "tok": token}
+
+
+def value_params(values: Sequence[Any]) -> dict[str, Any]:
+    """The bind parameters ``x0, x1, ...`` of the columns a write sets, in column order."""
+    return {f"x{i}": v for i, v in enumerate(values)}

@@ -80,6 +80,7 @@ class MySQL(Dialect):
     idle_timeout_sql = "SET SESSION idle_transaction_timeout = {s}"
     session_alive_sql = "SELECT count(*) FROM information_schema.processlist WHERE id = {session}"
     session_kill_sql = "KILL CONNECTION {session}"
+    locking_read = " FOR UPDATE"  # the lock an UPDATE takes: no upgrade to deadlock on
     # wsrep_sync_wait bit 1: reads (SELECT, SHOW, BEGIN) wait until the node has applied
     # every write set the cluster committed before them; bit 2: UPDATE and DELETE too
     causal_read_sql = "SET SESSION wsrep_sync_wait = 3"
@@ -107,7 +108,13 @@ class MySQL(Dialect):
     def _bump(self, version: str) -> str:
         return f"{version} = LAST_INSERT_ID({version} + 1)"
 
-    def apply(self, lay: Layout, sources: tuple[str, ...], targets: tuple[str, ...]) -> Statement:
+    def apply(
+        self,
+        lay: Layout,
+        sources: tuple[str, ...],
+        targets: tuple[str, ...],
+        columns: tuple[str, ...] = (),
+    ) -> Statement:
         t, k, s, v, tk = lay.table, lay.key, lay.status, lay.version, lay.token
         srcs = self._binds("s", len(sources))
         field = f"FIELD(BINARY {s}, {srcs})"
@@ -121,6 +128,7 @@ class MySQL(Dialect):
             sets = [f"{s} = ELT(LAST_INSERT_ID({field}), {tgts})"]
         if tk:
             sets.append(f"{tk} = :tok")
+        sets += self._value_sets(columns)  # bound values: they read no column, any order works
         text = f"UPDATE {t} SET {', '.join(sets)} WHERE {k} = :k AND BINARY {s} IN ({srcs})"
         return Statement(text, sources, targets)
 
@@ -133,8 +141,8 @@ class MySQL(Dialect):
         version, index = divmod(code, _INDEX) if lay.version else (0, code)
         return (stmt.sources[index - 1], stmt.targets[index - 1], version)
 
-    def cas(self, lay: Layout, versioned: bool) -> str:
-        return self._cas_update(lay, versioned)
+    def cas(self, lay: Layout, versioned: bool, columns: tuple[str, ...] = ()) -> str:
+        return self._cas_update(lay, versioned, columns)
 
     def cas_version(self, lay: Layout, out: Outcome) -> int | None:
         if out.rowcount != 1:

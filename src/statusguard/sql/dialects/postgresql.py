@@ -57,11 +57,19 @@ class PostgreSQL(Dialect):
     idle_timeout_sql = "SET idle_in_transaction_session_timeout = {ms}"
     session_alive_sql = "SELECT count(*) FROM pg_stat_activity WHERE pid = {session}"
     session_kill_sql = "SELECT pg_terminate_backend({session})"
+    locking_read = " FOR NO KEY UPDATE"  # the lock an UPDATE takes: no upgrade to deadlock on
+    error_aborts_transaction = True
 
-    def apply(self, lay: Layout, sources: tuple[str, ...], targets: tuple[str, ...]) -> Statement:
+    def apply(
+        self,
+        lay: Layout,
+        sources: tuple[str, ...],
+        targets: tuple[str, ...],
+        columns: tuple[str, ...] = (),
+    ) -> Statement:
         t, k, s, v = lay.table, lay.key, lay.status, lay.version
         srcs = self._binds("s", len(sources))
-        sets = self._case_sets(lay, len(sources), f"n.{s}", row="n.")
+        sets = self._case_sets(lay, len(sources), f"n.{s}", row="n.", columns=columns)
         update = (
             f"UPDATE {t} AS n SET {', '.join(sets)} FROM {t} AS o "
             f"WHERE n.{k} = :k AND o.{k} = :k AND n.{s} = o.{s} AND n.{s} IN ({srcs}) "
@@ -80,8 +88,8 @@ class PostgreSQL(Dialect):
     def _moved(self, stmt: Statement, row: Any, info: Mapping[str, Any]) -> Moved:
         return (str(row[0]), str(row[1]), int(row[2]))  # RETURNING o.status, n.status, version
 
-    def cas(self, lay: Layout, versioned: bool) -> str:
-        update = self._cas_update(lay, versioned)
+    def cas(self, lay: Layout, versioned: bool, columns: tuple[str, ...] = ()) -> str:
+        update = self._cas_update(lay, versioned, columns)
         ver = lay.version or "0"
         if lay.audit is None:
             return update + f" RETURNING {ver}"

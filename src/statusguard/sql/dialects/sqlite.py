@@ -71,11 +71,18 @@ class SQLite(Dialect):
     integer_autoincrement = True
     lock_timeout_sql = "PRAGMA busy_timeout = {ms}"
 
-    def apply(self, lay: Layout, sources: tuple[str, ...], targets: tuple[str, ...]) -> Statement:
+    def apply(
+        self,
+        lay: Layout,
+        sources: tuple[str, ...],
+        targets: tuple[str, ...],
+        columns: tuple[str, ...] = (),
+    ) -> Statement:
         s = lay.status
         # An injective event's target names its source: no need to note the old status.
         injective = len(set(targets)) == len(targets)
-        sets = self._case_sets(lay, len(sources), s if injective else f"{NOTE}({s})")
+        operand = s if injective else f"{NOTE}({s})"
+        sets = self._case_sets(lay, len(sources), operand, columns=columns)
         text = (
             f"UPDATE {lay.table} SET {', '.join(sets)} WHERE {lay.key} = :k "
             f"AND {s} IN ({self._binds('s', len(sources))}) RETURNING {s}, {lay.version or '0'}"
