@@ -1,22 +1,55 @@
 """The OpenStack Glance image lifecycle.
 
-Follows Glance master at commit ``c76abb08e`` (2026-07-22):
+Follows Glance master at commit ``c76abb08e`` (2026-07-22); ``file:line`` below is at that
+commit. The Glance 33.0.0 wheel has the same lines in ``glance/domain/__init__.py``,
+``glance/api/v2/image_actions.py``, ``glance/scrubber.py`` and ``glance/db/__init__.py``;
+its ``glance/api/v2/images.py`` lines 313-480 cited here are 4 later there (317-484):
 
-* states and edges: ``glance/domain/__init__.py``, ``Image.valid_state_targets``
+* states and edges: ``glance/domain/__init__.py:99-114``, ``Image.valid_state_targets``
   (9 statuses, 23 edges, ``deleted`` the only terminal state; unchanged since 2018);
-* events and which code writes them: ``glance/api/v2/image_data.py`` (upload, stage,
-  ``_restore``), ``glance/api/v2/image_actions.py`` (deactivate, reactivate),
-  ``glance/api/v2/images.py`` (delete, legacy location PATCH),
-  ``glance/async_/flows/api_image_import.py`` and ``location_import.py`` (import),
-  ``glance/scrubber.py`` (scrub, restore);
-* the ``delayed_delete`` choice: ``glance/domain/__init__.py`` ``Image.delete`` picks
-  ``pending_delete`` only when ``CONF.delayed_delete`` is set and the image has locations.
+* the status setter (``glance/domain/__init__.py:149-176``) refuses queued/uploading ->
+  saving, importing or active unless ``disk_format`` and ``container_format`` are both set
+  (lines 159-170, ``ValueError``: HTTP 400); the import API refuses the same
+  (``glance/api/v2/images.py:348-353``, HTTP 409): fact ``formats_set``;
+* ``Image.delete`` (``glance/domain/__init__.py:249-255``) raises ``ProtectedImageDelete``
+  (a ``Forbidden``, ``glance/common/exception.py:116``) before it touches the status:
+  fact ``protected``; then targets ``pending_delete`` only when ``CONF.delayed_delete`` is
+  set and the image has locations, else ``deleted``. From ``pending_delete`` that is
+  ``deleted`` (an edge of the table) or ``pending_delete`` again (not one: refused). The
+  API cannot reach it (``ImageRepo.get`` hides ``deleted=1`` rows), but the domain layer
+  allows it, and a ``pending_delete`` image loaded there shows no locations
+  (``glance/db/__init__.py:103`` keeps only ``active`` location rows);
+* ``delayed_delete`` is a ``[DEFAULT]`` option declared in ``glance/scrubber.py:74`` and
+  registered at ``glance/scrubber.py:171`` (``CONF.register_opts(scrubber_opts)``); the
+  domain reads it through ``CONF.import_opt('delayed_delete', 'glance_store')``
+  (``glance/domain/__init__.py:38-45``), which only imports a module that ends up
+  registering it: it is not a glance_store option;
+* import methods (``glance/api/v2/images.py`` ``import_image``, 313-356): glance-direct needs
+  a staged ``uploading`` image (343-347); web-download and glance-download need ``queued``
+  (338-342); copy-image needs ``active`` and leaves the status alone (331-337); each is
+  its own event here. The flow writes ``importing`` (``glance/async_/flows/
+  api_image_import.py:1045``);
+* an import is refused (409) while another task holds the image's import lock,
+  ``os_glance_import_task`` (``glance/api/v2/images.py:385-389`` via
+  ``_enforce_import_lock``, 167-216, and the atomic grab at 472-480): fact ``import_locked``;
+* no-ops: deactivate of a ``deactivated`` image and reactivate of an ``active`` one are
+  accepted without a change (``glance/domain/__init__.py:260-262`` and 273-275; the API
+  skips the save, ``glance/api/v2/image_actions.py:61-65`` and 90-94, and answers 204,
+  107-111); so is a copy-image import of an ``active`` image;
+* other events and their writers: ``glance/api/v2/image_data.py`` (upload, stage,
+  ``_restore``), ``glance/api/v2/images.py`` (legacy location PATCH),
+  ``glance/scrubber.py`` (scrub, restore).
 
 Deleting a non-active image that carries locations while ``delayed_delete`` is set would
 target ``pending_delete``, an edge Glance's table forbids (HTTP 400); the model therefore
 enables ``delete`` from those states only when ``delayed_delete`` is off or the image has
 no locations. ``killed`` has no v2 writer today; the legacy ``kill`` event keeps the
 table's ``saving -> killed`` edge.
+
+Fact defaults (what the runtime assumes when a caller does not say; the proofs range over
+every value): ``protected`` False and ``import_locked`` False, Glance's own defaults
+(``ImageFactory.new_image``, ``glance/domain/__init__.py:72``; no lock property until an
+import takes it); ``formats_set`` True, the case of every image that has data.
 
 The six race scenarios follow ``glance.md`` §3.2-3.3 (LP #1383973, #1241025, #1236868,
 #1371728 and the open hazards in HEAD). Each is checked for the harm it names: an illegal
@@ -27,7 +60,7 @@ from __future__ import annotations
 
 import enum
 
-from statusguard import Flag, FlagKind, Lifecycle, Transition
+from statusguard import Flag, FlagKind, Lifecycle, NoOp, Transition
 from statusguard.lifecycle import (
     SAVE,
     Absorbing,
@@ -62,7 +95,10 @@ class ImageEvent(enum.StrEnum):
     UPLOAD_FAILED = "upload_failed"
     STAGE_STARTED = "stage_started"
     STAGE_FAILED = "stage_failed"
-    IMPORT_STARTED = "import_started"
+    GLANCE_DIRECT_IMPORT = "glance_direct_import"
+    WEB_DOWNLOAD_IMPORT = "web_download_import"
+    GLANCE_DOWNLOAD_IMPORT = "glance_download_import"
+    COPY_IMAGE_IMPORT = "copy_image_import"
     IMPORT_SUCCEEDED = "import_succeeded"
     IMPORT_FAILED = "import_failed"
     LOCATION_ADDED = "location_added"
@@ -78,6 +114,8 @@ S = ImageStatus
 E = ImageEvent
 
 _DELETABLE = (S.QUEUED, S.SAVING, S.UPLOADING, S.IMPORTING, S.KILLED, S.DEACTIVATED)
+_FORMATS = {"formats_set": True}
+_IMPORTABLE = {"formats_set": True, "import_locked": False}
 
 _P = Verdict.PROVED
 _V = Verdict.VIOLATED
@@ -149,40 +187,80 @@ GLANCE_IMAGE: Lifecycle[ImageStatus, ImageEvent] = Lifecycle(
         Flag(
             "delayed_delete",
             FlagKind.CONFIG,
-            doc="glance_store [DEFAULT] delayed_delete: delete to pending_delete, scrub later",
+            doc="[DEFAULT] delayed_delete (glance/scrubber.py:74): delete to pending_delete",
         ),
         Flag("has_locations", FlagKind.FACT, doc="the image has at least one location"),
+        Flag(
+            "formats_set",
+            FlagKind.FACT,
+            doc="disk_format and container_format are both set",
+            default=True,
+        ),
+        Flag("protected", FlagKind.FACT, doc="the image is protected from delete", default=False),
+        Flag(
+            "import_locked",
+            FlagKind.FACT,
+            doc="another task holds the import lock (os_glance_import_task)",
+            default=False,
+        ),
     ],
     transitions=[
-        # image_data.upload: CAS queued -> saving, then CAS saving -> active.
-        Transition(E.UPLOAD_STARTED, S.QUEUED, S.SAVING),
+        # image_data.upload: CAS queued -> saving, then CAS saving -> active. The setter
+        # needs both formats for queued -> saving (glance/domain/__init__.py:159-170).
+        Transition(E.UPLOAD_STARTED, S.QUEUED, S.SAVING, when=_FORMATS),
         Transition(E.UPLOAD_SUCCEEDED, S.SAVING, S.ACTIVE),
         Transition(E.UPLOAD_FAILED, S.SAVING, S.QUEUED),  # _restore, for retry (LP #1273087)
         # image_data.stage and _unstage.
         Transition(E.STAGE_STARTED, S.QUEUED, S.UPLOADING),
         Transition(E.STAGE_FAILED, S.UPLOADING, S.QUEUED),
-        # Interoperable import: glance-direct from uploading; web-/glance-download from queued.
-        Transition(E.IMPORT_STARTED, [S.QUEUED, S.UPLOADING], S.IMPORTING),
+        # Interoperable import (glance/api/v2/images.py:338-353): glance-direct from a staged
+        # uploading image; web-download and glance-download from queued; formats set and
+        # no other task holding the import lock (385-389).
+        Transition(E.GLANCE_DIRECT_IMPORT, S.UPLOADING, S.IMPORTING, when=_IMPORTABLE),
+        Transition(E.WEB_DOWNLOAD_IMPORT, S.QUEUED, S.IMPORTING, when=_IMPORTABLE),
+        Transition(E.GLANCE_DOWNLOAD_IMPORT, S.QUEUED, S.IMPORTING, when=_IMPORTABLE),
         Transition(E.IMPORT_SUCCEEDED, S.IMPORTING, S.ACTIVE),
         Transition(E.IMPORT_FAILED, S.IMPORTING, S.QUEUED),
         # Legacy PATCH /locations (show_multiple_locations) and POST /locations.
-        Transition(E.LOCATION_ADDED, S.QUEUED, S.ACTIVE),
+        Transition(E.LOCATION_ADDED, S.QUEUED, S.ACTIVE, when=_FORMATS),
         Transition(E.DEACTIVATE, S.ACTIVE, S.DEACTIVATED),
         Transition(E.REACTIVATE, S.DEACTIVATED, S.ACTIVE),
-        # Image.delete: pending_delete only with delayed_delete and locations.
+        # Image.delete (glance/domain/__init__.py:249-255): a protected image is refused
+        # first; pending_delete only with delayed_delete and locations. From pending_delete
+        # (domain layer only) it is deleted, or refused (pending_delete again).
         Transition(
             E.DELETE,
             S.ACTIVE,
             S.PENDING_DELETE,
-            when={"delayed_delete": True, "has_locations": True},
+            when={"delayed_delete": True, "has_locations": True, "protected": False},
         ),
-        Transition(E.DELETE, (S.ACTIVE, *_DELETABLE), S.DELETED, when={"delayed_delete": False}),
-        Transition(E.DELETE, (S.ACTIVE, *_DELETABLE), S.DELETED, when={"has_locations": False}),
+        Transition(
+            E.DELETE,
+            (S.ACTIVE, *_DELETABLE, S.PENDING_DELETE),
+            S.DELETED,
+            when={"delayed_delete": False, "protected": False},
+        ),
+        Transition(
+            E.DELETE,
+            (S.ACTIVE, *_DELETABLE, S.PENDING_DELETE),
+            S.DELETED,
+            when={"has_locations": False, "protected": False},
+        ),
         # glance-scrubber: scrub after scrub_time, or --restore.
         Transition(E.SCRUB, S.PENDING_DELETE, S.DELETED),
         Transition(E.RESTORE, S.PENDING_DELETE, S.ACTIVE),
         # v1 safe_kill; no v2 writer.
         Transition(E.KILL, S.SAVING, S.KILLED),
+    ],
+    noops=[
+        # Accepted without a change: Image.deactivate/reactivate pass (glance/domain/
+        # __init__.py:260-262, 273-275), the API skips the save and answers 204
+        # (glance/api/v2/image_actions.py:61-65, 90-94, 107-111).
+        NoOp(E.DEACTIVATE, S.DEACTIVATED),
+        NoOp(E.REACTIVATE, S.ACTIVE),
+        # copy-image needs active (glance/api/v2/images.py:331-337) and the import lock
+        # (385-389); the status stays active.
+        NoOp(E.COPY_IMAGE_IMPORT, S.ACTIVE, when={"import_locked": False}),
     ],
     invariants=[
         Absorbing("deleted-is-final", S.DELETED),

@@ -8,7 +8,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from statusguard import Flag, FlagKind, Lifecycle, Transition
+from statusguard import Flag, FlagKind, Lifecycle, NoOp, Transition
 from statusguard.lifecycle import Invariant
 from statusguard.results import Counterexample
 from statusguard.testing import invariants
@@ -47,6 +47,17 @@ def any_lifecycles(
             max_size=3 * n,
         )
     )
+    noops = draw(
+        st.lists(
+            st.builds(
+                NoOp,
+                st.sampled_from(events),
+                st.lists(state, min_size=1, max_size=2, unique=True),
+                when,
+            ),
+            max_size=2,
+        )
+    )
     invariant_list = draw(invariants(states, kinds=kinds))
     return Lifecycle._unchecked(
         "random",
@@ -56,6 +67,7 @@ def any_lifecycles(
         events=events,
         flags=flags,
         transitions=transitions,
+        noops=noops,
         invariants=invariant_list,
     )
 

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from statusguard.lifecycle import Flag as Flag
     from statusguard.lifecycle import FlagKind as FlagKind
     from statusguard.lifecycle import Lifecycle as Lifecycle
+    from statusguard.lifecycle import NoOp as NoOp
     from statusguard.lifecycle import Transition as Transition
     from statusguard.lifecycle import load as load
     from statusguard.lifecycle import load_all as load_all
@@ -52,6 +53,7 @@ _HOME = {
     "Flag": "statusguard.lifecycle",
     "FlagKind": "statusguard.lifecycle",
     "Lifecycle": "statusguard.lifecycle",
+    "NoOp": "statusguard.lifecycle",
     "Transition": "statusguard.lifecycle",
     "load": "statusguard.lifecycle",
     "load_all": "statusguard.lifecycle",
@@ -100,6 +102,7 @@ __all__ = [
     "IllegalTransition",
     "Lifecycle",
     "MemoryStore",
+    "NoOp",
     "SQLStore",
     "StatusGuardError",
     "Store",

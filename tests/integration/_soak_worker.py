@@ -24,7 +24,7 @@ SOAK_EVENTS = (
     "upload_failed",
     "stage_started",
     "stage_failed",
-    "import_started",
+    "web_download_import",
     "import_succeeded",
     "import_failed",
     "deactivate",
@@ -82,7 +82,11 @@ def main(cfg: dict[str, Any]) -> None:
         hot = rng.random() < cfg["hot_share"]
         key = rng.choice(cfg["hot"] if hot else cfg["cold"])
         status = naive.status(key) if store is None else str(guard.status(key))
-        events = [e for e in lc.allowed_events(status, flags) if e in SOAK_EVENTS]
+        events = [
+            e
+            for e in lc.allowed_events(status, flags)
+            if e in SOAK_EVENTS and not lc.is_noop(status, e, flags)  # no-ops write nothing
+        ]
         event = rng.choice(events)
         target = str(lc.next(status, event, flags))
         counts["attempts"] += 1

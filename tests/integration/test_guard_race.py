@@ -28,7 +28,7 @@ KEYS = [f"img-{i}" for i in range(3)]
 # deactivate/reactivate and the upload/stage/import loops keep keys alive; delete ends them
 EVENTS = [
     "upload_started", "upload_failed", "upload_succeeded", "stage_started", "stage_failed",
-    "import_started", "import_failed", "import_succeeded", "location_added", "deactivate",
+    "web_download_import", "import_failed", "import_succeeded", "location_added", "deactivate",
     "reactivate", "restore", "kill",
 ] * 4 + ["delete", "scrub"]  # fmt: skip
 MOVES = ["saving", "queued", "active", "deactivated", "importing"]
@@ -40,9 +40,10 @@ def one_step(guard: Guard[Any, Any], rng: random.Random) -> Committed | None:
         if rng.random() < 0.2:
             return guard.move(key, rng.choice(MOVES))
         facts = {"has_locations": rng.random() < 0.5}
-        return guard.fire(key, rng.choice(EVENTS), facts)
+        done = guard.fire(key, rng.choice(EVENTS), facts)
     except (IllegalTransition, TransitionConflict, MissingFlag):
         return None
+    return None if done.noop else done  # accepted without a change: nothing committed
 
 
 def check_histories(glance: Any, store: Any, acked: list[Committed]) -> int:

@@ -97,13 +97,15 @@ def test_illegal_event_names_state_event_and_allowed(guard: Guard[Any, Any]) -> 
     assert err.allowed == (
         "upload_started",
         "stage_started",
-        "import_started",
+        "web_download_import",
+        "glance_download_import",
         "location_added",
         "delete",
     )
     assert str(err) == (
         "event 'upload_succeeded' is not allowed in state 'queued' (key 'img'); allowed events: "
-        "'upload_started', 'stage_started', 'import_started', 'location_added', 'delete'"
+        "'upload_started', 'stage_started', 'web_download_import', 'glance_download_import', "
+        "'location_added', 'delete'"
     )
     assert guard.status("img") == "queued"
     assert guard.version("img") == 0
@@ -284,7 +286,7 @@ def test_unversioned_store_without_tokens(make_store: Any, glance: Any, engine: 
 def test_threads_race_for_one_winner(guard: Guard[Any, Any]) -> None:
     """9 threads fire conflicting events on one queued image: exactly one wins."""
     guard.create("img")
-    events = ["upload_started", "import_started", "location_added"] * 3
+    events = ["upload_started", "web_download_import", "location_added"] * 3
     wins: list[Committed] = []
     losses: list[IllegalTransition] = []
     barrier = threading.Barrier(len(events))

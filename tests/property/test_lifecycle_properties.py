@@ -20,12 +20,38 @@ UNICODE_NAMES = st.text(min_size=1, max_size=8).filter(lambda s: bool(s.strip())
 
 
 def enabled_targets(lc: AnyLC, state: str, event: str, flags: dict[str, bool]) -> set[str]:
-    """The oracle: targets of transitions enabled under a complete flag setting."""
-    return {
+    """The oracle: targets of transitions enabled under a complete flag setting, and the
+    state itself where a no-op accepts the event (accepted, no change)."""
+    moves = {
         t.target
         for t in lc.transitions
         if t.event == event and state in t.sources and all(flags[n] == v for n, v in t.when)
     }
+    stays = {
+        state
+        for n in lc.noops
+        if n.event == event and state in n.sources and all(flags[k] == v for k, v in n.when)
+    }
+    return moves | stays
+
+
+@given(st.data())
+def test_is_noop_agrees_with_the_noop_list(data: st.DataObject) -> None:
+    lc = data.draw(lifecycles())
+    state = data.draw(states(lc))
+    event = data.draw(events(lc))
+    flags = data.draw(complete_flags(lc))
+    stays = any(
+        n.event == event and state in n.sources and all(flags[k] == v for k, v in n.when)
+        for n in lc.noops
+    )
+    if not enabled_targets(lc, state, event, flags):
+        with pytest.raises(IllegalTransition):
+            lc.is_noop(state, event, flags)
+    else:
+        assert lc.is_noop(state, event, flags) is stays
+        if stays:
+            assert lc.next(state, event, flags) == state
 
 
 def complete_flags(lc: AnyLC) -> st.SearchStrategy[dict[str, bool]]:

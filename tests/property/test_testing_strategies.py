@@ -136,4 +136,16 @@ def test_config_must_be_complete_and_known() -> None:
 
 @given(facts(GLANCE_IMAGE))
 def test_facts_cover_fact_flags(fs: dict[str, bool]) -> None:
-    assert set(fs) == {"has_locations"}
+    assert set(fs) == {"formats_set", "has_locations", "import_locked", "protected"}
+
+
+def test_facts_shrink_toward_their_defaults() -> None:
+    """The simplest facts are the model's defaults (formats_set true: Glance's setter needs
+    both formats, glance/domain/__init__.py:159-170), not all-false."""
+    from hypothesis import find
+
+    simplest = find(facts(GLANCE_IMAGE), lambda fs: True)
+    assert simplest == {
+        **dict.fromkeys(GLANCE_IMAGE.fact_flags, False),
+        **GLANCE_IMAGE.fact_defaults,
+    }

@@ -18,7 +18,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from statusguard.lifecycle._conditions import describe_condition, format_config, merged_conditions
+from statusguard.consult._render import NO_CHANGE, flag_text
+from statusguard.lifecycle._conditions import (
+    describe_condition,
+    format_config,
+    merged_conditions,
+    merged_noops,
+)
 from statusguard.lifecycle._model import AnyLifecycle
 from statusguard.lifecycle._paths import (
     Path,
@@ -51,7 +57,10 @@ def obligation_results(lc: AnyLifecycle, *, timeout: float = 60.0) -> list[Oblig
 
 @dataclass(frozen=True)
 class TransitionChange:
-    """A ``(source, event, target)`` edge that appeared or disappeared (or changed condition)."""
+    """A ``(source, event, target)`` edge that appeared or disappeared (or changed condition).
+
+    ``noop``: a no-op's acceptance (``target`` is ``source``; shown as ``(no change)``).
+    """
 
     change: str  # "added" | "removed" | "condition"
     source: str
@@ -59,9 +68,10 @@ class TransitionChange:
     target: str
     before: str = ""  # condition in words ("" = always), for "removed"/"condition"
     after: str = ""
+    noop: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        doc: dict[str, Any] = {
             "change": self.change,
             "source": self.source,
             "event": self.event,
@@ -69,10 +79,13 @@ class TransitionChange:
             "condition_before": self.before if self.change != "added" else None,
             "condition_after": self.after if self.change != "removed" else None,
         }
+        if self.noop:
+            doc["noop"] = True
+        return doc
 
     def render(self) -> str:
         mark = {"added": "+", "removed": "-", "condition": "~"}[self.change]
-        edge = f"{self.source} --{self.event}--> {self.target}"
+        edge = f"{self.source} --{self.event}--> {NO_CHANGE if self.noop else self.target}"
         if self.change == "condition":
             return f"{mark} {edge}: when {self.before or 'always'} -> when {self.after or 'always'}"
         cond = self.after if self.change == "added" else self.before
@@ -278,6 +291,26 @@ def _edge_conditions(lc: AnyLifecycle) -> dict[tuple[str, str, str], str]:
     return {k: describe_condition(v) for k, v in merged_conditions(lc).items()}
 
 
+def _noop_conditions(lc: AnyLifecycle) -> dict[tuple[str, str, str], str]:
+    return {(s, e, s): describe_condition(v) for (s, e), v in merged_noops(lc).items()}
+
+
+def _changes(
+    oc: Mapping[tuple[str, str, str], str], nc: Mapping[tuple[str, str, str], str], *, noop: bool
+) -> list[TransitionChange]:
+    """Edges (or no-ops) added, re-conditioned and removed, in that order."""
+    out: list[TransitionChange] = []
+    for key, cond in nc.items():
+        if key not in oc:
+            out.append(TransitionChange("added", *key, after=cond, noop=noop))
+        elif oc[key] != cond:
+            out.append(TransitionChange("condition", *key, before=oc[key], after=cond, noop=noop))
+    out += [
+        TransitionChange("removed", *k, before=c, noop=noop) for k, c in oc.items() if k not in nc
+    ]
+    return out
+
+
 def _names_change(what: str, old: Sequence[str], new: Sequence[str]) -> list[str]:
     added = [n for n in new if n not in old]
     removed = [n for n in old if n not in new]
@@ -319,8 +352,8 @@ def diff_lifecycles(
     header += _names_change("events", [str(e) for e in old.events], [str(e) for e in new.events])
     header += _names_change(
         "flags",
-        [f"{f.name} ({f.kind})" for f in old.flags],
-        [f"{f.name} ({f.kind})" for f in new.flags],
+        [f"{f.name} ({flag_text(f)})" for f in old.flags],
+        [f"{f.name} ({flag_text(f)})" for f in new.flags],
     )
     if str(old.initial) != str(new.initial):
         header.append(f"initial state: {old.initial} -> {new.initial}")
@@ -335,14 +368,8 @@ def diff_lifecycles(
         [f"{i.name} ({i.kind})" for i in new.invariants],
     )
 
-    oc, nc = _edge_conditions(old), _edge_conditions(new)
-    transitions: list[TransitionChange] = []
-    for key, cond in nc.items():
-        if key not in oc:
-            transitions.append(TransitionChange("added", *key, after=cond))
-        elif oc[key] != cond:
-            transitions.append(TransitionChange("condition", *key, before=oc[key], after=cond))
-    transitions += [TransitionChange("removed", *k, before=c) for k, c in oc.items() if k not in nc]
+    transitions = _changes(_edge_conditions(old), _edge_conditions(new), noop=False)
+    transitions += _changes(_noop_conditions(old), _noop_conditions(new), noop=True)
 
     names = [*common, *(s for s in new_states if s not in common), *old_states]
     names = list(dict.fromkeys(names))

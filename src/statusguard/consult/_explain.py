@@ -17,6 +17,7 @@ from statusguard.lifecycle._conditions import (
     describe_condition,
     format_config,
     merged_conditions,
+    merged_noops,
 )
 from statusguard.lifecycle._model import AnyLifecycle
 from statusguard.lifecycle._paths import Path, all_settings, graph, shortest_paths
@@ -26,17 +27,32 @@ __all__ = ["EventAnswer", "StateAnswer", "explain_event", "explain_state"]
 
 @dataclass(frozen=True)
 class Option:
-    """``event`` leads to ``target`` when ``condition`` (what remains unknown) holds."""
+    """``event`` leads to ``target`` when ``condition`` (what remains unknown) holds.
+
+    ``noop``: the event is accepted without a change (``target`` is the state itself).
+    """
 
     event: str
     target: str
     condition: str  # "" = given the flags, always
+    noop: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        return {"event": self.event, "target": self.target, "when": self.condition or None}
+        doc: dict[str, Any] = {
+            "event": self.event,
+            "target": self.target,
+            "when": self.condition or None,
+        }
+        if self.noop:
+            doc["noop"] = True
+        return doc
+
+    @property
+    def shown(self) -> str:
+        return "(no change)" if self.noop else self.target
 
     def render(self) -> str:
-        return f"{self.event} -> {self.target}" + (
+        return f"{self.event} -> {self.shown}" + (
             f" (when {self.condition})" if self.condition else ""
         )
 
@@ -44,11 +60,17 @@ class Option:
 def _options(
     lc: AnyLifecycle, state: str, flags: Mapping[str, bool], event: str | None = None
 ) -> list[Option]:
-    return [
+    moves = [
         Option(e, t, describe_condition(c))
         for (s, e, t), c in merged_conditions(lc, flags).items()
         if s == state and (event is None or e == event)
     ]
+    stays = [
+        Option(e, s, describe_condition(c), noop=True)
+        for (s, e), c in merged_noops(lc, flags).items()
+        if s == state and (event is None or e == event)
+    ]
+    return moves + stays
 
 
 @dataclass(frozen=True)
@@ -158,7 +180,7 @@ class FlagEffect:
             return f"with {setting}: not allowed"
         head = "allowed" if not self.depends_on else f"depends on {', '.join(self.depends_on)}"
         return f"with {setting}: {head}, " + "; ".join(
-            f"-> {o.target}" + (f" when {o.condition}" if o.condition else "") for o in self.outcome
+            f"-> {o.shown}" + (f" when {o.condition}" if o.condition else "") for o in self.outcome
         )
 
 
@@ -204,7 +226,7 @@ class EventAnswer:
         else:
             lines[0] += "allowed" if self.allowed == "yes" else "depends on flags"
             lines.extend(
-                f"  -> {o.target}" + (f" when {o.condition}" if o.condition else "")
+                f"  -> {o.shown}" + (f" when {o.condition}" if o.condition else "")
                 for o in self.outcome
             )
         if self.allowed != "yes":
@@ -234,9 +256,12 @@ def explain_event(
     lc.check_flags(flags)
     outcome = tuple(_options(lc, s, flags, e))
     mentioned: list[str] = []
-    for t in lc.transitions:
-        if s in t.sources and str(t.event) == e:
-            mentioned.extend(n for n, _ in t.when if n not in mentioned)
+    parts: list[tuple[tuple[Any, ...], Any, tuple[tuple[str, bool], ...]]] = [
+        (t.sources, t.event, t.when) for t in lc.transitions
+    ] + [(n.sources, n.event, n.when) for n in lc.noops]
+    for sources, ev, when in parts:
+        if s in sources and str(ev) == e:
+            mentioned.extend(n for n, _ in when if n not in mentioned)
 
     def key(opts: tuple[Option, ...]) -> list[tuple[str, str]]:
         return sorted((o.target, o.condition) for o in opts)
@@ -269,7 +294,10 @@ def explain_event(
         else:
             effects.extend(effect(name, value) for value in (True, False))
     enabled_in = tuple(
-        str(st) for st in lc.states if any(str(ev) == e for _, ev, _t in _edges_from(lc, st))
+        str(st)
+        for st in lc.states
+        if any(str(ev) == e for _, ev, _t in _edges_from(lc, st))
+        or any(str(n.event) == e and st in n.sources for n in lc.noops)
     )
     return EventAnswer(
         lc.name,

@@ -30,6 +30,7 @@ RULES: Mapping[str, str] = {
     "can_terminate": "a terminal state is reachable from every reachable state",
     "deterministic": "an event leads to one state under any flag setting",
     "terminal_final": "no transition leaves a terminal state",
+    "noop_unchanged": "an event accepted without a change has no transition there",
     "invariant": "a declared invariant holds",
     "race": "the write protocols keep their race obligations",
     "proofs.manifest": "the recorded proofs manifest matches the verdicts",
@@ -93,6 +94,23 @@ def _offending(lc: AnyLifecycle, r: ObligationResult) -> list[Any]:
     return [t for t in options if str(t.target) == last.state][:1]
 
 
+def _noops_blamed(lc: AnyLifecycle, r: ObligationResult) -> list[Any]:
+    """For ``noop_unchanged``: the no-ops that accept the counterexample's last step."""
+    cex = r.counterexample
+    if r.obligation != "noop_unchanged" or cex is None or len(cex.trace) < 2:
+        return []
+    step = cex.trace[-2]
+    flags = {**dict(cex.config), **step.facts}
+    return [
+        n
+        for n in lc.noops
+        if n.origin is not None
+        and str(n.event) == str(step.event)
+        and step.state in {str(s) for s in n.sources}
+        and _enabled(n.when, flags)
+    ]
+
+
 def locate(
     lc: AnyLifecycle, r: ObligationResult
 ) -> tuple[Origin | None, tuple[tuple[Origin, str], ...]]:
@@ -102,6 +120,8 @@ def locate(
     related: list[tuple[Origin, str]] = []
     for t in blamed[:-1]:
         related.append((t.origin, f"transition {t!r}"))
+    for n in _noops_blamed(lc, r):  # the no-op the blamed transition overlaps
+        related.append((n.origin, f"no-op {n!r}"))
     if invariant is not None and invariant.origin is not None:
         if blamed:
             related.append((invariant.origin, f"invariant {invariant.name!r}"))

@@ -20,14 +20,16 @@ from statusguard.lifecycle._conditions import (
     simplify,
 )
 from statusguard.lifecycle._model import AnyLifecycle, Lifecycle
-from statusguard.lifecycle._parts import Transition
+from statusguard.lifecycle._parts import Flag, NoOp, Transition
 
 __all__ = [
     "Edge",
     "cells",
     "describe_condition",
     "edges",
+    "flag_text",
     "merged_conditions",
+    "noop_conditions",
     "render_dot",
     "render_markdown",
     "render_mermaid",
@@ -74,6 +76,12 @@ def restrict(lc: AnyLifecycle, flags: Mapping[str, bool]) -> AnyLifecycle:
             continue
         rest = tuple((n, v) for n, v in t.when if n not in flags)
         kept.append(Transition(t.event, t.sources, t.target, rest, origin=t.origin))
+    noops: list[NoOp[Any, Any]] = []
+    for n in lc.noops:
+        if any(flags.get(k, v) != v for k, v in n.when):
+            continue
+        rest = tuple((k, v) for k, v in n.when if k not in flags)
+        noops.append(NoOp(n.event, n.sources, rest, origin=n.origin))
     return Lifecycle(
         lc.name,
         states=lc.states,
@@ -83,6 +91,7 @@ def restrict(lc: AnyLifecycle, flags: Mapping[str, bool]) -> AnyLifecycle:
         events=lc.events,
         flags=[f for f in lc.flags if f.name not in flags],
         invariants=lc.invariants,
+        noops=noops,
         origin=lc.origin,
     )
 
@@ -102,12 +111,15 @@ class Grid:
 
 def cells(lc: AnyLifecycle) -> Grid:
     """Each (state, event) cell names the target; a conditional target carries a
-    footnote marker ``[n]`` whose note states the condition."""
+    footnote marker ``[n]`` whose note states the condition. A no-op's cell reads
+    :data:`NO_CHANGE` (accepted without a change)."""
     notes: list[str] = []
     rows: dict[str, dict[str, str]] = {str(s): {} for s in lc.states}
     by_cell: dict[tuple[str, str], list[Edge]] = {}
     for edge in edges(lc):
         by_cell.setdefault((edge.source, edge.event), []).append(edge)
+    for (state, event), conds in noop_conditions(lc).items():
+        by_cell.setdefault((state, event), []).append(Edge(state, event, NO_CHANGE, conds))
     for (state, event), options in by_cell.items():
         parts: list[str] = []
         for edge in options:
@@ -124,6 +136,24 @@ def cells(lc: AnyLifecycle) -> Grid:
     )
 
 
+NO_CHANGE = "(no change)"
+"""How a view shows a no-op: the event is accepted and the status stays."""
+
+
+def noop_conditions(lc: AnyLifecycle) -> dict[tuple[str, str], tuple[Condition, ...]]:
+    """``(state, event)`` -> the conditions under which a no-op accepts it, in model order."""
+    out: dict[tuple[str, str], list[Condition]] = {}
+    for n in lc.noops:
+        for s in n.sources:
+            out.setdefault((str(s), str(n.event)), []).append(n.when)
+    return {k: simplify(tuple(v)) for k, v in out.items()}
+
+
+def flag_text(f: Flag) -> str:
+    """``kind`` or ``kind, default false``: how views describe a flag."""
+    return str(f.kind) if f.default is None else f"{f.kind}, default {str(f.default).lower()}"
+
+
 def _state_label(lc: AnyLifecycle, state: str) -> str:
     marks = []
     if state == str(lc.initial):
@@ -136,7 +166,7 @@ def _state_label(lc: AnyLifecycle, state: str) -> str:
 def _header(lc: AnyLifecycle, fixed: Mapping[str, bool]) -> list[str]:
     terminal = ", ".join(str(s) for s in lc.states if s in lc.terminal) or "(none)"
     lines = [f"{lc.name}: initial {lc.initial}; terminal {terminal}"]
-    flags = [f"{f.name} ({f.kind})" for f in lc.flags]
+    flags = [f"{f.name} ({flag_text(f)})" for f in lc.flags]
     if flags:
         lines.append("flags: " + ", ".join(flags))
     if fixed:
@@ -166,6 +196,8 @@ def render_table(
         blocks[-1].append(col)
         used += 2 + col[1]
     out = _header(lc, fixed)
+    if width is not None:  # the flags line wraps too (after a comma), indented
+        out = [part for line in out for part in _wrap(line, width)]
     for block in blocks:
         out.append("")
         out.append("  ".join(["state".ljust(first), *(e.ljust(w) for e, w in block)]).rstrip())
@@ -177,6 +209,23 @@ def render_table(
         out.append("")
         out.extend(f"[{i}] when {note}" for i, note in enumerate(grid.notes, 1))
     return "\n".join(out)
+
+
+def _wrap(line: str, width: int) -> list[str]:
+    """``line`` broken after ", " into lines of at most ``width`` (continuations indented)."""
+    if len(line) <= width or ", " not in line:
+        return [line]
+    out: list[str] = []
+    cur = ""
+    for piece in line.split(", "):
+        candidate = f"{cur}, {piece}" if cur else piece
+        if cur and len(candidate) + 1 > width:
+            out.append(cur + ",")
+            cur = "  " + piece
+        else:
+            cur = candidate
+    out.append(cur)
+    return out
 
 
 # -- Mermaid ---------------------------------------------------------------------------
@@ -284,7 +333,8 @@ def render_markdown(
     lc: AnyLifecycle, *, fixed: Mapping[str, bool] | None = None, level: int = 2
 ) -> str:
     """A Markdown section: the Mermaid diagram (GitHub renders it), the states x events
-    table with its conditions, the flags and the invariants."""
+    table with its conditions (a no-op's cell: ``(no change)``; the diagram draws
+    edges only), the flags and the invariants."""
     fixed = fixed or {}
     view = restrict(lc, fixed)
     grid = cells(view)
@@ -295,7 +345,7 @@ def render_markdown(
     out += [f"Initial state `{view.initial}`; terminal: {terminal}.", ""]
     for f in view.flags:
         doc = f": {f.doc}" if f.doc else ""
-        out.append(f"- flag `{f.name}` ({f.kind}){doc}")
+        out.append(f"- flag `{f.name}` ({flag_text(f)}){doc}")
     if view.flags:
         out.append("")
     out += ["```mermaid", render_mermaid(lc, fixed=fixed), "```", ""]

@@ -24,6 +24,9 @@ class Committed(NamedTuple):
 
     ``event`` is ``None`` for a target-based :meth:`Guard.move`. ``version`` is the
     key's version after the write; ``token`` the per-attempt token, if any.
+    ``noop`` is true for an event accepted *without a change* (a :class:`NoOp` of the
+    lifecycle, such as Glance's deactivate of a deactivated image): nothing was written,
+    ``source == target``, ``version`` is the stored one (not bumped) and ``token`` is None.
     """
 
     key: Hashable
@@ -32,6 +35,7 @@ class Committed(NamedTuple):
     target: str
     version: int
     token: str | None = None
+    noop: bool = False
 
 
 def _no_swap(key: Hashable, old: Record, new: Record, event: str | None) -> bool:
@@ -133,7 +137,9 @@ class Guard(Generic[S, E]):
         """Apply ``event`` to whatever status ``key`` holds now, in one atomic step.
 
         Raises :class:`IllegalTransition` (naming the stored state and the allowed
-        events) when the event is not enabled there; nothing is written then.
+        events) when the event is not enabled there; nothing is written then. An event
+        the lifecycle accepts without a change there (a :class:`NoOp`) writes nothing
+        either and returns a :class:`Committed` with ``noop=True`` and the stored version.
         ``values`` sets other columns of the row in the same step (all or nothing):
         :class:`UnknownColumn` / :class:`ReservedColumn` for a name the store cannot
         write, before anything is written.
@@ -153,6 +159,10 @@ class Guard(Generic[S, E]):
             if current is not None:
                 target = plan.moves.get(current[0])
                 if target is None:
+                    if current[0] in plan.noops:  # accepted, no change: linearizable here
+                        return Committed(
+                            key, current[0], plan.event, current[0], current[1], None, True
+                        )
                     allowed = plan.allowed.get(current[0])
                     if allowed is not None:
                         raise illegal(current[0], plan.event, allowed, key, plan.lifecycle)
@@ -167,6 +177,11 @@ class Guard(Generic[S, E]):
             source, target, version = outcome
             return Committed(key, source, plan.event, target, version, token)
         assert isinstance(outcome, Rejected)
+        stored = outcome.current
+        if stored.status in plan.noops:  # the store wrote nothing; what it held is a no-op
+            return Committed(
+                key, stored.status, plan.event, stored.status, stored.version, None, True
+            )
         raise plan.refusal(self.lifecycle, self.config, key, facts, outcome.current.status)
 
     def _fire_with(
@@ -182,6 +197,11 @@ class Guard(Generic[S, E]):
         if isinstance(outcome, Applied):
             source, target, version = outcome
             return Committed(key, source, plan.event, target, version, token)
+        stored = outcome.current
+        if stored.status in plan.noops:  # a no-op writes nothing, values= included
+            return Committed(
+                key, stored.status, plan.event, stored.status, stored.version, None, True
+            )
         raise plan.refusal(self.lifecycle, self.config, key, facts, outcome.current.status)
 
     def move(

@@ -32,6 +32,9 @@ class Plan:
     # where the event is surely not enabled: the rejected path is one dict lookup
     allowed: dict[str, tuple[str, ...]]
     lifecycle: str
+    # stored statuses where the event is surely accepted without a change (a NoOp):
+    # the guard reports those without writing
+    noops: frozenset[str] = frozenset()
 
     def refusal(
         self,
@@ -62,27 +65,32 @@ def plan_event(
     lc.event(str(event))
     if facts:
         lc.check_flags(facts, kind=FlagKind.FACT)
-    known = {**config, **(facts or {})}
+    known = {**lc.fact_defaults, **config, **(facts or {})}
     moves: dict[str, str] = {}
+    noops: set[str] = set()
     undecided: dict[str, set[str]] = {}
-    for t in lc.transitions:
-        if t.event != event:
+    for part, target in [(t, str(t.target)) for t in lc.transitions] + [
+        (n, None) for n in lc.noops
+    ]:
+        if part.event != event:
             continue
-        if any(n in known and known[n] != v for n, v in t.when):
+        if any(n in known and known[n] != v for n, v in part.when):
             continue
-        unknown = {n for n, _ in t.when if n not in known}
-        for s in t.sources:
+        unknown = {n for n, _ in part.when if n not in known}
+        for s in part.sources:
             if unknown:
                 undecided.setdefault(str(s), set()).update(unknown)
+            elif target is None:
+                noops.add(str(s))
             else:
-                moves[str(s)] = str(t.target)
-    undecided_ = {s: frozenset(v) for s, v in undecided.items() if s not in moves}
+                moves[str(s)] = target
+    undecided_ = {s: frozenset(v) for s, v in undecided.items() if s not in moves.keys() | noops}
     allowed = {
         str(s): tuple(map(str, lc.allowed_events(s, known)))
         for s in lc.states
-        if str(s) not in moves and str(s) not in undecided_
+        if str(s) not in moves and str(s) not in undecided_ and str(s) not in noops
     }
-    return Plan(str(event), moves, undecided_, allowed, lc.name)
+    return Plan(str(event), moves, undecided_, allowed, lc.name, frozenset(noops))
 
 
 def illegal(
@@ -114,7 +122,7 @@ def check_move(
     target: Any,
 ) -> None:
     """:class:`IllegalTransition` unless the lifecycle has the edge ``expected -> target``."""
-    known = {**config, **(facts or {})}
+    known = {**lc.fact_defaults, **config, **(facts or {})}
     if not lc.edge_allowed(expected, target, known):
         src, allowed = str(expected), lc.targets(expected, known)
         raise IllegalTransition(src, None, allowed, target=str(target), key=key, lifecycle=lc.name)

@@ -34,6 +34,7 @@ from statusguard.lifecycle._parts import FORMAT as FORMAT
 from statusguard.lifecycle._parts import Condition as Condition
 from statusguard.lifecycle._parts import Flag as Flag
 from statusguard.lifecycle._parts import FlagKind as FlagKind
+from statusguard.lifecycle._parts import NoOp as NoOp
 from statusguard.lifecycle._parts import Transition as Transition
 from statusguard.lifecycle._scenarios import SAVE as SAVE
 from statusguard.lifecycle._scenarios import RaceScenario as RaceScenario
@@ -72,6 +73,7 @@ __all__ = [
     "Invariant",
     "Lifecycle",
     "Never",
+    "NoOp",
     "OnlyThrough",
     "Queries",
     "RaceScenario",

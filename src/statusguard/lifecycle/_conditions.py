@@ -76,3 +76,22 @@ def merged_conditions(
         for s in t.sources:
             merged.setdefault((str(s), str(t.event), str(t.target)), []).append(when)
     return merged
+
+
+def merged_noops(
+    lc: AnyLifecycle, flags: Mapping[str, bool] | None = None
+) -> dict[tuple[str, str], list[Condition]]:
+    """The conditions of every ``(state, event)`` a no-op accepts, merged, in model order.
+
+    As :func:`merged_conditions`: only no-ops consistent with ``flags``, and the literals
+    ``flags`` fixes removed.
+    """
+    flags = flags or {}
+    merged: dict[tuple[str, str], list[Condition]] = {}
+    for n in lc.noops:
+        if any(flags.get(k, v) != v for k, v in n.when):
+            continue
+        when = tuple((k, v) for k, v in n.when if k not in flags)
+        for s in n.sources:
+            merged.setdefault((str(s), str(n.event)), []).append(when)
+    return merged

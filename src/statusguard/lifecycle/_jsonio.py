@@ -19,7 +19,7 @@ from typing import Any
 from statusguard._text import did_you_mean
 from statusguard.errors import InvalidLifecycle, Location, Origin
 from statusguard.lifecycle._invariants import INVARIANT_KINDS, Invariant
-from statusguard.lifecycle._parts import FORMAT, Flag, FlagKind, Transition
+from statusguard.lifecycle._parts import FORMAT, Flag, FlagKind, NoOp, Transition
 from statusguard.lifecycle._positions import value_lines
 from statusguard.lifecycle._scenarios import KEY as SCENARIOS_KEY
 from statusguard.lifecycle._scenarios import RaceScenario
@@ -226,6 +226,18 @@ def _parts(document: Mapping[str, Any], name: str | None) -> tuple[str, dict[str
             )
     else:
         flags = [Flag(n, FlagKind(k)) for n, k in raw_flags.items()]
+    defaults = document.get("fact_defaults", {})
+    names = [f.name for f in flags]
+    for n in defaults:
+        if n not in names:
+            raise InvalidLifecycle(
+                f"fact_defaults names unknown flag {n!r}; expected one of: "
+                + (", ".join(repr(x) for x in names) or "(none declared)")
+                + did_you_mean(n, names),
+                ("fact_defaults", n),
+                lifecycle=name,
+            )
+    flags = [Flag(f.name, f.kind, default=defaults.get(f.name)) for f in flags]
     transitions = [
         Transition(
             t["event"],
@@ -235,6 +247,10 @@ def _parts(document: Mapping[str, Any], name: str | None) -> tuple[str, dict[str
             origin=origin_in(document, ("transitions", i)),
         )
         for i, t in enumerate(document["transitions"])
+    ]
+    noops = [
+        NoOp(n["event"], n["source"], n.get("when"), origin=origin_in(document, ("noops", i)))
+        for i, n in enumerate(document.get("noops", []))
     ]
     invariants: list[Invariant] = []
     for i, raw in enumerate(document.get("invariants", [])):
@@ -250,6 +266,7 @@ def _parts(document: Mapping[str, Any], name: str | None) -> tuple[str, dict[str
         "events": document.get("events"),
         "flags": flags,
         "transitions": transitions,
+        "noops": noops,
         "invariants": invariants,
         "race_scenarios": [RaceScenario.from_json(raw) for raw in document.get(SCENARIOS_KEY, [])],
     }

@@ -53,6 +53,7 @@ BUILTIN_OBLIGATIONS = (
     "can_terminate",
     "deterministic",
     "terminal_final",
+    "noop_unchanged",
 )
 """The built-in obligation names; an invariant may not take one (results key by name)."""
 RESERVED_PREFIX = "race."

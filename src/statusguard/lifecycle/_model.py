@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from statusguard._text import format_flags
 from statusguard.errors import InvalidLifecycle, Location, MissingFlag, Origin
 from statusguard.lifecycle._invariants import Invariant
-from statusguard.lifecycle._parts import FORMAT, Flag, FlagKind, Transition, caller_origin
+from statusguard.lifecycle._parts import FORMAT, Flag, FlagKind, NoOp, Transition, caller_origin
 from statusguard.lifecycle._runtime import Runtime
 from statusguard.lifecycle._scenarios import KEY as SCENARIOS_KEY
 from statusguard.lifecycle._scenarios import RaceScenario, validate_scenarios
@@ -29,9 +29,10 @@ __all__ = ["AnyLifecycle", "Lifecycle", "definition_defect"]
 S = TypeVar("S", bound=str)
 E = TypeVar("E", bound=str)
 
-# When set, construction skips the two checks that are also proof obligations
-# (``deterministic`` and ``terminal_final``) so that ``statusguard check`` can report
-# them as violations with a counterexample. Everything else is still validated.
+# When set, construction skips the checks that are also proof obligations
+# (``deterministic``, ``terminal_final`` and ``noop_unchanged``) so that
+# ``statusguard check`` can report them as violations with a counterexample. Everything
+# else is still validated.
 _LENIENT: ContextVar[bool] = ContextVar("statusguard_lenient", default=False)
 
 
@@ -47,7 +48,8 @@ def _lenient() -> Iterator[None]:
 
 def definition_defect(lc: Lifecycle[Any, Any]) -> InvalidLifecycle | None:
     """The first defect the constructor refuses that is also a proof obligation
-    (``deterministic``, ``terminal_final``), for a lifecycle built leniently; else ``None``.
+    (``deterministic``, ``terminal_final``, ``noop_unchanged``), for a lifecycle built
+    leniently; else ``None``.
 
     The error names the obligation, the JSON path and where the part was written.
     """
@@ -63,7 +65,8 @@ class Lifecycle(Runtime[S, E]):
 
     Built once and frozen. ``states`` and ``events`` may be ``StrEnum`` classes
     (so typos are type errors) or plain strings. ``race_scenarios`` names the races
-    :mod:`statusguard.race` checks for this lifecycle besides the general ones.
+    :mod:`statusguard.race` checks for this lifecycle besides the general ones;
+    ``noops`` the events accepted without a change (:class:`NoOp`: no edge, no write).
     Construction checks the structure and raises :class:`InvalidLifecycle` naming the culprit
     (its JSON path, and where it was written: ``origin``, the file and line of the offending
     ``Transition(...)`` or invariant, else of this constructor's call).
@@ -78,6 +81,7 @@ class Lifecycle(Runtime[S, E]):
         "initial",
         "invariants",
         "name",
+        "noops",
         "origin",
         "race_scenarios",
         "states",
@@ -92,6 +96,7 @@ class Lifecycle(Runtime[S, E]):
     events: tuple[E, ...]
     flags: tuple[Flag, ...]
     transitions: tuple[Transition[S, E], ...]
+    noops: tuple[NoOp[S, E], ...]
     invariants: tuple[Invariant, ...]
     race_scenarios: tuple[RaceScenario, ...]
     origin: Origin | None
@@ -108,6 +113,7 @@ class Lifecycle(Runtime[S, E]):
         flags: Iterable[Flag | str] = (),
         invariants: Iterable[Invariant] = (),
         race_scenarios: Iterable[RaceScenario] = (),
+        noops: Iterable[NoOp[S, E]] = (),
         origin: Origin | None = None,
     ) -> None:
         set_ = object.__setattr__
@@ -118,10 +124,11 @@ class Lifecycle(Runtime[S, E]):
         self.initial = initial
         terminal_t = tuple(terminal)
         self.transitions = tuple(transitions)
+        self.noops = tuple(noops)
         if events is None:
             derived: dict[E, None] = {}
-            for t in self.transitions:
-                if isinstance(t, Transition):  # anything else is reported by _validate
+            for t in (*self.transitions, *self.noops):
+                if isinstance(t, (Transition, NoOp)):  # anything else is reported by _validate
                     derived.setdefault(t.event, None)
             self.events = tuple(derived)
         else:
@@ -155,6 +162,7 @@ class Lifecycle(Runtime[S, E]):
         if len(location) >= 2 and isinstance(location[1], int):
             parts: tuple[Any, ...] = {
                 "transitions": self.transitions,
+                "noops": self.noops,
                 "invariants": self.invariants,
                 SCENARIOS_KEY: self.race_scenarios,
             }.get(str(location[0]), ())
@@ -180,6 +188,7 @@ class Lifecycle(Runtime[S, E]):
             "flags": self.flags,
             "invariants": self.invariants,
             "race_scenarios": self.race_scenarios,
+            "noops": self.noops,
             "origin": self.origin,
         }
         return (type(self)._from_parts, (self.name, parts))
@@ -203,6 +212,7 @@ class Lifecycle(Runtime[S, E]):
             self.events,
             self.flags,
             self.transitions,
+            self.noops,
             self.invariants,
             self.race_scenarios,
         )
@@ -245,6 +255,11 @@ class Lifecycle(Runtime[S, E]):
         """Names of the flags that describe the resource at the moment of an event."""
         return tuple(f.name for f in self.flags if f.kind is FlagKind.FACT)
 
+    @property
+    def fact_defaults(self) -> dict[str, bool]:
+        """The value assumed for each fact flag that declares a default (a new dict)."""
+        return {f.name: f.default for f in self.flags if f.default is not None}
+
     def check_config(self, config: Mapping[str, bool] | None) -> dict[str, bool]:
         """``config`` as a new dict, if it sets every config flag (and only those) to a bool.
 
@@ -282,6 +297,12 @@ class Lifecycle(Runtime[S, E]):
             "transitions": [t.to_json() for t in self.transitions],
             "invariants": [i.to_json() for i in self.invariants],
         }
+        # Optional keys, omitted when empty: older documents keep their fingerprint.
+        if self.noops:
+            doc["noops"] = [n.to_json() for n in self.noops]
+        defaults = self.fact_defaults
+        if defaults:
+            doc["fact_defaults"] = defaults
         if self.race_scenarios:  # omitted when empty: older documents keep their fingerprint
             doc[SCENARIOS_KEY] = [sc.to_json() for sc in self.race_scenarios]
         return doc
@@ -318,6 +339,10 @@ class Lifecycle(Runtime[S, E]):
             cond = format_flags(t.when)
             for s in t.sources:
                 rows.append((str(s), str(t.event), str(t.target), cond))
+        for n in self.noops:
+            cond = format_flags(n.when)
+            for s in n.sources:
+                rows.append((str(s), str(n.event), "(no change)", cond))
         widths = [max(len(r[i]) for r in rows) for i in range(4)]
         lines = [
             "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows

@@ -20,6 +20,7 @@ __all__ = [
     "Condition",
     "Flag",
     "FlagKind",
+    "NoOp",
     "Transition",
     "caller_origin",
     "compatible",
@@ -85,11 +86,18 @@ class FlagKind(enum.StrEnum):
 
 @dataclass(frozen=True)
 class Flag:
-    """A boolean a transition's condition can test."""
+    """A boolean a transition's condition can test.
+
+    ``default`` (fact flags only) is the value the runtime assumes when a caller does not
+    give the fact: ``Flag("protected", FlagKind.FACT, default=False)`` lets code that
+    never deals with protected images fire ``delete`` without saying so. The proofs
+    never use it: they range over every fact value.
+    """
 
     name: str
     kind: FlagKind = FlagKind.CONFIG
     doc: str = field(default="", compare=False)
+    default: bool | None = None
 
     def __post_init__(self) -> None:
         try:
@@ -101,6 +109,19 @@ class Flag:
                 ("flags", str(self.name)),
             ) from None
         object.__setattr__(self, "kind", kind)
+        if self.default is not None:
+            if not isinstance(self.default, bool):
+                raise InvalidLifecycle(
+                    f"flag {self.name!r}: default must be True, False or None, "
+                    f"got {self.default!r}",
+                    ("fact_defaults", str(self.name)),
+                )
+            if kind is not FlagKind.FACT:
+                raise InvalidLifecycle(
+                    f"config flag {self.name!r} has a default; a config flag is set for each "
+                    "deployment, so only fact flags take one (drop default= or make it a fact)",
+                    ("fact_defaults", str(self.name)),
+                )
 
 
 @dataclass(frozen=True, init=False)
@@ -175,6 +196,90 @@ class Transition(Generic[S, E]):
         cond = f", when={dict(self.when)!r}" if self.when else ""
         srcs = [str(s) for s in self.sources]
         return f"Transition({str(self.event)!r}, {srcs!r}, {str(self.target)!r}{cond})"
+
+
+def _sources_and_when(
+    what: str,
+    event: Any,
+    sources: Any,
+    when: Mapping[str, bool] | Iterable[tuple[str, bool]] | None,
+    origin: Origin | None,
+) -> tuple[tuple[Any, ...], Condition]:
+    """A part's sources as a tuple and its condition as sorted literals (shared checks)."""
+    srcs: tuple[Any, ...]
+    if isinstance(sources, str) or not isinstance(sources, Iterable):
+        srcs = (sources,)  # one state; a non-name is reported by the lifecycle's checks
+    else:
+        srcs = tuple(sources)
+    pairs = list(when.items() if isinstance(when, Mapping) else (when or ()))
+    items: dict[str, bool] = {}
+    for name, value in pairs:
+        if not isinstance(value, bool):
+            raise InvalidLifecycle(
+                f"{what} {str(event)!r}: condition on flag {name!r} must be True or "
+                f"False, got {value!r}",
+                origin=origin,
+            )
+        if items.get(name, value) != value:
+            raise InvalidLifecycle(
+                f"{what} {str(event)!r}: condition requires flag {name!r} to be both "
+                "true and false, so it can never fire; give each flag once",
+                origin=origin,
+            )
+        items[name] = value
+    return srcs, tuple(sorted((str(k), v) for k, v in items.items()))
+
+
+@dataclass(frozen=True, init=False)
+class NoOp(Generic[S, E]):
+    """On ``event``, any of ``sources`` is accepted *without a change* when ``when`` holds.
+
+    "Accepted, no change" is distinct from illegal: Glance answers 204 to a deactivate of
+    an image already deactivated (``glance/api/v2/image_actions.py``), where an illegal
+    event would be refused. The runtime's :meth:`~statusguard.Lifecycle.next` answers the
+    state itself and :meth:`~statusguard.Lifecycle.is_noop` says it was a no-op; the guard
+    reports it without writing or bumping the version. A no-op is not an edge: the
+    ``(source, target)`` projection and the trigger's allowed changes do not include it.
+    """
+
+    event: E
+    sources: tuple[S, ...]
+    when: Condition
+    origin: Origin | None = field(compare=False, repr=False)
+
+    def __init__(
+        self,
+        event: E,
+        sources: S | Iterable[S],
+        when: Mapping[str, bool] | Iterable[tuple[str, bool]] | None = None,
+        *,
+        origin: Origin | None = None,
+    ) -> None:
+        if origin is None:
+            origin = caller_origin()
+        object.__setattr__(self, "origin", origin)
+        srcs, cond = _sources_and_when("no-op", event, sources, when, origin)
+        object.__setattr__(self, "event", event)
+        object.__setattr__(self, "sources", srcs)
+        object.__setattr__(self, "when", cond)
+
+    def enabled(self, flags: Mapping[str, bool]) -> bool:
+        """Whether ``when`` holds under a complete flag setting."""
+        return all(flags[name] == value for name, value in self.when)
+
+    def to_json(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {
+            "event": str(self.event),
+            "source": [str(s) for s in self.sources],
+        }
+        if self.when:
+            doc["when"] = dict(self.when)
+        return doc
+
+    def __repr__(self) -> str:
+        cond = f", when={dict(self.when)!r}" if self.when else ""
+        srcs = [str(s) for s in self.sources]
+        return f"NoOp({str(self.event)!r}, {srcs!r}{cond})"
 
 
 def compatible(a: Condition, b: Condition) -> bool:

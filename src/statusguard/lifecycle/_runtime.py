@@ -22,7 +22,7 @@ from statusguard.errors import (
     UnknownFlag,
     UnknownState,
 )
-from statusguard.lifecycle._parts import Condition, Flag, FlagKind, Transition
+from statusguard.lifecycle._parts import Condition, Flag, FlagKind, NoOp, Transition
 
 __all__ = ["Runtime"]
 
@@ -37,10 +37,14 @@ class Runtime(Generic[S, E]):
 
     __slots__ = (
         "_cond",
+        "_cond_next",
+        "_defaults",
         "_event_names",
         "_events_by_state",
         "_fast",
         "_flag_names",
+        "_noop_conds",
+        "_selfloops",
         "_state_names",
         "_targets_by_state",
         "_uncond",
@@ -51,11 +55,16 @@ class Runtime(Generic[S, E]):
     events: tuple[E, ...]
     flags: tuple[Flag, ...]
     transitions: tuple[Transition[S, E], ...]
+    noops: tuple[NoOp[S, E], ...]
     _state_names: dict[str, S]
     _event_names: dict[str, E]
     _flag_names: frozenset[str]
     _uncond: dict[tuple[str, str], S]
     _cond: dict[tuple[str, str], tuple[tuple[Condition, S], ...]]
+    _cond_next: dict[tuple[str, str], tuple[tuple[Condition, S], ...]]
+    _noop_conds: dict[tuple[str, str], tuple[Condition, ...]]
+    _selfloops: frozenset[tuple[str, str]]
+    _defaults: dict[str, bool]
     _fast: dict[tuple[str, str], Any]
     _events_by_state: dict[str, tuple[E, ...]]
     _targets_by_state: dict[str, tuple[S, ...]]
@@ -65,18 +74,25 @@ class Runtime(Generic[S, E]):
         self._state_names = {str(s): s for s in self.states}
         self._event_names = {str(e): e for e in self.events}
         self._flag_names = frozenset(f.name for f in self.flags)
+        self._defaults = {f.name: f.default for f in self.flags if f.default is not None}
         cands: dict[tuple[str, str], list[tuple[Condition, S]]] = {}
         for t in self.transitions:
             for s in t.sources:
                 cands.setdefault((s, t.event), []).append((t.when, t.target))
-        uncond: dict[tuple[str, str], S] = {}
-        cond: dict[tuple[str, str], tuple[tuple[Condition, S], ...]] = {}
-        for key, options in cands.items():
-            plain = [target for when, target in options if not when]
-            if plain:
-                uncond[key] = plain[0]
-            else:
-                cond[key] = tuple(options)
+        # next() answers the state itself for a no-op: the same tables with the no-ops
+        # as moves to their source (determinism keeps them apart from the transitions).
+        noop_conds: dict[tuple[str, str], list[Condition]] = {}
+        cands_next = {k: list(v) for k, v in cands.items()}
+        for n in self.noops:
+            for s in n.sources:
+                noop_conds.setdefault((s, n.event), []).append(n.when)
+                cands_next.setdefault((s, n.event), []).append((n.when, s))
+        self._noop_conds = {k: tuple(v) for k, v in noop_conds.items()}
+        self._selfloops = frozenset(
+            (s, t.event) for t in self.transitions for s in t.sources if s == t.target
+        )
+        uncond, cond = _split(cands)
+        uncond_next, cond_next = _split(cands_next)
         events_by_state: dict[str, list[E]] = {str(s): [] for s in self.states}
         targets_by_state: dict[str, list[S]] = {str(s): [] for s in self.states}
         for t in self.transitions:
@@ -85,12 +101,17 @@ class Runtime(Generic[S, E]):
                     events_by_state[s].append(t.event)
                 if t.target not in targets_by_state[s]:
                     targets_by_state[s].append(t.target)
+        for n in self.noops:
+            for s in n.sources:
+                if n.event not in events_by_state[s]:
+                    events_by_state[s].append(n.event)
         self._uncond = uncond
         self._cond = cond
+        self._cond_next = cond_next
         # One lookup answers next(): a target, or for conditional keys a getter of the
         # deciding flags plus the outcome for each of their settings (None: illegal).
-        fast: dict[tuple[str, str], Any] = dict(uncond)
-        for key, choices in cond.items():
+        fast: dict[tuple[str, str], Any] = dict(uncond_next)
+        for key, choices in cond_next.items():
             names = sorted({n for when, _ in choices for n, _ in when})
             if len(names) > _MAX_FAST_FLAGS:
                 continue
@@ -178,7 +199,9 @@ class Runtime(Generic[S, E]):
             raise UnknownEvent(event, self._event_names, lifecycle=self.name)
         if flags:
             self.check_flags(flags)
-        options = self._cond.get((str(state), str(event)), ())
+        if self._defaults:
+            flags = {**self._defaults, **flags}
+        options = self._cond_next.get((str(state), str(event)), ())
         live = [
             (when, target)
             for when, target in options
@@ -215,6 +238,8 @@ class Runtime(Generic[S, E]):
         flags = flags or {}
         if flags:
             self.check_flags(flags)
+        if self._defaults:
+            flags = {**self._defaults, **flags}
         return s, flags
 
     def allowed_events(
@@ -225,8 +250,10 @@ class Runtime(Generic[S, E]):
         out: list[E] = []
         for ev in self._events_by_state[s]:
             key = (str(s), str(ev))
-            if key in self._uncond or any(
-                self._possible(when, flags) for when, _ in self._cond.get(key, ())
+            if (
+                key in self._uncond
+                or any(self._possible(when, flags) for when, _ in self._cond.get(key, ()))
+                or any(self._possible(when, flags) for when in self._noop_conds.get(key, ()))
             ):
                 out.append(ev)
         return tuple(out)
@@ -250,6 +277,25 @@ class Runtime(Generic[S, E]):
                 if self._possible(when, flags) and target not in out:
                     out.append(target)
         return tuple(out)
+
+    def is_noop(
+        self, state: S | str, event: E | str, flags: Mapping[str, bool] | None = None
+    ) -> bool:
+        """Whether ``event`` in ``state`` is accepted *without a change* (a :class:`NoOp`).
+
+        ``False`` when it moves the state; raises what :meth:`next` raises when it is not
+        accepted at all (:class:`IllegalTransition`) or the answer needs a missing flag.
+        """
+        if self.next(state, event, flags) != state:
+            return False
+        key = (str(state), str(event))
+        conds = self._noop_conds.get(key)
+        if conds is None:
+            return False
+        if key not in self._selfloops:
+            return True  # next() answered the state, and only a no-op answers that here
+        full = {**self._defaults, **(flags or {})}
+        return any(all(full.get(n) == v for n, v in when) for when in conds)
 
     def edge_allowed(
         self, source: S | str, target: S | str, flags: Mapping[str, bool] | None = None
@@ -279,3 +325,18 @@ class Runtime(Generic[S, E]):
             if s in t.sources and self._possible(t.when, config):
                 out.setdefault((t.event, t.target), None)
         return tuple(out)
+
+
+def _split(
+    cands: Mapping[tuple[str, str], list[tuple[Condition, S]]],
+) -> tuple[dict[tuple[str, str], S], dict[tuple[str, str], tuple[tuple[Condition, S], ...]]]:
+    """The unconditional answers, and the options of every key that has none."""
+    uncond: dict[tuple[str, str], S] = {}
+    cond: dict[tuple[str, str], tuple[tuple[Condition, S], ...]] = {}
+    for key, options in cands.items():
+        plain = [target for when, target in options if not when]
+        if plain:
+            uncond[key] = plain[0]
+        else:
+            cond[key] = tuple(options)
+    return uncond, cond

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from statusguard._text import did_you_mean, format_flag
 from statusguard.errors import InvalidLifecycle
 from statusguard.lifecycle._kind import BUILTIN_OBLIGATIONS, RESERVED_PREFIX, Invariant
-from statusguard.lifecycle._parts import Transition, compatible
+from statusguard.lifecycle._parts import NoOp, Transition, compatible
 
 if TYPE_CHECKING:
     from statusguard.lifecycle._model import Lifecycle
@@ -60,8 +60,11 @@ def validate(lc: Lifecycle[Any, Any], terminal: Sequence[str], *, semantic: bool
     events = _unique_names(bad, lc.events, "events", "event")
     flag_names = _unique_names(bad, [f.name for f in lc.flags], "flags", "flag", show=repr)
     _validate_transitions(lc, bad, states, seen_terminal if semantic else set(), events, flag_names)
+    _validate_noops(lc, bad, states, events, flag_names)
+    _validate_defaults(lc, bad)
     if semantic:
         _check_determinism(lc, bad)
+        _check_noops(lc, bad)
     _validate_invariants(lc, bad, states)
 
 
@@ -212,3 +215,95 @@ def _check_determinism(lc: Lifecycle[Any, Any], bad: Any) -> None:
                         ib,
                         obligation="deterministic",
                     )
+
+
+def _validate_noops(
+    lc: Lifecycle[Any, Any], bad: Any, states: set[str], events: set[str], flag_names: set[str]
+) -> None:
+    allowed = ", ".join(repr(str(s)) for s in lc.states)
+    ev_allowed = ", ".join(repr(str(e)) for e in lc.events)
+    fl_allowed = ", ".join(repr(n) for n in sorted(flag_names)) or "(none declared)"
+    for i, n in enumerate(lc.noops):
+        if not isinstance(n, NoOp):
+            raise bad(f"expected a NoOp, got {n!r}", "noops", i)
+        if n.event not in events:
+            raise bad(
+                f"no-op uses unknown event {str(n.event)!r}; expected one of: {ev_allowed}"
+                + did_you_mean(n.event, events),
+                "noops",
+                i,
+                "event",
+            )
+        if not n.sources:
+            raise bad("no-op has no source state", "noops", i, "source")
+        if len(set(n.sources)) != len(n.sources):
+            raise bad(f"no-op {str(n.event)!r} lists a source twice", "noops", i, "source")
+        for j, s in enumerate(n.sources):
+            if s not in states:
+                raise bad(
+                    f"no-op {str(n.event)!r} has unknown source state {str(s)!r}; "
+                    f"expected one of: {allowed}{did_you_mean(s, states)}",
+                    "noops",
+                    i,
+                    "source",
+                    j,
+                )
+        for name, _ in n.when:
+            if name not in flag_names:
+                raise bad(
+                    f"no-op {str(n.event)!r} tests unknown flag {name!r}; "
+                    f"expected one of: {fl_allowed}{did_you_mean(name, flag_names)}",
+                    "noops",
+                    i,
+                    "when",
+                    name,
+                )
+
+
+def _validate_defaults(lc: Lifecycle[Any, Any], bad: Any) -> None:
+    from statusguard.lifecycle._parts import FlagKind
+
+    for f in lc.flags:
+        if f.default is not None and f.kind is not FlagKind.FACT:
+            raise bad(
+                f"config flag {f.name!r} has a default; only fact flags take one",
+                "fact_defaults",
+                f.name,
+            )
+
+
+def _check_noops(lc: Lifecycle[Any, Any], bad: Any) -> None:
+    """A no-op may not overlap a transition of its event from the same state.
+
+    Both a move to another state and a self-loop (which writes and bumps the version) break
+    ``noop_unchanged``: "accepted, no change" must be the event's only outcome there.
+    """
+    for i, n in enumerate(lc.noops):
+        for j, t in enumerate(lc.transitions):
+            if t.event != n.event or not compatible(n.when, t.when):
+                continue
+            for s in n.sources:
+                if s not in t.sources:
+                    continue
+                both = {**dict(n.when), **dict(t.when)}
+                setting = (
+                    ", ".join(format_flag(k, v) for k, v in sorted(both.items()))
+                    or "any flag setting"
+                )
+                if t.target != s:
+                    raise bad(
+                        f"no-op {i} accepts event {str(n.event)!r} in state {str(s)!r} without "
+                        f"a change, but transition {j} moves it to {str(t.target)!r} under "
+                        f"{setting}; make their 'when' conditions exclusive",
+                        "noops",
+                        i,
+                        obligation="noop_unchanged",
+                    )
+                raise bad(
+                    f"no-op {i} accepts event {str(n.event)!r} in state {str(s)!r} without "
+                    f"a change, but the self-loop transition {j} writes it under {setting}; "
+                    "keep one of them",
+                    "noops",
+                    i,
+                    obligation="noop_unchanged",
+                )

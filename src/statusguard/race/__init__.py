@@ -4,7 +4,10 @@ What it owns: the write protocols (one :class:`RaceProtocol` record each in
 :data:`REGISTRY`: ``unguarded``, ``cas_status``, ``cas_version``, ``atomic_event``), their
 z3 encoding, the inductive proofs for any number of workers, bounded model checking for
 shortest interleavings, an explicit interpreter that replays schedules, and running the
-race scenarios a lifecycle declares. It imports :mod:`statusguard.guard`,
+race scenarios a lifecycle declares. An event a lifecycle accepts without a change (a
+``NoOp``) is no write here, as in the guard: a worker has nothing to decide on it, and a
+decided event that meets the no-op's status at write time writes nothing.
+It imports :mod:`statusguard.guard`,
 :mod:`statusguard.lifecycle`, :mod:`statusguard.results` and :mod:`statusguard.errors`.
 z3 loads only when a check runs.
 

@@ -43,13 +43,20 @@ class World:
 def _next(
     lc: Lifecycle[Any, Any], status: str, request: str, flags: Mapping[str, bool]
 ) -> str | None:
-    """The target of ``request`` from ``status``, or ``None`` if it is not enabled."""
+    """The target of ``request`` from ``status``, or ``None`` if it writes nothing there.
+
+    A no-op (accepted without a change) writes nothing, as the guard does not: like a
+    refused event it is no write, so the race has nothing to decide about it.
+    """
     if request == SAVE:
         return status
     try:
-        return str(lc.next(status, request, flags))
+        target = str(lc.next(status, request, flags))
     except (IllegalTransition, MissingFlag):
         return None
+    if target == status and lc.noops and lc.is_noop(status, request, flags):
+        return None
+    return target
 
 
 def _is_transition(
@@ -209,7 +216,7 @@ class RaceInterpreter:
             done = call(guard, _KEY, d)
         except (IllegalTransition, TransitionConflict):
             return None
-        return done.target
+        return None if done.noop else done.target  # a no-op wrote nothing
 
     def replay(self, schedule: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         """Run a schedule's reads (with their decisions) and writes; return what happened.

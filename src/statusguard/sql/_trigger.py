@@ -3,7 +3,9 @@
 The trigger rejects any ``UPDATE`` that changes the status column along an edge
 the lifecycle does not have (under a fixed config), whoever issues it: code that
 bypasses the guard, a DBA's console, another service. Same-value writes and
-updates of other columns pass. The allowed ``(old, new)`` pairs are inlined in the
+updates of other columns pass. A no-op of the lifecycle (:class:`NoOp`, "accepted,
+no change") is no edge and needs no pair: the guard writes nothing for it, and a
+same-value write passes anyway. The allowed ``(old, new)`` pairs are inlined in the
 trigger, so there is no transition table to keep in sync (and, on MariaDB, none
 to take shared locks on). Errors: PostgreSQL SQLSTATE 23514 (check_violation),
 MariaDB/MySQL SQLSTATE 45000 / errno 1644, SQLite ``SQLITE_CONSTRAINT_TRIGGER``.

@@ -40,7 +40,8 @@ class Outcome:
     ``committed`` says whether the store changed. For a commit, ``source`` and
     ``target`` are the status moved from and to (``source`` may be ``None`` if the
     adapter cannot tell) and ``version`` the key's version after it, if known.
-    For a refusal, ``reason`` says why (``"conflict"``, ``"illegal"``).
+    For a refusal, ``reason`` says why (``"conflict"``, ``"illegal"``); an event the
+    lifecycle accepts without a change (a no-op) commits nothing either: ``"noop"``.
     """
 
     committed: bool
@@ -137,6 +138,8 @@ class GuardAdapter:
             done = self.guard.fire(key, event, facts)
         except (IllegalTransition, MissingFlag):
             return Outcome(False, reason="illegal")
+        if done.noop:
+            return Outcome(False, done.source, done.target, done.version, reason="noop")
         return Outcome(True, done.source, done.target, done.version)
 
     def close(self) -> None:

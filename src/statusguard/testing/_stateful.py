@@ -33,6 +33,7 @@ from hypothesis.stateful import (
 from statusguard.errors import IllegalTransition, MissingFlag
 from statusguard.lifecycle._model import Lifecycle
 from statusguard.testing._adapters import Adapter, Snapshot
+from statusguard.testing._strategies import fact_value
 
 __all__ = [
     "LifecycleMachine",
@@ -191,10 +192,15 @@ class LifecycleMachine(RuleBasedStateMachine):
         return {**self.config, **facts}
 
     def _decide(self, status: str, event: str, facts: Mapping[str, bool]) -> str | None:
+        """The status to write, or ``None``: the event is refused, or a no-op (no write)."""
+        flags = self._flags(facts)
         try:
-            return str(self.lifecycle.next(status, event, self._flags(facts)))
+            target = str(self.lifecycle.next(status, event, flags))
         except (IllegalTransition, MissingFlag):
             return None
+        if target == status and self.lifecycle.is_noop(status, event, flags):
+            return None
+        return target
 
     def _record(
         self,
@@ -266,7 +272,7 @@ class LifecycleMachine(RuleBasedStateMachine):
             if enabled:
                 events = st.one_of(st.sampled_from(enabled), events)
             event = str(data.draw(events, label="event"))
-            facts = {f: data.draw(st.booleans(), label=f) for f in lc.fact_flags}
+            facts = {f: data.draw(fact_value(lc, f), label=f) for f in lc.fact_flags}
             style = None
         if style is None:
             style = (

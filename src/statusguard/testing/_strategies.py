@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from statusguard.lifecycle._invariants import INVARIANT_KINDS, Invariant
 from statusguard.lifecycle._model import Lifecycle
-from statusguard.lifecycle._parts import Condition, Flag, FlagKind, Transition
+from statusguard.lifecycle._parts import Condition, Flag, FlagKind, NoOp, Transition
 
 __all__ = [
     "Step",
@@ -123,6 +123,23 @@ def _lifecycle(
         if kept:
             accepted.append(Transition(event, kept, target, when))
 
+    # No-ops ("accepted, no change"), kept only where no transition of their event could
+    # also fire (the noop_unchanged rule the constructor enforces).
+    noops: list[NoOp[str, str]] = []
+    for _ in range(draw(st.integers(0, 2))):
+        event = draw(st.sampled_from(event_names))
+        sources = draw(st.lists(st.sampled_from(state_names), min_size=1, max_size=2, unique=True))
+        when = condition()
+        clash = {
+            s
+            for t in accepted
+            if t.event == event and _compatible(t.when, tuple(sorted(when.items())))
+            for s in t.sources
+        }
+        kept = [s for s in sources if s not in clash]
+        if kept:
+            noops.append(NoOp(event, kept, when))
+
     invariant_list = draw(invariants(state_names, max_size=max_invariants))
 
     return Lifecycle(
@@ -133,6 +150,7 @@ def _lifecycle(
         events=event_names,
         flags=flag_list,
         transitions=accepted,
+        noops=noops,
         invariants=invariant_list,
     )
 
@@ -226,7 +244,14 @@ def configs(lc: Lifecycle[Any, Any]) -> st.SearchStrategy[dict[str, bool]]:
 
 def facts(lc: Lifecycle[Any, Any]) -> st.SearchStrategy[dict[str, bool]]:
     """A complete assignment of ``lc``'s fact flags."""
-    return st.fixed_dictionaries({n: st.booleans() for n in lc.fact_flags})
+    return st.fixed_dictionaries({n: fact_value(lc, n) for n in lc.fact_flags})
+
+
+def fact_value(lc: Lifecycle[Any, Any], name: str) -> st.SearchStrategy[bool]:
+    """Either value of fact flag ``name``, shrinking toward its default (else toward false)."""
+    if lc.fact_defaults.get(name) is True:
+        return st.booleans().map(lambda b: not b)
+    return st.booleans()
 
 
 def _complete_config(lc: Lifecycle[Any, Any], config: Mapping[str, bool]) -> dict[str, bool]:

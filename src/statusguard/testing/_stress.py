@@ -233,10 +233,14 @@ def _one(
         start = time.monotonic_ns()
         outcome = adapter.fire(key, event, facts)
     else:
+        flags = {**plan.config, **facts}
         try:
-            target = str(lc.next(seen.status, event, {**plan.config, **facts}))
+            target = str(lc.next(seen.status, event, flags))
         except (IllegalTransition, MissingFlag):
             tally.refused += 1  # these facts disable the event here
+            return
+        if target == seen.status and lc.is_noop(seen.status, event, flags):
+            tally.refused += 1  # accepted without a change: nothing to write (counted here)
             return
         if plan.pause:
             time.sleep(plan.pause)

@@ -5,6 +5,10 @@
 ``can_terminate``   under every setting, every reachable state can still reach a terminal state
 ``deterministic``   under every setting and fact values, no (state, event) enables two targets
 ``terminal_final``  no transition leaves a terminal state
+``noop_unchanged``  under every setting and fact values, an event a no-op accepts in a state
+                    ("accepted, no change") has no transition there: a no-op never changes
+                    the state nor writes (with ``deterministic``: one outcome per event);
+                    only lifecycles that declare no-ops have it (no vacuous proof)
 
 Imports :mod:`statusguard.verify._smt`, :mod:`~statusguard.verify._solve` and
 :mod:`~statusguard.verify._witness` (and the layers below).
@@ -15,7 +19,9 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
+from statusguard.lifecycle._model import Lifecycle
 from statusguard.results import ObligationResult, Verdict
 from statusguard.verify._smt import Encoding, Query
 from statusguard.verify._witness import Run, edge_witness, fmt_setting
@@ -35,6 +41,8 @@ class Builtin:
     query: Callable[[Encoding], Query]
     helpers: Callable[[Encoding, Query], tuple[Query, ...]]
     judge: Callable[[Run, Query, tuple[Query, ...]], ObligationResult]
+    #: whether the lifecycle has the obligation at all (a vacuous proof is no pass)
+    applies: Callable[[Lifecycle[Any, Any]], bool] = lambda lc: True
 
 
 def _reachable(run: Run, q: Query, helpers: tuple[Query, ...]) -> ObligationResult:
@@ -102,6 +110,15 @@ def _terminal_final(run: Run, q: Query, helpers: tuple[Query, ...]) -> Obligatio
     return edge_witness(run, "terminal_final", q, q_r, describe)
 
 
+def _noop_unchanged(run: Run, q: Query, helpers: tuple[Query, ...]) -> ObligationResult:
+    (q_r,) = helpers
+
+    def describe(t: tuple[object, ...]) -> str:
+        return f"an event accepted as a no-op also moves: {run.edge_text(t)}"
+
+    return edge_witness(run, "noop_unchanged", q, q_r, describe, noops=True)
+
+
 def _none(enc: Encoding, q: Query) -> tuple[Query, ...]:
     return ()
 
@@ -126,5 +143,12 @@ BUILTINS = (
     ),
     Builtin("deterministic", Encoding.q_nondet, _reached, _deterministic),
     Builtin("terminal_final", Encoding.q_terminal_exit, _reached, _terminal_final),
+    Builtin(
+        "noop_unchanged",
+        Encoding.q_noop_change,
+        _reached,
+        _noop_unchanged,
+        lambda lc: bool(lc.noops),  # only a lifecycle that declares no-ops has it
+    ),
 )
 """The built-in obligations, in result order (their names are ``BUILTIN_OBLIGATIONS``)."""

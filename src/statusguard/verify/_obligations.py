@@ -76,6 +76,8 @@ def builtin_obligations(lc: Lifecycle[Any, Any], *, timeout: float) -> list[Obli
     enc = run.enc
     builtin = []
     for b in BUILTINS:
+        if not b.applies(lc):
+            continue
         q = b.query(enc)
         builtin.append((b, q, b.helpers(enc, q)))
     queries = [q for _, main, helpers in builtin for q in (main, *helpers)]
@@ -137,6 +139,8 @@ def export_programs(lc: Lifecycle[Any, Any]) -> dict[str, str]:
     out: dict[str, str] = {}
     # A fresh encoding per program: each file declares only the relations it uses.
     for b in BUILTINS:
+        if not b.applies(lc):
+            continue
         enc = Encoding(lc)
         out[b.name] = enc.program([b.query(enc)], comment=[*head, f"obligation {b.name}"])
     for i, inv in enumerate(lc.invariants):

@@ -44,6 +44,20 @@ def _edges(lc: Lifecycle[Any, Any], config: Mapping[str, bool]) -> list[Edge]:
     return out
 
 
+def _noop_keys(
+    lc: Lifecycle[Any, Any], config: Mapping[str, bool]
+) -> set[tuple[str, str, tuple[bool, ...]]]:
+    """Every (source, event, fact values) a no-op accepts under ``config``."""
+    facts = lc.fact_flags
+    out: set[tuple[str, str, tuple[bool, ...]]] = set()
+    for bits in itertools.product((False, True), repeat=len(facts)):
+        flags = {**config, **dict(zip(facts, bits, strict=True))}
+        for n in lc.noops:
+            if all(flags[k] == v for k, v in n.when):
+                out.update((str(s), str(n.event), bits) for s in n.sources)
+    return out
+
+
 def _adjacency(edges: list[Edge]) -> dict[str, list[Hop]]:
     """The edges as successor lists (in edge order) for :func:`statusguard.lifecycle._paths.bfs`."""
     succ: dict[str, list[Hop]] = {}
@@ -78,6 +92,7 @@ class _Setting:
         self.config = config
         self.init = str(lc.initial)
         self.edges = _edges(lc, config)
+        self.noops = _noop_keys(lc, config)
         self.parent = _bfs(self.init, self.edges)
 
     def run_to(self, state: str) -> list[TraceStep] | None:
@@ -199,12 +214,20 @@ def _terminal_final(x: _Explicit) -> Finding:
     return x.edge_defect([[e for e in g.edges if e[0] in x.terminal] for g in x.per])
 
 
+def _noop_unchanged(x: _Explicit) -> Finding:
+    """Violated where an event a no-op accepts also has a transition (same facts)."""
+    return x.edge_defect(
+        [[e for e in g.edges if (e[0], e[1], tuple(e[2].values())) in g.noops] for g in x.per]
+    )
+
+
 _BUILTIN: tuple[tuple[str, Callable[[_Explicit], Finding]], ...] = (
     ("reachable", _reachable),
     ("no_dead_ends", _no_dead_ends),
     ("can_terminate", _can_terminate),
     ("deterministic", _deterministic),
     ("terminal_final", _terminal_final),
+    ("noop_unchanged", _noop_unchanged),
 )
 
 
@@ -213,6 +236,8 @@ def oracle_check(lc: Lifecycle[Any, Any]) -> list[ObligationResult]:
     x = _Explicit(lc)
     out: list[ObligationResult] = []
     for name, check in _BUILTIN:
+        if name == "noop_unchanged" and not lc.noops:
+            continue  # only a lifecycle that declares no-ops has it (as in z3)
         t0 = time.perf_counter()
         status, cex = check(x)
         out.append(ObligationResult(name, status, time.perf_counter() - t0, METHOD_BFS, "", cex))

@@ -16,7 +16,9 @@ Encoding (read from the same ``Lifecycle`` object the runtime uses):
   belongs to exactly one setting;
 * fact flags are Boolean columns ``f_j`` of ``edge``, chosen freely at every step;
 * ``edge(c, s, e, f, t)``: one rule per (transition, source), its ``when`` as
-  literals over ``c`` and ``f``.
+  literals over ``c`` and ``f``;
+* ``noop(c, s, e, f)``: one rule per (no-op, source): the event is accepted there
+  without a change (not an edge: no step, no reach).
 
 Verdicts come from z3's Datalog engine (``engine=datalog``,
 ``xform.inline_linear=false``): bottom-up least-fixpoint evaluation with
@@ -92,6 +94,11 @@ class Encoding:
                         dict(t.when),
                     )
                 )
+        self._noops: list[tuple[int, int, Mapping[str, bool]]] = [
+            (self.sidx[str(src)], self.eidx[str(n.event)], dict(n.when))
+            for n in lc.noops
+            for src in n.sources
+        ]
 
     # -- text ---------------------------------------------------------------------------------
 
@@ -151,6 +158,8 @@ class Encoding:
         self._rel("state", self.S)
         self._rel("term", self.S)
         self._rel("edge", *c, self.S, self.E, *f, self.S)
+        if self._noops:  # declared only when used: other programs stay as they were
+            self._rel("noop", *c, self.S, self.E, *f)
         self._rel("step", *c, self.S, self.S)
         self._rel("en", *c, self.S)
         self._rel("reach", *c, self.S)
@@ -171,6 +180,10 @@ class Encoding:
             body += [self._lit(n, v) for n, v in sorted(when.items())]
             head = self._app("edge", cv, self.s(src), self.e(ev), fv, self.s(tgt))
             rules.append(self._rule(body, head))
+        for src, ev, when in self._noops:
+            body = [self._app("cfg", cv)] + [f"(fv f{j})" for j in range(len(self.facts))]
+            body += [self._lit(n, v) for n, v in sorted(when.items())]
+            rules.append(self._rule(body, self._app("noop", cv, self.s(src), self.e(ev), fv)))
         edge = self._app("edge", cv, "s", "e", fv, "t")
         rules.append(self._rule([edge], self._app("step", cv, "s", "t")))
         rules.append(self._rule([edge], self._app("en", cv, "s")))
@@ -238,6 +251,10 @@ class Encoding:
 
     def q_terminal_exit(self) -> Query:
         return self._bad_edge("texit", ["(term s)"])
+
+    def q_noop_change(self) -> Query:
+        """An edge whose (state, event, facts) a no-op accepts: the "no change" would write."""
+        return self._bad_edge("noopw", [self._app("noop", self.cv, "s", "e", self.fv)])
 
     def reached_variant(self, q: Query) -> Query:
         """``q`` (edge- or nondet-shaped) restricted to witnesses reachable under their setting."""

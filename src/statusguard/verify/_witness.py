@@ -104,7 +104,9 @@ class Run:
         ]
 
     def full_facts(self, tested: Mapping[str, bool]) -> dict[str, bool]:
-        return {n: bool(tested.get(n, False)) for n in self.enc.facts}
+        """Every fact of a step: those tested, the others at their default (else false)."""
+        defaults = self.lc.fact_defaults
+        return {n: bool(tested.get(n, defaults.get(n, False))) for n in self.enc.facts}
 
     def walk(
         self,
@@ -149,11 +151,16 @@ class Run:
 
     # -- edge witnesses -----------------------------------------------------------------------
 
-    def edge_facts(self, tup: Sequence[Any], targets: Sequence[int]) -> dict[str, bool]:
-        """The facts of an edge witness: those its transition(s) test, the others ``false``."""
-        return self.full_facts(self.tested_facts(tup, targets))
+    def edge_facts(
+        self, tup: Sequence[Any], targets: Sequence[int], *, noops: bool = False
+    ) -> dict[str, bool]:
+        """The facts of an edge witness: those its transition(s) (and, with ``noops``, the
+        no-ops of its state and event) test, the others at their default (else false)."""
+        return self.full_facts(self.tested_facts(tup, targets, noops=noops))
 
-    def tested_facts(self, tup: Sequence[Any], targets: Sequence[int]) -> dict[str, bool]:
+    def tested_facts(
+        self, tup: Sequence[Any], targets: Sequence[int], *, noops: bool = False
+    ) -> dict[str, bool]:
         """The fact values of an edge witness that its transition(s) to ``targets`` test."""
         enc = self.enc
         c = enc.ncfg
@@ -170,6 +177,11 @@ class Run:
             flags = {**setting, **facts}
             if all(flags.get(n, v) == v for n, v in t.when):
                 tested.update({n: v for n, v in t.when if n in facts})
+        for n in self.lc.noops if noops else ():
+            if str(n.event) == ev and src in {str(x) for x in n.sources}:
+                flags = {**setting, **facts}
+                if all(flags.get(k, v) == v for k, v in n.when):
+                    tested.update({k: v for k, v in n.when if k in facts})
         return tested
 
     def _facts_text(self, tup: Tuple, targets: Sequence[int]) -> str:
@@ -208,6 +220,8 @@ def edge_witness(
     q_r: Query,
     describe: Callable[[Tuple], str],
     kind: str = "",
+    *,
+    noops: bool = False,
 ) -> ObligationResult:
     """Judge an edge-shaped violation query ``q`` (``q_r``: its reachable witnesses).
 
@@ -237,7 +251,7 @@ def edge_witness(
     tup = min(t for t in reached if tuple(t[: enc.ncfg]) == key and int(t[enc.ncfg]) == last)
     ev = enc.events[int(tup[enc.ncfg + 1])]
     targets = run.targets_of(tup)
-    steps[-1] = TraceStep(steps[-1].state, ev, run.edge_facts(tup, targets))
+    steps[-1] = TraceStep(steps[-1].state, ev, run.edge_facts(tup, targets, noops=noops))
     if len(targets) == 1:
         steps.append(TraceStep(enc.states[targets[0]]))
     return run.result(

@@ -56,6 +56,13 @@ def nondeterministic() -> dict[str, Any]:
     return doc
 
 
+def overlapping_noop() -> dict[str, Any]:
+    """DOOR where closing an open door is declared a no-op, but close also moves it."""
+    doc = json.loads(json.dumps(DOOR))
+    doc["noops"] = [{"event": "close", "source": ["open", "closed"]}]
+    return doc
+
+
 COMMANDS = [
     ["check", "--no-race"],
     ["check"],
@@ -71,7 +78,9 @@ COMMANDS = [
 ]
 
 
-@pytest.mark.parametrize("defect", [revived, nondeterministic], ids=lambda d: d.__name__)
+@pytest.mark.parametrize(
+    "defect", [revived, nondeterministic, overlapping_noop], ids=lambda d: d.__name__
+)
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c[:2]))
 def test_every_command_gives_a_defective_model_exit_1(
     tmp_path: Path, command: list[str], defect: Any
@@ -89,7 +98,11 @@ def test_every_command_gives_a_defective_model_exit_1(
     code, out, err = run(*args)
     assert code == 1, (args, out, err)
     assert "Traceback" not in err
-    obligation = "terminal_final" if defect is revived else "deterministic"
+    obligation = {
+        revived: "terminal_final",
+        nondeterministic: "deterministic",
+        overlapping_noop: "noop_unchanged",
+    }[defect]
     assert obligation in out + err
 
 
@@ -103,8 +116,12 @@ def test_a_model_that_cannot_be_read_is_exit_2_everywhere(tmp_path: Path) -> Non
         assert "unknown target state 'ajar'" in err
 
 
-def test_a_sound_model_is_exit_0_from_the_same_commands(tmp_path: Path) -> None:
-    good = write(tmp_path, DOOR, "door.json")
+@pytest.mark.parametrize("noop", [False, True], ids=["plain", "with-noop"])
+def test_a_sound_model_is_exit_0_from_the_same_commands(tmp_path: Path, noop: bool) -> None:
+    doc = json.loads(json.dumps(DOOR))
+    if noop:  # closing a closed door: accepted, no change (Glance's deactivate twice)
+        doc["noops"] = [{"event": "close", "source": ["closed"]}]
+    good = write(tmp_path, doc, "door.json")
     for args in (
         ["check", "--no-race", good],
         ["race", "--protocol", "cas_version", good],

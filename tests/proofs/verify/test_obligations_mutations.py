@@ -162,7 +162,13 @@ def test_deep_invariant_trace_uses_the_flag() -> None:
     assert cex is not None
     assert [s.state for s in cex.trace] == ["queued", "active", "pending_delete", "killed"]
     assert cex.trace[1].event == "delete"
-    assert cex.trace[1].facts == {"has_locations": True}
+    # the facts delete tests; the others at their defaults
+    assert cex.trace[1].facts == {
+        "has_locations": True,
+        "protected": False,
+        "formats_set": True,
+        "import_locked": False,
+    }
 
 
 def test_nondeterminism_detail_names_both_targets() -> None:
@@ -171,15 +177,17 @@ def test_nondeterminism_detail_names_both_targets() -> None:
     assert res.counterexample is not None
     # The trace ends on the offending event and the facts under which it has two targets.
     last = res.counterexample.trace[-1]
-    assert (last.state, last.event, dict(last.facts)) == (
-        "active",
-        "delete",
-        {"has_locations": False},
-    )
+    facts = {
+        "formats_set": True,
+        "has_locations": False,
+        "import_locked": False,
+        "protected": False,
+    }
+    assert (last.state, last.event, dict(last.facts)) == ("active", "delete", facts)
     assert res.counterexample.to_json()["trace"][-1] == {
         "state": "active",
         "event": "delete",
-        "facts": {"has_locations": False},
+        "facts": facts,
     }
     for word in ("active", "deactivated", "deleted", "has_locations=false"):
         assert word in res.detail

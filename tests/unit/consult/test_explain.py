@@ -35,9 +35,12 @@ def test_state_path_per_config(glance: sg.Lifecycle[str, str]) -> None:
         state = glance.next(state, hop.event, {**walk.config, **hop.facts})
     assert state == "pending_delete"
     assert a.unreached == ({"delayed_delete": False},)
+    # Image.delete from pending_delete is deleted at the domain layer
+    # (glance/domain/__init__.py:249-255 at c76abb08e).
     assert {(o.event, o.target) for o in a.enabled} == {
         ("scrub", "deleted"),
         ("restore", "active"),
+        ("delete", "deleted"),
     }
 
 
@@ -51,8 +54,13 @@ def test_state_initial_and_terminal(glance: sg.Lifecycle[str, str]) -> None:
     assert "no event leaves it: it is terminal" in d.render()
 
 
+# ``protected`` is fixed to false below: a protected image's delete is refused
+# (glance/domain/__init__.py:250-251 at c76abb08e), so leaving it free makes delete depend on it.
+UNPROTECTED = {"protected": False}
+
+
 def test_event_allowed_whatever_the_flags(glance: sg.Lifecycle[str, str]) -> None:
-    a = explain_event(glance, "active", "delete", {})
+    a = explain_event(glance, "active", "delete", UNPROTECTED)
     assert a.allowed == "yes"
     assert {(o.target, o.condition) for o in a.outcome} == {
         ("pending_delete", "delayed_delete and has_locations"),
@@ -61,14 +69,18 @@ def test_event_allowed_whatever_the_flags(glance: sg.Lifecycle[str, str]) -> Non
 
 
 def test_event_that_depends_on_flags(glance: sg.Lifecycle[str, str]) -> None:
-    a = explain_event(glance, "deactivated", "delete", {"delayed_delete": True})
+    a = explain_event(glance, "deactivated", "delete", {"delayed_delete": True, **UNPROTECTED})
     assert a.allowed == "depends"
     assert [(o.target, o.condition) for o in a.outcome] == [("deleted", "not has_locations")]
     b = explain_event(
-        glance, "deactivated", "delete", {"delayed_delete": True, "has_locations": True}
+        glance,
+        "deactivated",
+        "delete",
+        {"delayed_delete": True, "has_locations": True, **UNPROTECTED},
     )
     assert b.allowed == "no"
-    assert [o.event for o in b.instead] == ["reactivate"]
+    # deactivate is accepted there without a change (glance/domain/__init__.py:260-262).
+    assert [(o.event, o.noop) for o in b.instead] == [("reactivate", False), ("deactivate", True)]
     effects = {(e.flag, e.value): [o.target for o in e.outcome] for e in b.effects}
     assert effects == {
         ("delayed_delete", False): ["deleted"],
@@ -94,8 +106,8 @@ def test_cli_text_and_json() -> None:
     code, out, _ = run("explain", IMAGE, "pending_delete")
     assert code == 0
     assert (
-        "delayed_delete=true: queued --location_added--> active "
-        "--delete [has_locations=true]--> pending_delete"
+        "delayed_delete=true: queued --location_added [formats_set=true]--> active "
+        "--delete [has_locations=true, protected=false]--> pending_delete"
     ) in out
     assert "delayed_delete=false: not reachable from the initial state" in out
     code, out, _ = run(
@@ -107,13 +119,21 @@ def test_cli_text_and_json() -> None:
         "delayed_delete=true",
         "--config",
         "has_locations=true",
+        "--config",
+        "protected=false",
         "--format",
         "json",
     )
     assert code == 0
     doc = json.loads(out)
     assert doc["allowed"] == "no"
-    assert [o["event"] for o in doc["allowed_instead"]] == ["reactivate"]
+    assert [o["event"] for o in doc["allowed_instead"]] == ["reactivate", "deactivate"]
+    assert doc["allowed_instead"][1] == {
+        "event": "deactivate",
+        "target": "deactivated",
+        "when": None,
+        "noop": True,
+    }
     assert {(e["flag"], e["value"], e["allowed"]) for e in doc["flag_effects"]} == {
         ("delayed_delete", False, "yes"),
         ("has_locations", False, "yes"),
@@ -137,7 +157,7 @@ def test_cli_bad_input_exits_2(args: tuple[str, ...]) -> None:
 
 
 def test_flag_effect_that_still_depends_says_so(glance: sg.Lifecycle[str, str]) -> None:
-    a = explain_event(glance, "deactivated", "delete", {})
+    a = explain_event(glance, "deactivated", "delete", UNPROTECTED)
     effects = {(e.flag, e.value): e for e in a.effects}
     partial = effects[("delayed_delete", True)]
     assert partial.allowed == "depends"
@@ -154,7 +174,28 @@ def test_flag_effect_that_still_depends_says_so(glance: sg.Lifecycle[str, str]) 
         == "with delayed_delete=false: allowed, -> deleted"
     )
     # In active, delete is allowed either way; only where it leads depends on has_locations.
-    b = explain_event(glance, "active", "delete", {})
+    b = explain_event(glance, "active", "delete", UNPROTECTED)
     both = {(e.flag, e.value): e for e in b.effects}[("delayed_delete", True)]
     assert both.allowed == "yes"
     assert both.render().startswith("with delayed_delete=true: allowed, -> pending_delete when")
+
+
+def test_protected_is_a_flag_that_changes_delete(glance: sg.Lifecycle[str, str]) -> None:
+    """Image.delete refuses a protected image before it touches the status
+    (glance/domain/__init__.py:250-251 at c76abb08e): explain names protected."""
+    a = explain_event(glance, "active", "delete", {"delayed_delete": False})
+    assert a.allowed == "depends"
+    effects = {(e.flag, e.value): e.allowed for e in a.effects}
+    assert effects[("protected", True)] == "no"
+    assert effects[("protected", False)] == "yes"
+
+
+def test_noop_event_is_allowed_with_no_change(glance: sg.Lifecycle[str, str]) -> None:
+    """deactivate of a deactivated image is accepted and changes nothing
+    (glance/domain/__init__.py:260-262; glance/api/v2/image_actions.py:61-65, 107-108)."""
+    a = explain_event(glance, "deactivated", "deactivate", {})
+    assert a.allowed == "yes"
+    assert [(o.target, o.noop) for o in a.outcome] == [("deactivated", True)]
+    assert "-> (no change)" in a.render()
+    assert "deactivated" in a.enabled_in
+    assert "active" in a.enabled_in

@@ -54,7 +54,14 @@ def test_doc_repo_without_from_state_fails_with_the_documented_race(
                 database=None,
             ),
         )
-    actions = [s.action for s in machine.last_schedule if s.action != "create"]
-    assert actions == ["read", "read", "write", "write"]
+    race = [
+        (s.worker, s.action)
+        for s in machine.last_schedule
+        if s.action != "create" and s.event == "upload_started"
+    ]
+    # The race itself: both read queued, both write; the shrinker may leave one unrelated
+    # read (of another event) in between, as docs/testing.md shows.
+    assert race == [(0, "read"), (1, "read"), (0, "write"), (1, "write")]
+    assert len(machine.last_schedule) <= 6
     for step in machine.last_schedule:
         print(step)

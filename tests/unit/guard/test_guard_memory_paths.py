@@ -101,13 +101,19 @@ def test_racing_fires_lose_no_update(guard: Guard[Any, Any]) -> None:
     done: list[Committed] = []
     lock = threading.Lock()
 
+    noops: list[Committed] = []
+
     def worker(seed: int) -> None:
         mine = []
+        stays = []
         for i in range(seed, seed + 3000):
             with contextlib.suppress(IllegalTransition):
-                mine.append(guard.fire("img", ("deactivate", "reactivate")[i & 1]))
+                c = guard.fire("img", ("deactivate", "reactivate")[i & 1])
+                # deactivate on deactivated, reactivate on active: accepted, no change
+                (stays if c.noop else mine).append(c)
         with lock:
             done.extend(mine)
+            noops.extend(stays)
 
     threads = [threading.Thread(target=worker, args=(w,)) for w in range(6)]
     for t in threads:
@@ -123,3 +129,8 @@ def test_racing_fires_lose_no_update(guard: Guard[Any, Any]) -> None:
         assert c.source == previous, c
         previous = c.target
     assert guard.status("img") == previous
+    # a no-op wrote nothing: its source is its target, at a version some commit made
+    assert noops
+    committed = {c.version: c.target for c in done} | {1: "active"}
+    for c in noops:
+        assert c.source == c.target == committed[c.version], c

@@ -167,8 +167,8 @@ def test_missing_required_key(key: str) -> None:
         (lambda d: d["transitions"][0].update(source=4), "$.transitions[0].source", "got integer"),
         (lambda d: d["transitions"][0].update(source=[]), "$.transitions[0].source", "non-empty"),
         (
-            lambda d: d["transitions"][11]["when"].update(delayed_delete="yes"),
-            "$.transitions[11].when.delayed_delete",
+            lambda d: d["transitions"][13]["when"].update(delayed_delete="yes"),
+            "$.transitions[13].when.delayed_delete",
             "expected boolean, got string",
         ),
         (lambda d: d["transitions"][0].pop("target"), "$.transitions[0].target", "missing"),
@@ -224,8 +224,8 @@ def test_unknown_keys(change: Any, path: str) -> None:
         ),
         (lambda d: d["transitions"][2].update(target="gone"), "$.transitions[2].target", "gone"),
         (
-            lambda d: d["transitions"][11]["when"].update(windy=True),
-            "$.transitions[11].when.windy",
+            lambda d: d["transitions"][13]["when"].update(windy=True),
+            "$.transitions[13].when.windy",
             "windy",
         ),
         (lambda d: d.update(initial="gone"), "$.initial", "gone"),
@@ -243,7 +243,7 @@ def test_unknown_references(change: Any, path: str, culprit: str) -> None:
     ("change", "path", "culprit"),
     [
         (lambda d: d["states"].append("active"), "$.states[9]", "active"),
-        (lambda d: d["events"].append("scrub"), "$.events[15]", "scrub"),
+        (lambda d: d["events"].append("scrub"), "$.events[18]", "scrub"),
         (lambda d: d.update(flags=["a", "b", "a"]), "$.flags[2]", "a"),
         (lambda d: d["terminal"].append("deleted"), "$.terminal[1]", "deleted"),
         (
@@ -262,13 +262,15 @@ def test_duplicates(change: Any, path: str, culprit: str) -> None:
 
 def test_duplicate_json_key_in_text() -> None:
     text = json.dumps(BASE).replace(
-        '"when": {"delayed_delete": false}',
-        '"when": {"delayed_delete": false, "delayed_delete": true}',
+        '"when": {"delayed_delete": false, "protected": false}',
+        '"when": {"delayed_delete": false, "delayed_delete": true, "protected": false}',
         1,
     )
     err = reject_text(text)
     index = next(
-        i for i, t in enumerate(BASE["transitions"]) if t.get("when") == {"delayed_delete": False}
+        i
+        for i, t in enumerate(BASE["transitions"])
+        if t.get("when") == {"delayed_delete": False, "protected": False}
     )
     assert err.path == f"$.transitions[{index}].when.delayed_delete"
     assert "appears more than once" in str(err)

@@ -30,19 +30,28 @@ VALID_STATE_TARGETS: dict[str, tuple[str, ...]] = {
     "deactivated": ("active", "deleted"),
 }
 
-FLAGS = ("delayed_delete", "has_locations")
+FLAGS = ("delayed_delete", "formats_set", "has_locations", "import_locked", "protected")
+DEFAULTS = {"formats_set": True, "import_locked": False, "protected": False}
 SETTINGS = [
-    dict(zip(FLAGS, bits, strict=True)) for bits in itertools.product([False, True], repeat=2)
+    dict(zip(FLAGS, bits, strict=True))
+    for bits in itertools.product([False, True], repeat=len(FLAGS))
 ]
 
 
 def expected(lc: Lifecycle[Any, Any], state: str, event: str, flags: dict[str, bool]) -> set[str]:
-    """Targets of the transitions enabled under a complete setting, read off the raw list."""
-    return {
+    """Outcomes under a complete setting, read off the raw lists: the targets of the enabled
+    transitions, and the state itself for an enabled no-op."""
+    moves = {
         str(t.target)
         for t in lc.transitions
         if t.event == event and state in t.sources and all(flags[n] == v for n, v in t.when)
     }
+    stays = {
+        str(state)
+        for n in lc.noops
+        if n.event == event and state in n.sources and all(flags[k] == v for k, v in n.when)
+    }
+    return moves | stays
 
 
 def test_projection_is_glances_table() -> None:
@@ -56,7 +65,8 @@ def test_states_and_terminal_match_glance() -> None:
     assert GLANCE_IMAGE.initial == "queued"
     assert GLANCE_IMAGE.terminal == {"deleted"}
     assert GLANCE_IMAGE.config_flags == ("delayed_delete",)
-    assert GLANCE_IMAGE.fact_flags == ("has_locations",)
+    assert GLANCE_IMAGE.fact_flags == ("formats_set", "has_locations", "import_locked", "protected")
+    assert GLANCE_IMAGE.fact_defaults == DEFAULTS
 
 
 @pytest.mark.parametrize(
@@ -87,26 +97,29 @@ def test_next_on_every_pair_under_every_setting(flags: dict[str, bool]) -> None:
             assert not GLANCE_IMAGE.can(state, event, flags)
             assert f"event {str(event)!r} is not allowed in state {str(state)!r}" in str(err)
         checked += 1
-    assert checked == 9 * 15
+    assert checked == 9 * 18
 
 
+PARTIAL_FLAGS = ("delayed_delete", "has_locations", "protected")
 PARTIAL = [
-    {k: v for k, v in zip(FLAGS, bits, strict=True) if v is not None}
-    for bits in itertools.product([None, False, True], repeat=2)
+    {k: v for k, v in zip(PARTIAL_FLAGS, bits, strict=True) if v is not None}
+    for bits in itertools.product([None, False, True], repeat=len(PARTIAL_FLAGS))
 ]
 
 
 @pytest.mark.parametrize("flags", PARTIAL, ids=repr)
 def test_next_with_partial_flags(flags: dict[str, bool]) -> None:
-    """Missing flags raise MissingFlag exactly when the outcome depends on them."""
+    """Missing flags raise MissingFlag exactly when the outcome depends on them; a missing
+    fact with a default takes its default."""
+    given = {**DEFAULTS, **flags}
     for state, event in itertools.product(GLANCE_IMAGE.states, GLANCE_IMAGE.events):
-        completions = [s for s in SETTINGS if all(s[k] == v for k, v in flags.items())]
+        completions = [s for s in SETTINGS if all(s[k] == v for k, v in given.items())]
         outcomes = {frozenset(expected(GLANCE_IMAGE, state, event, s)) for s in completions}
         if len(outcomes) > 1:
             with pytest.raises(MissingFlag) as info:
                 GLANCE_IMAGE.next(state, event, flags)
             assert info.value.missing
-            assert set(info.value.missing) <= set(FLAGS) - set(flags)
+            assert set(info.value.missing) <= set(FLAGS) - set(given)
             assert (info.value.state, info.value.event) == (state, event)
         elif outcomes == {frozenset()}:
             with pytest.raises(IllegalTransition):
@@ -147,11 +160,18 @@ def test_unknown_names_raise_typed_errors() -> None:
 
 def test_allowed_events_and_can_treat_missing_flags_as_possible() -> None:
     lc = GLANCE_IMAGE
-    assert set(lc.allowed_events("active")) == {"deactivate", "delete"}
+    # reactivate and copy_image_import are accepted in active without a change (no-ops).
+    assert set(lc.allowed_events("active")) == {
+        "deactivate",
+        "delete",
+        "reactivate",
+        "copy_image_import",
+    }
     assert set(lc.allowed_events("queued")) == {
         "upload_started",
         "stage_started",
-        "import_started",
+        "web_download_import",
+        "glance_download_import",
         "location_added",
         "delete",
     }
@@ -203,7 +223,8 @@ def test_successors_under_each_config() -> None:
         ("delete", "deleted"),
     }
     assert off == {("deactivate", "deactivated"), ("delete", "deleted")}
-    assert len(lc.successors("queued", {"delayed_delete": False})) == 5
+    # web-download and glance-download both lead to importing: two events, one edge.
+    assert len(lc.successors("queued", {"delayed_delete": False})) == 6
     assert list(lc.config_settings()) == [{"delayed_delete": False}, {"delayed_delete": True}]
 
 
@@ -237,3 +258,4 @@ def test_iteration_and_table() -> None:
     text = GLANCE_IMAGE.table()
     assert text.splitlines()[0] == "glance-image: initial queued; terminal deleted"
     assert "pending_delete  scrub" in text
+    assert "deactivated     deactivate              (no change)" in text
