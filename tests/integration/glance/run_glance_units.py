@@ -1,0 +1,62 @@
+"""Run Glance's own unit tests from the installed wheel, with or without statusguard.
+
+    python tests/integration/glance/run_glance_units.py [--without] [--junitxml PATH]
+
+Runs pytest with the working directory at the installed ``glance`` package's parent
+(site-packages), an empty ini file (this repository's pytest settings do not apply to
+Glance's tests) and the plugin ``statusguard_glance_enable`` (enable() at startup). Prints
+pytest's summary and exits with pytest's code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+#: Glance's unit tests the integration must keep passing (issue 16 part 3)
+GLANCE_UNIT_TESTS = (
+    "glance/tests/unit/test_domain.py",
+    "glance/tests/unit/test_db.py",
+    "glance/tests/unit/v2/test_images_resource.py",
+    "glance/tests/unit/v2/test_image_actions_resource.py",
+    "glance/tests/unit/v2/test_image_data_resource.py",
+    "glance/tests/unit/test_store_image.py",
+    "glance/tests/unit/test_scrubber.py",
+    "glance/tests/unit/async_/flows/",
+)
+
+
+def command(*, without: bool, extra: list[str]) -> tuple[list[str], dict[str, str], Path]:
+    import glance
+
+    site = Path(glance.__file__).resolve().parent.parent
+    ini = Path(tempfile.mkdtemp(prefix="sg-glance-ini-")) / "pytest.ini"
+    ini.write_text("[pytest]\n")
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(Path(__file__).resolve().parent), env.get("PYTHONPATH", "")]
+    ).rstrip(os.pathsep)
+    if without:
+        env["STATUSGUARD_GLANCE_DISABLED"] = "1"
+    cmd = [
+        sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+        "-p", "statusguard_glance_enable", "-c", str(ini), "--rootdir", str(site),
+        *GLANCE_UNIT_TESTS, *extra,
+    ]
+    return cmd, env, site
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--without", action="store_true", help="do not enable (the baseline)")
+    args, extra = parser.parse_known_args()
+    cmd, env, site = command(without=args.without, extra=extra)
+    return subprocess.call(cmd, cwd=site, env=env)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
