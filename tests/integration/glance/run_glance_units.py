@@ -43,9 +43,20 @@ def command(*, without: bool, extra: list[str]) -> tuple[list[str], dict[str, st
     if without:
         env["STATUSGUARD_GLANCE_DISABLED"] = "1"
     cmd = [
-        sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-        "-p", "statusguard_glance_enable", "-c", str(ini), "--rootdir", str(site),
-        *GLANCE_UNIT_TESTS, *extra,
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "statusguard_glance_enable",
+        "-c",
+        str(ini),
+        "--rootdir",
+        str(site),
+        *GLANCE_UNIT_TESTS,
+        *extra,
     ]
     return cmd, env, site
 

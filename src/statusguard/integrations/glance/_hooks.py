@@ -110,9 +110,7 @@ def _guard(engine: Any) -> Guard[Any, Any]:
         with _lock:
             guard = _guards.get(key)
             if guard is None:
-                store = SQLStore(
-                    engine, glance_models.Image.__table__, key="id", status="status"
-                )
+                store = SQLStore(engine, glance_models.Image.__table__, key="id", status="status")
                 guard = Guard(lifecycle(), store, config={"delayed_delete": delayed})
                 _guards[key] = guard
     return guard
