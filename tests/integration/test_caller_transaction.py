@@ -714,3 +714,25 @@ def test_two_transactions_retrying_after_a_miss_do_not_deadlock(
     store.create_schema()
     outcomes = _uploads_after_a_miss(guard, app_engine, monkeypatch)
     assert any("deadlock detected" in str(o) for o in outcomes), outcomes
+
+
+def test_behind_the_generated_trigger_in_a_callers_transaction(
+    guard: Guard[Any, Any], store: Any, app_engine: Any, glance: Any
+) -> None:
+    """The trigger on the status table (MariaDB then reports insert id 0: the outcome is
+    asked of the same session, inside the caller's transaction) and values= together."""
+    from statusguard.sql import trigger_ddl
+
+    with app_engine.begin() as conn:
+        cursor = conn.connection.dbapi_connection.cursor()  # DDL as written: no paramstyle
+        for statement in trigger_ddl(glance, store.dialect, store.table_name, "status", NO_DELAY):
+            cursor.execute(statement)
+        cursor.close()
+    guard.create("img")
+    with app_engine.begin() as conn:
+        done = guard.bind(conn).fire("img", "upload_started", values={"size": 8})
+        assert (done.source, done.target, done.version) == ("queued", "saving", 1)
+        moved = guard.bind(conn).move("img", "active", "saving", values={"checksum": "c"})
+        assert moved.version == 2
+    assert committed_row(store, "img") == ("active", 2, 8, 2)
+    assert [h.version for h in store.history("img")] == [1, 2]

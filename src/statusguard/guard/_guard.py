@@ -13,7 +13,15 @@ from typing import Any, Generic, NamedTuple
 
 from statusguard.errors import TransitionConflict
 from statusguard.guard._plan import NO_FACTS, Plan, check_move, illegal, known_status, plan_event
-from statusguard.guard._store import Applied, Record, Rejected, Store, check_store, swaps
+from statusguard.guard._store import (
+    Applied,
+    Record,
+    Rejected,
+    Store,
+    check_store,
+    swaps,
+    takes_values,
+)
 from statusguard.lifecycle._model import E, Lifecycle, S
 
 __all__ = ["Committed", "Guard"]
@@ -40,6 +48,18 @@ class Committed(NamedTuple):
 
 def _no_swap(key: Hashable, old: Record, new: Record, event: str | None) -> bool:
     return False
+
+
+def _with_values(store: Store, name: str) -> Callable[..., Applied | Rejected]:
+    """``store``'s ``name`` write, if it takes ``values=``; else a ``TypeError`` saying so."""
+    method: Callable[..., Applied | Rejected] = getattr(store, name)
+    if not takes_values(method):
+        raise TypeError(
+            f"{type(store).__name__}.{name}() takes no values=, so it cannot write other "
+            "columns with the status; use MemoryStore or SQLStore, or add the keyword "
+            "(see the Store protocol)"
+        )
+    return method
 
 
 class Guard(Generic[S, E]):
@@ -193,7 +213,8 @@ class Guard(Generic[S, E]):
     ) -> Committed:
         """``fire`` writing ``values`` too: always through the store's ``apply``."""
         token = self._token()
-        outcome = self.store.apply(key, plan.moves, token, plan.event, values=values)
+        apply = _with_values(self.store, "apply")
+        outcome = apply(key, plan.moves, token, plan.event, values=values)
         if isinstance(outcome, Applied):
             source, target, version = outcome
             return Committed(key, source, plan.event, target, version, token)
@@ -239,7 +260,7 @@ class Guard(Generic[S, E]):
                 key, str(expected), str(target), expected_version, token
             )
         else:
-            outcome = self.store.compare_and_set(
+            outcome = _with_values(self.store, "compare_and_set")(
                 key, str(expected), str(target), expected_version, token, values=values
             )
         if isinstance(outcome, Applied):

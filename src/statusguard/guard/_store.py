@@ -19,9 +19,11 @@ then decides a ``fire`` itself and needs no ``apply`` call on its hot path.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
+import functools
+import inspect
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
-from typing import Any, NamedTuple, Protocol, TypeGuard, runtime_checkable
+from typing import NamedTuple, Protocol, TypeGuard, runtime_checkable
 
 __all__ = [
     "STORE_MEMBERS",
@@ -33,6 +35,7 @@ __all__ = [
     "SwapStore",
     "check_store",
     "swaps",
+    "takes_values",
 ]
 
 
@@ -99,15 +102,15 @@ class Store(Protocol):
         moves: Mapping[str, str],
         token: str | None = None,
         event: str | None = None,
-        *,
-        values: Mapping[str, Any] | None = None,
     ) -> Applied | Rejected:
         """Atomically move the status along ``moves`` if it is one of its sources.
 
-        ``event`` names the cause, for stores that keep an audit history. ``values``
-        (other columns, ``Guard.fire(..., values=...)``) are written in the same atomic
-        step or not at all; the guard passes it only when its caller does, so a store
-        without other columns may leave the parameter out.
+        ``event`` names the cause, for stores that keep an audit history.
+
+        Optional: a store that keeps other columns also takes a keyword ``values``
+        (``Guard.fire(..., values=...)``) here and in :meth:`compare_and_set`, and
+        writes them in the same atomic step or not at all (as :class:`MemoryStore` and
+        :class:`SQLStore` do). The guard passes it only when its caller does.
         """
         ...
 
@@ -118,13 +121,8 @@ class Store(Protocol):
         target: str,
         expected_version: int | None = None,
         token: str | None = None,
-        *,
-        values: Mapping[str, Any] | None = None,
     ) -> Applied | Rejected:
-        """Atomically set ``target`` if the status (and version) still match.
-
-        ``values`` as for :meth:`apply`.
-        """
+        """Atomically set ``target`` if the status (and version) still match."""
         ...
 
     def history(self, key: Hashable) -> list[AuditEntry]:
@@ -200,3 +198,21 @@ def swaps(store: Store) -> TypeGuard[SwapStore]:
     every ``Guard()``).
     """
     return callable(getattr(store, "peek", None)) and callable(getattr(store, "swap", None))
+
+
+@functools.lru_cache(maxsize=256)
+def _function_takes_values(function: Callable[..., object]) -> bool:
+    try:
+        params = inspect.signature(function).parameters
+    except (TypeError, ValueError):  # a builtin without a signature: let the call decide
+        return True
+    return "values" in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+
+
+def takes_values(method: Callable[..., object]) -> bool:
+    """Whether a store's ``apply``/``compare_and_set`` takes the optional ``values=``."""
+    function = getattr(method, "__func__", method)
+    try:
+        return _function_takes_values(function)
+    except TypeError:  # unhashable
+        return True

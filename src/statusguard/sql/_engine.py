@@ -88,7 +88,12 @@ def run_in_transaction(conn: Connection, text: str, params: Any = None) -> Outco
             lastrowid = result.lastrowid
         except AttributeError:  # psycopg's cursors have none
             lastrowid = None
-        return Outcome([], result.rowcount, lastrowid)
+        return Outcome(
+            [],
+            result.rowcount,
+            lastrowid,
+            lambda query: run_in_transaction(conn, query).scalar(),  # same session
+        )
     finally:
         result.close()
 

@@ -78,6 +78,15 @@ class SQLStore:
     ``idle_transaction_timeout``). ``retries`` bounds the retries of serialization
     failures, deadlocks and busy errors.
 
+    ``table`` is a name, or a :class:`sqlalchemy.Table` to adopt (a table statusguard
+    did not create, such as an ORM model's ``__table__``; :meth:`reflect` reads one
+    from the database): ``key``, ``status`` and the optional ``version``/``token``
+    name its columns (:class:`UnknownColumn` otherwise), the key column's type checks
+    keys, and its other columns are the ones ``values=`` may write. For a table named
+    by a string, ``columns`` (name -> SQLAlchemy type) declares those other columns
+    (:meth:`create_schema` creates them). :meth:`bind` runs the store inside a
+    caller's transaction.
+
     On a Galera node (detected per connection from ``wsrep_on``) every read the store
     makes is causal by default: the session sets ``wsrep_sync_wait = 3``, so a read (and
     the read that settles a lost connection) sees every write the cluster acknowledged
@@ -97,15 +106,6 @@ class SQLStore:
     so ``fire`` and ``move(expected, expected_version)`` never commit a step decided on a
     stale replica read; ``move(expected)`` without the version can (ABA). See
     docs/distributed.md.
-
-    ``table`` is a name, or a :class:`sqlalchemy.Table` to adopt (a table statusguard
-    did not create, such as an ORM model's ``__table__``; :meth:`reflect` reads one
-    from the database): ``key``, ``status`` and the optional ``version``/``token``
-    name its columns (:class:`UnknownColumn` otherwise), the key column's type checks
-    keys, and its other columns are the ones ``values=`` may write. For a table named
-    by a string, ``columns`` (name -> SQLAlchemy type) declares those other columns
-    (:meth:`create_schema` creates them). :meth:`bind` runs the store inside a
-    caller's transaction.
     """
 
     def __init__(
@@ -171,9 +171,9 @@ class SQLStore:
         self.engine: Engine = self._conn.engine
         # plain reads (get, history) may go to a replica; writes, the reads inside a write
         # and the settle step always use ``engine``
-        self._reads = self._conn
+        reads = self._conn
         if read_engine is not None:
-            self._reads = Connector(
+            reads = Connector(
                 read_engine,
                 self._settle,
                 lock_timeout=lock_timeout,
@@ -183,12 +183,14 @@ class SQLStore:
                 causal_reads=causal_reads,
                 write_timeout=None,
             )
-            if self._reads.dialect.name != self._conn.dialect.name:
+            if reads.dialect.name != self._conn.dialect.name:
                 raise ValueError(
-                    f"read_engine is {self._reads.dialect.name}, engine is "
+                    f"read_engine is {reads.dialect.name}, engine is "
                     f"{self._conn.dialect.name}: a read replica speaks the primary's dialect"
                 )
-        self.read_engine: Engine = self._reads.engine
+        self.read_engine: Engine = reads.engine
+        # (a bound store reads inside the caller's transaction: bind() sets both)
+        self._reads: Connector | InTransaction = reads
         dialect = self._conn.dialect
         self.dialect = dialect.name
         self.versioned = version is not None
@@ -199,12 +201,6 @@ class SQLStore:
         self._runner: Connector | InTransaction = self._conn
         self._run: Callable[[Connection, str, Any], Outcome] = run
         self._bound = False
-
-    @property
-    def _plain_reads(self) -> Connector | InTransaction:
-        """Where get() and history() run: the caller's transaction when bound, else
-        ``read_engine`` (the primary unless one was given)."""
-        return self._runner if self._bound else self._reads
 
     def _use_table(self, adopted: sa.Table | None, columns: Mapping[str, Any] | None) -> None:
         """Everything that depends on the status table: adopted, or made from the names."""
@@ -296,7 +292,7 @@ class SQLStore:
         """
         source = _connection_source(self, target)
         bound = copy.copy(self)
-        bound._runner = InTransaction(self._conn, source)
+        bound._runner = bound._reads = InTransaction(self._conn, source)
         bound._run = run_in_transaction
         bound._begin = None
         bound._bound = True
@@ -337,7 +333,7 @@ class SQLStore:
                 out[name] = raw if proc is None else proc(raw)
             return out
 
-        return self._runner.call(op, write=False)
+        return self._reads.call(op, write=False)
 
     lock_timeout = property(
         lambda self: self._conn.lock_timeout, doc="seconds a lock wait may take"
@@ -411,10 +407,11 @@ class SQLStore:
 
         On a bound store, nothing: the caller's connection is the caller's.
         """
-        if not self._bound:
-            self._conn.dispose()
-            if self._reads is not self._conn:
-                self._reads.dispose()
+        if self._bound:
+            return
+        self._conn.dispose()
+        if isinstance(self._reads, Connector) and self._reads is not self._conn:
+            self._reads.dispose()
 
     def _own_transaction(self, what: str) -> None:
         if self._bound:
@@ -470,7 +467,7 @@ class SQLStore:
     def get(self, key: Hashable) -> Record:
         """The current record; :class:`UnknownKey` if absent."""
         self._check_key(key)
-        return self._plain_reads.call(lambda conn: self._read(conn, key), write=False)
+        return self._reads.call(lambda conn: self._read(conn, key), write=False)
 
     def history(self, key: Hashable) -> list[AuditEntry]:
         """Committed transitions of ``key`` from the audit table, oldest first."""
@@ -483,7 +480,7 @@ class SQLStore:
             rows = self._run(conn, sql.text, sql.params({"k": key})).all()
             return [AuditEntry(str(r[0]), r[1], str(r[2]), int(r[3] or 0), r[4]) for r in rows]
 
-        return self._plain_reads.call(op, write=False)
+        return self._reads.call(op, write=False)
 
     def _write(
         self,

@@ -116,3 +116,29 @@ def test_values_skip_the_lock_free_fast_path(guard: Guard[Any, Any]) -> None:
 def test_bind_needs_a_store_that_can_join_a_transaction(guard: Guard[Any, Any]) -> None:
     with pytest.raises(TypeError, match="MemoryStore cannot join a caller's transaction"):
         guard.bind(object())
+
+
+def test_a_store_without_values_says_so(guard: Guard[Any, Any]) -> None:
+    """A third-party store whose writes take no values= (the keyword is optional)."""
+    inner: Any = guard.store
+
+    class Plain:
+        versioned = True
+
+        def apply(self, key: Any, moves: Any, token: Any = None, event: Any = None) -> Any:
+            return inner.apply(key, moves, token, event)
+
+        def compare_and_set(self, *args: Any) -> Any:
+            return inner.compare_and_set(*args)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(inner, name)
+
+    plain = Guard(guard.lifecycle, Plain(), NO_DELAY)
+    plain.create("img")
+    plain.fire("img", "upload_started")  # without values: works as before
+    with pytest.raises(TypeError, match=r"Plain.apply\(\) takes no values="):
+        plain.fire("img", "upload_failed", values={"size": 1})
+    with pytest.raises(TypeError, match=r"Plain.compare_and_set\(\) takes no values="):
+        plain.move("img", "active", "saving", values={"size": 1})
+    assert (plain.status("img"), inner.values("img")["size"]) == ("saving", None)

@@ -57,6 +57,27 @@ def test_mysql_reads_the_source_and_version_from_the_insert_id() -> None:
     assert d.applied(unversioned, stmt, Outcome([], 1, 1), {}) == ("queued", "active", 0)
 
 
+@pytest.mark.parametrize("name", list(DIALECTS))
+def test_other_columns_are_set_by_the_same_statement(name: str) -> None:
+    """values=: each column a bind parameter in the one UPDATE, never a second statement."""
+    d = DIALECTS[name]
+    lay = Layout("t", "id", "status", "version", None, "a").quoted(d.quote)
+    cols = (d.quote("checksum"), d.quote("size"))
+    for text in (d.apply(lay, ("saving",), ("active",), cols).text, d.cas(lay, True, cols)):
+        assert f"{cols[0]} = :x0" in text
+        assert f"{cols[1]} = :x1" in text
+        assert text.count("UPDATE") == 1
+        assert ";" not in text
+    assert "x0" not in d.apply(lay, ("saving",), ("active",)).text
+
+
+def test_a_read_inside_a_callers_transaction_locks_the_row_as_an_update_would() -> None:
+    lay = Layout("t", "id", "status")
+    assert DIALECTS["postgresql"].select(lay, locking=True).endswith(" FOR NO KEY UPDATE")
+    assert DIALECTS["mysql"].select(lay, locking=True).endswith(" FOR UPDATE")
+    assert DIALECTS["sqlite"].select(lay, locking=True) == DIALECTS["sqlite"].select(lay)
+
+
 def test_mysql_asks_the_session_only_when_the_insert_id_is_lost() -> None:
     """MariaDB behind a trigger reports insert id 0; ``SELECT LAST_INSERT_ID()`` has it."""
     d = DIALECTS["mysql"]
@@ -77,24 +98,3 @@ def test_mysql_asks_the_session_only_when_the_insert_id_is_lost() -> None:
     unversioned = Layout("t", "id", "status").quoted(d.quote)
     assert d.cas_version(unversioned, Outcome([], 1, 0, ask)) == 0  # sets no LAST_INSERT_ID
     assert asked == []
-
-
-@pytest.mark.parametrize("name", list(DIALECTS))
-def test_other_columns_are_set_by_the_same_statement(name: str) -> None:
-    """values=: each column a bind parameter in the one UPDATE, never a second statement."""
-    d = DIALECTS[name]
-    lay = Layout("t", "id", "status", "version", None, "a").quoted(d.quote)
-    cols = (d.quote("checksum"), d.quote("size"))
-    for text in (d.apply(lay, ("saving",), ("active",), cols).text, d.cas(lay, True, cols)):
-        assert f"{cols[0]} = :x0" in text
-        assert f"{cols[1]} = :x1" in text
-        assert text.count("UPDATE") == 1
-        assert ";" not in text
-    assert "x0" not in d.apply(lay, ("saving",), ("active",)).text
-
-
-def test_a_read_inside_a_callers_transaction_locks_the_row_as_an_update_would() -> None:
-    lay = Layout("t", "id", "status")
-    assert DIALECTS["postgresql"].select(lay, locking=True).endswith(" FOR NO KEY UPDATE")
-    assert DIALECTS["mysql"].select(lay, locking=True).endswith(" FOR UPDATE")
-    assert DIALECTS["sqlite"].select(lay, locking=True) == DIALECTS["sqlite"].select(lay)
