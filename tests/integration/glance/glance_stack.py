@@ -104,16 +104,14 @@ class Stack:
                 sa.text("SELECT status, deleted, name FROM images WHERE id = :i"), {"i": image_id}
             ).one()
             locs = conn.execute(
-                sa.text(
-                    "SELECT value, status FROM image_locations WHERE image_id = :i AND deleted = :f"
-                ),
-                {"i": image_id, "f": False},
+                sa.text("SELECT status, deleted FROM image_locations WHERE image_id = :i"),
+                {"i": image_id},
             ).all()
         return {
             "status": row[0],
             "deleted": bool(row[1]),
             "name": row[2],
-            "locations": sorted((str(v), str(s)) for v, s in locs),
+            "locations": sorted((str(s), bool(d)) for s, d in locs),
         }
 
     def files(self) -> list[str]:

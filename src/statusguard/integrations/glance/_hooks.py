@@ -38,6 +38,7 @@ import glance.db as glance_db
 import glance.db.sqlalchemy.api as glance_sql_api
 import glance.location as glance_location
 from glance.common import exception as glance_exception
+from glance.common import store_utils as glance_store_utils
 from glance.db.sqlalchemy import models as glance_models
 from oslo_config import cfg
 from sqlalchemy.orm.attributes import set_committed_value
@@ -83,13 +84,13 @@ def lifecycle() -> Lifecycle[Any, Any]:
     """The Glance image lifecycle the integration enforces (``model/glance_image.py``)."""
     if not _lifecycle:
         try:
-            from statusguard_models.glance_image import GLANCE_IMAGE  # type: ignore[import-not-found]
+            from statusguard_models.glance_image import GLANCE_IMAGE
 
             found: Any = GLANCE_IMAGE
         except ImportError:  # an editable install: the models load by path
-            import statusguard
+            from statusguard.lifecycle import load
 
-            found = statusguard.load(Path(__file__).resolve().parents[4] / "model/glance_image.py")
+            found = load(Path(__file__).resolve().parents[4] / "model/glance_image.py")
         _lifecycle.append(found)
     return _lifecycle[0]
 
@@ -260,8 +261,13 @@ def _wrap_repo(cls: Any) -> list[tuple[Any, str, Any]]:
         loaded = getattr(_innermost(image), _LOADED, None)
         if not _is_sql(self.db_api):
             _check_edge(image, from_state or loaded, {"protected": bool(image.protected)})
-        with _handing(None if from_state else loaded):
-            result = save(self, image, from_state=from_state)
+        try:
+            with _handing(None if from_state else loaded):
+                result = save(self, image, from_state=from_state)
+        except StatusRefused:
+            if from_state == "saving" and image.status == "active":
+                _drop_unrecorded_data(self.context, image)
+            raise
         _remember(image, image.status)
         return result
 
@@ -282,6 +288,15 @@ def _wrap_repo(cls: Any) -> list[tuple[Any, str, Any]]:
         (cls, "save", repo_save),
         (cls, "remove", repo_remove),
     ]
+
+
+def _drop_unrecorded_data(context: Any, image: Any) -> None:
+    """An upload whose ``saving -> active`` was refused (the image was deleted, or
+    killed, meanwhile) deletes the data it wrote and never recorded (LP #1383973): the
+    locations without a database ``id``. Its claim, ``queued -> saving``, was taken over."""
+    for location in list(image.locations):
+        if "id" not in location:
+            glance_store_utils.safe_delete_from_backend(context, image.image_id, location)
 
 
 # -- delete: claim before the data goes ------------------------------------------------
@@ -338,8 +353,9 @@ def _wrap_location_delete(original: Callable[..., Any]) -> Callable[..., Any]:
         except BaseException:
             if claimed:  # compensate: the data deletion failed after the claim
                 with glance_sql_api.session_for_write() as session:
-                    store = _guard(session.get_bind()).store.bind(session)
-                    store.compare_and_set(inner.image_id, inner.status, claimed[0])
+                    store = _guard(session.get_bind()).store
+                    assert isinstance(store, SQLStore)
+                    store.bind(session).compare_and_set(inner.image_id, inner.status, claimed[0])
                 setattr(inner, _LOADED, claimed[0])
             raise
         finally:
