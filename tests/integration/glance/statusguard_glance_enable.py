@@ -26,3 +26,10 @@ def pytest_report_header(config: pytest.Config) -> str:
     from statusguard.integrations import glance
 
     return f"statusguard glance integration enabled: {glance.enabled()}"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    from statusguard.integrations.glance import _hooks
+
+    seen = ", ".join(f"{name}: {n}" for name, n in sorted(_hooks.calls.items())) or "none"
+    terminalreporter.write_line(f"statusguard glance integration decisions: {seen}")
