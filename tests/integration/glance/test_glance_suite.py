@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import subprocess
 import warnings
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -35,14 +34,7 @@ def _run(tmp_path: Path, *, without: bool, select: list[str] | None = None) -> t
     if select is not None:  # only the named tests
         cmd = [c for c in cmd if c not in runner.GLANCE_UNIT_TESTS + runner.GLANCE_SQL_TESTS]
     subprocess.run(cmd, cwd=site, env=env, check=False, capture_output=True, timeout=900)
-    failed: set[str] = set()
-    total = 0
-    for case in ET.parse(xml).getroot().iter("testcase"):
-        total += 1
-        if case.find("failure") is not None or case.find("error") is not None:
-            path = case.get("classname", "").rsplit(".", 1)
-            failed.add(f"{path[0].replace('.', '/')}.py::{path[1]}::{case.get('name')}")
-    return total, failed
+    return runner.failures(xml)
 
 
 def test_the_refused_glance_tests_are_the_documented_ones(tmp_path: Path) -> None:
