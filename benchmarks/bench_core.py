@@ -126,7 +126,8 @@ def main() -> None:
         "e": "deactivate",
         "S": type(lc.initial)("active"),
         "E": type(lc.events[0])("deactivate"),
-        "flags": {"delayed_delete": True, "has_locations": True},
+        # every flag the answer depends on (facts with defaults too): the tabled fast path
+        "flags": {"delayed_delete": True, "has_locations": True, "protected": False},
         "IllegalTransition": statusguard.IllegalTransition,
     }
     cases = [

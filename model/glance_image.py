@@ -3,7 +3,8 @@
 Follows Glance master at commit ``c76abb08e`` (2026-07-22); ``file:line`` below is at that
 commit. The Glance 33.0.0 wheel has the same lines in ``glance/domain/__init__.py``,
 ``glance/api/v2/image_actions.py``, ``glance/scrubber.py`` and ``glance/db/__init__.py``;
-its ``glance/api/v2/images.py`` lines 313-480 cited here are 4 later there (317-484):
+its ``glance/api/v2/images.py`` lines 313-480 cited here are 4 later there (317-484) and
+``glance/async_/flows/api_image_import.py:1045`` is 1043:
 
 * states and edges: ``glance/domain/__init__.py:99-114``, ``Image.valid_state_targets``
   (9 statuses, 23 edges, ``deleted`` the only terminal state; unchanged since 2018);

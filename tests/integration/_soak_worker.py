@@ -97,8 +97,13 @@ def main(cfg: dict[str, Any]) -> None:
                 done = guard.move(key, target, status, facts=FACTS)
             else:
                 done = guard.fire(key, event, FACTS)
-            acks.append([key, done.source, done.target, done.version, done.token])
-            counts["commits"] += 1
+            if getattr(done, "noop", False):
+                # another worker got there first and left the no-op's status (deactivated
+                # for a deactivate): accepted, nothing written, nothing to acknowledge
+                counts["stale"] += 1
+            else:
+                acks.append([key, done.source, done.target, done.version, done.token])
+                counts["commits"] += 1
         except IllegalTransition:
             counts["stale"] += 1  # enabled where we read it; another worker moved it first
         except TransitionConflict:

@@ -393,6 +393,40 @@ def test_values_are_written_with_the_transition_or_not_at_all(any_guard: Any) ->
     assert (g.status("img"), g.version("img")) == ("active", 2)
 
 
+def test_a_noop_writes_no_value_either(any_guard: Any) -> None:
+    """Glance skips the save of a deactivate on a deactivated image
+    (glance/api/v2/image_actions.py:61-65 at c76abb08e): the no-op writes nothing, its
+    values included."""
+    g, store = any_guard, any_guard.store
+    g.create("img")
+    g.fire("img", "location_added")
+    g.fire("img", "deactivate", values={"size": 1})
+    history = store.history("img")
+    done = g.fire("img", "deactivate", values={"size": 2, "updated_at": WHEN})
+    assert (done.noop, done.source, done.target, done.version) == (
+        True,
+        "deactivated",
+        "deactivated",
+        2,
+    )
+    assert store.values("img") == {"size": 1, "checksum": None, "updated_at": None}
+    assert store.history("img") == history
+
+
+def test_a_noop_in_the_callers_transaction_writes_nothing(
+    guard: Guard[Any, Any], store: Any, app_engine: Any
+) -> None:
+    guard.create("img")
+    guard.fire("img", "location_added")
+    guard.fire("img", "deactivate")
+    with app_engine.connect() as conn:
+        bound = guard.bind(conn)
+        done = bound.fire("img", "deactivate", values={"size": 3})
+        assert (done.noop, done.version) == (True, 2)
+        conn.commit()
+    assert committed_row(store, "img") == ("deactivated", 2, None, 2)
+
+
 @pytest.mark.parametrize(
     ("values", "error", "message"),
     [

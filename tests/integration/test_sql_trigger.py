@@ -188,7 +188,7 @@ def test_mariadb_trigger_keeps_the_outcome_of_every_write(
     assert store.get("a").version == 0
     got = [
         guard.fire("a", "stage_started"),
-        guard.fire("a", "import_started"),  # two sources: queued (1), uploading (2)
+        guard.fire("a", "glance_direct_import"),  # glance-direct: from the staged image
         guard.fire("a", "import_succeeded"),
         guard.move("a", "deactivated"),  # compare-and-set with the version it read
         guard.move("a", "active", "deactivated", expected_version=4),
@@ -207,7 +207,7 @@ def test_mariadb_trigger_keeps_the_outcome_of_every_write(
     history = store.history("a")
     assert [(h.source, h.target, h.version) for h in history] == want
     assert [h.event for h in history] == [
-        "stage_started", "import_started", "import_succeeded", None, None, "delete",
+        "stage_started", "glance_direct_import", "import_succeeded", None, None, "delete",
     ]  # fmt: skip
     # the extra round trip (SELECT LAST_INSERT_ID()) is paid only when the packet lost the id
     guard.create("b")
@@ -229,11 +229,13 @@ def test_mariadb_round_trips_of_a_fire(
     guard = Guard(glance, store, {"delayed_delete": False})
     guard.create("a")
     sent = count_statements(monkeypatch)
-    # unversioned: the insert id is the source's index (queued is the first of two)
-    done = guard.fire("a", "import_started")
-    assert (done.source, done.target) == ("queued", "importing")
+    # unversioned: the insert id is the source's index (queued is one of delete's eight)
+    done = guard.fire("a", "delete", {"has_locations": False})
+    assert (done.source, done.target) == ("queued", "deleted")
     assert len(sent) == (2 if triggered else 1)
     # an unversioned compare-and-set sets no LAST_INSERT_ID: never asked, trigger or not
+    guard.create("b")
+    guard.fire("b", "web_download_import")
     sent.clear()
-    assert guard.move("a", "active", "importing").source == "importing"
+    assert guard.move("b", "active", "importing").source == "importing"
     assert len(sent) == 1

@@ -159,7 +159,8 @@ class Guard(Generic[S, E]):
         Raises :class:`IllegalTransition` (naming the stored state and the allowed
         events) when the event is not enabled there; nothing is written then. An event
         the lifecycle accepts without a change there (a :class:`NoOp`) writes nothing
-        either and returns a :class:`Committed` with ``noop=True`` and the stored version.
+        either (``values`` included) and returns a :class:`Committed` with ``noop=True``
+        and the stored version.
         ``values`` sets other columns of the row in the same step (all or nothing):
         :class:`UnknownColumn` / :class:`ReservedColumn` for a name the store cannot
         write, before anything is written.
@@ -219,7 +220,7 @@ class Guard(Generic[S, E]):
             source, target, version = outcome
             return Committed(key, source, plan.event, target, version, token)
         stored = outcome.current
-        if stored.status in plan.noops:  # a no-op writes nothing, values= included
+        if stored.status in plan.noops:  # accepted, no change: values are not written either
             return Committed(
                 key, stored.status, plan.event, stored.status, stored.version, None, True
             )

@@ -188,6 +188,11 @@ class Runtime(Generic[S, E]):
             target: S | None = found[1][found[0](flags)]
         except (KeyError, TypeError):
             target = None
+            if self._defaults:  # a fact left out that has a default: the table still answers
+                try:
+                    target = found[1][found[0]({**self._defaults, **(flags or {})})]
+                except (KeyError, TypeError):
+                    target = None
         if target is not None:
             return target
         return self._next_slow(state, event, flags or {})
