@@ -22,6 +22,7 @@ catch for that kind of failure (shown in parentheses)::
     │   ├── TransitionConflict (RuntimeError)  a compare-and-set lost a race: re-read, retry
     │   ├── MissingFlag (ValueError)       the answer depends on a flag that was not given
     │   └── InvalidFlagValue (TypeError)   a flag was given something other than a bool
+    ├── InvalidArgument (TypeError)        an argument of the wrong kind (facts, config, version)
     └── StoreError                         a store refused, lost or cannot hold a write
         ├── UnknownKey (KeyError)          no resource with that key in the store
         ├── DuplicateKey (ValueError)      create() on a key that already exists
@@ -29,6 +30,7 @@ catch for that kind of failure (shown in parentheses)::
         ├── StoreUnavailable (ConnectionError)  unreachable, or the outcome is unknown
         ├── StoreRejected (RuntimeError)   the database refused a write (trigger or constraint)
         ├── InvalidIdentifier (ValueError) a table or column name that is not a plain identifier
+        ├── InvalidSchema (ValueError)     an existing table the store cannot use as it is
         └── ReservedColumn (ValueError)    values= names a column the guard itself writes
 
 Why these builtins: ``ValueError`` is bad input a retry cannot fix (a malformed model, a
@@ -55,10 +57,12 @@ from statusguard._text import quoted_names as _quoted_names
 __all__ = [
     "DuplicateKey",
     "IllegalTransition",
+    "InvalidArgument",
     "InvalidFlagValue",
     "InvalidIdentifier",
     "InvalidKey",
     "InvalidLifecycle",
+    "InvalidSchema",
     "LifecycleError",
     "LoadError",
     "Location",
@@ -228,6 +232,14 @@ class UnknownName(StatusGuardError, LookupError):
         owner = f" in lifecycle {lifecycle!r}" if lifecycle else ""
         allowed_names = _quoted_names(self.allowed)
         hint = f"; did you mean {self.suggestion!r}?" if self.suggestion is not None else ""
+        if not isinstance(name, str):  # e.g. a plain Enum whose str() is a valid name
+            kind_of = type(name).__name__
+            super().__init__(
+                f"unknown {self.kind} {name!r}{owner}: it is a {kind_of}, not a str, and names "
+                f"are str (pass {str(name)!r}, or make {kind_of} a StrEnum); expected one of: "
+                f"{allowed_names}"
+            )
+            return
         super().__init__(
             f"unknown {self.kind} {str(name)!r}{owner}; expected one of: {allowed_names}{hint}"
         )
@@ -515,6 +527,37 @@ class TransitionConflict(TransitionError, RuntimeError):
         )
 
 
+# -- bad arguments ---------------------------------------------------------------------------
+
+
+def _shown(value: object) -> str:
+    """``value``'s repr with its type, shortened for a one-line message."""
+    text = repr(value)
+    if len(text) > 60:
+        text = text[:45] + "..." + text[-12:]
+    return f"{text} (a {type(value).__name__})"
+
+
+class InvalidArgument(StatusGuardError, TypeError):
+    """An argument that is not of the kind the call takes: bad input, never an outage.
+
+    ``facts`` or ``config`` that is not a mapping of flag names to bools, an
+    ``expected_version`` that is not a version number, an engine ``SQLStore`` cannot use.
+    ``parameter`` names the argument, ``value`` is what was given, ``expected`` what the
+    call takes. Nothing was read or written.
+    """
+
+    def __init__(self, parameter: str, value: object, expected: str, *, message: str = ""):
+        self.parameter = parameter
+        self.value = value
+        self.expected = expected
+        super().__init__(
+            message
+            or f"{parameter}={_shown(value)} is not accepted; {parameter} must be {expected}; "
+            "nothing was changed"
+        )
+
+
 # -- store errors: a store refused, lost or cannot hold a write ---------------------------------
 
 
@@ -562,18 +605,32 @@ class StoreUnavailable(StoreError, ConnectionError):
 
 
 class StoreRejected(StoreError, RuntimeError):
-    """The database refused a write the guard allowed: a trigger or CHECK disagrees.
+    """The database refused a write the guard allowed: a trigger or a constraint disagrees.
 
-    This means the database-side rules (``statusguard sql trigger``) were generated
-    from a different lifecycle or config than the guard's. Nothing was committed.
+    ``cause`` is ``"trigger"`` when statusguard's trigger refused the status change: the
+    database-side rules (``statusguard sql trigger``) were generated from a different
+    lifecycle or config than the guard's. It is ``"constraint"`` when a constraint of the
+    table refused the row (a NOT NULL column without a default, a CHECK, a foreign key, a
+    unique index on another column, a value too long): a retry cannot help. Nothing was
+    committed.
     """
 
-    def __init__(self, problem: str):
+    def __init__(self, problem: str, *, cause: str = "trigger"):
         self.problem = problem
+        self.cause = cause
+        if cause == "trigger":
+            advice = (
+                "The database's trigger was generated from a different lifecycle or config "
+                "than this guard: regenerate it with 'statusguard sql trigger'"
+            )
+        else:
+            advice = (
+                "A constraint of the table refused the row (a NOT NULL column without a "
+                "default, a CHECK, a foreign key, a unique index, a column too short): a "
+                "retry cannot help; give the column a default or change the constraint"
+            )
         super().__init__(
-            f"the database rejected the write: {problem}; nothing was committed. The "
-            "database's trigger was generated from a different lifecycle or config than this "
-            "guard: regenerate it with 'statusguard sql trigger'"
+            f"the database rejected the write: {problem}; nothing was committed. {advice}"
         )
 
 
@@ -604,6 +661,24 @@ class InvalidIdentifier(StoreError, ValueError):
         self.what = what
         self.value = value
         super().__init__(f"invalid {what} {value!r}: {rule}")
+
+
+class InvalidSchema(StoreError, ValueError):
+    """An existing table the store cannot use as it is, e.g. a key column that does not
+    compare keys exactly (a case-, accent- or pad-insensitive collation).
+
+    ``table`` and ``column`` name the column, ``problem`` says what is wrong and ``fix``
+    what to change. Nothing was written.
+    """
+
+    def __init__(self, table: str, column: str, problem: str, fix: str):
+        self.table = table
+        self.column = column
+        self.problem = problem
+        self.fix = fix
+        super().__init__(
+            f"column {table}.{column} cannot serve the store: {problem}; nothing was written: {fix}"
+        )
 
 
 class ReservedColumn(StoreError, ValueError):

@@ -483,7 +483,13 @@ def glance_images(name: str) -> Any:
     return sa.Table(
         name,
         sa.MetaData(),
-        sa.Column("id", sa.String(36), primary_key=True),
+        # keys must compare exactly: on MariaDB the server's default collation would make
+        # 'ABC' and 'abc' one row, and reflect() refuses such a table (test_sql_exact_keys)
+        sa.Column(
+            "id",
+            sa.String(36).with_variant(sa.String(36, collation="utf8mb4_nopad_bin"), "mysql"),
+            primary_key=True,
+        ),
         sa.Column("name", sa.String(255)),
         sa.Column("size", sa.BigInteger().with_variant(sa.Integer, "sqlite")),
         sa.Column("status", sa.String(30), nullable=False),

@@ -38,6 +38,8 @@ def script_statements(script: str, dialect: str) -> list[str]:
             out += [s.strip() for s in chunk.split(delimiter) if s.strip()]
         return out
     if dialect == "postgresql":
+        if "$sg$;\n" not in body:  # no function body (the --drop script)
+            return [s.strip() for s in body.split(";") if s.strip()]
         function, rest = body.split("$sg$;\n", 1)
         return [function + "$sg$", *(s.strip() for s in rest.split(";") if s.strip())]
     return [body]  # sqlite3's executescript

@@ -13,6 +13,7 @@ import pytest
 from statusguard import Committed, Guard, IllegalTransition, TransitionConflict
 from statusguard.errors import (
     DuplicateKey,
+    InvalidSchema,
     MissingFlag,
     UnknownEvent,
     UnknownFlag,
@@ -277,7 +278,7 @@ def test_unversioned_store_without_tokens(make_store: Any, glance: Any, engine: 
     done = guard.fire("img", "upload_started")
     assert (done.source, done.target, done.version, done.token) == ("queued", "saving", 0, None)
     assert guard.move("img", "active").source == "saving"  # no version compared
-    with pytest.raises(ValueError, match="needs a version column"):
+    with pytest.raises(InvalidSchema, match="needs a version column"):  # a ValueError
         guard.move("img", "deactivated", "active", expected_version=0)
     with pytest.raises(IllegalTransition):
         guard.fire("img", "upload_started")

@@ -8,7 +8,8 @@ must leave the store untouched. ``run_guard_program`` is shared with the SQL sto
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+import enum
+from collections.abc import Callable, Hashable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,8 @@ from statusguard import (
 )
 from statusguard.errors import (
     DuplicateKey,
+    InvalidArgument,
+    InvalidFlagValue,
     InvalidKey,
     MissingFlag,
     UnknownEvent,
@@ -44,7 +47,30 @@ GLANCE: Lifecycle[Any, Any] = _module_from_path(
 
 STATES = [str(s) for s in GLANCE.states]
 EVENTS = [str(e) for e in GLANCE.events]
-WEIRD = ["", " ", "QUEUED", "queued ", "deleted'; DROP TABLE images; --", "é", "\u0000", "☃"]
+
+
+class Named(enum.Enum):
+    """A plain Enum (not a str) whose ``str()`` is a valid name: refused as not a str."""
+
+    UPLOAD_STARTED = "upload_started"
+    SAVING = "saving"
+    QUEUED = "queued"
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+WEIRD: list[Any] = [
+    "",
+    " ",
+    "QUEUED",
+    "queued ",
+    "deleted'; DROP TABLE images; --",
+    "é",
+    "\u0000",
+    "☃",
+    *Named,
+]
 
 
 def _weighted(common: st.SearchStrategy[Any], rare: st.SearchStrategy[Any], odds: int = 4) -> Any:
@@ -54,8 +80,11 @@ def _weighted(common: st.SearchStrategy[Any], rare: st.SearchStrategy[Any], odds
 
 # Valid parts dominate so that the success path (a real commit checked against the dict
 # model) is exercised as much as the refusals; _boundary asserts a minimum share of it.
+#: keys some collation calls equal to img-1 (case, trailing space, accent): different keys
+#: on every store, as in MemoryStore (MariaDB's default collation made them one row)
+ALIASES = ["IMG-1", "img-1 ", "ímg-1", "Img-1"]
 keys = _weighted(
-    st.sampled_from(["img-1", "img-2"] * 3 + ["img-3"]),
+    st.sampled_from(["img-1", "img-2"] * 3 + ["img-3", *ALIASES]),
     st.one_of(
         st.sampled_from(["", "it's", 'a"b', "x;y", "naïve", "日本", "a\x00b", "x" * 300]),
         st.text(max_size=8),
@@ -81,15 +110,48 @@ events = _weighted(
 )
 states = _weighted(st.sampled_from(STATES), st.sampled_from(WEIRD), odds=9)
 flag_names = st.sampled_from(["delayed_delete", "has_locations", "locations", "", "x'"])
+#: facts that are not a mapping of names to bools: a list of pairs, a str, a set, a tuple,
+#: an unhashable value
+NOT_FACTS: list[Any] = [
+    [("has_locations", True)],
+    "has_locations",
+    {"has_locations"},
+    ("has_locations", True),
+    {"has_locations": [True]},
+]
 facts = _weighted(
     st.none() | st.fixed_dictionaries({"has_locations": st.booleans()}),
-    st.dictionaries(flag_names, st.booleans(), max_size=2),
+    st.dictionaries(flag_names, st.booleans(), max_size=2) | st.sampled_from(NOT_FACTS),
 )
+
+
+def bad_facts(facts: object) -> type[Exception] | None:
+    """The error the guard gives for ``facts`` that are not a mapping of flags to bools."""
+    if facts and not isinstance(facts, Mapping):
+        return InvalidArgument
+    if isinstance(facts, Mapping) and any(not isinstance(v, bool) for v in facts.values()):
+        return InvalidFlagValue
+    return None
+
+
 configs = _weighted(
     st.fixed_dictionaries({"delayed_delete": st.booleans()}),
     st.dictionaries(flag_names, st.booleans(), max_size=2),
     odds=9,
 )
+
+#: expected versions: mostly small ints (some stale), rarely what is not a version number
+#: (a str the database would coerce, a bool, a list, a float, out of the 64-bit range)
+BAD_VERSIONS = ["0", "0 OR 1=1", False, True, [0], 0.0, -1, 1 << 63, 1 << 64, -(1 << 64)]
+versions = _weighted(st.none() | st.integers(0, 4), st.sampled_from(BAD_VERSIONS), odds=9)
+
+
+def bad_version(value: object) -> bool:
+    """Whether ``value`` is not a version number (the guard refuses it: InvalidArgument)."""
+    return value is not None and (
+        isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 1 << 63
+    )
+
 
 ops = st.sampled_from(
     ["create", "status", "version", "fire", "fire", "step", "step", "move", "move"]
@@ -101,9 +163,7 @@ ops = st.sampled_from(
         "fire": st.tuples(st.just("fire"), keys, events, facts),
         # fire an event the dict model says is enabled (the i-th), to reach deep states
         "step": st.tuples(st.just("step"), keys, st.integers(0, 7), st.booleans()),
-        "move": st.tuples(
-            st.just("move"), keys, states, st.none() | states, st.none() | st.integers(-1, 4), facts
-        ),
+        "move": st.tuples(st.just("move"), keys, states, st.none() | states, versions, facts),
     }[name]
 )
 #: Most programs start from two existing images (a duplicate create is still generated).
@@ -117,6 +177,8 @@ programs = st.tuples(
 
 TYPED = (
     DuplicateKey,
+    InvalidArgument,
+    InvalidFlagValue,
     IllegalTransition,
     MissingFlag,
     TransitionConflict,
@@ -132,6 +194,8 @@ def _expected_fire(
 ) -> str | type[Exception]:
     if event not in EVENTS:
         return UnknownEvent
+    if bad_facts(facts):
+        return bad_facts(facts)  # type: ignore[return-value]
     if facts and any(n not in GLANCE.fact_flags for n in facts):
         return UnknownFlag
     try:
@@ -246,16 +310,22 @@ def _check_refusal(
     elif name == "fire":
         _, _, event, fx = op
         expected = _expected_fire(model[key][0], event, config, fx) if key in model else None
-        if isinstance(exc, UnknownEvent | UnknownFlag):
-            assert event not in EVENTS or any(n not in GLANCE.fact_flags for n in fx or {})
+        if isinstance(exc, UnknownEvent | UnknownFlag | InvalidArgument | InvalidFlagValue):
+            # bad input is refused whatever the store holds (even for an unknown key)
+            assert _expected_fire("queued", event, config, fx) is type(exc), (op, exc)
         else:
             assert expected is type(exc), (op, exc, expected)
     elif name == "move":
         _, _, target, expected, version_, fx = op
-        if isinstance(exc, UnknownState):
+        if bad_version(version_) or isinstance(exc, InvalidArgument):
+            assert bad_version(version_) or bad_facts(fx) is InvalidArgument, (op, exc)
+            assert isinstance(exc, InvalidArgument), (op, exc)
+        elif isinstance(exc, UnknownState):
             assert target not in STATES or expected not in (None, *STATES)
-        elif isinstance(exc, UnknownFlag):
-            assert any(n not in GLANCE._flag_names for n in fx or {})
+        elif isinstance(exc, InvalidFlagValue):
+            assert bad_facts(fx) is InvalidFlagValue, (op, exc)
+        elif isinstance(exc, UnknownFlag):  # a config flag is not a fact for move either
+            assert any(n not in GLANCE.fact_flags for n in fx or {})
         elif isinstance(exc, TransitionConflict):
             status, version = model[key]
             assert expected not in (None, status) or version_ not in (None, version)

@@ -14,7 +14,7 @@ import pytest
 import statusguard
 
 MODEL_DIR = Path(__file__).resolve().parents[2] / "model"
-HEAVY = ("z3", "sqlalchemy", "hypothesis", "jsonschema")
+HEAVY = ("z3", "sqlalchemy", "hypothesis", "jsonschema", "jsonschema_rs")
 
 
 def modules_after(code: str) -> set[str]:
@@ -75,3 +75,13 @@ def test_models_import_by_name_after_wheel_install() -> None:
     assert statusguard.load("statusguard_models.glance_image").name == "glance-image"
     assert statusguard.load("statusguard_models.glance_task:GLANCE_TASK").name == "glance-task"
     assert image.ImageStatus.ACTIVE == "active"
+
+
+def test_the_guard_path_loads_no_schema_validator() -> None:
+    """Validation is for loading JSON documents: a guard over a Python model never pays it."""
+    loaded = modules_after(
+        f"import statusguard; lc = statusguard.load({str(MODEL_DIR / 'glance_task.py')!r}); "
+        "g = statusguard.Guard(lc, statusguard.MemoryStore()); g.store.create('k', lc.initial)"
+    )
+    assert "statusguard.guard" in loaded
+    assert not {"jsonschema", "jsonschema_rs"} & loaded

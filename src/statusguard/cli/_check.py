@@ -33,12 +33,14 @@ from statusguard.cli._options import (
     format_option,
     output_format,
     output_option,
+    race_method_option,
     targets_argument,
     timeout_option,
 )
 from statusguard.consult._formats import render
 from statusguard.consult._reports import CheckedModel, CheckReport
 from statusguard.errors import StatusGuardError
+from statusguard.lifecycle._deadline import budget
 from statusguard.results import ObligationResult, Verdict
 
 __all__ = ["check", "export_smt", "prove"]
@@ -56,18 +58,24 @@ def _progress(message: str) -> None:
 
 
 def _prove_all(
-    lifecycles: Sequence[Any], timeout: float, *, race: bool = True
+    lifecycles: Sequence[Any], timeout: float, *, race: bool = True, method: str | None = None
 ) -> list[list[ObligationResult]]:
+    from statusguard.race._parametric import PARAMETRIC
     from statusguard.verify._obligations import builtin_obligations, check_lifecycle
 
-    prove = check_lifecycle if race else builtin_obligations
+    def prove(lc: Any) -> list[ObligationResult]:
+        if not race:
+            return builtin_obligations(lc, timeout=timeout)
+        if method is None or method == PARAMETRIC:
+            return check_lifecycle(lc, timeout=timeout)
+        return check_lifecycle(lc, timeout=timeout, race_method=method)
 
     out = []
     for n, lc in enumerate(lifecycles, 1):
         _progress(f"[{n}/{len(lifecycles)}] proving {lc.name} ...")
         t0 = time.perf_counter()
         try:
-            out.append(prove(lc, timeout=timeout))
+            out.append(prove(lc))
         except StatusGuardError as exc:  # e.g. a race scenario expecting an unknown protocol
             fail(exc)
         _progress(f"[{n}/{len(lifecycles)}] {lc.name}: {time.perf_counter() - t0:.2f} s")
@@ -90,8 +98,9 @@ def _prove_all(
     "--race/--no-race",
     default=True,
     show_default=True,
-    help="Include the race obligations (their proofs grow fast with the number of states).",
+    help="Include the race obligations.",
 )
+@race_method_option()
 def check(
     targets: tuple[str, ...],
     fmt: str | None,
@@ -99,6 +108,7 @@ def check(
     proofs: Path | None,
     timeout: float,
     race: bool,
+    method: str,
 ) -> None:
     """Prove every obligation of the models TARGETS name (default: model/).
 
@@ -114,9 +124,11 @@ def check(
             f"--proofs {str(proofs)!r}: no such directory; "
             "record one with statusguard prove --write"
         )
+    click.get_current_context().with_resource(budget(timeout))  # loading counts too
     lifecycles = _load(targets)
     models = []
-    for lc, results in zip(lifecycles, _prove_all(lifecycles, timeout, race=race), strict=True):
+    proved = _prove_all(lifecycles, timeout, race=race, method=method)
+    for lc, results in zip(lifecycles, proved, strict=True):
         if proofs is None:
             models.append(CheckedModel(lc, tuple(results)))
             continue
@@ -155,6 +167,7 @@ def prove(targets: tuple[str, ...], write: bool, proofs: Path, timeout: float) -
     from statusguard.verify._manifests import manifest, manifest_path
     from statusguard.verify._smt import z3_version
 
+    click.get_current_context().with_resource(budget(timeout))  # loading counts too
     lifecycles = _load(targets)
     version = z3_version()
     docs = []

@@ -33,6 +33,7 @@ __all__ = [
     "output_format",
     "output_option",
     "parse_config",
+    "race_method_option",
     "targets_argument",
     "timeout_option",
 ]
@@ -116,10 +117,27 @@ SECONDS = Seconds()
 
 def timeout_option(
     default: float,
-    help: str = "Seconds per obligation; a timeout is 'unknown', never proved.",
+    help: str = "Seconds for the whole check (loading, encoding, searches, solving); what does "
+    "not finish in time is 'unknown', never proved.",
 ) -> Decorator[Any]:
     """``--timeout S`` (the parameter ``timeout``: a float)."""
     return click.option("--timeout", type=SECONDS, default=default, show_default=True, help=help)
+
+
+def race_method_option() -> Decorator[Any]:
+    """``--method`` (the parameter ``method``): how the race obligations are proved."""
+    from statusguard.race._parametric import METHODS, PARAMETRIC
+
+    return click.option(
+        "--method",
+        "method",
+        type=Choice(METHODS),
+        default=PARAMETRIC,
+        show_default=True,
+        help="How the race obligations are proved: lifecycle-parametric (each protocol's "
+        "theorems once for every lifecycle; the model only checked against the premises) "
+        "or per-model (the model's own transition relation unrolled into every proof).",
+    )
 
 
 # -- choices ---------------------------------------------------------------------------

@@ -15,11 +15,13 @@ from statusguard.cli._options import (
     format_option,
     output_format,
     output_option,
+    race_method_option,
     timeout_option,
 )
 from statusguard.consult._formats import render
 from statusguard.consult._reports import RaceReport
 from statusguard.errors import StatusGuardError
+from statusguard.lifecycle._deadline import budget
 from statusguard.lifecycle._model import definition_defect
 from statusguard.race import OBLIGATIONS, PROTOCOLS, RaceCheck, race_checks
 from statusguard.race._scenarios import scenario_named
@@ -69,9 +71,14 @@ def _definition_check(defect: Any) -> RaceCheck:
     help="A named race scenario of the model, 'all' or 'none'.",
 )
 @config_option()
-@timeout_option(30.0, "Seconds per solver query; a timeout is 'unknown', never proved.")
+@timeout_option(
+    30.0,
+    "Seconds for the whole check (loading, encoding, searches, solving); what does not "
+    "finish in time is 'unknown', never proved.",
+)
 @format_option(RaceReport, default="text")
 @output_option()
+@race_method_option()
 def race(
     target: str,
     protocol: str,
@@ -83,6 +90,7 @@ def race(
     timeout: float,
     fmt: str | None,
     output: Path | None,
+    method: str,
 ) -> None:
     """Check the race obligations of TARGET's lifecycle(s) under a write protocol.
 
@@ -99,6 +107,7 @@ def race(
             f"{', '.join(PROTOCOLS)}, all{did_you_mean(protocol, (*PROTOCOLS, 'all'))}"
         )
     chosen, _ = output_format(RaceReport, fmt, output, "text")
+    click.get_current_context().with_resource(budget(timeout))  # loading counts too
     lifecycles = load_targets([target])
     protocols = list(PROTOCOLS) if protocol == "all" else [protocol]
     obligations = (
@@ -136,6 +145,7 @@ def race(
                 depth=depth,
                 timeout=timeout,
                 scenario_workers=workers,
+                method=method,
             )
         except StatusGuardError as exc:
             fail(exc)

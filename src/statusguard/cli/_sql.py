@@ -29,17 +29,43 @@ def sql() -> None:
     "Fix a config flag (the trigger allows what that setting allows); repeatable, or "
     "comma-separated: a=true,b=false."
 )
-def trigger(target: str, dialect: str, table: str, column: str, config: dict[str, bool]) -> None:
-    """Print DDL for a trigger rejecting every UPDATE that makes an illegal status change.
+@click.option(
+    "--create-status",
+    "create_statuses",
+    multiple=True,
+    metavar="STATE",
+    help="A status rows may be inserted with besides the initial state; repeatable.",
+)
+@click.option(
+    "--drop",
+    is_flag=True,
+    help="Print the DDL that removes the triggers (and PostgreSQL's function) instead.",
+)
+def trigger(
+    target: str,
+    dialect: str,
+    table: str,
+    column: str,
+    config: dict[str, bool],
+    create_statuses: tuple[str, ...],
+    drop: bool,
+) -> None:
+    """Print DDL for triggers rejecting every UPDATE that makes an illegal status change
+    and every INSERT with a status a resource is not created in.
 
     TARGET names one lifecycle (a model file, FILE.py:NAME, module or JSON document).
-    The mysql output uses DELIMITER lines for the mysql client.
+    Rows may be inserted in the initial state (and each --create-status). --drop prints
+    the DDL that uninstalls them. The mysql output uses DELIMITER lines for the mysql
+    client.
     """
     from statusguard.sql._trigger import trigger_script
 
     lc = load_one(target)
     try:
-        click.echo(trigger_script(lc, dialect, table, column, config), nl=False)
+        script = trigger_script(
+            lc, dialect, table, column, config, create_statuses=create_statuses, drop=drop
+        )
+        click.echo(script, nl=False)
     except StatusGuardError as exc:
         fail(exc)
     except ValueError as exc:

@@ -12,17 +12,19 @@ from os import urandom as _urandom
 from typing import Any, Generic, NamedTuple
 
 from statusguard.errors import TransitionConflict
-from statusguard.guard._plan import NO_FACTS, Plan, check_move, illegal, known_status, plan_event
+from statusguard.guard._plan import Plan, check_move, illegal, known_status, plan_event
 from statusguard.guard._store import (
     Applied,
     Record,
     Rejected,
     Store,
     check_store,
+    check_version,
     swaps,
     takes_values,
 )
 from statusguard.lifecycle._model import E, Lifecycle, S
+from statusguard.lifecycle._parts import FlagKind
 
 __all__ = ["Committed", "Guard"]
 
@@ -97,16 +99,15 @@ class Guard(Generic[S, E]):
             self._peek, self._swap = store.peek, store.swap
 
     def _plan(self, event: str, facts: Mapping[str, bool] | None) -> Plan:
-        """The cached plan of ``event`` with ``facts``, made on first use."""
-        fkey = frozenset(facts.items()) if facts else NO_FACTS
-        cache: dict[Any, Plan] = self._plans if facts else self._bare
-        try:
-            return cache[(event, fkey) if facts else event]
-        except (KeyError, TypeError):
-            pass
+        """The plan of ``event`` with ``facts``, made and cached on a miss of :meth:`fire`.
+
+        ``plan_event`` checks the event and the facts (a mapping of fact flags to bools)
+        before they are hashed into the cache key.
+        """
         plan = plan_event(self.lifecycle, self.config, event, facts)
-        cache[(event, fkey) if facts else event] = plan
-        return plan
+        if facts:
+            return self._plans.setdefault((event, frozenset(facts.items())), plan)
+        return self._bare.setdefault(event, plan)
 
     def _token(self) -> str | None:
         return _urandom(16).hex() if self.tokens else None
@@ -167,7 +168,7 @@ class Guard(Generic[S, E]):
         """
         try:
             plan = self._plans[(event, frozenset(facts.items()))] if facts else self._bare[event]
-        except (KeyError, TypeError):
+        except (KeyError, TypeError, AttributeError):  # a miss, or facts to check (_plan)
             plan = self._plan(event, facts)
         if values is not None:
             return self._fire_with(key, plan, facts, values)
@@ -246,14 +247,17 @@ class Guard(Generic[S, E]):
         ``values`` as for :meth:`fire`.
         """
         lc = self.lifecycle
-        lc.state(str(target))
+        check_version(expected_version)
+        lc.state(target)
+        if facts:
+            lc.check_flags(facts, kind=FlagKind.FACT)
         if expected is None:
             record = self.store.get(key)
             expected = known_status(lc, key, record.status)
             if expected_version is None and self.store.versioned:
                 expected_version = record.version
         else:
-            lc.state(str(expected))
+            lc.state(expected)
         check_move(lc, self.config, facts, key, expected, target)
         token = self._token()
         if values is None:

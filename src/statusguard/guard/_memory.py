@@ -7,7 +7,7 @@ from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import Any
 
 from statusguard.errors import DuplicateKey, ReservedColumn, UnknownKey
-from statusguard.guard._store import Applied, AuditEntry, Record, Rejected
+from statusguard.guard._store import Applied, AuditEntry, Record, Rejected, check_version
 from statusguard.guard._values import MEMORY_RESERVED, check_values
 
 __all__ = ["MemoryStore"]
@@ -161,6 +161,7 @@ class MemoryStore:
 
         ``values`` (other columns) are written with it, or not at all.
         """
+        check_version(expected_version)
         checked = self._check(values)
         with self._lock:
             current = self.get(key)

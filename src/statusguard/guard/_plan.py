@@ -62,7 +62,7 @@ def plan_event(
     facts: Mapping[str, bool] | None,
 ) -> Plan:
     """The plan of ``event``; :class:`UnknownEvent` / :class:`UnknownFlag` on bad input."""
-    lc.event(str(event))
+    lc.event(event)  # the value itself: a non-str whose str() is a name is refused as such
     if facts:
         lc.check_flags(facts, kind=FlagKind.FACT)
     known = {**lc.fact_defaults, **config, **(facts or {})}

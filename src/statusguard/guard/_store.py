@@ -25,7 +25,10 @@ from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from typing import NamedTuple, Protocol, TypeGuard, runtime_checkable
 
+from statusguard.errors import InvalidArgument
+
 __all__ = [
+    "MAX_VERSION",
     "STORE_MEMBERS",
     "Applied",
     "AuditEntry",
@@ -34,6 +37,7 @@ __all__ = [
     "Store",
     "SwapStore",
     "check_store",
+    "check_version",
     "swaps",
     "takes_values",
 ]
@@ -122,7 +126,11 @@ class Store(Protocol):
         expected_version: int | None = None,
         token: str | None = None,
     ) -> Applied | Rejected:
-        """Atomically set ``target`` if the status (and version) still match."""
+        """Atomically set ``target`` if the status (and version) still match.
+
+        ``expected_version`` is ``None`` or a version number (:func:`check_version`:
+        :class:`InvalidArgument` otherwise, before the storage is touched).
+        """
         ...
 
     def history(self, key: Hashable) -> list[AuditEntry]:
@@ -175,18 +183,40 @@ class SwapStore(Store, Protocol):
 STORE_MEMBERS = tuple(sorted(n for n in vars(Store) if not n.startswith("_")))
 
 
+#: the largest version a store holds (a signed 64-bit column: SQL ``BIGINT``)
+MAX_VERSION = (1 << 63) - 1
+_VERSIONS = "an int from 0 to 2**63 - 1 (a version the store reported), or None"
+
+
+def check_version(version: object) -> None:
+    """:class:`InvalidArgument` unless ``version`` is ``None`` or a version number.
+
+    A version number is an ``int`` (not a ``bool``) from 0 to :data:`MAX_VERSION`: every
+    store refuses anything else the same way, before it is touched, so no database
+    coerces ``'0'`` or ``False`` into a number and no 65-bit int overflows a driver.
+    """
+    if version is not None and (
+        isinstance(version, bool) or not isinstance(version, int) or not 0 <= version <= MAX_VERSION
+    ):
+        raise InvalidArgument("expected_version", version, _VERSIONS)
+
+
 def check_store(store: object) -> None:
-    """``TypeError`` naming what ``store`` lacks of the :class:`Store` protocol, if anything.
+    """:class:`InvalidArgument` (a ``TypeError``) naming what ``store`` lacks of the
+    :class:`Store` protocol, if anything.
 
     The same question as ``isinstance(store, Store)``, with an answer that says what to
     add, at a fraction of its cost.
     """
     missing = [n for n in STORE_MEMBERS if not hasattr(store, n)]
     if missing:
-        raise TypeError(
-            f"{type(store).__name__} is not a Store: it lacks {', '.join(missing)}; "
+        raise InvalidArgument(
+            "store",
+            store,
+            "a Store",
+            message=f"{type(store).__name__} is not a Store: it lacks {', '.join(missing)}; "
             "implement them, or subclass statusguard.Store to inherit the defaults of "
-            "versioned, history and dispose"
+            "versioned, history and dispose",
         )
 
 

@@ -16,7 +16,7 @@ from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from statusguard._text import format_flags
-from statusguard.errors import InvalidLifecycle, Location, MissingFlag, Origin
+from statusguard.errors import InvalidArgument, InvalidLifecycle, Location, MissingFlag, Origin
 from statusguard.lifecycle._invariants import Invariant
 from statusguard.lifecycle._parts import FORMAT, Flag, FlagKind, NoOp, Transition, caller_origin
 from statusguard.lifecycle._runtime import Runtime
@@ -265,6 +265,12 @@ class Lifecycle(Runtime[S, E]):
 
         Raises :class:`UnknownFlag`, :class:`InvalidFlagValue` or :class:`MissingFlag`.
         """
+        if config is not None and not isinstance(config, Mapping):
+            raise InvalidArgument(
+                "config",
+                config,
+                "a mapping of every config flag to True or False, e.g. {'name': False}",
+            )
         given = dict(config or {})
         self.check_flags(given, kind=FlagKind.CONFIG)
         missing = set(self.config_flags) - set(given)

@@ -10,7 +10,7 @@ Imports :mod:`statusguard._text`, :mod:`statusguard.results`, ``_conditions`` an
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +21,7 @@ from statusguard.results import TraceStep
 
 __all__ = [
     "Path",
+    "Paths",
     "all_settings",
     "bfs",
     "bits_to_names",
@@ -134,25 +135,69 @@ def walk(parent: Parents, start: str, goal: str) -> tuple[Hop, ...]:
     return tuple(reversed(hops))
 
 
+class Paths(Mapping[str, Path]):
+    """The shortest walk from one start to each state a search reached, read off its
+    parents when asked (building every walk up front is quadratic on a long chain)."""
+
+    def __init__(self, parent: Parents, start: str, config: Mapping[str, bool]) -> None:
+        self._parent = parent
+        self._start = start
+        self._config = dict(config)
+        self._hops: dict[str, int] = {}
+
+    def hops(self, state: str) -> int:
+        """``len(self[state].hops)`` without building the walk (memoised: linear in all
+        the states asked about together)."""
+        memo, chain, cur = self._hops, [], state
+        while True:
+            if cur in memo:
+                base = memo[cur]
+                break
+            link = self._parent[cur]
+            if link is None:
+                base = memo[cur] = 0
+                break
+            chain.append(cur)
+            if link[0] == self._start:  # walk() stops here
+                base = 0
+                break
+            cur = link[0]
+        for i, s in enumerate(reversed(chain), 1):
+            memo[s] = base + i
+        return memo[state]
+
+    def __getitem__(self, state: str) -> Path:
+        if state not in self._parent:
+            raise KeyError(state)
+        return Path(dict(self._config), self._start, walk(self._parent, self._start, state))
+
+    def __contains__(self, state: object) -> bool:
+        return state in self._parent
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._parent)
+
+    def __len__(self) -> int:
+        return len(self._parent)
+
+
 def shortest_paths(
     lc: AnyLifecycle, start: str, config: Mapping[str, bool], *, adj: Graph | None = None
-) -> dict[str, Path]:
+) -> Paths:
     """The shortest walk from ``start`` to every state it reaches (``start`` by the empty walk)."""
     adj = graph(lc, config) if adj is None else adj
-    parent = bfs(start, adj)
-    return {s: Path(dict(config), start, walk(parent, start, s)) for s in parent}
+    return Paths(bfs(start, adj), start, config)
 
 
 def reach_from(
     lc: AnyLifecycle, start: str, config: Mapping[str, bool], *, adj: Graph | None = None
-) -> dict[str, Path]:
+) -> Paths:
     """States reachable from ``start`` by a walk of one step or more, with a shortest one.
 
     ``start`` itself is included only when it lies on a cycle.
     """
     adj = graph(lc, config) if adj is None else adj
-    parent = bfs(start, adj, strict=True)
-    return {s: Path(dict(config), start, walk(parent, start, s)) for s in parent}
+    return Paths(bfs(start, adj, strict=True), start, config)
 
 
 def _components(succ: Sequence[Sequence[int]]) -> tuple[list[int], list[list[int]]]:

@@ -10,10 +10,11 @@ Imports nothing of ours.
 from __future__ import annotations
 
 import bisect
+import json
 import re
 from json.decoder import scanstring  # type: ignore[attr-defined]
 
-__all__ = ["value_lines"]
+__all__ = ["Lines", "value_lines"]
 
 Location = tuple[str | int, ...]
 
@@ -22,12 +23,35 @@ _SPACE = re.compile(r"[ \t\n\r]*")
 _SCALAR = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?|true|false|null|NaN|-?Infinity")
 
 
-def value_lines(text: str) -> dict[Location, int]:
+_SKIP = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # C: one whole value
+
+
+class Lines:
+    """:func:`value_lines` of a text, computed as far as it is asked: locations at most
+    ``depth`` deep at once (one pass that skips deeper values at C speed), the rest on
+    the first question about one (an error deep inside a transition)."""
+
+    def __init__(self, text: str, depth: int = 2) -> None:
+        self._text = text
+        self._depth = depth
+        self._shallow = value_lines(text, depth=depth)
+        self._full: dict[Location, int] | None = None
+
+    def get(self, location: Location) -> int | None:
+        if len(location) <= self._depth:
+            return self._shallow.get(location)
+        if self._full is None:
+            self._full = value_lines(self._text)
+        return self._full.get(location)
+
+
+def value_lines(text: str, *, depth: int | None = None) -> dict[Location, int]:
     """The line each value of ``text`` starts on, by location (the whole document: ``()``).
 
-    ``text`` must be valid JSON (a key given twice maps to its first occurrence).
+    ``text`` must be valid JSON (a key given twice maps to its first occurrence). With
+    ``depth``, only locations at most that deep (containers deeper are skipped whole).
     """
-    breaks = [i for i, c in enumerate(text) if c == "\n"]
+    breaks = [m.start() for m in re.finditer("\n", text)]
 
     def line(pos: int) -> int:
         return bisect.bisect_left(breaks, pos) + 1
@@ -41,7 +65,9 @@ def value_lines(text: str) -> dict[Location, int]:
     while True:
         lines.setdefault(where, line(mark))
         char = text[pos] if pos < len(text) else ""
-        if char in {"{", "["}:
+        if char in {"{", "["} and depth is not None and len(where) >= depth:
+            _, pos = _SKIP(text, pos)
+        elif char in {"{", "["}:
             pos = _SPACE.match(text, pos + 1).end()  # type: ignore[union-attr]
             if text[pos] in "}]":  # empty container
                 pos += 1

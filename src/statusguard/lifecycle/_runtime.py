@@ -16,6 +16,7 @@ from typing import Any, Generic, TypeVar
 
 from statusguard.errors import (
     IllegalTransition,
+    InvalidArgument,
     InvalidFlagValue,
     MissingFlag,
     UnknownEvent,
@@ -29,6 +30,8 @@ __all__ = ["Runtime"]
 S = TypeVar("S", bound=str)
 E = TypeVar("E", bound=str)
 
+#: what a caller calls the flags of each kind (for messages)
+_PARAMETER = {FlagKind.CONFIG: "config", FlagKind.FACT: "facts"}
 _MAX_FAST_FLAGS = 10  # conditional (state, event) pairs testing more flags use the slow path
 
 
@@ -141,7 +144,17 @@ class Runtime(Generic[S, E]):
             raise UnknownEvent(name, self._event_names, lifecycle=self.name) from None
 
     def check_flags(self, flags: Mapping[str, bool], *, kind: FlagKind | None = None) -> None:
-        """Raise :class:`UnknownFlag` if ``flags`` names a flag not declared (of ``kind``)."""
+        """Raise :class:`UnknownFlag` if ``flags`` names a flag not declared (of ``kind``).
+
+        :class:`InvalidArgument` if ``flags`` is not a mapping, :class:`InvalidFlagValue`
+        if a value is not a bool.
+        """
+        if not isinstance(flags, Mapping):
+            raise InvalidArgument(
+                _PARAMETER.get(kind, "flags"),
+                flags,
+                "a mapping of flag names to True or False, e.g. {'name': True}",
+            )
         allowed = (
             self._flag_names
             if kind is None
@@ -180,17 +193,31 @@ class Runtime(Generic[S, E]):
             except TypeError:
                 raise UnknownState(state, self._state_names, lifecycle=self.name) from None
             raise UnknownEvent(event, self._event_names, lifecycle=self.name) from None
-        if flags and not self._flag_names.issuperset(flags):
+        if flags and (
+            (flags.__class__ is not dict and not isinstance(flags, Mapping))
+            or not self._flag_names.issuperset(flags)
+        ):
             self.check_flags(flags)  # raises UnknownFlag; skipped when no flags are given
         if found.__class__ is not tuple:
             return found  # type: ignore[no-any-return]
         try:
-            target: S | None = found[1][found[0](flags)]
+            bits = found[0](flags)
+            # the outcomes are tabled by bools: 1 or 1.0 would find True's (1 == True), so
+            # anything else takes the slow path, which refuses it (InvalidFlagValue)
+            if bits.__class__ is not bool and (
+                bits.__class__ is not tuple or any(b.__class__ is not bool for b in bits)
+            ):
+                raise KeyError(bits)
+            target: S | None = found[1][bits]
         except (KeyError, TypeError):
             target = None
             if self._defaults:  # a fact left out that has a default: the table still answers
                 try:
-                    target = found[1][found[0]({**self._defaults, **(flags or {})})]
+                    bits = found[0]({**self._defaults, **(flags or {})})
+                    if bits.__class__ is bool or (
+                        bits.__class__ is tuple and all(b.__class__ is bool for b in bits)
+                    ):  # a non-bool value still takes the slow path (InvalidFlagValue)
+                        target = found[1][bits]
                 except (KeyError, TypeError):
                     target = None
         if target is not None:
@@ -239,7 +266,7 @@ class Runtime(Generic[S, E]):
         self, state: S | str, flags: Mapping[str, bool] | None
     ) -> tuple[S, Mapping[str, bool]]:
         """``state`` as declared and ``flags`` (checked when given) for a per-state question."""
-        s = self.state(str(state))
+        s = self.state(state)
         flags = flags or {}
         if flags:
             self.check_flags(flags)
@@ -265,7 +292,7 @@ class Runtime(Generic[S, E]):
 
     def can(self, state: S | str, event: E | str, flags: Mapping[str, bool] | None = None) -> bool:
         """Whether ``event`` is enabled in ``state`` (flags left out may take any value)."""
-        self.event(str(event))
+        self.event(event)
         return event in self.allowed_events(state, flags)
 
     def targets(self, state: S | str, flags: Mapping[str, bool] | None = None) -> tuple[S, ...]:
@@ -306,7 +333,7 @@ class Runtime(Generic[S, E]):
         self, source: S | str, target: S | str, flags: Mapping[str, bool] | None = None
     ) -> bool:
         """Whether some event moves ``source`` to ``target`` (for code that sets status)."""
-        self.state(str(target))
+        self.state(target)
         return target in self.targets(source, flags)
 
     def check_edge(
@@ -324,7 +351,7 @@ class Runtime(Generic[S, E]):
 
     def successors(self, state: S | str, config: Mapping[str, bool]) -> tuple[tuple[E, S], ...]:
         """``(event, target)`` pairs enabled from ``state`` under a complete config, any facts."""
-        s = self.state(str(state))
+        s = self.state(state)
         out: dict[tuple[E, S], None] = {}
         for t in self.transitions:
             if s in t.sources and self._possible(t.when, config):

@@ -14,13 +14,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from statusguard.lifecycle._deadline import expired, out_of_time, solver_ms
 from statusguard.race._encoding import Encoding, solve, z3_module
 from statusguard.race._interp import RaceInterpreter, step_violations
 from statusguard.race._problem import RaceProblem
 from statusguard.race._schedule import decode
 from statusguard.results import Counterexample, TraceStep, Verdict
 
-__all__ = ["CANONICAL_BUDGET", "BmcResult", "bmc"]
+__all__ = ["CANONICAL_BUDGET", "BmcResult", "bmc", "explicit_violation"]
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,15 @@ def bmc(
                 if set(roles[w]) == set(roles[w - 1]):
                     solver.add(z3.Implies(step["who"] == w, started[w - 1]))
             started = [z3.Or(started[w], step["who"] == w) for w in range(N)]
+        if expired():
+            return BmcResult(
+                Verdict.UNKNOWN,
+                k,
+                N,
+                time.perf_counter() - t0,
+                detail=f"z3 returned no answer: {out_of_time(f'the search at depth {k + 1}')}",
+            )
+        solver.set("timeout", solver_ms(timeout))
         solver.push()
         solver.add(violation)
         r = solve(solver)
@@ -268,6 +278,65 @@ def _canonical(
             which = str(schedule[-1]["violates"])
             return Counterexample(dict(cfg), tuple(trace), tuple(schedule)), which
     return None
+
+
+def explicit_violation(
+    problem: RaceProblem, obligations: Sequence[str], *, workers: int, depth: int
+) -> BmcResult | None:
+    """The shortest run breaking one of ``obligations``, by the explicit interpreter alone.
+
+    The same run :func:`bmc` reports (its counterexample *is* this search's first
+    shortest schedule: config settings in order, then the search order), found without
+    z3: ``violated``; ``proved`` (bounded) when there is none within ``depth`` steps;
+    ``None`` when it cannot tell (the search would exceed :data:`CANONICAL_BUDGET`
+    states, or the problem plants a bug: the interpreter runs only the real protocols).
+    A run it finds is real, so no proof can contradict it.
+    """
+    if problem.mutation is not None:
+        return None
+    t0 = time.perf_counter()
+    best: tuple[int, dict[str, bool], list[dict[str, Any]]] | None = None
+    for cfg in problem.config_settings():
+        interp = RaceInterpreter(
+            problem.lifecycle,
+            problem.protocol,
+            cfg,
+            start=problem.start_status,
+            workers=workers,
+            roles=problem.roles,
+        )
+        try:
+            schedule = interp.first_violation(
+                obligations, depth if best is None else best[0], budget=CANONICAL_BUDGET
+            )
+        except OverflowError:
+            return None
+        if schedule is not None and (best is None or len(schedule) < best[0]):
+            best = (len(schedule), cfg, schedule)
+    if best is None:
+        return BmcResult(
+            Verdict.PROVED,
+            depth,
+            workers,
+            time.perf_counter() - t0,
+            detail=f"no counterexample with {workers} workers up to depth {depth} (bounded)",
+        )
+    steps, cfg, schedule = best
+    trace = [
+        TraceStep(s["from"], s["event"] or "save", s["facts"])
+        for s in schedule
+        if s["action"] == "write"
+    ]
+    trace.append(TraceStep(schedule[-1]["status"]))
+    return BmcResult(
+        Verdict.VIOLATED,
+        steps,
+        workers,
+        time.perf_counter() - t0,
+        Counterexample(dict(cfg), tuple(trace), tuple(schedule)),
+        str(schedule[-1]["violates"]),
+        f"shortest counterexample: {steps} steps, {workers} workers",
+    )
 
 
 def _classify(

@@ -67,6 +67,14 @@ class Encoding:
     def rval(self, i: int) -> Any:
         return self.z3.BitVecVal(i, self.rbits)
 
+    def start(self) -> Any:
+        """The status every run starts from."""
+        return self.sval(self.p.start_status)
+
+    def axioms(self) -> list[Any]:
+        """Background facts every query assumes (none: the relation is spelled out)."""
+        return []
+
     def _edges(self) -> set[tuple[int, int]]:
         """Edges the requests in play can take, under some setting of the free config."""
         edges: set[tuple[int, int]] = set()

@@ -12,12 +12,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from statusguard.lifecycle._deadline import solver_ms
 from statusguard.race._encoding import Encoding, solve, z3_module
 from statusguard.race._problem import RaceProblem
 from statusguard.race._protocols import OBLIGATIONS
 from statusguard.results import Verdict
 
-__all__ = ["VACUOUS", "InductionResult", "induction"]
+__all__ = ["VACUOUS", "InductionResult", "induction", "induction_on"]
 
 VACUOUS = (
     "vacuous: no worker can ever write (no request is enabled in a reachable status), "
@@ -56,9 +57,22 @@ def induction(
     run :func:`bmc` for a real interleaving. ``quantified=True`` keeps the hypothesis
     as a real ``forall`` instead (a cross-check; z3 may answer ``unknown`` there).
     """
-    z3 = z3_module()
     t0 = time.perf_counter()
-    enc = Encoding(problem, z3)
+    enc = Encoding(problem, z3_module())
+    return induction_on(enc, obligations, timeout=timeout, quantified=quantified, started=t0)
+
+
+def induction_on(
+    enc: Encoding,
+    obligations: Sequence[str] = OBLIGATIONS,
+    *,
+    timeout: float = 10.0,
+    quantified: bool = False,
+    started: float | None = None,
+) -> InductionResult:
+    """:func:`induction` over an encoding already built (the lifecycle's own, or the
+    lifecycle-parametric one of :mod:`statusguard.race._parametric`)."""
+    t0 = time.perf_counter() if started is None else started
     candidates = ["rank", "plain"] if enc.rank is not None else ["plain"]
     verdicts: dict[str, Verdict] = {}
     details: dict[str, str] = {}
@@ -138,7 +152,7 @@ def _induction_with(
         s2["F"][f] == s["F"][f] for f in enc.facts
     ]
     init = z3.And(
-        s["g"] == enc.sval(enc.p.start_status),
+        s["g"] == enc.start(),
         s["v"] == 0,
         s["pend"] == z3.K(W, z3.BoolVal(False)),
     )
@@ -168,7 +182,8 @@ def _induction_with(
     )
     hyp = _hypothesis(z3, W, G, P, s, (i, w0), quantified)
     solver = z3.Solver()
-    solver.set("timeout", max(1, int(timeout * 1000)))
+    solver.set("timeout", solver_ms(timeout))
+    solver.add(*enc.axioms())
 
     def unsat(*fs: Any) -> str:
         solver.push()
@@ -225,12 +240,17 @@ def _hypothesis(
 def _cti(enc: Encoding, m: Any, s: dict[str, Any], i: Any, ok: Any, g2: Any) -> str:
     z3 = enc.z3
 
-    def st(x: Any) -> str:
-        n = m.eval(x, model_completion=True).as_long()
-        return enc.states[n] if n < len(enc.states) else f"#{n}"
+    def name(x: Any, names: list[str]) -> str:
+        val = m.eval(x, model_completion=True)
+        if not z3.is_bv_value(val):  # an uninterpreted sort (the lifecycle-parametric proof)
+            return str(val)
+        n = val.as_long()
+        return names[n] if n < len(names) else f"#{n}"
 
-    rq = m.eval(s["rq"][i], model_completion=True).as_long()
-    req = enc.reqs[rq] if rq < len(enc.reqs) else f"#{rq}"
+    def st(x: Any) -> str:
+        return name(x, enc.states)
+
+    req = name(s["rq"][i], enc.reqs)
     committed = z3.is_true(m.eval(ok, model_completion=True))
     return (
         f"counterexample to induction: stored {st(s['g'])}, worker read {st(s['rs'][i])} and "

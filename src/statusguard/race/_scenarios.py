@@ -9,6 +9,7 @@ lifecycle layer (:class:`statusguard.lifecycle.RaceScenario`).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -18,9 +19,10 @@ from statusguard.errors import InvalidLifecycle, UnknownScenario
 from statusguard.lifecycle._model import Lifecycle
 from statusguard.lifecycle._scenarios import KEY, SAVE, RaceScenario
 from statusguard.race._check import combined
+from statusguard.race._parametric import PARAMETRIC, PARAMETRIC_METHOD, parametric_proof, premises
 from statusguard.race._problem import RaceProblem
 from statusguard.race._protocols import PROTOCOLS, REGISTRY
-from statusguard.results import ObligationResult
+from statusguard.results import ObligationResult, Verdict
 
 __all__ = ["check_scenario", "idle_roles", "scenario_named", "scenarios_of"]
 
@@ -59,11 +61,15 @@ def check_scenario(
     workers: int | None = None,
     depth: int = 12,
     timeout: float = 10.0,
+    method: str = PARAMETRIC,
 ) -> ObligationResult:
     """A scenario's harm (illegal step, absorbing state left, stale decision) under a protocol.
 
     Illegal steps are searched first, so a counterexample shows the illegal
-    transition when there is one; stale decisions after.
+    transition when there is one; stale decisions after. With ``method``
+    ``lifecycle-parametric``, a protocol that is harmless on every lifecycle (all three
+    proved once, for any start and any requests) is harmless here when the scenario
+    meets the premises; otherwise (and with ``per-model``) the scenario is searched.
     """
     problem = RaceProblem(
         lc,
@@ -72,14 +78,11 @@ def check_scenario(
         scenario.roles,
         {**scenario.config, **(config or {})},
     )
-    res = combined(
-        problem,
-        f"race.scenario.{scenario.name}.{protocol}",
-        [["legal_steps", "absorbing"], ["fresh_decision"]],
-        workers or len(scenario.roles),
-        depth,
-        timeout,
-    )
+    name = f"race.scenario.{scenario.name}.{protocol}"
+    groups = [["legal_steps", "absorbing"], ["fresh_decision"]]
+    res = _inherited(problem, name, [o for g in groups for o in g], timeout, method)
+    if res is None:
+        res = combined(problem, name, groups, workers or len(scenario.roles), depth, timeout)
     idle = idle_roles(problem)
     if idle:
         names = "; ".join(f"role {i + 1} ({', '.join(problem.roles[i])})" for i in idle)  # type: ignore[index]
@@ -89,6 +92,27 @@ def check_scenario(
         )
         res = replace(res, detail=f"{note}. {res.detail}" if res.detail else note)
     return res
+
+
+def _inherited(
+    problem: RaceProblem, name: str, obligations: list[str], timeout: float, method: str
+) -> ObligationResult | None:
+    """``proved`` from the lifecycle-parametric proof, or ``None`` (search the scenario)."""
+    if method != PARAMETRIC:
+        return None
+    t0 = time.perf_counter()
+    proof = parametric_proof(problem.protocol, timeout=timeout)
+    if not all(proof.proved(o) for o in obligations) or premises(problem):
+        return None
+    return ObligationResult(
+        name,
+        Verdict.PROVED,
+        time.perf_counter() - t0,
+        PARAMETRIC_METHOD,
+        "proved for any number of workers and any length, once for every lifecycle, start "
+        f"and requests ({', '.join(obligations)}); this scenario meets the premises (the "
+        "absorbing states it reaches are closed; a write can happen)",
+    )
 
 
 def idle_roles(problem: RaceProblem) -> list[int]:

@@ -24,10 +24,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
-from statusguard.errors import StoreRejected, StoreUnavailable
+from statusguard.errors import InvalidArgument, StoreRejected, StoreUnavailable
 from statusguard.sql._classify import ErrorKind, classify, describe
 from statusguard.sql.dialects import SUPPORTED, dialect_for
-from statusguard.sql.dialects._base import Dialect
+from statusguard.sql.dialects._base import TRIGGER_MESSAGE, Dialect
 from statusguard.sql.dialects._records import Connecting, Outcome, Session
 
 __all__ = [
@@ -147,26 +147,45 @@ class AuditTransaction:
             self.conn = None
 
 
-def _unsupported(name: str) -> StoreUnavailable:
-    return StoreUnavailable(
-        f"unsupported database dialect {name!r}; expected {SUPPORTED}",
-        committed=False,
-    )
+_ENGINES = (
+    "a synchronous SQLAlchemy Engine (sqlalchemy.create_engine) or a database URL with a "
+    f"synchronous driver, of {SUPPORTED}"
+)
 
 
-def _create_engine(url: str) -> tuple[Engine, Connecting]:
-    parsed = sa.engine.make_url(url)
+def _unsupported(name: str, given: object) -> InvalidArgument:
+    return InvalidArgument("engine", given, f"{_ENGINES} (not dialect {name!r})")
+
+
+_ASYNC = "the driver is async: use its synchronous one (postgresql+psycopg, mysql+pymysql, sqlite)"
+
+
+def _create_engine(url: str | sa.URL) -> tuple[Engine, Connecting]:
+    try:
+        parsed = sa.engine.make_url(url)
+        kind = parsed.get_dialect()  # a dialect and driver SQLAlchemy knows
+    except sa.exc.ArgumentError as exc:  # NoSuchModuleError is an ArgumentError too
+        shown = url if isinstance(url, str) and "@" not in url else "(a URL)"
+        raise InvalidArgument("engine", shown, f"{_ENGINES} ({exc})") from None
+    shown = parsed.render_as_string(hide_password=True)
     dialect = dialect_for(parsed.get_backend_name())
-    how = Connecting() if dialect is None else dialect.connecting(parsed.database, str(parsed))
-    if how.shared:
-        engine = sa.create_engine(
-            parsed,
-            isolation_level="AUTOCOMMIT",
-            poolclass=sa.pool.StaticPool,
-            connect_args=dict(how.driver_args),
-        )
-        return engine, how
-    engine = sa.create_engine(parsed, isolation_level="AUTOCOMMIT", pool_reset_on_return=None)
+    if dialect is None:
+        raise _unsupported(parsed.get_backend_name(), shown)
+    if getattr(kind, "is_async", False):
+        raise InvalidArgument("engine", shown, f"{_ENGINES}; {_ASYNC}")
+    how = dialect.connecting(parsed.database, str(parsed))
+    try:
+        if how.shared:
+            engine = sa.create_engine(
+                parsed,
+                isolation_level="AUTOCOMMIT",
+                poolclass=sa.pool.StaticPool,
+                connect_args=dict(how.driver_args),
+            )
+            return engine, how
+        engine = sa.create_engine(parsed, isolation_level="AUTOCOMMIT", pool_reset_on_return=None)
+    except ImportError as exc:  # the driver is not installed
+        raise InvalidArgument("engine", shown, f"{_ENGINES} ({exc})") from None
     if how.on_connect:
         statements = how.on_connect
 
@@ -249,7 +268,7 @@ class Connector:
 
     def __init__(
         self,
-        engine: Engine | str,
+        engine: Engine | str | sa.URL,
         settle: Settle,
         *,
         lock_timeout: float | None,
@@ -266,8 +285,18 @@ class Connector:
         self.idle_timeout = idle_timeout
         self.retries = retries
         self.backoff = backoff
-        if isinstance(engine, str):
+        given: object = engine  # whatever the caller passed (typed or not)
+        if isinstance(engine, str | sa.URL):
             engine, how = _create_engine(engine)
+        elif not isinstance(given, Engine):
+            if hasattr(given, "sync_engine"):  # an AsyncEngine: the store is synchronous
+                raise InvalidArgument(
+                    "engine",
+                    given,
+                    f"{_ENGINES}; for an AsyncEngine call statusguard from synchronous code "
+                    "with create_engine(...) on the same URL and a synchronous driver",
+                )
+            raise InvalidArgument("engine", given, _ENGINES)
         else:
             found = dialect_for(engine.dialect.name)
             url = engine.url
@@ -288,7 +317,9 @@ class Connector:
         self.engine: Engine = engine
         dialect = dialect_for(engine.dialect.name)
         if dialect is None:
-            raise _unsupported(engine.dialect.name)
+            raise _unsupported(engine.dialect.name, engine)
+        if getattr(engine.dialect, "is_async", False):
+            raise InvalidArgument("engine", engine, f"{_ENGINES}; {_ASYNC}")
         self.dialect: Dialect = dialect
         dbapi = getattr(engine.dialect, "loaded_dbapi", None)
         self.catch: tuple[type[Exception], ...] = (DBAPIError,)
@@ -385,8 +416,6 @@ class Connector:
                     if kind is ErrorKind.RETRY and attempt < self.retries:
                         attempt += 1
                         delay = self.backoff * (2**attempt)
-                    elif kind is ErrorKind.DUPLICATE:
-                        raise
                     else:
                         raise self._failure(
                             kind, describe(exc), write, token, key, session
@@ -452,6 +481,18 @@ class Connector:
             if not write:
                 return StoreUnavailable(f"connection lost: {problem}", committed=False)
             return self.settle(problem, token, key, session)
+        if kind is ErrorKind.CANCELED:
+            return StoreUnavailable(
+                f"{problem}: the statement was canceled (pg_cancel_backend, an operator or "
+                "statement_timeout); it was undone",
+                committed=False,
+            )
+        if kind is ErrorKind.TRIGGER:  # statusguard's trigger names itself; else a CHECK
+            return StoreRejected(
+                problem, cause="trigger" if TRIGGER_MESSAGE in problem else "constraint"
+            )
+        if kind in (ErrorKind.CONSTRAINT, ErrorKind.DUPLICATE):  # a unique index, not the key
+            return StoreRejected(problem, cause="constraint")
         if kind is ErrorKind.REFUSED:
             return StoreUnavailable(
                 f"the database refused the statement before running it: {problem} (a "
@@ -459,8 +500,6 @@ class Connector:
                 "connections or access denied); try again later or on another server",
                 committed=False,
             )
-        if kind is ErrorKind.TRIGGER:
-            return StoreRejected(problem)
         return StoreUnavailable(f"database error: {problem}", committed=False)
 
     @staticmethod

@@ -8,15 +8,98 @@ rowid key) comes from the dialect modules as SQLAlchemy type variants.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
-from statusguard.errors import InvalidKey
-from statusguard.sql.dialects import DIALECTS
+from statusguard.errors import InvalidKey, InvalidSchema
+from statusguard.sql.dialects import DIALECTS, dialect_for
 
-__all__ = ["audit_table", "key_checker", "status_table"]
+__all__ = ["audit_table", "check_exact_keys", "exact_key_type", "key_checker", "status_table"]
+
+
+class _ExactKey(sa.types.TypeDecorator[Any]):
+    """A text key type with the engine's exact collation (MariaDB/MySQL: binary NO PAD).
+
+    The collation depends on the server (MariaDB's ``utf8mb4_nopad_bin``, MySQL's
+    ``utf8mb4_0900_bin``), known only once connected: it is chosen when the DDL is compiled.
+    """
+
+    impl = sa.String
+    cache_ok = True
+
+    def __init__(self, inner: sa.String) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def load_dialect_impl(self, dialect: sa.engine.Dialect) -> sa.types.TypeEngine[Any]:
+        ours = dialect_for(dialect.name)
+        mariadb = bool(getattr(dialect, "is_mariadb", False))
+        collation = None if ours is None else ours.key_collation(mariadb=mariadb)
+        if collation is None:
+            return dialect.type_descriptor(self.inner)
+        exact = self.inner.copy()
+        exact.collation = collation
+        return dialect.type_descriptor(exact)
+
+
+def exact_key_type(kind: sa.types.TypeEngine[Any]) -> sa.types.TypeEngine[Any]:
+    """``kind`` for a key column: text without a collation gets the engine's exact one.
+
+    Keys compare exactly on every engine, as in :class:`MemoryStore`: ``'img-1'`` and
+    ``'IMG-1'``, ``'cafe'`` and ``'café'``, ``'pad'`` and ``'pad '`` are different keys.
+    """
+    if not isinstance(kind, sa.String) or kind.collation is not None:
+        return kind
+    for d in DIALECTS.values():
+        if d.key_collation() is not None:
+            kind = kind.with_variant(_ExactKey(kind), *d.serves)
+    return kind
+
+
+def check_exact_keys(
+    conn: Any, table: str, columns: Sequence[str], statuses: Sequence[str] = ()
+) -> None:
+    """:class:`InvalidSchema` if a key column of ``table`` does not compare keys exactly.
+
+    For tables the store did not create (found by :meth:`SQLStore.create_schema`, or
+    adopted): a case-, accent- or pad-insensitive collation would make different keys
+    one row. ``statuses`` names status columns to check alike where the engine's
+    statements compare the status with the column's collation (under NOCASE a stored
+    ``'QUEUED'`` would match ``'queued'``). ``conn`` is a SQLAlchemy connection; one
+    catalog query.
+    """
+    name = conn.dialect.name
+    ours = dialect_for(name)
+    query = None if ours is None else ours.key_collations(len(columns))
+    if ours is None or query is None:
+        return
+    if ours.status_compared_as_bytes:
+        statuses = ()
+    names = [*columns, *statuses]
+    query = ours.key_collations(len(names))
+    assert query is not None
+    params = {"t": ours.quote(table) if name == "postgresql" else table}
+    params.update({f"c{i}": c for i, c in enumerate(names)})
+    rows = conn.execute(sa.text(query), params).all()
+    mariadb = bool(getattr(conn.dialect, "is_mariadb", False))
+    for column, collation in ours.inexact_keys(rows, names):
+        if column in statuses:
+            problem = (
+                f"its collation {collation} makes different statuses equal ('QUEUED' = "
+                "'queued'), so a status written behind the guard's back would be taken for "
+                "a known one"
+            )
+        else:
+            problem = (
+                f"its collation {collation} makes different keys equal (case, accents or "
+                "trailing spaces: 'img-1' = 'IMG-1', 'pad' = 'pad '), so two resources "
+                "would share one row"
+            )
+        raise InvalidSchema(
+            table, column, problem, ours.exact_keys_fix(table, column, mariadb=mariadb)
+        )
 
 
 def _status_type() -> sa.types.TypeEngine[Any]:
@@ -48,7 +131,7 @@ def status_table(
     """The status table: ``key`` (primary key), ``status``, the optional columns, and
     ``extra`` (name -> SQLAlchemy type: the other columns a transition may write)."""
     cols: list[sa.Column[Any]] = [
-        sa.Column(key, key_type, primary_key=True, autoincrement=False, quote=True),
+        sa.Column(key, exact_key_type(key_type), primary_key=True, autoincrement=False, quote=True),
         sa.Column(status, _status_type(), nullable=False, quote=True),
     ]
     if version:
@@ -66,7 +149,7 @@ def audit_table(metadata: sa.MetaData, name: str, key_type: sa.types.TypeEngine[
         name,
         metadata,
         sa.Column("id", _audit_id_type(), primary_key=True, autoincrement=True),
-        sa.Column("resource_key", key_type, nullable=False, index=True),
+        sa.Column("resource_key", exact_key_type(key_type), nullable=False, index=True),
         sa.Column("source", _status_type(), nullable=False),
         sa.Column("event", sa.String(64)),
         sa.Column("target", _status_type(), nullable=False),

@@ -19,6 +19,7 @@ dialect-neutral: it validates the configuration and runs the dialect's statement
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Callable, Hashable, Mapping
 from typing import Any
 
@@ -27,14 +28,17 @@ from sqlalchemy.engine import Connection, Engine
 
 from statusguard.errors import (
     DuplicateKey,
+    InvalidArgument,
     InvalidIdentifier,
+    InvalidSchema,
     ReservedColumn,
+    StoreRejected,
     StoreUnavailable,
     TransitionConflict,
     UnknownColumn,
     UnknownKey,
 )
-from statusguard.guard._store import Applied, AuditEntry, Record, Rejected
+from statusguard.guard._store import Applied, AuditEntry, Record, Rejected, check_version
 from statusguard.guard._values import check_values
 from statusguard.sql._classify import ErrorKind, classify
 from statusguard.sql._engine import (
@@ -45,9 +49,10 @@ from statusguard.sql._engine import (
     run_in_transaction,
 )
 from statusguard.sql._identifiers import check_identifier, check_table_name
-from statusguard.sql._schema import audit_table, key_checker, status_table
+from statusguard.sql._schema import audit_table, check_exact_keys, key_checker, status_table
 from statusguard.sql._settle import settle
 from statusguard.sql._statements import Rendered, Statements
+from statusguard.sql._trigger import drop_ddl
 from statusguard.sql.dialects import dialect_for
 from statusguard.sql.dialects._records import (
     Layout,
@@ -63,10 +68,51 @@ from statusguard.sql.dialects._records import (
 __all__ = ["SQLStore", "check_identifier"]
 
 
+def _seconds(name: str, value: object, *, optional: bool = True) -> None:
+    ok = (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value > 0
+    )
+    if not ok and not (optional and value is None):
+        what = "a positive number of seconds" + (", or None (no bound)" if optional else "")
+        raise InvalidArgument(name, value, what)
+
+
+def _count(name: str, value: object, least: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < least:
+        raise InvalidArgument(name, value, f"an int of at least {least}")
+
+
+def _check_options(
+    lock_timeout: object,
+    idle_timeout: object,
+    retries: object,
+    backoff: object,
+    race_retries: object,
+    key_type: object,
+) -> None:
+    """:class:`InvalidArgument` for an option of the wrong kind, at construction (not at the
+    first call, where ``'5'`` seconds or ``retries=-1`` would fail or misbehave)."""
+    _seconds("lock_timeout", lock_timeout)
+    _seconds("idle_timeout", idle_timeout)
+    _count("retries", retries, 0)
+    _count("race_retries", race_retries, 1)
+    if isinstance(backoff, bool) or not isinstance(backoff, int | float) or not backoff >= 0:
+        raise InvalidArgument("backoff", backoff, "a number of seconds, 0 or more")
+    if key_type is not None and not isinstance(key_type, sa.types.TypeEngine):
+        raise InvalidArgument(
+            "key_type", key_type, "a SQLAlchemy type instance, e.g. sqlalchemy.String(64)"
+        )
+
+
 class SQLStore:
     """A :class:`Store` keeping statuses in a SQL table, through SQLAlchemy Core.
 
-    ``engine`` is a SQLAlchemy :class:`~sqlalchemy.engine.Engine` or a URL. From a URL
+    ``engine`` is a SQLAlchemy :class:`~sqlalchemy.engine.Engine` or a URL (a str or a
+    ``sqlalchemy.URL``), with a synchronous driver: anything else, an ``AsyncEngine``
+    included, is :class:`InvalidArgument` at construction. From a URL
     the store builds its own engine in autocommit mode (no pool reset, SQLite WAL
     for files, one shared connection for ``sqlite://`` memory databases); a given
     engine is used with ``isolation_level="AUTOCOMMIT"`` per connection. ``table``,
@@ -110,7 +156,7 @@ class SQLStore:
 
     def __init__(
         self,
-        engine: Engine | str,
+        engine: Engine | str | sa.URL,
         table: str | sa.Table,
         *,
         key: str = "id",
@@ -157,6 +203,7 @@ class SQLStore:
             raise InvalidIdentifier("column set", ", ".join(names), "column names must differ")
         if audit is not None and audit.lower() == self.table_name.lower():
             raise InvalidIdentifier("audit table", audit, "must differ from the status table")
+        _check_options(lock_timeout, idle_timeout, retries, backoff, race_retries, key_type)
         self.race_retries = race_retries
         self._conn = Connector(
             engine,
@@ -252,13 +299,17 @@ class SQLStore:
         """Adopt the existing table named ``table``: its columns are read from the database.
 
         ``options`` are :class:`SQLStore`'s (``key``, ``status``, ``version``, ...).
+        :class:`InvalidSchema` if its key column does not compare keys exactly (as
+        :meth:`create_schema` checks a table it finds).
         """
         if "columns" in options:
             raise ValueError("columns= is for tables this store creates; reflect() reads them")
         store = cls(engine, table, **options)
 
         def op(conn: Connection) -> sa.Table:
-            return sa.Table(table, sa.MetaData(), autoload_with=conn)
+            adopted = sa.Table(table, sa.MetaData(), autoload_with=conn)
+            store._check_keys(conn, table)  # keys (and statuses) compare exactly?
+            return adopted
 
         try:
             adopted = store._runner.call(op, write=False)
@@ -361,14 +412,17 @@ class SQLStore:
         """Create the status table (and audit table) if missing: for new deployments and tests.
 
         The store remembers which tables this call created (not those that existed
-        already), so :meth:`drop_schema` drops only those. An adopted table that exists
-        is left as it is.
+        already), so :meth:`drop_schema` drops only those. A table that exists already
+        (an adopted one too) is not changed but checked: :class:`InvalidSchema` if its key
+        column does not compare keys exactly (a case-, accent- or pad-insensitive
+        collation would make ``'img-1'`` and ``'IMG-1'`` one row).
         """
         self._own_transaction("create_schema")
 
         def op(conn: Connection) -> None:
             for table in self._tables:
                 if sa.inspect(conn).has_table(table.name):
+                    self._check_keys(conn, table.name)  # found, not made: keys compare exactly?
                     continue
                 try:
                     table.create(conn, checkfirst=False)
@@ -379,12 +433,23 @@ class SQLStore:
                     raise
                 if table.name not in self._created:
                     self._created.append(table.name)
+                self._check_keys(conn, table.name)  # a key_type with a collation of its own
             conn.commit()
 
         self._conn.call(op, write=False)
 
+    def _check_keys(self, conn: Connection, table: str) -> None:
+        """:class:`InvalidSchema` if ``table``'s key column does not compare keys exactly."""
+        if table == self.audit_table:
+            check_exact_keys(conn, table, ["resource_key"])
+        else:
+            check_exact_keys(conn, table, [self.key_column], [self.status_column])
+
     def drop_schema(self, *, existing: bool = False) -> None:
         """Drop the tables this store's :meth:`create_schema` created (and nothing else).
+
+        The status table's statusguard triggers go with it (and on PostgreSQL their
+        trigger function, which would outlive the table).
 
         A table that already existed under the configured name (created by a migration,
         or by another process) is left alone unless ``existing=True`` is passed, which
@@ -396,6 +461,11 @@ class SQLStore:
 
         def op(conn: Connection) -> None:
             for table in tables:
+                if table.name == self.table_name and sa.inspect(conn).has_table(table.name):
+                    # what 'statusguard sql trigger' installed (PostgreSQL's trigger function
+                    # would outlive the table)
+                    for statement in drop_ddl(self.dialect, table.name):
+                        run(conn, statement)
                 table.drop(conn, checkfirst=True)
             conn.commit()
 
@@ -458,9 +528,12 @@ class SQLStore:
         record = self._runner.call(op, write=True, token=token, key=key)
         if record is None:
             try:
-                existing: str | None = self.get(key).status
-            except UnknownKey:
-                existing = None
+                existing = self.get(key).status
+            except UnknownKey:  # a unique index on another column refused the row
+                raise StoreRejected(
+                    f"inserting key {key!r} violates a unique constraint other than the key's",
+                    cause="constraint",
+                ) from None
             raise DuplicateKey(key, existing)
         return record
 
@@ -616,9 +689,13 @@ class SQLStore:
         ``values`` (other columns) are set by the same UPDATE.
         """
         self._check_key(key)
+        check_version(expected_version)
         if expected_version is not None and not self.version_column:
-            raise ValueError(
-                "expected_version needs a version column; pass version='...' to SQLStore"
+            raise InvalidSchema(
+                self.table_name,
+                "(version)",
+                "expected_version needs a version column and this store has none",
+                "pass version='...' to SQLStore (a BIGINT column), or move without it",
             )
         columns, extra = ((), None) if values is None else self._values(values)
         sql = self._sql.cas(expected_version is not None, columns)

@@ -5,7 +5,9 @@ the lifecycle does not have (under a fixed config), whoever issues it: code that
 bypasses the guard, a DBA's console, another service. Same-value writes and
 updates of other columns pass. A no-op of the lifecycle (:class:`NoOp`, "accepted,
 no change") is no edge and needs no pair: the guard writes nothing for it, and a
-same-value write passes anyway. The allowed ``(old, new)`` pairs are inlined in the
+same-value write passes anyway. A second trigger rejects an ``INSERT`` whose status is
+not a creation status (the initial state, plus any the caller declares).
+``drop=True`` gives the DDL that removes them. The allowed ``(old, new)`` pairs are inlined in the
 trigger, so there is no transition table to keep in sync (and, on MariaDB, none
 to take shared locks on). Errors: PostgreSQL SQLSTATE 23514 (check_violation),
 MariaDB/MySQL SQLSTATE 45000 / errno 1644, SQLite ``SQLITE_CONSTRAINT_TRIGGER``.
@@ -16,7 +18,7 @@ This module derives the edges and names; each dialect module writes its DDL
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from statusguard._text import format_flags
@@ -26,9 +28,10 @@ from statusguard.sql.dialects import DIALECTS
 from statusguard.sql.dialects._base import Dialect
 from statusguard.sql.dialects._records import Trigger
 
-__all__ = ["allowed_edges", "trigger_ddl", "trigger_script"]
+__all__ = ["allowed_edges", "creation_statuses", "drop_ddl", "trigger_ddl", "trigger_script"]
 
 _SUFFIX = "_statusguard"
+_INS = "_statusguard_ins"
 
 
 def allowed_edges(
@@ -54,26 +57,81 @@ def _dialect(name: str) -> Dialect:
         ) from None
 
 
+def creation_statuses(
+    lifecycle: Lifecycle[Any, Any], create_statuses: Iterable[str] | None = None
+) -> list[str]:
+    """The statuses a row may be inserted with: the initial state, plus ``create_statuses``.
+
+    :class:`UnknownState` for a name the lifecycle does not declare.
+    """
+    out = [str(lifecycle.initial)]
+    for name in create_statuses or ():
+        state = str(lifecycle.state(name))
+        if state not in out:
+            out.append(state)
+    return out
+
+
+def _spec(
+    lifecycle: Lifecycle[Any, Any],
+    sql: Dialect,
+    table: str,
+    column: str,
+    edges: list[tuple[str, str]],
+    creatable: list[str],
+) -> Trigger:
+    check_table_name("table name", table)
+    check_identifier("status column", column)
+    base = table[: MAX_IDENTIFIER - 16]
+    name = check_identifier("trigger name (table name + '_statusguard')", base + _SUFFIX)
+    insert_name = check_identifier("trigger name (table name + '_statusguard_ins')", base + _INS)
+    sql.literal(lifecycle.name)  # refuse a name the DDL cannot carry before any status
+    return Trigger(
+        sql.quote(table),
+        sql.quote(column),
+        sql.quote(name),
+        name,
+        edges,
+        lifecycle.name,
+        sql.quote(insert_name),
+        creatable,
+    )
+
+
 def trigger_ddl(
     lifecycle: Lifecycle[Any, Any],
     dialect: str,
     table: str,
     column: str,
     config: Mapping[str, bool] | None = None,
+    *,
+    create_statuses: Iterable[str] | None = None,
+    drop: bool = False,
 ) -> list[str]:
-    """The statements that install the trigger, each ready for a DBAPI ``execute``."""
+    """The statements that install the triggers, each ready for a DBAPI ``execute``.
+
+    One trigger refuses an UPDATE along an edge the lifecycle does not have under
+    ``config``; another refuses an INSERT whose status is not a creation status (the
+    initial state, plus ``create_statuses``). With ``drop=True``, the statements that
+    remove them (and PostgreSQL's trigger function) instead; no config is needed then.
+    """
     sql = _dialect(dialect)
-    check_table_name("table name", table)
-    check_identifier("status column", column)
-    name = check_identifier(
-        "trigger name (table name + '_statusguard')", table[: MAX_IDENTIFIER - 16] + _SUFFIX
-    )
+    if drop:
+        return sql.drop_trigger(_spec(lifecycle, sql, table, column, [], []))
+    creatable = creation_statuses(lifecycle, create_statuses)
     edges = allowed_edges(lifecycle, config or {})
-    sql.literal(lifecycle.name)  # refuse a name the DDL cannot carry before any status
+    return sql.trigger(_spec(lifecycle, sql, table, column, edges, creatable))
+
+
+def drop_ddl(dialect: str, table: str) -> list[str]:
+    """What removes the triggers statusguard would install on ``table`` (for drop_schema)."""
+    sql = _dialect(dialect)
+    base = table[: MAX_IDENTIFIER - 16]
     spec = Trigger(
-        sql.quote(table), sql.quote(column), sql.quote(name), name, edges, lifecycle.name
-    )
-    return sql.trigger(spec)
+        sql.quote(table), "", sql.quote(base + _SUFFIX), base + _SUFFIX, [], "",
+        sql.quote(base + _INS), (),
+    )  # fmt: skip
+    return sql.drop_trigger(spec)
 
 
 def trigger_script(
@@ -82,14 +140,26 @@ def trigger_script(
     table: str,
     column: str,
     config: Mapping[str, bool] | None = None,
+    *,
+    create_statuses: Iterable[str] | None = None,
+    drop: bool = False,
 ) -> str:
     """The DDL as one script for the engine's own client (``psql``, ``mysql``, ``sqlite3``)."""
-    statements = trigger_ddl(lifecycle, dialect, table, column, config)
+    statements = trigger_ddl(
+        lifecycle, dialect, table, column, config, create_statuses=create_statuses, drop=drop
+    )
+    if drop:
+        head = (
+            f"-- statusguard: remove the triggers of lifecycle {lifecycle.name}\n"
+            f"-- {dialect}: table {table}\n"
+        )
+        return head + DIALECTS[dialect].script(statements)
     edges = allowed_edges(lifecycle, config or {})
     flags = format_flags(config or {})
+    created = ", ".join(creation_statuses(lifecycle, create_statuses))
     head = (
         f"-- statusguard trigger for lifecycle {lifecycle.name} ({lifecycle.fingerprint})\n"
         f"-- {dialect}: table {table}, column {column}; config: {flags or '(none)'}; "
-        f"{len(edges)} allowed status changes\n"
+        f"{len(edges)} allowed status changes; rows are created as {created}\n"
     )
     return head + DIALECTS[dialect].script(statements)

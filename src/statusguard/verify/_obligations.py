@@ -33,6 +33,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from statusguard.lifecycle._deadline import budget, expired, out_of_time
 from statusguard.lifecycle._invariants import BUILTIN_OBLIGATIONS, Invariant
 from statusguard.lifecycle._model import Lifecycle
 from statusguard.race import race_obligations
@@ -57,20 +58,43 @@ Provider = Callable[..., list[ObligationResult]]
 """``provider(lc, *, timeout) -> results``: one more family of obligations."""
 
 
-def check_lifecycle(lc: Lifecycle[Any, Any], *, timeout: float = 30.0) -> list[ObligationResult]:
-    """Prove every obligation of ``lc``; ``timeout`` (seconds) bounds each obligation.
+def check_lifecycle(
+    lc: Lifecycle[Any, Any], *, timeout: float = 30.0, race_method: str | None = None
+) -> list[ObligationResult]:
+    """Prove every obligation of ``lc``; ``timeout`` (seconds) bounds them all together
+    (encoding, graph searches and solving; an enclosing :func:`budget` too): what does not
+    finish in time is ``unknown``.
+
+    ``race_method`` picks how the race provider proves its obligations
+    (``lifecycle-parametric``, the default, or ``per-model``).
 
     A result is ``proved`` only when z3 proved it for every path length and every
     config setting; ``unknown`` (timeout, solver gave up, vacuous) never counts as proved.
     """
     results: list[ObligationResult] = []
-    for provider in PROVIDERS:
-        results.extend(provider(lc, timeout=timeout))
+    with budget(timeout):
+        for provider in PROVIDERS:
+            if provider is race_provider and race_method is not None:
+                results.extend(race_obligations(lc, timeout=timeout, method=race_method))
+            else:
+                results.extend(provider(lc, timeout=timeout))
     return results
 
 
 def builtin_obligations(lc: Lifecycle[Any, Any], *, timeout: float) -> list[ObligationResult]:
-    """The built-in structural obligations and every declared invariant, proved by z3."""
+    """The built-in structural obligations and every declared invariant, proved by z3
+    (all within ``timeout`` seconds and the enclosing budget; the rest ``unknown``)."""
+    with budget(timeout):
+        if expired():
+            detail = out_of_time("encoding the lifecycle")
+            return [
+                ObligationResult(name, Verdict.UNKNOWN, 0.0, METHOD_FIXPOINT, detail)
+                for name in [*(b.name for b in BUILTINS), *(i.name for i in lc.invariants)]
+            ]
+        return _builtin_obligations(lc, timeout)
+
+
+def _builtin_obligations(lc: Lifecycle[Any, Any], timeout: float) -> list[ObligationResult]:
     start = time.perf_counter()
     run = Run(lc, timeout)
     enc = run.enc

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from statusguard._text import format_flags
+from statusguard.lifecycle._deadline import out_of_time, remaining
 from statusguard.lifecycle._model import Lifecycle
 from statusguard.lifecycle._paths import Graph, Path, graph, reach_from, shortest_paths
 from statusguard.results import Counterexample, ObligationResult, TraceStep, Verdict
@@ -44,13 +45,17 @@ class Run:
         self._graphs: dict[tuple[bool, ...], Graph] = {}
 
     def solve(self, queries: Sequence[Query]) -> None:
-        """Load the base program and ``queries`` into z3."""
-        self._fp = Fixpoint(self.enc, queries, self.timeout)
+        """Load the base program and ``queries`` into z3 (unless the time budget is spent:
+        then every :meth:`ask` is :class:`SolverUnknown`)."""
+        if remaining(self.timeout) > 0:
+            self._fp = Fixpoint(self.enc, queries, remaining(self.timeout))
 
     def ask(self, rel: str) -> list[Tuple] | None:
-        """The tuples of ``rel`` (``None`` if empty), within the timeout."""
-        assert self._fp is not None, "solve() first"
-        return self._fp.ask(rel, self.timeout)
+        """The tuples of ``rel`` (``None`` if empty), within the timeout and the budget."""
+        left = remaining(self.timeout)
+        if self._fp is None or left <= 0:
+            raise SolverUnknown(out_of_time(f"the query {rel}"))
+        return self._fp.ask(rel, left)
 
     def result(
         self, name: str, status: Verdict, detail: str = "", cex: Counterexample | None = None
@@ -134,12 +139,13 @@ class Run:
             if not goals:
                 continue
             paths = shortest_paths(self.lc, str(self.lc.initial), setting, adj=self.graph(setting))
-            for g in sorted(goals):
-                path = paths.get(enc.states[g])
-                if path is None:
-                    continue
-                if best is None or len(path.hops) + 1 < len(best[1]):
-                    best = (dict(setting), self.steps(path))
+            reached = [g for g in sorted(goals) if enc.states[g] in paths]
+            if not reached:
+                continue
+            # the first goal of the fewest hops (lengths only: a walk is built once)
+            g = min(reached, key=lambda g: paths.hops(enc.states[g]))
+            if best is None or paths.hops(enc.states[g]) + 1 < len(best[1]):
+                best = (dict(setting), self.steps(paths[enc.states[g]]))
         return best
 
     def by_setting(self, tuples: Sequence[Tuple]) -> dict[tuple[bool, ...], set[int]]:

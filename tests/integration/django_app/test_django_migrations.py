@@ -126,7 +126,7 @@ def test_sqlite_rebuilding_a_table_drops_its_trigger(django_databases: list[str]
         with conn.schema_editor() as editor:
             for sql in trigger_ddl(TICKET, "sqlite", table, "status", CONFIG):
                 editor.execute(sql, params=None)
-        assert triggers() == 1
+        assert triggers() == 2  # the UPDATE trigger and the INSERT trigger
         old = Rebuilt._meta.get_field("note")
         new = models.CharField(max_length=50, default="")
         new.set_attributes_from_name("note")

@@ -18,11 +18,17 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import DatabaseError, IntegrityError, connections, models, router, transaction
 
-from statusguard.errors import DuplicateKey, StoreRejected, TransitionConflict, UnknownKey
-from statusguard.guard._store import Applied, Record, Rejected, Store
+from statusguard.errors import (
+    DuplicateKey,
+    InvalidSchema,
+    StoreRejected,
+    TransitionConflict,
+    UnknownKey,
+)
+from statusguard.guard._store import Applied, Record, Rejected, Store, check_version
 from statusguard.sql._identifiers import check_identifier, check_table_name
 from statusguard.sql.dialects import SUPPORTED, Dialect, dialect_for
-from statusguard.sql.dialects._base import ErrorKind
+from statusguard.sql.dialects._base import TRIGGER_MESSAGE, ErrorKind
 from statusguard.sql.dialects._records import (
     Layout,
     Moved,
@@ -216,11 +222,17 @@ class DjangoStore(Store):
         try:
             with transaction.atomic(using=alias):
                 self.model._default_manager.db_manager(alias).create(**values)
-        except IntegrityError:
+        except IntegrityError as exc:
+            rejected = _rejected(connections[alias], exc)
+            if rejected is not None:  # a trigger, NOT NULL, a CHECK: not a duplicate
+                raise rejected from exc
             try:
-                existing: str | None = self.get(key).status
-            except UnknownKey:
-                existing = None
+                existing = self.get(key).status
+            except UnknownKey:  # a unique index on another field refused the row
+                raise StoreRejected(
+                    f"inserting key {key!r} violates a unique constraint other than the key's",
+                    cause="constraint",
+                ) from exc
             raise DuplicateKey(key, existing) from None
         return Record(status, 0, None)
 
@@ -270,9 +282,13 @@ class DjangoStore(Store):
         token: str | None = None,
     ) -> Applied | Rejected:
         """Set ``target`` if the status (and version) still match: one conditional ``UPDATE``."""
+        check_version(expected_version)
         if expected_version is not None and not self.versioned:
-            raise ValueError(
-                "expected_version needs a version field; add a VersionField to the model"
+            raise InvalidSchema(
+                self.model._meta.db_table,
+                "(version)",
+                "expected_version needs a version field and this model has none",
+                "add a VersionField to the model, or move without it",
             )
         conn = connections[self.alias()]
         sql = self._sql(conn)
@@ -300,9 +316,13 @@ def _ask(conn: BaseDatabaseWrapper, query: str) -> Any:
 
 
 def _rejected(conn: BaseDatabaseWrapper, exc: DatabaseError) -> StoreRejected | None:
-    """A refusal by the database (a statusguard trigger, a CHECK) as :class:`StoreRejected`."""
+    """A refusal by the database (a statusguard trigger, a constraint) as :class:`StoreRejected`."""
     dialect = dialect_for(conn.vendor)
     kind = None if dialect is None else dialect.error_kind(exc.__cause__)
-    if kind is ErrorKind.TRIGGER:
-        return StoreRejected(str(exc).strip())
+    problem = str(exc).strip()
+    if kind is ErrorKind.TRIGGER:  # statusguard's trigger names itself; else a CHECK
+        cause = "trigger" if TRIGGER_MESSAGE in problem else "constraint"
+        return StoreRejected(problem, cause=cause)
+    if kind is ErrorKind.CONSTRAINT:
+        return StoreRejected(problem, cause="constraint")
     return None

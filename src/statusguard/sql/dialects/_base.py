@@ -27,7 +27,10 @@ from statusguard.sql.dialects._records import (
     Trigger,
 )
 
-__all__ = ["Dialect", "ErrorKind"]
+__all__ = ["TRIGGER_MESSAGE", "Dialect", "ErrorKind"]
+
+#: how every statusguard trigger's error message starts (a CHECK's does not)
+TRIGGER_MESSAGE = "statusguard: illegal status transition"
 
 
 class ErrorKind(enum.Enum):
@@ -39,6 +42,8 @@ class ErrorKind(enum.Enum):
     REFUSED = "refused"  # the server refused before running anything: nothing was committed
     DUPLICATE = "duplicate"  # unique key violation
     TRIGGER = "trigger"  # a statusguard trigger (or a CHECK) rejected the write
+    CONSTRAINT = "constraint"  # NOT NULL, foreign key, too long...: the row is refused for good
+    CANCELED = "canceled"  # the statement was canceled (PostgreSQL 57014): it was undone
     OTHER = "other"
 
 
@@ -63,6 +68,9 @@ class Dialect:
     text_holds_nul: ClassVar[bool] = True
     #: the collation that makes the status column compare bytes, if the default does not
     status_collation: ClassVar[str | None] = None
+    #: whether the statements compare the status as bytes whatever its collation (so an
+    #: existing table's status collation does not matter)
+    status_compared_as_bytes: ClassVar[bool] = False
     #: whether an auto-incremented key must be declared INTEGER (SQLite's rowid alias)
     integer_autoincrement: ClassVar[bool] = False
     #: the query naming this connection's server session (``None``: no server session)
@@ -307,6 +315,32 @@ class Dialect:
         """A statement ending server session ``session``."""
         return self.session_kill_sql.format(session=int(session))
 
+    # -- keys compare exactly --------------------------------------------------------
+
+    def key_collation(self, *, mariadb: bool = False) -> str | None:
+        """The collation text key columns the store creates need, if the default is not exact.
+
+        Exact: two keys are equal only if they are the same string (no case, accent or
+        trailing-space folding).
+        """
+        return None
+
+    def key_collations(self, columns: int) -> str | None:
+        """A catalog query for the collations of ``columns`` columns of table ``:t``.
+
+        Binds ``:t`` and ``:c0, :c1, ...``; rows are read by :meth:`inexact_keys`.
+        ``None``: every collation of this engine compares exactly.
+        """
+        return None
+
+    def inexact_keys(self, rows: Sequence[Any], columns: Sequence[str]) -> list[tuple[str, str]]:
+        """``(column, collation)`` for each of ``columns`` whose collation is not exact."""
+        return []
+
+    def exact_keys_fix(self, table: str, column: str, *, mariadb: bool = False) -> str:
+        """What to do about a key column that does not compare exactly."""
+        return f"give {table}.{column} a collation that compares bytes"
+
     # -- errors ----------------------------------------------------------------------
 
     def error_kind(self, orig: Any) -> ErrorKind | None:
@@ -316,8 +350,16 @@ class Dialect:
     # -- trigger DDL ----------------------------------------------------------------
 
     def trigger(self, spec: Trigger) -> list[str]:
-        """The statements installing a trigger that rejects status changes off ``spec.edges``."""
+        """The statements installing triggers that reject status changes off ``spec.edges``
+        and inserts with a status outside ``spec.creatable``."""
         raise NotImplementedError
+
+    def drop_trigger(self, spec: Trigger) -> list[str]:
+        """The statements removing what :meth:`trigger` installs (each ``IF EXISTS``)."""
+        return [f"DROP TRIGGER IF EXISTS {name}" for name in (spec.name, spec.insert_name)]
+
+    def _statuses(self, statuses: Sequence[str], wrap: str = "") -> str:
+        return ", ".join(f"{wrap}{self.literal(s)}" for s in statuses)
 
     def script(self, statements: Sequence[str]) -> str:
         """``statements`` as one script for the engine's own command-line client."""

@@ -180,6 +180,8 @@ class Trigger:
     plain_name: str  # the same, unquoted (PostgreSQL derives its function name from it)
     edges: Sequence[tuple[str, str]]  # allowed (old, new) status pairs
     lifecycle: str  # the lifecycle's name, for the error message
+    insert_name: str = ""  # the quoted name of the trigger checking INSERTs
+    creatable: Sequence[str] = ()  # the statuses a row may be inserted with
 
 
 def apply_params(

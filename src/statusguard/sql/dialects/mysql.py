@@ -22,6 +22,9 @@ from statusguard.sql.dialects._records import Layout, Moved, Outcome, Statement,
 
 __all__ = ["MySQL"]
 
+#: binary NO PAD collations: keys equal only when they are the same string
+_MARIADB_EXACT = "utf8mb4_nopad_bin"
+_MYSQL_EXACT = "utf8mb4_0900_bin"
 _INDEX = 1 << 12  # the insert id is (version * _INDEX + source index): at most 4095 sources
 
 # errno -> kind (PyMySQL raises most of them as OperationalError). The errno decides,
@@ -43,6 +46,9 @@ _ERRORS = {
     **dict.fromkeys((1644, 3819, 4025), ErrorKind.TRIGGER),
     1062: ErrorKind.DUPLICATE,
 }
+# constraints refusing the row for good: NULL in a NOT NULL column, no default, foreign keys,
+# a value too long (strict mode)
+_ERRORS.update(dict.fromkeys((1048, 1364, 1216, 1217, 1451, 1452, 1406), ErrorKind.CONSTRAINT))
 # the MySQL-family drivers whose errors carry the errno as their first argument
 _DRIVERS = ("pymysql", "MySQLdb", "mariadb")
 
@@ -75,6 +81,7 @@ class MySQL(Dialect):
     now = "CURRENT_TIMESTAMP(6)"
     audit_begin = "START TRANSACTION"
     status_collation = "utf8mb4_bin"
+    status_compared_as_bytes = True  # BINARY in every comparison
     session_query = "SELECT CONNECTION_ID()"
     lock_timeout_sql = "SET SESSION innodb_lock_wait_timeout = {s}"
     idle_timeout_sql = "SET SESSION idle_transaction_timeout = {s}"
@@ -101,6 +108,35 @@ class MySQL(Dialect):
 
     def _escape(self, value: str) -> str:
         return value.replace("\\", "\\\\")
+
+    def key_collation(self, *, mariadb: bool = False) -> str | None:
+        # utf8mb4_bin alone still ignores trailing spaces (PAD SPACE): NO PAD binary ones
+        return _MARIADB_EXACT if mariadb else _MYSQL_EXACT
+
+    def key_collations(self, columns: int) -> str | None:
+        return (
+            "SELECT COLUMN_NAME, COLLATION_NAME FROM information_schema.COLUMNS "
+            "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = :t "
+            f"AND COLUMN_NAME IN ({self._binds('c', columns)})"
+        )
+
+    def inexact_keys(self, rows: Sequence[Any], columns: Sequence[str]) -> list[tuple[str, str]]:
+        # exact: no collation (binary strings, numbers) or a binary NO PAD one; a name test,
+        # because any other (even accent- and case-sensitive UCA) folds some distinct keys
+        return [
+            (str(column), str(collation))
+            for column, collation in rows
+            if collation is not None
+            and collation != "binary"
+            and not str(collation).endswith(("_nopad_bin", "_0900_bin"))
+        ]
+
+    def exact_keys_fix(self, table: str, column: str, *, mariadb: bool = False) -> str:
+        collation = self.key_collation(mariadb=mariadb)
+        return (
+            f"ALTER TABLE {self.quote(table)} MODIFY {self.quote(column)} <its type> "
+            f"COLLATE {collation} (a binary NO PAD collation; utf8mb4_bin still pads)"
+        )
 
     def _compare(self, expr: str) -> str:
         return f"BINARY {expr}"
@@ -165,8 +201,18 @@ class MySQL(Dialect):
         c = spec.column
         pairs = self._pairs(spec.edges, wrap="BINARY ")
         test = f"(BINARY OLD.{c}, BINARY NEW.{c}) IN ({pairs})" if spec.edges else "FALSE"
+        born = self._statuses(spec.creatable, wrap="BINARY ")
         return [
-            f"DROP TRIGGER IF EXISTS {spec.name}",
+            *self.drop_trigger(spec),
+            f"CREATE TRIGGER {spec.insert_name} BEFORE INSERT ON {spec.table} FOR EACH ROW\n"
+            "BEGIN\n"
+            f"  IF NEW.{c} IS NULL OR NOT (BINARY NEW.{c} IN ({born})) THEN\n"
+            "    SET @statusguard_msg = CONCAT('statusguard: illegal status transition ',\n"
+            f"      '(new row) -> ', IFNULL(NEW.{c}, 'NULL'),"
+            f" ' in lifecycle ', {self.literal(spec.lifecycle)});\n"
+            "    SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = @statusguard_msg, MYSQL_ERRNO = 1644;\n"
+            "  END IF;\n"
+            "END",
             f"CREATE TRIGGER {spec.name} BEFORE UPDATE ON {spec.table} FOR EACH ROW\n"
             "BEGIN\n"
             f"  IF NOT (BINARY NEW.{c} <=> BINARY OLD.{c}) AND NOT ({test}) THEN\n"
@@ -179,5 +225,12 @@ class MySQL(Dialect):
         ]
 
     def script(self, statements: Sequence[str]) -> str:
-        # the mysql client ends a statement at ';' unless told another delimiter
-        return statements[0] + ";\nDELIMITER //\n" + statements[1] + "//\nDELIMITER ;\n"
+        # the mysql client ends a statement at ';' unless told another delimiter: a trigger
+        # body (BEGIN ... END) holds several
+        out = []
+        for statement in statements:
+            if statement.startswith("CREATE TRIGGER"):
+                out.append(f"DELIMITER //\n{statement}//\nDELIMITER ;\n")
+            else:
+                out.append(f"{statement};\n")
+        return "".join(out)

@@ -11,7 +11,7 @@ statement: 1 round trip, no explicit transaction.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from statusguard.sql.dialects._base import Dialect, ErrorKind
@@ -25,10 +25,12 @@ _ERRORS = {
     "40001": ErrorKind.RETRY,
     "40P01": ErrorKind.RETRY,
     "55P03": ErrorKind.TIMEOUT,
-    "57014": ErrorKind.TIMEOUT,
+    "57014": ErrorKind.CANCELED,  # query_canceled: pg_cancel_backend or statement_timeout
     "25P03": ErrorKind.TIMEOUT,
     "23514": ErrorKind.TRIGGER,
     "23505": ErrorKind.DUPLICATE,
+    # not_null, foreign_key, exclusion violations; a value too long for its column
+    **dict.fromkeys(("23502", "23503", "23P01", "22001"), ErrorKind.CONSTRAINT),
     "25006": ErrorKind.REFUSED,  # read_only_sql_transaction: a write sent to a standby
     "57P03": ErrorKind.REFUSED,  # cannot_connect_now: the server is starting or recovering
 }
@@ -100,6 +102,22 @@ class PostgreSQL(Dialect):
             "CURRENT_TIMESTAMP FROM u) SELECT ver FROM u"
         )
 
+    def key_collations(self, columns: int) -> str | None:
+        return (
+            "SELECT a.attname, c.collname, c.collisdeterministic FROM pg_attribute a "
+            "JOIN pg_collation c ON c.oid = a.attcollation WHERE a.attrelid = to_regclass(:t) "
+            f"AND a.attname IN ({self._binds('c', columns)}) AND NOT a.attisdropped"
+        )
+
+    def inexact_keys(self, rows: Sequence[Any], columns: Sequence[str]) -> list[tuple[str, str]]:
+        return [(str(col), f"{name} (not deterministic)") for col, name, exact in rows if not exact]
+
+    def exact_keys_fix(self, table: str, column: str, *, mariadb: bool = False) -> str:
+        return (
+            f"ALTER TABLE {self.quote(table)} ALTER COLUMN {self.quote(column)} TYPE <its type> "
+            'COLLATE "C" (any deterministic collation compares exactly)'
+        )
+
     def install(self, dbapi_connection: Any, info: dict[str, Any]) -> None:
         notices: list[str] = []
         info[_NOTICES] = notices
@@ -140,14 +158,27 @@ class PostgreSQL(Dialect):
             return ErrorKind.LOST if lost else None
         return None
 
+    def _function(self, spec: Trigger) -> str:
+        return self.quote(spec.plain_name + "_check")
+
     def trigger(self, spec: Trigger) -> list[str]:
         c, lit = spec.column, self.literal
-        fn = self.quote(spec.plain_name + "_check")
+        fn = self._function(spec)
         pairs = self._pairs(spec.edges)
         test = f"(OLD.{c}::text, NEW.{c}::text) IN ({pairs})" if spec.edges else "FALSE"
+        born = self._statuses(spec.creatable)
         return [
             f"CREATE OR REPLACE FUNCTION {fn}() RETURNS trigger LANGUAGE plpgsql AS $sg$\n"
             "BEGIN\n"
+            "  IF TG_OP = 'INSERT' THEN\n"
+            f"    IF NEW.{c} IS NULL OR NEW.{c}::text NOT IN ({born}) THEN\n"
+            "      RAISE EXCEPTION 'statusguard: illegal status transition (new row) -> % in "
+            "lifecycle %; rows are created as %',\n"
+            f"        NEW.{c}, {lit(spec.lifecycle)}, {lit(', '.join(spec.creatable))} "
+            "USING ERRCODE = 'check_violation';\n"
+            "    END IF;\n"
+            "    RETURN NEW;\n"
+            "  END IF;\n"
             f"  IF NOT ({test}) THEN\n"
             "    RAISE EXCEPTION 'statusguard: illegal status transition % -> % in lifecycle %',\n"
             f"      OLD.{c}, NEW.{c}, {lit(spec.lifecycle)} USING ERRCODE = 'check_violation';\n"
@@ -155,7 +186,18 @@ class PostgreSQL(Dialect):
             "  RETURN NEW;\n"
             "END\n"
             "$sg$",
-            f"DROP TRIGGER IF EXISTS {spec.name} ON {spec.table}",
+            *self._drop_triggers(spec),
             f"CREATE TRIGGER {spec.name} BEFORE UPDATE OF {c} ON {spec.table} FOR EACH ROW\n"
             f"  WHEN (NEW.{c} IS DISTINCT FROM OLD.{c}) EXECUTE FUNCTION {fn}()",
+            f"CREATE TRIGGER {spec.insert_name} BEFORE INSERT ON {spec.table} FOR EACH ROW\n"
+            f"  EXECUTE FUNCTION {fn}()",
         ]
+
+    def _drop_triggers(self, spec: Trigger) -> list[str]:
+        return [
+            f"DROP TRIGGER IF EXISTS {name} ON {spec.table}"
+            for name in (spec.name, spec.insert_name)
+        ]
+
+    def drop_trigger(self, spec: Trigger) -> list[str]:
+        return [*self._drop_triggers(spec), f"DROP FUNCTION IF EXISTS {self._function(spec)}()"]

@@ -11,7 +11,8 @@ in-memory database is one connection shared by the process.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from statusguard.sql.dialects._base import Dialect, ErrorKind
@@ -30,6 +31,10 @@ _ERRORS = {
     **dict.fromkeys(("SQLITE_CONSTRAINT_TRIGGER", "SQLITE_CONSTRAINT_CHECK"), ErrorKind.TRIGGER),
     **dict.fromkeys(
         ("SQLITE_CONSTRAINT_PRIMARYKEY", "SQLITE_CONSTRAINT_UNIQUE"), ErrorKind.DUPLICATE
+    ),
+    **dict.fromkeys(
+        ("SQLITE_CONSTRAINT_NOTNULL", "SQLITE_CONSTRAINT_FOREIGNKEY", "SQLITE_TOOBIG"),
+        ErrorKind.CONSTRAINT,
     ),
 }
 _FILE = Connecting(
@@ -55,6 +60,18 @@ class Noted:
         value, self.value = self.value, None
         assert value is not None, "statusguard_note() did not run"
         return value
+
+
+def _collation_of(create: str, column: str) -> str | None:
+    """The COLLATE named in ``column``'s definition inside a CREATE TABLE, if any."""
+    name = re.escape(column)
+    found = re.search(
+        rf"""(?:\(|,)\s*(?:"{name}"|`{name}`|\[{name}\]|{name}\b)(?:[^,()]|\([^()]*\))*?"""
+        r"""\bCOLLATE\s+["'`\[]?(\w+)""",
+        create,
+        re.IGNORECASE,
+    )
+    return None if found is None else found.group(1)
 
 
 def in_memory(database: str | None, url: str) -> bool:
@@ -103,6 +120,25 @@ class SQLite(Dialect):
         dbapi_connection.create_function(NOTE, 1, noted)
         info[NOTE] = noted
 
+    def key_collations(self, columns: int) -> str | None:
+        # SQLite keeps a column's collation only in the table's CREATE statement
+        return "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = :t"
+
+    def inexact_keys(self, rows: Sequence[Any], columns: Sequence[str]) -> list[tuple[str, str]]:
+        out = []
+        for (sql,) in rows:
+            for column in columns:
+                found = _collation_of(str(sql or ""), column)
+                if found is not None and found.upper() != "BINARY":
+                    out.append((column, found))
+        return out
+
+    def exact_keys_fix(self, table: str, column: str, *, mariadb: bool = False) -> str:
+        return (
+            f"recreate {table} without COLLATE on {column} (SQLite's default, BINARY, "
+            "compares exactly; NOCASE and RTRIM do not)"
+        )
+
     def error_kind(self, orig: Any) -> ErrorKind | None:
         name = getattr(orig, "sqlite_errorname", None)
         if isinstance(name, str):
@@ -114,9 +150,16 @@ class SQLite(Dialect):
         rows = self._pairs(spec.edges)
         test = f"(OLD.{c}, NEW.{c}) NOT IN (VALUES {rows})" if spec.edges else "1"
         what = f"statusguard: illegal status transition in lifecycle {spec.lifecycle}"
+        born = (
+            f"statusguard: illegal status transition (new row) in lifecycle {spec.lifecycle}: "
+            f"rows are created as {', '.join(spec.creatable)}"
+        )
         return [
-            f"DROP TRIGGER IF EXISTS {spec.name}",
+            *self.drop_trigger(spec),
             f"CREATE TRIGGER {spec.name} BEFORE UPDATE OF {c} ON {spec.table} FOR EACH ROW\n"
             f"  WHEN NEW.{c} IS NOT OLD.{c} AND {test}\n"
             f"BEGIN SELECT RAISE(ABORT, {self.literal(what)}); END",
+            f"CREATE TRIGGER {spec.insert_name} BEFORE INSERT ON {spec.table} FOR EACH ROW\n"
+            f"  WHEN NEW.{c} IS NULL OR NEW.{c} NOT IN ({self._statuses(spec.creatable)})\n"
+            f"BEGIN SELECT RAISE(ABORT, {self.literal(born)}); END",
         ]
