@@ -301,3 +301,87 @@ def test_enable_is_idempotent_and_disable_restores_glance() -> None:
     assert glance._image_update is original
     assert "save" not in vars(ImageRepo) or vars(ImageRepo)["save"].__module__ == "glance.db"
     assert not integration.enabled()
+
+
+# -- the scrubber vs --restore (delayed_delete) -------------------------------------------
+
+
+def _pending_delete_image(st: gs.Stack) -> tuple[str, Any]:
+    """An uploaded image deleted with delayed_delete: pending_delete, its data kept."""
+    import glance.scrubber
+    import glance_store
+
+    image_id = _active_image(st)
+    repo = st.repo()
+    image = repo.get(image_id)
+    image.delete()
+    repo.remove(image)
+    assert st.row(image_id)["status"] == "pending_delete"
+    return image_id, glance.scrubber.Scrubber(glance_store)
+
+
+@pytest.mark.parametrize("guarded", [False, True], ids=["unguarded", "guarded"])
+def test_scrubber_vs_restore(stack: gs.Stack, guarded: bool) -> None:
+    """The scrubber has its jobs (glance/scrubber.py:327) and is about to scrub one image;
+    glance-scrubber --restore commits first. Glance alone deletes the restored image's
+    data (the image stays active with no data); with statusguard the scrubber's claim
+    pending_delete -> deleted is refused before any data goes."""
+    from oslo_config import cfg
+
+    cfg.CONF.set_override("delayed_delete", True)
+    try:
+        image_id, scrubber = _pending_delete_image(stack)
+        files = stack.files()
+        with stack.engine.connect() as conn:
+            jobs = [
+                (image_id, str(loc_id), str(uri))
+                for loc_id, uri in conn.execute(
+                    sa.text("SELECT id, value FROM image_locations WHERE image_id = :i"),
+                    {"i": image_id},
+                )
+            ]
+        if guarded:
+            integration.enable()
+
+        def late(pause: Callable[[], None]) -> None:
+            pause()
+            scrubber._scrub_image((image_id, jobs))
+
+        error, history = _race(
+            stack, image_id, late, lambda: scrubber.revert_image_status(image_id)
+        )
+    finally:
+        cfg.CONF.clear_override("delayed_delete")
+    assert error is None  # the scrubber logs what it skips
+    assert history == ["pending_delete", "active", "active"]
+    assert _legal(history)
+    if not guarded:  # an active image whose data the scrubber deleted
+        assert stack.row(image_id)["status"] == "active"
+        assert stack.files() == []
+        return
+    # serial: restore, then a scrubber that finds no job: active with its data
+    assert stack.row(image_id)["status"] == "active"
+    assert stack.files() == files
+
+
+def test_scrubber_claims_then_scrubs(stack: gs.Stack) -> None:
+    """No race: the guarded scrubber scrubs as Glance does (pending_delete -> deleted)."""
+    from oslo_config import cfg
+
+    cfg.CONF.set_override("delayed_delete", True)
+    try:
+        image_id, scrubber = _pending_delete_image(stack)
+        with stack.engine.connect() as conn:
+            jobs = [
+                (image_id, str(loc_id), str(uri))
+                for loc_id, uri in conn.execute(
+                    sa.text("SELECT id, value FROM image_locations WHERE image_id = :i"),
+                    {"i": image_id},
+                )
+            ]
+        integration.enable()
+        scrubber._scrub_image((image_id, jobs))
+    finally:
+        cfg.CONF.clear_override("delayed_delete")
+    assert stack.row(image_id)["status"] == "deleted"
+    assert stack.files() == []

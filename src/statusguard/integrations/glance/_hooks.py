@@ -22,6 +22,11 @@ Where each wrapper sits (``file:line`` in the 33.0.0 wheel):
   transition is claimed first, committed in its own transaction, right before the first
   location is deleted; a refused claim deletes nothing; a failing data deletion puts the
   claimed status back (compensation) and re-raises.
+* ``glance/scrubber.py:358`` ``Scrubber._scrub_image`` deletes the data first and writes
+  ``deleted`` only if a read still finds ``pending_delete`` (``:381-383``), racing
+  ``--restore`` (``image_restore``). The wrapper claims ``pending_delete -> deleted`` first
+  (committed); a refused claim (restored meanwhile) scrubs nothing; a location left
+  undeleted puts ``pending_delete`` back, as Glance leaves it then.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from __future__ import annotations
 import collections
 import contextvars
 import functools
+import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -38,6 +44,7 @@ from typing import Any
 import glance.db as glance_db
 import glance.db.sqlalchemy.api as glance_sql_api
 import glance.location as glance_location
+import glance.scrubber as glance_scrubber
 from glance.common import exception as glance_exception
 from glance.common import store_utils as glance_store_utils
 from glance.db.sqlalchemy import models as glance_models
@@ -48,6 +55,8 @@ from statusguard.errors import TransitionError, UnknownKey
 from statusguard.guard import Guard
 from statusguard.lifecycle import Lifecycle
 from statusguard.sql import SQLStore
+
+_LOG = logging.getLogger("statusguard.integrations.glance")
 
 #: on the innermost domain image: the status it was loaded or last written with
 _LOADED = "_statusguard_loaded"
@@ -373,6 +382,42 @@ def _wrap_location_delete(original: Callable[..., Any]) -> Callable[..., Any]:
     return delete
 
 
+# -- the scrubber: claim pending_delete -> deleted before the data goes ------------------
+
+
+def _wrap_scrub(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def _scrub_image(self: Any, delete_jobs: Any) -> Any:
+        if len(delete_jobs) == 0:
+            return original(self, delete_jobs)
+        image_id = delete_jobs[0]
+        calls["scrub claim"] += 1
+        with glance_sql_api.session_for_write() as session:  # committed before the data goes
+            guard = _guard(session.get_bind()).bind(session)
+            try:
+                guard.move(image_id, "deleted", "pending_delete")
+            except TransitionError as exc:  # restored (or scrubbed) meanwhile: keep its data
+                calls["scrub claim refused"] += 1
+                _LOG.warning("statusguard: not scrubbing image %s: %s", image_id, exc)
+                return None
+        result = original(self, delete_jobs)
+        with glance_sql_api.session_for_read() as session:
+            left = (
+                session.query(glance_models.ImageLocation)
+                .filter_by(image_id=image_id)
+                .filter(glance_models.ImageLocation.status != "deleted")
+                .count()
+            )
+        if left:  # Glance leaves such an image pending_delete: put the claim back
+            with glance_sql_api.session_for_write() as session:
+                store = _guard(session.get_bind()).store
+                assert isinstance(store, SQLStore)
+                store.bind(session).compare_and_set(image_id, "deleted", "pending_delete")
+        return result
+
+    return _scrub_image
+
+
 # -- enable / disable -----------------------------------------------------------------
 
 
@@ -396,6 +441,11 @@ def enable() -> None:
                 glance_location.ImageProxy,
                 "delete",
                 _wrap_location_delete(glance_location.ImageProxy.delete),
+            ),
+            (
+                glance_scrubber.Scrubber,
+                "_scrub_image",
+                _wrap_scrub(glance_scrubber.Scrubber._scrub_image),
             ),
         ]
         for owner, name, wrapper in patches:
