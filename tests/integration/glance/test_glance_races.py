@@ -385,3 +385,65 @@ def test_scrubber_claims_then_scrubs(stack: gs.Stack) -> None:
         cfg.CONF.clear_override("delayed_delete")
     assert stack.row(image_id)["status"] == "deleted"
     assert stack.files() == []
+
+
+def test_a_failing_data_deletion_puts_the_claim_back(
+    stack: gs.Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The delete claimed active -> deleted, then the store failed with an error Glance
+    does not swallow: the claim is compensated (active again, data and location kept)."""
+    import glance.common.store_utils
+
+    image_id = _active_image(stack)
+    files = stack.files()
+    integration.enable()
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        assert stack.row(image_id)["status"] == "deleted"  # the claim came first
+        raise RuntimeError("store unreachable")
+
+    monkeypatch.setattr(glance.common.store_utils, "delete_image_location_from_backend", broken)
+    repo = stack.repo()
+    image = repo.get(image_id)
+    with pytest.raises(RuntimeError, match="store unreachable"):
+        image.delete()
+    assert _state(stack, image_id) == ("active", False, 1, files)
+
+
+ENABLE_FIRST = """
+import sys, tempfile, warnings
+from pathlib import Path
+warnings.simplefilter("ignore")
+from statusguard.integrations import glance as integration
+integration.enable()  # before Glance's configuration is parsed
+from tests.integration.glance import glance_stack as gs
+tmp = Path(tempfile.mkdtemp())
+st = gs.Stack(gs.configure(f"sqlite:///{tmp}/g.db", tmp / "images"), tmp / "images")
+image_id = st.new_image()
+st.upload(image_id)
+repo = st.repo()
+stale = repo.get(image_id)
+other = repo.get(image_id)
+other.deactivate()
+repo.save(other, from_state="active")
+try:
+    repo.save(stale)
+except integration.StatusRefused:
+    print("refused", st.row(image_id)["status"])
+"""
+
+
+def test_enable_before_glance_parses_its_configuration() -> None:
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[3]
+    out = subprocess.run(
+        [sys.executable, "-c", ENABLE_FIRST],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert out.stdout.strip().splitlines()[-1:] == ["refused deactivated"], out.stderr[-2000:]
