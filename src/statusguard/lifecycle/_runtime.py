@@ -214,10 +214,11 @@ class Runtime(Generic[S, E]):
             if self._defaults:  # a fact left out that has a default: the table still answers
                 try:
                     bits = found[0]({**self._defaults, **(flags or {})})
-                    if bits.__class__ is bool or (
-                        bits.__class__ is tuple and all(b.__class__ is bool for b in bits)
-                    ):  # a non-bool value still takes the slow path (InvalidFlagValue)
-                        target = found[1][bits]
+                    if bits.__class__ is not bool and (
+                        bits.__class__ is not tuple or any(b.__class__ is not bool for b in bits)
+                    ):
+                        raise KeyError(bits)  # not bools: the slow path refuses them
+                    target = found[1][bits]
                 except (KeyError, TypeError):
                     target = None
         if target is not None:
