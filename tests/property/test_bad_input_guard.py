@@ -353,7 +353,9 @@ def _boundary(request: pytest.FixtureRequest, n: int) -> None:
 #: The least share of all calls that must succeed, and of all calls that must commit a
 #: transition, so the "or succeed correctly" half of the contract is really tested.
 MIN_OK_SHARE = 0.3
-MIN_COMMIT_SHARE = 0.06
+# Measured after the bad-version, non-mapping-facts and plain-enum classes joined the
+# generator (seeds 11-18): commits were 4.9-11% of calls; 0.06 failed on 2 of 8 seeds.
+MIN_COMMIT_SHARE = 0.035
 
 
 def assert_success_share(tally: Tally) -> None:

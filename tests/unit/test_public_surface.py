@@ -142,6 +142,7 @@ SURFACE = [
     "statusguard.sql:trigger_script",
     "statusguard.testing:Ack",
     "statusguard.testing:Adapter",
+    "statusguard.testing:Commit",
     "statusguard.testing:GuardAdapter",
     "statusguard.testing:HistoryCheck",
     "statusguard.testing:LifecycleMachine",

@@ -14,6 +14,7 @@ from statusguard.testing._adapters import GuardAdapter as GuardAdapter
 from statusguard.testing._adapters import Outcome as Outcome
 from statusguard.testing._adapters import Snapshot as Snapshot
 from statusguard.testing._adapters import UnguardedAdapter as UnguardedAdapter
+from statusguard.testing._stateful import Commit as Commit
 from statusguard.testing._stateful import LifecycleMachine as LifecycleMachine
 from statusguard.testing._stateful import RandomLifecycleMachine as RandomLifecycleMachine
 from statusguard.testing._stateful import Request as Request
@@ -40,6 +41,7 @@ from statusguard.testing._stress import run_stress as run_stress
 __all__ = [
     "Ack",
     "Adapter",
+    "Commit",
     "GuardAdapter",
     "HistoryCheck",
     "LifecycleMachine",

@@ -8,8 +8,9 @@ writing one.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from statusguard.errors import IllegalTransition, MissingFlag, TransitionConflict
@@ -18,7 +19,16 @@ from statusguard.guard._store import Applied, Store
 from statusguard.lifecycle._model import Lifecycle
 from statusguard.race._protocols import REGISTRY, Decision
 
-__all__ = ["WRITE_PROTOCOLS", "Adapter", "GuardAdapter", "Outcome", "Snapshot", "UnguardedAdapter"]
+__all__ = [
+    "WRITE_PROTOCOLS",
+    "Adapter",
+    "GuardAdapter",
+    "Outcome",
+    "Snapshot",
+    "UnguardedAdapter",
+    "call_write",
+    "close_adapter",
+]
 
 WRITE_PROTOCOLS = tuple(p.name for p in REGISTRY.values() if p.guarded and not p.decides_at_write)
 """The race protocols that write a target decided at read time through the guard
@@ -27,10 +37,18 @@ WRITE_PROTOCOLS = tuple(p.name for p in REGISTRY.values() if p.guarded and not p
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
-    """What a read saw: the status and, if the adapter has one, the version."""
+    """What a read saw: the status and, if the adapter has one, the version.
+
+    ``handle`` is yours: whatever :meth:`Adapter.read` puts there (the loaded ORM
+    object, its session, an open transaction) comes back unchanged in the ``seen``
+    that :meth:`Adapter.write` receives for the same request. It takes no part in
+    equality and is not printed. A read whose write never comes (the run ended
+    first) is not told; release such handles in the adapter's ``close()``.
+    """
 
     status: str
     version: int | None = None
+    handle: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,8 +73,18 @@ class Outcome:
 class Adapter(Protocol):
     """How the tests reach a service's status storage.
 
-    ``supports_fire`` says whether :meth:`fire` is one atomic step; adapters
-    without one only get the read, decide, write operation.
+    ``supports_fire`` says whether :meth:`fire` exists and claims to apply an event
+    in one atomic step; adapters without one only get the read, decide, write
+    operation. The claim is not taken on trust: :class:`LifecycleMachine` pauses a
+    ``fire`` inside your code and runs another worker's ``fire`` in the gap (see
+    ``split_fire``), and :func:`run_stress` races real threads or processes.
+
+    :meth:`write` may also take keyword arguments ``event`` and ``facts``: when its
+    signature names them (or takes ``**kwargs``) the machine and :func:`run_stress`
+    pass the request's event and facts, for libraries whose writes are named by the
+    event rather than the target. An optional ``close()`` is called once when the
+    adapter's run ends (after every machine run; after a stress run, in every
+    process): dispose connections and release read handles there.
     """
 
     @property
@@ -73,7 +101,12 @@ class Adapter(Protocol):
         ...
 
     def write(self, key: str, seen: Snapshot, target: str) -> Outcome:
-        """Write ``target``, decided from ``seen``, with the service's protocol."""
+        """Write ``target``, decided from ``seen``, with the service's protocol.
+
+        ``seen`` is the very :class:`Snapshot` this request's :meth:`read` returned
+        (with its ``handle``). Add keyword parameters ``event`` and/or ``facts`` to
+        receive the request's event and facts too.
+        """
         ...
 
     def fire(self, key: str, event: str, facts: Mapping[str, bool]) -> Outcome:
@@ -117,7 +150,8 @@ class GuardAdapter:
         self.owns_store = owns_store
 
     def create(self, key: str) -> Snapshot:
-        return Snapshot(str(self.guard.create(key)), 0)
+        self.guard.create(key)
+        return self.read(key)  # the store's own first version (0, 1, ...)
 
     def read(self, key: str) -> Snapshot:
         record = self.guard.store.get(key)
@@ -190,6 +224,60 @@ class UnguardedAdapter:
         """Dispose the store if this adapter owns it."""
         if self.owns_store:
             _dispose(self.store)
+
+
+_WRITE_KWARGS: dict[type, tuple[bool, bool]] = {}
+
+
+def _write_kwargs(adapter: object) -> tuple[bool, bool]:
+    """Whether ``adapter.write`` takes ``event`` and ``facts`` keywords (cached per type)."""
+    kind = type(adapter)
+    known = _WRITE_KWARGS.get(kind)
+    if known is None:
+        params: Mapping[str, inspect.Parameter]
+        try:
+            params = inspect.signature(adapter.write).parameters  # type: ignore[attr-defined]
+        except (TypeError, ValueError):  # a builtin or a callable without a signature
+            params = {}
+        varkw = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+
+        def takes(name: str) -> bool:
+            p = params.get(name)
+            if p is None:
+                return varkw
+            return p.kind in (
+                inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                inspect.Parameter.KEYWORD_ONLY,
+            )
+
+        known = (takes("event"), takes("facts"))
+        _WRITE_KWARGS[kind] = known
+    return known
+
+
+def call_write(
+    adapter: Adapter,
+    key: str,
+    seen: Snapshot,
+    target: str,
+    event: str,
+    facts: Mapping[str, bool],
+) -> Outcome:
+    """``adapter.write(key, seen, target)``, plus ``event=``/``facts=`` if it takes them."""
+    takes_event, takes_facts = _write_kwargs(adapter)
+    extra: dict[str, Any] = {}
+    if takes_event:
+        extra["event"] = event
+    if takes_facts:
+        extra["facts"] = dict(facts)
+    return adapter.write(key, seen, target, **extra)
+
+
+def close_adapter(adapter: object) -> None:
+    """Call the adapter's ``close()``, if it has one."""
+    close = getattr(adapter, "close", None)
+    if callable(close):
+        close()
 
 
 def _dispose(store: object) -> None:

@@ -17,12 +17,12 @@ import time
 import uuid
 import warnings
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from statusguard.errors import IllegalTransition, MissingFlag
 from statusguard.lifecycle._model import Lifecycle
-from statusguard.testing._adapters import Adapter, Snapshot
+from statusguard.testing._adapters import Adapter, Snapshot, call_write, close_adapter
 
 __all__ = ["Ack", "HistoryCheck", "StressReport", "check_history", "run_stress"]
 
@@ -31,16 +31,19 @@ __all__ = ["Ack", "HistoryCheck", "StressReport", "check_history", "run_stress"]
 class Ack:
     """An acknowledged transition: ``key`` moved ``source -> target`` at ``version``.
 
-    ``start_ns``/``end_ns`` (``time.monotonic_ns``) bound the operation that made it.
+    ``source`` and ``version`` are ``None`` when the adapter did not report them
+    (``Outcome`` allows that); the check then has less to go on (see
+    :func:`check_history`). ``start_ns``/``end_ns`` (``time.monotonic_ns``) bound
+    the operation that made it.
     """
 
     key: str
     worker: int
     event: str
     facts: tuple[tuple[str, bool], ...]
-    source: str
+    source: str | None
     target: str
-    version: int
+    version: int | None
     start_ns: int
     end_ns: int
 
@@ -53,7 +56,10 @@ class HistoryCheck:
     ``lost``: acknowledgements the final history does not contain (two acks for
     one version, a broken chain, a final state that disagrees). ``invented``:
     commits in the store nobody acknowledged. ``reordered``: pairs whose version
-    order contradicts real time (B finished before A started, yet B is later).
+    order contradicts real time (B finished before A started, yet B is later), or,
+    without versions, acknowledgements that form a legal path only in an order real
+    time rules out. ``undecided``: keys whose unversioned history was too large to
+    search (report versions, or fewer operations per key).
     """
 
     keys: int
@@ -63,11 +69,31 @@ class HistoryCheck:
     invented: int
     reordered: int
     problems: tuple[str, ...] = ()
+    undecided: int = 0
 
     @property
     def ok(self) -> bool:
         """Whether the history is linearizable and legal."""
-        return not (self.illegal or self.lost or self.invented or self.reordered)
+        return not (self.illegal or self.lost or self.invented or self.reordered or self.undecided)
+
+
+Versions = Literal["consecutive", "monotone"]
+
+_SEARCH_BUDGET = 200_000  # search nodes per unversioned key
+
+
+@dataclass(slots=True)
+class _Tallies:
+    illegal: int = 0
+    lost: int = 0
+    invented: int = 0
+    reordered: int = 0
+    undecided: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    def note(self, msg: str) -> None:
+        if len(self.problems) < 20:
+            self.problems.append(msg)
 
 
 def check_history(
@@ -75,68 +101,212 @@ def check_history(
     config: Mapping[str, bool],
     acks: Iterable[Ack],
     final: Mapping[str, Snapshot],
+    *,
+    initial: Mapping[str, Snapshot] | None = None,
+    versions: Versions = "consecutive",
 ) -> HistoryCheck:
-    """Check per key that the acknowledged transitions are one legal path to ``final``."""
+    """Check per key that the acknowledged transitions are one legal path to ``final``.
+
+    ``initial`` holds each key's snapshot when it was created (default: the
+    lifecycle's initial status at version 0). With ``versions="consecutive"`` every
+    commit adds 1 to the key's version, starting from the initial one (0, 1, or
+    whatever the store starts at; unknown, the first acknowledged version), so a
+    gap is a commit nobody acknowledged; with ``"monotone"`` versions only grow
+    (timestamps, counters that skip), so only their order is checked. Acks without a
+    ``source`` are placed by their event: legal from the previous target. If any ack
+    of a key has no ``version``, the check searches for an order of that key's acks
+    that real time allows and that is a legal path to the final status.
+    """
     by_key: dict[str, list[Ack]] = {key: [] for key in final}
     for ack in acks:
         by_key.setdefault(ack.key, []).append(ack)
-    illegal = lost = invented = reordered = commits = 0
-    problems: list[str] = []
-
-    def note(msg: str) -> None:
-        if len(problems) < 20:
-            problems.append(msg)
-
+    t = _Tallies()
+    commits = 0
     for key, history in by_key.items():
-        history.sort(key=lambda a: (a.version, a.end_ns))
         commits += len(history)
-        previous, expected_version = str(lifecycle.initial), 1
-        order: list[Ack] = []
-        for ack in history:
-            flags = {**config, **dict(ack.facts)}
-            try:
-                legal = str(lifecycle.next(ack.source, ack.event, flags)) == ack.target
-            except (IllegalTransition, MissingFlag):
-                legal = False
-            if not legal:
-                illegal += 1
-                note(f"{key} v{ack.version}: illegal {ack.source} -> {ack.target} ({ack.event})")
-            if ack.version < expected_version:
-                lost += 1
-                note(f"{key} v{ack.version}: acknowledged twice (w{ack.worker}, {ack.event})")
+        start = (initial or {}).get(key)
+        if initial is None:
+            start = Snapshot(str(lifecycle.initial), 0)
+        elif start is None:
+            start = Snapshot(str(lifecycle.initial), None)
+        for ack in history:  # each step on its own: a known source must allow it
+            if ack.source is not None and not _legal(lifecycle, config, ack.source, ack):
+                t.illegal += 1
+                t.note(f"{key} v{ack.version}: illegal {ack.source} -> {ack.target} ({ack.event})")
+        if all(a.version is not None for a in history):
+            _check_versioned(lifecycle, config, key, history, start, final.get(key), versions, t)
+        else:
+            _check_unversioned(lifecycle, config, key, history, start, final.get(key), versions, t)
+    return HistoryCheck(
+        len(by_key),
+        commits,
+        t.illegal,
+        t.lost,
+        t.invented,
+        t.reordered,
+        tuple(t.problems),
+        t.undecided,
+    )
+
+
+def _legal(
+    lifecycle: Lifecycle[Any, Any], config: Mapping[str, bool], source: str, ack: Ack
+) -> bool:
+    try:
+        return str(lifecycle.next(source, ack.event, {**config, **dict(ack.facts)})) == ack.target
+    except (IllegalTransition, MissingFlag):
+        return False
+
+
+def _check_versioned(
+    lifecycle: Lifecycle[Any, Any],
+    config: Mapping[str, bool],
+    key: str,
+    history: list[Ack],
+    start: Snapshot,
+    stored: Snapshot | None,
+    versions: Versions,
+    t: _Tallies,
+) -> None:
+    history.sort(key=lambda a: (a.version or 0, a.end_ns))
+    previous = start.status
+    last = start.version  # the version of the last commit placed (None: not known yet)
+    order: list[Ack] = []
+    for ack in history:
+        assert ack.version is not None
+        if last is not None and ack.version <= last:
+            t.lost += 1
+            t.note(f"{key} v{ack.version}: acknowledged twice (w{ack.worker}, {ack.event})")
+            continue
+        if versions == "consecutive" and last is not None and ack.version > last + 1:
+            t.invented += ack.version - last - 1
+            t.note(f"{key}: versions {last + 1}..{ack.version - 1} acknowledged by no one")
+        elif ack.source is not None and ack.source != previous:
+            t.lost += 1
+            t.note(f"{key} v{ack.version}: moved from {ack.source}, but {previous} was last")
+        elif ack.source is None and not _legal(lifecycle, config, previous, ack):
+            t.illegal += 1
+            t.note(
+                f"{key} v{ack.version}: {ack.event} -> {ack.target} is no transition "
+                f"from {previous}, the previous target"
+            )
+        previous, last = ack.target, ack.version
+        order.append(ack)
+    if stored is not None:
+        if stored.status != previous:
+            t.lost += 1
+            t.note(f"{key}: store holds {stored.status}, the acknowledged path ends at {previous}")
+        if stored.version is not None and last is not None and stored.version != last:
+            if stored.version > last:
+                t.invented += stored.version - last if versions == "consecutive" else 1
+            else:
+                t.lost += last - stored.version if versions == "consecutive" else 1
+            t.note(f"{key}: store at version {stored.version}, acks end at {last}")
+    latest_start = -1
+    for ack in order:  # real time: no later version may end before an earlier one starts
+        if ack.end_ns < latest_start:
+            t.reordered += 1
+            t.note(f"{key} v{ack.version}: ended before an earlier version's operation began")
+        latest_start = max(latest_start, ack.start_ns)
+
+
+def _check_unversioned(
+    lifecycle: Lifecycle[Any, Any],
+    config: Mapping[str, bool],
+    key: str,
+    history: list[Ack],
+    start: Snapshot,
+    stored: Snapshot | None,
+    versions: Versions,
+    t: _Tallies,
+) -> None:
+    goal = stored.status if stored is not None else None
+    found = _linear_order(lifecycle, config, history, start.status, goal, real_time=True)
+    if found is None:
+        t.undecided += 1
+        t.note(
+            f"{key}: {len(history)} acknowledgements without versions are too many to "
+            "order; report versions, or use fewer ops per round"
+        )
+        return
+    if found:
+        if (
+            versions == "consecutive"
+            and stored is not None
+            and stored.version is not None
+            and start.version is not None
+        ):
+            moved = stored.version - start.version
+            if moved > len(history):
+                t.invented += moved - len(history)
+                t.note(f"{key}: the version moved {moved} times for {len(history)} acks")
+        return
+    end = goal if goal is not None else "any status"
+    if _linear_order(lifecycle, config, history, start.status, goal, real_time=False):
+        t.reordered += 1
+        t.note(
+            f"{key}: the {len(history)} acknowledgements form a legal path from "
+            f"{start.status} to {end} only in an order real time rules out"
+        )
+    else:
+        t.lost += 1
+        t.note(
+            f"{key}: no order of the {len(history)} acknowledgements is a legal path "
+            f"from {start.status} to {end}"
+        )
+
+
+def _linear_order(
+    lifecycle: Lifecycle[Any, Any],
+    config: Mapping[str, bool],
+    history: list[Ack],
+    start: str,
+    goal: str | None,
+    *,
+    real_time: bool,
+) -> bool | None:
+    """Whether some order of ``history`` is a legal path ``start -> goal`` (real time
+    respected if asked): a depth-first search over (acks placed, status), memoised.
+    ``None`` if the search ran out of budget."""
+    n = len(history)
+    full = (1 << n) - 1
+    # before[i]: the acks that ended before ack i began (they must come first)
+    before = [0] * n
+    if real_time:
+        for i, a in enumerate(history):
+            for j, b in enumerate(history):
+                if b.end_ns < a.start_ns:
+                    before[i] |= 1 << j
+    fits = [
+        [
+            (a.source is None or a.source == s) and _legal(lifecycle, config, s, a)
+            for s in map(str, lifecycle.states)
+        ]
+        for a in history
+    ]
+    index = {str(s): k for k, s in enumerate(lifecycle.states)}
+    dead: set[tuple[int, str]] = set()
+    budget = _SEARCH_BUDGET
+    stack: list[tuple[int, str]] = [(0, start)]
+    while stack:
+        placed, status = stack.pop()
+        if placed == full:
+            if goal is None or status == goal:
+                return True
+            continue
+        if (placed, status) in dead:
+            continue
+        dead.add((placed, status))
+        budget -= 1
+        if budget < 0:
+            return None
+        k = index.get(status)
+        for i in range(n):
+            bit = 1 << i
+            if placed & bit or before[i] & ~placed or k is None or not fits[i][k]:
                 continue
-            if ack.version > expected_version:
-                invented += ack.version - expected_version
-                note(
-                    f"{key}: versions {expected_version}..{ack.version - 1} acknowledged by no one"
-                )
-            elif ack.source != previous:
-                lost += 1
-                note(f"{key} v{ack.version}: moved from {ack.source}, but {previous} was last")
-            previous, expected_version = ack.target, ack.version + 1
-            order.append(ack)
-        stored = final.get(key)
-        if stored is not None:
-            if stored.status != previous:
-                lost += 1
-                note(
-                    f"{key}: store holds {stored.status}, the acknowledged path ends at {previous}"
-                )
-            if stored.version is not None and stored.version != expected_version - 1:
-                if stored.version > expected_version - 1:
-                    invented += stored.version - (expected_version - 1)
-                else:
-                    lost += expected_version - 1 - stored.version
-                note(
-                    f"{key}: store at version {stored.version}, acks end at {expected_version - 1}"
-                )
-        latest_start = -1
-        for ack in order:  # real time: no later version may end before an earlier one starts
-            if ack.end_ns < latest_start:
-                reordered += 1
-                note(f"{key} v{ack.version}: ended before an earlier version's operation began")
-            latest_start = max(latest_start, ack.start_ns)
-    return HistoryCheck(len(by_key), commits, illegal, lost, invented, reordered, tuple(problems))
+            stack.append((placed | bit, history[i].target))
+    return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +337,9 @@ class StressReport:
             f"{self.mode}: {self.workers} workers x {self.rounds} rounds on {self.hot_keys} hot "
             f"keys: {self.attempts} attempts, {self.commits} commits, {self.conflicts} conflicts, "
             f"{self.refused} refused, {self.errors} errors, illegal {c.illegal}, lost {c.lost}, "
-            f"invented {c.invented}, reordered {c.reordered} ({self.seconds:.1f} s)"
+            f"invented {c.invented}, reordered {c.reordered}"
+            + (f", undecided {c.undecided}" if c.undecided else "")
+            + f" ({self.seconds:.1f} s)"
         )
 
 
@@ -244,7 +416,9 @@ def _one(
             return
         if plan.pause:
             time.sleep(plan.pause)
-        outcome = adapter.write(key, seen, target)
+        outcome = call_write(adapter, key, seen, target, event, facts)
+        if outcome.committed and outcome.target is None:
+            outcome = replace(outcome, target=target)
     end = time.monotonic_ns()
     if not outcome.committed:
         if outcome.reason == "conflict":
@@ -252,10 +426,11 @@ def _one(
         else:
             tally.refused += 1
         return
-    if outcome.version is None or outcome.target is None or outcome.source is None:
+    if outcome.target is None:
         raise ValueError(
-            "the adapter acknowledged a commit without source, target and version; "
-            "the linearizability check needs all three"
+            f"the adapter acknowledged a fire of {event!r} on {key!r} without its target; "
+            "return Outcome(True, source, target, version) with the status it moved to "
+            "(source and version may be None)"
         )
     tally.commits += 1
     tally.acks.append(
@@ -283,14 +458,8 @@ def _process_main(
         tally = _Tally(errors=1, samples=[f"w{index}: {type(exc).__name__}: {exc}"])
         barrier.abort()
     finally:
-        _close(adapter)
+        close_adapter(adapter)
     queue.put(tally)
-
-
-def _close(adapter: Adapter) -> None:
-    close = getattr(adapter, "close", None)
-    if callable(close):
-        close()
 
 
 def run_stress(
@@ -307,6 +476,7 @@ def run_stress(
     move_share: float = 0.5,
     pause: float = 0.0,
     seed: int = 0,
+    versions: Versions = "consecutive",
 ) -> StressReport:
     """Race ``workers`` at ``hot_keys`` fresh keys per round; check the history.
 
@@ -315,15 +485,22 @@ def run_stress(
     A worker reads a key, picks an event enabled there (``weights`` biases the
     choice), and either fires it (atomic) or, with probability ``move_share``,
     decides the target and writes it, sleeping ``pause`` seconds in between.
+
+    Each key's starting version is what ``create`` returned (or, if that has none,
+    a ``read`` right after); ``versions`` says how versions grow (``"consecutive"``:
+    by 1 per commit; ``"monotone"``: any increase), as for :func:`check_history`.
+    Commits may leave ``source`` and ``version`` as ``None``; ``target`` is needed.
     """
     config = dict(config or {})
     prefix = uuid.uuid4().hex[:8]
     keys = tuple(tuple(f"{prefix}-r{r}-k{i}" for i in range(hot_keys)) for r in range(rounds))
     plan = _Plan(lifecycle, config, keys, ops, dict(weights or {}), move_share, pause, seed)
     setup = make_adapter()
+    initial: dict[str, Snapshot] = {}
     for round_keys in keys:
         for key in round_keys:
-            setup.create(key)
+            snap = setup.create(key)
+            initial[key] = snap if snap.version is not None else setup.read(key)
     tallies: list[_Tally] = []
     began = time.perf_counter()
     if mode == "thread":
@@ -344,7 +521,7 @@ def run_stress(
             t.join()
         tallies = [r for r in results if r is not None]
     elif mode == "process":
-        _close(setup)
+        close_adapter(setup)
         ctx = multiprocessing.get_context("fork")
         pbarrier = ctx.Barrier(workers, timeout=120)
         queue = ctx.Queue()
@@ -364,9 +541,9 @@ def run_stress(
         raise ValueError(f"unknown mode {mode!r}; expected 'thread' or 'process'")
     seconds = time.perf_counter() - began
     final = {key: setup.read(key) for round_keys in keys for key in round_keys}
-    _close(setup)
+    close_adapter(setup)
     acks = [a for t in tallies for a in t.acks]
-    check = check_history(lifecycle, config, acks, final)
+    check = check_history(lifecycle, config, acks, final, initial=initial, versions=versions)
     samples = tuple(s for t in tallies for s in t.samples)[:10]
     return StressReport(
         mode,
