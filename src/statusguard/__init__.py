@@ -21,9 +21,10 @@ Layout (each layer imports only the ones above it in this list)::
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
+TYPE_CHECKING = False  # typing itself stays off the import path (mypy reads this as True)
 if TYPE_CHECKING:
+    from typing import Any
+
     from statusguard.errors import IllegalTransition as IllegalTransition
     from statusguard.errors import StatusGuardError as StatusGuardError
     from statusguard.errors import TransitionConflict as TransitionConflict
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from statusguard.lifecycle import load as load
     from statusguard.lifecycle import load_all as load_all
     from statusguard.sql import SQLStore as SQLStore
+del TYPE_CHECKING
 
 __version__ = "0.1.0"
 

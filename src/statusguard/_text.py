@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Mapping
 
 __all__ = ["closest", "did_you_mean", "format_flag", "format_flags", "quoted_names"]
@@ -30,6 +29,8 @@ def closest(name: object, known: Iterable[object]) -> str | None:
     given = str(name)
     names = [str(k) for k in known]
     by_lower = {n.lower(): n for n in reversed(names)}  # the first spelling wins
+    import difflib  # off the import path: only an error message needs it
+
     found = difflib.get_close_matches(given.lower(), list(by_lower), n=1, cutoff=0.6)
     if not found or by_lower[found[0]] == given:
         return None

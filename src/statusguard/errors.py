@@ -45,7 +45,6 @@ process boundaries in ``statusguard.testing.run_stress`` and in multiprocessing 
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Iterable, Sequence
@@ -125,6 +124,8 @@ def _json_path(location: Location) -> str:
         elif _PLAIN_KEY.fullmatch(part):
             out += f".{part}"
         else:  # quoted and escaped: a key may hold quotes, newlines or any character
+            import json  # off the import path: only an unusual key needs it
+
             out += f"[{json.dumps(part)}]"
     return out
 

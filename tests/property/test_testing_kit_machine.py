@@ -163,10 +163,13 @@ class ReadThenWrite:
 
     def _fire(self, key: str, event: str, facts: Mapping[str, bool]) -> Outcome:
         status = self.rows[key]
+        flags = {**self.config, **facts}
         try:
-            target = str(self.lc.next(status, event, {**self.config, **facts}))
+            target = str(self.lc.next(status, event, flags))
         except (IllegalTransition, MissingFlag):
             return Outcome(False, reason="illegal")
+        if target == status and self.lc.is_noop(status, event, flags):
+            return Outcome(False, status, status, reason="noop")  # accepted, nothing written
         self.rows[key] = target
         return Outcome(True, status, target)
 

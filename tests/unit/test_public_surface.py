@@ -231,6 +231,8 @@ def bound_names(module: str) -> set[str]:
                 names.update(k.value for k in node.value.keys if isinstance(k, ast.Constant))
         elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("statusguard"):
             names.update(a.asname or a.name for a in node.names)
+        elif isinstance(node, ast.Delete):  # bound only while the module runs
+            names.difference_update(t.id for t in node.targets if isinstance(t, ast.Name))
     return {n for n in names if not n.startswith("_")}
 
 

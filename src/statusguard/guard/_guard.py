@@ -7,8 +7,10 @@ the fast path: read lock-free, decide, compare-and-swap.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping
-from os import urandom as _urandom
+import itertools
+import os
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+from threading import Lock
 from typing import Any, Generic, NamedTuple
 
 from statusguard.errors import TransitionConflict
@@ -52,6 +54,33 @@ def _no_swap(key: Hashable, old: Record, new: Record, event: str | None) -> bool
     return False
 
 
+# Tokens: a random per-process prefix (80 bits, drawn again in a forked child) above a
+# 48-bit counter, in hex: unique across processes and hosts, with no system call per
+# token. ``next(_tokens)`` is one call through C iterators only, atomic under the GIL.
+_tokens: Iterator[str] = iter(())
+
+
+def _reseed() -> None:
+    global _tokens  # noqa: PLW0603 - per-process state, drawn again after fork
+    prefix = int.from_bytes(os.urandom(10), "big") | 1 << 79  # the top bit: a fixed length
+    _tokens = map(hex, itertools.count(prefix << 48))
+
+
+_reseed()
+os.register_at_fork(after_in_child=_reseed)
+
+
+def new_token() -> str:
+    """A fresh per-attempt token: ``0x``, this process's prefix, a counter (32 hex digits)."""
+    return next(_tokens)
+
+
+# The hot path builds its named tuples with tuple.__new__: NamedTuple's own __new__ is a
+# Python function, which doubles the cost of building one.
+_tuple_new = tuple.__new__
+_NO_LOCK = Lock()  # the lock of a guard whose store offers no swap_inline (never taken)
+
+
 def _with_values(store: Store, name: str) -> Callable[..., Applied | Rejected]:
     """``store``'s ``name`` write, if it takes ``values=``; else a ``TypeError`` saying so."""
     method: Callable[..., Applied | Rejected] = getattr(store, name)
@@ -74,7 +103,18 @@ class Guard(Generic[S, E]):
     ambiguous outcome (connection lost after COMMIT) can be settled by re-reading.
     """
 
-    __slots__ = ("_bare", "_peek", "_plans", "_swap", "config", "lifecycle", "store", "tokens")
+    __slots__ = (
+        "_bare",
+        "_lock",
+        "_peek",
+        "_plans",
+        "_rows",
+        "_swap",
+        "config",
+        "lifecycle",
+        "store",
+        "tokens",
+    )
 
     def __init__(
         self,
@@ -92,25 +132,48 @@ class Guard(Generic[S, E]):
         self.tokens = tokens
         self._bare: dict[str, Plan] = {}  # plans of events fired without facts
         self._plans: dict[tuple[str, frozenset[tuple[str, bool]]], Plan] = {}
-        # the SwapStore fast path, if the store offers it (_peek is None when not)
+        self._attach(store)
+
+    def _attach(self, store: Store) -> None:
+        """Take the SwapStore fast path if ``store`` offers it (``_peek`` is None when not)."""
         self._peek: Callable[[Hashable], Record | None] | None = None
         self._swap: Callable[[Hashable, Record, Record, str | None], bool] = _no_swap
+        self._rows: dict[Hashable, Record] | None = None
+        self._lock: Lock = _NO_LOCK
         if swaps(store):
             self._peek, self._swap = store.peek, store.swap
+            # MemoryStore's records and lock, when its own peek and swap are the ones
+            # in use (a wrapper or subclass that replaces either keeps its own)
+            inline = getattr(store, "swap_inline", None)
+            if inline is not None and inline[2] is self._swap and inline[0].get == self._peek:
+                self._rows, self._lock = inline[0], inline[1]
 
     def _plan(self, event: str, facts: Mapping[str, bool] | None) -> Plan:
-        """The plan of ``event`` with ``facts``, made and cached on a miss of :meth:`fire`.
-
-        ``plan_event`` checks the event and the facts (a mapping of fact flags to bools)
-        before they are hashed into the cache key.
-        """
-        plan = plan_event(self.lifecycle, self.config, event, facts)
-        if facts:
-            return self._plans.setdefault((event, frozenset(facts.items())), plan)
-        return self._bare.setdefault(event, plan)
+        """The cached plan of ``event`` with ``facts``, made (and checked) on first use."""
+        if not facts:
+            try:
+                return self._bare[event]
+            except (KeyError, TypeError):
+                plan = self._bare[event] = plan_event(self.lifecycle, self.config, event, None)
+                return plan
+        try:
+            plan = self._plans[(event, frozenset(facts.items()))]
+        except (KeyError, TypeError, AttributeError):  # a miss, or facts to check
+            pass
+        else:
+            # 1 == True and hash(1) == hash(True): the cache key alone would accept 1, 0
+            # or 1.0 where a bool was checked once
+            values: Iterable[object] = facts.values()
+            for value in values:
+                if value.__class__ is not bool:
+                    break
+            else:
+                return plan
+        plan = plan_event(self.lifecycle, self.config, event, facts)  # checks the facts
+        return self._plans.setdefault((event, frozenset(facts.items())), plan)
 
     def _token(self) -> str | None:
-        return _urandom(16).hex() if self.tokens else None
+        return new_token() if self.tokens else None
 
     def create(self, key: Hashable) -> S:
         """Insert ``key`` in the initial state; :class:`DuplicateKey` if it exists."""
@@ -144,7 +207,7 @@ class Guard(Generic[S, E]):
         bound._bare, bound._plans = self._bare, self._plans
         bound.store = store = bind(target)
         check_store(store)
-        bound._peek, bound._swap = (store.peek, store.swap) if swaps(store) else (None, _no_swap)
+        bound._attach(store)
         return bound
 
     def fire(
@@ -166,38 +229,58 @@ class Guard(Generic[S, E]):
         :class:`UnknownColumn` / :class:`ReservedColumn` for a name the store cannot
         write, before anything is written.
         """
-        try:
-            plan = self._plans[(event, frozenset(facts.items()))] if facts else self._bare[event]
-        except (KeyError, TypeError, AttributeError):  # a miss, or facts to check (_plan)
+        if facts:
             plan = self._plan(event, facts)
+        else:
+            try:
+                plan = self._bare[event]
+            except (KeyError, TypeError):
+                plan = self._plan(event, None)
         if values is not None:
             return self._fire_with(key, plan, facts, values)
-        peek = self._peek
-        if peek is not None:  # a SwapStore: decide here, commit by compare-and-swap
-            # The record peeked is the stored one at that instant. If the event is not
-            # enabled in its status, rejecting is linearizable at the read: nothing is
-            # written. Otherwise the swap commits only if nothing was written since.
-            current = peek(key)
+        # With a SwapStore, decide here and commit by compare-and-swap. The record read is
+        # the stored one at that instant: if the event is not enabled in its status,
+        # rejecting is linearizable at the read and nothing is written. Otherwise the
+        # swap commits only if nothing was written since; if something was, apply().
+        rows = self._rows
+        if rows is not None:  # MemoryStore's own records and lock (swap_inline)
+            current = rows.get(key)
             if current is not None:
-                target = plan.moves.get(current[0])
-                if target is None:
-                    if current[0] in plan.noops:  # accepted, no change: linearizable here
-                        return Committed(
-                            key, current[0], plan.event, current[0], current[1], None, True
-                        )
-                    allowed = plan.allowed.get(current[0])
-                    if allowed is not None:
-                        raise illegal(current[0], plan.event, allowed, key, plan.lifecycle)
-                else:
-                    token = _urandom(16).hex() if self.tokens else None
+                source = current[0]
+                target = plan.moves.get(source)
+                if target is not None:
                     version = current[1] + 1
-                    if self._swap(key, current, Record(target, version, token), plan.event):
-                        return Committed(key, current[0], plan.event, target, version, token)
-        token = _urandom(16).hex() if self.tokens else None
+                    token = next(_tokens) if self.tokens else None
+                    new = _tuple_new(Record, (target, version, token))
+                    lock = self._lock
+                    lock.acquire()
+                    try:
+                        won = rows.get(key) is current
+                        if won:
+                            rows[key] = new
+                    finally:
+                        lock.release()
+                    if won:
+                        return _tuple_new(
+                            Committed, (key, source, plan.event, target, version, token, False)
+                        )
+                elif source in plan.noops:  # accepted, no change: linearizable at the read
+                    return _tuple_new(
+                        Committed, (key, source, plan.event, source, current[1], None, True)
+                    )
+                else:
+                    allowed = plan.allowed.get(source)
+                    if allowed is not None:
+                        raise illegal(source, plan.event, allowed, key, plan.lifecycle)
+        elif self._peek is not None:
+            done = self._fire_by_swap(key, plan)
+            if done is not None:
+                return done
+        token = next(_tokens) if self.tokens else None
         outcome = self.store.apply(key, plan.moves, token, plan.event)
         if outcome.__class__ is Applied or isinstance(outcome, Applied):
             source, target, version = outcome
-            return Committed(key, source, plan.event, target, version, token)
+            return _tuple_new(Committed, (key, source, plan.event, target, version, token, False))
         assert isinstance(outcome, Rejected)
         stored = outcome.current
         if stored.status in plan.noops:  # the store wrote nothing; what it held is a no-op
@@ -205,6 +288,29 @@ class Guard(Generic[S, E]):
                 key, stored.status, plan.event, stored.status, stored.version, None, True
             )
         raise plan.refusal(self.lifecycle, self.config, key, facts, outcome.current.status)
+
+    def _fire_by_swap(self, key: Hashable, plan: Plan) -> Committed | None:
+        """``fire`` through a :class:`SwapStore`'s ``peek`` and ``swap``; None: apply instead."""
+        current = self._peek(key)  # type: ignore[misc]
+        if current is None:
+            return None
+        source = current[0]
+        target = plan.moves.get(source)
+        if target is None:
+            if source in plan.noops:  # accepted, no change: linearizable at the peek
+                return _tuple_new(
+                    Committed, (key, source, plan.event, source, current[1], None, True)
+                )
+            allowed = plan.allowed.get(source)
+            if allowed is not None:
+                raise illegal(source, plan.event, allowed, key, plan.lifecycle)
+            return None
+        version = current[1] + 1
+        token = next(_tokens) if self.tokens else None
+        new = _tuple_new(Record, (target, version, token))
+        if not self._swap(key, current, new, plan.event):
+            return None
+        return _tuple_new(Committed, (key, source, plan.event, target, version, token, False))
 
     def _fire_with(
         self,

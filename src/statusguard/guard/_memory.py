@@ -27,7 +27,7 @@ class MemoryStore:
     written under the same lock as the status; :meth:`values` reads them.
     """
 
-    __slots__ = ("_audit", "_columns", "_lock", "_rows", "_values")
+    __slots__ = ("_audit", "_columns", "_lock", "_rows", "_swap", "_values")
 
     versioned = True
 
@@ -35,6 +35,7 @@ class MemoryStore:
         self._rows: dict[Hashable, Record] = {}
         self._lock = threading.Lock()
         self._audit: dict[Hashable, list[AuditEntry]] | None = {} if audit else None
+        self._swap = self._make_swap()
         self._columns: tuple[str, ...] = tuple(columns)
         for name in self._columns:
             role = MEMORY_RESERVED.get(name.lower())
@@ -95,16 +96,46 @@ class MemoryStore:
         """
         return self._rows.get
 
-    def swap(self, key: Hashable, old: Record, new: Record, event: str | None = None) -> bool:
-        """Store ``new`` if the stored record is still the very object ``old``."""
-        with self._lock:
-            if self._rows.get(key) is not old:
-                return False
-            self._rows[key] = new
-            if self._audit is not None:
-                entry = AuditEntry(old[0], event, new[0], new[1], new[2])
-                self._audit.setdefault(key, []).append(entry)
-        return True
+    @property
+    def swap_inline(
+        self,
+    ) -> tuple[dict[Hashable, Record], threading.Lock, Callable[..., bool]] | None:
+        """The records, the lock every writer holds and :attr:`swap`, for the guard.
+
+        The guard then compares and swaps with them inline (one call less on its hot
+        path), but only while this store's own :attr:`peek` and :attr:`swap` are the ones
+        it was given. ``None`` with an audit: a swap must then also record the transition.
+        """
+        return None if self._audit is not None else (self._rows, self._lock, self._swap)
+
+    @property
+    def swap(self) -> Callable[[Hashable, Record, Record, str | None], bool]:
+        """``swap(key, old, new, event=None)``: store ``new`` if the stored record is still
+        the very object ``old``; whether it did.
+
+        A closure over the rows, the lock and the audit (made once per store), so the
+        guard's hot path pays no attribute lookups.
+        """
+        return self._swap
+
+    def _make_swap(self) -> Callable[[Hashable, Record, Record, str | None], bool]:
+        rows, audit = self._rows, self._audit
+        get, acquire, release = rows.get, self._lock.acquire, self._lock.release
+
+        def swap(key: Hashable, old: Record, new: Record, event: str | None = None) -> bool:
+            acquire()
+            try:
+                if get(key) is not old:
+                    return False
+                rows[key] = new
+                if audit is not None:
+                    entry = AuditEntry(old[0], event, new[0], new[1], new[2])
+                    audit.setdefault(key, []).append(entry)
+            finally:
+                release()
+            return True
+
+        return swap
 
     def _commit(
         self,

@@ -158,6 +158,8 @@ class SwapStore(Store, Protocol):
     (:class:`MemoryStore`); a store whose reads cost I/O gains nothing from it.
     A wrapper forwarding every attribute to a ``SwapStore`` is one too: set
     ``peek = swap = None`` on it to route every ``fire`` through its ``apply``.
+    (:class:`MemoryStore` also offers ``swap_inline``, its records and lock, which the
+    guard uses in place of a ``swap`` call while that store's own ``swap`` is in use.)
     """
 
     def peek(self, key: Hashable) -> Record | None:

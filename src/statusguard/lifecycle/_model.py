@@ -9,7 +9,6 @@ import time: :meth:`Lifecycle.from_json` imports it when called).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -329,6 +328,8 @@ class Lifecycle(Runtime[S, E]):
 
     def canonical_json(self) -> str:
         """The document as compact JSON with sorted keys: the input of :attr:`fingerprint`."""
+        import json  # off the import path: json loads only when a document is needed
+
         return json.dumps(self.to_json(), sort_keys=True, separators=(",", ":"))
 
     @property

@@ -32,6 +32,17 @@ E = TypeVar("E", bound=str)
 
 #: what a caller calls the flags of each kind (for messages)
 _PARAMETER = {FlagKind.CONFIG: "config", FlagKind.FACT: "facts"}
+_new_illegal = IllegalTransition.__new__
+
+
+def _refusal(state: str, event: str, allowed: tuple[str, ...], lifecycle: str) -> IllegalTransition:
+    """The error an illegal event gets, built without re-validating its tabled parts."""
+    exc = _new_illegal(IllegalTransition)
+    exc.state, exc.event, exc.target, exc.allowed = state, event, None, allowed
+    exc.key, exc.lifecycle = None, lifecycle
+    return exc
+
+
 _MAX_FAST_FLAGS = 10  # conditional (state, event) pairs testing more flags use the slow path
 
 
@@ -43,14 +54,17 @@ class Runtime(Generic[S, E]):
         "_cond_next",
         "_defaults",
         "_event_names",
+        "_event_strs",
         "_events_by_state",
         "_fast",
         "_flag_names",
         "_noop_conds",
+        "_refusals",
         "_selfloops",
         "_state_names",
         "_targets_by_state",
         "_uncond",
+        "_wide",
     )
 
     name: str
@@ -68,7 +82,10 @@ class Runtime(Generic[S, E]):
     _noop_conds: dict[tuple[str, str], tuple[Condition, ...]]
     _selfloops: frozenset[tuple[str, str]]
     _defaults: dict[str, bool]
-    _fast: dict[tuple[str, str], Any]
+    _fast: dict[str, dict[str, Any]]
+    _refusals: dict[str, tuple[str, tuple[str, ...]]]
+    _event_strs: dict[str, str]
+    _wide: frozenset[tuple[str, str]]
     _events_by_state: dict[str, tuple[E, ...]]
     _targets_by_state: dict[str, tuple[S, ...]]
 
@@ -83,7 +100,7 @@ class Runtime(Generic[S, E]):
             for s in t.sources:
                 cands.setdefault((s, t.event), []).append((t.when, t.target))
         # next() answers the state itself for a no-op: the same tables with the no-ops
-        # as moves to their source (determinism keeps them apart from the transitions).
+        # as moves to their source (noop_unchanged keeps them apart from the transitions).
         noop_conds: dict[tuple[str, str], list[Condition]] = {}
         cands_next = {k: list(v) for k, v in cands.items()}
         for n in self.noops:
@@ -94,8 +111,8 @@ class Runtime(Generic[S, E]):
         self._selfloops = frozenset(
             (s, t.event) for t in self.transitions for s in t.sources if s == t.target
         )
-        uncond, cond = _split(cands)
-        uncond_next, cond_next = _split(cands_next)
+        uncond, cond = _split(cands)  # the transitions: targets(), allowed_events()
+        uncond_next, cond_next = _split(cands_next)  # and the no-ops: next()
         events_by_state: dict[str, list[E]] = {str(s): [] for s in self.states}
         targets_by_state: dict[str, list[S]] = {str(s): [] for s in self.states}
         for t in self.transitions:
@@ -111,12 +128,17 @@ class Runtime(Generic[S, E]):
         self._uncond = uncond
         self._cond = cond
         self._cond_next = cond_next
-        # One lookup answers next(): a target, or for conditional keys a getter of the
-        # deciding flags plus the outcome for each of their settings (None: illegal).
-        fast: dict[tuple[str, str], Any] = dict(uncond_next)
-        for key, choices in cond_next.items():
+        # Two lookups answer next(): fast[state][event] is a target or, for a conditional
+        # pair, the getter of its deciding flags, the outcome of each of their settings
+        # (None: illegal) and how many they are.
+        fast: dict[str, dict[str, Any]] = {str(s): {} for s in self.states}
+        wide: set[tuple[str, str]] = set()  # conditional pairs left to the slow path
+        for (src, ev), to in uncond_next.items():
+            fast[src][ev] = to
+        for (src, ev), choices in cond_next.items():
             names = sorted({n for when, _ in choices for n, _ in when})
             if len(names) > _MAX_FAST_FLAGS:
+                wide.add((src, ev))
                 continue
             getter = operator.itemgetter(*names)
             outcomes: dict[Any, S | None] = {}
@@ -124,10 +146,16 @@ class Runtime(Generic[S, E]):
                 setting = dict(zip(names, bits, strict=True))
                 hit = next((t for w, t in choices if all(setting[n] == v for n, v in w)), None)
                 outcomes[bits if len(names) > 1 else bits[0]] = hit
-            fast[key] = (getter, outcomes)
+            fast[src][ev] = (getter, outcomes, len(names))
         self._fast = fast
+        self._wide = frozenset(wide)
         self._events_by_state = {k: tuple(v) for k, v in events_by_state.items()}
         self._targets_by_state = {k: tuple(v) for k, v in targets_by_state.items()}
+        # the answer to an illegal event without flags: the events allowed instead
+        self._refusals = {
+            str(s): (str(s), tuple(map(str, self.allowed_events(s)))) for s in self.states
+        }
+        self._event_strs = {str(e): str(e) for e in self.events}
 
     def state(self, name: str) -> S:
         """The declared state called ``name``; :class:`UnknownState` otherwise."""
@@ -184,52 +212,74 @@ class Runtime(Generic[S, E]):
         (flags the answer does not depend on are not inspected).
         """
         try:
-            found = self._fast[(state, event)]
+            found = self._fast[state].get(event)
         except KeyError:
-            return self._next_slow(state, event, flags or {})
+            found = None
         except TypeError:  # an unhashable state or event
             try:
                 hash(state)
             except TypeError:
                 raise UnknownState(state, self._state_names, lifecycle=self.name) from None
             raise UnknownEvent(event, self._event_names, lifecycle=self.name) from None
-        if flags and (
-            (flags.__class__ is not dict and not isinstance(flags, Mapping))
-            or not self._flag_names.issuperset(flags)
-        ):
-            self.check_flags(flags)  # raises UnknownFlag; skipped when no flags are given
+        if found is None:  # an unknown name, illegal, or conditional on many flags
+            if not flags:
+                refused = self._refusals.get(state)  # (the state's name, the events allowed)
+                name = self._event_strs.get(event)
+                if (
+                    refused is not None
+                    and name is not None
+                    and (not self._wide or (state, event) not in self._wide)
+                ):
+                    # illegal whatever the flags (built elsewhere: an exception held in a
+                    # local of the frame it is raised from makes a cycle for the GC)
+                    raise _refusal(refused[0], name, refused[1], self.name)
+            return self._next_slow(state, event, flags)
         if found.__class__ is not tuple:
-            return found  # type: ignore[no-any-return]
-        try:
-            bits = found[0](flags)
-            # the outcomes are tabled by bools: 1 or 1.0 would find True's (1 == True), so
-            # anything else takes the slow path, which refuses it (InvalidFlagValue)
-            if bits.__class__ is not bool and (
-                bits.__class__ is not tuple or any(b.__class__ is not bool for b in bits)
+            if flags and (
+                (flags.__class__ is not dict and not isinstance(flags, Mapping))
+                or not self._flag_names.issuperset(flags)
             ):
-                raise KeyError(bits)
-            target: S | None = found[1][bits]
-        except (KeyError, TypeError):
-            target = None
-            if self._defaults:  # a fact left out that has a default: the table still answers
-                try:
-                    bits = found[0]({**self._defaults, **(flags or {})})
-                    if bits.__class__ is not bool and (
-                        bits.__class__ is not tuple or any(b.__class__ is not bool for b in bits)
-                    ):
-                        raise KeyError(bits)  # not bools: the slow path refuses them
-                    target = found[1][bits]
-                except (KeyError, TypeError):
-                    target = None
-        if target is not None:
+                self.check_flags(flags)  # raises UnknownFlag; skipped when no flags are given
+            return found  # type: ignore[no-any-return]
+        getter, outcomes, count = found
+        try:
+            bits = getter(flags)
+            target: S | None = outcomes[bits]
+        except (KeyError, TypeError):  # a deciding flag is missing, or flags is None
+            if not self._defaults or (flags is not None and not isinstance(flags, Mapping)):
+                return self._next_slow(state, event, flags)
+            # a fact left out that has a default: the table still answers
+            full = {**self._defaults, **(flags or {})}
+            try:
+                bits = getter(full)
+                target = outcomes[bits]
+            except (KeyError, TypeError):
+                return self._next_slow(state, event, flags)
+            flags = full
+        if flags.__class__ is not dict and not isinstance(flags, Mapping):
+            self.check_flags(flags)  # type: ignore[arg-type]  # InvalidArgument
+        # given exactly the deciding flags, there is no other name to check
+        if len(flags) != count and not self._flag_names.issuperset(flags):  # type: ignore[arg-type]
+            self.check_flags(flags)  # type: ignore[arg-type]
+        # 1 == True: the lookup alone would take 1 or 0 for a bool
+        if target is not None and (
+            bits.__class__ is bool
+            if count == 1
+            else bits[0].__class__ is bool is bits[1].__class__
+            if count == 2
+            else bits[0].__class__ is bool is bits[1].__class__ is bits[2].__class__
+            if count == 3  # Glance's delete: delayed_delete, has_locations, protected
+            else all(bit.__class__ is bool for bit in bits)
+        ):
             return target
-        return self._next_slow(state, event, flags or {})
+        return self._next_slow(state, event, flags)
 
-    def _next_slow(self, state: S | str, event: E | str, flags: Mapping[str, bool]) -> S:
+    def _next_slow(self, state: S | str, event: E | str, flags: Mapping[str, bool] | None) -> S:
         if state not in self._state_names:
             raise UnknownState(state, self._state_names, lifecycle=self.name)
         if event not in self._event_names:
             raise UnknownEvent(event, self._event_names, lifecycle=self.name)
+        flags = flags or {}
         if flags:
             self.check_flags(flags)
         if self._defaults:

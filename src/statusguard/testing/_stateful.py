@@ -818,7 +818,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         for w, out, seen, detail in order:
             source = out.source if out.source is not None else previous or seen
             target = out.target if out.target is not None else after
-            if out.committed and not self._noop(w, source, target):
+            if out.committed:
                 self._commit(w, key, "fire", source, target, out)
                 previous = target
             self.schedule.append(
@@ -828,21 +828,10 @@ class LifecycleMachine(RuleBasedStateMachine):
                 )
             )  # fmt: skip
 
-    def _noop(self, w: _Worker, source: str, target: str) -> bool:
-        """A fire the lifecycle accepts without a change (a no-op): no commit to record."""
-        if target != source:
-            return False
-        try:
-            return self.lifecycle.is_noop(source, w.event, self._flags(w.facts))
-        except (IllegalTransition, MissingFlag, LookupError):
-            return False  # not accepted there: a commit of it is the illegal step
-
     def _record_fire(self, w: _Worker, key: str, before: str, outcome: Outcome) -> None:
         after = self._stored(key)
         target = outcome.target if outcome.target is not None else after
-        if outcome.committed and not self._noop(
-            w, before, target
-        ):  # a no-op is accepted without a change: no commit
+        if outcome.committed:
             self._commit(w, key, "fire", before, target, outcome)
         self.schedule.append(
             ScheduleStep(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import pickle
 import sys
 import threading
@@ -14,10 +15,11 @@ import pytest
 
 import statusguard
 from statusguard import Committed, Guard, IllegalTransition, MemoryStore
-from statusguard.errors import MissingFlag, UnknownStatus
+from statusguard.errors import InvalidFlagValue, MissingFlag, UnknownStatus
 from statusguard.guard import Record
 
 NO_DELAY = {"delayed_delete": False}
+TOGGLE = ("deactivate", "reactivate")
 GLANCE = statusguard.load(str(Path(__file__).resolve().parents[3] / "model" / "glance_image.py"))
 
 
@@ -75,6 +77,59 @@ def test_undecided_fact_still_asks_for_the_fact(audit: bool) -> None:
     with pytest.raises(MissingFlag, match="has_locations"):
         guard.fire("img", "delete")
     assert guard.status("img") == "active"
+
+
+@pytest.mark.parametrize("value", [1, 0, 1.0, 0.0])
+def test_a_numeric_fact_is_refused_after_a_bool_was_cached(
+    guard: Guard[Any, Any], value: object
+) -> None:
+    # issue 17 item 2: the plan cache keyed by frozenset(facts.items()) found the plan
+    # cached for True (or False) when given 1 (or 0), since 1 == True, and accepted it
+    delayed = Guard(GLANCE, guard.store, {"delayed_delete": True})
+    for key in ("a", "b"):
+        delayed.create(key)
+        delayed.fire(key, "location_added")
+    delayed.fire("a", "delete", facts={"has_locations": bool(value)})  # caches the plan
+    with pytest.raises(InvalidFlagValue, match="has_locations"):
+        delayed.fire("b", "delete", facts={"has_locations": value})  # type: ignore[dict-item]
+    assert delayed.status("b") == "active"
+    assert delayed.version("b") == 1
+
+
+def test_tokens_are_unique_across_threads_and_a_forked_child() -> None:
+    guard = Guard(GLANCE, MemoryStore(), NO_DELAY, tokens=True)
+    tokens: list[str] = []
+    lock = threading.Lock()
+
+    def worker(index: int) -> None:
+        key = f"img-{index}"
+        guard.create(key)
+        mine = [guard.store.get(key).token, guard.fire(key, "location_added").token]
+        mine += [guard.fire(key, TOGGLE[i & 1]).token for i in range(1999)]
+        with lock:
+            tokens.extend(t for t in mine if t is not None)
+
+    threads = [threading.Thread(target=worker, args=(w,)) for w in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(tokens) == len(set(tokens)) == 4 * 2001
+    assert all(isinstance(t, str) and len(t) == 34 for t in tokens)
+    if hasattr(os, "fork"):
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: same prefix and counter unless drawn again at fork
+            os.write(write, " ".join(guard._token() or "" for _ in range(100)).encode())
+            os._exit(0)
+        os.close(write)
+        with os.fdopen(read) as pipe:
+            child = pipe.read().split()
+        os.waitpid(pid, 0)
+        parent = [guard._token() for _ in range(100)]
+        assert len(child) == 100
+        assert not set(child) & set(parent)
+        assert child[0][:22] != parent[0][:22]  # type: ignore[index]  # the prefixes
 
 
 def test_unknown_stored_status_is_not_rejected_as_illegal(guard: Guard[Any, Any]) -> None:

@@ -239,3 +239,44 @@ def test_racing_fires_on_a_third_party_store_lose_no_update(kind: type[DictStore
     versions = sorted(e.version for e in done)
     assert versions == list(range(2, 2 + len(done)))  # every commit acknowledged once
     assert store.get("img").version == 1 + len(done)
+
+
+def test_memory_store_is_swapped_inline_only_with_its_own_swap() -> None:
+    # the guard compares and swaps MemoryStore's records inline; a wrapper or subclass
+    # that replaces swap must still see every swap
+    swapped: list[str | None] = []
+
+    class Counting(MemoryStore):
+        __slots__ = ()
+
+        @property
+        def swap(self) -> Any:
+            inner = MemoryStore.swap.__get__(self)
+
+            def counted(key: Hashable, old: Record, new: Record, event: str | None = None) -> bool:
+                swapped.append(event)
+                return bool(inner(key, old, new, event))
+
+            return counted
+
+    class Wrapper:
+        def __init__(self, inner: MemoryStore) -> None:
+            self.inner = inner
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.inner, name)
+
+        def swap(self, key: Hashable, old: Record, new: Record, event: str | None = None) -> bool:
+            swapped.append(event)
+            return bool(self.inner.swap(key, old, new, event))
+
+    for store in (Counting(), Wrapper(MemoryStore())):
+        swapped.clear()
+        guard = Guard(GLANCE, store, NO_DELAY)  # type: ignore[arg-type]
+        guard.create("img")
+        assert guard.fire("img", "location_added").version == 1
+        assert swapped == ["location_added"]
+    plain = Guard(GLANCE, MemoryStore(), NO_DELAY)
+    assert plain._rows is not None  # the inline path is taken where nothing intercepts
+    plain.create("img")
+    assert plain.fire("img", "location_added").version == 1

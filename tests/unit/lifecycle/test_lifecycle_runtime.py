@@ -129,3 +129,58 @@ def test_flag_errors_are_typed_and_the_same_on_every_path() -> None:
         lc.next("a", ["unhashable"])  # type: ignore[arg-type]
     with pytest.raises(UnknownState):
         lc.next(["unhashable"], "go")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("value", [1, 0, 1.0])
+@pytest.mark.parametrize("deciding", [1, 2, 3])
+def test_next_refuses_a_number_for_a_deciding_flag(value: object, deciding: int) -> None:
+    # sibling of issue 17 item 2: the tabled outcome is found by a dict lookup, where
+    # 1 == True; a number must be InvalidFlagValue on every path, as check_flags says
+    from statusguard.errors import InvalidFlagValue
+
+    names = ["x", "y", "z"][:deciding]
+    lc = Lifecycle(
+        "numbers",
+        states=["a", "b", "c"],
+        initial="a",
+        flags=names,
+        transitions=[
+            Transition("go", "a", "b", when=dict.fromkeys(names, True)),
+            Transition("go", "a", "c", when={names[0]: False}),
+        ],
+    )
+    for position in range(deciding):
+        good = dict.fromkeys(names, bool(value))
+        assert lc.next("a", "go", good) in ("b", "c")
+        bad = {**good, names[position]: value}
+        with pytest.raises(InvalidFlagValue, match=names[position]):
+            lc.next("a", "go", bad)
+
+
+def test_an_illegal_event_is_the_error_the_constructor_builds() -> None:
+    lc = Lifecycle(
+        "refusal",
+        states=["a", "b"],
+        initial="a",
+        flags=["x"],
+        transitions=[Transition("go", "a", "b"), Transition("maybe", "a", "b", when={"x": True})],
+    )
+    for flags in (None, {}, {"x": False}):
+        with pytest.raises(IllegalTransition) as info:
+            lc.next("b", "go", flags)
+        err = info.value
+        built = IllegalTransition("b", "go", (), lifecycle="refusal")
+        assert (err.state, err.event, err.target, err.allowed, err.key, err.lifecycle) == (
+            built.state,
+            built.event,
+            built.target,
+            built.allowed,
+            built.key,
+            built.lifecycle,
+        )
+        assert str(err) == str(built)
+    with pytest.raises(IllegalTransition) as info:
+        lc.next("a", "maybe", {"x": False})
+    assert info.value.allowed == ("go",)
+    with pytest.raises(UnknownFlag):
+        lc.next("b", "go", {"typo": True})
