@@ -4,13 +4,24 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Hashable, Iterable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from statusguard.errors import DuplicateKey, ReservedColumn, UnknownKey
-from statusguard.guard._store import Applied, AuditEntry, Record, Rejected, check_version
+from statusguard.guard._store import (
+    Applied,
+    AuditEntry,
+    Record,
+    Rejected,
+    check_version,
+    check_window,
+    in_window,
+)
 from statusguard.guard._values import MEMORY_RESERVED, check_values
 
 __all__ = ["MemoryStore"]
+
+now = datetime.now
 
 
 class MemoryStore:
@@ -60,12 +71,19 @@ class MemoryStore:
             return None
         return check_values(values, self._columns, MEMORY_RESERVED) or None
 
-    def history(self, key: Hashable) -> list[AuditEntry]:
-        """Committed transitions of ``key``, oldest first (needs ``audit=True``)."""
+    def history(
+        self, key: Hashable, *, since: datetime | None = None, until: datetime | None = None
+    ) -> list[AuditEntry]:
+        """Committed transitions of ``key``, oldest first (needs ``audit=True``).
+
+        ``since``/``until``: only those with ``since <= at < until`` (aware datetimes).
+        """
+        check_window(since, until)
         if self._audit is None:
             raise ValueError("this MemoryStore keeps no history; create it with audit=True")
         with self._lock:
-            return list(self._audit.get(key, ()))
+            entries = list(self._audit.get(key, ()))
+        return in_window(entries, since, until)
 
     def dispose(self) -> None:
         """Nothing to release (the records stay readable)."""
@@ -129,7 +147,7 @@ class MemoryStore:
                     return False
                 rows[key] = new
                 if audit is not None:
-                    entry = AuditEntry(old[0], event, new[0], new[1], new[2])
+                    entry = AuditEntry(old[0], event, new[0], new[1], new[2], now(UTC))
                     audit.setdefault(key, []).append(entry)
             finally:
                 release()
@@ -152,7 +170,7 @@ class MemoryStore:
             self._values.setdefault(key, {}).update(values)
         self._rows[key] = Record(target, version, token)
         if self._audit is not None:
-            entry = AuditEntry(current.status, event, target, version, token)
+            entry = AuditEntry(current.status, event, target, version, token, now(UTC))
             self._audit.setdefault(key, []).append(entry)
         return version
 

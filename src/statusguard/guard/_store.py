@@ -22,7 +22,8 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable, Hashable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import NamedTuple, Protocol, TypeGuard, runtime_checkable
 
 from statusguard.errors import InvalidArgument
@@ -38,6 +39,8 @@ __all__ = [
     "SwapStore",
     "check_store",
     "check_version",
+    "check_window",
+    "in_window",
     "swaps",
     "takes_values",
 ]
@@ -53,13 +56,20 @@ class Record(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class AuditEntry:
-    """One committed transition in a key's history (``event`` is ``None`` for a move)."""
+    """One committed transition in a key's history (``event`` is ``None`` for a move).
+
+    ``at`` is when it committed: an aware UTC ``datetime`` (``None`` only from a store
+    that keeps no time). It is left out of ``==``, so entries of two stores compare
+    equal when they record the same transitions. SQL stores keep what the database's
+    clock said (SQLite: whole seconds).
+    """
 
     source: str
     event: str | None
     target: str
     version: int
     token: str | None = None
+    at: datetime | None = field(default=None, compare=False)
 
 
 class Applied(NamedTuple):
@@ -133,10 +143,13 @@ class Store(Protocol):
         """
         ...
 
-    def history(self, key: Hashable) -> list[AuditEntry]:
+    def history(
+        self, key: Hashable, *, since: datetime | None = None, until: datetime | None = None
+    ) -> list[AuditEntry]:
         """Committed transitions of ``key``, oldest first.
 
-        ``ValueError`` if this store keeps no history (the default).
+        ``since``/``until`` (aware datetimes, :func:`check_window`) keep the entries with
+        ``since <= at < until``. ``ValueError`` if this store keeps no history (the default).
         """
         raise ValueError(f"{type(self).__name__} keeps no history")
 
@@ -201,6 +214,28 @@ def check_version(version: object) -> None:
         isinstance(version, bool) or not isinstance(version, int) or not 0 <= version <= MAX_VERSION
     ):
         raise InvalidArgument("expected_version", version, _VERSIONS)
+
+
+def check_window(since: object, until: object) -> None:
+    """:class:`InvalidArgument` unless ``since`` and ``until`` are ``None`` or aware datetimes."""
+    for name, value in (("since", since), ("until", until)):
+        if value is not None and (not isinstance(value, datetime) or value.utcoffset() is None):
+            raise InvalidArgument(
+                name, value, "an aware datetime (with a tzinfo, e.g. datetime.now(UTC)), or None"
+            )
+
+
+def in_window(
+    entries: list[AuditEntry], since: datetime | None, until: datetime | None
+) -> list[AuditEntry]:
+    """The ``entries`` with ``since <= at < until`` (a bound of ``None``: no bound)."""
+    if since is None and until is None:
+        return entries
+    return [
+        e
+        for e in entries
+        if e.at is not None and (since is None or e.at >= since) and (until is None or e.at < until)
+    ]
 
 
 def check_store(store: object) -> None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import copy
 import math
 from collections.abc import Callable, Hashable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -38,7 +39,15 @@ from statusguard.errors import (
     UnknownColumn,
     UnknownKey,
 )
-from statusguard.guard._store import Applied, AuditEntry, Record, Rejected, check_version
+from statusguard.guard._store import (
+    Applied,
+    AuditEntry,
+    Record,
+    Rejected,
+    check_version,
+    check_window,
+    in_window,
+)
 from statusguard.guard._values import check_values
 from statusguard.sql._classify import ErrorKind, classify
 from statusguard.sql._engine import (
@@ -105,6 +114,17 @@ def _check_options(
         raise InvalidArgument(
             "key_type", key_type, "a SQLAlchemy type instance, e.g. sqlalchemy.String(64)"
         )
+
+
+def _utc(at: Any) -> datetime | None:
+    """An audit row's ``at`` as an aware UTC datetime (SQLite: text; MariaDB: naive UTC)."""
+    if at is None:
+        return None
+    if isinstance(at, str):
+        at = datetime.fromisoformat(at)
+    if not isinstance(at, datetime):
+        return None
+    return at.replace(tzinfo=UTC) if at.utcoffset() is None else at.astimezone(UTC)
 
 
 class SQLStore:
@@ -542,8 +562,15 @@ class SQLStore:
         self._check_key(key)
         return self._reads.call(lambda conn: self._read(conn, key), write=False)
 
-    def history(self, key: Hashable) -> list[AuditEntry]:
-        """Committed transitions of ``key`` from the audit table, oldest first."""
+    def history(
+        self, key: Hashable, *, since: datetime | None = None, until: datetime | None = None
+    ) -> list[AuditEntry]:
+        """Committed transitions of ``key`` from the audit table, oldest first.
+
+        ``at`` is the row's time as an aware UTC datetime; ``since``/``until`` keep the
+        entries with ``since <= at < until`` (filtered after the read of the key's rows).
+        """
+        check_window(since, until)
         self._check_key(key)
         if self.audit_table is None:
             raise ValueError("this SQLStore has no audit table; pass audit='table_name'")
@@ -551,9 +578,12 @@ class SQLStore:
 
         def op(conn: Connection) -> list[AuditEntry]:
             rows = self._run(conn, sql.text, sql.params({"k": key})).all()
-            return [AuditEntry(str(r[0]), r[1], str(r[2]), int(r[3] or 0), r[4]) for r in rows]
+            return [
+                AuditEntry(str(r[0]), r[1], str(r[2]), int(r[3] or 0), r[4], _utc(r[5]))
+                for r in rows
+            ]
 
-        return self._reads.call(op, write=False)
+        return in_window(self._reads.call(op, write=False), since, until)
 
     def _write(
         self,

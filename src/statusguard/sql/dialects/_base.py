@@ -156,7 +156,8 @@ class Dialect:
         q = self.quote
         return (
             f"SELECT {q('source')}, {q('event')}, {q('target')}, {q('version')}, "
-            f"{q('token')} FROM {lay.audit} WHERE {q('resource_key')} = :k ORDER BY {q('id')}"
+            f"{q('token')}, {q('at')} FROM {lay.audit} "
+            f"WHERE {q('resource_key')} = :k ORDER BY {q('id')}"
         )
 
     def audit_token(self, lay: Layout) -> str:
