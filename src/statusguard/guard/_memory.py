@@ -13,6 +13,7 @@ from statusguard.guard._store import (
     AuditEntry,
     Record,
     Rejected,
+    check_audit_text,
     check_version,
     check_window,
     in_window,
@@ -163,6 +164,8 @@ class MemoryStore:
         token: str | None,
         event: str | None,
         values: dict[str, Any] | None = None,
+        actor: str | None = None,
+        reason: str | None = None,
     ) -> int:
         """Store the successor of ``current`` (the lock is held); its version."""
         version = current.version + 1
@@ -170,7 +173,9 @@ class MemoryStore:
             self._values.setdefault(key, {}).update(values)
         self._rows[key] = Record(target, version, token)
         if self._audit is not None:
-            entry = AuditEntry(current.status, event, target, version, token, now(UTC))
+            entry = AuditEntry(
+                current.status, event, target, version, token, now(UTC), actor, reason
+            )
             self._audit.setdefault(key, []).append(entry)
         return version
 
@@ -182,18 +187,22 @@ class MemoryStore:
         event: str | None = None,
         *,
         values: Mapping[str, Any] | None = None,
+        actor: str | None = None,
+        reason: str | None = None,
     ) -> Applied | Rejected:
         """Atomically move the status along ``moves`` if it is one of its sources.
 
-        ``values`` (other columns) are written with it, or not at all.
+        ``values`` (other columns) are written with it, or not at all; ``actor`` and
+        ``reason`` go to the history entry (with ``audit=True``).
         """
+        check_audit_text(actor, reason)
         checked = self._check(values)
         with self._lock:
             current = self.get(key)
             target = moves.get(current.status)
             if target is None:
                 return Rejected(current)
-            version = self._commit(key, current, target, token, event, checked)
+            version = self._commit(key, current, target, token, event, checked, actor, reason)
         return Applied(current.status, target, version)
 
     def compare_and_set(
@@ -205,12 +214,16 @@ class MemoryStore:
         token: str | None = None,
         *,
         values: Mapping[str, Any] | None = None,
+        actor: str | None = None,
+        reason: str | None = None,
     ) -> Applied | Rejected:
         """Atomically set ``target`` if the status (and version) still match.
 
-        ``values`` (other columns) are written with it, or not at all.
+        ``values`` (other columns) are written with it, or not at all; ``actor`` and
+        ``reason`` go to the history entry (with ``audit=True``).
         """
         check_version(expected_version)
+        check_audit_text(actor, reason)
         checked = self._check(values)
         with self._lock:
             current = self.get(key)
@@ -218,7 +231,7 @@ class MemoryStore:
                 expected_version is not None and current.version != expected_version
             ):
                 return Rejected(current)
-            version = self._commit(key, current, target, token, None, checked)
+            version = self._commit(key, current, target, token, None, checked, actor, reason)
         return Applied(expected, target, version)
 
     def __len__(self) -> int:

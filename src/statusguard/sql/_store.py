@@ -44,6 +44,7 @@ from statusguard.guard._store import (
     AuditEntry,
     Record,
     Rejected,
+    check_audit_text,
     check_version,
     check_window,
     in_window,
@@ -443,6 +444,8 @@ class SQLStore:
             for table in self._tables:
                 if sa.inspect(conn).has_table(table.name):
                     self._check_keys(conn, table.name)  # found, not made: keys compare exactly?
+                    if table is self.audit:
+                        self._check_audit_columns(conn, table)
                     continue
                 try:
                     table.create(conn, checkfirst=False)
@@ -457,6 +460,24 @@ class SQLStore:
             conn.commit()
 
         self._conn.call(op, write=False)
+
+    def _check_audit_columns(self, conn: Connection, table: sa.Table) -> None:
+        """:class:`InvalidSchema` if an existing audit table lacks ``actor``/``reason``."""
+        have = {c["name"].lower() for c in sa.inspect(conn).get_columns(table.name)}
+        missing = [n for n in ("actor", "reason") if n not in have]
+        if missing:
+            q = self._conn.dialect.quote
+            adds = "; ".join(
+                f"ALTER TABLE {q(table.name)} ADD COLUMN {q(n)} "
+                f"{table.c[n].type.compile(conn.dialect)} NULL"
+                for n in missing
+            )
+            raise InvalidSchema(
+                table.name,
+                missing[0],
+                "the audit table predates the nullable actor and reason columns",
+                f"add them ({adds}), or drop the table and let create_schema() make it",
+            )
 
     def _check_keys(self, conn: Connection, table: str) -> None:
         """:class:`InvalidSchema` if ``table``'s key column does not compare keys exactly."""
@@ -579,7 +600,7 @@ class SQLStore:
         def op(conn: Connection) -> list[AuditEntry]:
             rows = self._run(conn, sql.text, sql.params({"k": key})).all()
             return [
-                AuditEntry(str(r[0]), r[1], str(r[2]), int(r[3] or 0), r[4], _utc(r[5]))
+                AuditEntry(str(r[0]), r[1], str(r[2]), int(r[3] or 0), r[4], _utc(r[5]), r[6], r[7])
                 for r in rows
             ]
 
@@ -594,10 +615,14 @@ class SQLStore:
         key: Hashable,
         event: str | None,
         token: str | None,
+        actor: str | None = None,
+        reason: str | None = None,
     ) -> Applied | None:
         """Run one conditional UPDATE (with its audit row, if any); ``None`` on a miss."""
         if self._bound:
-            return self._write_in_transaction(conn, sql, params, moved, key, event, token)
+            return self._write_in_transaction(
+                conn, sql, params, moved, key, event, token, actor, reason
+            )
         with AuditTransaction(conn, self._begin) as tx:
             done = moved(run(conn, sql.text, params))
             if done is None:
@@ -607,7 +632,10 @@ class SQLStore:
             if self._begin is not None:
                 ins = self._sql.audit_insert
                 tx.commit(
-                    ins.text, ins.params(audit_params(key, source, event, target, version, token))
+                    ins.text,
+                    ins.params(
+                        audit_params(key, source, event, target, version, token, actor, reason)
+                    ),
                 )
         return Applied(source, target, version)
 
@@ -620,6 +648,8 @@ class SQLStore:
         key: Hashable,
         event: str | None,
         token: str | None,
+        actor: str | None = None,
+        reason: str | None = None,
     ) -> Applied | None:
         """:meth:`_write` inside the caller's transaction: no BEGIN, no COMMIT.
 
@@ -646,7 +676,9 @@ class SQLStore:
                 execute(
                     conn,
                     ins.text,
-                    ins.params(audit_params(key, source, event, target, version, token)),
+                    ins.params(
+                        audit_params(key, source, event, target, version, token, actor, reason)
+                    ),
                 )
         except BaseException:
             quiet_rollback_to(conn, "statusguard_write")
@@ -662,17 +694,21 @@ class SQLStore:
         event: str | None = None,
         *,
         values: Mapping[str, Any] | None = None,
+        actor: str | None = None,
+        reason: str | None = None,
     ) -> Applied | Rejected:
         """Move the status along ``moves`` in one conditional UPDATE (see the module doc).
 
-        ``values`` (other columns) are set by the same UPDATE.
+        ``values`` (other columns) are set by the same UPDATE; ``actor`` and ``reason``
+        go to the audit row (:meth:`history`), if the store keeps one.
         """
+        check_audit_text(actor, reason)
         self._check_key(key)
         columns, extra = ((), None) if values is None else self._values(values)
         if not moves:
             return Rejected(self.get(key))
         sql, stmt = self._sql.apply(tuple(moves), tuple(moves.values()), columns)
-        bind = apply_params(key, moves, token, event)
+        bind = apply_params(key, moves, token, event, actor, reason)
         params = sql.params(bind if extra is None else {**bind, **extra})
         dialect, lay = self._sql.dialect, self._sql.layout
 
@@ -687,6 +723,8 @@ class SQLStore:
                     key,
                     event,
                     token,
+                    actor,
+                    reason,
                 )
                 if done is not None:
                     return done
@@ -713,11 +751,15 @@ class SQLStore:
         token: str | None = None,
         *,
         values: Mapping[str, Any] | None = None,
+        actor: str | None = None,
+        reason: str | None = None,
     ) -> Applied | Rejected:
         """Set ``target`` if the status (and version) still match: one conditional UPDATE.
 
-        ``values`` (other columns) are set by the same UPDATE.
+        ``values`` (other columns) are set by the same UPDATE; ``actor`` and ``reason``
+        go to the audit row, as for :meth:`apply`.
         """
+        check_audit_text(actor, reason)
         self._check_key(key)
         check_version(expected_version)
         if expected_version is not None and not self.version_column:
@@ -729,7 +771,7 @@ class SQLStore:
             )
         columns, extra = ((), None) if values is None else self._values(values)
         sql = self._sql.cas(expected_version is not None, columns)
-        bind = cas_params(key, expected, target, expected_version, token)
+        bind = cas_params(key, expected, target, expected_version, token, actor, reason)
         params = sql.params(bind if extra is None else {**bind, **extra})
         dialect, lay = self._sql.dialect, self._sql.layout
 
@@ -738,7 +780,7 @@ class SQLStore:
             return None if version is None else (expected, target, version)
 
         def op(conn: Connection) -> Applied | Rejected:
-            done = self._write(conn, sql, params, moved, key, None, token)
+            done = self._write(conn, sql, params, moved, key, None, token, actor, reason)
             return Rejected(self._read(conn, key, newest=True)) if done is None else done
 
         return self._runner.call(op, write=True, token=token, key=key)
