@@ -14,6 +14,7 @@ from threading import Lock
 from typing import Any, Generic, NamedTuple
 
 from statusguard.errors import TransitionConflict
+from statusguard.guard._observe import INFO, enabled, inside, observe
 from statusguard.guard._plan import Plan, check_move, illegal, known_status, plan_event
 from statusguard.guard._store import (
     Applied,
@@ -251,6 +252,14 @@ class Guard(Generic[S, E]):
         write, before anything is written. ``actor`` (who, at most 255 characters) and
         ``reason`` (why) are recorded with the transition in the store's audit history.
         """
+        if enabled(INFO) and not inside.on:  # the statusguard logger (guard._observe)
+            return observe(
+                self,
+                "fire",
+                key,
+                (event, facts),
+                {"values": values, "actor": actor, "reason": reason},
+            )
         if facts:
             plan = self._plan(event, facts)
         else:
@@ -376,6 +385,11 @@ class Guard(Generic[S, E]):
         Raises :class:`TransitionConflict` when another writer got there first.
         ``values``, ``actor`` and ``reason`` as for :meth:`fire`.
         """
+        if enabled(INFO) and not inside.on:  # the statusguard logger (guard._observe)
+            kw = {"expected_version": expected_version, "facts": facts, "values": values}
+            return observe(
+                self, "move", key, (target, expected), dict(kw, actor=actor, reason=reason)
+            )
         lc = self.lifecycle
         check_version(expected_version)
         lc.state(target)
