@@ -3,12 +3,14 @@
 Run from the repository root:  python benchmarks/bench_observe.py
 Compares, per fire (an active <-> deactivated toggle): ``fire`` with the logger disabled
 (the default: WARNING), with the logger's one check answered without a call (what the
-guard costs with no logger at all, ``enabled`` patched to a C builtin returning False), and
+guard costs with no logger at all, ``watching`` patched to ``int``, a C call returning 0),
+with OpenTelemetry's API installed but no tracer provider set (when it is installed), and
 at DEBUG into a handler that drops records. Medians of 15 runs.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import statistics
 import time
@@ -46,19 +48,24 @@ def _median(fire: Callable[..., Any], guard: Guard[Any, Any]) -> float:
 def main() -> None:
     log = logging.getLogger("statusguard")
     from statusguard.guard import _guard as module
+    from statusguard.guard import _observe
 
-    real = module.enabled
-    module.enabled = {}.get  # type: ignore[assignment]  # a C call answering None (off)
+    real = module.watching
+    module.watching = int  # a C call answering 0: nobody watching, at the least cost
     bare = _median(Guard.fire, _guard())
-    module.enabled = real
     log.setLevel(logging.WARNING)
+    module.watching = functools.partial(log.isEnabledFor, logging.INFO)  # as without the API
+    no_api = _median(Guard.fire, _guard())
+    module.watching = real
     off = _median(Guard.fire, _guard())
     log.setLevel(logging.DEBUG)
     log.addHandler(logging.NullHandler())
     log.propagate = False
     on = _median(Guard.fire, _guard())
     print(f"fire, no logger check   : {bare * 1e9:7.0f} ns")
-    print(f"fire, logger disabled   : {off * 1e9:7.0f} ns  ({off / bare:.2f}x)")
+    print(f"fire, logger off, no otel: {no_api * 1e9:6.0f} ns  ({no_api / bare:.2f}x)")
+    api = "installed, no provider" if _observe._trace is not None else "not installed"
+    print(f"fire, logger off, otel {api}: {off * 1e9:6.0f} ns  ({off / bare:.2f}x)")
     print(f"fire, logger at DEBUG   : {on * 1e9:7.0f} ns  ({on / bare:.2f}x)")
 
 

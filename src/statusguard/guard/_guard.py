@@ -14,7 +14,7 @@ from threading import Lock
 from typing import Any, Generic, NamedTuple
 
 from statusguard.errors import TransitionConflict
-from statusguard.guard._observe import INFO, enabled, inside, observe
+from statusguard.guard._observe import inside, observe, watching
 from statusguard.guard._plan import Plan, check_move, illegal, known_status, plan_event
 from statusguard.guard._store import (
     Applied,
@@ -252,7 +252,7 @@ class Guard(Generic[S, E]):
         write, before anything is written. ``actor`` (who, at most 255 characters) and
         ``reason`` (why) are recorded with the transition in the store's audit history.
         """
-        if enabled(INFO) and not inside.on:  # the statusguard logger (guard._observe)
+        if watching() and not inside.on:  # the statusguard logger (guard._observe)
             return observe(
                 self,
                 "fire",
@@ -385,7 +385,7 @@ class Guard(Generic[S, E]):
         Raises :class:`TransitionConflict` when another writer got there first.
         ``values``, ``actor`` and ``reason`` as for :meth:`fire`.
         """
-        if enabled(INFO) and not inside.on:  # the statusguard logger (guard._observe)
+        if watching() and not inside.on:  # the statusguard logger (guard._observe)
             kw = {"expected_version": expected_version, "facts": facts, "values": values}
             return observe(
                 self, "move", key, (target, expected), dict(kw, actor=actor, reason=reason)

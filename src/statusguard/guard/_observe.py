@@ -16,8 +16,10 @@ in the logging module's cache, ~40 ns) per ``fire``/``move``, and nothing else
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
+from collections.abc import Callable
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
@@ -26,14 +28,37 @@ from statusguard.errors import IllegalTransition, TransitionConflict
 if TYPE_CHECKING:
     from statusguard.guard._guard import Committed
 
-__all__ = ["enabled", "inside", "logger", "observe"]
+__all__ = ["enabled", "inside", "logger", "observe", "watching"]
 
 #: the logger every guard reports to
 logger = logging.getLogger("statusguard")
 
-#: ``logger.isEnabledFor``, the one call the guard makes when the logger is off
+#: ``logger.isEnabledFor``
 enabled = logger.isEnabledFor
 INFO, _DEBUG = logging.INFO, logging.DEBUG
+
+try:  # OpenTelemetry's API, if installed (the optional extra statusguard[otel])
+    from opentelemetry import trace as _trace
+except ImportError:  # pragma: no cover - exercised by the tests without the extra
+    _trace = None  # type: ignore[assignment]
+
+
+def _tracing() -> bool:
+    """Whether a span would be recorded: OpenTelemetry's API is there and the program set a
+    tracer provider (without one, the API's spans are no-ops: not worth their cost)."""
+    return getattr(_trace, "_TRACER_PROVIDER", True) is not None
+
+
+def _watching_with_spans() -> bool:
+    return getattr(_trace, "_TRACER_PROVIDER", True) is not None or enabled(INFO)
+
+
+#: the one check ``fire``/``move`` make per call: is anyone listening (the logger at INFO,
+#: or an OpenTelemetry tracer provider)? Without the API, the logger's check alone (a C
+#: partial of ``isEnabledFor``)
+watching: Callable[[], bool] = (
+    functools.partial(enabled, INFO) if _trace is None else _watching_with_spans
+)
 
 
 class _Inside(threading.local):
@@ -46,25 +71,42 @@ inside = _Inside()
 def observe(
     guard: Any, kind: str, key: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> Committed:
-    """Run ``guard.fire``/``guard.move`` (``kind``) once more, timed, and log its outcome.
+    """Run ``guard.fire``/``guard.move`` (``kind``) once more, timed: log its outcome and, with
+    OpenTelemetry tracing, make it one span.
 
-    The guard calls it, when ``enabled(INFO)`` and not ``inside.on``, in place of its own
+    The guard calls it, when :func:`watching` and not ``inside.on``, in place of its own
     body: the nested call sees ``inside.on`` and runs unobserved.
     """
+    if _trace is not None and _tracing():
+        name = f"statusguard.{kind}"
+        with _trace.get_tracer("statusguard").start_as_current_span(
+            name, record_exception=False, set_status_on_exception=False
+        ) as span:
+            return _observe(guard, kind, key, args, kwargs, span)
+    return _observe(guard, kind, key, args, kwargs, None)
+
+
+def _observe(
+    guard: Any,
+    kind: str,
+    key: Any,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    span: Any,
+) -> Committed:
     method = getattr(guard, kind)
     start = perf_counter()
     inside.on = True
     try:
         done: Committed = method(key, *args, **kwargs)
     except Exception as exc:
-        _refused(guard, kind, key, args, kwargs, exc, perf_counter() - start)
+        _refused(guard, kind, key, args, kwargs, exc, perf_counter() - start, span)
         raise
     finally:
         inside.on = False
-    if enabled(_DEBUG):
-        outcome = "noop" if done.noop else "committed"
-        fields = _fields(guard, key, done.event, done.source, done.target, done.version)
-        _emit(_DEBUG, fields, outcome, perf_counter() - start)
+    outcome = "noop" if done.noop else "committed"
+    fields = _fields(guard, key, done.event, done.source, done.target, done.version)
+    _emit(_DEBUG, fields, outcome, perf_counter() - start, span)
     return done
 
 
@@ -89,6 +131,7 @@ def _refused(
     kwargs: dict[str, Any],
     exc: Exception,
     duration: float,
+    span: Any,
 ) -> None:
     """Log the exception ``fire``/``move`` raised (at INFO), with what is known of it."""
     if kind == "fire":
@@ -102,12 +145,22 @@ def _refused(
         outcome, source, version = "refused", exc.actual, exc.actual_version
     fields = _fields(guard, key, event, source, target, version)
     fields["error"] = type(exc).__name__
-    _emit(INFO, fields, outcome, duration)
+    _emit(INFO, fields, outcome, duration, span)
+    if span is not None and outcome == "error":
+        span.record_exception(exc)
+        span.set_status(_trace.Status(_trace.StatusCode.ERROR, type(exc).__name__))
 
 
-def _emit(level: int, fields: dict[str, Any], outcome: str, duration: float) -> None:
+def _emit(level: int, fields: dict[str, Any], outcome: str, duration: float, span: Any) -> None:
     fields["outcome"] = outcome
     fields["duration"] = duration
+    if span is not None:  # attributes statusguard.<field>; None is not an attribute value
+        for name, value in fields.items():
+            if value is not None:
+                plain = value if isinstance(value, (str, bool, int, float)) else repr(value)
+                span.set_attribute(f"statusguard.{name}", plain)
+    if not enabled(level):
+        return
     event = fields["event"]
     what = f"{fields['lifecycle']} {fields['key']!r}: " + (
         f"{event} " if event is not None else "move "
