@@ -14,6 +14,11 @@ from __future__ import annotations
 from statusguard._layout import publish as _publish
 from statusguard.guard._guard import Committed as Committed
 from statusguard.guard._guard import Guard as Guard
+from statusguard.guard._guard import HookedGuard as HookedGuard
+from statusguard.guard._hooks import Hook as Hook
+from statusguard.guard._hooks import HookKind as HookKind
+from statusguard.guard._hooks import after_commit as after_commit
+from statusguard.guard._hooks import in_transaction as in_transaction
 from statusguard.guard._memory import MemoryStore as MemoryStore
 from statusguard.guard._store import Applied as Applied
 from statusguard.guard._store import AuditEntry as AuditEntry
@@ -27,11 +32,16 @@ __all__ = [
     "AuditEntry",
     "Committed",
     "Guard",
+    "Hook",
+    "HookKind",
+    "HookedGuard",
     "MemoryStore",
     "Record",
     "Rejected",
     "Store",
     "SwapStore",
+    "after_commit",
+    "in_transaction",
 ]
 
 _publish(__name__, globals(), __all__)

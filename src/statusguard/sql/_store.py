@@ -18,9 +18,10 @@ dialect-neutral: it validates the configuration and runs the dialect's statement
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -48,6 +49,7 @@ from statusguard.sql._engine import (
     run,
     run_in_transaction,
 )
+from statusguard.sql._hooks import defer
 from statusguard.sql._identifiers import check_identifier, check_table_name
 from statusguard.sql._schema import audit_table, check_exact_keys, key_checker, status_table
 from statusguard.sql._settle import settle
@@ -248,6 +250,7 @@ class SQLStore:
         self._runner: Connector | InTransaction = self._conn
         self._run: Callable[[Connection, str, Any], Outcome] = run
         self._bound = False
+        self._target: Any = None  # the caller's Connection or Session, when bound
 
     def _use_table(self, adopted: sa.Table | None, columns: Mapping[str, Any] | None) -> None:
         """Everything that depends on the status table: adopted, or made from the names."""
@@ -347,7 +350,37 @@ class SQLStore:
         bound._run = run_in_transaction
         bound._begin = None
         bound._bound = True
+        bound._target = target
         return bound
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[tuple[SQLStore, Connection]]:
+        """A transaction to write in: this store bound to it, and its connection.
+
+        What in-transaction hooks run in (``statusguard.guard.in_transaction``). A bound
+        store yields itself and the caller's connection (the caller ends the
+        transaction); otherwise a connection of ``engine`` at the database's default
+        isolation level, committed when the block ends, rolled back if it raises.
+        """
+        if self._bound:
+            assert isinstance(self._runner, InTransaction)
+            yield self, self._runner.source()
+            return
+        with self.engine.connect() as conn:
+            conn.execution_options(isolation_level=conn.default_isolation_level)
+            with conn.begin():
+                yield self.bind(conn), conn
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once this store's writes are committed.
+
+        At once for an unbound store (each write commits itself); for a bound one, when
+        the caller's transaction commits, and never if it rolls back.
+        """
+        if not self._bound:
+            callback()
+            return
+        defer(self._target, callback)
 
     @property
     def bound(self) -> bool:
