@@ -276,3 +276,33 @@ def test_a_crash_between_commit_and_after_commit_hook_loses_no_outbox_row(
     assert child.returncode == -signal.SIGKILL, child.stderr
     assert store.get("img")[:2] == ("saving", 1)
     assert outbox_rows(app_engine, outbox) == [("img", "upload_started", 1)]
+
+
+@pytest.mark.parametrize("caller", ["connection", "session"])
+def test_a_rolled_back_savepoint_drops_only_its_own_hooks(
+    glance: Any, store: Any, outbox: Any, app_engine: Any, caller: str
+) -> None:
+    from sqlalchemy.orm import Session
+
+    seen: list[str] = []
+    hooks = [in_transaction(write_outbox(outbox)), after_commit(lambda c: seen.append(c.key))]
+    guard = Guard(glance, store, NO_DELAY, hooks=hooks)
+    for key in ("early", "kept", "undone", "released"):
+        guard.create(key)
+    with app_engine.connect() if caller == "connection" else Session(app_engine) as target:
+        bound = guard.bind(target)
+        first = target.begin_nested()  # a savepoint begun before any hook was queued
+        bound.fire("early", "upload_started")
+        first.rollback()
+        bound.fire("kept", "upload_started")
+        inner = target.begin_nested()
+        bound.fire("undone", "upload_started")
+        inner.rollback()
+        with target.begin_nested():
+            bound.fire("released", "upload_started")
+        assert seen == []
+        target.commit()
+    assert seen == ["kept", "released"]
+    assert [k for k, _, _ in outbox_rows(app_engine, outbox)] == ["kept", "released"]
+    assert store.get("undone").status == "queued"
+    assert store.get("early").status == "queued"

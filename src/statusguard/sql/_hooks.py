@@ -1,11 +1,15 @@
 """After-commit callbacks for a store bound to a caller's transaction.
 
-:func:`defer` queues a callback on the caller's ``Connection`` or ORM ``Session``; it
-runs when that transaction commits and is dropped if it rolls back, once either way.
-A ``Session`` has a true after-commit event. A ``Connection`` has only ``commit``,
-which SQLAlchemy fires *before* the driver's COMMIT: there the driver's connection is
-committed first, then the callbacks run (SQLAlchemy's own COMMIT that follows finds
-nothing left to commit), so a callback never runs for a COMMIT that failed.
+:func:`defer` queues a callback on the caller's ``Connection`` (for an ORM ``Session``,
+the connection the write used); it runs when that connection's transaction commits and
+is dropped if it rolls back, once either way. A savepoint (``begin_nested()``) rolled
+back drops the callbacks queued since it began; one released keeps them for the
+enclosing transaction.
+
+SQLAlchemy fires a connection's ``commit`` event *before* the driver's COMMIT: there the
+driver's connection is committed first, then the callbacks run (SQLAlchemy's own COMMIT
+that follows finds nothing left to commit), so a callback never runs for a COMMIT that
+failed.
 """
 
 from __future__ import annotations
@@ -23,23 +27,40 @@ __all__ = ["defer"]
 
 Callback = Callable[[], None]
 
-# the callbacks waiting for each caller's transaction (weak: a closed session drops them)
-_pending: weakref.WeakKeyDictionary[Any, list[Callback]] = weakref.WeakKeyDictionary()
 
+class _Waiting:
+    """The callbacks waiting for one connection's commit, and its open savepoints."""
 
-def defer(target: Any, callback: Callback) -> None:
-    """Run ``callback`` when the transaction on ``target`` commits; drop it on rollback."""
-    pending = _pending.get(target)
-    if pending is None:
-        pending = _pending[target] = []
-        _listen(target, pending)
-    pending.append(callback)
+    __slots__ = ("__weakref__", "calls", "marks")
 
+    def __init__(self) -> None:
+        self.calls: list[Callback] = []
+        self.marks: list[int] = []  # per open savepoint: len(calls) when it began
 
-def _listen(target: Any, pending: list[Callback]) -> None:
-    def committed(*_: Any) -> None:
-        calls = pending[:]
-        pending.clear()  # before any call: a callback that raises is still never run twice
+    def savepoint(self, conn: Connection, name: str | None) -> None:
+        # (SQLAlchemy passes no name yet here; savepoints end innermost first)
+        self.marks.append(len(self.calls))
+
+    def rollback_savepoint(self, conn: Connection, name: str, context: Any) -> None:
+        if self.marks:
+            del self.calls[self.marks.pop() :]
+
+    def release_savepoint(self, conn: Connection, name: str, context: Any) -> None:
+        if self.marks:
+            self.marks.pop()
+
+    def rollback(self, conn: Connection) -> None:
+        self.calls.clear()
+        self.marks.clear()
+
+    def commit(self, conn: Connection) -> None:
+        calls = self.calls[:]
+        self.rollback(conn)  # before any call: a callback that raises never runs twice
+        if not calls:
+            return
+        dbapi = conn.connection.dbapi_connection
+        assert dbapi is not None
+        dbapi.commit()  # durable first: the callbacks run after a COMMIT that succeeded
         failed: list[HookFailed] = []
         for call in calls:
             try:
@@ -52,20 +73,22 @@ def _listen(target: Any, pending: list[Callback]) -> None:
             errors = [e for f in failed for e in f.errors]
             raise HookFailed([f.committed for f in failed], errors, rolled_back=False)
 
-    def rolled_back(*_: Any) -> None:
-        pending.clear()
 
-    if isinstance(target, Connection):
+_EVENTS = ("commit", "rollback", "savepoint", "rollback_savepoint", "release_savepoint")
 
-        def committing(conn: Connection) -> None:
-            if pending:
-                dbapi = conn.connection.dbapi_connection
-                assert dbapi is not None
-                dbapi.commit()  # durable first: the hooks run after a COMMIT that succeeded
-            committed()
+# what waits on each caller's connection (weak: a closed, dropped connection drops it)
+_waiting: weakref.WeakKeyDictionary[Connection, _Waiting] = weakref.WeakKeyDictionary()
 
-        event.listen(target, "commit", committing)
-        event.listen(target, "rollback", rolled_back)
-    else:  # an ORM Session (bind() accepts nothing else)
-        event.listen(target, "after_commit", committed)
-        event.listen(target, "after_rollback", rolled_back)
+
+def defer(conn: Connection, callback: Callback) -> None:
+    """Run ``callback`` when the transaction on ``conn`` commits; drop it on rollback."""
+    waiting = _waiting.get(conn)
+    if waiting is None:
+        waiting = _waiting[conn] = _Waiting()
+        nested = conn.get_nested_transaction()  # savepoints open before the first callback
+        while nested is not None:
+            waiting.marks.append(0)
+            nested = getattr(nested, "_previous_nested", None)
+        for name in _EVENTS:
+            event.listen(conn, name, getattr(waiting, name))
+    waiting.calls.append(callback)

@@ -250,7 +250,6 @@ class SQLStore:
         self._runner: Connector | InTransaction = self._conn
         self._run: Callable[[Connection, str, Any], Outcome] = run
         self._bound = False
-        self._target: Any = None  # the caller's Connection or Session, when bound
 
     def _use_table(self, adopted: sa.Table | None, columns: Mapping[str, Any] | None) -> None:
         """Everything that depends on the status table: adopted, or made from the names."""
@@ -350,7 +349,6 @@ class SQLStore:
         bound._run = run_in_transaction
         bound._begin = None
         bound._bound = True
-        bound._target = target
         return bound
 
     @contextlib.contextmanager
@@ -380,7 +378,8 @@ class SQLStore:
         if not self._bound:
             callback()
             return
-        defer(self._target, callback)
+        assert isinstance(self._runner, InTransaction)
+        defer(self._runner.source(), callback)  # a Session's: the connection it writes on
 
     @property
     def bound(self) -> bool:
