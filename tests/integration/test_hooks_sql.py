@@ -306,3 +306,97 @@ def test_a_rolled_back_savepoint_drops_only_its_own_hooks(
     assert [k for k, _, _ in outbox_rows(app_engine, outbox)] == ["kept", "released"]
     assert store.get("undone").status == "queued"
     assert store.get("early").status == "queued"
+
+
+RACING_CHILD = textwrap.dedent(
+    """
+    import os, sys, time
+    import sqlalchemy as sa
+    import statusguard
+    from statusguard import Guard, IllegalTransition, SQLStore
+    from statusguard.errors import StoreUnavailable, TransitionConflict
+    from statusguard.guard import after_commit, in_transaction
+
+    url, table, audit, outbox_name, model, keys, calls, start = sys.argv[1:9]
+    outbox = sa.Table(outbox_name, sa.MetaData(), autoload_with=sa.create_engine(url))
+
+    def write(conn, c):
+        conn.execute(outbox.insert().values(image=c.key, event=c.event, version=c.version))
+
+    log = open(calls, "a", buffering=1)
+
+    def record(c):
+        log.write(f"{c.key} {c.version}\\n")
+
+    store = SQLStore(url, table, version="version", audit=audit)
+    guard = Guard(statusguard.load(model), store, {"delayed_delete": False},
+                  hooks=[in_transaction(write), after_commit(record)])
+    deadline = time.monotonic() + 20
+    while not os.path.exists(start) and time.monotonic() < deadline:
+        time.sleep(0.005)
+    for event in ("upload_started", "upload_succeeded"):
+        for key in keys.split(","):
+            for attempt in range(20):  # bounded: a lost race on a lock is retried
+                try:
+                    guard.fire(key, event)
+                except IllegalTransition:
+                    pass  # another process moved it first: refused, no hook
+                except (StoreUnavailable, TransitionConflict):
+                    time.sleep(0.01)
+                    continue
+                break
+    """
+)
+
+
+def test_after_commit_hooks_run_exactly_once_under_a_multi_process_race(
+    glance: Any, store: Any, outbox: Any, app_engine: Any, url: str, tmp_path: Path
+) -> None:
+    if url == "sqlite://":
+        pytest.skip("an in-memory SQLite database is not visible to another process")
+    keys = [f"img-{i}" for i in range(12)]
+    plain = Guard(glance, store, NO_DELAY)
+    for key in keys:
+        plain.create(key)
+    start = tmp_path / "start"
+    children = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                RACING_CHILD,
+                url,
+                store.table_name,
+                store.audit_table,
+                outbox.name,
+                str(ROOT / "model" / "glance_image.py"),
+                ",".join(keys),
+                str(tmp_path / f"calls-{n}"),
+                str(start),
+            ],
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+        )
+        for n in range(4)
+    ]
+    start.touch()
+    try:
+        for child in children:
+            _, err = child.communicate(timeout=120)
+            assert child.returncode == 0, err
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+    calls = [
+        tuple(line.split())
+        for n in range(4)
+        for line in (tmp_path / f"calls-{n}").read_text().splitlines()
+    ]
+    expected = sorted((key, str(v)) for key in keys for v in (1, 2))
+    assert sorted(calls) == expected  # every committed transition once, none twice
+    rows = outbox_rows(app_engine, outbox)
+    assert sorted((k, str(v)) for k, _, v in rows) == expected
+    assert all(store.get(key)[:2] == ("active", 2) for key in keys)
