@@ -400,3 +400,35 @@ def test_after_commit_hooks_run_exactly_once_under_a_multi_process_race(
     rows = outbox_rows(app_engine, outbox)
     assert sorted((k, str(v)) for k, _, v in rows) == expected
     assert all(store.get(key)[:2] == ("active", 2) for key in keys)
+
+
+def test_a_failing_commit_is_store_unavailable_and_runs_no_after_commit_hook(
+    glance: Any, store: Any, app_engine: Any, url: str
+) -> None:
+    if not url.startswith("postgresql"):
+        pytest.skip("a constraint checked only at COMMIT (DEFERRABLE) is PostgreSQL's")
+    from statusguard.errors import StoreUnavailable
+
+    name = unique("sg_hooks_deferred")
+    with app_engine.begin() as conn:
+        conn.exec_driver_sql(
+            f"CREATE TABLE {name} (image TEXT, UNIQUE (image) DEFERRABLE INITIALLY DEFERRED)"
+        )
+    try:
+
+        def twice(conn: Any, c: Committed) -> None:  # fails at the COMMIT, not here
+            conn.exec_driver_sql(f"INSERT INTO {name} VALUES ('{c.key}'), ('{c.key}')")
+
+        seen: list[Committed] = []
+        hooks = [in_transaction(twice), after_commit(seen.append)]
+        guard = Guard(glance, store, NO_DELAY, hooks=hooks)
+        guard.create("img")
+        with pytest.raises(StoreUnavailable) as caught:
+            guard.fire("img", "upload_started")
+        assert caught.value.committed is None
+        assert "COMMIT" in str(caught.value)
+        assert seen == []
+        assert store.get("img")[:2] == ("queued", 0)
+    finally:
+        with app_engine.begin() as conn:
+            conn.exec_driver_sql(f"DROP TABLE {name}")

@@ -41,7 +41,7 @@ from statusguard.errors import (
 )
 from statusguard.guard._store import Applied, AuditEntry, Record, Rejected, check_version
 from statusguard.guard._values import check_values
-from statusguard.sql._classify import ErrorKind, classify
+from statusguard.sql._classify import ErrorKind, classify, describe
 from statusguard.sql._engine import (
     AuditTransaction,
     Connector,
@@ -358,16 +358,38 @@ class SQLStore:
         What in-transaction hooks run in (``statusguard.guard.in_transaction``). A bound
         store yields itself and the caller's connection (the caller ends the
         transaction); otherwise a connection of ``engine`` at the database's default
-        isolation level, committed when the block ends, rolled back if it raises.
+        isolation level, committed when the block ends, rolled back if it raises; a
+        database error there is :class:`StoreUnavailable` (``committed=None`` at the COMMIT).
         """
         if self._bound:
             assert isinstance(self._runner, InTransaction)
             yield self, self._runner.source()
             return
-        with self.engine.connect() as conn:
+        catch = self._conn.catch
+        try:
+            conn = self.engine.connect()
+        except catch as exc:
+            raise StoreUnavailable(
+                f"{describe(exc)} (connecting for a transition with in-transaction hooks)",
+                committed=False,
+            ) from exc
+        with conn:
             conn.execution_options(isolation_level=conn.default_isolation_level)
-            with conn.begin():
+            tx = conn.begin()
+            try:
                 yield self.bind(conn), conn
+            except BaseException:
+                with contextlib.suppress(*catch):
+                    tx.rollback()
+                raise
+            try:
+                tx.commit()
+            except catch as exc:  # the COMMIT's outcome is unknown: re-read before retrying
+                raise StoreUnavailable(
+                    f"{describe(exc)} (at the COMMIT of a transition with in-transaction "
+                    "hooks, which is not retried)",
+                    committed=None,
+                ) from exc
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Call ``callback`` once this store's writes are committed.
