@@ -3,10 +3,11 @@
 What it owns: :class:`Guard` (applying a transition through a store), the pure
 planning behind it (``_plan``: no I/O), the :class:`Store` protocol every backend
 implements with the records it exchanges and the optional :class:`SwapStore`
-capability (the guard's lock-free fast path), and :class:`MemoryStore`, the
-in-process reference store. The guard uses a store only through the protocol. It
-imports only :mod:`statusguard.errors` and :mod:`statusguard.lifecycle`; SQL backends
-live in :mod:`statusguard.sql`.
+capability (the guard's lock-free fast path), :class:`MemoryStore`, the in-process
+reference store, and transition hooks (``_hooks``: the ``after_commit`` and
+``in_transaction`` records a :class:`HookedGuard` runs). The guard uses a store only
+through the protocol. It imports only :mod:`statusguard.errors` and
+:mod:`statusguard.lifecycle`; SQL backends live in :mod:`statusguard.sql`.
 """
 
 from __future__ import annotations
