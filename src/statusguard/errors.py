@@ -21,7 +21,8 @@ catch for that kind of failure (shown in parentheses)::
     │   ├── IllegalTransition (ValueError) the event is not enabled in the current state
     │   ├── TransitionConflict (RuntimeError)  a compare-and-set lost a race: re-read, retry
     │   ├── MissingFlag (ValueError)       the answer depends on a flag that was not given
-    │   └── InvalidFlagValue (TypeError)   a flag was given something other than a bool
+    │   ├── InvalidFlagValue (TypeError)   a flag was given something other than a bool
+    │   └── HookFailed (RuntimeError)      a transition hook raised (``rolled_back`` says the rest)
     ├── InvalidArgument (TypeError)        an argument of the wrong kind (facts, config, version)
     └── StoreError                         a store refused, lost or cannot hold a write
         ├── UnknownKey (KeyError)          no resource with that key in the store
@@ -55,6 +56,7 @@ from statusguard._text import quoted_names as _quoted_names
 
 __all__ = [
     "DuplicateKey",
+    "HookFailed",
     "IllegalTransition",
     "InvalidArgument",
     "InvalidFlagValue",
@@ -526,6 +528,35 @@ class TransitionConflict(TransitionError, RuntimeError):
         super().__init__(
             msg + "; another writer changed it first: re-read the status and decide again"
         )
+
+
+class HookFailed(TransitionError, RuntimeError):
+    """A transition hook raised: ``errors`` holds what each failing hook raised, in order.
+
+    ``committed`` is the transition the hooks were run for. ``rolled_back`` is ``False``
+    for an after-commit hook: the transition IS committed (every matching hook still ran;
+    this error is raised after the last one) and must not be retried. It is ``True`` for
+    an in-transaction hook: its exception rolled the transition back with the hook's own
+    writes, so nothing was committed and the whole step can be retried.
+    """
+
+    def __init__(self, committed: object, errors: Sequence[BaseException], *, rolled_back: bool):
+        self.committed = committed
+        self.errors = tuple(errors)
+        self.rolled_back = rolled_back
+        shown = "; ".join(f"{type(e).__name__}: {e}" for e in self.errors)
+        if rolled_back:
+            msg = (
+                f"an in-transaction hook raised ({shown}), so the transition {committed!r} "
+                "was rolled back with the hook's writes; fix the hook, then retry"
+            )
+        else:
+            msg = (
+                f"{len(self.errors)} after-commit hook(s) raised ({shown}); the transition "
+                f"{committed!r} stays committed (do not retry it): handle or re-run the "
+                "failed side effects from this error's committed and errors"
+            )
+        super().__init__(msg)
 
 
 # -- bad arguments ---------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import pytest
 import statusguard.errors as errors
 from statusguard.errors import (
     DuplicateKey,
+    HookFailed,
     IllegalTransition,
     InvalidArgument,
     InvalidFlagValue,
@@ -58,6 +59,7 @@ HIERARCHY: dict[type[StatusGuardError], tuple[type[Exception], type[Exception] |
     TransitionConflict: (TransitionError, RuntimeError),
     MissingFlag: (TransitionError, ValueError),
     InvalidFlagValue: (TransitionError, TypeError),
+    HookFailed: (TransitionError, RuntimeError),
     InvalidArgument: (StatusGuardError, TypeError),
     StoreError: (StatusGuardError, None),
     UnknownKey: (StoreError, KeyError),
@@ -90,6 +92,10 @@ SAMPLES: list[StatusGuardError] = [
     MissingFlag(["has_locations"], state="active", event="delete"),
     MissingFlag(["delayed_delete"]),
     InvalidFlagValue("delayed_delete", 1),
+    # (exceptions compare by identity, so vars() would differ after a copy: no errors here;
+    # tests/unit/guard/test_guard_hooks.py pickles one with its errors)
+    HookFailed(("img", "queued", "saving"), [], rolled_back=False),
+    HookFailed(("img", "queued", "saving"), [], rolled_back=True),
     InvalidArgument("expected_version", "0", "an int from 0 to 2**63 - 1, or None"),
     UnknownKey("img"),
     DuplicateKey("img", "queued"),

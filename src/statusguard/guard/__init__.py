@@ -3,10 +3,11 @@
 What it owns: :class:`Guard` (applying a transition through a store), the pure
 planning behind it (``_plan``: no I/O), the :class:`Store` protocol every backend
 implements with the records it exchanges and the optional :class:`SwapStore`
-capability (the guard's lock-free fast path), and :class:`MemoryStore`, the
-in-process reference store. The guard uses a store only through the protocol. It
-imports only :mod:`statusguard.errors` and :mod:`statusguard.lifecycle`; SQL backends
-live in :mod:`statusguard.sql`.
+capability (the guard's lock-free fast path), :class:`MemoryStore`, the in-process
+reference store, and transition hooks (``_hooks``: the ``after_commit`` and
+``in_transaction`` records a :class:`HookedGuard` runs). The guard uses a store only
+through the protocol. It imports only :mod:`statusguard.errors` and
+:mod:`statusguard.lifecycle`; SQL backends live in :mod:`statusguard.sql`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,11 @@ from __future__ import annotations
 from statusguard._layout import publish as _publish
 from statusguard.guard._guard import Committed as Committed
 from statusguard.guard._guard import Guard as Guard
+from statusguard.guard._guard import HookedGuard as HookedGuard
+from statusguard.guard._hooks import Hook as Hook
+from statusguard.guard._hooks import HookKind as HookKind
+from statusguard.guard._hooks import after_commit as after_commit
+from statusguard.guard._hooks import in_transaction as in_transaction
 from statusguard.guard._memory import MemoryStore as MemoryStore
 from statusguard.guard._store import Applied as Applied
 from statusguard.guard._store import AuditEntry as AuditEntry
@@ -27,11 +33,16 @@ __all__ = [
     "AuditEntry",
     "Committed",
     "Guard",
+    "Hook",
+    "HookKind",
+    "HookedGuard",
     "MemoryStore",
     "Record",
     "Rejected",
     "Store",
     "SwapStore",
+    "after_commit",
+    "in_transaction",
 ]
 
 _publish(__name__, globals(), __all__)

@@ -14,6 +14,7 @@ from threading import Lock
 from typing import Any, Generic, NamedTuple
 
 from statusguard.errors import TransitionConflict
+from statusguard.guard._hooks import Hook, HookKind, run_after, run_within
 from statusguard.guard._observe import inside, observe, watching
 from statusguard.guard._plan import Plan, check_move, illegal, known_status, plan_event
 from statusguard.guard._store import (
@@ -29,7 +30,7 @@ from statusguard.guard._store import (
 from statusguard.lifecycle._model import E, Lifecycle, S
 from statusguard.lifecycle._parts import FlagKind
 
-__all__ = ["Committed", "Guard"]
+__all__ = ["Committed", "Guard", "HookedGuard"]
 
 
 class Committed(NamedTuple):
@@ -136,6 +137,10 @@ class Guard(Generic[S, E]):
         "tokens",
     )
 
+    def __new__(cls, *args: Any, hooks: Iterable[Hook] = (), **kwargs: Any) -> Any:
+        # a guard with hooks is a HookedGuard: the plain guard's fire/move stay hook-free
+        return object.__new__(HookedGuard if hooks and cls is Guard else cls)
+
     def __init__(
         self,
         lifecycle: Lifecycle[S, E],
@@ -143,7 +148,12 @@ class Guard(Generic[S, E]):
         config: Mapping[str, bool] | None = None,
         *,
         tokens: bool = False,
+        hooks: Iterable[Hook] = (),
     ) -> None:
+        if hooks and not isinstance(self, HookedGuard):
+            raise TypeError(
+                f"{type(self).__name__} takes no hooks=; subclass HookedGuard to have them"
+            )
         config = lifecycle.check_config(config)
         check_store(store)
         self.lifecycle = lifecycle
@@ -424,3 +434,108 @@ class Guard(Generic[S, E]):
             expected_version=expected_version,
             actual_version=current.version if expected_version is not None else None,
         )
+
+
+class HookedGuard(Guard[S, E]):
+    """A :class:`Guard` with transition hooks (``Guard(..., hooks=[...])`` makes one).
+
+    ``fire`` and ``move`` run the plain guard's step, then the hooks of
+    :mod:`statusguard.guard._hooks`: in-transaction hooks inside a transaction the
+    store opens (``store.transaction()``), after-commit hooks once it committed (for a
+    bound store, when the caller's transaction commits: ``store.after_commit``).
+    """
+
+    __slots__ = ("_after", "_within", "hooks")
+
+    def __init__(
+        self,
+        lifecycle: Lifecycle[S, E],
+        store: Store,
+        config: Mapping[str, bool] | None = None,
+        *,
+        tokens: bool = False,
+        hooks: Iterable[Hook] = (),
+    ) -> None:
+        super().__init__(lifecycle, store, config, tokens=tokens)
+        declared = tuple(hooks)
+        for hook in declared:
+            if not isinstance(hook, Hook):
+                raise TypeError(
+                    f"hooks= takes hooks made by after_commit() or in_transaction(), "
+                    f"not {type(hook).__name__}"
+                )
+            for name in hook.event or ():
+                lifecycle.event(name)  # UnknownEvent, with the closest name
+            for name in (hook.source or frozenset()) | (hook.target or frozenset()):
+                lifecycle.state(name)  # UnknownState, with the closest name
+        self.hooks: tuple[Hook, ...] = declared
+        self._after = tuple(h for h in declared if h.kind is HookKind.AFTER_COMMIT)
+        self._within = tuple(h for h in declared if h.kind is HookKind.IN_TRANSACTION)
+        self._check_store(store)
+
+    def _check_store(self, store: Store) -> None:
+        if self._within and not callable(getattr(store, "transaction", None)):
+            raise TypeError(
+                f"{type(store).__name__} has no transaction(), so in-transaction hooks "
+                "cannot write with the status change; use a SQLStore, or after_commit hooks"
+            )
+        if getattr(store, "bound", False) and not callable(getattr(store, "after_commit", None)):
+            raise TypeError(
+                f"{type(store).__name__} is bound to a caller's transaction but has no "
+                "after_commit(), so hooks cannot wait for that transaction's commit"
+            )
+
+    def bind(self, target: Any) -> Guard[S, E]:
+        """As :meth:`Guard.bind`; after-commit hooks wait for the caller's commit."""
+        bound = Guard.bind(self, target)
+        assert isinstance(bound, HookedGuard)
+        bound.hooks, bound._after, bound._within = self.hooks, self._after, self._within
+        bound._check_store(bound.store)
+        return bound
+
+    def _on(self, store: Store) -> Guard[S, E]:
+        """A plain guard sharing this one's plans, writing through ``store``."""
+        plain: Guard[S, E] = object.__new__(Guard)
+        plain.lifecycle, plain.config, plain.tokens = self.lifecycle, self.config, self.tokens
+        plain._bare, plain._plans = self._bare, self._plans
+        plain.store = store
+        plain._attach(store)
+        return plain
+
+    def _hooked(self, step: Callable[..., Committed], *args: Any, **options: Any) -> Committed:
+        store = self.store
+        if self._within:
+            with store.transaction() as (inside, connection):  # type: ignore[attr-defined]
+                committed = step(self if inside is store else self._on(inside), *args, **options)
+                if not committed.noop:
+                    run_within(self._within, connection, committed)  # raises: rolled back
+        else:
+            committed = step(self, *args, **options)
+        if self._after and not committed.noop:
+            if getattr(store, "bound", False):
+                store.after_commit(  # type: ignore[attr-defined]
+                    lambda: run_after(self._after, committed)
+                )
+            else:
+                run_after(self._after, committed)
+        return committed
+
+    def fire(
+        self,
+        key: Hashable,
+        event: E | str,
+        facts: Mapping[str, bool] | None = None,
+        **options: Any,
+    ) -> Committed:
+        """:meth:`Guard.fire`, then the hooks matching the committed transition."""
+        return self._hooked(Guard.fire, key, event, facts, **options)
+
+    def move(
+        self,
+        key: Hashable,
+        target: S | str,
+        expected: S | str | None = None,
+        **options: Any,
+    ) -> Committed:
+        """:meth:`Guard.move`, then the hooks matching the committed transition."""
+        return self._hooked(Guard.move, key, target, expected, **options)

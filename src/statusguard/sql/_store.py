@@ -18,9 +18,10 @@ dialect-neutral: it validates the configuration and runs the dialect's statement
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -50,7 +51,7 @@ from statusguard.guard._store import (
     in_window,
 )
 from statusguard.guard._values import check_values
-from statusguard.sql._classify import ErrorKind, classify
+from statusguard.sql._classify import ErrorKind, classify, describe
 from statusguard.sql._engine import (
     AuditTransaction,
     Connector,
@@ -58,6 +59,7 @@ from statusguard.sql._engine import (
     run,
     run_in_transaction,
 )
+from statusguard.sql._hooks import defer
 from statusguard.sql._identifiers import check_identifier, check_table_name
 from statusguard.sql._schema import audit_table, check_exact_keys, key_checker, status_table
 from statusguard.sql._settle import settle
@@ -369,6 +371,58 @@ class SQLStore:
         bound._begin = None
         bound._bound = True
         return bound
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[tuple[SQLStore, Connection]]:
+        """A transaction to write in: this store bound to it, and its connection.
+
+        What in-transaction hooks run in (``statusguard.guard.in_transaction``). A bound
+        store yields itself and the caller's connection (the caller ends the
+        transaction); otherwise a connection of ``engine`` at the database's default
+        isolation level, committed when the block ends, rolled back if it raises; a
+        database error there is :class:`StoreUnavailable` (``committed=None`` at the COMMIT).
+        """
+        if self._bound:
+            assert isinstance(self._runner, InTransaction)
+            yield self, self._runner.source()
+            return
+        catch = self._conn.catch
+        try:
+            conn = self.engine.connect()
+        except catch as exc:
+            raise StoreUnavailable(
+                f"{describe(exc)} (connecting for a transition with in-transaction hooks)",
+                committed=False,
+            ) from exc
+        with conn:
+            conn.execution_options(isolation_level=conn.default_isolation_level)
+            tx = conn.begin()
+            try:
+                yield self.bind(conn), conn
+            except BaseException:
+                with contextlib.suppress(*catch):
+                    tx.rollback()
+                raise
+            try:
+                tx.commit()
+            except catch as exc:  # the COMMIT's outcome is unknown: re-read before retrying
+                raise StoreUnavailable(
+                    f"{describe(exc)} (at the COMMIT of a transition with in-transaction "
+                    "hooks, which is not retried)",
+                    committed=None,
+                ) from exc
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once this store's writes are committed.
+
+        At once for an unbound store (each write commits itself); for a bound one, when
+        the caller's transaction commits, and never if it rolls back.
+        """
+        if not self._bound:
+            callback()
+            return
+        assert isinstance(self._runner, InTransaction)
+        defer(self._runner.source(), callback)  # a Session's: the connection it writes on
 
     @property
     def bound(self) -> bool:
