@@ -265,7 +265,7 @@ class Guard(Generic[S, E]):
         if watching() and not inside.on:  # the statusguard logger (guard._observe)
             return observe(
                 self,
-                "fire",
+                Guard.fire,
                 key,
                 (event, facts),
                 {"values": values, "actor": actor, "reason": reason},
@@ -398,7 +398,7 @@ class Guard(Generic[S, E]):
         if watching() and not inside.on:  # the statusguard logger (guard._observe)
             kw = {"expected_version": expected_version, "facts": facts, "values": values}
             return observe(
-                self, "move", key, (target, expected), dict(kw, actor=actor, reason=reason)
+                self, Guard.move, key, (target, expected), dict(kw, actor=actor, reason=reason)
             )
         lc = self.lifecycle
         check_version(expected_version)

@@ -69,36 +69,42 @@ inside = _Inside()
 
 
 def observe(
-    guard: Any, kind: str, key: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+    guard: Any,
+    method: Callable[..., Committed],
+    key: Any,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
 ) -> Committed:
-    """Run ``guard.fire``/``guard.move`` (``kind``) once more, timed: log its outcome and, with
+    """Run ``method`` (``Guard.fire``/``Guard.move``: the plain guard's, never a subclass's
+    override, which wraps this call already) once more, timed: log its outcome and, with
     OpenTelemetry tracing, make it one span.
 
     The guard calls it, when :func:`watching` and not ``inside.on``, in place of its own
     body: the nested call sees ``inside.on`` and runs unobserved.
     """
+    kind = method.__name__
     if _trace is not None and _tracing():
         name = f"statusguard.{kind}"
         with _trace.get_tracer("statusguard").start_as_current_span(
             name, record_exception=False, set_status_on_exception=False
         ) as span:
-            return _observe(guard, kind, key, args, kwargs, span)
-    return _observe(guard, kind, key, args, kwargs, None)
+            return _observe(guard, method, kind, key, args, kwargs, span)
+    return _observe(guard, method, kind, key, args, kwargs, None)
 
 
 def _observe(
     guard: Any,
+    method: Callable[..., Committed],
     kind: str,
     key: Any,
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
     span: Any,
 ) -> Committed:
-    method = getattr(guard, kind)
     start = perf_counter()
     inside.on = True
     try:
-        done: Committed = method(key, *args, **kwargs)
+        done = method(guard, key, *args, **kwargs)
     except Exception as exc:
         _refused(guard, kind, key, args, kwargs, exc, perf_counter() - start, span)
         raise

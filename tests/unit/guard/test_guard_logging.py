@@ -82,3 +82,20 @@ def test_nothing_is_logged_or_measured_when_disabled(
         guard.fire("img", "upload_started")
     assert _seen(caplog) == []
     assert calls == []  # not even the clock was read
+
+
+def test_a_hooked_guard_logs_once_and_runs_its_hook_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from statusguard.guard import after_commit
+
+    caplog.set_level(logging.DEBUG, logger="statusguard")
+    glance = statusguard.load(str(ROOT / "model" / "glance_image.py"))
+    ran: list[str] = []
+    hook = after_commit(lambda done: ran.append(done.target))
+    guard = Guard(glance, MemoryStore(), NO_DELAY, hooks=[hook])
+    guard.create("img")
+    guard.fire("img", "upload_started")
+    guard.move("img", "queued")
+    assert ran == ["saving", "queued"]  # the observed call is the plain step, not the hooks
+    assert [row[-1] for row in _seen(caplog)] == ["committed", "committed"]
