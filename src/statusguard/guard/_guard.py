@@ -15,6 +15,7 @@ from typing import Any, Generic, NamedTuple
 
 from statusguard.errors import TransitionConflict
 from statusguard.guard._hooks import Hook, HookKind, run_after, run_within
+from statusguard.guard._observe import inside, observe, watching
 from statusguard.guard._plan import Plan, check_move, illegal, known_status, plan_event
 from statusguard.guard._store import (
     Applied,
@@ -24,7 +25,7 @@ from statusguard.guard._store import (
     check_store,
     check_version,
     swaps,
-    takes_values,
+    takes_keyword,
 )
 from statusguard.lifecycle._model import E, Lifecycle, S
 from statusguard.lifecycle._parts import FlagKind
@@ -82,16 +83,35 @@ _tuple_new = tuple.__new__
 _NO_LOCK = Lock()  # the lock of a guard whose store offers no swap_inline (never taken)
 
 
-def _with_values(store: Store, name: str) -> Callable[..., Applied | Rejected]:
-    """``store``'s ``name`` write, if it takes ``values=``; else a ``TypeError`` saying so."""
+_CANNOT = {
+    "values": "write other columns with the status",
+    "actor": "record who made a transition",
+    "reason": "record why a transition was made",
+}
+
+
+def _with_keywords(
+    store: Store, name: str, keywords: Mapping[str, Any]
+) -> Callable[..., Applied | Rejected]:
+    """``store``'s ``name`` write, if it takes every one of ``keywords``; else a ``TypeError``
+    saying which it lacks."""
     method: Callable[..., Applied | Rejected] = getattr(store, name)
-    if not takes_values(method):
-        raise TypeError(
-            f"{type(store).__name__}.{name}() takes no values=, so it cannot write other "
-            "columns with the status; use MemoryStore or SQLStore, or add the keyword "
-            "(see the Store protocol)"
-        )
+    for keyword in keywords:
+        if not takes_keyword(method, keyword):
+            raise TypeError(
+                f"{type(store).__name__}.{name}() takes no {keyword}=, so it cannot "
+                f"{_CANNOT[keyword]}; use MemoryStore or SQLStore, or add the keyword "
+                "(see the Store protocol)"
+            )
     return method
+
+
+def _keywords(
+    values: Mapping[str, Any] | None, actor: str | None, reason: str | None
+) -> dict[str, Any]:
+    """The optional keywords of a store write that the caller gave."""
+    given = {"values": values, "actor": actor, "reason": reason}
+    return {k: v for k, v in given.items() if v is not None}
 
 
 class Guard(Generic[S, E]):
@@ -227,6 +247,8 @@ class Guard(Generic[S, E]):
         facts: Mapping[str, bool] | None = None,
         *,
         values: Mapping[str, Any] | None = None,
+        actor: str | None = None,
+        reason: str | None = None,
     ) -> Committed:
         """Apply ``event`` to whatever status ``key`` holds now, in one atomic step.
 
@@ -237,8 +259,17 @@ class Guard(Generic[S, E]):
         and the stored version.
         ``values`` sets other columns of the row in the same step (all or nothing):
         :class:`UnknownColumn` / :class:`ReservedColumn` for a name the store cannot
-        write, before anything is written.
+        write, before anything is written. ``actor`` (who, at most 255 characters) and
+        ``reason`` (why) are recorded with the transition in the store's audit history.
         """
+        if watching() and not inside.on:  # the statusguard logger (guard._observe)
+            return observe(
+                self,
+                Guard.fire,
+                key,
+                (event, facts),
+                {"values": values, "actor": actor, "reason": reason},
+            )
         if facts:
             plan = self._plan(event, facts)
         else:
@@ -246,8 +277,8 @@ class Guard(Generic[S, E]):
                 plan = self._bare[event]
             except (KeyError, TypeError):
                 plan = self._plan(event, None)
-        if values is not None:
-            return self._fire_with(key, plan, facts, values)
+        if values is not None or actor is not None or reason is not None:
+            return self._fire_with(key, plan, facts, _keywords(values, actor, reason))
         # With a SwapStore, decide here and commit by compare-and-swap. The record read is
         # the stored one at that instant: if the event is not enabled in its status,
         # rejecting is linearizable at the read and nothing is written. Otherwise the
@@ -327,12 +358,12 @@ class Guard(Generic[S, E]):
         key: Hashable,
         plan: Plan,
         facts: Mapping[str, bool] | None,
-        values: Mapping[str, Any],
+        keywords: Mapping[str, Any],
     ) -> Committed:
-        """``fire`` writing ``values`` too: always through the store's ``apply``."""
+        """``fire`` with ``values``/``actor``/``reason``: always through the store's ``apply``."""
+        apply = _with_keywords(self.store, "apply", keywords)
         token = self._token()
-        apply = _with_values(self.store, "apply")
-        outcome = apply(key, plan.moves, token, plan.event, values=values)
+        outcome = apply(key, plan.moves, token, plan.event, **keywords)
         if isinstance(outcome, Applied):
             source, target, version = outcome
             return Committed(key, source, plan.event, target, version, token)
@@ -352,6 +383,8 @@ class Guard(Generic[S, E]):
         expected_version: int | None = None,
         facts: Mapping[str, bool] | None = None,
         values: Mapping[str, Any] | None = None,
+        actor: str | None = None,
+        reason: str | None = None,
     ) -> Committed:
         """Set ``target`` directly, compare-and-set style (Glance's ``from_state``).
 
@@ -360,8 +393,13 @@ class Guard(Generic[S, E]):
         ``expected_version``, when given); if ``expected`` is omitted, the status is
         read first and that read is what the write compares against.
         Raises :class:`TransitionConflict` when another writer got there first.
-        ``values`` as for :meth:`fire`.
+        ``values``, ``actor`` and ``reason`` as for :meth:`fire`.
         """
+        if watching() and not inside.on:  # the statusguard logger (guard._observe)
+            kw = {"expected_version": expected_version, "facts": facts, "values": values}
+            return observe(
+                self, Guard.move, key, (target, expected), dict(kw, actor=actor, reason=reason)
+            )
         lc = self.lifecycle
         check_version(expected_version)
         lc.state(target)
@@ -376,13 +414,14 @@ class Guard(Generic[S, E]):
             lc.state(expected)
         check_move(lc, self.config, facts, key, expected, target)
         token = self._token()
-        if values is None:
+        if values is None and actor is None and reason is None:
             outcome = self.store.compare_and_set(
                 key, str(expected), str(target), expected_version, token
             )
         else:
-            outcome = _with_values(self.store, "compare_and_set")(
-                key, str(expected), str(target), expected_version, token, values=values
+            keywords = _keywords(values, actor, reason)
+            outcome = _with_keywords(self.store, "compare_and_set", keywords)(
+                key, str(expected), str(target), expected_version, token, **keywords
             )
         if isinstance(outcome, Applied):
             return Committed(key, outcome.source, None, outcome.target, outcome.version, token)

@@ -4,13 +4,25 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Hashable, Iterable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from statusguard.errors import DuplicateKey, ReservedColumn, UnknownKey
-from statusguard.guard._store import Applied, AuditEntry, Record, Rejected, check_version
+from statusguard.guard._store import (
+    Applied,
+    AuditEntry,
+    Record,
+    Rejected,
+    check_audit_text,
+    check_version,
+    check_window,
+    in_window,
+)
 from statusguard.guard._values import MEMORY_RESERVED, check_values
 
 __all__ = ["MemoryStore"]
+
+now = datetime.now
 
 
 class MemoryStore:
@@ -60,12 +72,19 @@ class MemoryStore:
             return None
         return check_values(values, self._columns, MEMORY_RESERVED) or None
 
-    def history(self, key: Hashable) -> list[AuditEntry]:
-        """Committed transitions of ``key``, oldest first (needs ``audit=True``)."""
+    def history(
+        self, key: Hashable, *, since: datetime | None = None, until: datetime | None = None
+    ) -> list[AuditEntry]:
+        """Committed transitions of ``key``, oldest first (needs ``audit=True``).
+
+        ``since``/``until``: only those with ``since <= at < until`` (aware datetimes).
+        """
+        check_window(since, until)
         if self._audit is None:
             raise ValueError("this MemoryStore keeps no history; create it with audit=True")
         with self._lock:
-            return list(self._audit.get(key, ()))
+            entries = list(self._audit.get(key, ()))
+        return in_window(entries, since, until)
 
     def dispose(self) -> None:
         """Nothing to release (the records stay readable)."""
@@ -129,7 +148,7 @@ class MemoryStore:
                     return False
                 rows[key] = new
                 if audit is not None:
-                    entry = AuditEntry(old[0], event, new[0], new[1], new[2])
+                    entry = AuditEntry(old[0], event, new[0], new[1], new[2], now(UTC))
                     audit.setdefault(key, []).append(entry)
             finally:
                 release()
@@ -145,6 +164,8 @@ class MemoryStore:
         token: str | None,
         event: str | None,
         values: dict[str, Any] | None = None,
+        actor: str | None = None,
+        reason: str | None = None,
     ) -> int:
         """Store the successor of ``current`` (the lock is held); its version."""
         version = current.version + 1
@@ -152,7 +173,9 @@ class MemoryStore:
             self._values.setdefault(key, {}).update(values)
         self._rows[key] = Record(target, version, token)
         if self._audit is not None:
-            entry = AuditEntry(current.status, event, target, version, token)
+            entry = AuditEntry(
+                current.status, event, target, version, token, now(UTC), actor, reason
+            )
             self._audit.setdefault(key, []).append(entry)
         return version
 
@@ -164,18 +187,22 @@ class MemoryStore:
         event: str | None = None,
         *,
         values: Mapping[str, Any] | None = None,
+        actor: str | None = None,
+        reason: str | None = None,
     ) -> Applied | Rejected:
         """Atomically move the status along ``moves`` if it is one of its sources.
 
-        ``values`` (other columns) are written with it, or not at all.
+        ``values`` (other columns) are written with it, or not at all; ``actor`` and
+        ``reason`` go to the history entry (with ``audit=True``).
         """
+        check_audit_text(actor, reason)
         checked = self._check(values)
         with self._lock:
             current = self.get(key)
             target = moves.get(current.status)
             if target is None:
                 return Rejected(current)
-            version = self._commit(key, current, target, token, event, checked)
+            version = self._commit(key, current, target, token, event, checked, actor, reason)
         return Applied(current.status, target, version)
 
     def compare_and_set(
@@ -187,12 +214,16 @@ class MemoryStore:
         token: str | None = None,
         *,
         values: Mapping[str, Any] | None = None,
+        actor: str | None = None,
+        reason: str | None = None,
     ) -> Applied | Rejected:
         """Atomically set ``target`` if the status (and version) still match.
 
-        ``values`` (other columns) are written with it, or not at all.
+        ``values`` (other columns) are written with it, or not at all; ``actor`` and
+        ``reason`` go to the history entry (with ``audit=True``).
         """
         check_version(expected_version)
+        check_audit_text(actor, reason)
         checked = self._check(values)
         with self._lock:
             current = self.get(key)
@@ -200,7 +231,7 @@ class MemoryStore:
                 expected_version is not None and current.version != expected_version
             ):
                 return Rejected(current)
-            version = self._commit(key, current, target, token, None, checked)
+            version = self._commit(key, current, target, token, None, checked, actor, reason)
         return Applied(expected, target, version)
 
     def __len__(self) -> int:

@@ -22,7 +22,8 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable, Hashable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import NamedTuple, Protocol, TypeGuard, runtime_checkable
 
 from statusguard.errors import InvalidArgument
@@ -36,9 +37,13 @@ __all__ = [
     "Rejected",
     "Store",
     "SwapStore",
+    "check_audit_text",
     "check_store",
     "check_version",
+    "check_window",
+    "in_window",
     "swaps",
+    "takes_keyword",
     "takes_values",
 ]
 
@@ -53,13 +58,23 @@ class Record(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class AuditEntry:
-    """One committed transition in a key's history (``event`` is ``None`` for a move)."""
+    """One committed transition in a key's history (``event`` is ``None`` for a move).
+
+    ``at`` is when it committed: an aware UTC ``datetime`` (``None`` only from a store
+    that keeps no time). It is left out of ``==``, so entries of two stores compare
+    equal when they record the same transitions. SQL stores keep what the database's
+    clock said (SQLite: whole seconds). ``actor`` and ``reason`` are what the caller
+    passed to ``Guard.fire``/``move`` (``None`` when not given).
+    """
 
     source: str
     event: str | None
     target: str
     version: int
     token: str | None = None
+    at: datetime | None = field(default=None, compare=False)
+    actor: str | None = None
+    reason: str | None = None
 
 
 class Applied(NamedTuple):
@@ -114,7 +129,8 @@ class Store(Protocol):
         Optional: a store that keeps other columns also takes a keyword ``values``
         (``Guard.fire(..., values=...)``) here and in :meth:`compare_and_set`, and
         writes them in the same atomic step or not at all (as :class:`MemoryStore` and
-        :class:`SQLStore` do). The guard passes it only when its caller does.
+        :class:`SQLStore` do). Likewise the keywords ``actor`` and ``reason``, recorded
+        in the audit history. The guard passes them only when its caller does.
         """
         ...
 
@@ -133,10 +149,13 @@ class Store(Protocol):
         """
         ...
 
-    def history(self, key: Hashable) -> list[AuditEntry]:
+    def history(
+        self, key: Hashable, *, since: datetime | None = None, until: datetime | None = None
+    ) -> list[AuditEntry]:
         """Committed transitions of ``key``, oldest first.
 
-        ``ValueError`` if this store keeps no history (the default).
+        ``since``/``until`` (aware datetimes, :func:`check_window`) keep the entries with
+        ``since <= at < until``. ``ValueError`` if this store keeps no history (the default).
         """
         raise ValueError(f"{type(self).__name__} keeps no history")
 
@@ -203,6 +222,41 @@ def check_version(version: object) -> None:
         raise InvalidArgument("expected_version", version, _VERSIONS)
 
 
+#: the longest ``actor`` an audit row holds (the SQL column is VARCHAR(255))
+MAX_ACTOR = 255
+
+
+def check_audit_text(actor: object, reason: object) -> None:
+    """:class:`InvalidArgument` unless ``actor`` (at most 255 characters) and ``reason``
+    are ``None`` or strings: every store refuses the same way, before writing."""
+    if actor is not None and (not isinstance(actor, str) or len(actor) > MAX_ACTOR):
+        raise InvalidArgument("actor", actor, f"a str of at most {MAX_ACTOR} characters, or None")
+    if reason is not None and not isinstance(reason, str):
+        raise InvalidArgument("reason", reason, "a str, or None")
+
+
+def check_window(since: object, until: object) -> None:
+    """:class:`InvalidArgument` unless ``since`` and ``until`` are ``None`` or aware datetimes."""
+    for name, value in (("since", since), ("until", until)):
+        if value is not None and (not isinstance(value, datetime) or value.utcoffset() is None):
+            raise InvalidArgument(
+                name, value, "an aware datetime (with a tzinfo, e.g. datetime.now(UTC)), or None"
+            )
+
+
+def in_window(
+    entries: list[AuditEntry], since: datetime | None, until: datetime | None
+) -> list[AuditEntry]:
+    """The ``entries`` with ``since <= at < until`` (a bound of ``None``: no bound)."""
+    if since is None and until is None:
+        return entries
+    return [
+        e
+        for e in entries
+        if e.at is not None and (since is None or e.at >= since) and (until is None or e.at < until)
+    ]
+
+
 def check_store(store: object) -> None:
     """:class:`InvalidArgument` (a ``TypeError``) naming what ``store`` lacks of the
     :class:`Store` protocol, if anything.
@@ -233,18 +287,24 @@ def swaps(store: Store) -> TypeGuard[SwapStore]:
 
 
 @functools.lru_cache(maxsize=256)
-def _function_takes_values(function: Callable[..., object]) -> bool:
+def _function_takes(function: Callable[..., object], name: str) -> bool:
     try:
         params = inspect.signature(function).parameters
     except (TypeError, ValueError):  # a builtin without a signature: let the call decide
         return True
-    return "values" in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+    return name in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+
+
+def takes_keyword(method: Callable[..., object], name: str) -> bool:
+    """Whether a store's ``apply``/``compare_and_set`` takes the optional keyword ``name``
+    (``values``, ``actor``, ``reason``)."""
+    function = getattr(method, "__func__", method)
+    try:
+        return _function_takes(function, name)
+    except TypeError:  # unhashable
+        return True
 
 
 def takes_values(method: Callable[..., object]) -> bool:
     """Whether a store's ``apply``/``compare_and_set`` takes the optional ``values=``."""
-    function = getattr(method, "__func__", method)
-    try:
-        return _function_takes_values(function)
-    except TypeError:  # unhashable
-        return True
+    return takes_keyword(method, "values")

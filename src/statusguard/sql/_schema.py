@@ -156,6 +156,8 @@ def audit_table(metadata: sa.MetaData, name: str, key_type: sa.types.TypeEngine[
         sa.Column("version", sa.BigInteger),
         sa.Column("token", sa.String(64), index=True),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("actor", sa.String(255)),
+        sa.Column("reason", sa.Text),
         quote=True,
     )
 

@@ -22,6 +22,7 @@ import contextlib
 import copy
 import math
 from collections.abc import Callable, Hashable, Iterator, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -39,7 +40,16 @@ from statusguard.errors import (
     UnknownColumn,
     UnknownKey,
 )
-from statusguard.guard._store import Applied, AuditEntry, Record, Rejected, check_version
+from statusguard.guard._store import (
+    Applied,
+    AuditEntry,
+    Record,
+    Rejected,
+    check_audit_text,
+    check_version,
+    check_window,
+    in_window,
+)
 from statusguard.guard._values import check_values
 from statusguard.sql._classify import ErrorKind, classify, describe
 from statusguard.sql._engine import (
@@ -107,6 +117,17 @@ def _check_options(
         raise InvalidArgument(
             "key_type", key_type, "a SQLAlchemy type instance, e.g. sqlalchemy.String(64)"
         )
+
+
+def _utc(at: Any) -> datetime | None:
+    """An audit row's ``at`` as an aware UTC datetime (SQLite: text; MariaDB: naive UTC)."""
+    if at is None:
+        return None
+    if isinstance(at, str):
+        at = datetime.fromisoformat(at)
+    if not isinstance(at, datetime):
+        return None
+    return at.replace(tzinfo=UTC) if at.utcoffset() is None else at.astimezone(UTC)
 
 
 class SQLStore:
@@ -477,6 +498,8 @@ class SQLStore:
             for table in self._tables:
                 if sa.inspect(conn).has_table(table.name):
                     self._check_keys(conn, table.name)  # found, not made: keys compare exactly?
+                    if table is self.audit:
+                        self._check_audit_columns(conn, table)
                     continue
                 try:
                     table.create(conn, checkfirst=False)
@@ -491,6 +514,24 @@ class SQLStore:
             conn.commit()
 
         self._conn.call(op, write=False)
+
+    def _check_audit_columns(self, conn: Connection, table: sa.Table) -> None:
+        """:class:`InvalidSchema` if an existing audit table lacks ``actor``/``reason``."""
+        have = {c["name"].lower() for c in sa.inspect(conn).get_columns(table.name)}
+        missing = [n for n in ("actor", "reason") if n not in have]
+        if missing:
+            q = self._conn.dialect.quote
+            adds = "; ".join(
+                f"ALTER TABLE {q(table.name)} ADD COLUMN {q(n)} "
+                f"{table.c[n].type.compile(conn.dialect)} NULL"
+                for n in missing
+            )
+            raise InvalidSchema(
+                table.name,
+                missing[0],
+                "the audit table predates the nullable actor and reason columns",
+                f"add them ({adds}), or drop the table and let create_schema() make it",
+            )
 
     def _check_keys(self, conn: Connection, table: str) -> None:
         """:class:`InvalidSchema` if ``table``'s key column does not compare keys exactly."""
@@ -596,8 +637,15 @@ class SQLStore:
         self._check_key(key)
         return self._reads.call(lambda conn: self._read(conn, key), write=False)
 
-    def history(self, key: Hashable) -> list[AuditEntry]:
-        """Committed transitions of ``key`` from the audit table, oldest first."""
+    def history(
+        self, key: Hashable, *, since: datetime | None = None, until: datetime | None = None
+    ) -> list[AuditEntry]:
+        """Committed transitions of ``key`` from the audit table, oldest first.
+
+        ``at`` is the row's time as an aware UTC datetime; ``since``/``until`` keep the
+        entries with ``since <= at < until`` (filtered after the read of the key's rows).
+        """
+        check_window(since, until)
         self._check_key(key)
         if self.audit_table is None:
             raise ValueError("this SQLStore has no audit table; pass audit='table_name'")
@@ -605,9 +653,12 @@ class SQLStore:
 
         def op(conn: Connection) -> list[AuditEntry]:
             rows = self._run(conn, sql.text, sql.params({"k": key})).all()
-            return [AuditEntry(str(r[0]), r[1], str(r[2]), int(r[3] or 0), r[4]) for r in rows]
+            return [
+                AuditEntry(str(r[0]), r[1], str(r[2]), int(r[3] or 0), r[4], _utc(r[5]), r[6], r[7])
+                for r in rows
+            ]
 
-        return self._reads.call(op, write=False)
+        return in_window(self._reads.call(op, write=False), since, until)
 
     def _write(
         self,
@@ -618,10 +669,14 @@ class SQLStore:
         key: Hashable,
         event: str | None,
         token: str | None,
+        actor: str | None = None,
+        reason: str | None = None,
     ) -> Applied | None:
         """Run one conditional UPDATE (with its audit row, if any); ``None`` on a miss."""
         if self._bound:
-            return self._write_in_transaction(conn, sql, params, moved, key, event, token)
+            return self._write_in_transaction(
+                conn, sql, params, moved, key, event, token, actor, reason
+            )
         with AuditTransaction(conn, self._begin) as tx:
             done = moved(run(conn, sql.text, params))
             if done is None:
@@ -631,7 +686,10 @@ class SQLStore:
             if self._begin is not None:
                 ins = self._sql.audit_insert
                 tx.commit(
-                    ins.text, ins.params(audit_params(key, source, event, target, version, token))
+                    ins.text,
+                    ins.params(
+                        audit_params(key, source, event, target, version, token, actor, reason)
+                    ),
                 )
         return Applied(source, target, version)
 
@@ -644,6 +702,8 @@ class SQLStore:
         key: Hashable,
         event: str | None,
         token: str | None,
+        actor: str | None = None,
+        reason: str | None = None,
     ) -> Applied | None:
         """:meth:`_write` inside the caller's transaction: no BEGIN, no COMMIT.
 
@@ -670,7 +730,9 @@ class SQLStore:
                 execute(
                     conn,
                     ins.text,
-                    ins.params(audit_params(key, source, event, target, version, token)),
+                    ins.params(
+                        audit_params(key, source, event, target, version, token, actor, reason)
+                    ),
                 )
         except BaseException:
             quiet_rollback_to(conn, "statusguard_write")
@@ -686,17 +748,21 @@ class SQLStore:
         event: str | None = None,
         *,
         values: Mapping[str, Any] | None = None,
+        actor: str | None = None,
+        reason: str | None = None,
     ) -> Applied | Rejected:
         """Move the status along ``moves`` in one conditional UPDATE (see the module doc).
 
-        ``values`` (other columns) are set by the same UPDATE.
+        ``values`` (other columns) are set by the same UPDATE; ``actor`` and ``reason``
+        go to the audit row (:meth:`history`), if the store keeps one.
         """
+        check_audit_text(actor, reason)
         self._check_key(key)
         columns, extra = ((), None) if values is None else self._values(values)
         if not moves:
             return Rejected(self.get(key))
         sql, stmt = self._sql.apply(tuple(moves), tuple(moves.values()), columns)
-        bind = apply_params(key, moves, token, event)
+        bind = apply_params(key, moves, token, event, actor, reason)
         params = sql.params(bind if extra is None else {**bind, **extra})
         dialect, lay = self._sql.dialect, self._sql.layout
 
@@ -711,6 +777,8 @@ class SQLStore:
                     key,
                     event,
                     token,
+                    actor,
+                    reason,
                 )
                 if done is not None:
                     return done
@@ -737,11 +805,15 @@ class SQLStore:
         token: str | None = None,
         *,
         values: Mapping[str, Any] | None = None,
+        actor: str | None = None,
+        reason: str | None = None,
     ) -> Applied | Rejected:
         """Set ``target`` if the status (and version) still match: one conditional UPDATE.
 
-        ``values`` (other columns) are set by the same UPDATE.
+        ``values`` (other columns) are set by the same UPDATE; ``actor`` and ``reason``
+        go to the audit row, as for :meth:`apply`.
         """
+        check_audit_text(actor, reason)
         self._check_key(key)
         check_version(expected_version)
         if expected_version is not None and not self.version_column:
@@ -753,7 +825,7 @@ class SQLStore:
             )
         columns, extra = ((), None) if values is None else self._values(values)
         sql = self._sql.cas(expected_version is not None, columns)
-        bind = cas_params(key, expected, target, expected_version, token)
+        bind = cas_params(key, expected, target, expected_version, token, actor, reason)
         params = sql.params(bind if extra is None else {**bind, **extra})
         dialect, lay = self._sql.dialect, self._sql.layout
 
@@ -762,7 +834,7 @@ class SQLStore:
             return None if version is None else (expected, target, version)
 
         def op(conn: Connection) -> Applied | Rejected:
-            done = self._write(conn, sql, params, moved, key, None, token)
+            done = self._write(conn, sql, params, moved, key, None, token, actor, reason)
             return Rejected(self._read(conn, key, newest=True)) if done is None else done
 
         return self._runner.call(op, write=True, token=token, key=key)

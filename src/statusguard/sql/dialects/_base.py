@@ -148,7 +148,7 @@ class Dialect:
         """Insert one audit row (:func:`audit_params`)."""
         return (
             f"INSERT INTO {lay.audit} ({lay.audit_columns}) "
-            f"VALUES (:k, :src, :ev, :tgt, :ver, :tok, {self.now})"
+            f"VALUES (:k, :src, :ev, :tgt, :ver, :tok, {self.now}, :actor, :why)"
         )
 
     def audit_select(self, lay: Layout) -> str:
@@ -156,7 +156,8 @@ class Dialect:
         q = self.quote
         return (
             f"SELECT {q('source')}, {q('event')}, {q('target')}, {q('version')}, "
-            f"{q('token')} FROM {lay.audit} WHERE {q('resource_key')} = :k ORDER BY {q('id')}"
+            f"{q('token')}, {q('at')}, {q('actor')}, {q('reason')} FROM {lay.audit} "
+            f"WHERE {q('resource_key')} = :k ORDER BY {q('id')}"
         )
 
     def audit_token(self, lay: Layout) -> str:

@@ -34,7 +34,18 @@ __all__ = [
     "value_params",
 ]
 
-AUDIT_COLUMNS = ("id", "resource_key", "source", "event", "target", "version", "token", "at")
+AUDIT_COLUMNS = (
+    "id",
+    "resource_key",
+    "source",
+    "event",
+    "target",
+    "version",
+    "token",
+    "at",
+    "actor",
+    "reason",
+)
 
 Moved = tuple[str, str, int]  # what a committed write did: (source, target, version)
 
@@ -185,10 +196,15 @@ class Trigger:
 
 
 def apply_params(
-    key: Hashable, moves: Mapping[str, str], token: str | None, event: str | None
+    key: Hashable,
+    moves: Mapping[str, str],
+    token: str | None,
+    event: str | None,
+    actor: str | None = None,
+    reason: str | None = None,
 ) -> dict[str, Any]:
     """The bind parameters of :meth:`Dialect.apply`'s statement."""
-    values: dict[str, Any] = {"k": key, "tok": token, "ev": event}
+    values: dict[str, Any] = {"k": key, "tok": token, "ev": event, "actor": actor, "why": reason}
     for i, (src, tgt) in enumerate(moves.items()):
         values[f"s{i}"] = src
         values[f"t{i}"] = tgt
@@ -196,17 +212,47 @@ def apply_params(
 
 
 def cas_params(
-    key: Hashable, expected: str, target: str, version: int | None, token: str | None
+    key: Hashable,
+    expected: str,
+    target: str,
+    version: int | None,
+    token: str | None,
+    actor: str | None = None,
+    reason: str | None = None,
 ) -> dict[str, Any]:
     """The bind parameters of :meth:`Dialect.cas`'s statement."""
-    return {"k": key, "exp": expected, "tgt": target, "ver": version, "tok": token}
+    return {
+        "k": key,
+        "exp": expected,
+        "tgt": target,
+        "ver": version,
+        "tok": token,
+        "actor": actor,
+        "why": reason,
+    }
 
 
 def audit_params(
-    key: Hashable, source: str, event: str | None, target: str, version: int, token: str | None
+    key: Hashable,
+    source: str,
+    event: str | None,
+    target: str,
+    version: int,
+    token: str | None,
+    actor: str | None = None,
+    reason: str | None = None,
 ) -> dict[str, Any]:
     """The bind parameters of :meth:`Dialect.audit_insert`'s statement."""
-    return {"k": key, "src": source, "ev": event, "tgt": target, "ver": version, "tok": token}
+    return {
+        "k": key,
+        "src": source,
+        "ev": event,
+        "tgt": target,
+        "ver": version,
+        "tok": token,
+        "actor": actor,
+        "why": reason,
+    }
 
 
 def value_params(values: Sequence[Any]) -> dict[str, Any]:

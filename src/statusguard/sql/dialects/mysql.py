@@ -78,7 +78,7 @@ class MySQL(Dialect):
     name = "mysql"
     serves = ("mysql", "mariadb")
     quote_char = "`"
-    now = "CURRENT_TIMESTAMP(6)"
+    now = "UTC_TIMESTAMP(6)"  # DATETIME keeps no zone: store UTC, whatever the session's
     audit_begin = "START TRANSACTION"
     status_collation = "utf8mb4_bin"
     status_compared_as_bytes = True  # BINARY in every comparison

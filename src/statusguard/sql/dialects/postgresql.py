@@ -82,8 +82,8 @@ class PostgreSQL(Dialect):
         text = (
             f"WITH u AS ({update}RETURNING n.{k} AS k, o.{s} AS src, n.{s} AS tgt, "
             f"{ver} AS ver), w AS (INSERT INTO {lay.audit} ({lay.audit_columns}) SELECT k, src, "
-            "CAST(:ev AS VARCHAR), tgt, ver, CAST(:tok AS VARCHAR), CURRENT_TIMESTAMP "
-            "FROM u) SELECT src, tgt, ver FROM u"
+            "CAST(:ev AS VARCHAR), tgt, ver, CAST(:tok AS VARCHAR), CURRENT_TIMESTAMP, "
+            "CAST(:actor AS VARCHAR), CAST(:why AS TEXT) FROM u) SELECT src, tgt, ver FROM u"
         )
         return Statement(text, sources, targets)
 
@@ -99,7 +99,8 @@ class PostgreSQL(Dialect):
             f"WITH u AS ({update} RETURNING {lay.key} AS k, {ver} AS ver), "
             f"w AS (INSERT INTO {lay.audit} ({lay.audit_columns}) SELECT k, CAST(:exp AS VARCHAR), "
             "CAST(NULL AS VARCHAR), CAST(:tgt AS VARCHAR), ver, CAST(:tok AS VARCHAR), "
-            "CURRENT_TIMESTAMP FROM u) SELECT ver FROM u"
+            "CURRENT_TIMESTAMP, CAST(:actor AS VARCHAR), CAST(:why AS TEXT) FROM u) "
+            "SELECT ver FROM u"
         )
 
     def key_collations(self, columns: int) -> str | None:

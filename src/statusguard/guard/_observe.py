@@ -1,0 +1,185 @@
+"""The ``statusguard`` logger: one record per transition outcome of ``Guard.fire``/``move``.
+
+Levels: ``DEBUG`` for an outcome that is the normal path (``committed``, ``noop``);
+``INFO`` for one the caller is told of by an exception (``refused``: an
+:class:`IllegalTransition` or :class:`TransitionConflict`; ``error``: anything else, such as
+:class:`StoreUnavailable` or a bad argument). Never ``WARNING``: the caller receives that
+exception and decides whether it is a problem; a library logging it too would report it
+twice (and print it through :data:`logging.lastResort` in a program that configured no
+logging). Each record carries in ``extra``: ``lifecycle``, ``key``, ``event``, ``source``,
+``target``, ``version``, ``outcome`` and ``duration`` (seconds, float).
+
+Cost when the logger is not enabled for ``INFO``: one ``isEnabledFor`` call (a dict lookup
+in the logging module's cache, ~40 ns) per ``fire``/``move``, and nothing else
+(``benchmarks/bench_observe.py``).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+from collections.abc import Callable
+from time import perf_counter
+from typing import TYPE_CHECKING, Any
+
+from statusguard.errors import IllegalTransition, TransitionConflict
+
+if TYPE_CHECKING:
+    from statusguard.guard._guard import Committed
+
+__all__ = ["enabled", "inside", "logger", "observe", "watching"]
+
+#: the logger every guard reports to
+logger = logging.getLogger("statusguard")
+
+#: ``logger.isEnabledFor``
+enabled = logger.isEnabledFor
+INFO, _DEBUG = logging.INFO, logging.DEBUG
+
+try:  # OpenTelemetry's API, if installed (the optional extra statusguard[otel])
+    from opentelemetry import trace as _trace
+except ImportError:  # pragma: no cover - exercised by the tests without the extra
+    _trace = None  # type: ignore[assignment]
+
+
+def _tracing() -> bool:
+    """Whether a span would be recorded: OpenTelemetry's API is there and the program set a
+    tracer provider (without one, the API's spans are no-ops: not worth their cost)."""
+    return getattr(_trace, "_TRACER_PROVIDER", True) is not None
+
+
+def _watching_with_spans() -> bool:
+    return getattr(_trace, "_TRACER_PROVIDER", True) is not None or enabled(INFO)
+
+
+#: the one check ``fire``/``move`` make per call: is anyone listening (the logger at INFO,
+#: or an OpenTelemetry tracer provider)? Without the API, the logger's check alone (a C
+#: partial of ``isEnabledFor``)
+watching: Callable[[], bool] = (
+    functools.partial(enabled, INFO) if _trace is None else _watching_with_spans
+)
+
+
+class _Inside(threading.local):
+    on = False  # whether this thread is inside observe(): the nested call runs as is
+
+
+inside = _Inside()
+
+
+def observe(
+    guard: Any,
+    method: Callable[..., Committed],
+    key: Any,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> Committed:
+    """Run ``method`` (``Guard.fire``/``Guard.move``: the plain guard's, never a subclass's
+    override, which wraps this call already) once more, timed: log its outcome and, with
+    OpenTelemetry tracing, make it one span.
+
+    The guard calls it, when :func:`watching` and not ``inside.on``, in place of its own
+    body: the nested call sees ``inside.on`` and runs unobserved.
+    """
+    kind = method.__name__
+    if _trace is not None and _tracing():
+        name = f"statusguard.{kind}"
+        with _trace.get_tracer("statusguard").start_as_current_span(
+            name, record_exception=False, set_status_on_exception=False
+        ) as span:
+            return _observe(guard, method, kind, key, args, kwargs, span)
+    return _observe(guard, method, kind, key, args, kwargs, None)
+
+
+def _observe(
+    guard: Any,
+    method: Callable[..., Committed],
+    kind: str,
+    key: Any,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    span: Any,
+) -> Committed:
+    start = perf_counter()
+    inside.on = True
+    try:
+        done = method(guard, key, *args, **kwargs)
+    except Exception as exc:
+        _refused(guard, kind, key, args, kwargs, exc, perf_counter() - start, span)
+        raise
+    finally:
+        inside.on = False
+    outcome = "noop" if done.noop else "committed"
+    fields = _fields(guard, key, done.event, done.source, done.target, done.version)
+    _emit(_DEBUG, fields, outcome, perf_counter() - start, span)
+    return done
+
+
+def _fields(
+    guard: Any, key: Any, event: Any, source: Any, target: Any, version: Any
+) -> dict[str, Any]:
+    return {
+        "lifecycle": guard.lifecycle.name,
+        "key": key,
+        "event": None if event is None else str(event),
+        "source": None if source is None else str(source),
+        "target": None if target is None else str(target),
+        "version": version,
+    }
+
+
+def _refused(
+    guard: Any,
+    kind: str,
+    key: Any,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    exc: Exception,
+    duration: float,
+    span: Any,
+) -> None:
+    """Log the exception ``fire``/``move`` raised (at INFO), with what is known of it."""
+    if kind == "fire":
+        event, target, source, version = args[0], None, None, None
+    else:
+        event, (target, source), version = None, args, kwargs["expected_version"]
+    outcome = "error"
+    if isinstance(exc, IllegalTransition):
+        outcome, source = "refused", exc.state
+    elif isinstance(exc, TransitionConflict):
+        outcome, source, version = "refused", exc.actual, exc.actual_version
+    fields = _fields(guard, key, event, source, target, version)
+    fields["error"] = type(exc).__name__
+    _emit(INFO, fields, outcome, duration, span)
+    if span is not None and outcome == "error":
+        span.record_exception(exc)
+        span.set_status(_trace.Status(_trace.StatusCode.ERROR, type(exc).__name__))
+
+
+def _emit(level: int, fields: dict[str, Any], outcome: str, duration: float, span: Any) -> None:
+    fields["outcome"] = outcome
+    fields["duration"] = duration
+    if span is not None:  # attributes statusguard.<field>; None is not an attribute value
+        for name, value in fields.items():
+            if value is not None:
+                plain = value if isinstance(value, (str, bool, int, float)) else repr(value)
+                span.set_attribute(f"statusguard.{name}", plain)
+    if not enabled(level):
+        return
+    event = fields["event"]
+    what = f"{fields['lifecycle']} {fields['key']!r}: " + (
+        f"{event} " if event is not None else "move "
+    )
+    path = f"{fields['source']} -> {fields['target']}"
+    error = f" ({fields['error']})" if "error" in fields else ""
+    logger.log(
+        level,
+        "%s%s %s%s in %.3f ms",
+        what,
+        path,
+        outcome,
+        error,
+        duration * 1000,
+        extra=fields,
+    )
