@@ -89,6 +89,11 @@ def main(cfg: dict[str, Any]) -> None:
                 done = guard.move(key, target, status, expected_version=record.version, facts=FACTS)
             else:
                 done = guard.fire(key, event, FACTS)
+            if getattr(done, "noop", False):
+                # another worker got there first and left the no-op's status (deactivated
+                # for a deactivate): accepted, nothing written, nothing to acknowledge
+                counts["stale"] += 1
+                continue
             acks.append([key, done.source, done.target, done.version, done.token])
             counts["commits"] += 1
         except IllegalTransition:

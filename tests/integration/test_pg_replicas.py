@@ -93,6 +93,10 @@ def test_decisions_read_on_the_standby(urls: tuple[str, str], glance: Any, mode:
                     with lock:
                         counts["refused_conflict"] += 1
                     continue
+                if done.noop:  # accepted without a change (the soak worker's rule): stale
+                    with lock:
+                        counts["stale"] += 1
+                    continue
                 with lock:
                     counts["commits"] += 1
                     if done.version != rec.version + 1:  # decided on an older version
