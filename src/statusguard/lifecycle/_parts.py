@@ -152,31 +152,11 @@ class Transition(Generic[S, E]):
         if origin is None:
             origin = caller_origin()
         object.__setattr__(self, "origin", origin)
-        srcs: tuple[S, ...]
-        if isinstance(sources, str) or not isinstance(sources, Iterable):
-            srcs = (sources,)  # one state; a non-name is reported by the lifecycle's checks
-        else:
-            srcs = tuple(sources)
-        pairs = list(when.items() if isinstance(when, Mapping) else (when or ()))
-        items: dict[str, bool] = {}
-        for name, value in pairs:
-            if not isinstance(value, bool):
-                raise InvalidLifecycle(
-                    f"transition {str(event)!r}: condition on flag {name!r} must be True or "
-                    f"False, got {value!r}",
-                    origin=origin,
-                )
-            if items.get(name, value) != value:
-                raise InvalidLifecycle(
-                    f"transition {str(event)!r}: condition requires flag {name!r} to be both "
-                    "true and false, so it can never fire; give each flag once",
-                    origin=origin,
-                )
-            items[name] = value
+        srcs, when_ = _sources_and_when("transition", event, sources, when, origin)
         object.__setattr__(self, "event", event)
         object.__setattr__(self, "sources", srcs)
         object.__setattr__(self, "target", target)
-        object.__setattr__(self, "when", tuple(sorted((str(k), v) for k, v in items.items())))
+        object.__setattr__(self, "when", when_)
 
     def enabled(self, flags: Mapping[str, bool]) -> bool:
         """Whether ``when`` holds under a complete flag setting."""
