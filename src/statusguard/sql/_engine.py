@@ -221,8 +221,15 @@ class _Watchdog:
         self.pid = os.getpid()
         self._heap: list[_Armed] = []
         self._wake = threading.Condition()
+        self._stopped = False
         self._thread = threading.Thread(target=self._run, name="statusguard-deadline", daemon=True)
         self._thread.start()
+
+    def stop(self) -> None:
+        """End the thread (the store was disposed); writes still armed are not cancelled."""
+        with self._wake:
+            self._stopped = True
+            self._wake.notify()
 
     def arm(self, seconds: float, cancel: Callable[[], object]) -> _Armed:
         entry = _Armed(time.monotonic() + seconds, cancel)
@@ -242,6 +249,8 @@ class _Watchdog:
     def _run(self) -> None:
         while True:
             with self._wake:
+                if self._stopped:
+                    return
                 while self._heap and not self._heap[0].active:
                     heapq.heappop(self._heap)
                 if not self._heap:
@@ -547,6 +556,9 @@ class Connector:
                 break
             with suppress(Exception):
                 conn.close()
+        watchdog, self._watchdog = self._watchdog, None
+        if watchdog is not None and watchdog.pid == os.getpid():
+            watchdog.stop()
         self.engine.dispose()
 
 
