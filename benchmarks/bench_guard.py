@@ -461,9 +461,14 @@ def install_trigger(store: Any) -> None:
     """``statusguard sql trigger``'s DDL on the store's table (MariaDB: blanks the insert id)."""
     from statusguard.sql import trigger_ddl
 
+    # on the driver's cursor, without parameters: psycopg would read the '%' of the
+    # PL/pgSQL format() calls as placeholders
     with store.engine.connect() as conn:
+        cursor = conn.connection.dbapi_connection.cursor()
         for statement in trigger_ddl(GLANCE, store.dialect, store.table_name, "status", CONFIG):
-            conn.exec_driver_sql(statement)
+            cursor.execute(statement)
+        cursor.close()
+        conn.commit()
 
 
 def round_trips(label: str, url: str, audit: bool, trigger: bool = False) -> None:
@@ -473,10 +478,10 @@ def round_trips(label: str, url: str, audit: bool, trigger: bool = False) -> Non
     proxy = TurnCounter(parsed.host or "127.0.0.1", parsed.port or 5432)
     via = parsed.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
     with sql_store(via, audit=audit) as store:
+        store.create("img", "active")  # before the trigger, which creates rows as queued only
         if trigger:
             install_trigger(store)
             label += " (trigger)"
-        store.create("img", "active")
         guard = Guard(GLANCE, store, CONFIG, tokens=True)
         toggling(guard.fire, "img")(10)  # warm the pool and the per-connection setup
         n = 100
