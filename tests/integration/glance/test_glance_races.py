@@ -741,3 +741,29 @@ def test_the_trigger_refuses_an_illegal_raw_update(stack: gs.Stack, installed: b
     with stack.engine.begin() as conn:  # removed: the raw write lands again
         conn.execute(raw, {"i": image_id})
     assert stack.row(image_id)["status"] == "active"
+
+
+def test_with_the_trigger_a_failed_deletion_keeps_its_claim(
+    stack: gs.Stack, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The put-back deleted -> active is no lifecycle edge, so the trigger refuses it: the
+    image stays deleted (its data kept, a leak to clean up), the put-back's refusal is
+    logged, and the store's error reaches the caller (docs/glance.md, Not covered)."""
+    import glance.common.store_utils
+
+    image_id = _active_image(stack)
+    files = stack.files()
+    integration.enable(install_trigger=True)
+    try:
+
+        def broken(*args: Any, **kwargs: Any) -> None:
+            raise RuntimeError("store unreachable")
+
+        monkeypatch.setattr(glance.common.store_utils, "delete_image_location_from_backend", broken)
+        image = stack.repo().get(image_id)
+        with pytest.raises(RuntimeError, match="store unreachable"):
+            image.delete()
+    finally:
+        integration.remove_trigger(stack.engine)
+    assert _state(stack, image_id) == ("deleted", False, 1, files)
+    assert "refused by the database trigger" in caplog.text

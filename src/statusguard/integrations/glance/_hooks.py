@@ -26,7 +26,18 @@ Where each wrapper sits (``file:line`` in the 33.0.0 wheel):
   ``deleted`` only if a read still finds ``pending_delete`` (``:381-383``), racing
   ``--restore`` (``image_restore``). The wrapper claims ``pending_delete -> deleted`` first
   (committed); a refused claim (restored meanwhile) scrubs nothing; a location left
-  undeleted puts ``pending_delete`` back, as Glance leaves it then.
+  undeleted puts ``pending_delete`` back, as Glance leaves it then. A claim that fails on
+  a database error (SQLite busy) scrubs nothing.
+* ``glance/db/sqlalchemy/api.py:189`` ``image_restore`` (``glance-scrubber --restore``)
+  reads ``pending_delete``, then updates by id alone (``:198-200``). Replaced by one
+  conditional statement, ``pending_delete -> active`` with ``deleted = 0``, after Glance's
+  own read (its NotFound/Forbidden keep precedence).
+* ``glance/api/v2/images.py:866`` ``ImagesController.delete`` deletes the staged data
+  (``:896-930``) before ``Image.delete()`` and ``ImageRepo.remove``. Its call of
+  ``is_proxyable`` (``:878``), right after the read and the policy check, is where the
+  transition is claimed (target: the lifecycle's ``delete`` event from the loaded
+  status); refused: HTTP 409, nothing deleted; a failure after it puts the claim back.
+* :func:`install_trigger` installs the lifecycle's trigger on Glance's ``images`` table.
 """
 
 from __future__ import annotations
@@ -349,7 +360,7 @@ def _put_back(image_id: Any, claimed: str, previous: str) -> None:
             store = _guard(session.get_bind()).store
             assert isinstance(store, SQLStore)
             store.bind(session).compare_and_set(image_id, claimed, previous)
-    except StoreRejected as exc:
+    except (StoreRejected, db_exception.DBError) as exc:  # oslo.db wraps Glance's engine's
         calls["put back refused by the trigger"] += 1
         _LOG.error(
             "statusguard: image %s stays %r: putting back %r after a failed step was "
