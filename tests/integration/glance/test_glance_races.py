@@ -767,3 +767,47 @@ def test_with_the_trigger_a_failed_deletion_keeps_its_claim(
         integration.remove_trigger(stack.engine)
     assert _state(stack, image_id) == ("deleted", False, 1, files)
     assert "refused by the database trigger" in caplog.text
+
+
+@pytest.mark.parametrize("claim", [False, True], ids=["save-guard-only", "claim-first"])
+def test_a_refused_delete_destroys_no_staged_data(stack: gs.Stack, claim: bool) -> None:
+    """Why the delete claims before its staged data goes: the delete read `uploading`, the
+    image's glance-direct import starts first (`uploading -> importing`, reading the
+    staged file). A guard on the status write alone refuses the delete's late write, but
+    only after Glance's delete has removed the staged data the import needs (the control,
+    the claim switched off); claimed first, the refused delete deletes nothing."""
+    from glance.api.v2 import images
+
+    image_id = stack.new_image()
+    _controller("stage")(gs.request(), image_id, io.BytesIO(b"s" * 300), 300)
+    integration.enable()
+    wrapper = images.ImagesController.__dict__["is_proxyable"]
+    glance_own = next(
+        orig for owner, name, orig in integration._hooks._originals if name == "is_proxyable"
+    )
+
+    def late(pause: Callable[[], None]) -> None:
+        with gs.pausing(glance, "image_get", pause, after=True):
+            images.ImagesController().delete(gs.request(), image_id)
+
+    def import_starts() -> None:  # api_image_import.py:1043, through ImportActionWrapper
+        repo = stack.repo()
+        image = repo.get(image_id)
+        image.status = "importing"
+        repo.save(image, from_state="uploading")
+
+    if not claim:
+        images.ImagesController.is_proxyable = glance_own
+    try:
+        error, history = _race(stack, image_id, late, import_starts)
+    finally:
+        images.ImagesController.is_proxyable = wrapper
+    import webob.exc
+
+    assert isinstance(error, webob.exc.HTTPConflict)  # refused either way
+    assert history == ["uploading", "importing", "importing"]
+    if not claim:  # refused, yet the import's staged data is gone
+        assert stack.staged() == []
+        return
+    assert stack.staged() == [image_id]
+    assert _state(stack, image_id) == ("importing", False, 0, [])
