@@ -811,3 +811,32 @@ def test_a_refused_delete_destroys_no_staged_data(stack: gs.Stack, claim: bool) 
         return
     assert stack.staged() == [image_id]
     assert _state(stack, image_id) == ("importing", False, 0, [])
+
+
+@pytest.mark.parametrize("delayed", [False, True], ids=["delete", "delayed-delete"])
+def test_the_controllers_delete_of_an_active_image_is_unchanged(
+    stack: gs.Stack, delayed: bool
+) -> None:
+    """No race: ImagesController.delete of an active image ends as Glance's own (the
+    claim at is_proxyable, then the location deletion's claim skipped as taken)."""
+    from glance.api.v2 import images
+    from oslo_config import cfg
+
+    cfg.CONF.set_override("delayed_delete", delayed)
+    try:
+        ends = []
+        for guarded in (False, True):
+            image_id = _active_image(stack)
+            if guarded:
+                integration.enable()
+            images.ImagesController().delete(gs.request(), image_id)
+            row = stack.row(image_id)
+            kept = image_id in stack.files()
+            ends.append((row["status"], row["deleted"], row["locations"], kept))
+    finally:
+        cfg.CONF.clear_override("delayed_delete")
+    assert ends[0] == ends[1]
+    status = "pending_delete" if delayed else "deleted"
+    assert ends[1][:2] == (status, True)
+    assert ends[1][3] is delayed  # the scrubber deletes the data later
+    assert integration._hooks.calls["staged delete claim"] > 0
