@@ -840,3 +840,26 @@ def test_the_controllers_delete_of_an_active_image_is_unchanged(
     assert ends[1][:2] == (status, True)
     assert ends[1][3] is delayed  # the scrubber deletes the data later
     assert integration._hooks.calls["staged delete claim"] > 0
+
+
+@pytest.mark.parametrize("guarded", [False, True], ids=["unguarded", "guarded"])
+def test_a_protected_staged_image_keeps_its_staged_data(stack: gs.Stack, guarded: bool) -> None:
+    """No race: DELETE of a protected staged image. Glance answers 403 (Image.delete(),
+    glance/domain/__init__.py:250-251) only after it has removed the staged data
+    (images.py:896-932): a refused delete that destroys data. With statusguard the
+    lifecycle refuses the claim (fact `protected`) and the same 403 comes first."""
+    import webob.exc
+    from glance.api.v2 import images
+
+    image_id = stack.new_image()
+    repo = stack.repo()
+    image = repo.get(image_id)
+    image.protected = True
+    repo.save(image)
+    _controller("stage")(gs.request(), image_id, io.BytesIO(b"s" * 300), 300)
+    if guarded:
+        integration.enable()
+    with pytest.raises(webob.exc.HTTPForbidden, match="protected"):
+        images.ImagesController().delete(gs.request(), image_id)
+    assert stack.row(image_id)["status"] == "uploading"
+    assert stack.staged() == ([image_id] if guarded else [])

@@ -586,6 +586,9 @@ def install_trigger(engine: Any = None) -> None:
             run(conn, statement)  # on the driver's cursor: no parameter parsing
 
 
+_install_trigger = install_trigger  # enable()'s keyword has the function's name
+
+
 def remove_trigger(engine: Any = None) -> None:
     """Drop the trigger :func:`install_trigger` installs (idempotent)."""
     engine = _engine(engine)
@@ -607,7 +610,7 @@ def enable(*, install_trigger: bool = False) -> None:
     """
     with _lock:
         if install_trigger:
-            globals()["install_trigger"]()
+            _install_trigger()
         if _originals:
             return
         import glance.api.v2.images as glance_images
