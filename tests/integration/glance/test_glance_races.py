@@ -863,3 +863,31 @@ def test_a_protected_staged_image_keeps_its_staged_data(stack: gs.Stack, guarded
         images.ImagesController().delete(gs.request(), image_id)
     assert stack.row(image_id)["status"] == "uploading"
     assert stack.staged() == ([image_id] if guarded else [])
+
+
+NO_DATABASE = """
+import warnings
+warnings.simplefilter("ignore")
+from statusguard.errors import StoreUnavailable
+from statusguard.integrations import glance as integration
+try:
+    integration.enable(install_trigger=True)  # no [database] connection yet
+except StoreUnavailable as exc:
+    print("refused", integration.enabled(), "install_trigger() after" in str(exc))
+"""
+
+
+def test_install_trigger_before_glance_has_a_database_says_when_to_call_it() -> None:
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[3]
+    out = subprocess.run(
+        [sys.executable, "-c", NO_DATABASE],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert out.stdout.strip().splitlines()[-1:] == ["refused False True"], out.stderr[-2000:]

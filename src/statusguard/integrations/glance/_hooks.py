@@ -65,7 +65,13 @@ from oslo_db import exception as db_exception
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm.attributes import set_committed_value
 
-from statusguard.errors import StoreError, StoreRejected, TransitionError, UnknownKey
+from statusguard.errors import (
+    StoreError,
+    StoreRejected,
+    StoreUnavailable,
+    TransitionError,
+    UnknownKey,
+)
 from statusguard.guard import Guard
 from statusguard.lifecycle import Lifecycle
 from statusguard.sql import SQLStore
@@ -554,9 +560,11 @@ def _engine(engine: Any) -> Any:
     try:
         return glance_sql_api.get_engine()
     except db_exception.CantStartEngineError as exc:
-        raise RuntimeError(
-            "statusguard: Glance has no [database] connection configured yet; call "
-            "install_trigger() after Glance parses its configuration, or pass engine="
+        raise StoreUnavailable(
+            "Glance has no [database] connection configured yet, so there is no images "
+            "table to install the trigger on; call install_trigger() after Glance parses "
+            "its configuration, or pass engine=",
+            committed=False,
         ) from exc
 
 
