@@ -1,4 +1,5 @@
-"""The admin of the test app: guarded tickets with fire actions (test_django_admin.py)."""
+"""The admin of the test app: guarded tickets with fire actions (test_django_admin.py), and
+a plain admin of the same tickets on a site of its own (the negative control)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,22 @@ class TicketAdmin(GuardedAdmin):
 @admin.register(AuditedTicket)
 class AuditedTicketAdmin(GuardedAdmin):
     actions = (fire_action("claim", reason="picked up at the desk"),)
+
+
+class PlainTicketAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """The same ticket admin without GuardedAdmin: the negative control's."""
+
+    fields = ("status", "note")
+
+    def save_model(self, request: Any, obj: Any, form: Any, change: bool) -> None:
+        for hook in BEFORE_SAVE:
+            hook(obj)
+        super().save_model(request, obj, form, change)
+
+
+#: a second admin site (at /plain/) holding PlainTicketAdmin
+plain_site = admin.AdminSite(name="plain")
+plain_site.register(Ticket, PlainTicketAdmin)
 
 
 @admin.register(TicketHistory)
