@@ -224,14 +224,17 @@ def check_audit_model(model: type[models.Model]) -> str:
 
 
 def _audit_model(audit: type[models.Model] | str) -> type[models.Model]:
-    if isinstance(audit, str):
-        try:
-            return apps.get_model(audit)
-        except (LookupError, ValueError) as exc:
-            raise ImproperlyConfigured(
-                f"audit model {audit!r} not found ({exc}); name it as 'app_label.ModelName'"
-            ) from exc
-    return audit
+    """``audit``, or the model its ``"app_label.Model"`` label names (any registered model)."""
+    if not isinstance(audit, str):
+        return audit
+    app_label, _, name = audit.partition(".")
+    try:
+        return apps.get_registered_model(app_label, name)
+    except LookupError as exc:
+        raise ImproperlyConfigured(
+            f"audit model {audit!r} not found ({exc}); name a defined model as "
+            "'app_label.ModelName'"
+        ) from exc
 
 
 class DjangoStore(Store):
