@@ -8,6 +8,8 @@ transition, written by the dialect's own audit statements in the write's transac
 
 from __future__ import annotations
 
+import itertools
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -19,6 +21,7 @@ from statusguard.guard import AuditEntry
 from statusguard.integrations.django import AuditKey, AuditRecord, DjangoStore
 from tests.integration.django_app.lifecycles import CONFIG, TICKET
 from tests.integration.django_app.models import AuditedTicket, Ticket, TicketHistory
+from tests.integration.django_app.test_django_race import WORKERS, run_threads
 
 
 class MissingHistory(AuditRecord):
@@ -164,3 +167,30 @@ def test_audit_key_is_a_plain_foreign_key_in_migrations() -> None:
     assert kwargs["db_column"] == "resource_key"
     assert kwargs["db_constraint"] is False
     assert kwargs["on_delete"] is models.DO_NOTHING
+
+
+def test_racing_workers_leave_one_audit_row_per_commit(alias: str) -> None:
+    """Workers fire claim/release at one audited ticket without pause, each on its own
+    connection: the history is exactly the committed path (versions 1..n, each entry's
+    source the previous entry's target, one token each)."""
+    pk = AuditedTicket.objects.using(alias).create().pk
+    committed: list[int] = []
+    lock = threading.Lock()
+
+    def worker(first: str) -> None:
+        t = AuditedTicket.objects.using(alias).get(pk=pk)
+        for event in [first, "release" if first == "claim" else "claim"] * 5:
+            try:
+                done = t.fire(event)
+            except IllegalTransition:
+                continue
+            with lock:
+                committed.append(done.version)
+
+    run_threads([lambda i=i: worker("claim" if i % 2 else "release") for i in range(WORKERS)])
+    entries = AuditedTicket.guard(alias).store.history(pk)
+    version = AuditedTicket.objects.using(alias).get(pk=pk).version
+    assert [e.version for e in entries] == list(range(1, version + 1))
+    assert sorted(committed) == [e.version for e in entries]
+    assert all(a.target == b.source for a, b in itertools.pairwise(entries))
+    assert len({e.token for e in entries}) == len(entries)
