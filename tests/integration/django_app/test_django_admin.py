@@ -7,6 +7,7 @@ tickets live on the ``alias`` database (a router sends them there); the admin's 
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -149,3 +150,55 @@ def test_without_guarded_admin_the_same_refusal_is_a_server_error(
     _claimed_meanwhile(alias)
     with pytest.raises(TransitionConflict):
         client.post(f"/plain/django_app/ticket/{t.pk}/change/", {"status": "claimed", "note": "x"})
+
+
+def _seen(client: Client, pk: int) -> str:
+    """The hidden status-and-version field of the change page, as the browser would post it."""
+    page = client.get(f"/admin/django_app/ticket/{pk}/change/").content.decode()
+    found = re.search(r'name="statusguard_seen" value="([^"]*)"', page)
+    assert found is not None, "the change form carries no statusguard_seen field"
+    return found.group(1)
+
+
+def test_a_stale_page_cannot_move_the_status_from_what_it_showed(
+    alias: str, client: Client
+) -> None:
+    t = Ticket.objects.using(alias).create()
+    seen = _seen(client, t.pk)
+    assert seen == "0:open"
+    Ticket.guard(alias).fire(t.pk, "claim")  # another worker, after the page was loaded
+    Ticket.guard(alias).fire(t.pk, "release")  # open again, version 2
+    response = client.post(
+        f"/admin/django_app/ticket/{t.pk}/change/",
+        {"status": "claimed", "note": "mine", "statusguard_seen": seen},
+    )
+    assert response.status_code == 302
+    (level, text), *_ = _messages(response)
+    assert level == "error"
+    assert text.startswith(f"Not saved: key {t.pk}: expected status 'open' at version 0")
+    row = Ticket.objects.using(alias).get(pk=t.pk)
+    assert (row.status, row.version, row.note) == ("open", 2, "")
+
+
+@pytest.mark.parametrize("with_seen", [True, False])
+def test_a_stale_page_leaving_the_status_as_shown_does_not_put_it_back(
+    alias: str, client: Client, with_seen: bool
+) -> None:
+    """The page showed 'open'; meanwhile a worker claimed the ticket; the user edits only
+    the note. With the hidden field the save leaves the status alone; without it (the
+    negative control: a form posting only its fields) the posted 'open' reads as an edit
+    of the claimed row and releases it (claimed -> open is an edge)."""
+    t = Ticket.objects.using(alias).create()
+    seen = _seen(client, t.pk)
+    Ticket.guard(alias).fire(t.pk, "claim")
+    data = {"status": "open", "note": "called back"}
+    if with_seen:
+        data["statusguard_seen"] = seen
+    response = client.post(f"/admin/django_app/ticket/{t.pk}/change/", data)
+    assert response.status_code == 302
+    row = Ticket.objects.using(alias).get(pk=t.pk)
+    assert row.note == "called back"
+    if with_seen:
+        assert (row.status, row.version) == ("claimed", 1)
+    else:
+        assert (row.status, row.version) == ("open", 2)  # the worker's claim undone

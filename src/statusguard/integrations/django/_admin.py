@@ -3,9 +3,10 @@
 :func:`fire_action` makes a ``ModelAdmin`` action that fires an event on each selected
 row (recording the admin user as the audit row's actor) and reports what committed and
 what was refused, row by row, with ``message_user``. :class:`GuardedAdmin` is a
-``ModelAdmin`` whose change form turns a refusal at save time (a row changed between the
-form's read and its write, a trigger disagreeing) into an error message and a return
-to the form, with the whole save rolled back. An illegal edit of the status never gets
+``ModelAdmin`` whose change form moves the status from what the page showed (its status
+and version ride in a hidden field) and turns a refusal at save time (a row changed since
+the page was loaded, a trigger disagreeing) into an error message and a return to the
+form, with the whole save rolled back. An illegal edit of the status never gets
 that far: :meth:`StatusField.validate` shows it on the field.
 """
 
@@ -14,11 +15,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
 from statusguard.errors import StatusGuardError
 from statusguard.guard._store import MAX_ACTOR
+from statusguard.integrations.django._model import assume_loaded, loaded_state
 
 if TYPE_CHECKING:
     from django.db.models import Model, QuerySet
@@ -89,15 +92,62 @@ def fire_action(
     return action
 
 
+#: the change form's hidden field: the status and version the page showed
+SEEN = "statusguard_seen"
+
+
+def _parse_seen(value: object) -> tuple[str, int] | None:
+    """``"<version>:<status>"`` as (status, version); ``None`` for anything else."""
+    if not isinstance(value, str):
+        return None
+    version, sep, status = value.partition(":")
+    if not sep or not version.isdigit() or not status:
+        return None
+    return status, int(version)
+
+
+class _SeenForm(forms.ModelForm):  # type: ignore[type-arg]
+    """A model form remembering the status and version it showed (a hidden field), so the
+    save moves from what the user saw, not from the row as the POST read it."""
+
+    statusguard_seen = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        shown = loaded_state(self.instance)
+        if shown is not None:
+            self.fields[SEEN].initial = f"{shown[1]}:{shown[0]}"
+
+    def _post_clean(self) -> None:
+        seen = _parse_seen(self.cleaned_data.get(SEEN))
+        if seen is not None and not self.instance._state.adding:
+            assume_loaded(self.instance, *seen)
+        super()._post_clean()  # type: ignore[misc]
+
+
 class GuardedAdmin(_ModelAdmin):
     """A ``ModelAdmin`` for a ``GuardedModel``: a refused save is a message, not a 500.
 
-    The change form's save runs in the admin's transaction; when the guard refuses it
-    (:class:`~statusguard.errors.TransitionConflict`: the row changed since the form
-    read it; :class:`~statusguard.errors.StoreRejected`; any statusguard error), that
+    The change form carries the status and version it showed (a hidden field): its save
+    moves the status by compare-and-set from those, so a page loaded before another
+    writer changed the row can neither move it from a state it no longer holds nor put
+    the old status back (a form that leaves the status as shown leaves it alone). The
+    save runs in the admin's transaction; when the guard refuses it
+    (:class:`~statusguard.errors.TransitionConflict`: the row changed since the page
+    showed it; :class:`~statusguard.errors.StoreRejected`; any statusguard error), that
     transaction rolls back, the user sees the refusal as an error message and is sent
     back to the form, which shows the row as stored now.
     """
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        kwargs.setdefault("form", _SeenForm)
+        return super().get_form(request, obj, change, **kwargs)
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = list(super().get_fields(request, obj))
+        return fields if SEEN in fields else [*fields, SEEN]
 
     def changeform_view(
         self,

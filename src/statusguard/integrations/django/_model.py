@@ -41,6 +41,8 @@ __all__ = [
     "StatusField",
     "VersionField",
     "as_validation_error",
+    "assume_loaded",
+    "loaded_state",
     "resolve",
 ]
 
@@ -225,6 +227,18 @@ _LOADED = "_statusguard_loaded"  # on an instance: (status, version) as last rea
 _FIELDS: dict[type, tuple[StatusField, VersionField | None] | None] = {}
 _GUARDS: dict[tuple[type, str], Guard[Any, Any]] = {}
 _LOCK = threading.Lock()
+
+
+def loaded_state(instance: models.Model) -> tuple[str, int] | None:
+    """The (status, version) ``instance`` was loaded with: what a status edit moves from."""
+    found: tuple[str, int] | None = getattr(instance, _LOADED, None)
+    return found
+
+
+def assume_loaded(instance: models.Model, status: str, version: int) -> None:
+    """Make ``instance``'s next status edit move from ``status`` at ``version`` (what a page
+    showed when it was loaded, earlier than this instance was read)."""
+    setattr(instance, _LOADED, (status, version))
 
 
 def _not_initial(lc: Lifecycle[Any, Any], key: object, status: str) -> IllegalTransition:
