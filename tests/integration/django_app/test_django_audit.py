@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from django.db import DatabaseError, models, transaction
@@ -19,9 +19,9 @@ from statusguard import Guard, IllegalTransition
 from statusguard.errors import InvalidArgument, InvalidSchema, TransitionConflict
 from statusguard.guard import AuditEntry
 from statusguard.integrations.django import AuditKey, AuditRecord, DjangoStore
+from tests.integration.django_app._threads import WORKERS, run_threads
 from tests.integration.django_app.lifecycles import CONFIG, TICKET
 from tests.integration.django_app.models import AuditedTicket, Ticket, TicketHistory
-from tests.integration.django_app.test_django_race import WORKERS, run_threads
 
 
 class MissingHistory(AuditRecord):
@@ -74,6 +74,15 @@ def test_history_windows_and_bad_windows(alias: str) -> None:
     assert t.history(since=later) == []
     with pytest.raises(InvalidArgument, match="aware datetime"):
         t.history(since=datetime(2026, 1, 1))  # naive
+    # the bounds are in the read's WHERE (the dialect's audit_time): since <= at < until,
+    # in any zone
+    (entry,) = t.history()
+    assert entry.at is not None
+    assert t.history(since=entry.at) == [entry]
+    assert t.history(until=entry.at) == []
+    plus5 = timezone(timedelta(hours=5, minutes=30))
+    assert t.history(since=entry.at.astimezone(plus5)) == [entry]
+    assert t.history(until=entry.at.astimezone(plus5) + timedelta(microseconds=1)) == [entry]
 
 
 def test_a_transition_rolled_back_with_the_callers_transaction_leaves_no_audit_row(

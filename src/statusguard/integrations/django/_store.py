@@ -38,8 +38,8 @@ from statusguard.guard._store import (
     Rejected,
     Store,
     check_audit_text,
+    check_key,
     check_window,
-    in_window,
 )
 from statusguard.sql._classify import describe
 from statusguard.sql._identifiers import check_identifier, check_table_name
@@ -78,6 +78,8 @@ __all__ = ["DjangoStore", "Rendered", "check_audit_model", "column_of", "render"
 # a bind parameter ``:name`` (not ``::type``, as SQLAlchemy's text() reads them)
 _BIND = re.compile(r"(?<![:\w\\]):(\w+)(?!:)")
 _CACHE_LIMIT = 4096
+#: what a DjangoStore takes as a key (:func:`check_key` says why not a bool or a float)
+KEYS = "the model's primary key values, but no bool or number that is not an int"
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +124,7 @@ class _Statements:
         self.separate_audit = lay.audit is not None and dialect.audit_begin is not None
         self._apply: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[Rendered, Statement]] = {}
         self._cas: dict[bool, Rendered] = {}
+        self._windows: dict[tuple[bool, bool], Rendered] = {}
 
     def apply(
         self, sources: tuple[str, ...], targets: tuple[str, ...]
@@ -132,6 +135,14 @@ class _Statements:
             if len(self._apply) > _CACHE_LIMIT:
                 self._apply.clear()
             found = self._apply[(sources, targets)] = (render(stmt.text), stmt)
+        return found
+
+    def audit_window(self, since: bool, until: bool) -> Rendered:
+        """A key's audit rows with a lower bound ``since`` and/or an upper bound ``until``."""
+        found = self._windows.get((since, until))
+        if found is None:
+            text = self.dialect.audit_select(self.layout, since=since, until=until)
+            found = self._windows[(since, until)] = render(text)
         return found
 
     def cas(self, versioned: bool) -> Rendered:
@@ -463,6 +474,7 @@ class DjangoStore(Store):
         Other fields take their defaults; a duplicate key is :class:`DuplicateKey`, and
         only the savepoint around the insert is rolled back.
         """
+        check_key(key, KEYS)
         alias = self.alias()
         conn = connections[alias]
         self._sql(conn)  # the key check, before the first row goes in
@@ -486,6 +498,7 @@ class DjangoStore(Store):
 
     def get(self, key: Hashable) -> Record:
         """The current record; :class:`UnknownKey` if absent."""
+        check_key(key, KEYS)
         conn = connections[self.alias(write=False)]
         return self._read(conn, self._sql(conn), key)
 
@@ -498,6 +511,7 @@ class DjangoStore(Store):
         ``since <= at < until``. ``ValueError`` without an audit model.
         """
         check_window(since, until)
+        check_key(key, KEYS)
         if self.audit_table is None:
             raise ValueError(
                 "this DjangoStore has no audit model; pass audit=<a subclass of "
@@ -506,8 +520,15 @@ class DjangoStore(Store):
         conn = connections[self.alias(write=False)]
         sql = self._sql(conn)
         assert sql.audit_select is not None
-        rows = self._run(conn, sql.audit_select, {"k": key}).all()
-        return in_window([audit_entry(r) for r in rows], since, until)
+        params: dict[str, Any] = {"k": key}
+        select = sql.audit_select
+        if since is not None or until is not None:  # in the WHERE, as SQLStore reads it
+            select = sql.audit_window(since is not None, until is not None)
+            for name, bound in (("since", since), ("until", until)):
+                if bound is not None:
+                    params[name] = sql.dialect.audit_time(bound)
+        rows = self._run(conn, select, params).all()
+        return [audit_entry(r) for r in rows]
 
     def apply(
         self,
@@ -524,6 +545,7 @@ class DjangoStore(Store):
         ``actor`` and ``reason`` go to the audit row, if the store keeps one.
         """
         check_audit_text(actor, reason)
+        check_key(key, KEYS)
         conn = connections[self.alias()]
         sql = self._sql(conn)
         if not moves:
@@ -563,6 +585,7 @@ class DjangoStore(Store):
         reason: str | None = None,
     ) -> Applied | Rejected:
         """Set ``target`` if the status (and version) still match: one conditional ``UPDATE``."""
+        check_key(key, KEYS)
         check_audit_text(actor, reason)
         check_versioned(
             expected_version,
