@@ -202,3 +202,16 @@ def test_a_stale_page_leaving_the_status_as_shown_does_not_put_it_back(
         assert (row.status, row.version) == ("claimed", 1)
     else:
         assert (row.status, row.version) == ("open", 2)  # the worker's claim undone
+
+
+def test_a_status_edit_in_the_change_form_records_the_admin_as_actor(
+    alias: str, client: Client
+) -> None:
+    t = AuditedTicket.objects.using(alias).create()
+    response = client.post(
+        f"/admin/django_app/auditedticket/{t.pk}/change/", {"status": "claimed", "token": ""}
+    )
+    assert response.status_code == 302
+    (entry,) = t.history()
+    assert (entry.source, entry.event, entry.target) == ("open", None, "claimed")
+    assert (entry.actor, entry.reason) == ("admin", "admin change form")

@@ -203,3 +203,11 @@ def test_racing_workers_leave_one_audit_row_per_commit(alias: str) -> None:
     assert sorted(committed) == [e.version for e in entries]
     assert all(a.target == b.source for a, b in itertools.pairwise(entries))
     assert len({e.token for e in entries}) == len(entries)
+
+
+def test_save_records_actor_and_reason_of_a_status_edit(alias: str) -> None:
+    t = AuditedTicket.objects.using(alias).create()
+    t.status = "claimed"
+    t.save(actor="ana", reason="by hand")
+    t.save(actor="bo")  # nothing moved: no row
+    assert [(e.target, e.actor, e.reason) for e in t.history()] == [("claimed", "ana", "by hand")]

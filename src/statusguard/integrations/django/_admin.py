@@ -139,6 +139,13 @@ class GuardedAdmin(_ModelAdmin):
     back to the form, which shows the row as stored now.
     """
 
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        """Save ``obj``; an edited status is recorded with the admin user as its actor."""
+        if change and hasattr(obj, "statusguard_fields"):
+            obj.save(actor=admin_actor(request), reason="admin change form")
+        else:
+            super().save_model(request, obj, form, change)
+
     def get_form(
         self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
     ) -> Any:

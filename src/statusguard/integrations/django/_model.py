@@ -395,7 +395,12 @@ class GuardedModel(_ModelBase):
         setattr(self, _LOADED, (committed.target, committed.version))
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        """Save the other fields; move an edited status through the guard (see the class)."""
+        """Save the other fields; move an edited status through the guard (see the class).
+
+        ``actor=`` and ``reason=`` (keywords of this ``save`` only) go to the move's audit
+        row, as for :meth:`fire`.
+        """
+        why = {k: kwargs.pop(k) for k in ("actor", "reason") if kwargs.get(k) is not None}
         found = self._statusguard_fields()
         if found is None:  # a historical model in a migration
             super().save(*args, **kwargs)
@@ -445,6 +450,7 @@ class GuardedModel(_ModelBase):
                     current,
                     loaded[0],
                     expected_version=loaded[1] if version is not None else None,
+                    **why,
                 )
             )
             self._statusguard_took(committed)
