@@ -119,3 +119,26 @@ def test_an_integer_key_needs_no_collation(alias: str) -> None:
 
     t = Ticket.objects.using(alias).create()
     assert Ticket.guard(alias).fire(t.pk, "claim").target == "claimed"
+
+
+def test_the_key_check_runs_once_per_database(alias: str) -> None:
+    """The catalog query runs at the store's first use only, also where it answers no rows
+    (PostgreSQL: the audit key is an integer, with no collation)."""
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.integration.django_app.models import AuditedTicket
+
+    store = DjangoStore(AuditedTicket, version="version", audit="django_app.TicketHistory")
+    guard = Guard(TICKET, store, CONFIG)
+    store.using = alias
+    t = AuditedTicket.objects.using(alias).create()
+    catalog = ("information_schema", "pg_attribute", "sqlite_master")
+    with CaptureQueriesContext(connections[alias]) as first:
+        guard.fire(t.pk, "claim")
+    with CaptureQueriesContext(connections[alias]) as second:
+        guard.fire(t.pk, "release")
+    asked = [
+        [q["sql"] for q in run if any(c in q["sql"] for c in catalog)] for run in (first, second)
+    ]
+    assert len(asked[0]) == 2  # the ticket table's key, the audit table's key
+    assert asked[1] == []

@@ -341,9 +341,9 @@ class DjangoStore(Store):
             if asked is None:
                 continue
             query, params, kept = asked
+            # (no rows: no such table, or, on PostgreSQL, a key without a collation, an
+            # integer: nothing folds; checked once either way, not at every call)
             rows = self._run(conn, render(query), params).all()
-            if not rows:
-                return  # no such table yet (not migrated): ask again at the next call
             problem = inexact_key(dialect, rows, table, keys, kept, mariadb=_mariadb(conn))
             if problem is not None:
                 raise _in_django(problem, model, dialect, _mariadb(conn))
