@@ -11,8 +11,9 @@ helper (extra ``statusguard[sql]``) and loads on first use; the dialects and the
 trigger generator need no driver.
 
 Layers inside, lowest first: ``_identifiers``, ``dialects``, ``_classify``,
-``_trigger``; then (SQLAlchemy) ``_schema``, ``_statements``, ``_engine``,
-``_settle``, ``_store``; ``_orm`` beside them.
+``_outcomes`` (the verdicts the Django integration shares), ``_trigger``; then
+(SQLAlchemy) ``_schema``, ``_statements``, ``_engine``, ``_settle``, ``_store``;
+``_orm`` beside them.
 """
 
 from __future__ import annotations

@@ -26,8 +26,9 @@ from sqlalchemy.exc import DBAPIError
 
 from statusguard.errors import InvalidArgument, StoreRejected, StoreUnavailable
 from statusguard.sql._classify import ErrorKind, classify, describe
+from statusguard.sql._outcomes import end_session, refusal
 from statusguard.sql.dialects import SUPPORTED, dialect_for
-from statusguard.sql.dialects._base import TRIGGER_MESSAGE, Dialect
+from statusguard.sql.dialects._base import Dialect
 from statusguard.sql.dialects._records import Connecting, Outcome, Session
 
 __all__ = [
@@ -496,12 +497,9 @@ class Connector:
                 "statement_timeout); it was undone",
                 committed=False,
             )
-        if kind is ErrorKind.TRIGGER:  # statusguard's trigger names itself; else a CHECK
-            return StoreRejected(
-                problem, cause="trigger" if TRIGGER_MESSAGE in problem else "constraint"
-            )
-        if kind in (ErrorKind.CONSTRAINT, ErrorKind.DUPLICATE):  # a unique index, not the key
-            return StoreRejected(problem, cause="constraint")
+        rejected = refusal(kind, problem)  # a trigger, a CHECK, a unique index not the key's
+        if rejected is not None:
+            return rejected
         if kind is ErrorKind.REFUSED:
             return StoreUnavailable(
                 f"the database refused the statement before running it: {problem} (a "
@@ -523,28 +521,13 @@ class Connector:
         Session ids are per server: ``conn`` must be on the server the session was on
         (:meth:`Server.same`), or nothing is asked or killed and the answer is False.
         """
-        d = self.dialect
-        if d.session_query is None:
-            return True  # in-process: nothing outlives the connection
-        if session is None:
-            return False
-        here = self.session_of(conn)
-        if here is None or not session.server.same(here.server):
-            return False  # another server: that id is someone else's session there
-        alive, kill = d.session_alive(session.id), d.session_kill(session.id)
-        deadline = time.monotonic() + 5.0
-        killed = False
-        while time.monotonic() < deadline:
-            if not run(conn, alive).scalar():
-                return True
-            if not killed:
-                killed = True
-                try:
-                    run(conn, kill)
-                except self.catch:
-                    return False
-            time.sleep(0.05)
-        return False
+        return end_session(
+            self.dialect,
+            session,
+            self.session_of(conn),
+            lambda sql: run(conn, sql).scalar(),
+            self.catch,
+        )
 
     def dispose(self) -> None:
         """Close the engine's pooled connections (and the ones kept idle)."""

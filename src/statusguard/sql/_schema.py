@@ -13,8 +13,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from statusguard.errors import InvalidKey, InvalidSchema
+from statusguard.errors import InvalidKey
 from statusguard.guard._store import check_key
+from statusguard.sql._outcomes import collation_query, inexact_key
 from statusguard.sql.dialects import DIALECTS, dialect_for
 
 __all__ = ["audit_table", "check_exact_keys", "exact_key_type", "key_checker", "status_table"]
@@ -71,36 +72,16 @@ def check_exact_keys(
     ``'QUEUED'`` would match ``'queued'``). ``conn`` is a SQLAlchemy connection; one
     catalog query.
     """
-    name = conn.dialect.name
-    ours = dialect_for(name)
-    query = None if ours is None else ours.key_collations(len(columns))
-    if ours is None or query is None:
+    ours = dialect_for(conn.dialect.name)
+    asked = None if ours is None else collation_query(ours, table, columns, statuses)
+    if ours is None or asked is None:
         return
-    if ours.status_compared_as_bytes:
-        statuses = ()
-    names = [*columns, *statuses]
-    query = ours.key_collations(len(names))
-    assert query is not None
-    params = {"t": ours.quote(table) if name == "postgresql" else table}
-    params.update({f"c{i}": c for i, c in enumerate(names)})
+    query, params, kept = asked
     rows = conn.execute(sa.text(query), params).all()
     mariadb = bool(getattr(conn.dialect, "is_mariadb", False))
-    for column, collation in ours.inexact_keys(rows, names):
-        if column in statuses:
-            problem = (
-                f"its collation {collation} makes different statuses equal ('QUEUED' = "
-                "'queued'), so a status written behind the guard's back would be taken for "
-                "a known one"
-            )
-        else:
-            problem = (
-                f"its collation {collation} makes different keys equal (case, accents or "
-                "trailing spaces: 'img-1' = 'IMG-1', 'pad' = 'pad '), so two resources "
-                "would share one row"
-            )
-        raise InvalidSchema(
-            table, column, problem, ours.exact_keys_fix(table, column, mariadb=mariadb)
-        )
+    problem = inexact_key(ours, rows, table, columns, kept, mariadb=mariadb)
+    if problem is not None:
+        raise problem
 
 
 def _status_type() -> sa.types.TypeEngine[Any]:

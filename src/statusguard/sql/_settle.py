@@ -22,8 +22,9 @@ from sqlalchemy.engine import Connection
 from statusguard.errors import StoreUnavailable
 from statusguard.sql._classify import describe
 from statusguard.sql._engine import Connector, run
+from statusguard.sql._outcomes import settled, unsettled, untokened
 from statusguard.sql._statements import Statements
-from statusguard.sql.dialects._records import Server, Session
+from statusguard.sql.dialects._records import Session
 
 __all__ = ["settle"]
 
@@ -38,11 +39,7 @@ def settle(
 ) -> StoreUnavailable:
     """The error for a write that lost its connection (``session``: the old session)."""
     if token is None:
-        return StoreUnavailable(
-            f"connection lost during a write: {problem} (no token: enable tokens=True to "
-            "settle such outcomes)",
-            committed=None,
-        )
+        return untokened(problem)
     try:
         with connector.engine.connect() as conn:
             connector.prepare(conn)
@@ -50,44 +47,16 @@ def settle(
             gone = connector.end_session(conn, session)
             found = _token_found(sql, conn, token, key)
     except connector.catch as exc:
-        return StoreUnavailable(
-            f"connection lost during a write: {problem}; re-reading the token failed too: "
-            f"{describe(exc)}",
-            committed=None,
-        )
-    if found:
-        return StoreUnavailable(
-            f"connection lost during a write: {problem}; its token {token} is stored",
-            committed=True,
-        )
-    if gone and sql.layout.audit is not None:
-        return StoreUnavailable(
-            f"connection lost during a write: {problem}; its token {token} is in no "
-            "audit row and the old session has ended",
-            committed=False,
-        )
-    elsewhere = session is not None and here is not None and not session.server.same(here.server)
-    if elsewhere:
-        assert session is not None
-        assert here is not None
-        why = (
-            f"the lost session ran on {_name(session.server)}, the settle connection reached "
-            f"{_name(here.server)}: that session cannot be ended from here and may still commit"
-        )
-    elif not gone:
-        why = "the old session may still be running"
-    else:
-        why = "it may have been overwritten"
-    where = "in no audit row" if sql.layout.audit is not None else "not in the row"
-    advice = "" if sql.layout.audit is not None or elsewhere else "; configure an audit table"
-    return StoreUnavailable(
-        f"connection lost during a write: {problem}; its token {token} is {where} ({why}{advice})",
-        committed=None,
+        return unsettled(problem, describe(exc))
+    return settled(
+        problem,
+        token,
+        found=found,
+        gone=gone,
+        audited=sql.layout.audit is not None,
+        session=session,
+        here=here,
     )
-
-
-def _name(server: Server) -> str:
-    return f"{server.host}:{server.port}" + (f" ({server.instance})" if server.instance else "")
 
 
 def _token_found(sql: Statements, conn: Connection, token: str, key: Hashable) -> bool:

@@ -22,21 +22,18 @@ import contextlib
 import copy
 import math
 from collections.abc import Callable, Hashable, Iterator, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from statusguard.errors import (
-    DuplicateKey,
     InvalidArgument,
     InvalidIdentifier,
     InvalidSchema,
     ReservedColumn,
-    StoreRejected,
     StoreUnavailable,
-    TransitionConflict,
     UnknownColumn,
     UnknownKey,
 )
@@ -46,7 +43,6 @@ from statusguard.guard._store import (
     Record,
     Rejected,
     check_audit_text,
-    check_version,
     check_window,
 )
 from statusguard.guard._values import check_values
@@ -60,6 +56,7 @@ from statusguard.sql._engine import (
 )
 from statusguard.sql._hooks import defer
 from statusguard.sql._identifiers import check_identifier, check_table_name
+from statusguard.sql._outcomes import apply_until_decided, audit_entry, check_versioned, duplicate
 from statusguard.sql._schema import audit_table, check_exact_keys, key_checker, status_table
 from statusguard.sql._settle import settle
 from statusguard.sql._statements import Rendered, Statements
@@ -116,17 +113,6 @@ def _check_options(
         raise InvalidArgument(
             "key_type", key_type, "a SQLAlchemy type instance, e.g. sqlalchemy.String(64)"
         )
-
-
-def _utc(at: Any) -> datetime | None:
-    """An audit row's ``at`` as an aware UTC datetime (SQLite: text; MariaDB: naive UTC)."""
-    if at is None:
-        return None
-    if isinstance(at, str):
-        at = datetime.fromisoformat(at)
-    if not isinstance(at, datetime):
-        return None
-    return at.replace(tzinfo=UTC) if at.utcoffset() is None else at.astimezone(UTC)
 
 
 class SQLStore:
@@ -621,14 +607,7 @@ class SQLStore:
 
         record = self._runner.call(op, write=True, token=token, key=key)
         if record is None:
-            try:
-                existing = self.get(key).status
-            except UnknownKey:  # a unique index on another column refused the row
-                raise StoreRejected(
-                    f"inserting key {key!r} violates a unique constraint other than the key's",
-                    cause="constraint",
-                ) from None
-            raise DuplicateKey(key, existing)
+            raise duplicate(key, lambda k: self.get(k).status)
         return record
 
     def get(self, key: Hashable) -> Record:
@@ -660,10 +639,7 @@ class SQLStore:
 
         def op(conn: Connection) -> list[AuditEntry]:
             rows = self._run(conn, sql.text, sql.params(params)).all()
-            return [
-                AuditEntry(str(r[0]), r[1], str(r[2]), int(r[3] or 0), r[4], _utc(r[5]), r[6], r[7])
-                for r in rows
-            ]
+            return [audit_entry(r) for r in rows]
 
         return self._reads.call(op, write=False)
 
@@ -775,8 +751,8 @@ class SQLStore:
 
         def op(conn: Connection) -> Applied | Rejected:
             info = conn.connection.info
-            for _ in range(self.race_retries):
-                done = self._write(
+            return apply_until_decided(
+                lambda: self._write(
                     conn,
                     sql,
                     params,
@@ -786,19 +762,11 @@ class SQLStore:
                     token,
                     actor,
                     reason,
-                )
-                if done is not None:
-                    return done
-                current = self._read(conn, key, newest=True)
-                if current.status not in moves:
-                    return Rejected(current)
-                # another writer moved the row between our UPDATE and the read: go again
-            current = self._read(conn, key, newest=True)
-            raise TransitionConflict(
+                ),
+                lambda: self._read(conn, key, newest=True),
+                moves,
                 key,
-                current.status,
-                None,
-                detail=f"the row kept changing during {self.race_retries} attempts",
+                self.race_retries,
             )
 
         return self._runner.call(op, write=True, token=token, key=key)
@@ -822,14 +790,13 @@ class SQLStore:
         """
         check_audit_text(actor, reason)
         self._check_key(key)
-        check_version(expected_version)
-        if expected_version is not None and not self.version_column:
-            raise InvalidSchema(
-                self.table_name,
-                "(version)",
-                "expected_version needs a version column and this store has none",
-                "pass version='...' to SQLStore (a BIGINT column), or move without it",
-            )
+        check_versioned(
+            expected_version,
+            self.version_column is not None,
+            self.table_name,
+            missing="a version column and this store has none",
+            fix="pass version='...' to SQLStore (a BIGINT column), or move without it",
+        )
         columns, extra = ((), None) if values is None else self._values(values)
         sql = self._sql.cas(expected_version is not None, columns)
         bind = cas_params(key, expected, target, expected_version, token, actor, reason)

@@ -67,9 +67,17 @@ def alias(request: pytest.FixtureRequest, django_databases: list[str]) -> Iterat
     assert name in django_databases
     from django.db import connections
 
-    from tests.integration.django_app.models import SENT, FsmTicket, PlainTicket, Ticket
+    from tests.integration.django_app.models import (
+        SENT,
+        AuditedTicket,
+        FsmTicket,
+        NamedTicket,
+        PlainTicket,
+        Ticket,
+        TicketHistory,
+    )
 
-    models = (Ticket, PlainTicket, FsmTicket)
+    models = (Ticket, PlainTicket, FsmTicket, TicketHistory, AuditedTicket, NamedTicket)
     for model in models:
         model.objects.using(name).all().delete()
     SENT.clear()

@@ -1,4 +1,5 @@
-"""The models under test: statusguard's (with and without a version) and django-fsm-2's."""
+"""The models under test: statusguard's (with and without a version, with an audit history,
+with a text key) and django-fsm-2's."""
 
 from __future__ import annotations
 
@@ -8,7 +9,13 @@ from typing import Any
 from django.db import models
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
-from statusguard.integrations.django import GuardedModel, StatusField, VersionField
+from statusguard.integrations.django import (
+    AuditKey,
+    AuditRecord,
+    GuardedModel,
+    StatusField,
+    VersionField,
+)
 from tests.integration.django_app.lifecycles import CONFIG, TICKET
 
 #: side effects the transitions ran (e.g. "send the claim notification"), per model
@@ -34,6 +41,27 @@ class PlainTicket(GuardedModel, models.Model):
 
     status = StatusField("tests.integration.django_app.lifecycles:TICKET", config=CONFIG)
     claims = models.IntegerField(default=0)
+
+
+class AuditedTicket(GuardedModel, models.Model):
+    """A ticket with an audit history (TicketHistory) and a token per write attempt."""
+
+    status = StatusField(TICKET, config=CONFIG)
+    version = VersionField()
+    token = models.CharField(max_length=64, null=True, blank=True)
+    statusguard_audit = "django_app.TicketHistory"
+    statusguard_tokens = True
+
+
+class TicketHistory(AuditRecord):
+    resource = AuditKey(AuditedTicket)
+
+
+class NamedTicket(GuardedModel, models.Model):
+    """A text primary key in the database's default collation (on MariaDB: not exact)."""
+
+    name = models.CharField(max_length=32, primary_key=True)
+    status = StatusField(TICKET, config=CONFIG)
 
 
 class FsmTicket(ConcurrentTransitionMixin, models.Model):

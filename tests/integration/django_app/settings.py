@@ -17,7 +17,36 @@ from urllib.parse import unquote, urlsplit
 from tests.integration._reliab_db import ENGINES
 
 SECRET_KEY = "statusguard-tests-only"
-INSTALLED_APPS = ["tests.integration.django_app"]
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "tests.integration.django_app",
+]
+# the admin, for the tests of refusals shown as messages (test_django_admin.py)
+ROOT_URLCONF = "tests.integration.django_app.urls"
+MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+]
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+DATABASE_ROUTERS = ["tests.integration.django_app.routers.ContribOnDefault"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast, tests only
 USE_TZ = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

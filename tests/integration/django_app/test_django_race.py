@@ -23,40 +23,14 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connections, transaction
+from django.db import transaction
 from django_fsm import ConcurrentTransition
 
 from statusguard import IllegalTransition, TransitionConflict
+from tests.integration.django_app._threads import TIMEOUT, WORKERS, run_threads
 from tests.integration.django_app.models import SENT, FsmTicket, Ticket, send
 
-WORKERS = 6
 ROUNDS = 5
-TIMEOUT = 60.0
-
-
-def run_threads(targets: list[Callable[[], None]]) -> None:
-    """Run each target in a thread with its own connection; bounded; re-raise the first error."""
-    errors: list[BaseException] = []
-
-    def wrap(fn: Callable[[], None]) -> Callable[[], None]:
-        def run() -> None:
-            try:
-                fn()
-            except BaseException as exc:
-                errors.append(exc)
-            finally:
-                connections.close_all()
-
-        return run
-
-    threads = [threading.Thread(target=wrap(fn)) for fn in targets]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(TIMEOUT)
-    assert not any(t.is_alive() for t in threads), "a worker hung"
-    if errors:
-        raise errors[0]
 
 
 def claim_race(alias: str, impl: str) -> Counter[str]:

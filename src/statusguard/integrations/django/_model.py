@@ -1,6 +1,7 @@
-"""The model side: :class:`StatusField`, :class:`VersionField`, the :class:`GuardedModel` mixin.
+"""The model side: :class:`StatusField`, :class:`VersionField`, :class:`AuditKey`, the mixin.
 
-The lifecycle is the source of truth. ``instance.fire(event)`` applies an event with the
+The mixin is :class:`GuardedModel`; :class:`AuditKey` is the key field of an audit
+model. The lifecycle is the source of truth. ``instance.fire(event)`` applies an event with the
 guard's one conditional ``UPDATE`` (:class:`~statusguard.guard.Guard` over a
 :class:`DjangoStore`); ``save()`` never writes the status or version columns with the
 other fields: a status changed in memory (a form, the admin) becomes the guard's
@@ -16,7 +17,8 @@ from __future__ import annotations
 import importlib
 import threading
 from collections.abc import Collection, Hashable, Mapping
-from typing import TYPE_CHECKING, Any, Self, cast
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar, Self, cast
 
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import models, router, transaction
@@ -29,10 +31,20 @@ from statusguard.errors import (
     UnknownStatus,
 )
 from statusguard.guard._guard import Committed, Guard
+from statusguard.guard._store import AuditEntry
 from statusguard.integrations.django._store import DjangoStore
 from statusguard.lifecycle._model import Lifecycle
 
-__all__ = ["GuardedModel", "StatusField", "VersionField", "as_validation_error", "resolve"]
+__all__ = [
+    "AuditKey",
+    "GuardedModel",
+    "StatusField",
+    "VersionField",
+    "as_validation_error",
+    "assume_loaded",
+    "loaded_state",
+    "resolve",
+]
 
 #: the ``state`` an :class:`IllegalTransition` names when a new row is saved off the
 #: initial state
@@ -42,10 +54,12 @@ if TYPE_CHECKING:
     _CharField = models.CharField[str, str]
     _BigIntegerField = models.PositiveBigIntegerField[int, int]
     _ModelBase = models.Model
+    _ForeignKey = models.ForeignKey[Any, Any]
 else:
     _CharField = models.CharField
     _BigIntegerField = models.PositiveBigIntegerField
     _ModelBase = object
+    _ForeignKey = models.ForeignKey
 
 
 def resolve(lifecycle: Lifecycle[Any, Any] | str) -> Lifecycle[Any, Any]:
@@ -188,10 +202,43 @@ class VersionField(_BigIntegerField):
         return name, "django.db.models.PositiveBigIntegerField", args, kwargs
 
 
+class AuditKey(_ForeignKey):
+    """The audit row's key: the guarded row it records, as column ``resource_key``.
+
+    ``AuditKey(Order)`` is a ``ForeignKey`` without a database constraint (history
+    outlives a deleted row; ``on_delete=DO_NOTHING``) and without a reverse accessor, so
+    the column takes the key's type (and collation) whatever the guarded model's primary
+    key is, and the admin can link an entry to its row.
+    """
+
+    def __init__(self, to: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("on_delete", models.DO_NOTHING)
+        kwargs.setdefault("db_constraint", False)
+        kwargs.setdefault("db_column", "resource_key")
+        kwargs.setdefault("related_name", "+")
+        super().__init__(to, **kwargs)
+
+    def deconstruct(self) -> Any:
+        name, _, args, kwargs = super().deconstruct()
+        return name, "django.db.models.ForeignKey", args, kwargs
+
+
 _LOADED = "_statusguard_loaded"  # on an instance: (status, version) as last read or written
 _FIELDS: dict[type, tuple[StatusField, VersionField | None] | None] = {}
 _GUARDS: dict[tuple[type, str], Guard[Any, Any]] = {}
 _LOCK = threading.Lock()
+
+
+def loaded_state(instance: models.Model) -> tuple[str, int] | None:
+    """The (status, version) ``instance`` was loaded with: what a status edit moves from."""
+    found: tuple[str, int] | None = getattr(instance, _LOADED, None)
+    return found
+
+
+def assume_loaded(instance: models.Model, status: str, version: int) -> None:
+    """Make ``instance``'s next status edit move from ``status`` at ``version`` (what a page
+    showed when it was loaded, earlier than this instance was read)."""
+    setattr(instance, _LOADED, (status, version))
 
 
 def _not_initial(lc: Lifecycle[Any, Any], key: object, status: str) -> IllegalTransition:
@@ -216,6 +263,13 @@ class GuardedModel(_ModelBase):
       :class:`~statusguard.errors.TransitionConflict`. A new row starts in the
       initial state.
     """
+
+    #: the audit model (a subclass of :class:`AuditRecord`, or its ``"app_label.Model"``
+    #: label): every committed transition writes a row there (:meth:`history`)
+    statusguard_audit: ClassVar[type[models.Model] | str | None] = None
+    #: whether every write carries a fresh per-attempt token (``Guard(tokens=True)``),
+    #: which settles a write whose connection broke (with an audit model: exactly)
+    statusguard_tokens: ClassVar[bool] = False
 
     @classmethod
     def statusguard_fields(cls) -> tuple[StatusField, VersionField | None]:
@@ -260,12 +314,12 @@ class GuardedModel(_ModelBase):
                 cast("type[models.Model]", cls),
                 status=status.name,
                 version=None if version is None else version.name,
+                audit=cls.statusguard_audit,
                 using=using,
             )
+            guard = Guard(status.lifecycle, store, status.config, tokens=cls.statusguard_tokens)
             with _LOCK:
-                found = _GUARDS.setdefault(
-                    (cls, alias), Guard(status.lifecycle, store, status.config)
-                )
+                found = _GUARDS.setdefault((cls, alias), guard)
         return found
 
     def _statusguard_remember(self) -> None:
@@ -299,17 +353,39 @@ class GuardedModel(_ModelBase):
         return using or self._state.db or router.db_for_write(type(self), instance=self)
 
     def fire(
-        self, event: str, facts: Mapping[str, bool] | None = None, *, using: str | None = None
+        self,
+        event: str,
+        facts: Mapping[str, bool] | None = None,
+        *,
+        using: str | None = None,
+        actor: str | None = None,
+        reason: str | None = None,
     ) -> Committed:
         """Apply ``event`` to the row's stored status in one atomic step; update this instance.
 
         Raises :class:`~statusguard.errors.IllegalTransition` (naming the stored state and
         the events allowed there) when the event is not enabled, with nothing written;
         :class:`~statusguard.errors.MissingFlag` when it depends on a fact not given.
+        ``actor`` (who) and ``reason`` (why) go to the audit row (:meth:`history`).
         """
-        committed = type(self).guard(self._statusguard_db(using)).fire(self.pk, event, facts)
+        guard = type(self).guard(self._statusguard_db(using))
+        if actor is None and reason is None:
+            committed = guard.fire(self.pk, event, facts)
+        else:
+            committed = guard.fire(self.pk, event, facts, actor=actor, reason=reason)
         self._statusguard_took(committed)
         return committed
+
+    def history(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        using: str | None = None,
+    ) -> list[AuditEntry]:
+        """The row's committed transitions, oldest first (needs :attr:`statusguard_audit`)."""
+        guard = type(self).guard(self._statusguard_db(using))
+        return guard.store.history(self.pk, since=since, until=until)
 
     def _statusguard_took(self, committed: Committed) -> None:
         status, version = self.statusguard_fields()
@@ -319,7 +395,12 @@ class GuardedModel(_ModelBase):
         setattr(self, _LOADED, (committed.target, committed.version))
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        """Save the other fields; move an edited status through the guard (see the class)."""
+        """Save the other fields; move an edited status through the guard (see the class).
+
+        ``actor=`` and ``reason=`` (keywords of this ``save`` only) go to the move's audit
+        row, as for :meth:`fire`.
+        """
+        why = {k: kwargs.pop(k) for k in ("actor", "reason") if kwargs.get(k) is not None}
         found = self._statusguard_fields()
         if found is None:  # a historical model in a migration
             super().save(*args, **kwargs)
@@ -369,6 +450,7 @@ class GuardedModel(_ModelBase):
                     current,
                     loaded[0],
                     expected_version=loaded[1] if version is not None else None,
+                    **why,
                 )
             )
             self._statusguard_took(committed)
