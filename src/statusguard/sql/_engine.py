@@ -36,6 +36,7 @@ __all__ = [
     "InTransaction",
     "quiet_rollback",
     "run",
+    "run_batch",
     "run_in_transaction",
 ]
 
@@ -67,6 +68,33 @@ def run(conn: Connection, text: str, params: Any = None) -> Outcome:
             getattr(cursor, "lastrowid", None),
             lambda query: run(conn, query).scalar(),  # same session (Outcome.ask)
         )
+    finally:
+        cursor.close()
+
+
+def run_batch(conn: Connection, text: str, params: Any = None) -> list[Outcome]:
+    """Execute a multi-statement batch on the driver cursor: one round trip, every result.
+
+    The server runs the statements in order and stops at the first that fails; its error
+    is raised here, once the results before it are read. What that leaves open (a
+    transaction the batch began) is the caller's to end.
+    """
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(text, params)
+        outcomes = []
+        while True:
+            rows = list(cursor.fetchall()) if cursor.description else []
+            outcomes.append(
+                Outcome(
+                    rows,
+                    cursor.rowcount,
+                    cursor.lastrowid,
+                    lambda query: run(conn, query).scalar(),  # same session
+                )
+            )
+            if not cursor.nextset():
+                return outcomes
     finally:
         cursor.close()
 
@@ -174,6 +202,12 @@ def _create_engine(url: str | sa.URL) -> tuple[Engine, Connecting]:
     if getattr(kind, "is_async", False):
         raise InvalidArgument("engine", shown, f"{_ENGINES}; {_ASYNC}")
     how = dialect.connecting(parsed.database, str(parsed))
+    if how.client_flags:  # added to the URL's own (the driver's dialect adds FOUND_ROWS)
+        try:
+            given_flags = int(parsed.query.get("client_flag", 0))  # type: ignore[arg-type]
+        except ValueError:
+            raise InvalidArgument("engine", shown, "a client_flag that is an integer") from None
+        parsed = parsed.update_query_dict({"client_flag": str(given_flags | how.client_flags)})
     try:
         if how.shared:
             engine = sa.create_engine(

@@ -56,7 +56,9 @@ from statusguard.sql._engine import (
     AuditTransaction,
     Connector,
     InTransaction,
+    quiet_rollback,
     run,
+    run_batch,
     run_in_transaction,
 )
 from statusguard.sql._hooks import defer
@@ -67,9 +69,11 @@ from statusguard.sql._statements import Rendered, Statements
 from statusguard.sql._trigger import drop_ddl
 from statusguard.sql.dialects import dialect_for
 from statusguard.sql.dialects._records import (
+    ABSENT,
     Layout,
     Moved,
     Outcome,
+    Seen,
     Session,
     apply_params,
     audit_params,
@@ -596,6 +600,14 @@ class SQLStore:
             raise UnknownKey(key)
         return Record(str(row[0]), int(row[1]), row[2])
 
+    def _record(self, key: Hashable, seen: Seen) -> Record | None:
+        """The record a write read of the row (:data:`Seen`); ``None`` if it read none."""
+        if seen is None:
+            return None
+        if seen == ABSENT:
+            raise UnknownKey(key)
+        return Record(str(seen[0]), int(seen[1]), seen[2])
+
     def create(self, key: Hashable, status: str, token: str | None = None) -> Record:
         """Insert ``key`` with ``status`` at version 0; :class:`DuplicateKey` if present."""
         self._check_key(key)
@@ -664,24 +676,45 @@ class SQLStore:
         self,
         conn: Connection,
         sql: Rendered,
-        params: Any,
+        bind: Mapping[str, Any],
         moved: Callable[[Outcome], Moved | None],
         key: Hashable,
         event: str | None,
         token: str | None,
         actor: str | None = None,
         reason: str | None = None,
-    ) -> Applied | None:
-        """Run one conditional UPDATE (with its audit row, if any); ``None`` on a miss."""
+        batch: Rendered | None = None,
+        seen: Callable[[Outcome], Seen] | None = None,
+    ) -> tuple[Applied | None, Seen]:
+        """Run one conditional UPDATE (with its audit row, if any): what it did, or
+        ``None`` on a miss with what the write read of the row (``None``: nothing).
+
+        ``bind``: the bind parameters by name. ``batch``: the same write as one batch, used
+        where the connection takes one;
+        ``seen``: reads what a single statement read of the row (:meth:`Dialect.seen`).
+        """
         if self._bound:
-            return self._write_in_transaction(
-                conn, sql, params, moved, key, event, token, actor, reason
+            applied = self._write_in_transaction(
+                conn, sql, sql.params(bind), moved, key, event, token, actor, reason
             )
+            return applied, None
+        dialect = self._sql.dialect
+        if batch is not None and dialect.batch_ready(conn.connection.info):
+            try:
+                outcomes = run_batch(conn, batch.text, batch.params(bind))
+                out, read = dialect.unbatch(self._sql.layout, outcomes)
+            except BaseException:
+                if self._begin is not None:  # the batch may have stopped inside its transaction
+                    quiet_rollback(conn)
+                raise
+            done = moved(out)
+            return (None, read) if done is None else (Applied(*done), None)
         with AuditTransaction(conn, self._begin) as tx:
-            done = moved(run(conn, sql.text, params))
+            out = run(conn, sql.text, sql.params(bind))
+            done = moved(out)
             if done is None:
                 tx.abandon()
-                return None
+                return None, None if seen is None else seen(out)
             source, target, version = done
             if self._begin is not None:
                 ins = self._sql.audit_insert
@@ -691,7 +724,7 @@ class SQLStore:
                         audit_params(key, source, event, target, version, token, actor, reason)
                     ),
                 )
-        return Applied(source, target, version)
+        return Applied(source, target, version), None
 
     def _write_in_transaction(
         self,
@@ -761,31 +794,39 @@ class SQLStore:
         columns, extra = ((), None) if values is None else self._values(values)
         if not moves:
             return Rejected(self.get(key))
-        sql, stmt = self._sql.apply(tuple(moves), tuple(moves.values()), columns)
+        sql, stmt, batch = self._sql.apply(tuple(moves), tuple(moves.values()), columns)
         bind = apply_params(key, moves, token, event, actor, reason)
-        params = sql.params(bind if extra is None else {**bind, **extra})
+        if extra is not None:
+            bind.update(extra)
         dialect, lay = self._sql.dialect, self._sql.layout
+
+        def seen(out: Outcome) -> Seen:
+            return dialect.seen(lay, out)
 
         def op(conn: Connection) -> Applied | Rejected:
             info = conn.connection.info
             for _ in range(self.race_retries):
-                done = self._write(
+                done, read = self._write(
                     conn,
                     sql,
-                    params,
+                    bind,
                     lambda out: dialect.applied(lay, stmt, out, info),
                     key,
                     event,
                     token,
                     actor,
                     reason,
+                    batch,
+                    seen,
                 )
                 if done is not None:
                     return done
-                current = self._read(conn, key, newest=True)
+                # what the write read of the row (else a read now); if it shows a source of
+                # the event, the write lost a race to another writer that changed the row
+                # (PostgreSQL: after the statement's snapshot): go again, never refuse
+                current = self._record(key, read) or self._read(conn, key, newest=True)
                 if current.status not in moves:
                     return Rejected(current)
-                # another writer moved the row between our UPDATE and the read: go again
             current = self._read(conn, key, newest=True)
             raise TransitionConflict(
                 key,
@@ -824,9 +865,10 @@ class SQLStore:
                 "pass version='...' to SQLStore (a BIGINT column), or move without it",
             )
         columns, extra = ((), None) if values is None else self._values(values)
-        sql = self._sql.cas(expected_version is not None, columns)
+        sql, batch = self._sql.cas(expected_version is not None, columns)
         bind = cas_params(key, expected, target, expected_version, token, actor, reason)
-        params = sql.params(bind if extra is None else {**bind, **extra})
+        if extra is not None:
+            bind.update(extra)
         dialect, lay = self._sql.dialect, self._sql.layout
 
         def moved(out: Outcome) -> Moved | None:
@@ -834,8 +876,16 @@ class SQLStore:
             return None if version is None else (expected, target, version)
 
         def op(conn: Connection) -> Applied | Rejected:
-            done = self._write(conn, sql, params, moved, key, None, token, actor, reason)
-            return Rejected(self._read(conn, key, newest=True)) if done is None else done
+            done, read = self._write(conn, sql, bind, moved, key, None, token, actor, reason, batch)
+            if done is not None:
+                return done
+            current = self._record(key, read)
+            if current is None or (
+                current.status == expected
+                and (expected_version is None or current.version == expected_version)
+            ):  # read nothing, or what matches: the row changed after the write's read
+                current = self._read(conn, key, newest=True)
+            return Rejected(current)
 
         return self._runner.call(op, write=True, token=token, key=key)
 
