@@ -699,7 +699,9 @@ class SQLStore:
             )
             return applied, None
         dialect = self._sql.dialect
-        if batch is not None and dialect.batch_ready(conn.connection.info):
+        if batch is not None and dialect.batch_ready(
+            conn.connection.info, Connector.session_of(conn)
+        ):
             try:
                 outcomes = run_batch(conn, batch.text, batch.params(bind))
                 out, read = dialect.unbatch(self._sql.layout, outcomes)

@@ -206,8 +206,9 @@ class Dialect:
 
     # -- one-round-trip batches (where the driver sends several statements at once) ---
 
-    def batch_ready(self, info: Mapping[str, Any]) -> bool:
-        """Whether this connection (``info``: what :meth:`install` noted) takes a batch."""
+    def batch_ready(self, info: Mapping[str, Any], session: Session | None) -> bool:
+        """Whether this connection (``info``: what :meth:`install` noted; ``session``: its
+        server session) takes a batch."""
         return False
 
     def cas_batch(self, lay: Layout, versioned: bool, columns: tuple[str, ...] = ()) -> str | None:

@@ -21,9 +21,12 @@ failing statement, which may leave the transaction open (a lock wait timeout or 
 failing INSERT undo only their own statement): the store then sends ``ROLLBACK``, on
 that failure path only. A client that is gone does not stop it: the server runs the
 batch to its end, so a lost connection leaves both rows or neither, as a lost COMMIT
-does (the settle step finds out which). Without batches (a given engine without the
-flag, a caller's transaction) a write with audit is START TRANSACTION, UPDATE,
-INSERT, COMMIT, and a miss is followed by a SELECT.
+does (the settle step finds out which). Never on a Galera node (nor a server the store
+could not identify): a write set replicated from another node can abort the batch's
+transaction between two statements without an error, and the rest of the batch then
+commits on its own (:meth:`MySQL.batch_ready`). Without batches (there, a given engine
+without the flag, a caller's transaction) a write with audit is START TRANSACTION,
+UPDATE, INSERT, COMMIT, and a miss is followed by a SELECT.
 
 Comparisons use ``BINARY`` so a case- or pad-insensitive collation cannot match an
 unknown status.
@@ -42,6 +45,7 @@ from statusguard.sql.dialects._records import (
     Moved,
     Outcome,
     Seen,
+    Session,
     Statement,
     Trigger,
 )
@@ -235,8 +239,19 @@ class MySQL(Dialect):
             f"{read.format(code=_CODE)}; COMMIT"
         )
 
-    def batch_ready(self, info: Mapping[str, Any]) -> bool:
-        return bool(info.get(_BATCHES))
+    def batch_ready(self, info: Mapping[str, Any], session: Session | None) -> bool:
+        # Not on a Galera node, nor on a server not identified (it may be one): a conflicting
+        # write set replicated from another node aborts the batch's transaction between two
+        # of its statements without an error, and the rest of the batch then runs and
+        # commits statement by statement (measured here: the client saw every statement
+        # succeed, the UPDATE was gone, the INSERT committed alone; the same class of bug as
+        # https://github.com/mariadb-corporation/mysql-wsrep/issues/191 for procedures)
+        return (
+            bool(info.get(_BATCHES))
+            and session is not None
+            and session.server.host is not None
+            and not session.server.galera
+        )
 
     def install(self, dbapi_connection: Any, info: dict[str, Any]) -> None:
         # PyMySQL keeps the flags it connected with; FOUND_ROWS too, or the UPDATE's row
