@@ -357,7 +357,7 @@ def bench_import(runs: int) -> None:
 
 
 @contextmanager
-def sql_store(url: str, audit: bool) -> Iterator[Any]:
+def sql_store(url: Any, audit: bool) -> Iterator[Any]:
     store = statusguard.SQLStore(
         url,
         "perf_bench_" + uuid.uuid4().hex[:8],
@@ -377,7 +377,11 @@ def bench_sql(label: str, url: str, n: int, repeats: int) -> None:
     import sqlalchemy as sa
 
     sec = section(f"SQL, {label}: one fire (commit included)", ("raw Core UPDATE",), "us")
-    with sql_store(url, audit=False) as store, sql_store(url, audit=True) as audited:
+    with (
+        sql_store(url, audit=False) as store,
+        sql_store(url, audit=True) as audited,
+        sql_store(url, audit=False) as listened,
+    ):
         t = store.table
         raw = (
             sa.update(t)
@@ -385,8 +389,14 @@ def bench_sql(label: str, url: str, n: int, repeats: int) -> None:
             .values(status=sa.bindparam("new"), version=t.c.version + 1)
         )
         engine = store.engine
-        for s in (store, audited):
+        for s in (store, audited, listened):
             s.create("img", "active")
+
+        def nothing(*args: Any) -> None:
+            pass
+
+        for event in ("before_cursor_execute", "after_cursor_execute"):
+            sa.event.listen(listened.engine, event, nothing)
         store.create("raw", "active")
         states = ("active", "deactivated")
 
@@ -398,6 +408,7 @@ def bench_sql(label: str, url: str, n: int, repeats: int) -> None:
 
         guard = Guard(GLANCE, store, CONFIG, tokens=True)
         aguard = Guard(GLANCE, audited, CONFIG, tokens=True)
+        lguard = Guard(GLANCE, listened, CONFIG, tokens=True)
         cases: dict[str, Run] = {
             "raw Core UPDATE": raw_run,
             "statusguard fire (version + token)": toggling(guard.fire, "img"),
@@ -405,6 +416,7 @@ def bench_sql(label: str, url: str, n: int, repeats: int) -> None:
             "statusguard illegal event": refusing(
                 lambda: guard.fire("img", "upload_succeeded"), IllegalTransition
             ),
+            "statusguard fire, cursor-event listeners (no-op)": toggling(lguard.fire, "img"),
         }
         held = engine.connect() if engine.dialect.name == "sqlite" else None
         if held is not None:
@@ -435,23 +447,27 @@ def round_trips(engines: list[tuple[str, str]]) -> None:
         parsed = sa.engine.make_url(url)
         proxy = TurnCounter(parsed.host or "127.0.0.1", parsed.port or 5432)
         via = parsed.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
-        for audit in (False, True):
-            with sql_store(via, audit=audit) as store:
-                store.create("img", "active")
-                guard = Guard(GLANCE, store, CONFIG, tokens=True)
-                toggling(guard.fire, "img")(10)  # warm the pool and the session setup
-                counts = []
-                for run in (
-                    toggling(guard.fire, "img"),
-                    refusing(partial(guard.fire, "img", "upload_succeeded"), IllegalTransition),
-                ):
-                    before = proxy.turns
-                    run(100)
-                    counts.append((proxy.turns - before) / 100)
-            kind = "fire + audit" if audit else "fire"
-            sec.rows.append((f"{label}: {kind}", counts[0]))
-            if not audit:
-                sec.rows.append((f"{label}: illegal event", counts[1]))
+        targets: list[tuple[str, Any]] = [(label, via)]
+        if parsed.get_backend_name() == "mysql":  # a given Engine, without multi-statements
+            given = sa.create_engine(via, isolation_level="AUTOCOMMIT", pool_reset_on_return=None)
+            targets.append((f"{label} (given Engine, no batches)", given))
+        for name, target in targets:
+            for audit in (False, True):
+                with sql_store(target, audit=audit) as store:
+                    store.create("img", "active")
+                    guard = Guard(GLANCE, store, CONFIG, tokens=True)
+                    toggling(guard.fire, "img")(10)  # warm the pool and the session setup
+                    counts = []
+                    for run in (
+                        toggling(guard.fire, "img"),
+                        refusing(partial(guard.fire, "img", "upload_succeeded"), IllegalTransition),
+                    ):
+                        before = proxy.turns
+                        run(100)
+                        counts.append((proxy.turns - before) / 100)
+                kind = " + audit" if audit else ""
+                sec.rows.append((f"{name}: fire{kind}", counts[0]))
+                sec.rows.append((f"{name}: illegal event{kind}", counts[1]))
     if not engines:
         sec.notes.append("no server URL set: nothing to count")
 
