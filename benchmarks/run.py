@@ -290,16 +290,26 @@ def bench_import(runs: int) -> None:
 
 
 def bench_sql(label: str, url: str, n: int, repeats: int) -> None:
+    import sqlalchemy as sa
+
     sec = section(f"SQL, {label}: one fire (commit included)", ("raw Core UPDATE",), "us")
     with (
         sql_store(url, audit=False) as store,
         sql_store(url, audit=True) as audited,
+        sql_store(url, audit=False) as listened,
         raw_updates(store) as (raw_run, raw_held),
     ):
-        for s in (store, audited):
+        for s in (store, audited, listened):
             s.create("img", "active")
+
+        def nothing(*args: Any) -> None:
+            pass
+
+        for event in ("before_cursor_execute", "after_cursor_execute"):
+            sa.event.listen(listened.engine, event, nothing)
         guard = Guard(GLANCE, store, CONFIG, tokens=True)
         aguard = Guard(GLANCE, audited, CONFIG, tokens=True)
+        lguard = Guard(GLANCE, listened, CONFIG, tokens=True)
         cases: dict[str, Run] = {
             "raw Core UPDATE": raw_run,
             "statusguard fire (version + token)": toggling(guard.fire, "img"),
@@ -307,6 +317,7 @@ def bench_sql(label: str, url: str, n: int, repeats: int) -> None:
             "statusguard illegal event": refusing(
                 lambda: guard.fire("img", "upload_succeeded"), IllegalTransition
             ),
+            "statusguard fire, cursor-event listeners (no-op)": toggling(lguard.fire, "img"),
         }
         if raw_held is not None:
             cases["raw Core UPDATE, one connection held"] = raw_held
@@ -326,23 +337,27 @@ def round_trips(engines: list[tuple[str, str]]) -> None:
         parsed = sa.engine.make_url(url)
         proxy = TurnCounter(parsed.host or "127.0.0.1", parsed.port or 5432)
         via = parsed.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
-        for audit in (False, True):
-            with sql_store(via, audit=audit) as store:
-                store.create("img", "active")
-                guard = Guard(GLANCE, store, CONFIG, tokens=True)
-                toggling(guard.fire, "img")(10)  # warm the pool and the session setup
-                counts = []
-                for run in (
-                    toggling(guard.fire, "img"),
-                    refusing(partial(guard.fire, "img", "upload_succeeded"), IllegalTransition),
-                ):
-                    before = proxy.turns
-                    run(100)
-                    counts.append((proxy.turns - before) / 100)
-            kind = "fire + audit" if audit else "fire"
-            sec.rows.append((f"{label}: {kind}", counts[0]))
-            if not audit:
-                sec.rows.append((f"{label}: illegal event", counts[1]))
+        targets: list[tuple[str, Any]] = [(label, via)]
+        if parsed.get_backend_name() == "mysql":  # a given Engine, without multi-statements
+            given = sa.create_engine(via, isolation_level="AUTOCOMMIT", pool_reset_on_return=None)
+            targets.append((f"{label} (given Engine, no batches)", given))
+        for name, target in targets:
+            for audit in (False, True):
+                with sql_store(target, audit=audit) as store:
+                    store.create("img", "active")
+                    guard = Guard(GLANCE, store, CONFIG, tokens=True)
+                    toggling(guard.fire, "img")(10)  # warm the pool and the session setup
+                    counts = []
+                    for run in (
+                        toggling(guard.fire, "img"),
+                        refusing(partial(guard.fire, "img", "upload_succeeded"), IllegalTransition),
+                    ):
+                        before = proxy.turns
+                        run(100)
+                        counts.append((proxy.turns - before) / 100)
+                kind = " + audit" if audit else ""
+                sec.rows.append((f"{name}: fire{kind}", counts[0]))
+                sec.rows.append((f"{name}: illegal event{kind}", counts[1]))
     if not engines:
         sec.notes.append("no server URL set: nothing to count")
 

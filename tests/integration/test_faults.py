@@ -59,10 +59,18 @@ class Db:
     table: str
     audit: str
 
-    def store(self, url: Any = None, **kwargs: Any) -> Any:
-        """A SQLStore on this table (through ``url``, e.g. a proxy, when given)."""
+    def store(self, url: Any = None, *, batches: bool = True, **kwargs: Any) -> Any:
+        """A SQLStore on this table (through ``url``, e.g. a proxy, when given).
+
+        ``batches=False``: on an Engine given without multi-statement batches (MariaDB's
+        write with audit is then START TRANSACTION, UPDATE, INSERT, COMMIT).
+        """
         cls = sqlstore_class()
-        target = (url or self.url).render_as_string(hide_password=False)
+        target: Any = (url or self.url).render_as_string(hide_password=False)
+        if not batches:
+            from sqlalchemy import create_engine
+
+            target = create_engine(target, isolation_level="AUTOCOMMIT")
         return cls(target, self.table, version="version", token="token", audit=self.audit, **kwargs)
 
     def holds(self, key: str) -> dict[str, Any]:
@@ -250,16 +258,24 @@ def test_drop_between_read_and_write(
     store.dispose()
 
 
-@pytest.mark.parametrize("db", ["postgresql", "mysql"], indirect=True)
-def test_drop_mid_transaction(request: pytest.FixtureRequest, db: Db, proxy: LoopbackProxy) -> None:
+@pytest.mark.parametrize(
+    ("db", "batches"),
+    [("postgresql", True), ("mysql", True), ("mysql", False)],
+    ids=["postgresql", "mysql-batch", "mysql-no-batch"],
+    indirect=["db"],
+)
+def test_drop_mid_transaction(
+    request: pytest.FixtureRequest, db: Db, proxy: LoopbackProxy, batches: bool
+) -> None:
     """Fault 1b: the socket is cut right after the UPDATE reaches the server.
 
-    MariaDB with an audit table runs START TRANSACTION, UPDATE, INSERT, COMMIT: the cut
-    leaves the transaction open and the server rolls it back, so nothing may be committed.
-    PostgreSQL writes row and audit in one autocommit statement: the server may or may
-    not have committed it; the guard must find out which, not guess.
+    MariaDB with an audit table and without batches runs START TRANSACTION, UPDATE,
+    INSERT, COMMIT: the cut leaves the transaction open and the server rolls it back, so
+    nothing may be committed. PostgreSQL writes row and audit in one autocommit
+    statement, MariaDB with batches sends the whole transaction in one packet: the server
+    may or may not have committed it; the guard must find out which, not guess.
     """
-    store = db.store(plain_url(db.url.render_as_string(False), port=proxy.port))
+    store = db.store(plain_url(db.url.render_as_string(False), port=proxy.port), batches=batches)
     spy = TokenSpy(store)
     guard: Guard[Any, Any] = Guard(GLANCE, spy, CONFIG, tokens=True)
     guard.create("img")
@@ -275,7 +291,7 @@ def test_drop_mid_transaction(request: pytest.FixtureRequest, db: Db, proxy: Loo
         _saw(outcome),
     )
     committed = _assert_report_matches_db(outcome, db.holds("img"), tokens[-1])
-    if db.engine == "mysql":
+    if db.engine == "mysql" and not batches:
         assert committed is False
     store.dispose()
 
@@ -338,21 +354,30 @@ def test_drop_while_the_write_waits_in_its_transaction(
     store.dispose()
 
 
-@pytest.mark.parametrize("db", ["postgresql", "mysql"], indirect=True)
-def test_lost_commit_reply(request: pytest.FixtureRequest, db: Db, proxy: LoopbackProxy) -> None:
+@pytest.mark.parametrize(
+    ("db", "batches"),
+    [("postgresql", True), ("mysql", True), ("mysql", False)],
+    ids=["postgresql", "mysql-batch", "mysql-no-batch"],
+    indirect=["db"],
+)
+def test_lost_commit_reply(
+    request: pytest.FixtureRequest, db: Db, proxy: LoopbackProxy, batches: bool
+) -> None:
     """Fault 2: the committing statement reaches the server; its reply never comes back.
 
-    On MariaDB that is the COMMIT; on PostgreSQL the autocommit UPDATE is the commit.
+    On MariaDB that is the COMMIT (with batches: the one packet ending in it); on
+    PostgreSQL the autocommit UPDATE is the commit.
     The guard settles the outcome from the attempt's token (after ending the old session),
     so ``StoreUnavailable.committed`` is True or False, never ``None``, and it is right.
     Without tokens the outcome is honestly unknown (``committed=None``).
     """
-    # A MySQL COM_QUERY packet carrying exactly COMMIT (not SET AUTOCOMMIT); PostgreSQL's
-    # store writes in one autocommit statement, which is its commit.
-    commit = b"\x03COMMIT" if db.engine == "mysql" else b"UPDATE"
-    what = "COMMIT" if db.engine == "mysql" else "UPDATE"
+    # A MySQL COM_QUERY packet carrying exactly COMMIT (not SET AUTOCOMMIT), or the batch
+    # ending with it; PostgreSQL's store writes in one autocommit statement, its commit.
+    commit, what = b"UPDATE", "UPDATE"
+    if db.engine == "mysql":
+        commit, what = (b"; COMMIT", "the batch") if batches else (b"\x03COMMIT", "COMMIT")
     url = plain_url(db.url.render_as_string(False), port=proxy.port)
-    store = db.store(url)
+    store = db.store(url, batches=batches)
     spy = TokenSpy(store)
     guard: Guard[Any, Any] = Guard(GLANCE, spy, CONFIG, tokens=True)
     guard.create("img")
@@ -376,7 +401,7 @@ def test_lost_commit_reply(request: pytest.FixtureRequest, db: Db, proxy: Loopba
     assert guard.status("img") == "deactivated"
     store.dispose()
 
-    blind = Guard(GLANCE, db.store(url), CONFIG, tokens=False)
+    blind = Guard(GLANCE, db.store(url, batches=batches), CONFIG, tokens=False)
     assert blind.status("img") == "deactivated"  # connect before arming the cut
     proxy.cut_after(commit)
     unknown = _call(blind.fire, "img", "reactivate")

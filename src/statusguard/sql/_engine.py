@@ -37,6 +37,7 @@ __all__ = [
     "InTransaction",
     "quiet_rollback",
     "run",
+    "run_batch",
     "run_in_transaction",
 ]
 
@@ -53,23 +54,145 @@ def run(conn: Connection, text: str, params: Any = None) -> Outcome:
 
     (In AUTOCOMMIT mode SQLAlchemy still ends its logical transaction with a DBAPI
     ``rollback()`` when the connection is returned; PyMySQL sends that to the server,
-    which would add a round trip to every write.)
+    which would add a round trip to every write.) The connection's cursor events still
+    see the statement when they have listeners (:func:`_observed`).
     """
+    if conn._has_events or conn.engine._has_events:
+        return _observed(conn, text, params, _outcome, batch=False)
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         if params is None:
             cursor.execute(text)
         else:
             cursor.execute(text, params)
-        rows = list(cursor.fetchall()) if cursor.description else []
-        return Outcome(
-            rows,
-            cursor.rowcount,
-            getattr(cursor, "lastrowid", None),
-            lambda query: run(conn, query).scalar(),  # same session (Outcome.ask)
-        )
+        return _outcome(conn, cursor)
     finally:
         cursor.close()
+
+
+def _outcome(conn: Connection, cursor: Any) -> Outcome:
+    """What ``cursor`` reports of the statement it ran."""
+    rows = list(cursor.fetchall()) if cursor.description else []
+    return Outcome(
+        rows,
+        cursor.rowcount,
+        getattr(cursor, "lastrowid", None),
+        lambda query: run(conn, query).scalar(),  # same session (Outcome.ask)
+    )
+
+
+def run_batch(conn: Connection, text: str, params: Any = None) -> list[Outcome]:
+    """Execute a multi-statement batch on the driver cursor: one round trip, every result.
+
+    The server runs the statements in order and stops at the first that fails; its error
+    is raised here, once the results before it are read. What that leaves open (a
+    transaction the batch began) is the caller's to end.
+    """
+    if conn._has_events or conn.engine._has_events:
+        return _observed(conn, text, params, _outcomes, batch=True)
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(text, params)
+        return _outcomes(conn, cursor)
+    finally:
+        cursor.close()
+
+
+def _outcomes(conn: Connection, cursor: Any) -> list[Outcome]:
+    """Every result of a batch, in order (a failing statement's error is raised)."""
+    outcomes = [_outcome(conn, cursor)]
+    while cursor.nextset():
+        outcomes.append(_outcome(conn, cursor))
+    return outcomes
+
+
+def _observed(
+    conn: Connection,
+    text: str,
+    params: Any,
+    read: Callable[[Connection, Any], T],
+    *,
+    batch: bool,
+) -> T:
+    """:func:`run` for a connection whose events have listeners: they see the statement.
+
+    ``before_cursor_execute`` and ``after_cursor_execute`` get what SQLAlchemy's own
+    execution passes them: the Connection, the DBAPI cursor, the statement and its
+    parameters (a listener registered with ``retval=True`` may change both, as with
+    SQLAlchemy), an :class:`~sqlalchemy.engine.ExecutionContext` for a plain SQL string
+    and ``executemany=False``; ``handle_error`` is told of a driver error. Still no
+    SQLAlchemy transaction (so no ROLLBACK on checkin). A batch is one execution: its
+    ``after_cursor_execute`` comes once every result is read (a batch reports a failing
+    statement only then). Only this path pays for the context (about 10 us).
+    """
+    dialect = conn.dialect
+    context = dialect.execution_ctx_cls._init_statement(
+        dialect,
+        conn,
+        conn.connection,
+        conn.get_execution_options(),
+        text,
+        [] if params is None else [params],
+    )
+    cursor, dispatch = context.cursor, conn.dispatch
+    statement, parameters = text, context.parameters[0]
+    try:
+        for listener in dispatch.before_cursor_execute:
+            statement, parameters = listener(conn, cursor, statement, parameters, context, False)
+        if params is None and not parameters:
+            cursor.execute(statement)
+        else:
+            cursor.execute(statement, parameters)
+        if not batch:
+            dispatch.after_cursor_execute(conn, cursor, statement, parameters, context, False)
+        result = read(conn, cursor)
+        if batch:
+            dispatch.after_cursor_execute(conn, cursor, statement, parameters, context, False)
+        return result
+    except Exception as exc:
+        if dialect._has_events and isinstance(exc, dialect.loaded_dbapi.Error):
+            _tell(conn, exc, cursor, statement, parameters, context)
+        raise
+    finally:
+        cursor.close()
+
+
+def _tell(
+    conn: Connection, exc: Exception, cursor: Any, statement: str, parameters: Any, context: Any
+) -> None:
+    """Dispatch ``handle_error`` for a driver error; the store still raises the driver's
+    own error (it classifies it: retry, settle, translate), whatever a listener returns."""
+    from sqlalchemy.engine.base import ExceptionContextImpl
+
+    dialect = conn.dialect
+    dbapi_error = dialect.loaded_dbapi.Error
+    disconnect = dialect.is_disconnect(exc, conn.connection.dbapi_connection, cursor)  # type: ignore[arg-type]
+    wrapped = DBAPIError.instance(
+        statement,
+        parameters,
+        exc,
+        dbapi_error,
+        hide_parameters=conn.engine.hide_parameters,
+        connection_invalidated=disconnect,
+        dialect=dialect,
+        ismulti=False,
+    )
+    told = ExceptionContextImpl(
+        exc,
+        wrapped,
+        conn.engine,
+        dialect,
+        conn,
+        cursor,
+        statement,
+        parameters,
+        context,
+        disconnect,
+        True,
+        False,
+    )
+    for listener in dialect.dispatch.handle_error:  # a dialect event (SQLAlchemy 2)
+        listener(told)
 
 
 def run_in_transaction(conn: Connection, text: str, params: Any = None) -> Outcome:
@@ -175,6 +298,12 @@ def _create_engine(url: str | sa.URL) -> tuple[Engine, Connecting]:
     if getattr(kind, "is_async", False):
         raise InvalidArgument("engine", shown, f"{_ENGINES}; {_ASYNC}")
     how = dialect.connecting(parsed.database, str(parsed))
+    if how.client_flags:  # added to the URL's own (the driver's dialect adds FOUND_ROWS)
+        try:
+            given_flags = int(parsed.query.get("client_flag", 0))  # type: ignore[arg-type]
+        except ValueError:
+            raise InvalidArgument("engine", shown, "a client_flag that is an integer") from None
+        parsed = parsed.update_query_dict({"client_flag": str(given_flags | how.client_flags)})
     try:
         if how.shared:
             engine = sa.create_engine(

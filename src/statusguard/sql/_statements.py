@@ -16,10 +16,12 @@ import sqlalchemy as sa
 from statusguard.sql.dialects._base import Dialect
 from statusguard.sql.dialects._records import Layout, Statement
 
-__all__ = ["Rendered", "Statements"]
+__all__ = ["Rendered", "Statements", "Write"]
 
 _CACHE_LIMIT = 4096
 _Moves = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]  # sources, targets, columns
+#: an event's write: the UPDATE, what it was built from, and its one-batch form (if any)
+Write = tuple["Rendered", Statement, "Rendered | None"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,8 +45,8 @@ class Statements:
         self.dialect = dialect
         self.layout = lay
         self._engine_dialect = engine_dialect
-        self._apply: dict[_Moves, tuple[Rendered, Statement]] = {}
-        self._cas: dict[tuple[bool, tuple[str, ...]], Rendered] = {}
+        self._apply: dict[_Moves, Write] = {}
+        self._cas: dict[tuple[bool, tuple[str, ...]], tuple[Rendered, Rendered | None]] = {}
         self._values: dict[tuple[str, ...], Rendered] = {}
         self._windows: dict[tuple[bool, bool], Rendered] = {}
         self.insert = self.render(dialect.insert(lay))
@@ -66,26 +68,34 @@ class Statements:
 
     def apply(
         self, sources: tuple[str, ...], targets: tuple[str, ...], columns: tuple[str, ...] = ()
-    ) -> tuple[Rendered, Statement]:
+    ) -> Write:
         """An event's conditional UPDATE for these moves (setting ``columns`` too)."""
         found = self._apply.get((sources, targets, columns))
         if found is not None:
             return found
         stmt = self.dialect.apply(self.layout, sources, targets, columns)
-        made = (self.render(stmt.text), stmt)
+        batch = None if stmt.batch is None else self.render(stmt.batch)
+        made = (self.render(stmt.text), stmt, batch)
         if len(self._apply) > _CACHE_LIMIT:
             self._apply.clear()
         self._apply[(sources, targets, columns)] = made
         return made
 
-    def cas(self, versioned: bool, columns: tuple[str, ...] = ()) -> Rendered:
-        """The compare-and-set UPDATE, with or without the version in its condition."""
+    def cas(
+        self, versioned: bool, columns: tuple[str, ...] = ()
+    ) -> tuple[Rendered, Rendered | None]:
+        """The compare-and-set UPDATE, with or without the version in its condition, and
+        its one-batch form (if the dialect has one)."""
         found = self._cas.get((versioned, columns))
         if found is None:
             if len(self._cas) > _CACHE_LIMIT:
                 self._cas.clear()
-            text = self.dialect.cas(self.layout, versioned, columns)
-            found = self._cas[(versioned, columns)] = self.render(text)
+            d, lay = self.dialect, self.layout
+            batch = d.cas_batch(lay, versioned, columns)
+            found = self._cas[(versioned, columns)] = (
+                self.render(d.cas(lay, versioned, columns)),
+                None if batch is None else self.render(batch),
+            )
         return found
 
     def audit_window(self, since: bool, until: bool) -> Rendered:

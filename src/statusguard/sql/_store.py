@@ -51,7 +51,9 @@ from statusguard.sql._engine import (
     AuditTransaction,
     Connector,
     InTransaction,
+    quiet_rollback,
     run,
+    run_batch,
     run_in_transaction,
 )
 from statusguard.sql._hooks import defer
@@ -63,9 +65,11 @@ from statusguard.sql._statements import Rendered, Statements
 from statusguard.sql._trigger import drop_ddl
 from statusguard.sql.dialects import dialect_for
 from statusguard.sql.dialects._records import (
+    ABSENT,
     Layout,
     Moved,
     Outcome,
+    Seen,
     Session,
     apply_params,
     audit_params,
@@ -581,6 +585,14 @@ class SQLStore:
             raise UnknownKey(key)
         return Record(str(row[0]), int(row[1]), row[2])
 
+    def _record(self, key: Hashable, seen: Seen) -> Record | None:
+        """The record a write read of the row (:data:`Seen`); ``None`` if it read none."""
+        if seen is None:
+            return None
+        if seen == ABSENT:
+            raise UnknownKey(key)
+        return Record(str(seen[0]), int(seen[1]), seen[2])
+
     def create(self, key: Hashable, status: str, token: str | None = None) -> Record:
         """Insert ``key`` with ``status`` at version 0; :class:`DuplicateKey` if present."""
         self._check_key(key)
@@ -647,24 +659,47 @@ class SQLStore:
         self,
         conn: Connection,
         sql: Rendered,
-        params: Any,
+        bind: Mapping[str, Any],
         moved: Callable[[Outcome], Moved | None],
         key: Hashable,
         event: str | None,
         token: str | None,
         actor: str | None = None,
         reason: str | None = None,
-    ) -> Applied | None:
-        """Run one conditional UPDATE (with its audit row, if any); ``None`` on a miss."""
+        batch: Rendered | None = None,
+        seen: Callable[[Outcome], Seen] | None = None,
+    ) -> tuple[Applied | None, Seen]:
+        """Run one conditional UPDATE (with its audit row, if any): what it did, or
+        ``None`` on a miss with what the write read of the row (``None``: nothing).
+
+        ``bind``: the bind parameters by name. ``batch``: the same write as one batch, used
+        where the connection takes one;
+        ``seen``: reads what a single statement read of the row (:meth:`Dialect.seen`).
+        """
         if self._bound:
-            return self._write_in_transaction(
-                conn, sql, params, moved, key, event, token, actor, reason
+            applied = self._write_in_transaction(
+                conn, sql, sql.params(bind), moved, key, event, token, actor, reason
             )
+            return applied, None
+        dialect = self._sql.dialect
+        if batch is not None and dialect.batch_ready(
+            conn.connection.info, Connector.session_of(conn)
+        ):
+            try:
+                outcomes = run_batch(conn, batch.text, batch.params(bind))
+                out, read = dialect.unbatch(self._sql.layout, outcomes)
+            except BaseException:
+                if self._begin is not None:  # the batch may have stopped inside its transaction
+                    quiet_rollback(conn)
+                raise
+            done = moved(out)
+            return (None, read) if done is None else (Applied(*done), None)
         with AuditTransaction(conn, self._begin) as tx:
-            done = moved(run(conn, sql.text, params))
+            out = run(conn, sql.text, sql.params(bind))
+            done = moved(out)
             if done is None:
                 tx.abandon()
-                return None
+                return None, None if seen is None else seen(out)
             source, target, version = done
             if self._begin is not None:
                 ins = self._sql.audit_insert
@@ -674,7 +709,7 @@ class SQLStore:
                         audit_params(key, source, event, target, version, token, actor, reason)
                     ),
                 )
-        return Applied(source, target, version)
+        return Applied(source, target, version), None
 
     def _write_in_transaction(
         self,
@@ -744,30 +779,42 @@ class SQLStore:
         columns, extra = ((), None) if values is None else self._values(values)
         if not moves:
             return Rejected(self.get(key))
-        sql, stmt = self._sql.apply(tuple(moves), tuple(moves.values()), columns)
+        sql, stmt, batch = self._sql.apply(tuple(moves), tuple(moves.values()), columns)
         bind = apply_params(key, moves, token, event, actor, reason)
-        params = sql.params(bind if extra is None else {**bind, **extra})
+        if extra is not None:
+            bind.update(extra)
         dialect, lay = self._sql.dialect, self._sql.layout
+
+        def seen(out: Outcome) -> Seen:
+            return dialect.seen(lay, out)
 
         def op(conn: Connection) -> Applied | Rejected:
             info = conn.connection.info
-            return apply_until_decided(
-                lambda: self._write(
+            # what the last write read of the row, if it read one (PostgreSQL's statement
+            # returns it): a source of the event there means a lost race, not a refusal
+            last: list[Seen] = [None]
+
+            def write() -> Applied | None:
+                done, last[0] = self._write(
                     conn,
                     sql,
-                    params,
+                    bind,
                     lambda out: dialect.applied(lay, stmt, out, info),
                     key,
                     event,
                     token,
                     actor,
                     reason,
-                ),
-                lambda: self._read(conn, key, newest=True),
-                moves,
-                key,
-                self.race_retries,
-            )
+                    batch,
+                    seen,
+                )
+                return done
+
+            def read() -> Record:
+                was, last[0] = last[0], None
+                return self._record(key, was) or self._read(conn, key, newest=True)
+
+            return apply_until_decided(write, read, moves, key, self.race_retries)
 
         return self._runner.call(op, write=True, token=token, key=key)
 
@@ -798,9 +845,10 @@ class SQLStore:
             fix="pass version='...' to SQLStore (a BIGINT column), or move without it",
         )
         columns, extra = ((), None) if values is None else self._values(values)
-        sql = self._sql.cas(expected_version is not None, columns)
+        sql, batch = self._sql.cas(expected_version is not None, columns)
         bind = cas_params(key, expected, target, expected_version, token, actor, reason)
-        params = sql.params(bind if extra is None else {**bind, **extra})
+        if extra is not None:
+            bind.update(extra)
         dialect, lay = self._sql.dialect, self._sql.layout
 
         def moved(out: Outcome) -> Moved | None:
@@ -808,8 +856,16 @@ class SQLStore:
             return None if version is None else (expected, target, version)
 
         def op(conn: Connection) -> Applied | Rejected:
-            done = self._write(conn, sql, params, moved, key, None, token, actor, reason)
-            return Rejected(self._read(conn, key, newest=True)) if done is None else done
+            done, read = self._write(conn, sql, bind, moved, key, None, token, actor, reason, batch)
+            if done is not None:
+                return done
+            current = self._record(key, read)
+            if current is None or (
+                current.status == expected
+                and (expected_version is None or current.version == expected_version)
+            ):  # read nothing, or what matches: the row changed after the write's read
+                current = self._read(conn, key, newest=True)
+            return Rejected(current)
 
         return self._runner.call(op, write=True, token=token, key=key)
 

@@ -22,6 +22,7 @@ from statusguard.sql.dialects._records import (
     Layout,
     Moved,
     Outcome,
+    Seen,
     Server,
     Session,
     Statement,
@@ -212,6 +213,29 @@ class Dialect:
 
     def _moved(self, stmt: Statement, row: Any, info: Mapping[str, Any]) -> Moved:
         """What the row an event's UPDATE returned says it did."""
+        raise NotImplementedError
+
+    def seen(self, lay: Layout, out: Outcome) -> Seen:
+        """What a write's single statement read of the row when it moved nothing.
+
+        ``None`` by default: the statement reads nothing, the store asks with a SELECT.
+        """
+        return None
+
+    # -- one-round-trip batches (where the driver sends several statements at once) ---
+
+    def batch_ready(self, info: Mapping[str, Any], session: Session | None) -> bool:
+        """Whether this connection (``info``: what :meth:`install` noted; ``session``: its
+        server session) takes a batch."""
+        return False
+
+    def cas_batch(self, lay: Layout, versioned: bool, columns: tuple[str, ...] = ()) -> str | None:
+        """:meth:`cas` as one batch (see :meth:`unbatch`); ``None``: this dialect has none."""
+        return None
+
+    def unbatch(self, lay: Layout, outcomes: Sequence[Outcome]) -> tuple[Outcome, Seen]:
+        """A batch's results as the write's own outcome (what :meth:`applied` and
+        :meth:`cas_version` read) and what it read of the row (:meth:`seen`)."""
         raise NotImplementedError
 
     @staticmethod

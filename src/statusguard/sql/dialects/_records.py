@@ -19,11 +19,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
+    "ABSENT",
     "AUDIT_COLUMNS",
     "Connecting",
     "Layout",
     "Moved",
     "Outcome",
+    "Seen",
     "Server",
     "Session",
     "Statement",
@@ -48,6 +50,12 @@ AUDIT_COLUMNS = (
 )
 
 Moved = tuple[str, str, int]  # what a committed write did: (source, target, version)
+
+#: what a write's own statement read of the row when it moved nothing: ``(status, version,
+#: token)``, :data:`ABSENT` (no such row), or ``None`` (the statement did not read the row:
+#: the store reads it)
+Seen = tuple[Any, ...] | None
+ABSENT: tuple[Any, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,13 +128,16 @@ class Statement:
     """An event's conditional UPDATE: its text and the moves it was built for.
 
     ``inverse`` maps target -> source when no two sources share a target (the
-    target then names the source the row held).
+    target then names the source the row held). ``batch``: see :meth:`Dialect.unbatch`.
     """
 
     text: str
     sources: tuple[str, ...]
     targets: tuple[str, ...]
     inverse: Mapping[str, str] | None = None
+    #: the same write as one multi-statement batch (one round trip, with its audit row and
+    #: the read of the row on a miss), for connections that allow it (``None``: none)
+    batch: str | None = None
 
 
 class Outcome:
@@ -172,13 +183,16 @@ class Connecting:
     so calls are serialized. ``keep_idle``: the database is in-process, so the store
     keeps the connections it used between calls instead of going through the pool.
     ``on_connect``: statements for every new DBAPI connection. ``driver_args``: the
-    DBAPI ``connect()`` arguments a shared connection needs.
+    DBAPI ``connect()`` arguments a shared connection needs. ``client_flags``: driver
+    client flags an engine the store builds from a URL adds to the URL's ``client_flag``
+    (MySQL-family drivers: multi-statement batches).
     """
 
     shared: bool = False
     keep_idle: bool = False
     on_connect: tuple[str, ...] = ()
     driver_args: Mapping[str, Any] = field(default_factory=dict)
+    client_flags: int = 0
 
 
 @dataclass(frozen=True, slots=True)

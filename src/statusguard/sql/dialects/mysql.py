@@ -5,9 +5,29 @@ There is no ``UPDATE ... RETURNING``, so a write encodes its outcome in the inse
 ``SET version = LAST_INSERT_ID((version + 1) * M + FIELD(status, sources...)) DIV M,
 status = ELT(FIELD(status, ...), targets...)``. The OK packet carries
 ``LAST_INSERT_ID(expr)`` as the insert id, so the source index and the new version
-come back with the UPDATE: 1 round trip (4 with an audit table: START TRANSACTION,
-UPDATE, INSERT, COMMIT). On MariaDB a trigger on the table blanks that insert id; the
-write then reads ``SELECT LAST_INSERT_ID()``, one more round trip (:func:`_insert_id`).
+come back with the UPDATE. On MariaDB a trigger on the table blanks that insert id; the
+write then reads ``SELECT LAST_INSERT_ID()`` (:func:`_insert_id`).
+
+One round trip, audit row and miss included: on a connection that allows
+multi-statement batches (``CLIENT_MULTI_STATEMENTS``; a store's own engine sets it),
+a write is one batch. Without an audit table: the UPDATE, then ``SELECT
+LAST_INSERT_ID(), status, version, token`` of the row (the outcome even behind a
+trigger, and the stored status for the error on a miss). With one: ``START
+TRANSACTION``, ``SET @statusguard_code = LAST_INSERT_ID(0)``, the UPDATE, ``SET
+@statusguard_code = LAST_INSERT_ID()``, the audit ``INSERT ... SELECT ... WHERE
+@statusguard_code > 0`` (source, target and version decoded from the code
+server-side), the row's SELECT, ``COMMIT``. The server stops a batch at its first
+failing statement, which may leave the transaction open (a lock wait timeout or a
+failing INSERT undo only their own statement): the store then sends ``ROLLBACK``, on
+that failure path only. A client that is gone does not stop it: the server runs the
+batch to its end, so a lost connection leaves both rows or neither, as a lost COMMIT
+does (the settle step finds out which). Never on a Galera node (nor a server the store
+could not identify): a write set replicated from another node can abort the batch's
+transaction between two statements without an error, and the rest of the batch then
+commits on its own (:meth:`MySQL.batch_ready`). Without batches (there, a given engine
+without the flag, a caller's transaction) a write with audit is START TRANSACTION,
+UPDATE, INSERT, COMMIT, and a miss is followed by a SELECT.
+
 Comparisons use ``BINARY`` so a case- or pad-insensitive collation cannot match an
 unknown status.
 """
@@ -18,7 +38,17 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from statusguard.sql.dialects._base import Dialect, ErrorKind
-from statusguard.sql.dialects._records import Layout, Moved, Outcome, Statement, Trigger
+from statusguard.sql.dialects._records import (
+    ABSENT,
+    Connecting,
+    Layout,
+    Moved,
+    Outcome,
+    Seen,
+    Session,
+    Statement,
+    Trigger,
+)
 
 __all__ = ["MySQL"]
 
@@ -26,6 +56,14 @@ __all__ = ["MySQL"]
 _MARIADB_EXACT = "utf8mb4_nopad_bin"
 _MYSQL_EXACT = "utf8mb4_0900_bin"
 _INDEX = 1 << 12  # the insert id is (version * _INDEX + source index): at most 4095 sources
+# client capability flags of the MySQL protocol (CLIENT_FOUND_ROWS, CLIENT_MULTI_STATEMENTS:
+# https://dev.mysql.com/doc/dev/mysql-server/latest/group__group__cs__capabilities__flags.html)
+_FOUND_ROWS = 1 << 1
+_MULTI_STATEMENTS = 1 << 16
+#: where a connection notes whether it takes batches (both flags set, PyMySQL)
+_BATCHES = "statusguard_batches"
+#: what the audit batch keeps between its statements (session variables)
+_CODE = "@statusguard_code"
 
 # errno -> kind (PyMySQL raises most of them as OperationalError). The errno decides,
 # never the SQLSTATE PyMySQL also attaches: 1047 (a Galera node outside the Primary
@@ -167,7 +205,75 @@ class MySQL(Dialect):
             sets.append(f"{tk} = :tok")
         sets += self._value_sets(columns)  # bound values: they read no column, any order works
         text = f"UPDATE {t} SET {', '.join(sets)} WHERE {k} = :k AND BINARY {s} IN ({srcs})"
-        return Statement(text, sources, targets)
+        index = f"{_CODE} MOD {_INDEX}"
+        batch = self._batch(
+            lay,
+            text,
+            f"ELT({index}, {srcs})",
+            ":ev",
+            f"ELT({index}, {tgts})",
+            f"{_CODE} DIV {_INDEX}" if v else "0",
+        )
+        return Statement(text, sources, targets, batch=batch)
+
+    def _batch(self, lay: Layout, update: str, src: str, ev: str, tgt: str, ver: str) -> str:
+        """``update`` as one batch (see the module doc); the audit row's source, event,
+        target and version are the SQL expressions ``src``, ``ev``, ``tgt``, ``ver``.
+
+        ``update`` sets ``LAST_INSERT_ID`` on the row it matches, to at least 1
+        (:func:`_insert_id`), and the batch resets it to 0 first: so the audit row is
+        written exactly when the UPDATE matched. Not ``ROW_COUNT()``: once the client is
+        gone, MariaDB runs the rest of the batch with ``ROW_COUNT()`` -1 after a statement
+        whose reply it could not send, which would commit the UPDATE without its row.
+        """
+        read = (
+            f"SELECT {{code}}, {lay.status}, {lay.version or '0'}, {lay.token or 'NULL'} "
+            f"FROM {lay.table} WHERE {lay.key} = :k"
+        )
+        if lay.audit is None:
+            return f"{update}; {read.format(code='LAST_INSERT_ID()')}"
+        return (
+            f"START TRANSACTION; SET {_CODE} = LAST_INSERT_ID(0); {update}; "
+            f"SET {_CODE} = LAST_INSERT_ID(); "
+            f"INSERT INTO {lay.audit} ({lay.audit_columns}) SELECT :k, {src}, {ev}, {tgt}, "
+            f"{ver}, :tok, {self.now}, :actor, :why FROM DUAL WHERE {_CODE} > 0; "
+            f"{read.format(code=_CODE)}; COMMIT"
+        )
+
+    def batch_ready(self, info: Mapping[str, Any], session: Session | None) -> bool:
+        # Not on a Galera node, nor on a server not identified (it may be one): a conflicting
+        # write set replicated from another node aborts the batch's transaction between two
+        # of its statements without an error, and the rest of the batch then runs and
+        # commits statement by statement (measured here: the client saw every statement
+        # succeed, the UPDATE was gone, the INSERT committed alone; the same class of bug as
+        # https://github.com/mariadb-corporation/mysql-wsrep/issues/191 for procedures)
+        return (
+            bool(info.get(_BATCHES))
+            and session is not None
+            and session.server.host is not None
+            and not session.server.galera
+        )
+
+    def install(self, dbapi_connection: Any, info: dict[str, Any]) -> None:
+        # PyMySQL keeps the flags it connected with; FOUND_ROWS too, or the UPDATE's row
+        # count would count changed rows, not matched ones (SQLAlchemy always sets it)
+        flags = getattr(dbapi_connection, "client_flag", 0)
+        pymysql = type(dbapi_connection).__module__.startswith("pymysql")
+        need = _MULTI_STATEMENTS | _FOUND_ROWS
+        info[_BATCHES] = pymysql and isinstance(flags, int) and flags & need == need
+
+    def connecting(self, database: str | None, url: str) -> Connecting:
+        if url.startswith(("mysql+pymysql:", "mariadb+pymysql:")):
+            return Connecting(client_flags=_MULTI_STATEMENTS)
+        return Connecting()
+
+    def unbatch(self, lay: Layout, outcomes: Sequence[Outcome]) -> tuple[Outcome, Seen]:
+        update = outcomes[2 if lay.audit is not None else 0]
+        row = outcomes[-2 if lay.audit is not None else -1].first()
+        if update.rowcount != 1:
+            return update, ABSENT if row is None else tuple(row[1:])
+        code = update.lastrowid if row is None else row[0]  # (a DELETE in between: no row)
+        return Outcome([], update.rowcount, code, update.ask), None
 
     def applied(
         self, lay: Layout, stmt: Statement, out: Outcome, info: Mapping[str, Any]
@@ -180,6 +286,14 @@ class MySQL(Dialect):
 
     def cas(self, lay: Layout, versioned: bool, columns: tuple[str, ...] = ()) -> str:
         return self._cas_update(lay, versioned, columns)
+
+    def cas_batch(self, lay: Layout, versioned: bool, columns: tuple[str, ...] = ()) -> str | None:
+        update = self._cas_update(lay, versioned, columns)
+        if not lay.version:  # nothing sets LAST_INSERT_ID: the status does, to 1
+            update = update.replace(
+                f"{lay.status} = :tgt", f"{lay.status} = ELT(LAST_INSERT_ID(1), :tgt)", 1
+            )
+        return self._batch(lay, update, ":exp", "NULL", ":tgt", _CODE if lay.version else "0")
 
     def cas_version(self, lay: Layout, out: Outcome) -> int | None:
         if out.rowcount != 1:

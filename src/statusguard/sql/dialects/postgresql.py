@@ -1,12 +1,18 @@
 # ruff: noqa: S608  (identifiers are validated and quoted; values are bound parameters)
 """PostgreSQL (psycopg): statements, session setup, SQLSTATE classes and trigger DDL.
 
-A write is one statement: ``UPDATE t AS n ... FROM t AS o WHERE n.key = o.key AND
-n.status = o.status ... RETURNING o.status, n.status, n.version``. ``o`` is the
-statement's snapshot of the row; if a concurrent writer changed it, PostgreSQL
-re-checks ``n.status = o.status`` on the newest version and matches nothing, and the
-store retries. With an audit table the ``INSERT`` rides in a CTE of the same
-statement: 1 round trip, no explicit transaction.
+An event's write is one statement: ``WITH o AS (SELECT status, version, token ...),
+u AS (UPDATE t AS n ... FROM o WHERE n.status = o.s AND n.status IN (sources...)
+RETURNING o.s, n.status, n.version) SELECT u.*, o.* FROM o LEFT JOIN u ON TRUE``. ``o``
+is the statement's snapshot of the row; if a concurrent writer changed it, PostgreSQL
+re-checks ``n.status = o.s`` on the newest version (READ COMMITTED) and matches nothing.
+So a miss also says what the row held: no row (an unknown key), or the snapshot's
+status. That status answers an illegal event without a second read, unless it is one
+of the event's sources: then the UPDATE lost a race to a writer that changed the row
+after the snapshot (never an illegal event), and the store goes again (its race loop).
+With an audit table the ``INSERT`` rides in a CTE of the same statement: 1 round trip,
+no explicit transaction. A compare-and-set is a plain ``UPDATE ... RETURNING`` (with
+its audit CTE); a miss is followed by a read.
 """
 
 from __future__ import annotations
@@ -15,7 +21,15 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from statusguard.sql.dialects._base import Dialect, ErrorKind
-from statusguard.sql.dialects._records import Layout, Moved, Statement, Trigger
+from statusguard.sql.dialects._records import (
+    ABSENT,
+    Layout,
+    Moved,
+    Outcome,
+    Seen,
+    Statement,
+    Trigger,
+)
 
 __all__ = ["PostgreSQL"]
 
@@ -72,23 +86,38 @@ class PostgreSQL(Dialect):
         t, k, s, v = lay.table, lay.key, lay.status, lay.version
         srcs = self._binds("s", len(sources))
         sets = self._case_sets(lay, len(sources), f"n.{s}", row="n.", columns=columns)
-        update = (
-            f"UPDATE {t} AS n SET {', '.join(sets)} FROM {t} AS o "
-            f"WHERE n.{k} = :k AND o.{k} = :k AND n.{s} = o.{s} AND n.{s} IN ({srcs}) "
-        )
         ver = f"n.{v}" if v else "0"
-        if lay.audit is None:
-            return Statement(update + f"RETURNING o.{s}, n.{s}, {ver}", sources, targets)
+        read = (
+            f"o AS (SELECT {s} AS s, {v or '0'} AS v, {lay.token or 'CAST(NULL AS TEXT)'} AS tok "
+            f"FROM {t} WHERE {k} = :k)"
+        )
+        update = (
+            f"u AS (UPDATE {t} AS n SET {', '.join(sets)} FROM o "
+            f"WHERE n.{k} = :k AND n.{s} = o.s AND n.{s} IN ({srcs}) "
+            f"RETURNING n.{k} AS k, o.s AS src, n.{s} AS tgt, {ver} AS ver)"
+        )
+        audit = ""
+        if lay.audit is not None:
+            audit = (
+                f", w AS (INSERT INTO {lay.audit} ({lay.audit_columns}) SELECT k, src, "
+                "CAST(:ev AS VARCHAR), tgt, ver, CAST(:tok AS VARCHAR), CURRENT_TIMESTAMP, "
+                "CAST(:actor AS VARCHAR), CAST(:why AS TEXT) FROM u)"
+            )
         text = (
-            f"WITH u AS ({update}RETURNING n.{k} AS k, o.{s} AS src, n.{s} AS tgt, "
-            f"{ver} AS ver), w AS (INSERT INTO {lay.audit} ({lay.audit_columns}) SELECT k, src, "
-            "CAST(:ev AS VARCHAR), tgt, ver, CAST(:tok AS VARCHAR), CURRENT_TIMESTAMP, "
-            "CAST(:actor AS VARCHAR), CAST(:why AS TEXT) FROM u) SELECT src, tgt, ver FROM u"
+            f"WITH {read}, {update}{audit} "
+            "SELECT u.src, u.tgt, u.ver, o.s, o.v, o.tok FROM o LEFT JOIN u ON TRUE"
         )
         return Statement(text, sources, targets)
 
-    def _moved(self, stmt: Statement, row: Any, info: Mapping[str, Any]) -> Moved:
-        return (str(row[0]), str(row[1]), int(row[2]))  # RETURNING o.status, n.status, version
+    def applied(
+        self, lay: Layout, stmt: Statement, out: Outcome, info: Mapping[str, Any]
+    ) -> Moved | None:
+        row = out.first()  # (source, target, version) of the UPDATE, then the snapshot row
+        return None if row is None or row[0] is None else (str(row[0]), str(row[1]), int(row[2]))
+
+    def seen(self, lay: Layout, out: Outcome) -> Seen:
+        row = out.first()  # an event's write (a compare-and-set reads nothing: not asked)
+        return ABSENT if row is None else tuple(row[3:])
 
     def cas(self, lay: Layout, versioned: bool, columns: tuple[str, ...] = ()) -> str:
         update = self._cas_update(lay, versioned, columns)
