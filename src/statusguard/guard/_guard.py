@@ -114,6 +114,63 @@ def _keywords(
     return {k: v for k, v in given.items() if v is not None}
 
 
+def fired(
+    guard: Any,
+    key: Hashable,
+    plan: Plan,
+    facts: Mapping[str, bool] | None,
+    token: str | None,
+    outcome: Applied | Rejected,
+) -> Committed:
+    """What a store's ``apply`` of ``plan`` means for ``fire`` (``guard``: its lifecycle and
+    config): the :class:`Committed`, a no-op's, or the refusal raised. Shared with the
+    async guard."""
+    if isinstance(outcome, Applied):
+        source, target, version = outcome
+        return Committed(key, source, plan.event, target, version, token)
+    stored = outcome.current
+    if stored.status in plan.noops:  # accepted, no change: values are not written either
+        return Committed(key, stored.status, plan.event, stored.status, stored.version, None, True)
+    raise plan.refusal(guard.lifecycle, guard.config, key, facts, stored.status)
+
+
+def check_move_input(
+    lc: Lifecycle[Any, Any],
+    target: Any,
+    expected_version: object,
+    facts: Mapping[str, bool] | None,
+) -> None:
+    """``move``'s checks before the store is touched: the version, the target, the facts."""
+    check_version(expected_version)
+    lc.state(target)
+    if facts:
+        lc.check_flags(facts, kind=FlagKind.FACT)
+
+
+def moved(
+    lc: Lifecycle[Any, Any],
+    key: Hashable,
+    expected: object,
+    expected_version: int | None,
+    token: str | None,
+    outcome: Applied | Rejected,
+) -> Committed:
+    """What a store's ``compare_and_set`` means for ``move``: the :class:`Committed`, or the
+    :class:`TransitionConflict` raised (naming what the store held). Shared with the async
+    guard."""
+    if isinstance(outcome, Applied):
+        return Committed(key, outcome.source, None, outcome.target, outcome.version, token)
+    current = outcome.current
+    known_status(lc, key, current.status)
+    raise TransitionConflict(
+        key,
+        str(expected),
+        current.status,
+        expected_version=expected_version,
+        actual_version=current.version if expected_version is not None else None,
+    )
+
+
 class Guard(Generic[S, E]):
     """Apply a lifecycle's transitions to a store, atomically.
 
@@ -364,15 +421,7 @@ class Guard(Generic[S, E]):
         apply = _with_keywords(self.store, "apply", keywords)
         token = self._token()
         outcome = apply(key, plan.moves, token, plan.event, **keywords)
-        if isinstance(outcome, Applied):
-            source, target, version = outcome
-            return Committed(key, source, plan.event, target, version, token)
-        stored = outcome.current
-        if stored.status in plan.noops:  # accepted, no change: values are not written either
-            return Committed(
-                key, stored.status, plan.event, stored.status, stored.version, None, True
-            )
-        raise plan.refusal(self.lifecycle, self.config, key, facts, outcome.current.status)
+        return fired(self, key, plan, facts, token, outcome)
 
     def move(
         self,
@@ -401,10 +450,7 @@ class Guard(Generic[S, E]):
                 self, Guard.move, key, (target, expected), dict(kw, actor=actor, reason=reason)
             )
         lc = self.lifecycle
-        check_version(expected_version)
-        lc.state(target)
-        if facts:
-            lc.check_flags(facts, kind=FlagKind.FACT)
+        check_move_input(lc, target, expected_version, facts)
         if expected is None:
             record = self.store.get(key)
             expected = known_status(lc, key, record.status)
@@ -423,17 +469,7 @@ class Guard(Generic[S, E]):
             outcome = _with_keywords(self.store, "compare_and_set", keywords)(
                 key, str(expected), str(target), expected_version, token, **keywords
             )
-        if isinstance(outcome, Applied):
-            return Committed(key, outcome.source, None, outcome.target, outcome.version, token)
-        current = outcome.current
-        known_status(lc, key, current.status)
-        raise TransitionConflict(
-            key,
-            str(expected),
-            current.status,
-            expected_version=expected_version,
-            actual_version=current.version if expected_version is not None else None,
-        )
+        return moved(lc, key, expected, expected_version, token, outcome)
 
 
 class HookedGuard(Guard[S, E]):

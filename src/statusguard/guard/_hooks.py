@@ -15,11 +15,13 @@ passed to ``Guard(..., hooks=[...])``:
   is rolled back and :class:`HookFailed` (``rolled_back=True``) says so. Needs a store
   with ``transaction()`` (:class:`SQLStore`).
 
-Pure: no I/O here; the guard calls :func:`run_after` and :func:`run_within`.
+Pure: no I/O here; the guard calls :func:`run_after` and :func:`run_within` (``AsyncGuard``
+the ``_async`` twins, which await a hook that is a coroutine function).
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -27,7 +29,16 @@ from typing import Any
 
 from statusguard.errors import HookFailed
 
-__all__ = ["Hook", "HookKind", "after_commit", "in_transaction", "run_after", "run_within"]
+__all__ = [
+    "Hook",
+    "HookKind",
+    "after_commit",
+    "in_transaction",
+    "run_after",
+    "run_after_async",
+    "run_within",
+    "run_within_async",
+]
 
 
 class HookKind(Enum):
@@ -123,6 +134,34 @@ def run_after(hooks: Sequence[Hook], committed: Any) -> None:
                 errors.append(exc)
     if errors:
         raise HookFailed(committed, errors, rolled_back=False) from errors[0]
+
+
+async def run_after_async(hooks: Sequence[Hook], committed: Any) -> None:
+    """:func:`run_after` for ``AsyncGuard``: a hook may be a coroutine function (awaited)."""
+    errors: list[Exception] = []
+    for hook in hooks:
+        if hook.matches(committed):
+            try:
+                result = hook.fn(committed)
+                if inspect.isawaitable(result):
+                    await result
+            except Exception as exc:  # reported below, after every hook ran
+                errors.append(exc)
+    if errors:
+        raise HookFailed(committed, errors, rolled_back=False) from errors[0]
+
+
+async def run_within_async(hooks: Sequence[Hook], connection: Any, committed: Any) -> None:
+    """:func:`run_within` for ``AsyncGuard``: ``connection`` is the transaction's
+    ``AsyncConnection``; a hook may be a coroutine function (awaited)."""
+    for hook in hooks:
+        if hook.matches(committed):
+            try:
+                result = hook.fn(connection, committed)
+                if inspect.isawaitable(result):
+                    await result
+            except Exception as exc:
+                raise HookFailed(committed, [exc], rolled_back=True) from exc
 
 
 def run_within(hooks: Sequence[Hook], connection: Any, committed: Any) -> None:
