@@ -1,6 +1,7 @@
 """One contract for every store: MemoryStore, SQLite (memory, file), PostgreSQL, MariaDB.
 
-Every error path of the guard and its message, run identically on each engine.
+Every error path of the guard and its message, run identically on each engine, by the
+Guard and by the AsyncGuard over the async twin of each store (the ``guard`` fixture).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from statusguard import Committed, Guard, IllegalTransition, TransitionConflict
+from statusguard import AsyncGuard, Committed, Guard, IllegalTransition, TransitionConflict
 from statusguard.errors import (
     DuplicateKey,
     InvalidSchema,
@@ -20,13 +21,21 @@ from statusguard.errors import (
     UnknownKey,
     UnknownStatus,
 )
+from statusguard.testing import blocking
 
 NO_DELAY = {"delayed_delete": False}
 
 
-@pytest.fixture
-def guard(make_store: Any, glance: Any) -> Guard[Any, Any]:
-    return Guard(glance, make_store(audit=True), NO_DELAY, tokens=True)
+@pytest.fixture(params=["sync", "async"])
+def guard(request: pytest.FixtureRequest, make_store: Any, glance: Any) -> Guard[Any, Any]:
+    """A Guard, or an AsyncGuard on the async twin of the store (its calls blocking on an
+    event loop thread: every case below runs unchanged against both)."""
+    if request.param == "sync":
+        return Guard(glance, make_store(audit=True), NO_DELAY, tokens=True)
+    loop = request.getfixturevalue("event_loop_thread")
+    store = request.getfixturevalue("make_async_store")(audit=True)
+    guard: Guard[Any, Any] = blocking(AsyncGuard(glance, store, NO_DELAY, tokens=True), loop)
+    return guard
 
 
 def test_create_starts_in_the_initial_state(guard: Guard[Any, Any]) -> None:
