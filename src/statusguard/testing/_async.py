@@ -62,6 +62,8 @@ class EventLoopThread:
         """Run ``awaitable`` on the loop; its result (or its exception, raised here)."""
         loop = self.loop
         if self._thread is threading.current_thread():
+            if inspect.iscoroutine(awaitable):
+                awaitable.close()  # never to run: no "never awaited" warning later
             raise RuntimeError("EventLoopThread.run() called on its own loop: await instead")
 
         async def call() -> T:
