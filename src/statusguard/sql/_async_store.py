@@ -235,14 +235,15 @@ class AsyncSQLStore:
                 yield self, target
             return
         catch = self.sync._conn.catch
+        conn = self.engine.connect()
         try:
-            conn = await self.engine.connect()
+            await conn.start()
         except catch as exc:
             raise StoreUnavailable(
                 f"{describe(exc)} (connecting for a transition with in-transaction hooks)",
                 committed=False,
             ) from exc
-        async with conn:
+        try:
             inner = conn.sync_connection
             assert inner is not None
             await conn.execution_options(isolation_level=inner.default_isolation_level)
@@ -261,6 +262,8 @@ class AsyncSQLStore:
                     "hooks, which is not retried)",
                     committed=None,
                 ) from exc
+        finally:
+            await conn.close()
 
     async def after_commit(self, callback: Callable[[], Awaitable[object]]) -> None:
         """Await ``callback()`` once this store's writes are committed: at once unbound;
