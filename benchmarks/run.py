@@ -30,7 +30,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -513,6 +513,39 @@ def bench_async(label: str, url: str, n: int, repeats: int) -> None:
     )
 
 
+def async_trips(proxy: Any, url: str, audit: bool) -> tuple[float, float]:
+    """Round trips per AsyncGuard fire and refusal on an AsyncSQLStore through ``proxy``."""
+    import asyncio
+
+    from statusguard.sql import AsyncSQLStore
+
+    async def count() -> tuple[float, float]:
+        name = "async_trips_" + uuid.uuid4().hex[:8]
+        store = AsyncSQLStore(
+            url, name, version="version", token="token", audit=f"{name}_h" if audit else None
+        )
+        await store.create_schema()
+        try:
+            await store.create("img", "active")
+            guard = statusguard.AsyncGuard(GLANCE, store, CONFIG, tokens=True)
+            for i in range(10):  # warm the pool and the session setup
+                await guard.fire("img", TOGGLE[i & 1])
+            before = proxy.turns
+            for i in range(100):
+                await guard.fire("img", TOGGLE[i & 1])
+            fired = (proxy.turns - before) / 100
+            before = proxy.turns
+            for _ in range(100):
+                with suppress(IllegalTransition):
+                    await guard.fire("img", "upload_succeeded")
+            return fired, (proxy.turns - before) / 100
+        finally:
+            await store.drop_schema()
+            await store.dispose()
+
+    return asyncio.run(count())
+
+
 def round_trips(engines: list[tuple[str, str]]) -> None:
     """Client turns per call through a loopback proxy (bench_guard.TurnCounter)."""
     import sqlalchemy as sa
@@ -540,6 +573,12 @@ def round_trips(engines: list[tuple[str, str]]) -> None:
             sec.rows.append((f"{label}: {kind}", counts[0]))
             if not audit:
                 sec.rows.append((f"{label}: illegal event", counts[1]))
+        for audit in (False, True):  # the async store on the same proxy: the same trips?
+            fire_trips, illegal_trips = async_trips(proxy, async_driver(via), audit)
+            kind = "fire + audit" if audit else "fire"
+            sec.rows.append((f"{label}: AsyncGuard {kind}", fire_trips))
+            if not audit:
+                sec.rows.append((f"{label}: AsyncGuard illegal event", illegal_trips))
     if not engines:
         sec.notes.append("no server URL set: nothing to count")
 
