@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from statusguard import MemoryStore
+from statusguard import AsyncGuard, Guard, MemoryStore
 from statusguard.guard import AsyncMemoryStore, Record
-from statusguard.testing import EventLoopThread
+from statusguard.testing import EventLoopThread, blocking
 from tests.integration._reliab_db import galera_urls, server_url
 
 ENGINES = ["memory", "sqlite-memory", "sqlite-file", "postgresql", "mysql"]
@@ -137,6 +137,22 @@ def make_async_store(
                 await store.dispose()
 
         event_loop_thread.run(drop())
+
+
+@pytest.fixture(params=["sync", "async"])
+def make_guard(request: pytest.FixtureRequest, make_store: StoreFactory, glance: Any) -> Any:
+    """``make_guard(config, tokens=False, **store_options)``: a Guard on ``make_store``'s
+    store, or an AsyncGuard on the async twin of that store (its calls blocking on an event
+    loop thread), so every case below runs unchanged against both."""
+
+    def factory(config: Any, *, tokens: bool = False, **store_options: Any) -> Any:
+        if request.param == "sync":
+            return Guard(glance, make_store(**store_options), config, tokens=tokens)
+        loop = request.getfixturevalue("event_loop_thread")
+        store = request.getfixturevalue("make_async_store")(**store_options)
+        return blocking(AsyncGuard(glance, store, config, tokens=tokens), loop)
+
+    return factory
 
 
 def force_status(store: Any, key: str, status: str) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from statusguard import AsyncGuard, Committed, Guard, IllegalTransition, TransitionConflict
+from statusguard import Committed, Guard, IllegalTransition, TransitionConflict
 from statusguard.errors import (
     DuplicateKey,
     InvalidSchema,
@@ -21,25 +21,8 @@ from statusguard.errors import (
     UnknownKey,
     UnknownStatus,
 )
-from statusguard.testing import blocking
 
 NO_DELAY = {"delayed_delete": False}
-
-
-@pytest.fixture(params=["sync", "async"])
-def make_guard(request: pytest.FixtureRequest, make_store: Any, glance: Any) -> Any:
-    """``make_guard(config, tokens=False, **store_options)``: a Guard on ``make_store``'s
-    store, or an AsyncGuard on the async twin of that store (its calls blocking on an event
-    loop thread), so every case below runs unchanged against both."""
-
-    def factory(config: Any, *, tokens: bool = False, **store_options: Any) -> Any:
-        if request.param == "sync":
-            return Guard(glance, make_store(**store_options), config, tokens=tokens)
-        loop = request.getfixturevalue("event_loop_thread")
-        store = request.getfixturevalue("make_async_store")(**store_options)
-        return blocking(AsyncGuard(glance, store, config, tokens=tokens), loop)
-
-    return factory
 
 
 @pytest.fixture
