@@ -165,3 +165,28 @@ def test_processes_of_tasks_keep_every_history_legal(
         assert proc.returncode == 0
         acked += [Committed(*row) for row in json.loads(out)]
     assert check_histories(glance, blocking(store, event_loop_thread), acked) > 10
+
+
+@pytest.mark.parametrize("engine", ["sqlite-file", "postgresql", "mysql"], indirect=True)
+def test_run_stress_processes_drive_an_async_guard(
+    make_async_store: Any, glance: Any, engine: str
+) -> None:
+    """statusguard.testing's process mode: each forked worker makes its own GuardAdapter over
+    an AsyncGuard and AsyncSQLStore (its own event loop thread); the history check holds."""
+    from statusguard.sql import AsyncSQLStore
+    from statusguard.testing import GuardAdapter, run_stress
+
+    shared = make_async_store()  # the table (dropped after the test)
+    url = async_url(shared.engine.url.render_as_string(hide_password=False))
+    options = {"key": "image_id", "version": "version", "token": "last_token"}
+
+    def make() -> GuardAdapter:
+        store = AsyncSQLStore(url, shared.table_name, **options)
+        return GuardAdapter(AsyncGuard(glance, store, CONFIG), owns_store=True)
+
+    report = run_stress(
+        make, glance, CONFIG, mode="process", workers=3, rounds=4, hot_keys=2, ops=8
+    )
+    assert report.errors == 0, report.error_samples
+    assert report.commits > 0
+    assert report.ok, report.check.problems
