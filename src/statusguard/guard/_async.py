@@ -25,7 +25,13 @@ from statusguard.guard._guard import (
     moved,
     new_token,
 )
-from statusguard.guard._hooks import Hook, HookKind, run_after_async, run_within_async
+from statusguard.guard._hooks import (
+    Hook,
+    check_hook_store,
+    check_hooks,
+    run_after_async,
+    run_within_async,
+)
 from statusguard.guard._observe import observe_async, watching
 from statusguard.guard._plan import Plan, check_move, known_status
 from statusguard.lifecycle._model import E, Lifecycle, S
@@ -77,34 +83,12 @@ class AsyncGuard(Generic[S, E]):
         self.tokens = tokens
         self._bare: dict[str, Plan] = {}
         self._plans: dict[tuple[str, frozenset[tuple[str, bool]]], Plan] = {}
-        declared = tuple(hooks)
-        for hook in declared:
-            if not isinstance(hook, Hook):
-                raise TypeError(
-                    f"hooks= takes hooks made by after_commit() or in_transaction(), "
-                    f"not {type(hook).__name__}"
-                )
-            for name in hook.event or ():
-                lifecycle.event(name)
-            for name in (hook.source or frozenset()) | (hook.target or frozenset()):
-                lifecycle.state(name)
-        self.hooks: tuple[Hook, ...] = declared
-        self._after = tuple(h for h in declared if h.kind is HookKind.AFTER_COMMIT)
-        self._within = tuple(h for h in declared if h.kind is HookKind.IN_TRANSACTION)
+        self.hooks: tuple[Hook, ...]
+        self.hooks, self._after, self._within = check_hooks(lifecycle, hooks)
         self._check_store(store)
 
     def _check_store(self, store: AsyncStore) -> None:
-        if self._within and not callable(getattr(store, "transaction", None)):
-            raise TypeError(
-                f"{type(store).__name__} has no transaction(), so in-transaction hooks "
-                "cannot write with the status change; use an AsyncSQLStore, or after_commit "
-                "hooks"
-            )
-        if getattr(store, "bound", False) and not callable(getattr(store, "after_commit", None)):
-            raise TypeError(
-                f"{type(store).__name__} is bound to a caller's transaction but has no "
-                "after_commit(), so hooks cannot wait for that transaction's commit"
-            )
+        check_hook_store(store, self._within, "AsyncSQLStore")
 
     def _plan(self, event: str, facts: Mapping[str, bool] | None) -> Plan:
         """The cached plan: :meth:`Guard._plan`, on this guard's caches."""

@@ -14,7 +14,7 @@ from threading import Lock
 from typing import Any, Generic, NamedTuple
 
 from statusguard.errors import TransitionConflict
-from statusguard.guard._hooks import Hook, HookKind, run_after, run_within
+from statusguard.guard._hooks import Hook, check_hook_store, check_hooks, run_after, run_within
 from statusguard.guard._observe import inside, observe, watching
 from statusguard.guard._plan import Plan, check_move, illegal, known_status, plan_event
 from statusguard.guard._store import (
@@ -493,33 +493,12 @@ class HookedGuard(Guard[S, E]):
         hooks: Iterable[Hook] = (),
     ) -> None:
         super().__init__(lifecycle, store, config, tokens=tokens)
-        declared = tuple(hooks)
-        for hook in declared:
-            if not isinstance(hook, Hook):
-                raise TypeError(
-                    f"hooks= takes hooks made by after_commit() or in_transaction(), "
-                    f"not {type(hook).__name__}"
-                )
-            for name in hook.event or ():
-                lifecycle.event(name)  # UnknownEvent, with the closest name
-            for name in (hook.source or frozenset()) | (hook.target or frozenset()):
-                lifecycle.state(name)  # UnknownState, with the closest name
-        self.hooks: tuple[Hook, ...] = declared
-        self._after = tuple(h for h in declared if h.kind is HookKind.AFTER_COMMIT)
-        self._within = tuple(h for h in declared if h.kind is HookKind.IN_TRANSACTION)
+        self.hooks: tuple[Hook, ...]
+        self.hooks, self._after, self._within = check_hooks(lifecycle, hooks)
         self._check_store(store)
 
     def _check_store(self, store: Store) -> None:
-        if self._within and not callable(getattr(store, "transaction", None)):
-            raise TypeError(
-                f"{type(store).__name__} has no transaction(), so in-transaction hooks "
-                "cannot write with the status change; use a SQLStore, or after_commit hooks"
-            )
-        if getattr(store, "bound", False) and not callable(getattr(store, "after_commit", None)):
-            raise TypeError(
-                f"{type(store).__name__} is bound to a caller's transaction but has no "
-                "after_commit(), so hooks cannot wait for that transaction's commit"
-            )
+        check_hook_store(store, self._within, "SQLStore")
 
     def bind(self, target: Any) -> Guard[S, E]:
         """As :meth:`Guard.bind`; after-commit hooks wait for the caller's commit."""

@@ -33,6 +33,8 @@ __all__ = [
     "Hook",
     "HookKind",
     "after_commit",
+    "check_hook_store",
+    "check_hooks",
     "in_transaction",
     "run_after",
     "run_after_async",
@@ -120,6 +122,44 @@ def in_transaction(
     write the outbox row there. Filters as for :func:`after_commit`.
     """
     return _hook(fn, HookKind.IN_TRANSACTION, event, source, target)
+
+
+def check_hooks(
+    lifecycle: Any, hooks: Iterable[Hook]
+) -> tuple[tuple[Hook, ...], tuple[Hook, ...], tuple[Hook, ...]]:
+    """``hooks`` checked against ``lifecycle`` (``TypeError`` for what is not a hook,
+    ``UnknownEvent``/``UnknownState`` for a filter naming what the lifecycle lacks): all of
+    them, the after-commit ones and the in-transaction ones."""
+    declared = tuple(hooks)
+    for hook in declared:
+        if not isinstance(hook, Hook):
+            raise TypeError(
+                f"hooks= takes hooks made by after_commit() or in_transaction(), "
+                f"not {type(hook).__name__}"
+            )
+        for name in hook.event or ():
+            lifecycle.event(name)  # UnknownEvent, with the closest name
+        for name in (hook.source or frozenset()) | (hook.target or frozenset()):
+            lifecycle.state(name)  # UnknownState, with the closest name
+    after = tuple(h for h in declared if h.kind is HookKind.AFTER_COMMIT)
+    within = tuple(h for h in declared if h.kind is HookKind.IN_TRANSACTION)
+    return declared, after, within
+
+
+def check_hook_store(store: object, within: Sequence[Hook], sql_store: str) -> None:
+    """``TypeError`` unless ``store`` can run the hooks: a ``transaction()`` for
+    in-transaction hooks, an ``after_commit()`` when bound to a caller's transaction.
+    ``sql_store`` names the store that can (``SQLStore``, ``AsyncSQLStore``)."""
+    if within and not callable(getattr(store, "transaction", None)):
+        raise TypeError(
+            f"{type(store).__name__} has no transaction(), so in-transaction hooks "
+            f"cannot write with the status change; use a {sql_store}, or after_commit hooks"
+        )
+    if getattr(store, "bound", False) and not callable(getattr(store, "after_commit", None)):
+        raise TypeError(
+            f"{type(store).__name__} is bound to a caller's transaction but has no "
+            "after_commit(), so hooks cannot wait for that transaction's commit"
+        )
 
 
 def run_after(hooks: Sequence[Hook], committed: Any) -> None:

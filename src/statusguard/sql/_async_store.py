@@ -73,6 +73,20 @@ class _Bridged(SQLStore):
     _connector = AsyncConnector
 
 
+def _options(options: dict[str, Any]) -> dict[str, Any]:
+    """``SQLStore``'s options for the bridged store: no write deadline (refused if given), an
+    async read engine as its ``sync_engine``."""
+    if options.get("write_timeout") is not None:
+        raise InvalidArgument(
+            "write_timeout",
+            options["write_timeout"],
+            "None: AsyncSQLStore has no write deadline; bound the call with "
+            "asyncio.timeout() and settle a cancelled write by its token",
+        )
+    read = options.get("read_engine")
+    return {**options, "write_timeout": None, "read_engine": getattr(read, "sync_engine", read)}
+
+
 class AsyncSQLStore:
     """An :class:`AsyncStore` keeping statuses in a SQL table (SQLite, PostgreSQL, MariaDB).
 
@@ -89,24 +103,27 @@ class AsyncSQLStore:
     __slots__ = ("_target", "_turns", "engine", "sync")
 
     def __init__(self, engine: AsyncEngine | str | sa.URL, table: str | sa.Table, **options: Any):
-        if options.get("write_timeout") is not None:
-            raise InvalidArgument(
-                "write_timeout",
-                options["write_timeout"],
-                "None: AsyncSQLStore has no write deadline; bound the call with "
-                "asyncio.timeout() and settle a cancelled write by its token",
-            )
-        if options.get("read_engine") is not None:
-            read = options["read_engine"]
-            options["read_engine"] = getattr(read, "sync_engine", read)
-        options["write_timeout"] = None
-        self.sync = _Bridged(engine, table, **options)  # type: ignore[arg-type]
+        self._adopt(_Bridged(engine, table, **_options(options)), engine)  # type: ignore[arg-type]
+
+    def _adopt(self, sync: SQLStore, engine: object) -> None:
+        self.sync = sync
         #: the AsyncEngine: the one given, or the one made from the URL
         self.engine: AsyncEngine = (
-            engine if isinstance(engine, AsyncEngine) else AsyncEngine(self.sync.engine)
+            engine if isinstance(engine, AsyncEngine) else AsyncEngine(sync.engine)
         )
-        self._turns: asyncio.Lock | None = asyncio.Lock() if self.sync._conn.shared else None
+        self._turns: asyncio.Lock | None = asyncio.Lock() if sync._conn.shared else None
         self._target: AsyncConnection | AsyncSession | None = None
+
+    @classmethod
+    async def reflect(
+        cls, engine: AsyncEngine | str | sa.URL, table: str, **options: Any
+    ) -> AsyncSQLStore:
+        """Adopt the existing table named ``table``, its columns read from the database
+        (:meth:`SQLStore.reflect`, run through the bridge)."""
+        sync = await greenlet_spawn(_Bridged.reflect, engine, table, **_options(options))
+        store = cls.__new__(cls)
+        store._adopt(sync, engine)
+        return store
 
     async def _call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """``fn(*args, **kwargs)`` (the sync store's) inside the greenlet bridge."""
@@ -213,7 +230,7 @@ class AsyncSQLStore:
                 f"not {type(target).__name__}"
             )
         bound = copy.copy(self)
-        bound.sync = self.sync.bind(inner)  # type: ignore[assignment]
+        bound.sync = self.sync.bind(inner)
         bound._target = target
         return bound
 

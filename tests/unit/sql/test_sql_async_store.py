@@ -176,3 +176,28 @@ def test_a_lost_server_is_store_unavailable() -> None:
         await store.dispose()
 
     asyncio.run(run())
+
+
+def test_reflect_adopts_an_existing_table(glance: Any, tmp_path: Path) -> None:
+    async def run() -> None:
+        url = f"sqlite+aiosqlite:///{tmp_path / 'reflect.db'}"
+        engine = create_async_engine(url)
+        async with engine.begin() as conn:
+            await conn.exec_driver_sql(
+                "CREATE TABLE async_mine (id VARCHAR(64) PRIMARY KEY, status VARCHAR(32) "
+                "NOT NULL, version BIGINT NOT NULL DEFAULT 0, owner VARCHAR(40))"
+            )
+        store = await AsyncSQLStore.reflect(engine, "async_mine", version="version")
+        assert store.columns == ("owner",)
+        guard = AsyncGuard(glance, store, NO_DELAY)
+        await guard.create("img")
+        await guard.fire("img", "upload_started", values={"owner": "ops"})
+        assert await store.values("img") == {"owner": "ops"}
+        with pytest.raises(ValueError, match="no table"):
+            await AsyncSQLStore.reflect(engine, "async_missing")
+        with pytest.raises(InvalidArgument, match="no write deadline"):
+            await AsyncSQLStore.reflect(engine, "async_mine", write_timeout=1.0)
+        await store.dispose()
+        await engine.dispose()
+
+    asyncio.run(run())
