@@ -142,3 +142,29 @@ def test_bound_after_commit_hooks_wait_for_the_callers_commit(url: str) -> None:
         assert await guard.status("img") == "saving"
 
     run_with(url, scenario)
+
+
+def test_a_guard_bound_to_an_async_session_commits_with_it(url: str) -> None:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    async def scenario(engine: Any, store: AsyncSQLStore, outbox: sa.Table) -> None:
+        seen: list[str] = []
+        guard = AsyncGuard(GLANCE, store, NO_DELAY, hooks=[after_commit(seen.append)])
+        await guard.create("img")
+        async with AsyncSession(engine) as session:
+            bound = guard.bind(session)
+            done = await bound.fire("img", "upload_started")
+            await session.execute(outbox.insert().values(image="img", event=done.event, version=1))
+            assert seen == []
+            await session.rollback()  # both the status change and the row go
+        assert (await guard.status("img"), await rows(engine, outbox), seen) == ("queued", [], [])
+        async with AsyncSession(engine) as session:
+            bound = guard.bind(session)
+            done = await bound.fire("img", "upload_started")
+            await session.execute(outbox.insert().values(image="img", event=done.event, version=1))
+            await session.commit()
+        assert seen == [done]
+        assert await guard.status("img") == "saving"
+        assert await rows(engine, outbox) == [("img", "upload_started", 1)]
+
+    run_with(url, scenario)
