@@ -244,8 +244,9 @@ _WRITE_KWARGS: dict[type, tuple[bool, bool]] = {}
 
 
 def _write_kwargs(adapter: object) -> tuple[bool, bool]:
-    """Whether ``adapter.write`` takes ``event`` and ``facts`` keywords (cached per type)."""
-    kind = type(adapter)
+    """Whether ``adapter.write`` takes ``event`` and ``facts`` keywords (cached per type; for
+    an adapter behind :func:`blocking`, per type of the async adapter it wraps)."""
+    kind = type(adapter.wrapped) if isinstance(adapter, Blocking) else type(adapter)
     known = _WRITE_KWARGS.get(kind)
     if known is None:
         params: Mapping[str, inspect.Parameter]

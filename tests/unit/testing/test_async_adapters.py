@@ -101,3 +101,27 @@ def test_blocking_wraps_nested_async_objects_and_raises_their_errors() -> None:
             loop.run(inside())
     finally:
         loop.close()
+
+
+class AsyncPlainWriter(AsyncBlindWriter):
+    """The same adapter with a ``write`` that takes no ``event=``."""
+
+    async def write(self, key: str, seen: Snapshot, target: str) -> Outcome:  # type: ignore[override]
+        self.rows[key] = target
+        return Outcome(True, None, target)
+
+
+def test_each_wrapped_adapter_is_asked_for_its_own_keywords() -> None:
+    """Two async adapters behind blocking() share its type: the keywords write() takes are
+    the wrapped adapter's (a cache per wrapper type once passed event= to the second)."""
+    from statusguard.testing._adapters import call_write
+
+    seen = Snapshot("queued")
+    named, plain = blocking(AsyncBlindWriter()), blocking(AsyncPlainWriter())
+    try:
+        for adapter in (named, plain):
+            adapter.create("k")
+            assert call_write(adapter, "k", seen, "saving", "upload_started", {}).committed
+    finally:
+        named.close()
+        plain.close()
