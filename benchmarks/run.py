@@ -29,8 +29,8 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -39,13 +39,27 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from bench_guard import (  # noqa: E402 - the workloads bench_guard.py times too
+    CONFIG,
+    GLANCE,
+    TABLE,
+    TOGGLE,
+    Run,
+    TurnCounter,
+    automaton_machine,
+    dict_lookup,
+    django_fsm_runs,
+    raw_updates,
+    refusing,
+    sql_store,
+    statemachine_send,
+    toggling,
+    transitions_model,
+)
+
 import statusguard  # noqa: E402
 from statusguard import Guard, IllegalTransition, MemoryStore  # noqa: E402
 
-GLANCE = statusguard.load(str(ROOT / "model" / "glance_image.py"))
-CONFIG = {"delayed_delete": False}
-TOGGLE = ("deactivate", "reactivate")  # active <-> deactivated, legal forever
-Run = Callable[[int], None]
 wall = time.perf_counter
 
 
@@ -102,80 +116,6 @@ def section(title: str, refs: tuple[str, ...], unit: str = "ns") -> Section:
 # -- peers in memory ---------------------------------------------------------------------
 
 
-def automaton_machine() -> Any:
-    from automaton import machines
-
-    fm = machines.FiniteMachine()
-    for state in ("active", "deactivated", "deleted"):
-        fm.add_state(state)
-    fm.add_transition("active", "deactivated", "deactivate")
-    fm.add_transition("deactivated", "active", "reactivate")
-    fm.default_start_state = "active"
-    fm.initialize()
-    return fm
-
-
-def transitions_model(locked: bool) -> Any:
-    from transitions import Machine
-    from transitions.extensions import LockedMachine
-
-    class Model:
-        pass
-
-    model = Model()
-    (LockedMachine if locked else Machine)(
-        model=model,
-        states=["active", "deactivated"],
-        transitions=[
-            {"trigger": "deactivate", "source": "active", "dest": "deactivated"},
-            {"trigger": "reactivate", "source": "deactivated", "dest": "active"},
-        ],
-        initial="active",
-        auto_transitions=False,
-    )
-    return model
-
-
-def statemachine_send() -> Callable[[str], Any]:
-    from statemachine import State, StateMachine
-
-    class Image(StateMachine):
-        active = State(initial=True)
-        deactivated = State()
-        deactivate = active.to(deactivated)
-        reactivate = deactivated.to(active)
-
-    return Image().send
-
-
-def toggling(fire: Callable[..., Any], key: str | None = None) -> Run:
-    """A run of ``k`` legal events: ``fire(event)``, or ``fire(key, event)`` given a key."""
-    if key is None:
-
-        def run(k: int) -> None:
-            for i in range(k):
-                fire(TOGGLE[i & 1])
-
-    else:
-
-        def run(k: int) -> None:
-            for i in range(k):
-                fire(key, TOGGLE[i & 1])
-
-    return run
-
-
-def refusing(call: Callable[[], Any], exc: type[BaseException]) -> Run:
-    def run(k: int) -> None:
-        for _ in range(k):
-            try:  # noqa: SIM105 - contextlib.suppress would add its own cost
-                call()
-            except exc:
-                pass
-
-    return run
-
-
 def guard_in(state: str, **kw: Any) -> Guard[Any, Any]:
     guard = Guard(GLANCE, MemoryStore(audit=kw.pop("audit", False)), CONFIG, **kw)
     guard.create("img")
@@ -189,14 +129,8 @@ def bench_memory(n: int, repeats: int) -> None:
     sec = section(
         "In memory: one legal transition (Guard.fire on MemoryStore)", ("automaton", "locked dict")
     )
-    table = {("active", "deactivate"): "deactivated", ("deactivated", "reactivate"): "active"}
     rows: dict[str, str] = {"img": "active"}
     lock = threading.Lock()
-
-    def dict_lookup(k: int) -> None:
-        state = "active"
-        for i in range(k):
-            state = table[(state, TOGGLE[i & 1])]
 
     def locked_dict(k: int) -> None:
         # the floor of a race-safe step: under a lock, compare the status and set it
@@ -204,7 +138,7 @@ def bench_memory(n: int, repeats: int) -> None:
             event = TOGGLE[i & 1]
             with lock:
                 current = rows["img"]
-                target = table.get((current, event))
+                target = TABLE.get((current, event))
                 if target is not None:
                     rows["img"] = target
 
@@ -358,46 +292,15 @@ def bench_import(runs: int) -> None:
 # -- SQL --------------------------------------------------------------------------------
 
 
-@contextmanager
-def sql_store(url: str, audit: bool) -> Iterator[Any]:
-    store = statusguard.SQLStore(
-        url,
-        "perf_bench_" + uuid.uuid4().hex[:8],
-        version="version",
-        token="token",
-        audit=("perf_bench_a_" + uuid.uuid4().hex[:8]) if audit else None,
-    )
-    store.create_schema()
-    try:
-        yield store
-    finally:
-        store.drop_schema()
-        store.dispose()
-
-
 def bench_sql(label: str, url: str, n: int, repeats: int) -> None:
-    import sqlalchemy as sa
-
     sec = section(f"SQL, {label}: one fire (commit included)", ("raw Core UPDATE",), "us")
-    with sql_store(url, audit=False) as store, sql_store(url, audit=True) as audited:
-        t = store.table
-        raw = (
-            sa.update(t)
-            .where(t.c.id == sa.bindparam("k"), t.c.status == sa.bindparam("exp"))
-            .values(status=sa.bindparam("new"), version=t.c.version + 1)
-        )
-        engine = store.engine
+    with (
+        sql_store(url, audit=False) as store,
+        sql_store(url, audit=True) as audited,
+        raw_updates(store) as (raw_run, raw_held),
+    ):
         for s in (store, audited):
             s.create("img", "active")
-        store.create("raw", "active")
-        states = ("active", "deactivated")
-
-        def raw_run(k: int) -> None:
-            for i in range(k):
-                with engine.connect() as conn:
-                    conn.execute(raw, {"k": "raw", "exp": states[i & 1], "new": states[~i & 1]})
-                    conn.commit()
-
         guard = Guard(GLANCE, store, CONFIG, tokens=True)
         aguard = Guard(GLANCE, audited, CONFIG, tokens=True)
         cases: dict[str, Run] = {
@@ -408,23 +311,13 @@ def bench_sql(label: str, url: str, n: int, repeats: int) -> None:
                 lambda: guard.fire("img", "upload_succeeded"), IllegalTransition
             ),
         }
-        held = engine.connect() if engine.dialect.name == "sqlite" else None
-        if held is not None:
-
-            def raw_held(k: int) -> None:
-                for i in range(k):
-                    held.execute(raw, {"k": "raw", "exp": states[i & 1], "new": states[~i & 1]})
-                    held.commit()
-
+        if raw_held is not None:
             cases["raw Core UPDATE, one connection held"] = raw_held
-        try:
-            # an even number of operations per run keeps the toggling rows in step
-            result = sample(cases, n - n % 2, repeats, clock=wall)
-        finally:
-            if held is not None:
-                held.close()
+        # an even number of operations per run keeps the toggling rows in step
+        result = sample(cases, n - n % 2, repeats, clock=wall)
     sec.rows = [(name, result[name]) for name in cases]
-    sec.notes.append(f"engine {engine.dialect.name}: a pooled connection per call unless held")
+    engine = store.engine.dialect.name
+    sec.notes.append(f"engine {engine}: a pooled connection per call unless held")
 
 
 def bench_async(label: str, url: str, n: int, repeats: int) -> None:
@@ -549,7 +442,6 @@ def async_trips(proxy: Any, url: str, audit: bool) -> tuple[float, float]:
 def round_trips(engines: list[tuple[str, str]]) -> None:
     """Client turns per call through a loopback proxy (bench_guard.TurnCounter)."""
     import sqlalchemy as sa
-    from bench_guard import TurnCounter
 
     sec = section("SQL round trips per call (counted by a loopback proxy)", (), "trips")
     for label, url in engines:
@@ -584,59 +476,9 @@ def round_trips(engines: list[tuple[str, str]]) -> None:
 
 
 def bench_django(n: int, repeats: int) -> None:
-    import django
-    from django.conf import settings
-
     sec = section("SQLite file: django-fsm-2 vs statusguard", ("statusguard fire",), "us")
     path = Path(tempfile.mkdtemp()) / "django.db"
-    settings.configure(
-        DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": str(path)}},
-        INSTALLED_APPS=["django.contrib.contenttypes"],
-        USE_TZ=True,
-    )
-    django.setup()
-    from django.db import connection, models, transaction
-    from django.db.backends.signals import connection_created
-    from django_fsm import ConcurrentTransitionMixin, FSMField, transition
-
-    def wal(sender: Any, connection: Any, **kwargs: Any) -> None:
-        with connection.cursor() as cur:
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")
-
-    connection_created.connect(wal)
-
-    class FsmImage(ConcurrentTransitionMixin, models.Model):
-        state = FSMField(default="active")
-
-        class Meta:
-            app_label = "bench"
-
-        @transition(field=state, source="active", target="deactivated")
-        def deactivate(self) -> None:
-            pass
-
-        @transition(field=state, source="deactivated", target="active")
-        def reactivate(self) -> None:
-            pass
-
-    with connection.schema_editor() as editor:
-        editor.create_model(FsmImage)
-    obj = FsmImage.objects.create()
-
-    def fsm_run(k: int) -> None:
-        for i in range(k):
-            with transaction.atomic():
-                getattr(obj, TOGGLE[i & 1])()
-                obj.save()
-
-    def fsm_load_run(k: int) -> None:
-        for i in range(k):  # what a request handler does: load, transition, save
-            with transaction.atomic():
-                row = FsmImage.objects.get(pk=obj.pk)
-                getattr(row, TOGGLE[i & 1])()
-                row.save()
-
+    fsm_run, fsm_load_run = django_fsm_runs(path)
     with sql_store(f"sqlite:///{path.parent / 'guard.db'}", audit=False) as store:
         store.create("img", "active")
         guard = Guard(GLANCE, store, CONFIG, tokens=True)

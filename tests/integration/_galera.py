@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from tests.integration._galera_race import check, glance, node_state
+from tests.integration._galera_race import glance
+from tests.integration._history import check, node_state
 from tests.integration._reliab_db import unique_table
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -2,9 +2,11 @@
 
 Usage: ``python _soak_worker.py CONFIG_JSON``. The config names the database URL, tables,
 model file, keys, duration and seed. The worker prints ``ready``, waits for a line on
-stdin (so all workers start together), runs, and writes its counts and every
-acknowledged transition to ``out`` as JSON. ``naive: true`` bypasses the guard (read,
-decide, unconditional UPDATE): the mutant the history checker must catch.
+stdin (so all workers start together), runs, and writes its counts, every
+acknowledged transition and every attempt that ended in ``StoreUnavailable`` (its token
+and ``committed``) to ``out`` as JSON, for ``tests/integration/_history.py`` to judge.
+``naive: true`` bypasses the guard (read, decide, unconditional UPDATE): the mutant the
+history checker must catch.
 """
 
 from __future__ import annotations
@@ -72,6 +74,7 @@ def main(cfg: dict[str, Any]) -> None:
         ("attempts", "commits", "stale", "conflicts", "unavailable", "settled_commits"), 0
     )
     acks: list[list[Any]] = []
+    unavailable: list[list[Any]] = []
     print("ready", flush=True)
     sys.stdin.readline()
     rss = [rss_kib()]
@@ -90,6 +93,8 @@ def main(cfg: dict[str, Any]) -> None:
         event = rng.choice(events)
         target = str(lc.next(status, event, flags))
         counts["attempts"] += 1
+        if store is not None:
+            store.last_token = None  # an attempt that fails before its write names no token
         try:
             if store is None:
                 done = naive.write(key, status, event, target)
@@ -110,6 +115,7 @@ def main(cfg: dict[str, Any]) -> None:
             counts["conflicts"] += 1
         except StoreUnavailable as exc:
             counts["unavailable"] += 1
+            unavailable.append([key, store.last_token, exc.committed, str(exc)[:300]])
             if exc.committed:
                 # The guard settled the lost reply from its token: an acknowledgement like
                 # any other, checked against the audit by that token (source and version
@@ -121,7 +127,13 @@ def main(cfg: dict[str, Any]) -> None:
             rss.append(rss_kib())
     elapsed = time.monotonic() - start
     rss.append(rss_kib())
-    out = {"counts": counts, "acks": acks, "elapsed": elapsed, "rss_kib": rss}
+    out = {
+        "counts": counts,
+        "acks": acks,
+        "unavailable": unavailable,
+        "elapsed": elapsed,
+        "rss_kib": rss,
+    }
     Path(cfg["out"]).write_text(json.dumps(out))
     if store is not None:
         store.dispose()

@@ -4,7 +4,7 @@ answer from every store, sync and async."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -13,10 +13,13 @@ import sqlalchemy as sa
 from statusguard import Guard, SQLStore
 from statusguard.errors import InvalidArgument, InvalidSchema
 from statusguard.guard import AuditEntry
-from tests.integration.conftest import unique
+from tests.integration.conftest import engine_url, unique
 
 NO_DELAY = {"delayed_delete": False}
 SECOND = timedelta(seconds=1)
+MICRO = timedelta(microseconds=1)
+#: the bounds are given in these zones in turn: the window compares instants
+ZONES = [UTC, timezone(timedelta(hours=5, minutes=30)), timezone(-timedelta(hours=8))]
 
 
 @pytest.fixture
@@ -60,6 +63,113 @@ def test_history_filters_by_time(guard: Guard[Any, Any]) -> None:
         guard.store.history("img", since=first - SECOND, until=first + timedelta(days=1))
         == everything
     )
+
+
+def in_window(
+    entries: list[AuditEntry], since: datetime | None, until: datetime | None
+) -> list[AuditEntry]:
+    """The documented window, in Python: since inclusive, until exclusive."""
+    return [
+        e
+        for e in entries
+        if e.at is not None and (since is None or e.at >= since) and (until is None or e.at < until)
+    ]
+
+
+def assert_every_window_is_the_filter(store: Any, key: str) -> int:
+    """``history(key, since=, until=)`` equals :func:`in_window` of the whole history for
+    bounds on each entry's time, a microsecond and a second either side, and no bound,
+    given in three zones; the number of windows asked."""
+    everything = store.history(key)
+    times = [e.at for e in everything if e.at is not None]
+    assert len(times) == len(everything) > 1
+    edges = sorted({at + d for at in times for d in (-SECOND, -MICRO, MICRO * 0, MICRO, SECOND)})
+    bounds: list[datetime | None] = [None, *edges]
+    asked = 0
+    for i, since in enumerate(bounds):
+        for j, until in enumerate(bounds):
+            zone = ZONES[(i + j) % len(ZONES)]
+            got = store.history(
+                key,
+                since=None if since is None else since.astimezone(zone),
+                until=None if until is None else until.astimezone(zone),
+            )
+            want = in_window(everything, since, until)
+            assert got == want, (since, until, zone)
+            assert [e.at for e in got] == [e.at for e in want]  # == leaves out at
+            asked += 1
+    return asked
+
+
+def test_the_window_is_the_filter_on_every_edge(guard: Guard[Any, Any]) -> None:
+    guard.create("img")
+    for _ in range(2):
+        guard.fire("img", "upload_started")
+        guard.fire("img", "upload_failed")
+    guard.create("other")  # another key's rows stay out of every window
+    guard.fire("other", "upload_started")
+    assert assert_every_window_is_the_filter(guard.store, "img") >= 36
+
+
+@pytest.mark.parametrize("engine", ["postgresql", "mysql"], indirect=True)
+def test_the_window_holds_in_a_session_of_another_time_zone(
+    engine: str, glance: Any, tmp_path: Any
+) -> None:
+    """The session's zone (PostgreSQL TimeZone, MariaDB time_zone) changes nothing."""
+    zone = {"postgresql": {"options": "-c TimeZone=Asia/Kolkata"}}.get(
+        engine, {"init_command": "SET time_zone = '+05:30'"}
+    )
+    given = sa.create_engine(engine_url(engine, tmp_path), connect_args=zone)
+    store = SQLStore(given, unique("tidy_tz"), version="version", audit=unique("tidy_tza"))
+    store.create_schema()
+    try:
+        with given.connect() as conn:
+            shown = conn.exec_driver_sql(
+                "SHOW TimeZone" if engine == "postgresql" else "SELECT @@session.time_zone"
+            ).scalar()
+        assert shown in ("Asia/Kolkata", "+05:30")
+        guard = Guard(glance, store, NO_DELAY)
+        guard.create("img")
+        guard.fire("img", "upload_started")
+        guard.fire("img", "upload_failed")
+        assert assert_every_window_is_the_filter(store, "img") > 0
+    finally:
+        store.drop_schema()
+        store.dispose()
+        given.dispose()
+
+
+def test_the_window_is_in_the_sql_where(
+    engine: str, make_store: Any, glance: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLStore's read returns only the window's rows: the bounds are in its WHERE."""
+    if engine == "memory":
+        pytest.skip("a MemoryStore has no SQL")
+    store = make_store(audit=True)
+    guard = Guard(glance, store, NO_DELAY)
+    guard.create("img")
+    guard.fire("img", "upload_started")
+    guard.fire("img", "upload_failed")
+    reads: list[tuple[str, int]] = []
+    run = store._run
+
+    def spy(conn: Any, text: str, params: Any) -> Any:
+        out = run(conn, text, params)
+        reads.append((text, len(out.rows)))
+        return out
+
+    monkeypatch.setattr(store, "_run", spy)
+    later = datetime.now(UTC) + timedelta(days=1)
+    assert store.history("img", since=later) == []
+    assert len(store.history("img", until=later)) == 2
+    assert len(store.history("img")) == 2
+    assert [n for _, n in reads] == [0, 2, 2]  # no row read to be dropped after
+    where = [text.split("WHERE", 1)[1] for text, _ in reads]
+    assert ">=" in where[0]
+    assert "<" not in where[0].replace(">=", "")
+    assert "<" in where[1]
+    assert ">=" not in where[1]
+    assert "<" not in where[2]
 
 
 @pytest.mark.parametrize("bound", [datetime(2026, 1, 1), "2026-01-01", 0])

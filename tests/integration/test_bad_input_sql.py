@@ -172,8 +172,9 @@ def test_sql_identifiers_servers_long(request: pytest.FixtureRequest, engine: st
 
 
 def unrepresentable(key: Any, *, nul: bool = True) -> bool:
-    """Keys a ``String(255)`` key column cannot hold (PostgreSQL text also refuses NUL)."""
-    return len(str(key)) > 255 or (nul and "\x00" in str(key))
+    """Keys a ``String(255)`` key column cannot hold: not text, longer than 255 characters,
+    or (PostgreSQL text) with a NUL."""
+    return not isinstance(key, str) or len(key) > 255 or (nul and "\x00" in key)
 
 
 def _guard_boundary(request: pytest.FixtureRequest, url: str, n: int, label: str) -> None:

@@ -19,7 +19,7 @@ from tests.integration._galera import (
     report,
     tables,
 )
-from tests.integration._galera_race import naive_damage
+from tests.integration._history import naive_damage
 from tests.integration._reliab_db import galera_urls
 
 pytestmark = pytest.mark.timeout(900)

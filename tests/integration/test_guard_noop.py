@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from statusguard import Committed, Guard, IllegalTransition
-from tests.integration.test_sql_trigger import DIALECT, install, raw_update
+from tests.integration._trigger import DIALECT, install, raw_update
 
 CONFIG = {"delayed_delete": False}
 

@@ -14,7 +14,8 @@ import signal
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +82,35 @@ def write_outbox(outbox: Any) -> Any:
     return hook
 
 
+@dataclass
+class Hooked:
+    """A guard whose in-transaction hook writes the outbox row of each transition and
+    whose after-commit hook appends its :class:`Committed` to ``seen``."""
+
+    guard: Guard[Any, Any]
+    seen: list[Committed]
+
+
+@pytest.fixture
+def make_guard(glance: Any, store: Any) -> Callable[..., Guard[Any, Any]]:
+    """``make_guard(*hooks)``: a Glance guard on ``store`` with ``hooks``; ``img`` created."""
+
+    def factory(*hooks: Any) -> Guard[Any, Any]:
+        guard = Guard(glance, store, NO_DELAY, hooks=list(hooks))
+        guard.create("img")
+        return guard
+
+    return factory
+
+
+@pytest.fixture
+def hooked(make_guard: Callable[..., Guard[Any, Any]], outbox: Any) -> Hooked:
+    """The outbox guard on ``store``, with the image ``img`` created (``queued``)."""
+    seen: list[Committed] = []
+    guard = make_guard(in_transaction(write_outbox(outbox)), after_commit(seen.append))
+    return Hooked(guard, seen)
+
+
 def outbox_rows(app_engine: Any, outbox: Any) -> list[tuple[str, str | None, int]]:
     with app_engine.connect() as conn:
         query = sa.select(outbox.c.image, outbox.c.event, outbox.c.version)
@@ -88,12 +118,9 @@ def outbox_rows(app_engine: Any, outbox: Any) -> list[tuple[str, str | None, int
 
 
 def test_the_outbox_row_commits_with_the_status(
-    glance: Any, store: Any, outbox: Any, app_engine: Any
+    hooked: Hooked, store: Any, outbox: Any, app_engine: Any
 ) -> None:
-    seen: list[Committed] = []
-    hooks = [in_transaction(write_outbox(outbox)), after_commit(seen.append)]
-    guard = Guard(glance, store, NO_DELAY, hooks=hooks)
-    guard.create("img")
+    guard, seen = hooked.guard, hooked.seen
     done = guard.fire("img", "upload_started")
     guard.move("img", "active", "saving")
     assert store.get("img")[:2] == ("active", 2)
@@ -104,7 +131,7 @@ def test_the_outbox_row_commits_with_the_status(
 
 
 def test_a_raising_in_transaction_hook_rolls_the_transition_back(
-    glance: Any, store: Any, outbox: Any, app_engine: Any
+    make_guard: Callable[..., Guard[Any, Any]], store: Any, outbox: Any, app_engine: Any
 ) -> None:
     seen: list[Committed] = []
     write = write_outbox(outbox)
@@ -113,9 +140,7 @@ def test_a_raising_in_transaction_hook_rolls_the_transition_back(
         write(conn, c)  # this row must roll back too
         raise ValueError("outbox full")
 
-    hooks = [in_transaction(write_then_fail), after_commit(seen.append)]
-    guard = Guard(glance, store, NO_DELAY, hooks=hooks)
-    guard.create("img")
+    guard = make_guard(in_transaction(write_then_fail), after_commit(seen.append))
     with pytest.raises(HookFailed) as caught:
         guard.fire("img", "upload_started")
     assert caught.value.rolled_back is True
@@ -127,12 +152,9 @@ def test_a_raising_in_transaction_hook_rolls_the_transition_back(
 
 
 def test_refused_and_noop_transitions_write_no_outbox_row(
-    glance: Any, store: Any, outbox: Any, app_engine: Any
+    hooked: Hooked, outbox: Any, app_engine: Any
 ) -> None:
-    seen: list[Committed] = []
-    hooks = [in_transaction(write_outbox(outbox)), after_commit(seen.append)]
-    guard = Guard(glance, store, NO_DELAY, hooks=hooks)
-    guard.create("img")
+    guard, seen = hooked.guard, hooked.seen
     with pytest.raises(IllegalTransition):
         guard.fire("img", "upload_succeeded")
     guard.fire("img", "upload_started")
@@ -146,12 +168,9 @@ def test_refused_and_noop_transitions_write_no_outbox_row(
 
 
 def test_a_bound_guard_calls_after_commit_hooks_when_the_caller_commits(
-    glance: Any, store: Any, outbox: Any, app_engine: Any
+    hooked: Hooked, outbox: Any, app_engine: Any
 ) -> None:
-    seen: list[Committed] = []
-    hooks = [in_transaction(write_outbox(outbox)), after_commit(seen.append)]
-    guard = Guard(glance, store, NO_DELAY, hooks=hooks)
-    guard.create("img")
+    guard, seen = hooked.guard, hooked.seen
     guard.create("other")
     with app_engine.connect() as conn:
         bound = guard.bind(conn)
@@ -168,12 +187,9 @@ def test_a_bound_guard_calls_after_commit_hooks_when_the_caller_commits(
 
 
 def test_a_bound_guard_never_calls_them_after_a_rollback(
-    glance: Any, store: Any, outbox: Any, app_engine: Any
+    hooked: Hooked, store: Any, outbox: Any, app_engine: Any
 ) -> None:
-    seen: list[Committed] = []
-    hooks = [in_transaction(write_outbox(outbox)), after_commit(seen.append)]
-    guard = Guard(glance, store, NO_DELAY, hooks=hooks)
-    guard.create("img")
+    guard, seen = hooked.guard, hooked.seen
     with app_engine.connect() as conn:
         guard.bind(conn).fire("img", "upload_started")
         conn.rollback()
@@ -185,14 +201,11 @@ def test_a_bound_guard_never_calls_them_after_a_rollback(
 
 
 def test_an_orm_session_commits_and_rolls_back_hooks(
-    glance: Any, store: Any, outbox: Any, app_engine: Any
+    hooked: Hooked, outbox: Any, app_engine: Any
 ) -> None:
     from sqlalchemy.orm import Session
 
-    seen: list[Committed] = []
-    hooks = [in_transaction(write_outbox(outbox)), after_commit(seen.append)]
-    guard = Guard(glance, store, NO_DELAY, hooks=hooks)
-    guard.create("img")
+    guard, seen = hooked.guard, hooked.seen
     with Session(app_engine) as session:
         guard.bind(session).fire("img", "upload_started")
         session.rollback()
@@ -207,14 +220,12 @@ def test_an_orm_session_commits_and_rolls_back_hooks(
 
 
 def test_a_raising_after_commit_hook_on_commit_leaves_it_committed(
-    glance: Any, store: Any, outbox: Any, app_engine: Any
+    make_guard: Callable[..., Guard[Any, Any]], store: Any, outbox: Any, app_engine: Any
 ) -> None:
     def fail(c: Committed) -> None:
         raise OSError("broker down")
 
-    hooks = [in_transaction(write_outbox(outbox)), after_commit(fail)]
-    guard = Guard(glance, store, NO_DELAY, hooks=hooks)
-    guard.create("img")
+    guard = make_guard(in_transaction(write_outbox(outbox)), after_commit(fail))
     with app_engine.connect() as conn:
         guard.bind(conn).fire("img", "upload_started")
         with pytest.raises(HookFailed) as caught:
@@ -251,11 +262,11 @@ CRASHING_CHILD = textwrap.dedent(
 
 
 def test_a_crash_between_commit_and_after_commit_hook_loses_no_outbox_row(
-    glance: Any, store: Any, outbox: Any, app_engine: Any, url: str
+    make_guard: Callable[..., Guard[Any, Any]], store: Any, outbox: Any, app_engine: Any, url: str
 ) -> None:
     if url == "sqlite://":
         pytest.skip("an in-memory SQLite database is not visible to another process")
-    Guard(glance, store, NO_DELAY).create("img")
+    make_guard()
     child = subprocess.run(
         [
             sys.executable,
@@ -280,13 +291,11 @@ def test_a_crash_between_commit_and_after_commit_hook_loses_no_outbox_row(
 
 @pytest.mark.parametrize("caller", ["connection", "session"])
 def test_a_rolled_back_savepoint_drops_only_its_own_hooks(
-    glance: Any, store: Any, outbox: Any, app_engine: Any, caller: str
+    hooked: Hooked, store: Any, outbox: Any, app_engine: Any, caller: str
 ) -> None:
     from sqlalchemy.orm import Session
 
-    seen: list[str] = []
-    hooks = [in_transaction(write_outbox(outbox)), after_commit(lambda c: seen.append(c.key))]
-    guard = Guard(glance, store, NO_DELAY, hooks=hooks)
+    guard = hooked.guard
     for key in ("early", "kept", "undone", "released"):
         guard.create(key)
     with app_engine.connect() if caller == "connection" else Session(app_engine) as target:
@@ -300,9 +309,9 @@ def test_a_rolled_back_savepoint_drops_only_its_own_hooks(
         inner.rollback()
         with target.begin_nested():
             bound.fire("released", "upload_started")
-        assert seen == []
+        assert hooked.seen == []
         target.commit()
-    assert seen == ["kept", "released"]
+    assert [c.key for c in hooked.seen] == ["kept", "released"]
     assert [k for k, _, _ in outbox_rows(app_engine, outbox)] == ["kept", "released"]
     assert store.get("undone").status == "queued"
     assert store.get("early").status == "queued"
@@ -350,12 +359,17 @@ RACING_CHILD = textwrap.dedent(
 
 
 def test_after_commit_hooks_run_exactly_once_under_a_multi_process_race(
-    glance: Any, store: Any, outbox: Any, app_engine: Any, url: str, tmp_path: Path
+    make_guard: Callable[..., Guard[Any, Any]],
+    store: Any,
+    outbox: Any,
+    app_engine: Any,
+    url: str,
+    tmp_path: Path,
 ) -> None:
     if url == "sqlite://":
         pytest.skip("an in-memory SQLite database is not visible to another process")
     keys = [f"img-{i}" for i in range(12)]
-    plain = Guard(glance, store, NO_DELAY)
+    plain = make_guard()
     for key in keys:
         plain.create(key)
     start = tmp_path / "start"
@@ -403,7 +417,7 @@ def test_after_commit_hooks_run_exactly_once_under_a_multi_process_race(
 
 
 def test_a_failing_commit_is_store_unavailable_and_runs_no_after_commit_hook(
-    glance: Any, store: Any, app_engine: Any, url: str
+    make_guard: Callable[..., Guard[Any, Any]], store: Any, app_engine: Any, url: str
 ) -> None:
     if not url.startswith("postgresql"):
         pytest.skip("a constraint checked only at COMMIT (DEFERRABLE) is PostgreSQL's")
@@ -420,9 +434,7 @@ def test_a_failing_commit_is_store_unavailable_and_runs_no_after_commit_hook(
             conn.exec_driver_sql(f"INSERT INTO {name} VALUES ('{c.key}'), ('{c.key}')")
 
         seen: list[Committed] = []
-        hooks = [in_transaction(twice), after_commit(seen.append)]
-        guard = Guard(glance, store, NO_DELAY, hooks=hooks)
-        guard.create("img")
+        guard = make_guard(in_transaction(twice), after_commit(seen.append))
         with pytest.raises(StoreUnavailable) as caught:
             guard.fire("img", "upload_started")
         assert caught.value.committed is None

@@ -22,8 +22,9 @@ import pytest
 from statusguard import Guard, IllegalTransition, SQLStore, TransitionConflict
 from statusguard.errors import StoreUnavailable
 from tests.integration._galera import figures  # noqa: F401 (autouse: records the figures)
-from tests.integration._galera_race import CONFIG, FACTS, FLAGS, check, node_state
+from tests.integration._history import FLAGS, check, node_state
 from tests.integration._reliab_db import pg_pair_urls, unique_table
+from tests.integration._soak_worker import CONFIG, FACTS
 
 pytestmark = pytest.mark.timeout(300)
 SCRIPT = Path(__file__).resolve().parents[2] / ".ci" / "cluster" / "pg-standby.sh"

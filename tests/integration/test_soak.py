@@ -20,7 +20,6 @@ import os
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ import pytest
 
 from statusguard import Guard, Lifecycle
 from statusguard.lifecycle._loading import _module_from_path
+from tests.integration._history import Verdict, check, node_state
 from tests.integration._reliab_db import galera_urls, server_url, unique_table
 
 pytestmark = pytest.mark.timeout(900)
@@ -37,7 +37,6 @@ MODEL = ROOT / "model" / "glance_image.py"
 GLANCE: Lifecycle[Any, Any] = _module_from_path(MODEL, "glance_image.py").GLANCE_IMAGE
 WORKER = Path(__file__).with_name("_soak_worker.py")
 CONFIG = {"delayed_delete": True}
-FLAGS = {"delayed_delete": True, "has_locations": True}
 WORKERS = 8
 HOT = ["hot-0", "hot-1"]
 COLD = [f"cold-{i:02d}" for i in range(40)]
@@ -57,85 +56,6 @@ def seconds(long: bool) -> float:
     if override:
         return float(override)
     return 60.0 if long else 3.0
-
-
-@dataclass
-class Verdict:
-    """What the history check found."""
-
-    steps: int = 0
-    illegal: list[str] = field(default_factory=list)
-    lost: list[str] = field(default_factory=list)
-
-
-def check_history(
-    audit: dict[str, list[tuple[Any, ...]]],
-    rows: dict[str, tuple[str, int]],
-    acks: list[list[Any]],
-) -> Verdict:
-    """Every key's audit is a legal path matching its row; every ack is in some audit."""
-    v = Verdict()
-    for key, (status, version) in rows.items():
-        state, expect_version = str(GLANCE.initial), 1
-        for source, event, target, ver, _tok in audit.get(key, []):
-            v.steps += 1
-            legal = (
-                GLANCE.next(source, event, FLAGS) == target
-                if event is not None and GLANCE.can(source, event, FLAGS)
-                else event is None and GLANCE.edge_allowed(source, target, FLAGS)
-            )
-            if source != state or not legal or ver != expect_version:
-                v.illegal.append(
-                    f"{key}: step {source}->{target} ({event}) v{ver} "
-                    f"after {state} v{expect_version - 1}"
-                )
-            state, expect_version = target, expect_version + 1
-        if (state, expect_version - 1) != (status, version):
-            v.illegal.append(f"{key}: row holds {status} v{version}, history ends {state}")
-    recorded = {(k, a[0], a[2], a[3], a[4]) for k, steps in audit.items() for a in steps}
-    tokens = {(k, a[4]) for k, steps in audit.items() for a in steps}
-    for key, source, target, version, token in acks:
-        # A reply lost but settled as committed (StoreUnavailable(committed=True)) is
-        # acknowledged by its token alone: the worker never learnt source or version.
-        found = (
-            (key, token) in tokens
-            if version is None
-            else (key, source, target, version, token) in recorded
-        )
-        if not found:
-            v.lost.append(f"{key}: {source}->{target} v{version} token {token}")
-    return v
-
-
-def _read(url: str, table: str, audit_table: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.pool import NullPool
-
-    eng = create_engine(url, poolclass=NullPool)
-    try:
-        with eng.connect() as c:
-            if c.dialect.name in ("mysql", "mariadb") and c.execute(
-                text(
-                    "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_VARIABLES "
-                    "WHERE VARIABLE_NAME = 'WSREP_ON'"
-                )
-            ).scalar() in ("ON", "1"):
-                c.execute(text("SET SESSION wsrep_sync_wait = 3"))  # a Galera node: causal
-            rows = {
-                str(k): (str(s), int(v))
-                for k, s, v in c.execute(text(f"SELECT id, status, version FROM {table}"))
-            }
-            audit: dict[str, list[tuple[Any, ...]]] = {}
-            for k, *rest in c.execute(
-                text(
-                    f"SELECT resource_key, source, event, target, version, token "
-                    f"FROM {audit_table} ORDER BY id"
-                )
-            ):
-                audit.setdefault(str(k), []).append(tuple(rest))
-    finally:
-        eng.dispose()
-    return rows, audit
 
 
 def soak(
@@ -194,13 +114,14 @@ def soak(
         results = [
             json.loads((tmp / f"worker-{engine}-{i}.json").read_text()) for i in range(WORKERS)
         ]
-        rows, audit = _read(url, table, audit_table)
+        held = node_state(url, table, audit_table, HOT + COLD)
     finally:
         store.drop_schema()
         store.dispose()
     totals: dict[str, Any] = {k: sum(r["counts"][k] for r in results) for k in results[0]["counts"]}
     acks = [a for r in results for a in r["acks"]]
-    verdict = check_history(audit, rows, acks)
+    unavailable = [u for r in results for u in r["unavailable"]]
+    verdict = check(GLANCE, held, acks, unavailable, initial=str(GLANCE.initial))
     growth = [r["rss_kib"][-1] - r["rss_kib"][1] for r in results]
     wall = max(r["elapsed"] for r in results)  # the workers' own clocks, not process exits
     totals.update(
@@ -214,7 +135,11 @@ def soak(
         ),
         audited_steps=verdict.steps,
         illegal=len(verdict.illegal),
+        chain_breaks=len(verdict.chain_breaks),
         lost=len(verdict.lost),
+        phantom=len(verdict.phantom),
+        row_mismatch=len(verdict.mismatched_rows),
+        wrong_committed=len(verdict.false_committed) + len(verdict.false_not_committed),
         rss_start_kib=[r["rss_kib"][1] for r in results],
         rss_growth_kib_max=max(growth),
         naive=naive,
@@ -226,8 +151,16 @@ def soak(
 
 
 def _assert_clean(verdict: Verdict, totals: dict[str, Any]) -> None:
-    assert verdict.illegal == [], verdict.illegal[:10]
-    assert verdict.lost == [], verdict.lost[:10]
+    problems = [
+        *verdict.illegal,
+        *verdict.chain_breaks,
+        *verdict.lost,
+        *verdict.phantom,
+        *verdict.mismatched_rows,
+        *verdict.false_committed,
+        *verdict.false_not_committed,
+    ]
+    assert verdict.clean(), f"{verdict.summary()}: {problems[:10]}"
     assert totals["commits"] > 0
     assert totals["stale"] + totals["conflicts"] > 0, "no conflicts: the soak raced nothing"
     assert totals["rss_growth_kib_max"] < RSS_SLACK_KIB, totals
@@ -250,16 +183,31 @@ def test_soak_checker_catches_naive_workers(
 ) -> None:
     """The mutant: workers that read, decide and write unconditionally break the history."""
     verdict, _ = soak(request, tmp_path, engine, 3.0, naive=True)
-    assert verdict.illegal, "the history checker missed unguarded lost updates"
+    assert verdict.chain_breaks or verdict.illegal, (
+        "the history checker missed unguarded lost updates"
+    )
 
 
 def test_checker_flags_lost_and_illegal() -> None:
-    rows = {"k": ("saving", 1)}
-    audit = {"k": [("queued", "upload_started", "saving", 1, "t1")]}
-    assert not check_history(audit, rows, [["k", "queued", "saving", 1, "t1"]]).illegal
-    assert check_history(audit, rows, [["k", "queued", "saving", 1, "t2"]]).lost
+    """The shared history check on what the soak's workers report (no server needed)."""
+    one = [("queued", "upload_started", "saving", 1, "t1")]
+    state = {"rows": {"k": ("saving", 1, "t1")}, "history": {"k": one}}
+    ack = ["k", "queued", "saving", 1, "t1"]
+    assert check(GLANCE, state, [ack]).clean()
+    assert check(GLANCE, state, [ack, ["k", "queued", "saving", 1, "t2"]]).lost
+    assert check(GLANCE, state, [["k", "queued", "saving", 2, "t1"]]).lost  # not the step acked
     # Settled acknowledgements (version unknown) are matched by their token.
-    assert not check_history(audit, rows, [["k", None, None, None, "t1"]]).lost
-    assert check_history(audit, rows, [["k", None, None, None, "t9"]]).lost
-    bad = {"k": [("queued", "upload_started", "active", 1, "t1")]}
-    assert check_history(bad, {"k": ("active", 1)}, []).illegal
+    assert check(GLANCE, state, [["k", None, None, None, "t1"]]).clean()
+    assert check(GLANCE, state, [["k", None, None, None, "t9"]]).lost
+    # In the history but never acknowledged: a phantom, unless its outcome was unknown.
+    assert check(GLANCE, state, []).phantom == ["t1"]
+    assert check(GLANCE, state, [], [["k", "t1", None, "reply lost"]]).clean()
+    assert check(GLANCE, state, [], [["k", "t1", False, "rolled back"]]).false_not_committed
+    bad = {"rows": {"k": ("active", 1, "t1")}, "history": {"k": [(*one[0][:2], "active", 1, "t1")]}}
+    assert check(GLANCE, bad, [["k", "queued", "active", 1, "t1"]]).illegal
+    # what the naive workers leave: a step decided on a status already overwritten
+    twice = [*one, ("queued", "upload_started", "saving", 2, "t2")]
+    raced = {"rows": {"k": ("saving", 2, "t2")}, "history": {"k": twice}}
+    acks = [ack, ["k", "queued", "saving", 2, "t2"]]
+    assert check(GLANCE, raced, acks).chain_breaks
+    assert check(GLANCE, {**state, "rows": {"k": ("active", 3, "t9")}}, [ack]).mismatched_rows

@@ -1,7 +1,10 @@
-"""Keys a SQL key column cannot hold are bad input (``InvalidKey``), never an outage."""
+"""Keys a SQL key column cannot hold are bad input (``InvalidKey``), never an outage; and a
+bool or a number that is not an int is a key on no store."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 import pytest
@@ -99,6 +102,61 @@ def test_memory_store_accepts_any_hashable() -> None:
     with pytest.raises(TypeError):
         guard.create(["unhashable"])  # type: ignore[arg-type]
     assert issubclass(InvalidKey, StatusGuardError)
+
+
+#: Python calls these equal to the int keys 1 and 0 (with equal hashes: one dict entry);
+#: NaN equals nothing, itself included; 1.5 is a number that is not an int
+NOT_KEYS: list[Any] = [True, False, 1.0, 0.0, Decimal(1), Fraction(1), float("nan"), 1.5]
+
+
+def _every_call(guard: Guard[Any, Any], key: Any) -> list[tuple[str, Any]]:
+    store = guard.store
+    calls = [
+        ("create", lambda: guard.create(key)),
+        ("status", lambda: guard.status(key)),
+        ("version", lambda: guard.version(key)),
+        ("fire", lambda: guard.fire(key, "location_added")),
+        ("fire actor=", lambda: guard.fire(key, "location_added", actor="ann")),
+        ("move", lambda: guard.move(key, "active", "queued")),
+        ("move", lambda: guard.move(key, "active")),
+        ("store.get", lambda: store.get(key)),
+        ("store.apply", lambda: store.apply(key, {"queued": "active"})),
+        ("store.compare_and_set", lambda: store.compare_and_set(key, "queued", "active")),
+    ]
+    return [*calls, ("store.history", lambda: store.history(key))]
+
+
+@pytest.mark.parametrize("column", ["text", "integer"])
+@pytest.mark.parametrize("audit", [False, True], ids=["no-audit", "audit"])
+def test_no_store_takes_a_bool_or_a_float_for_a_key(
+    make_store: Any, glance: Any, engine: str, column: str, audit: bool
+) -> None:
+    """The same input gets the same answer from every store: ``InvalidKey`` for True,
+    1.0, Decimal(1), ... on MemoryStore (whose dict would give them key 1's record: its
+    fast paths included, with and without an audit) as on a SQL text or integer key
+    column, and nothing written to the keys they equal."""
+    integer = column == "integer"
+    options = {"key_type": sa.Integer()} if integer and engine != "memory" else {}
+    store = make_store(audit=audit, **options)
+    guard = Guard(glance, store, NO_DELAY)
+    one, zero = (1, 0) if integer else ("1", "0")
+    guard.create(one)
+    guard.create(zero)
+    answers, expected = [], []
+    for bad in NOT_KEYS:
+        for name, call in _every_call(guard, bad):
+            try:
+                call()
+                answers.append((name, repr(bad), "accepted"))
+            except (StatusGuardError, ValueError) as exc:
+                answers.append((name, repr(bad), type(exc).__name__))
+            expected.append((name, repr(bad), "InvalidKey"))
+    assert answers == expected
+    for key in (one, zero):  # nothing reached the records True and 1.0 equal
+        assert (guard.status(key), guard.version(key)) == ("queued", 0)
+        if audit:
+            assert store.history(key) == []
+    assert guard.fire(one, "location_added").target == "active"  # the int key still works
 
 
 def _glance() -> Any:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,89 +12,7 @@ pytest.importorskip("sqlalchemy")
 from statusguard import Guard
 from statusguard.cli import cli
 from statusguard.errors import StoreRejected
-
-ROOT = Path(__file__).resolve().parents[2]
-MODEL = str(ROOT / "model" / "glance_image.py")
-DIALECT = {
-    "sqlite-memory": "sqlite",
-    "sqlite-file": "sqlite",
-    "postgresql": "postgresql",
-    "mysql": "mysql",
-}
-
-
-def script_statements(script: str, dialect: str) -> list[str]:
-    """Split the CLI's script the way psql / mysql / sqlite3 would."""
-    body = "\n".join(line for line in script.splitlines() if not line.startswith("--"))
-    if dialect == "mysql":
-        out: list[str] = []
-        delimiter = ";"
-        for chunk in re.split(r"^DELIMITER (\S+)$\n?", body, flags=re.M):
-            if chunk in ("//", ";"):
-                delimiter = chunk
-                continue
-            out += [s.strip() for s in chunk.split(delimiter) if s.strip()]
-        return out
-    if dialect == "postgresql":
-        if "$sg$;\n" not in body:  # no function body (the --drop script)
-            return [s.strip() for s in body.split(";") if s.strip()]
-        function, rest = body.split("$sg$;\n", 1)
-        return [function + "$sg$", *(s.strip() for s in rest.split(";") if s.strip())]
-    return [body]  # sqlite3's executescript
-
-
-def install(store: Any, dialect: str, config: str) -> str:
-    result = CliRunner().invoke(
-        cli,
-        [
-            "sql",
-            "trigger",
-            MODEL,
-            "--dialect",
-            dialect,
-            "--table",
-            store.table_name,
-            "--column",
-            store.status_column,
-            "--config",
-            config,
-        ],
-    )
-    assert result.exit_code == 0, result.output
-    raw = store.engine.raw_connection()
-    try:
-        statements = script_statements(result.output, dialect)
-        if dialect == "sqlite":
-            raw.driver_connection.executescript(statements[0])
-        else:
-            cur = raw.cursor()
-            for statement in statements:
-                cur.execute(statement)
-            cur.close()
-            raw.commit()
-    finally:
-        raw.close()
-    return result.output
-
-
-def raw_update(store: Any, key: str, status: str) -> None:
-    """An UPDATE from a plain driver connection: no guard, no SQLAlchemy statement."""
-    raw = store.engine.raw_connection()
-    try:
-        cur = raw.cursor()
-        mark = "?" if store.dialect == "sqlite" else "%s"
-        cur.execute(
-            f"UPDATE {store.table_name} SET {store.status_column} = {mark} "
-            f"WHERE {store.key_column} = {mark}",
-            (status, key),
-        )
-        cur.close()
-        raw.commit()
-    except Exception:
-        raw.rollback()
-        raise
-    finally:
-        raw.close()
+from tests.integration._trigger import DIALECT, MODEL, ROOT, install, raw_update
 
 
 @pytest.mark.parametrize("engine", list(DIALECT), indirect=True)

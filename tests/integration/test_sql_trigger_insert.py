@@ -20,50 +20,17 @@ from statusguard import Guard
 from statusguard.cli import cli
 from statusguard.errors import StoreRejected, UnknownState
 from statusguard.sql import trigger_ddl, trigger_script
-from tests.integration.test_sql_trigger import (
+from tests.integration._trigger import (
     DIALECT,
     MODEL,
     install,
+    raw_insert,
     raw_update,
-    script_statements,
+    run_script,
+    trigger_cli,
 )
 
 NO_DELAY = {"delayed_delete": False}
-
-
-def raw_insert(store: Any, key: str, status: str | None) -> None:
-    raw = store.engine.raw_connection()
-    try:
-        cur = raw.cursor()
-        mark = "?" if store.dialect == "sqlite" else "%s"
-        cur.execute(
-            f"INSERT INTO {store.table_name} ({store.key_column}, {store.status_column}, version)"
-            f" VALUES ({mark}, {mark}, 0)",
-            (key, status),
-        )
-        cur.close()
-        raw.commit()
-    except Exception:
-        raw.rollback()
-        raise
-    finally:
-        raw.close()
-
-
-def run_script(store: Any, script: str, dialect: str) -> None:
-    raw = store.engine.raw_connection()
-    try:
-        statements = script_statements(script, dialect)
-        if dialect == "sqlite":
-            raw.driver_connection.executescript(statements[0])
-        else:
-            cur = raw.cursor()
-            for statement in statements:
-                cur.execute(statement)
-            cur.close()
-            raw.commit()
-    finally:
-        raw.close()
 
 
 def _pg_function_exists(store: Any) -> bool:
@@ -124,14 +91,9 @@ def test_drop_uninstalls_the_trigger(make_store: Any, engine: str, glance: Any) 
     guard.create("a")
     with pytest.raises(Exception, match="illegal status transition"):
         raw_update(store, "a", "killed")  # queued -> killed is no edge
-    result = CliRunner().invoke(
-        cli,
-        ["sql", "trigger", MODEL, "--dialect", dialect, "--table", store.table_name,
-         "--column", "status", "--drop"],
-    )  # fmt: skip
-    assert result.exit_code == 0, result.output
-    assert "DROP TRIGGER" in result.output
-    run_script(store, result.output, dialect)
+    script = trigger_cli(store, dialect, "--drop")
+    assert "DROP TRIGGER" in script
+    run_script(store, script, dialect)
     raw_update(store, "a", "killed")  # nothing checks it any more
     raw_insert(store, "b", "deleted")
     assert store.get("a").status == "killed"

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Hashable, Mapping
+from decimal import Decimal
+from numbers import Number
 from pathlib import Path
 from typing import Any
 
@@ -83,14 +85,25 @@ def _weighted(common: st.SearchStrategy[Any], rare: st.SearchStrategy[Any], odds
 #: keys some collation calls equal to img-1 (case, trailing space, accent): different keys
 #: on every store, as in MemoryStore (MariaDB's default collation made them one row)
 ALIASES = ["IMG-1", "img-1 ", "ímg-1", "Img-1"]
+#: keys Python calls equal to the int keys 1 and 0 (equal hashes: one record in a dict),
+#: refused by every store; and NaN, equal to nothing
+NOT_KEYS: list[Any] = [True, False, 1.0, 0.0, Decimal(1), float("nan")]
 keys = _weighted(
-    st.sampled_from(["img-1", "img-2"] * 3 + ["img-3", *ALIASES]),
+    st.sampled_from(["img-1", "img-2"] * 3 + ["img-3", 1, True, 1.0, *ALIASES]),
     st.one_of(
         st.sampled_from(["", "it's", 'a"b', "x;y", "naïve", "日本", "a\x00b", "x" * 300]),
         st.text(max_size=8),
+        st.sampled_from(NOT_KEYS),
     ),
     odds=9,
 )
+
+
+def no_key(key: object) -> bool:
+    """The keys no store takes: a bool, or a number that is not an int."""
+    return isinstance(key, bool) or (isinstance(key, Number) and not isinstance(key, int))
+
+
 #: Events that keep an image cycling from queued (most of them enabled somewhere on the way).
 CYCLE = [
     "upload_started",
@@ -239,7 +252,8 @@ def run_guard_program(
 
     ``unrepresentable(key)`` says which keys the store's column cannot hold (a SQL key
     column's length, PostgreSQL's NUL): for those, a call that reaches the store must
-    raise ``InvalidKey`` (bad input, before any SQL), never succeed.
+    raise ``InvalidKey`` (bad input, before any SQL), never succeed; so must a call with
+    a key no store takes (:func:`no_key`: True is not key 1 on any store).
     """
     store = make_store()
     try:
@@ -288,13 +302,14 @@ def run_guard_program(
                 assert (done.source, done.target, done.version) == (status, target, version + 1)
                 model[key] = (target, version + 1)
             assert not unrepresentable(key), f"{name}{op[1:]!r} accepted a key it cannot hold"
+            assert not no_key(key), f"{name}{op[1:]!r} took {key!r} for another key"
             labels.append(f"{name} ok")
         except TYPED as exc:
             labels.append(check_message(exc))
             _check_refusal(name, op, key, exc, model, config)
             assert model == before
         except InvalidKey as exc:
-            if not unrepresentable(key):
+            if not (unrepresentable(key) or no_key(key)):
                 raise AssertionError(f"{name}{op[1:]!r} raised {exc!r}") from exc
             labels.append(check_message(exc))
             assert model == before

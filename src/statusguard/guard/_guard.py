@@ -22,6 +22,7 @@ from statusguard.guard._store import (
     Record,
     Rejected,
     Store,
+    aliased_key,
     check_store,
     check_version,
     swaps,
@@ -341,7 +342,9 @@ class Guard(Generic[S, E]):
         # rejecting is linearizable at the read and nothing is written. Otherwise the
         # swap commits only if nothing was written since; if something was, apply().
         rows = self._rows
-        if rows is not None:  # MemoryStore's own records and lock (swap_inline)
+        if key.__class__ is not str and key.__class__ is not int and aliased_key(key):
+            pass  # True or 1.0 would find key 1's record in a dict: the store refuses it
+        elif rows is not None:  # MemoryStore's own records and lock (swap_inline)
             current = rows.get(key)
             if current is not None:
                 source = current[0]

@@ -14,6 +14,7 @@ from statusguard.guard._store import (
     Record,
     Rejected,
     check_audit_text,
+    check_key,
     check_version,
     check_window,
     in_window,
@@ -23,6 +24,8 @@ from statusguard.guard._values import MEMORY_RESERVED, check_values
 __all__ = ["MemoryStore"]
 
 now = datetime.now
+#: what a MemoryStore takes as a key (:func:`check_key` says why not a bool or a float)
+MEMORY_KEYS = "any hashable value but a bool or a number that is not an int"
 
 
 class MemoryStore:
@@ -80,6 +83,8 @@ class MemoryStore:
         ``since``/``until``: only those with ``since <= at < until`` (aware datetimes).
         """
         check_window(since, until)
+        if key.__class__ is not str and key.__class__ is not int:
+            check_key(key, MEMORY_KEYS)
         if self._audit is None:
             raise ValueError("this MemoryStore keeps no history; create it with audit=True")
         with self._lock:
@@ -91,6 +96,8 @@ class MemoryStore:
 
     def create(self, key: Hashable, status: str, token: str | None = None) -> Record:
         """Insert ``key`` with ``status`` at version 0; :class:`DuplicateKey` if present."""
+        if key.__class__ is not str and key.__class__ is not int:
+            check_key(key, MEMORY_KEYS)
         record = Record(status, 0, token)
         with self._lock:
             existing = self._rows.get(key)
@@ -100,7 +107,10 @@ class MemoryStore:
         return record
 
     def get(self, key: Hashable) -> Record:
-        """The current record; :class:`UnknownKey` if absent."""
+        """The current record; :class:`UnknownKey` if absent (:class:`InvalidKey` for a
+        bool or a number that is not an int, which a dict would take for an int key)."""
+        if key.__class__ is not str and key.__class__ is not int:
+            check_key(key, MEMORY_KEYS)
         try:
             return self._rows[key]
         except KeyError:

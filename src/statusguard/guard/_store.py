@@ -24,9 +24,10 @@ import inspect
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from numbers import Number
 from typing import NamedTuple, Protocol, TypeGuard, runtime_checkable
 
-from statusguard.errors import InvalidArgument
+from statusguard.errors import InvalidArgument, InvalidKey
 
 __all__ = [
     "MAX_VERSION",
@@ -37,7 +38,9 @@ __all__ = [
     "Rejected",
     "Store",
     "SwapStore",
+    "aliased_key",
     "check_audit_text",
+    "check_key",
     "check_store",
     "check_version",
     "check_window",
@@ -233,6 +236,34 @@ def check_audit_text(actor: object, reason: object) -> None:
         raise InvalidArgument("actor", actor, f"a str of at most {MAX_ACTOR} characters, or None")
     if reason is not None and not isinstance(reason, str):
         raise InvalidArgument("reason", reason, "a str, or None")
+
+
+def aliased_key(key: object) -> str | None:
+    """Why ``key`` is a key on no store, or ``None`` (the rule every store applies).
+
+    A bool, or a number that is not an int (``float``, ``Decimal``, ``Fraction``, ...),
+    is never a key: Python calls ``True``, ``1.0`` and ``Decimal(1)`` equal to ``1``,
+    with equal hashes, so a dict of records would give them key 1's record, while a SQL
+    key column of integers or text refuses them (and a float NaN equals no key at all,
+    not even itself). Refused everywhere, the same input gets the same answer from
+    every store.
+    """
+    if isinstance(key, bool):
+        return "its type is bool (Python calls True equal to 1 and False to 0)"
+    if isinstance(key, Number) and not isinstance(key, int):
+        return (
+            f"its type is {type(key).__name__}, a number that is not an int "
+            "(Python calls 1.0 and Decimal(1) equal to 1)"
+        )
+    return None
+
+
+def check_key(key: object, allowed: str) -> None:
+    """:class:`InvalidKey` for a key no store takes (:func:`aliased_key`); ``allowed``
+    says what the store's keys may be."""
+    problem = aliased_key(key)
+    if problem is not None:
+        raise InvalidKey(key, problem, allowed)
 
 
 def check_window(since: object, until: object) -> None:

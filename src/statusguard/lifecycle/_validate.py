@@ -95,45 +95,12 @@ def _validate_transitions(
     flag_names: set[str],
 ) -> None:
     allowed = ", ".join(repr(str(s)) for s in lc.states)
-    ev_allowed = ", ".join(repr(str(e)) for e in lc.events)
-    fl_allowed = ", ".join(repr(n) for n in sorted(flag_names)) or "(none declared)"
     for i, t in enumerate(lc.transitions):
         if not isinstance(t, Transition):
             raise bad(f"expected a Transition, got {t!r}", "transitions", i)
-        if t.event not in events:
-            raise bad(
-                f"transition uses unknown event {str(t.event)!r}; expected one of: {ev_allowed}"
-                + did_you_mean(t.event, events),
-                "transitions",
-                i,
-                "event",
-            )
-        if not t.sources:
-            raise bad("transition has no source state", "transitions", i, "source")
-        for j, s in enumerate(t.sources):
-            if s not in states:
-                raise bad(
-                    f"transition {str(t.event)!r} has unknown source state {str(s)!r}; "
-                    f"expected one of: {allowed}{did_you_mean(s, states)}",
-                    "transitions",
-                    i,
-                    "source",
-                    j,
-                )
-            if s in seen_terminal:
-                raise bad(
-                    f"transition {str(t.event)!r} leaves terminal state {str(s)!r}; "
-                    "terminal states have no exits (remove the transition or the terminal mark)",
-                    "transitions",
-                    i,
-                    "source",
-                    j,
-                    obligation="terminal_final",
-                )
-        if len(set(t.sources)) != len(t.sources):
-            raise bad(
-                f"transition {str(t.event)!r} lists a source twice", "transitions", i, "source"
-            )
+        _check_part(
+            lc, bad, "transition", "transitions", i, t, states, events, flag_names, seen_terminal
+        )
         if t.target not in states:
             raise bad(
                 f"transition {str(t.event)!r} has unknown target state {str(t.target)!r}; "
@@ -142,16 +109,68 @@ def _validate_transitions(
                 i,
                 "target",
             )
-        for name, _ in t.when:
-            if name not in flag_names:
-                raise bad(
-                    f"transition {str(t.event)!r} tests unknown flag {name!r}; "
-                    f"expected one of: {fl_allowed}{did_you_mean(name, flag_names)}",
-                    "transitions",
-                    i,
-                    "when",
-                    name,
-                )
+
+
+def _check_part(
+    lc: Lifecycle[Any, Any],
+    bad: Any,
+    what: str,
+    key: str,
+    i: int,
+    part: Transition[Any, Any] | NoOp[Any, Any],
+    states: set[str],
+    events: set[str],
+    flag_names: set[str],
+    seen_terminal: set[str],
+) -> None:
+    """What a transition and a no-op share: a known event, known distinct sources none of
+    them terminal, and a condition on known flags. ``what`` names the part in messages,
+    ``key`` its list in the document's path."""
+    if part.event not in events:
+        ev_allowed = ", ".join(repr(str(e)) for e in lc.events)
+        raise bad(
+            f"{what} uses unknown event {str(part.event)!r}; expected one of: {ev_allowed}"
+            + did_you_mean(part.event, events),
+            key,
+            i,
+            "event",
+        )
+    if not part.sources:
+        raise bad(f"{what} has no source state", key, i, "source")
+    for j, s in enumerate(part.sources):
+        if s not in states:
+            allowed = ", ".join(repr(str(x)) for x in lc.states)
+            raise bad(
+                f"{what} {str(part.event)!r} has unknown source state {str(s)!r}; "
+                f"expected one of: {allowed}{did_you_mean(s, states)}",
+                key,
+                i,
+                "source",
+                j,
+            )
+        if s in seen_terminal:
+            raise bad(
+                f"{what} {str(part.event)!r} leaves terminal state {str(s)!r}; "
+                f"terminal states have no exits (remove the {what} or the terminal mark)",
+                key,
+                i,
+                "source",
+                j,
+                obligation="terminal_final",
+            )
+    if len(set(part.sources)) != len(part.sources):
+        raise bad(f"{what} {str(part.event)!r} lists a source twice", key, i, "source")
+    for name, _ in part.when:
+        if name not in flag_names:
+            fl_allowed = ", ".join(repr(n) for n in sorted(flag_names)) or "(none declared)"
+            raise bad(
+                f"{what} {str(part.event)!r} tests unknown flag {name!r}; "
+                f"expected one of: {fl_allowed}{did_you_mean(name, flag_names)}",
+                key,
+                i,
+                "when",
+                name,
+            )
 
 
 def _validate_invariants(lc: Lifecycle[Any, Any], bad: Any, states: set[str]) -> None:
@@ -220,44 +239,11 @@ def _check_determinism(lc: Lifecycle[Any, Any], bad: Any) -> None:
 def _validate_noops(
     lc: Lifecycle[Any, Any], bad: Any, states: set[str], events: set[str], flag_names: set[str]
 ) -> None:
-    allowed = ", ".join(repr(str(s)) for s in lc.states)
-    ev_allowed = ", ".join(repr(str(e)) for e in lc.events)
-    fl_allowed = ", ".join(repr(n) for n in sorted(flag_names)) or "(none declared)"
     for i, n in enumerate(lc.noops):
         if not isinstance(n, NoOp):
             raise bad(f"expected a NoOp, got {n!r}", "noops", i)
-        if n.event not in events:
-            raise bad(
-                f"no-op uses unknown event {str(n.event)!r}; expected one of: {ev_allowed}"
-                + did_you_mean(n.event, events),
-                "noops",
-                i,
-                "event",
-            )
-        if not n.sources:
-            raise bad("no-op has no source state", "noops", i, "source")
-        if len(set(n.sources)) != len(n.sources):
-            raise bad(f"no-op {str(n.event)!r} lists a source twice", "noops", i, "source")
-        for j, s in enumerate(n.sources):
-            if s not in states:
-                raise bad(
-                    f"no-op {str(n.event)!r} has unknown source state {str(s)!r}; "
-                    f"expected one of: {allowed}{did_you_mean(s, states)}",
-                    "noops",
-                    i,
-                    "source",
-                    j,
-                )
-        for name, _ in n.when:
-            if name not in flag_names:
-                raise bad(
-                    f"no-op {str(n.event)!r} tests unknown flag {name!r}; "
-                    f"expected one of: {fl_allowed}{did_you_mean(name, flag_names)}",
-                    "noops",
-                    i,
-                    "when",
-                    name,
-                )
+        # a no-op from a terminal state changes nothing: no exit, so no terminal check
+        _check_part(lc, bad, "no-op", "noops", i, n, states, events, flag_names, set())
 
 
 def _validate_defaults(lc: Lifecycle[Any, Any], bad: Any) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from statusguard.errors import InvalidKey, InvalidSchema
+from statusguard.guard._store import check_key
 from statusguard.sql.dialects import DIALECTS, dialect_for
 
 __all__ = ["audit_table", "check_exact_keys", "exact_key_type", "key_checker", "status_table"]
@@ -171,7 +172,8 @@ def key_checker(key_type: sa.types.TypeEngine[Any], *, nul: bool) -> Callable[[H
     String columns take ``str`` keys up to the column's length (on every engine, so a
     key that works on SQLite works in production), encodable as UTF-8, and without
     NUL where the engine's text cannot hold it (``nul=False``); integer columns take
-    ``int`` keys in the column's range. Other column types are left to the database.
+    ``int`` keys in the column's range. Other column types are left to the database,
+    but for a bool or a number that is not an int (:func:`~statusguard.guard._store.aliased_key`).
     """
     if isinstance(key_type, sa.String):
         length = key_type.length
@@ -209,4 +211,4 @@ def key_checker(key_type: sa.types.TypeEngine[Any], *, nul: bool) -> Callable[[H
 
 
 def _any_key(key: Hashable) -> None:
-    return None
+    check_key(key, "what the column's type holds, but no bool or number that is not an int")

@@ -46,6 +46,7 @@ class Statements:
         self._apply: dict[_Moves, tuple[Rendered, Statement]] = {}
         self._cas: dict[tuple[bool, tuple[str, ...]], Rendered] = {}
         self._values: dict[tuple[str, ...], Rendered] = {}
+        self._windows: dict[tuple[bool, bool], Rendered] = {}
         self.insert = self.render(dialect.insert(lay))
         self.select = self.render(dialect.select(lay))
         #: the read inside a caller's transaction that sees the newest committed row
@@ -85,6 +86,14 @@ class Statements:
                 self._cas.clear()
             text = self.dialect.cas(self.layout, versioned, columns)
             found = self._cas[(versioned, columns)] = self.render(text)
+        return found
+
+    def audit_window(self, since: bool, until: bool) -> Rendered:
+        """A key's audit rows, with a lower bound ``since`` and/or upper bound ``until``."""
+        found = self._windows.get((since, until))
+        if found is None:
+            text = self.dialect.audit_select(self.layout, since=since, until=until)
+            found = self._windows[(since, until)] = self.render(text)
         return found
 
     def select_values(self, columns: tuple[str, ...]) -> Rendered:

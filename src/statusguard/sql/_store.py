@@ -48,7 +48,6 @@ from statusguard.guard._store import (
     check_audit_text,
     check_version,
     check_window,
-    in_window,
 )
 from statusguard.guard._values import check_values
 from statusguard.sql._classify import ErrorKind, classify, describe
@@ -646,22 +645,30 @@ class SQLStore:
         """Committed transitions of ``key`` from the audit table, oldest first.
 
         ``at`` is the row's time as an aware UTC datetime; ``since``/``until`` keep the
-        entries with ``since <= at < until`` (filtered after the read of the key's rows).
+        entries with ``since <= at < until``, in the ``WHERE`` of the read (the bounds in
+        any zone: compared as instants).
         """
         check_window(since, until)
         self._check_key(key)
         if self.audit_table is None:
             raise ValueError("this SQLStore has no audit table; pass audit='table_name'")
-        sql = self._sql.audit_select
+        params: dict[str, Any] = {"k": key}
+        if since is None and until is None:
+            sql = self._sql.audit_select
+        else:
+            sql = self._sql.audit_window(since is not None, until is not None)
+            for name, bound in (("since", since), ("until", until)):
+                if bound is not None:
+                    params[name] = self._sql.dialect.audit_time(bound)
 
         def op(conn: Connection) -> list[AuditEntry]:
-            rows = self._run(conn, sql.text, sql.params({"k": key})).all()
+            rows = self._run(conn, sql.text, sql.params(params)).all()
             return [
                 AuditEntry(str(r[0]), r[1], str(r[2]), int(r[3] or 0), r[4], _utc(r[5]), r[6], r[7])
                 for r in rows
             ]
 
-        return in_window(self._reads.call(op, write=False), since, until)
+        return self._reads.call(op, write=False)
 
     def _write(
         self,

@@ -1,16 +1,18 @@
 """``DjangoStore`` answers bad input as the other stores do (siblings of issue 17, items 7, 9, 13).
 
 An ``expected_version`` that is not a version number is :class:`InvalidArgument` before any
-SQL; the migrations' trigger refuses an INSERT outside the creation statuses.
+SQL; a bool or a number that is not an int is :class:`InvalidKey` (the database would take
+True for the pk 1); the migrations' trigger refuses an INSERT outside the creation statuses.
 """
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from statusguard.errors import InvalidArgument
+from statusguard.errors import InvalidArgument, InvalidKey
 from statusguard.integrations.django import DjangoStore
 from tests.integration.django_app.models import Ticket
 
@@ -22,6 +24,22 @@ def test_expected_version_must_be_a_version_number(alias: str, bad: Any) -> None
     with pytest.raises(InvalidArgument):
         store.compare_and_set(t.pk, "open", "claimed", bad)
     assert store.get(t.pk).status == "open"
+
+
+@pytest.mark.parametrize("bad", [True, 1.0, Decimal(1), float("nan")], ids=repr)
+def test_a_bool_or_a_float_is_no_key(alias: str, bad: Any) -> None:
+    store = DjangoStore(Ticket, version="version", using=alias)
+    t = Ticket.objects.using(alias).create()
+    calls = [
+        lambda: store.create(bad, "open"),
+        lambda: store.get(bad),
+        lambda: store.apply(bad, {"open": "claimed"}),
+        lambda: store.compare_and_set(bad, "open", "claimed"),
+    ]
+    for call in calls:
+        with pytest.raises(InvalidKey, match=r"not an int|bool"):
+            call()
+    assert store.get(t.pk)[:2] == ("open", 0)  # nothing was written
 
 
 def test_the_migrated_trigger_refuses_inserts_outside_the_creation_statuses(alias: str) -> None:

@@ -12,7 +12,8 @@ from __future__ import annotations
 import io
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ _configured: list[bool] = []
 
 def configure(url: str, datadir: Path, *, delayed_delete: bool = False) -> Any:
     """Point Glance at ``url`` and a file store in ``datadir``; return Glance's engine."""
+    import glance.common.config  # (registers [DEFAULT] node_staging_uri)
     import glance.db.sqlalchemy.api as db_api
     import glance.scrubber  # noqa: F401  (registers [DEFAULT] delayed_delete)
     import glance_store
@@ -43,6 +45,9 @@ def configure(url: str, datadir: Path, *, delayed_delete: bool = False) -> Any:
     conf.set_override("default_store", "file", group="glance_store")
     conf.set_override("filesystem_store_datadir", str(datadir), group="glance_store")
     conf.set_override("delayed_delete", delayed_delete)
+    staging = datadir.parent / "staging"  # PUT /stage's node_staging_uri (a file:// URI)
+    staging.mkdir(parents=True, exist_ok=True)
+    conf.set_override("node_staging_uri", f"file://{staging}")
     glance_store.create_stores(conf)
     glance_store.verify_default_store()
     db_api.clear_db_env()
@@ -117,6 +122,10 @@ class Stack:
     def files(self) -> list[str]:
         return sorted(p.name for p in self.datadir.iterdir() if p.is_file())
 
+    def staged(self) -> list[str]:
+        """The files in the staging area (``node_staging_uri``)."""
+        return sorted(p.name for p in (self.datadir.parent / "staging").iterdir())
+
 
 def interleave(
     late: Callable[[Callable[[], None]], Any], early: Callable[[], Any], timeout: float = 30.0
@@ -150,3 +159,43 @@ def interleave(
     worker.join(timeout)
     assert not worker.is_alive(), "the late worker did not finish"
     return early_result, out.get("error"), out.get("result")
+
+
+def request() -> Any:
+    """A WSGI request as Glance's API hands its controllers one (admin context)."""
+    import glance.context
+    import webob
+
+    req = webob.Request.blank("/")
+    req.context = glance.context.RequestContext(
+        is_admin=True, project_id="p1", user_id="u1", roles=["admin", "member", "reader"]
+    )
+    return req
+
+
+@contextmanager
+def pausing(
+    owner: Any, name: str, pause: Callable[[], None], *, nth: int = 1, after: bool = False
+) -> Iterator[None]:
+    """In the calling thread only, call ``pause()`` right before (or, ``after``, right after)
+    the ``nth`` call of ``owner.name``; every other thread passes straight through."""
+    original = getattr(owner, name)
+    me = threading.get_ident()
+    seen = [0]
+
+    def paused(*args: Any, **kwargs: Any) -> Any:
+        if threading.get_ident() != me:
+            return original(*args, **kwargs)
+        seen[0] += 1
+        if seen[0] == nth and not after:
+            pause()
+        result = original(*args, **kwargs)
+        if seen[0] == nth and after:
+            pause()
+        return result
+
+    setattr(owner, name, paused)
+    try:
+        yield
+    finally:
+        setattr(owner, name, original)

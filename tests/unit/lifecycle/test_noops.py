@@ -117,6 +117,31 @@ def test_a_noop_naming_unknown_parts_is_refused(
     assert repr(culprit) in str(info.value)
 
 
+@pytest.mark.parametrize(
+    ("event", "sources", "when", "message"),
+    [
+        ("slam", "shut", {}, "uses unknown event 'slam'"),
+        ("close", [], {}, "has no source state"),
+        ("close", ["shut", "shut"], {}, "'close' lists a source twice"),
+        ("close", ["shut", "ajar"], {}, "'close' has unknown source state 'ajar'"),
+        ("close", "shut", {"windy": True}, "'close' tests unknown flag 'windy'"),
+    ],
+)
+def test_a_bad_noop_gets_the_transition_check_and_message(
+    event: str, sources: Any, when: dict[str, bool], message: str
+) -> None:
+    """One check for both parts: the same mistake, the same message and path."""
+    events = ["close", "open", "remove"]
+    with pytest.raises(InvalidLifecycle) as as_noop:
+        door(noops=[NoOp(event, sources, when=when)], events=events)
+    with pytest.raises(InvalidLifecycle) as as_transition:
+        door(transitions=[Transition(event, sources, "open", when=when)], noops=[], events=events)
+    assert as_noop.value.problem.startswith("no-op ")
+    assert message in as_noop.value.problem
+    assert as_noop.value.problem == as_transition.value.problem.replace("transition", "no-op")
+    assert as_noop.value.path == as_transition.value.path.replace("transitions", "noops")
+
+
 def test_json_round_trip_with_noops_and_defaults() -> None:
     lc = door()
     doc = lc.to_json()

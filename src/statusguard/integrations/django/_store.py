@@ -25,7 +25,7 @@ from statusguard.errors import (
     TransitionConflict,
     UnknownKey,
 )
-from statusguard.guard._store import Applied, Record, Rejected, Store, check_version
+from statusguard.guard._store import Applied, Record, Rejected, Store, check_key, check_version
 from statusguard.sql._identifiers import check_identifier, check_table_name
 from statusguard.sql.dialects import SUPPORTED, Dialect, dialect_for
 from statusguard.sql.dialects._base import TRIGGER_MESSAGE, ErrorKind
@@ -46,6 +46,8 @@ __all__ = ["DjangoStore", "Rendered", "column_of", "render"]
 # a bind parameter ``:name`` (not ``::type``, as SQLAlchemy's text() reads them)
 _BIND = re.compile(r"(?<![:\w\\]):(\w+)(?!:)")
 _CACHE_LIMIT = 4096
+#: what a DjangoStore takes as a key (:func:`check_key` says why not a bool or a float)
+KEYS = "the model's primary key values, but no bool or number that is not an int"
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,6 +217,7 @@ class DjangoStore(Store):
         Other fields take their defaults; a duplicate key is :class:`DuplicateKey`, and
         only the savepoint around the insert is rolled back.
         """
+        check_key(key, KEYS)
         alias = self.alias()
         values: dict[str, Any] = {"pk": key, self.status_field: status}
         if self.version_field is not None:
@@ -238,6 +241,7 @@ class DjangoStore(Store):
 
     def get(self, key: Hashable) -> Record:
         """The current record; :class:`UnknownKey` if absent."""
+        check_key(key, KEYS)
         conn = connections[self.alias(write=False)]
         return self._read(conn, self._sql(conn), key)
 
@@ -249,6 +253,7 @@ class DjangoStore(Store):
         event: str | None = None,
     ) -> Applied | Rejected:
         """Move the status along ``moves`` with the dialect's one conditional ``UPDATE``."""
+        check_key(key, KEYS)
         conn = connections[self.alias()]
         sql = self._sql(conn)
         if not moves:
@@ -282,6 +287,7 @@ class DjangoStore(Store):
         token: str | None = None,
     ) -> Applied | Rejected:
         """Set ``target`` if the status (and version) still match: one conditional ``UPDATE``."""
+        check_key(key, KEYS)
         check_version(expected_version)
         if expected_version is not None and not self.versioned:
             raise InvalidSchema(

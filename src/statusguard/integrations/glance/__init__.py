@@ -23,7 +23,16 @@ from statusguard.integrations.glance._hooks import StatusRefused as StatusRefuse
 from statusguard.integrations.glance._hooks import disable as disable
 from statusguard.integrations.glance._hooks import enable as enable
 from statusguard.integrations.glance._hooks import enabled as enabled
+from statusguard.integrations.glance._hooks import install_trigger as install_trigger
+from statusguard.integrations.glance._hooks import remove_trigger as remove_trigger
 
-__all__ = ["StatusRefused", "disable", "enable", "enabled"]
+__all__ = [
+    "StatusRefused",
+    "disable",
+    "enable",
+    "enabled",
+    "install_trigger",
+    "remove_trigger",
+]
 
 _publish(__name__, globals(), __all__)

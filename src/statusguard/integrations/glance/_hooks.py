@@ -26,7 +26,18 @@ Where each wrapper sits (``file:line`` in the 33.0.0 wheel):
   ``deleted`` only if a read still finds ``pending_delete`` (``:381-383``), racing
   ``--restore`` (``image_restore``). The wrapper claims ``pending_delete -> deleted`` first
   (committed); a refused claim (restored meanwhile) scrubs nothing; a location left
-  undeleted puts ``pending_delete`` back, as Glance leaves it then.
+  undeleted puts ``pending_delete`` back, as Glance leaves it then. A claim that fails on
+  a database error (SQLite busy) scrubs nothing.
+* ``glance/db/sqlalchemy/api.py:189`` ``image_restore`` (``glance-scrubber --restore``)
+  reads ``pending_delete``, then updates by id alone (``:198-200``). Replaced by one
+  conditional statement, ``pending_delete -> active`` with ``deleted = 0``, after Glance's
+  own read (its NotFound/Forbidden keep precedence).
+* ``glance/api/v2/images.py:866`` ``ImagesController.delete`` deletes the staged data
+  (``:896-930``) before ``Image.delete()`` and ``ImageRepo.remove``. Its call of
+  ``is_proxyable`` (``:878``), right after the read and the policy check, is where the
+  transition is claimed (target: the lifecycle's ``delete`` event from the loaded
+  status); refused: HTTP 409, nothing deleted; a failure after it puts the claim back.
+* :func:`install_trigger` installs the lifecycle's trigger on Glance's ``images`` table.
 """
 
 from __future__ import annotations
@@ -34,6 +45,7 @@ from __future__ import annotations
 import collections
 import contextvars
 import functools
+import importlib
 import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -50,12 +62,20 @@ from glance.common import store_utils as glance_store_utils
 from glance.db.sqlalchemy import models as glance_models
 from oslo_config import cfg
 from oslo_db import exception as db_exception
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm.attributes import set_committed_value
 
-from statusguard.errors import TransitionError, UnknownKey
+from statusguard.errors import (
+    StoreError,
+    StoreRejected,
+    StoreUnavailable,
+    TransitionError,
+    UnknownKey,
+)
 from statusguard.guard import Guard
 from statusguard.lifecycle import Lifecycle
 from statusguard.sql import SQLStore
+from statusguard.sql._engine import run
 
 _LOG = logging.getLogger("statusguard.integrations.glance")
 
@@ -317,6 +337,47 @@ def _drop_unrecorded_data(context: Any, image: Any) -> None:
             glance_store_utils.safe_delete_from_backend(context, image.image_id, location)
 
 
+# -- claims: committed before the irreversible step, put back if it fails ---------------
+
+
+def _claim(image_id: Any, target: str, expected: str | None, facts: Mapping[str, bool]) -> str:
+    """Move ``image_id`` to ``target`` from ``expected`` (else the stored status) in a
+    transaction of its own, committed before the caller destroys anything; returns the
+    status claimed from. :class:`StatusRefused` if the lifecycle or the stored status
+    refuses (nothing written)."""
+    with glance_sql_api.session_for_write() as session:
+        guard = _guard(session.get_bind()).bind(session)
+        source = expected or _stored(guard, image_id)
+        try:
+            guard.move(image_id, target, source, facts=dict(facts))
+        except TransitionError as exc:
+            calls["claim refused"] += 1
+            raise StatusRefused(image_id, str(exc), exc) from exc
+    return str(source)
+
+
+def _put_back(image_id: Any, claimed: str, previous: str) -> None:
+    """Undo a claim whose irreversible step failed (a compare-and-set, not a lifecycle
+    edge). With the trigger installed (:func:`install_trigger`) the database refuses such
+    a step back (``deleted`` is final): the claim stays, logged, and the caller's error
+    goes on."""
+    try:
+        with glance_sql_api.session_for_write() as session:
+            store = _guard(session.get_bind()).store
+            assert isinstance(store, SQLStore)
+            store.bind(session).compare_and_set(image_id, claimed, previous)
+    except (StoreRejected, db_exception.DBError) as exc:  # oslo.db wraps Glance's engine's
+        calls["put back refused by the trigger"] += 1
+        _LOG.error(
+            "statusguard: image %s stays %r: putting back %r after a failed step was "
+            "refused by the database trigger (%s)",
+            image_id,
+            claimed,
+            previous,
+            exc,
+        )
+
+
 # -- delete: claim before the data goes ------------------------------------------------
 
 
@@ -348,21 +409,11 @@ def _wrap_location_delete(original: Callable[..., Any]) -> Callable[..., Any]:
 
         def claim() -> None:
             target = inner.status  # Image.delete() has set it
-            image_id = inner.image_id
+            if loaded == target:  # claimed already (the staged-data claim of a delete)
+                return
             calls["delete claim"] += 1
-            with glance_sql_api.session_for_write() as session:  # committed before the data goes
-                guard = _guard(session.get_bind()).bind(session)
-                expected = loaded or _stored(guard, image_id)
-                try:
-                    guard.move(
-                        image_id,
-                        target,
-                        expected,
-                        facts={"has_locations": True, "protected": bool(inner.protected)},
-                    )
-                except TransitionError as exc:
-                    raise StatusRefused(image_id, str(exc), exc) from exc
-            claimed.append(str(expected))
+            facts = {"has_locations": True, "protected": bool(inner.protected)}
+            claimed.append(_claim(inner.image_id, target, loaded, facts))
             setattr(inner, _LOADED, target)
 
         base = self.store_utils
@@ -371,16 +422,91 @@ def _wrap_location_delete(original: Callable[..., Any]) -> Callable[..., Any]:
             return original(self)
         except BaseException:
             if claimed:  # compensate: the data deletion failed after the claim
-                with glance_sql_api.session_for_write() as session:
-                    store = _guard(session.get_bind()).store
-                    assert isinstance(store, SQLStore)
-                    store.bind(session).compare_and_set(inner.image_id, inner.status, claimed[0])
+                _put_back(inner.image_id, inner.status, claimed[0])
                 setattr(inner, _LOADED, claimed[0])
             raise
         finally:
             self.store_utils = base
 
     return delete
+
+
+# -- glance-scrubber --restore: one conditional statement --------------------------------
+
+
+def _wrap_image_restore(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def image_restore(context: Any, image_id: Any) -> None:
+        calls["restore"] += 1
+        with glance_sql_api.session_for_write() as session:
+            # Glance's own read: its ImageNotFound / Forbidden keep precedence
+            glance_sql_api._image_get(context, session, image_id)
+            guard = _guard(session.get_bind()).bind(session)
+            try:  # the status and the deleted flag in one statement, only from pending_delete
+                guard.move(image_id, "active", "pending_delete", values={"deleted": False})
+            except TransitionError as exc:  # scrubbed (or restored) meanwhile
+                calls["restore refused"] += 1
+                raise StatusRefused(image_id, str(exc), exc) from exc
+
+    return image_restore
+
+
+# -- delete: claim before the staged data goes -----------------------------------------
+
+#: the image a v2 delete request of this thread is deleting, and its claim (if taken)
+_deleting: contextvars.ContextVar[tuple[Any, list[tuple[Any, str, str]]] | None] = (
+    contextvars.ContextVar("statusguard_glance_deleting", default=None)
+)
+
+
+def _wrap_controller_delete(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def delete(self: Any, req: Any, image_id: Any) -> Any:
+        claimed: list[tuple[Any, str, str]] = []
+        token = _deleting.set((image_id, claimed))
+        try:
+            return original(self, req, image_id)
+        except BaseException as exc:
+            for key, target, previous in claimed:  # the delete failed after its claim
+                _put_back(key, target, previous)
+            if isinstance(exc, StatusRefused):  # Glance's delete maps no Conflict: 409 here
+                webob_exc = importlib.import_module("webob.exc")  # Glance's web framework
+                raise webob_exc.HTTPConflict(explanation=str(exc)) from exc
+            raise
+        finally:
+            _deleting.reset(token)
+
+    return delete
+
+
+def _wrap_is_proxyable(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def is_proxyable(self: Any, image: Any) -> Any:
+        host = original(self, image)
+        deleting = _deleting.get()
+        inner = _innermost(image)
+        if host or deleting is None or deleting[0] != inner.image_id or deleting[1]:
+            return host  # proxied to the staging worker, or not a local delete
+        if not getattr(inner, _SQL, False):
+            return host
+        # ImagesController.delete calls this right before it deletes the staged data
+        # (glance/api/v2/images.py:878-930), then Image.delete() and ImageRepo.remove
+        loaded = getattr(inner, _LOADED, None) or str(inner.status)
+        facts = {"has_locations": bool(inner.locations), "protected": bool(inner.protected)}
+        try:
+            flags = {**facts, "delayed_delete": _delayed_delete()}
+            target = str(lifecycle().next(loaded, "delete", flags))
+        except TransitionError:
+            if facts["protected"]:  # Glance's answer, before any data goes
+                raise glance_exception.ProtectedImageDelete(image_id=inner.image_id) from None
+            return host  # Glance's Image.delete() refuses it as Glance does
+        calls["staged delete claim"] += 1
+        source = _claim(inner.image_id, target, loaded, facts)
+        deleting[1].append((inner.image_id, target, source))
+        setattr(inner, _LOADED, target)
+        return host
+
+    return is_proxyable
 
 
 # -- the scrubber: claim pending_delete -> deleted before the data goes ------------------
@@ -392,27 +518,24 @@ def _wrap_scrub(original: Callable[..., Any]) -> Callable[..., Any]:
         if len(delete_jobs) == 0:
             return original(self, delete_jobs)
         image_id = delete_jobs[0]
-        try:
-            session_cm = glance_sql_api.session_for_write()
-            session = session_cm.__enter__()
+        calls["scrub claim"] += 1
+        try:  # committed before the data goes
+            _claim(image_id, "deleted", "pending_delete", {})
         except db_exception.CantStartEngineError:
             # no [database] connection: nothing to claim on (Glance's scrubber unit tests
             # mock the DB API functions); the scrubber runs as Glance's
             calls["scrub without a database"] += 1
             return original(self, delete_jobs)
-        calls["scrub claim"] += 1
-        try:  # committed before the data goes
-            guard = _guard(session.get_bind()).bind(session)
-            guard.move(image_id, "deleted", "pending_delete")
-        except TransitionError as exc:  # restored (or scrubbed) meanwhile: keep its data
-            session_cm.__exit__(None, None, None)
+        except StatusRefused as exc:  # restored (or scrubbed) meanwhile: keep its data
             calls["scrub claim refused"] += 1
             _LOG.warning("statusguard: not scrubbing image %s: %s", image_id, exc)
             return None
-        except BaseException as exc:
-            session_cm.__exit__(type(exc), exc, exc.__traceback__)
-            raise
-        session_cm.__exit__(None, None, None)
+        except (StoreError, db_exception.DBError, sa_exc.DBAPIError) as exc:
+            # e.g. SQLite busy while a restore holds the database: scrub nothing now,
+            # as Glance leaves an image it cannot scrub pending_delete for the next run
+            calls["scrub claim failed"] += 1
+            _LOG.warning("statusguard: could not claim image %s for scrubbing: %s", image_id, exc)
+            return None
         result = original(self, delete_jobs)
         with glance_sql_api.session_for_read() as session:
             left = (
@@ -422,27 +545,84 @@ def _wrap_scrub(original: Callable[..., Any]) -> Callable[..., Any]:
                 .count()
             )
         if left:  # Glance leaves such an image pending_delete: put the claim back
-            with glance_sql_api.session_for_write() as session:
-                store = _guard(session.get_bind()).store
-                assert isinstance(store, SQLStore)
-                store.bind(session).compare_and_set(image_id, "deleted", "pending_delete")
+            _put_back(image_id, "deleted", "pending_delete")
         return result
 
     return _scrub_image
 
 
+# -- the trigger on Glance's images table ---------------------------------------------
+
+
+def _engine(engine: Any) -> Any:
+    if engine is not None:
+        return engine
+    try:
+        return glance_sql_api.get_engine()
+    except db_exception.CantStartEngineError as exc:
+        raise StoreUnavailable(
+            "Glance has no [database] connection configured yet, so there is no images "
+            "table to install the trigger on; call install_trigger() after Glance parses "
+            "its configuration, or pass engine=",
+            committed=False,
+        ) from exc
+
+
+def _trigger_statements(engine: Any, *, drop: bool) -> list[str]:
+    from statusguard.sql import trigger_ddl
+
+    dialect = {"mariadb": "mysql"}.get(engine.dialect.name, engine.dialect.name)
+    return trigger_ddl(
+        lifecycle(),
+        dialect,
+        glance_models.Image.__table__.name,
+        "status",
+        {"delayed_delete": _delayed_delete()},
+        drop=drop,
+    )
+
+
+def install_trigger(engine: Any = None) -> None:
+    """Install statusguard's trigger on Glance's ``images`` table (idempotent: it replaces
+    one installed before). The database then refuses any ``UPDATE`` that changes the
+    status along no edge of the lifecycle under the ``delayed_delete`` set now, and any
+    ``INSERT`` of an image that is not ``queued``, whoever writes. ``engine`` defaults to
+    Glance's own (``[database] connection``)."""
+    engine = _engine(engine)
+    with engine.begin() as conn:
+        for statement in _trigger_statements(engine, drop=False):
+            run(conn, statement)  # on the driver's cursor: no parameter parsing
+
+
+_install_trigger = install_trigger  # enable()'s keyword has the function's name
+
+
+def remove_trigger(engine: Any = None) -> None:
+    """Drop the trigger :func:`install_trigger` installs (idempotent)."""
+    engine = _engine(engine)
+    with engine.begin() as conn:
+        for statement in _trigger_statements(engine, drop=True):
+            run(conn, statement)  # on the driver's cursor: no parameter parsing
+
+
 # -- enable / disable -----------------------------------------------------------------
 
 
-def enable() -> None:
+def enable(*, install_trigger: bool = False) -> None:
     """Route every image status change of this process's Glance through statusguard.
 
     Idempotent; may be called before or after Glance parses its configuration (the
     ``[DEFAULT] delayed_delete`` option is read at each write). Undo with :func:`disable`.
+    ``install_trigger=True`` also installs the database trigger (:func:`install_trigger`;
+    it needs Glance's ``[database] connection`` configured, and stays when disabled).
     """
     with _lock:
+        if install_trigger:
+            _install_trigger()
         if _originals:
             return
+        import glance.api.v2.images as glance_images
+
         patches: list[tuple[Any, str, Any]] = [
             (
                 glance_sql_api,
@@ -459,6 +639,21 @@ def enable() -> None:
                 glance_scrubber.Scrubber,
                 "_scrub_image",
                 _wrap_scrub(glance_scrubber.Scrubber._scrub_image),
+            ),
+            (
+                glance_sql_api,
+                "image_restore",
+                _wrap_image_restore(glance_sql_api.image_restore),
+            ),
+            (
+                glance_images.ImagesController,
+                "delete",
+                _wrap_controller_delete(glance_images.ImagesController.delete),
+            ),
+            (
+                glance_images.ImagesController,
+                "is_proxyable",
+                _wrap_is_proxyable(glance_images.ImagesController.is_proxyable),
             ),
         ]
         for owner, name, wrapper in patches:

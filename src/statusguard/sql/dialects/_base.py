@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from datetime import UTC, datetime
+from typing import Any, ClassVar, Literal
 
 from statusguard.sql.dialects._records import (
     Connecting,
@@ -61,6 +62,10 @@ class Dialect:
     quote_char: ClassVar[str] = '"'
     #: the audit row's timestamp
     now: ClassVar[str] = "CURRENT_TIMESTAMP"
+    #: what the audit row's ``at`` holds, so a time compares with it in SQL: "instant"
+    #: (``TIMESTAMP WITH TIME ZONE``: any zone compares), "utc" (a zoneless UTC
+    #: ``DATETIME``), "utc_text" (``'YYYY-MM-DD HH:MM:SS'`` text in UTC)
+    at_kind: ClassVar[Literal["instant", "utc", "utc_text"]] = "instant"
     #: what opens the transaction holding a write and its audit row; ``None`` when the
     #: audit row is written by the write statement itself
     audit_begin: ClassVar[str | None] = None
@@ -151,14 +156,27 @@ class Dialect:
             f"VALUES (:k, :src, :ev, :tgt, :ver, :tok, {self.now}, :actor, :why)"
         )
 
-    def audit_select(self, lay: Layout) -> str:
-        """A key's audit rows (``k``), oldest first."""
+    def audit_select(self, lay: Layout, *, since: bool = False, until: bool = False) -> str:
+        """A key's audit rows (``k``), oldest first; with ``since``/``until``, only those
+        with ``since <= at < until`` (bound as :meth:`audit_time` gives them)."""
         q = self.quote
+        window = (f" AND {q('at')} >= :since" if since else "") + (
+            f" AND {q('at')} < :until" if until else ""
+        )
         return (
             f"SELECT {q('source')}, {q('event')}, {q('target')}, {q('version')}, "
             f"{q('token')}, {q('at')}, {q('actor')}, {q('reason')} FROM {lay.audit} "
-            f"WHERE {q('resource_key')} = :k ORDER BY {q('id')}"
+            f"WHERE {q('resource_key')} = :k{window} ORDER BY {q('id')}"
         )
+
+    def audit_time(self, at: datetime) -> Any:
+        """An aware datetime bound as the audit row's ``at`` (:attr:`at_kind`) compares."""
+        if self.at_kind == "instant":
+            return at
+        utc = at.astimezone(UTC).replace(tzinfo=None)
+        # text: isoformat leaves out a zero fraction, so an equal time compares equal and
+        # a nonzero fraction sorts after its whole second
+        return utc.isoformat(sep=" ") if self.at_kind == "utc_text" else utc
 
     def audit_token(self, lay: Layout) -> str:
         """The audit row carrying a token (``tok``)."""

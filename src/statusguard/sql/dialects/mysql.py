@@ -79,6 +79,7 @@ class MySQL(Dialect):
     serves = ("mysql", "mariadb")
     quote_char = "`"
     now = "UTC_TIMESTAMP(6)"  # DATETIME keeps no zone: store UTC, whatever the session's
+    at_kind = "utc"
     audit_begin = "START TRANSACTION"
     status_collation = "utf8mb4_bin"
     status_compared_as_bytes = True  # BINARY in every comparison

@@ -85,6 +85,7 @@ class SQLite(Dialect):
     name = "sqlite"
     serves = ("sqlite",)
     audit_begin = "BEGIN IMMEDIATE"
+    at_kind = "utc_text"  # CURRENT_TIMESTAMP: 'YYYY-MM-DD HH:MM:SS' in UTC
     integer_autoincrement = True
     lock_timeout_sql = "PRAGMA busy_timeout = {ms}"
 
