@@ -168,3 +168,34 @@ def test_a_guard_bound_to_an_async_session_commits_with_it(url: str) -> None:
         assert await rows(engine, outbox) == [("img", "upload_started", 1)]
 
     run_with(url, scenario)
+
+
+def test_hooked_and_plain_tasks_at_once(url: str) -> None:
+    """Tasks with in-transaction hooks and tasks without, on one loop at once: every hooked
+    transition has its outbox row, nothing fails (in-memory SQLite: one shared connection,
+    which a hook's transaction holds for its whole turn)."""
+
+    async def scenario(engine: Any, store: AsyncSQLStore, outbox: sa.Table) -> None:
+        hooked = AsyncGuard(GLANCE, store, NO_DELAY, hooks=[in_transaction(outbox_writer(outbox))])
+        plain = AsyncGuard(GLANCE, store, NO_DELAY)
+        keys = [f"img-{i}" for i in range(8)]
+        for key in keys:
+            await plain.create(key)
+
+        async def walk(guard: AsyncGuard[Any, Any], key: str) -> list[Committed]:
+            return [
+                await guard.fire(key, event)
+                for event in ("upload_started", "upload_succeeded", "deactivate")
+            ]
+
+        done = await asyncio.gather(
+            *(walk(hooked if i % 2 else plain, key) for i, key in enumerate(keys))
+        )
+        expected = sorted(
+            (c.key, c.event, c.version) for i, steps in enumerate(done) if i % 2 for c in steps
+        )
+        assert sorted(await rows(engine, outbox)) == expected
+        for key in keys:
+            assert await plain.status(key) == "deactivated"
+
+    run_with(url, scenario)

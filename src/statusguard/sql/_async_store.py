@@ -251,6 +251,18 @@ class AsyncSQLStore:
             else:
                 yield self, target
             return
+        turns = self._turns  # one shared connection: the whole transaction is this turn
+        if turns is not None:
+            await turns.acquire()
+        try:
+            async with self._transaction() as opened:
+                yield opened
+        finally:
+            if turns is not None:
+                turns.release()
+
+    @contextlib.asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[tuple[AsyncSQLStore, AsyncConnection]]:
         catch = self.sync._conn.catch
         conn = self.engine.connect()
         try:
