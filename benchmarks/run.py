@@ -11,7 +11,9 @@ the same number of operations) so that every case sees the same load, and report
 median time per operation and its ratio to the section's reference cases, measured in
 the same run. Peers that are not installed, and the SQL engines whose URL variables
 (``STATUSGUARD_TEST_POSTGRES_URL``, ``STATUSGUARD_TEST_MYSQL_URL``) are unset, are skipped
-with a note. The gate rows come from ``benchmarks/bench_gate.py`` when it exists.
+with a note. The gate rows come from ``benchmarks/bench_gate.py`` when it exists. The
+async sections (AsyncGuard on AsyncSQLStore against a raw async prebuilt Core UPDATE on the
+same engine) run with ``sql`` or alone with ``--only async``.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -328,6 +331,125 @@ def bench_sql(label: str, url: str, n: int, repeats: int) -> None:
     sec.notes.append(f"engine {engine}: a pooled connection per call unless held")
 
 
+def bench_async(label: str, url: str, n: int, repeats: int) -> None:
+    """AsyncGuard.fire on AsyncSQLStore against a raw async prebuilt Core UPDATE, one engine."""
+    import asyncio
+
+    import sqlalchemy as sa
+
+    from statusguard.sql import AsyncSQLStore
+
+    sec = section(
+        f"SQL async, {label}: one AsyncGuard fire (commit included)",
+        ("raw async Core UPDATE",),
+        "us",
+    )
+    loop = asyncio.new_event_loop()
+    suffix = uuid.uuid4().hex[:8]
+
+    def store_for(audit: bool) -> AsyncSQLStore:
+        name = f"async_bench_{'a' if audit else 'p'}_{suffix}"
+        return AsyncSQLStore(
+            url, name, version="version", token="token", audit=f"{name}_h" if audit else None
+        )
+
+    async def setup() -> tuple[AsyncSQLStore, AsyncSQLStore]:
+        made = store_for(False), store_for(True)
+        for s in made:
+            await s.create_schema()
+            await s.create("img", "active")
+        await made[0].create("raw", "active")
+        return made
+
+    store, audited = loop.run_until_complete(setup())
+    t = store.table
+    raw = (  # built once: the fairest floor an async service could write by hand
+        sa.update(t)
+        .where(t.c.id == sa.bindparam("k"), t.c.status == sa.bindparam("exp"))
+        .values(status=sa.bindparam("new"), version=t.c.version + 1)
+    )
+    engine = store.engine
+    states = ("active", "deactivated")
+
+    def batch(step: Callable[[int], Any]) -> Run:
+        async def many(k: int) -> None:
+            for i in range(k):
+                await step(i)
+
+        return lambda k: loop.run_until_complete(many(k))
+
+    async def raw_step(i: int) -> None:
+        async with engine.connect() as conn:
+            await conn.execute(raw, {"k": "raw", "exp": states[i & 1], "new": states[~i & 1]})
+            await conn.commit()
+
+    guard = statusguard.AsyncGuard(GLANCE, store, CONFIG, tokens=True)
+    aguard = statusguard.AsyncGuard(GLANCE, audited, CONFIG, tokens=True)
+
+    async def illegal(i: int) -> None:
+        try:
+            await guard.fire("img", "upload_succeeded")
+        except IllegalTransition:
+            return
+        raise AssertionError("upload_succeeded was accepted in active")
+
+    cases: dict[str, Run] = {
+        "raw async Core UPDATE": batch(raw_step),
+        "AsyncGuard fire (version + token)": batch(lambda i: guard.fire("img", TOGGLE[i & 1])),
+        "AsyncGuard fire + audit row": batch(lambda i: aguard.fire("img", TOGGLE[i & 1])),
+        "AsyncGuard illegal event": batch(illegal),
+    }
+    try:
+        result = sample(cases, n - n % 2, repeats, clock=wall)
+    finally:
+
+        async def teardown() -> None:
+            for s in (store, audited):
+                await s.drop_schema()
+                await s.dispose()
+
+        loop.run_until_complete(teardown())
+        loop.close()
+    sec.rows = [(name, result[name]) for name in cases]
+    sec.notes.append(
+        f"driver {engine.dialect.driver}: a pooled connection per call; the raw UPDATE is a "
+        "prebuilt Core statement on the store's own AsyncEngine"
+    )
+
+
+def async_trips(proxy: Any, url: str, audit: bool) -> tuple[float, float]:
+    """Round trips per AsyncGuard fire and refusal on an AsyncSQLStore through ``proxy``."""
+    import asyncio
+
+    from statusguard.sql import AsyncSQLStore
+
+    async def count() -> tuple[float, float]:
+        name = "async_trips_" + uuid.uuid4().hex[:8]
+        store = AsyncSQLStore(
+            url, name, version="version", token="token", audit=f"{name}_h" if audit else None
+        )
+        await store.create_schema()
+        try:
+            await store.create("img", "active")
+            guard = statusguard.AsyncGuard(GLANCE, store, CONFIG, tokens=True)
+            for i in range(10):  # warm the pool and the session setup
+                await guard.fire("img", TOGGLE[i & 1])
+            before = proxy.turns
+            for i in range(100):
+                await guard.fire("img", TOGGLE[i & 1])
+            fired = (proxy.turns - before) / 100
+            before = proxy.turns
+            for _ in range(100):
+                with suppress(IllegalTransition):
+                    await guard.fire("img", "upload_succeeded")
+            return fired, (proxy.turns - before) / 100
+        finally:
+            await store.drop_schema()
+            await store.dispose()
+
+    return asyncio.run(count())
+
+
 def round_trips(engines: list[tuple[str, str]]) -> None:
     """Client turns per call through a loopback proxy (bench_guard.TurnCounter)."""
     import sqlalchemy as sa
@@ -358,6 +480,11 @@ def round_trips(engines: list[tuple[str, str]]) -> None:
                 kind = " + audit" if audit else ""
                 sec.rows.append((f"{name}: fire{kind}", counts[0]))
                 sec.rows.append((f"{name}: illegal event{kind}", counts[1]))
+        for audit in (False, True):  # the async store on the same proxy: the same trips?
+            fire_trips, illegal_trips = async_trips(proxy, async_driver(via), audit)
+            kind = " + audit" if audit else ""
+            sec.rows.append((f"{label}: AsyncGuard fire{kind}", fire_trips))
+            sec.rows.append((f"{label}: AsyncGuard illegal event{kind}", illegal_trips))
     if not engines:
         sec.notes.append("no server URL set: nothing to count")
 
@@ -405,6 +532,16 @@ def bench_gate(quick: bool) -> None:
 
 
 # -- the table ---------------------------------------------------------------------------
+
+
+def async_driver(url: str) -> str:
+    """The async driver's URL for a sync one: aiosqlite, psycopg (async mode), aiomysql."""
+    import sqlalchemy as sa
+
+    parsed = sa.engine.make_url(url)
+    name = parsed.get_backend_name()
+    driver = {"sqlite": "aiosqlite", "postgresql": "psycopg", "mysql": "aiomysql"}[name]
+    return parsed.set(drivername=f"{name}+{driver}").render_as_string(hide_password=False)
 
 
 def render(markdown: bool) -> str:
@@ -457,7 +594,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, help="rounds per section (default 9; 3 quick)")
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     parser.add_argument(
-        "--only", help="comma-separated sections: memory,next,tokens,import,sql,gate"
+        "--only", help="comma-separated sections: memory,next,tokens,import,sql,async,gate"
     )
     args = parser.parse_args()
     repeats = args.repeats or (3 if args.quick else 9)
@@ -477,6 +614,20 @@ def main() -> None:
         bench_tokens(mem_n, repeats)
     if wanted("import"):
         bench_import(imports)
+    if wanted("async") and not wanted("sql"):  # --only async: the async sections alone
+        tmp = Path(tempfile.mkdtemp())
+        engines = [
+            ("sqlite:// (memory)", "sqlite://"),
+            ("SQLite file", f"sqlite:///{tmp / 'a.db'}"),
+        ]
+        for label, env in (
+            ("PostgreSQL", "STATUSGUARD_TEST_POSTGRES_URL"),
+            ("MariaDB", "STATUSGUARD_TEST_MYSQL_URL"),
+        ):
+            if os.environ.get(env):
+                engines.append((label, os.environ[env]))
+        for label, url in engines:
+            bench_async(label, async_driver(url), sql_n, repeats)
     if wanted("sql"):
         tmp = Path(tempfile.mkdtemp())
         engines = [
@@ -495,6 +646,9 @@ def main() -> None:
         for label, url in engines:
             bench_sql(label, url, sql_n, repeats)
         round_trips([(label, url) for label, url in engines if not url.startswith("sqlite")])
+        if wanted("async"):
+            for label, url in engines:
+                bench_async(label, async_driver(url), sql_n, repeats)
         if have("django") and have("django_fsm"):
             bench_django(sql_n, repeats)
         else:

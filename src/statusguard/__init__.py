@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from statusguard.errors import IllegalTransition as IllegalTransition
     from statusguard.errors import StatusGuardError as StatusGuardError
     from statusguard.errors import TransitionConflict as TransitionConflict
+    from statusguard.guard import AsyncGuard as AsyncGuard
     from statusguard.guard import Committed as Committed
     from statusguard.guard import Guard as Guard
     from statusguard.guard import MemoryStore as MemoryStore
@@ -48,6 +49,7 @@ _HOME = {
     "IllegalTransition": "statusguard.errors",
     "StatusGuardError": "statusguard.errors",
     "TransitionConflict": "statusguard.errors",
+    "AsyncGuard": "statusguard.guard",
     "Committed": "statusguard.guard",
     "Guard": "statusguard.guard",
     "MemoryStore": "statusguard.guard",
@@ -97,6 +99,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "AsyncGuard",
     "Committed",
     "Flag",
     "FlagKind",

@@ -1,5 +1,5 @@
 """The audit history's ``at``, ``actor``, ``reason`` and ``history(since=, until=)``: one
-answer from every store."""
+answer from every store, sync and async."""
 
 from __future__ import annotations
 
@@ -23,8 +23,10 @@ ZONES = [UTC, timezone(timedelta(hours=5, minutes=30)), timezone(-timedelta(hour
 
 
 @pytest.fixture
-def guard(make_store: Any, glance: Any) -> Guard[Any, Any]:
-    return Guard(glance, make_store(audit=True), NO_DELAY, tokens=True)
+def guard(make_guard: Any) -> Guard[Any, Any]:
+    """A Guard, or an AsyncGuard on the async twin of the store (conftest's make_guard)."""
+    made: Guard[Any, Any] = make_guard(NO_DELAY, tokens=True, audit=True)
+    return made
 
 
 def test_every_entry_has_its_commit_time_in_utc(guard: Guard[Any, Any]) -> None:

@@ -7,8 +7,10 @@
 4. a process holding the row lock is frozen with SIGSTOP (the guard's timeouts configured);
 5. the row holds a status the lifecycle does not know, written behind the guard's back.
 
-Each test records what was injected, what the caller saw and what the database holds
-after (printed, and shown in the terminal summary). The invariant checked everywhere:
+Each fault is injected under the Guard on SQLStore and under the AsyncGuard on
+AsyncSQLStore (psycopg async, aiomysql, aiosqlite: the ``mode`` fixture). Each test records
+what was injected, what the caller saw and what the database holds after (printed, and
+shown in the terminal summary). The invariant checked everywhere:
 the caller's report matches the database (a ``committed`` flag is never a guess), the
 row and its audit history agree (nothing partial), and nothing illegal is committed.
 """
@@ -27,11 +29,13 @@ from typing import Any
 
 import pytest
 
-from statusguard import Committed, Guard, IllegalTransition, Lifecycle, StatusGuardError
+from statusguard import AsyncGuard, Committed, Guard, IllegalTransition, Lifecycle, StatusGuardError
 from statusguard.errors import StoreUnavailable, UnknownStatus
 from statusguard.lifecycle._loading import _module_from_path
+from statusguard.testing import EventLoopThread, blocking
 from tests.integration._proxy import LoopbackProxy
 from tests.integration._reliab_db import plain_url, raw_engine, server_url, unique_table
+from tests.integration.conftest import async_url
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -133,8 +137,10 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Db]:
 
 
 def record(request: pytest.FixtureRequest, fault: str, db: Db, injected: str, saw: str) -> str:
+    mode = getattr(request.node, "callspec", None)
+    guard = " (AsyncGuard)" if mode is not None and mode.params.get("mode") == "async" else ""
     line = (
-        f"fault [{fault}] {db.engine}: injected: {injected} | caller saw: {saw} | "
+        f"fault [{fault}] {db.engine}{guard}: injected: {injected} | caller saw: {saw} | "
         f"database holds: {db.holds('img')}"
     )
     line = " ".join(line.split())  # driver messages may span lines
@@ -226,16 +232,115 @@ class TokenSpy:
         return self.inner.history(key)
 
 
+class AsyncTokenSpy:
+    """:class:`TokenSpy` for an async store."""
+
+    def __init__(self, store: Any) -> None:
+        self.inner = store
+        self.tokens: list[str | None] = []
+
+    async def create(self, key: Any, status: str, token: str | None = None) -> Any:
+        return await self.inner.create(key, status, token)
+
+    async def get(self, key: Any) -> Any:
+        return await self.inner.get(key)
+
+    async def apply(self, key: Any, moves: Any, token: str | None = None, *rest: Any) -> Any:
+        self.tokens.append(token)
+        return await self.inner.apply(key, moves, token, *rest)
+
+    async def compare_and_set(
+        self,
+        key: Any,
+        expected: str,
+        target: str,
+        expected_version: int | None = None,
+        token: str | None = None,
+    ) -> Any:
+        self.tokens.append(token)
+        return await self.inner.compare_and_set(key, expected, target, expected_version, token)
+
+    async def dispose(self) -> None:
+        await self.inner.dispose()
+
+    @property
+    def versioned(self) -> bool:
+        return bool(self.inner.versioned)
+
+    async def history(self, key: Any) -> Any:
+        return await self.inner.history(key)
+
+
+@pytest.fixture(params=["sync", "async"])
+def mode(request: pytest.FixtureRequest) -> str:
+    """``sync``: Guard on SQLStore; ``async``: AsyncGuard on AsyncSQLStore."""
+    return str(request.param)
+
+
+@dataclass
+class Guarded:
+    """A guard on ``db`` whose store remembers the tokens of the writes it attempts.
+
+    ``guard`` is a Guard, or an AsyncGuard behind :func:`statusguard.testing.blocking`
+    (its calls block; the faults hit it the same way).
+    """
+
+    guard: Any
+    spy: Any
+    loop: EventLoopThread | None
+
+    @property
+    def tokens(self) -> list[str | None]:
+        return self.spy.tokens  # type: ignore[no-any-return]
+
+    def dispose(self) -> None:
+        if self.loop is None:
+            self.spy.dispose()
+            return
+        try:
+            self.loop.run(self.spy.dispose())
+        finally:
+            self.loop.close()
+
+
+def guarded(
+    db: Db,
+    mode: str,
+    url: Any = None,
+    *,
+    tokens: bool = True,
+    batches: bool = True,
+    **kwargs: Any,
+) -> Guarded:
+    """A Guard (``mode`` ``sync``) or an AsyncGuard (``async``) on ``db``'s table, through
+    ``url`` (a proxy) when given; ``kwargs`` are the store's options; ``batches=False``:
+    the sync store on a given Engine, without MariaDB's multi-statement batches (the
+    async store has none on MariaDB: its ``batches=True`` case is skipped there)."""
+    if mode == "sync":
+        spy: Any = TokenSpy(db.store(url, batches=batches, **kwargs))
+        return Guarded(Guard(GLANCE, spy, CONFIG, tokens=tokens), spy, None)
+    if batches and db.engine == "mysql":
+        pytest.skip("aiomysql connections take no batches: the async store is the no-batch case")
+    from statusguard.sql import AsyncSQLStore
+
+    target = async_url((url or db.url).render_as_string(hide_password=False))
+    store = AsyncSQLStore(
+        target, db.table, version="version", token="token", audit=db.audit, **kwargs
+    )
+    spy = AsyncTokenSpy(store)
+    loop = EventLoopThread()
+    return Guarded(blocking(AsyncGuard(GLANCE, spy, CONFIG, tokens=tokens), loop), spy, loop)
+
+
 @pytest.mark.parametrize("db", ["postgresql", "mysql"], indirect=True)
 def test_drop_between_read_and_write(
-    request: pytest.FixtureRequest, db: Db, proxy: LoopbackProxy
+    request: pytest.FixtureRequest, mode: str, db: Db, proxy: LoopbackProxy
 ) -> None:
     """Fault 1a: ``move`` reads the status, then its UPDATE never reaches the server."""
-    store = db.store(plain_url(db.url.render_as_string(False), port=proxy.port))
-    spy = TokenSpy(store)
-    guard: Guard[Any, Any] = Guard(GLANCE, spy, CONFIG, tokens=True)
+    g = guarded(db, mode, plain_url(db.url.render_as_string(False), port=proxy.port))
+    guard = g.guard
     guard.create("img")
-    tokens = spy.tokens
+    tokens = g.tokens
     proxy.cut_before(b"UPDATE")
     outcome = _call(guard.move, "img", "saving")
     assert proxy.wait_cut(5)
@@ -255,7 +360,7 @@ def test_drop_between_read_and_write(
     # The store recovers: the next call reconnects and the CAS decides afresh.
     done = guard.move("img", "saving")
     assert (done.source, done.target, done.version) == ("queued", "saving", 1)
-    store.dispose()
+    g.dispose()
 
 
 @pytest.mark.parametrize(
@@ -265,7 +370,7 @@ def test_drop_between_read_and_write(
     indirect=["db"],
 )
 def test_drop_mid_transaction(
-    request: pytest.FixtureRequest, db: Db, proxy: LoopbackProxy, batches: bool
+    request: pytest.FixtureRequest, mode: str, db: Db, proxy: LoopbackProxy, batches: bool
 ) -> None:
     """Fault 1b: the socket is cut right after the UPDATE reaches the server.
 
@@ -275,11 +380,12 @@ def test_drop_mid_transaction(
     statement, MariaDB with batches sends the whole transaction in one packet: the server
     may or may not have committed it; the guard must find out which, not guess.
     """
-    store = db.store(plain_url(db.url.render_as_string(False), port=proxy.port), batches=batches)
-    spy = TokenSpy(store)
-    guard: Guard[Any, Any] = Guard(GLANCE, spy, CONFIG, tokens=True)
+    g = guarded(
+        db, mode, plain_url(db.url.render_as_string(False), port=proxy.port), batches=batches
+    )
+    guard = g.guard
     guard.create("img")
-    tokens = spy.tokens
+    tokens = g.tokens
     proxy.cut_after(b"UPDATE")
     outcome = _call(guard.fire, "img", "upload_started")
     assert proxy.wait_cut(5)
@@ -293,12 +399,12 @@ def test_drop_mid_transaction(
     committed = _assert_report_matches_db(outcome, db.holds("img"), tokens[-1])
     if db.engine == "mysql" and not batches:
         assert committed is False
-    store.dispose()
+    g.dispose()
 
 
 @pytest.mark.parametrize("db", ["postgresql", "mysql"], indirect=True)
 def test_drop_while_the_write_waits_in_its_transaction(
-    request: pytest.FixtureRequest, db: Db, proxy: LoopbackProxy
+    request: pytest.FixtureRequest, mode: str, db: Db, proxy: LoopbackProxy
 ) -> None:
     """Fault 1c: the connection drops while the server is inside the write's transaction.
 
@@ -310,11 +416,10 @@ def test_drop_while_the_write_waits_in_its_transaction(
     """
     from sqlalchemy import text
 
-    store = db.store(plain_url(db.url.render_as_string(False), port=proxy.port))
-    spy = TokenSpy(store)
-    guard: Guard[Any, Any] = Guard(GLANCE, spy, CONFIG, tokens=True)
+    g = guarded(db, mode, plain_url(db.url.render_as_string(False), port=proxy.port))
+    guard = g.guard
     guard.create("img")
-    tokens = spy.tokens
+    tokens = g.tokens
     holder = raw_engine(db.url)
     conn = holder.connect()
     tx = conn.begin()
@@ -351,7 +456,7 @@ def test_drop_while_the_write_waits_in_its_transaction(
     assert _assert_report_matches_db(outcome, held, tokens[-1]) is False
     done = guard.fire("img", "upload_started")
     assert (done.source, done.target, done.version) == ("queued", "saving", 1)
-    store.dispose()
+    g.dispose()
 
 
 @pytest.mark.parametrize(
@@ -361,7 +466,7 @@ def test_drop_while_the_write_waits_in_its_transaction(
     indirect=["db"],
 )
 def test_lost_commit_reply(
-    request: pytest.FixtureRequest, db: Db, proxy: LoopbackProxy, batches: bool
+    request: pytest.FixtureRequest, mode: str, db: Db, proxy: LoopbackProxy, batches: bool
 ) -> None:
     """Fault 2: the committing statement reaches the server; its reply never comes back.
 
@@ -377,11 +482,10 @@ def test_lost_commit_reply(
     if db.engine == "mysql":
         commit, what = (b"; COMMIT", "the batch") if batches else (b"\x03COMMIT", "COMMIT")
     url = plain_url(db.url.render_as_string(False), port=proxy.port)
-    store = db.store(url, batches=batches)
-    spy = TokenSpy(store)
-    guard: Guard[Any, Any] = Guard(GLANCE, spy, CONFIG, tokens=True)
+    g = guarded(db, mode, url, batches=batches)
+    guard = g.guard
     guard.create("img")
-    tokens = spy.tokens
+    tokens = g.tokens
     outcomes = []
     for event in ("upload_started", "upload_succeeded", "deactivate"):
         proxy.cut_after(commit)
@@ -399,9 +503,10 @@ def test_lost_commit_reply(
         "; ".join(outcomes) + f"; last: {_saw(outcome)}",
     )
     assert guard.status("img") == "deactivated"
-    store.dispose()
+    g.dispose()
 
-    blind = Guard(GLANCE, db.store(url, batches=batches), CONFIG, tokens=False)
+    blinded = guarded(db, mode, url, tokens=False, batches=batches)
+    blind = blinded.guard
     assert blind.status("img") == "deactivated"  # connect before arming the cut
     proxy.cut_after(commit)
     unknown = _call(blind.fire, "img", "reactivate")
@@ -415,7 +520,7 @@ def test_lost_commit_reply(
     )
     assert isinstance(unknown, StoreUnavailable)
     assert unknown.committed is None  # without a token the guard does not guess
-    blind.store.dispose()
+    blinded.dispose()
 
 
 # -- 3 and 4: a lock holder killed or frozen -------------------------------------------
@@ -464,10 +569,10 @@ def _in_thread(fn: Any, *args: Any) -> tuple[threading.Thread, list[Any]]:
 
 
 @pytest.mark.parametrize("db", ["postgresql", "mysql", "sqlite"], indirect=True)
-def test_sigkill_lock_holder(request: pytest.FixtureRequest, db: Db) -> None:
+def test_sigkill_lock_holder(request: pytest.FixtureRequest, mode: str, db: Db) -> None:
     """Fault 3: the process holding the row lock (an uncommitted write) is SIGKILLed."""
-    store = db.store(lock_timeout=20.0)
-    guard: Guard[Any, Any] = Guard(GLANCE, store, CONFIG, tokens=True)
+    g = guarded(db, mode, lock_timeout=20.0)
+    guard = g.guard
     guard.create("img")
     holder = _holder(db, "uploading")
     thread, box = _in_thread(guard.fire, "img", "upload_started")
@@ -490,11 +595,11 @@ def test_sigkill_lock_holder(request: pytest.FixtureRequest, db: Db) -> None:
     held = db.holds("img")
     assert held["row"][:2] == ("saving", 1)  # the killed write left nothing behind
     assert [a[:2] for a in held["audit"]] == [("queued", "saving")]
-    store.dispose()
+    g.dispose()
 
 
 @pytest.mark.parametrize("db", ["postgresql", "mysql", "sqlite"], indirect=True)
-def test_sigstop_lock_holder(request: pytest.FixtureRequest, db: Db) -> None:
+def test_sigstop_lock_holder(request: pytest.FixtureRequest, mode: str, db: Db) -> None:
     """Fault 4: the lock holder is frozen; the guard's lock timeout keeps others live.
 
     The waiter gets ``StoreUnavailable(committed=False)`` after the lock timeout instead of
@@ -503,8 +608,8 @@ def test_sigstop_lock_holder(request: pytest.FixtureRequest, db: Db) -> None:
     SQLite has no such server: the holder keeps its lock until it resumes, commits its
     legal write, and the retry gets the typed ``IllegalTransition``.
     """
-    store = db.store(lock_timeout=1.0, idle_timeout=2.0)
-    guard: Guard[Any, Any] = Guard(GLANCE, store, CONFIG, tokens=True)
+    g = guarded(db, mode, lock_timeout=1.0, idle_timeout=2.0)
+    guard = g.guard
     guard.create("img")
     holder = _holder(db, "uploading", idle=2.0)
     holder.send_signal(signal.SIGSTOP)
@@ -551,7 +656,7 @@ def test_sigstop_lock_holder(request: pytest.FixtureRequest, db: Db) -> None:
         assert holder_said.startswith("commit failed")
         assert held["row"][:2] == ("saving", 1)
         assert [a[:2] for a in held["audit"]] == [("queued", "saving")]
-    store.dispose()
+    g.dispose()
 
 
 # -- 5: a status written behind the guard's back ---------------------------------------
@@ -559,14 +664,16 @@ def test_sigstop_lock_holder(request: pytest.FixtureRequest, db: Db) -> None:
 
 @pytest.mark.parametrize("db", ["postgresql", "mysql", "sqlite"], indirect=True)
 @pytest.mark.parametrize("alien", ["bogus", "QUEUED", "queued "])
-def test_unknown_stored_status(request: pytest.FixtureRequest, db: Db, alien: str) -> None:
+def test_unknown_stored_status(
+    request: pytest.FixtureRequest, mode: str, db: Db, alien: str
+) -> None:
     """Fault 5: the row holds a status the lifecycle lacks: ``UnknownStatus``, nothing written.
 
     ``QUEUED`` and ``queued `` are traps for case-insensitive and PAD SPACE collations
     (MariaDB's default): they compare equal to ``queued`` unless the store compares bytes.
     """
-    store = db.store()
-    guard: Guard[Any, Any] = Guard(GLANCE, store, CONFIG, tokens=True)
+    g = guarded(db, mode)
+    guard = g.guard
     guard.create("img")
     db.write_behind("img", alien)
     seen = []
@@ -590,4 +697,4 @@ def test_unknown_stored_status(request: pytest.FixtureRequest, db: Db, alien: st
     held = db.holds("img")
     assert held["row"][:2] == (alien, 0)
     assert held["audit"] == []
-    store.dispose()
+    g.dispose()

@@ -28,9 +28,9 @@ def active_image(guard: Guard[Any, Any], key: str) -> None:
     guard.fire(key, "upload_succeeded")
 
 
-def test_noop_fire_writes_nothing(make_store: Any, glance: Any) -> None:
-    store = make_store(audit=True)
-    guard = Guard(glance, store, CONFIG, tokens=True)
+def test_noop_fire_writes_nothing(make_guard: Any) -> None:
+    guard = make_guard(CONFIG, tokens=True, audit=True)  # a Guard, or an AsyncGuard
+    store = guard.store
     active_image(guard, "img")
     moved = guard.fire("img", "deactivate")
     assert (moved.noop, moved.target, moved.version) == (False, "deactivated", 3)
@@ -73,10 +73,11 @@ def test_noop_passes_the_trigger_without_writing(make_store: Any, engine: str, g
     assert (guard.status("img"), guard.version("img")) == ("active", 2)
 
 
-def test_racing_deactivates_commit_once(make_store: Any, glance: Any) -> None:
-    """Eight deactivates of one active image: one commits, seven are no-ops at its version."""
-    store = make_store(audit=True)
-    guard = Guard(glance, store, CONFIG)
+def test_racing_deactivates_commit_once(make_guard: Any) -> None:
+    """Eight deactivates of one active image: one commits, seven are no-ops at its version
+    (threads racing a Guard; for an AsyncGuard, tasks of its event loop)."""
+    guard = make_guard(CONFIG, audit=True)
+    store = guard.store
     active_image(guard, "img")
     barrier = threading.Barrier(8)
     done: list[Committed] = []

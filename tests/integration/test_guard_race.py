@@ -34,14 +34,24 @@ EVENTS = [
 MOVES = ["saving", "queued", "active", "deactivated", "importing"]
 
 
-def one_step(guard: Guard[Any, Any], rng: random.Random) -> Committed | None:
+#: what a racing step may be refused with (nothing committed)
+REFUSED = (IllegalTransition, TransitionConflict, MissingFlag)
+
+
+def choose(rng: random.Random) -> tuple[str, tuple[Any, ...]]:
+    """One random step: ``("move", (key, target))`` or ``("fire", (key, event, facts))``."""
     key = rng.choice(KEYS)
+    if rng.random() < 0.2:
+        return "move", (key, rng.choice(MOVES))
+    facts = {"has_locations": rng.random() < 0.5}
+    return "fire", (key, rng.choice(EVENTS), facts)
+
+
+def one_step(guard: Guard[Any, Any], rng: random.Random) -> Committed | None:
+    name, args = choose(rng)
     try:
-        if rng.random() < 0.2:
-            return guard.move(key, rng.choice(MOVES))
-        facts = {"has_locations": rng.random() < 0.5}
-        done = guard.fire(key, rng.choice(EVENTS), facts)
-    except (IllegalTransition, TransitionConflict, MissingFlag):
+        done: Committed = getattr(guard, name)(*args)
+    except REFUSED:
         return None
     return None if done.noop else done  # accepted without a change: nothing committed
 

@@ -1,6 +1,7 @@
 """One contract for every store: MemoryStore, SQLite (memory, file), PostgreSQL, MariaDB.
 
-Every error path of the guard and its message, run identically on each engine.
+Every error path of the guard and its message, run identically on each engine, by the
+Guard and by the AsyncGuard over the async twin of each store (the ``guard`` fixture).
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ NO_DELAY = {"delayed_delete": False}
 
 
 @pytest.fixture
-def guard(make_store: Any, glance: Any) -> Guard[Any, Any]:
-    return Guard(glance, make_store(audit=True), NO_DELAY, tokens=True)
+def guard(make_guard: Any) -> Guard[Any, Any]:
+    made: Guard[Any, Any] = make_guard(NO_DELAY, tokens=True, audit=True)
+    return made
 
 
 def test_create_starts_in_the_initial_state(guard: Guard[Any, Any]) -> None:
@@ -148,8 +150,8 @@ def test_unknown_event_and_flag_fail_before_the_store(guard: Guard[Any, Any]) ->
     assert guard.version("img") == 0
 
 
-def test_missing_fact_is_named(make_store: Any, glance: Any) -> None:
-    guard = Guard(glance, make_store(), {"delayed_delete": True})
+def test_missing_fact_is_named(make_guard: Any) -> None:
+    guard = make_guard({"delayed_delete": True})
     guard.create("img")
     guard.fire("img", "location_added")
     with pytest.raises(MissingFlag) as info:
@@ -163,11 +165,11 @@ def test_missing_fact_is_named(make_store: Any, glance: Any) -> None:
     assert guard.fire("img", "delete", {"has_locations": True}).target == "pending_delete"
 
 
-def test_guard_needs_every_config_flag(make_store: Any, glance: Any) -> None:
+def test_guard_needs_every_config_flag(make_guard: Any) -> None:
     with pytest.raises(MissingFlag, match="config flag"):
-        Guard(glance, make_store())
+        make_guard(None)
     with pytest.raises(UnknownFlag):
-        Guard(glance, make_store(), {"delayed_delete": False, "turbo": True})
+        make_guard({"delayed_delete": False, "turbo": True})
 
 
 def test_move_with_expected(guard: Guard[Any, Any]) -> None:
@@ -270,11 +272,10 @@ def test_audit_history_is_the_committed_path(guard: Guard[Any, Any]) -> None:
     ]
 
 
-def test_unversioned_store_without_tokens(make_store: Any, glance: Any, engine: str) -> None:
+def test_unversioned_store_without_tokens(make_guard: Any, engine: str) -> None:
     if engine == "memory":
         pytest.skip("MemoryStore always keeps versions")
-    store = make_store(version=False, token=False)
-    guard = Guard(glance, store, NO_DELAY)
+    guard = make_guard(NO_DELAY, version=False, token=False)
     guard.create("img")
     done = guard.fire("img", "upload_started")
     assert (done.source, done.target, done.version, done.token) == ("queued", "saving", 0, None)

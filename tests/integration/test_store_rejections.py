@@ -16,9 +16,12 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from statusguard import Guard, SQLStore
+from statusguard import AsyncGuard, Guard, SQLStore
 from statusguard.errors import StoreRejected, StoreUnavailable
+from statusguard.sql import AsyncSQLStore
+from statusguard.testing import EventLoopThread, blocking
 from tests.integration._reliab_db import server_url, unique_table
+from tests.integration.conftest import async_url
 
 NO_DELAY = {"delayed_delete": False}
 ENGINES = ["sqlite", "postgresql", "mysql"]
@@ -70,16 +73,27 @@ def _rejected(call: Any, what: str) -> StoreRejected:
     ],
     ids=["not-null", "unique-elsewhere", "check"],
 )
+@pytest.mark.parametrize("mode", ["sync", "async"])
 def test_a_constraint_violation_is_a_rejection(
-    engine: str, tmp_path: Any, glance: Any, extra: str, what: str
+    engine: str, tmp_path: Any, glance: Any, extra: str, what: str, mode: str
 ) -> None:
+    """Also through the async drivers (aiosqlite, psycopg async, aiomysql): their errors are
+    classified by the same codes."""
     url = _url(engine, tmp_path)
-    name = unique_table("sg_defects_rej")
+    name = unique_table("async_rej" if mode == "async" else "sg_defects_rej")
     _table(url, name, extra)
-    store = SQLStore(url, name, version="version")
+    if mode == "sync":
+        store: Any = SQLStore(url, name, version="version")
+    else:
+        loop = EventLoopThread()
+        store = blocking(AsyncSQLStore(async_url(url), name, version="version"), loop)
     try:
         store.create_schema()
-        guard = Guard(glance, store, NO_DELAY)
+        guard: Any = (
+            Guard(glance, store, NO_DELAY)
+            if mode == "sync"
+            else blocking(AsyncGuard(glance, store.wrapped, NO_DELAY), store.event_loop)
+        )
         if what == "unique":  # the second row repeats owner 'x': not a duplicate *key*
             guard.create("img-1")
             _rejected(lambda: guard.create("img-2"), "")
@@ -93,6 +107,8 @@ def test_a_constraint_violation_is_a_rejection(
             _rejected(lambda: guard.create("img"), what)
     finally:
         store.dispose()
+        if mode == "async":
+            store.event_loop.close()
         _drop(url, name)
 
 

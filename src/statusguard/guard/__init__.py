@@ -4,15 +4,19 @@ What it owns: :class:`Guard` (applying a transition through a store), the pure
 planning behind it (``_plan``: no I/O), the :class:`Store` protocol every backend
 implements with the records it exchanges and the optional :class:`SwapStore`
 capability (the guard's lock-free fast path), :class:`MemoryStore`, the in-process
-reference store, and transition hooks (``_hooks``: the ``after_commit`` and
-``in_transaction`` records a :class:`HookedGuard` runs). The guard uses a store only
-through the protocol. It imports only :mod:`statusguard.errors` and
+reference store, :class:`AsyncGuard` with the :class:`AsyncStore` protocol and
+:class:`AsyncMemoryStore` (the same steps, awaited), and transition hooks (``_hooks``:
+the ``after_commit`` and ``in_transaction`` records a :class:`HookedGuard` runs). The
+guard uses a store only through the protocol. It imports only :mod:`statusguard.errors` and
 :mod:`statusguard.lifecycle`; SQL backends live in :mod:`statusguard.sql`.
 """
 
 from __future__ import annotations
 
 from statusguard._layout import publish as _publish
+from statusguard.guard._async import AsyncGuard as AsyncGuard
+from statusguard.guard._async_store import AsyncMemoryStore as AsyncMemoryStore
+from statusguard.guard._async_store import AsyncStore as AsyncStore
 from statusguard.guard._guard import Committed as Committed
 from statusguard.guard._guard import Guard as Guard
 from statusguard.guard._guard import HookedGuard as HookedGuard
@@ -30,6 +34,9 @@ from statusguard.guard._store import SwapStore as SwapStore
 
 __all__ = [
     "Applied",
+    "AsyncGuard",
+    "AsyncMemoryStore",
+    "AsyncStore",
     "AuditEntry",
     "Committed",
     "Guard",

@@ -14,7 +14,7 @@ from threading import Lock
 from typing import Any, Generic, NamedTuple
 
 from statusguard.errors import TransitionConflict
-from statusguard.guard._hooks import Hook, HookKind, run_after, run_within
+from statusguard.guard._hooks import Hook, check_hook_store, check_hooks, run_after, run_within
 from statusguard.guard._observe import inside, observe, watching
 from statusguard.guard._plan import Plan, check_move, illegal, known_status, plan_event
 from statusguard.guard._store import (
@@ -113,6 +113,63 @@ def _keywords(
     """The optional keywords of a store write that the caller gave."""
     given = {"values": values, "actor": actor, "reason": reason}
     return {k: v for k, v in given.items() if v is not None}
+
+
+def fired(
+    guard: Any,
+    key: Hashable,
+    plan: Plan,
+    facts: Mapping[str, bool] | None,
+    token: str | None,
+    outcome: Applied | Rejected,
+) -> Committed:
+    """What a store's ``apply`` of ``plan`` means for ``fire`` (``guard``: its lifecycle and
+    config): the :class:`Committed`, a no-op's, or the refusal raised. Shared with the
+    async guard."""
+    if isinstance(outcome, Applied):
+        source, target, version = outcome
+        return Committed(key, source, plan.event, target, version, token)
+    stored = outcome.current
+    if stored.status in plan.noops:  # accepted, no change: values are not written either
+        return Committed(key, stored.status, plan.event, stored.status, stored.version, None, True)
+    raise plan.refusal(guard.lifecycle, guard.config, key, facts, stored.status)
+
+
+def check_move_input(
+    lc: Lifecycle[Any, Any],
+    target: Any,
+    expected_version: object,
+    facts: Mapping[str, bool] | None,
+) -> None:
+    """``move``'s checks before the store is touched: the version, the target, the facts."""
+    check_version(expected_version)
+    lc.state(target)
+    if facts:
+        lc.check_flags(facts, kind=FlagKind.FACT)
+
+
+def moved(
+    lc: Lifecycle[Any, Any],
+    key: Hashable,
+    expected: object,
+    expected_version: int | None,
+    token: str | None,
+    outcome: Applied | Rejected,
+) -> Committed:
+    """What a store's ``compare_and_set`` means for ``move``: the :class:`Committed`, or the
+    :class:`TransitionConflict` raised (naming what the store held). Shared with the async
+    guard."""
+    if isinstance(outcome, Applied):
+        return Committed(key, outcome.source, None, outcome.target, outcome.version, token)
+    current = outcome.current
+    known_status(lc, key, current.status)
+    raise TransitionConflict(
+        key,
+        str(expected),
+        current.status,
+        expected_version=expected_version,
+        actual_version=current.version if expected_version is not None else None,
+    )
 
 
 class Guard(Generic[S, E]):
@@ -367,15 +424,7 @@ class Guard(Generic[S, E]):
         apply = _with_keywords(self.store, "apply", keywords)
         token = self._token()
         outcome = apply(key, plan.moves, token, plan.event, **keywords)
-        if isinstance(outcome, Applied):
-            source, target, version = outcome
-            return Committed(key, source, plan.event, target, version, token)
-        stored = outcome.current
-        if stored.status in plan.noops:  # accepted, no change: values are not written either
-            return Committed(
-                key, stored.status, plan.event, stored.status, stored.version, None, True
-            )
-        raise plan.refusal(self.lifecycle, self.config, key, facts, outcome.current.status)
+        return fired(self, key, plan, facts, token, outcome)
 
     def move(
         self,
@@ -404,10 +453,7 @@ class Guard(Generic[S, E]):
                 self, Guard.move, key, (target, expected), dict(kw, actor=actor, reason=reason)
             )
         lc = self.lifecycle
-        check_version(expected_version)
-        lc.state(target)
-        if facts:
-            lc.check_flags(facts, kind=FlagKind.FACT)
+        check_move_input(lc, target, expected_version, facts)
         if expected is None:
             record = self.store.get(key)
             expected = known_status(lc, key, record.status)
@@ -426,17 +472,7 @@ class Guard(Generic[S, E]):
             outcome = _with_keywords(self.store, "compare_and_set", keywords)(
                 key, str(expected), str(target), expected_version, token, **keywords
             )
-        if isinstance(outcome, Applied):
-            return Committed(key, outcome.source, None, outcome.target, outcome.version, token)
-        current = outcome.current
-        known_status(lc, key, current.status)
-        raise TransitionConflict(
-            key,
-            str(expected),
-            current.status,
-            expected_version=expected_version,
-            actual_version=current.version if expected_version is not None else None,
-        )
+        return moved(lc, key, expected, expected_version, token, outcome)
 
 
 class HookedGuard(Guard[S, E]):
@@ -460,33 +496,12 @@ class HookedGuard(Guard[S, E]):
         hooks: Iterable[Hook] = (),
     ) -> None:
         super().__init__(lifecycle, store, config, tokens=tokens)
-        declared = tuple(hooks)
-        for hook in declared:
-            if not isinstance(hook, Hook):
-                raise TypeError(
-                    f"hooks= takes hooks made by after_commit() or in_transaction(), "
-                    f"not {type(hook).__name__}"
-                )
-            for name in hook.event or ():
-                lifecycle.event(name)  # UnknownEvent, with the closest name
-            for name in (hook.source or frozenset()) | (hook.target or frozenset()):
-                lifecycle.state(name)  # UnknownState, with the closest name
-        self.hooks: tuple[Hook, ...] = declared
-        self._after = tuple(h for h in declared if h.kind is HookKind.AFTER_COMMIT)
-        self._within = tuple(h for h in declared if h.kind is HookKind.IN_TRANSACTION)
+        self.hooks: tuple[Hook, ...]
+        self.hooks, self._after, self._within = check_hooks(lifecycle, hooks)
         self._check_store(store)
 
     def _check_store(self, store: Store) -> None:
-        if self._within and not callable(getattr(store, "transaction", None)):
-            raise TypeError(
-                f"{type(store).__name__} has no transaction(), so in-transaction hooks "
-                "cannot write with the status change; use a SQLStore, or after_commit hooks"
-            )
-        if getattr(store, "bound", False) and not callable(getattr(store, "after_commit", None)):
-            raise TypeError(
-                f"{type(store).__name__} is bound to a caller's transaction but has no "
-                "after_commit(), so hooks cannot wait for that transaction's commit"
-            )
+        check_hook_store(store, self._within, "SQLStore")
 
     def bind(self, target: Any) -> Guard[S, E]:
         """As :meth:`Guard.bind`; after-commit hooks wait for the caller's commit."""

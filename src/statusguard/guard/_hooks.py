@@ -15,11 +15,13 @@ passed to ``Guard(..., hooks=[...])``:
   is rolled back and :class:`HookFailed` (``rolled_back=True``) says so. Needs a store
   with ``transaction()`` (:class:`SQLStore`).
 
-Pure: no I/O here; the guard calls :func:`run_after` and :func:`run_within`.
+Pure: no I/O here; the guard calls :func:`run_after` and :func:`run_within` (``AsyncGuard``
+the ``_async`` twins, which await a hook that is a coroutine function).
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -27,7 +29,18 @@ from typing import Any
 
 from statusguard.errors import HookFailed
 
-__all__ = ["Hook", "HookKind", "after_commit", "in_transaction", "run_after", "run_within"]
+__all__ = [
+    "Hook",
+    "HookKind",
+    "after_commit",
+    "check_hook_store",
+    "check_hooks",
+    "in_transaction",
+    "run_after",
+    "run_after_async",
+    "run_within",
+    "run_within_async",
+]
 
 
 class HookKind(Enum):
@@ -111,6 +124,44 @@ def in_transaction(
     return _hook(fn, HookKind.IN_TRANSACTION, event, source, target)
 
 
+def check_hooks(
+    lifecycle: Any, hooks: Iterable[Hook]
+) -> tuple[tuple[Hook, ...], tuple[Hook, ...], tuple[Hook, ...]]:
+    """``hooks`` checked against ``lifecycle`` (``TypeError`` for what is not a hook,
+    ``UnknownEvent``/``UnknownState`` for a filter naming what the lifecycle lacks): all of
+    them, the after-commit ones and the in-transaction ones."""
+    declared = tuple(hooks)
+    for hook in declared:
+        if not isinstance(hook, Hook):
+            raise TypeError(
+                f"hooks= takes hooks made by after_commit() or in_transaction(), "
+                f"not {type(hook).__name__}"
+            )
+        for name in hook.event or ():
+            lifecycle.event(name)  # UnknownEvent, with the closest name
+        for name in (hook.source or frozenset()) | (hook.target or frozenset()):
+            lifecycle.state(name)  # UnknownState, with the closest name
+    after = tuple(h for h in declared if h.kind is HookKind.AFTER_COMMIT)
+    within = tuple(h for h in declared if h.kind is HookKind.IN_TRANSACTION)
+    return declared, after, within
+
+
+def check_hook_store(store: object, within: Sequence[Hook], sql_store: str) -> None:
+    """``TypeError`` unless ``store`` can run the hooks: a ``transaction()`` for
+    in-transaction hooks, an ``after_commit()`` when bound to a caller's transaction.
+    ``sql_store`` names the store that can (``SQLStore``, ``AsyncSQLStore``)."""
+    if within and not callable(getattr(store, "transaction", None)):
+        raise TypeError(
+            f"{type(store).__name__} has no transaction(), so in-transaction hooks "
+            f"cannot write with the status change; use a {sql_store}, or after_commit hooks"
+        )
+    if getattr(store, "bound", False) and not callable(getattr(store, "after_commit", None)):
+        raise TypeError(
+            f"{type(store).__name__} is bound to a caller's transaction but has no "
+            "after_commit(), so hooks cannot wait for that transaction's commit"
+        )
+
+
 def run_after(hooks: Sequence[Hook], committed: Any) -> None:
     """Call every after-commit hook matching ``committed``, then raise :class:`HookFailed`
     if any of them raised (every one runs: one failing never skips the others)."""
@@ -123,6 +174,34 @@ def run_after(hooks: Sequence[Hook], committed: Any) -> None:
                 errors.append(exc)
     if errors:
         raise HookFailed(committed, errors, rolled_back=False) from errors[0]
+
+
+async def run_after_async(hooks: Sequence[Hook], committed: Any) -> None:
+    """:func:`run_after` for ``AsyncGuard``: a hook may be a coroutine function (awaited)."""
+    errors: list[Exception] = []
+    for hook in hooks:
+        if hook.matches(committed):
+            try:
+                result = hook.fn(committed)
+                if inspect.isawaitable(result):
+                    await result
+            except Exception as exc:  # reported below, after every hook ran
+                errors.append(exc)
+    if errors:
+        raise HookFailed(committed, errors, rolled_back=False) from errors[0]
+
+
+async def run_within_async(hooks: Sequence[Hook], connection: Any, committed: Any) -> None:
+    """:func:`run_within` for ``AsyncGuard``: ``connection`` is the transaction's
+    ``AsyncConnection``; a hook may be a coroutine function (awaited)."""
+    for hook in hooks:
+        if hook.matches(committed):
+            try:
+                result = hook.fn(connection, committed)
+                if inspect.isawaitable(result):
+                    await result
+            except Exception as exc:
+                raise HookFailed(committed, [exc], rolled_back=True) from exc
 
 
 def run_within(hooks: Sequence[Hook], connection: Any, committed: Any) -> None:

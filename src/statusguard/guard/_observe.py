@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +28,7 @@ from statusguard.errors import IllegalTransition, TransitionConflict
 if TYPE_CHECKING:
     from statusguard.guard._guard import Committed
 
-__all__ = ["enabled", "inside", "logger", "observe", "watching"]
+__all__ = ["enabled", "inside", "logger", "observe", "observe_async", "watching"]
 
 #: the logger every guard reports to
 logger = logging.getLogger("statusguard")
@@ -110,10 +110,56 @@ def _observe(
         raise
     finally:
         inside.on = False
+    _done(guard, key, done, perf_counter() - start, span)
+    return done
+
+
+async def observe_async(
+    guard: Any,
+    kind: str,
+    step: Callable[[], Awaitable[Committed]],
+    key: Any,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> Committed:
+    """:func:`observe` for ``AsyncGuard``: await ``step()`` (its unobserved ``fire`` or
+    ``move``, ``kind``), timed; log its outcome and, with tracing, make it one span.
+
+    ``args`` and ``kwargs`` are the call's, as for :func:`observe`. No ``inside`` flag:
+    the step never observes itself, and tasks of one thread would share the flag.
+    """
+    if _trace is not None and _tracing():
+        with _trace.get_tracer("statusguard").start_as_current_span(
+            f"statusguard.{kind}", record_exception=False, set_status_on_exception=False
+        ) as span:
+            return await _observe_async(guard, kind, step, key, args, kwargs, span)
+    return await _observe_async(guard, kind, step, key, args, kwargs, None)
+
+
+async def _observe_async(
+    guard: Any,
+    kind: str,
+    step: Callable[[], Awaitable[Committed]],
+    key: Any,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    span: Any,
+) -> Committed:
+    start = perf_counter()
+    try:
+        done = await step()
+    except Exception as exc:
+        _refused(guard, kind, key, args, kwargs, exc, perf_counter() - start, span)
+        raise
+    _done(guard, key, done, perf_counter() - start, span)
+    return done
+
+
+def _done(guard: Any, key: Any, done: Committed, duration: float, span: Any) -> None:
+    """Log a committed (or no-op) transition at DEBUG."""
     outcome = "noop" if done.noop else "committed"
     fields = _fields(guard, key, done.event, done.source, done.target, done.version)
-    _emit(_DEBUG, fields, outcome, perf_counter() - start, span)
-    return done
+    _emit(_DEBUG, fields, outcome, duration, span)
 
 
 def _fields(

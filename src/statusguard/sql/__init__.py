@@ -1,7 +1,8 @@
 """SQL backends of the guard: SQLite, PostgreSQL and MariaDB/MySQL through SQLAlchemy.
 
 What it owns: :class:`SQLStore` (engine handling, retries, settling lost
-connections; dialect-neutral), the dialects (:mod:`statusguard.sql.dialects`: one
+connections; dialect-neutral) and :class:`AsyncSQLStore` (the same store on an async
+driver, through SQLAlchemy's greenlet bridge), the dialects (:mod:`statusguard.sql.dialects`: one
 module per engine with its statements, session setup, error classes and trigger DDL,
 and :data:`DIALECTS`, the one registry of them), the ORM helper
 :class:`GuardedStatus`, trigger DDL generated from a lifecycle, identifier
@@ -12,8 +13,8 @@ trigger generator need no driver.
 
 Layers inside, lowest first: ``_identifiers``, ``dialects``, ``_classify``,
 ``_outcomes`` (the verdicts the Django integration shares), ``_trigger``; then
-(SQLAlchemy) ``_schema``, ``_statements``, ``_engine``, ``_settle``, ``_store``;
-``_orm`` beside them.
+(SQLAlchemy) ``_schema``, ``_statements``, ``_engine``, ``_settle``, ``_store``,
+``_async_store``; ``_orm`` beside them.
 """
 
 from __future__ import annotations
@@ -27,16 +28,28 @@ from statusguard.sql._trigger import trigger_script as trigger_script
 from statusguard.sql.dialects import DIALECTS as DIALECTS
 
 if TYPE_CHECKING:
+    from statusguard.sql._async_store import AsyncSQLStore as AsyncSQLStore
     from statusguard.sql._orm import GuardedStatus as GuardedStatus
     from statusguard.sql._store import SQLStore as SQLStore
 
-_LAZY = {"SQLStore": "statusguard.sql._store", "GuardedStatus": "statusguard.sql._orm"}
+_LAZY = {
+    "SQLStore": "statusguard.sql._store",
+    "AsyncSQLStore": "statusguard.sql._async_store",
+    "GuardedStatus": "statusguard.sql._orm",
+}
 
 
 def __getattr__(name: str) -> Any:
     return _load_lazily(__name__, _LAZY, name)
 
 
-__all__ = ["DIALECTS", "GuardedStatus", "SQLStore", "trigger_ddl", "trigger_script"]
+__all__ = [
+    "DIALECTS",
+    "AsyncSQLStore",
+    "GuardedStatus",
+    "SQLStore",
+    "trigger_ddl",
+    "trigger_script",
+]
 
 _publish(__name__, globals(), __all__)

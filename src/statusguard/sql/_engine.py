@@ -281,21 +281,31 @@ def _unsupported(name: str, given: object) -> InvalidArgument:
     return InvalidArgument("engine", given, f"{_ENGINES} (not dialect {name!r})")
 
 
-_ASYNC = "the driver is async: use its synchronous one (postgresql+psycopg, mysql+pymysql, sqlite)"
+_ASYNC = (
+    "the driver is async: use statusguard.sql.AsyncSQLStore (with AsyncGuard) for it, or "
+    "its synchronous driver here (postgresql+psycopg, mysql+pymysql, sqlite)"
+)
+_ASYNC_ENGINES = (
+    "a SQLAlchemy AsyncEngine (sqlalchemy.ext.asyncio.create_async_engine) or a database URL "
+    f"with an async driver (sqlite+aiosqlite, postgresql+psycopg, mysql+aiomysql), of {SUPPORTED}"
+)
 
 
-def _create_engine(url: str | sa.URL) -> tuple[Engine, Connecting]:
+def _create_engine(url: str | sa.URL, *, asynchronous: bool = False) -> tuple[Engine, Connecting]:
+    """A new engine in autocommit mode for ``url`` (``asynchronous``: an AsyncEngine's
+    ``sync_engine``, for the async store's connector), and how to connect with it."""
+    expected = _ASYNC_ENGINES if asynchronous else _ENGINES
     try:
         parsed = sa.engine.make_url(url)
         kind = parsed.get_dialect()  # a dialect and driver SQLAlchemy knows
     except sa.exc.ArgumentError as exc:  # NoSuchModuleError is an ArgumentError too
         shown = url if isinstance(url, str) and "@" not in url else "(a URL)"
-        raise InvalidArgument("engine", shown, f"{_ENGINES} ({exc})") from None
+        raise InvalidArgument("engine", shown, f"{expected} ({exc})") from None
     shown = parsed.render_as_string(hide_password=True)
     dialect = dialect_for(parsed.get_backend_name())
     if dialect is None:
         raise _unsupported(parsed.get_backend_name(), shown)
-    if getattr(kind, "is_async", False):
+    if getattr(kind, "is_async", False) and not asynchronous:
         raise InvalidArgument("engine", shown, f"{_ENGINES}; {_ASYNC}")
     how = dialect.connecting(parsed.database, str(parsed))
     if how.client_flags:  # added to the URL's own (the driver's dialect adds FOUND_ROWS)
@@ -304,18 +314,25 @@ def _create_engine(url: str | sa.URL) -> tuple[Engine, Connecting]:
         except ValueError:
             raise InvalidArgument("engine", shown, "a client_flag that is an integer") from None
         parsed = parsed.update_query_dict({"client_flag": str(given_flags | how.client_flags)})
+    create: Callable[..., Engine] = sa.create_engine
+    if asynchronous:
+        from sqlalchemy.ext.asyncio import create_async_engine
+
+        def create(*args: Any, **kwargs: Any) -> Engine:
+            return create_async_engine(*args, **kwargs).sync_engine
+
     try:
         if how.shared:
-            engine = sa.create_engine(
+            engine = create(
                 parsed,
                 isolation_level="AUTOCOMMIT",
                 poolclass=sa.pool.StaticPool,
                 connect_args=dict(how.driver_args),
             )
             return engine, how
-        engine = sa.create_engine(parsed, isolation_level="AUTOCOMMIT", pool_reset_on_return=None)
-    except ImportError as exc:  # the driver is not installed
-        raise InvalidArgument("engine", shown, f"{_ENGINES} ({exc})") from None
+        engine = create(parsed, isolation_level="AUTOCOMMIT", pool_reset_on_return=None)
+    except (ImportError, sa.exc.InvalidRequestError) as exc:  # no such driver; not async
+        raise InvalidArgument("engine", shown, f"{expected} ({exc})") from None
     if how.on_connect:
         statements = how.on_connect
 
@@ -403,7 +420,14 @@ class Connector:
 
     ``engine`` is an Engine or a URL (see :class:`SQLStore`). ``settle`` decides what a
     connection lost during a write did: ``settle(problem, token, key, session)``.
+
+    ``asynchronous`` (a class attribute): the engine is an async driver's, reached from
+    SQLAlchemy's greenlet bridge (the async store's connector, :mod:`._async_store`).
     """
+
+    asynchronous = False
+    #: how the retry loop waits (the async connector yields to the event loop instead)
+    sleep: Callable[[float], object] = staticmethod(time.sleep)
 
     def __init__(
         self,
@@ -426,23 +450,35 @@ class Connector:
         self.backoff = backoff
         given: object = engine  # whatever the caller passed (typed or not)
         if isinstance(engine, str | sa.URL):
-            engine, how = _create_engine(engine)
+            engine, how = _create_engine(engine, asynchronous=self.asynchronous)
+        elif self.asynchronous:
+            sync = getattr(given, "sync_engine", None)
+            if not isinstance(sync, Engine):
+                raise InvalidArgument("engine", given, _ASYNC_ENGINES)
+            engine = sync
+            found = dialect_for(engine.dialect.name)
+            url = engine.url
+            how = Connecting() if found is None else found.connecting(url.database, str(url))
         elif not isinstance(given, Engine):
             if hasattr(given, "sync_engine"):  # an AsyncEngine: the store is synchronous
                 raise InvalidArgument(
                     "engine",
                     given,
-                    f"{_ENGINES}; for an AsyncEngine call statusguard from synchronous code "
-                    "with create_engine(...) on the same URL and a synchronous driver",
+                    f"{_ENGINES}; for an AsyncEngine use statusguard.sql.AsyncSQLStore with "
+                    "statusguard.AsyncGuard (or create_engine(...) on the same URL with a "
+                    "synchronous driver)",
                 )
             raise InvalidArgument("engine", given, _ENGINES)
         else:
             found = dialect_for(engine.dialect.name)
             url = engine.url
             how = Connecting() if found is None else found.connecting(url.database, str(url))
-        # one shared connection (in-memory SQLite): calls take turns
+        # one shared connection (in-memory SQLite): calls take turns (the async store's
+        # tasks take turns before they enter the greenlet bridge: a thread lock here
+        # would block the event loop)
+        self.shared = how.shared
         self._serial: AbstractContextManager[Any] = (
-            threading.Lock() if how.shared else nullcontext()
+            threading.Lock() if how.shared and not self.asynchronous else nullcontext()
         )
         # In-process databases: connections this store used are kept here between calls,
         # skipping SQLAlchemy's Connection setup and pool checkout (a third of a fire's
@@ -457,7 +493,11 @@ class Connector:
         dialect = dialect_for(engine.dialect.name)
         if dialect is None:
             raise _unsupported(engine.dialect.name, engine)
-        if getattr(engine.dialect, "is_async", False):
+        if bool(getattr(engine.dialect, "is_async", False)) != self.asynchronous:
+            if self.asynchronous:
+                raise InvalidArgument(
+                    "engine", engine, f"{_ASYNC_ENGINES}; the driver is synchronous: use SQLStore"
+                )
             raise InvalidArgument("engine", engine, f"{_ENGINES}; {_ASYNC}")
         self.dialect: Dialect = dialect
         dbapi = getattr(engine.dialect, "loaded_dbapi", None)
@@ -545,6 +585,10 @@ class Connector:
                         if classify(exc) is ErrorKind.LOST:
                             conn.invalidate()  # never hand a broken connection back
                         raise
+                    except BaseException as exc:
+                        if not isinstance(exc, Exception):  # a task cancelled, an interrupt:
+                            conn.invalidate()  # mid-statement, the session's state is unknown
+                        raise
                     finally:
                         if keep:
                             idle.append(conn)  # type: ignore[union-attr]
@@ -559,7 +603,7 @@ class Connector:
                         raise self._failure(
                             kind, describe(exc), write, token, key, session
                         ) from exc
-            time.sleep(random.uniform(delay / 2, delay))  # noqa: S311 (jitter)
+            self.sleep(random.uniform(delay / 2, delay))  # noqa: S311 (jitter)
 
     def _within_deadline(self, conn: Connection, op: Callable[[Connection], T]) -> T:
         """Run a write, cancelling it server-side once ``write_timeout`` seconds have passed.
@@ -656,6 +700,7 @@ class Connector:
             self.session_of(conn),
             lambda sql: run(conn, sql).scalar(),
             self.catch,
+            self.sleep,
         )
 
     def dispose(self) -> None:

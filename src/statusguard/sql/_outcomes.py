@@ -212,11 +212,13 @@ def end_session(
     here: Session | None,
     ask: Callable[[str], Any],
     catch: tuple[type[BaseException], ...],
+    sleep: Callable[[float], object] = time.sleep,
 ) -> bool:
     """Make sure the broken server ``session`` cannot still commit; True once it is gone.
 
     ``here`` is the session asking, ``ask(sql)`` runs a statement there (the first column
-    of its first row), ``catch`` the errors a refused kill raises. Session ids are per
+    of its first row), ``catch`` the errors a refused kill raises, ``sleep`` waits between
+    asks (the async store's yields to its event loop). Session ids are per
     server: from another server (:meth:`Server.same`) nothing is asked or killed and the
     answer is False. In-process engines have no server session: True.
     """
@@ -236,7 +238,7 @@ def end_session(
                 ask(kill)
             except catch:
                 return False
-        time.sleep(0.05)
+        sleep(0.05)
     return False
 
 

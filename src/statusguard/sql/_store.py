@@ -166,6 +166,9 @@ class SQLStore:
     docs/distributed.md.
     """
 
+    #: what runs the store's calls (the async store's bridge subclasses it)
+    _connector: type[Connector] = Connector
+
     def __init__(
         self,
         engine: Engine | str | sa.URL,
@@ -217,7 +220,7 @@ class SQLStore:
             raise InvalidIdentifier("audit table", audit, "must differ from the status table")
         _check_options(lock_timeout, idle_timeout, retries, backoff, race_retries, key_type)
         self.race_retries = race_retries
-        self._conn = Connector(
+        self._conn = self._connector(
             engine,
             self._settle,
             lock_timeout=lock_timeout,
@@ -232,7 +235,7 @@ class SQLStore:
         # and the settle step always use ``engine``
         reads = self._conn
         if read_engine is not None:
-            reads = Connector(
+            reads = self._connector(
                 read_engine,
                 self._settle,
                 lock_timeout=lock_timeout,

@@ -3,7 +3,9 @@
 This package imports hypothesis (``pip install 'statusguard[testing]'``);
 ``import statusguard`` does not. Strategies generate lifecycles, states, events
 and traces; :class:`LifecycleMachine` drives concurrent workers' interleavings
-against your own storage through an :class:`Adapter`.
+against your own storage through an :class:`Adapter`; :func:`blocking` and
+:class:`EventLoopThread` let them drive async persistence code (an ``AsyncGuard``, an
+async adapter).
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from statusguard.testing._adapters import GuardAdapter as GuardAdapter
 from statusguard.testing._adapters import Outcome as Outcome
 from statusguard.testing._adapters import Snapshot as Snapshot
 from statusguard.testing._adapters import UnguardedAdapter as UnguardedAdapter
+from statusguard.testing._async import EventLoopThread as EventLoopThread
+from statusguard.testing._async import blocking as blocking
 from statusguard.testing._stateful import Commit as Commit
 from statusguard.testing._stateful import LifecycleMachine as LifecycleMachine
 from statusguard.testing._stateful import RandomLifecycleMachine as RandomLifecycleMachine
@@ -42,6 +46,7 @@ __all__ = [
     "Ack",
     "Adapter",
     "Commit",
+    "EventLoopThread",
     "GuardAdapter",
     "HistoryCheck",
     "LifecycleMachine",
@@ -55,6 +60,7 @@ __all__ = [
     "Trace",
     "UnguardedAdapter",
     "arbitrary_traces",
+    "blocking",
     "check_history",
     "configs",
     "enabled_events",

@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from statusguard.errors import IllegalTransition, MissingFlag, TransitionConflict
+from statusguard.guard._async import AsyncGuard
 from statusguard.guard._guard import Guard
 from statusguard.guard._store import Applied, Store
 from statusguard.lifecycle._model import Lifecycle
 from statusguard.race._protocols import REGISTRY, Decision
+from statusguard.testing._async import Blocking, blocking
 
 __all__ = [
     "WRITE_PROTOCOLS",
@@ -123,7 +125,10 @@ class GuardAdapter:
     status read; with ``"cas_version"`` (the default) it also passes the version read,
     with ``"cas_status"`` it compares the status only (so a status that left and came
     back, ABA, does not stop a stale write). With ``owns_store=True``, :meth:`close`
-    disposes the store (for adapters made per process).
+    disposes the store (for adapters made per process). ``guard`` may be an
+    :class:`AsyncGuard`: its calls then run on an event loop thread of the adapter's own
+    (:func:`blocking`), which :meth:`close` ends; threads racing through the adapter are
+    concurrent tasks on that loop.
     """
 
     __slots__ = ("_call", "guard", "owns_store", "protocol")
@@ -132,7 +137,7 @@ class GuardAdapter:
 
     def __init__(
         self,
-        guard: Guard[Any, Any],
+        guard: Guard[Any, Any] | AsyncGuard[Any, Any],
         protocol: str = "cas_version",
         *,
         owns_store: bool = False,
@@ -145,7 +150,12 @@ class GuardAdapter:
         call = REGISTRY[protocol].guard_call
         assert call is not None  # by WRITE_PROTOCOLS
         self._call = call
-        self.guard = guard
+        if not isinstance(guard, Guard) and inspect.iscoroutinefunction(
+            getattr(guard, "fire", None)
+        ):  # an AsyncGuard: its calls run on an event loop thread of this adapter's
+            guard = blocking(guard)
+        #: the guard (an AsyncGuard behind :func:`blocking`: its calls block)
+        self.guard: Any = guard
         self.protocol = protocol
         self.owns_store = owns_store
 
@@ -177,9 +187,13 @@ class GuardAdapter:
         return Outcome(True, done.source, done.target, done.version)
 
     def close(self) -> None:
-        """Dispose the store if this adapter owns it."""
-        if self.owns_store:
-            _dispose(self.guard.store)
+        """Dispose the store if this adapter owns it (and end an AsyncGuard's event loop)."""
+        try:
+            if self.owns_store:
+                _dispose(self.guard.store)
+        finally:
+            if isinstance(self.guard, Blocking):
+                self.guard.close()
 
 
 class UnguardedAdapter:
@@ -230,8 +244,9 @@ _WRITE_KWARGS: dict[type, tuple[bool, bool]] = {}
 
 
 def _write_kwargs(adapter: object) -> tuple[bool, bool]:
-    """Whether ``adapter.write`` takes ``event`` and ``facts`` keywords (cached per type)."""
-    kind = type(adapter)
+    """Whether ``adapter.write`` takes ``event`` and ``facts`` keywords (cached per type; for
+    an adapter behind :func:`blocking`, per type of the async adapter it wraps)."""
+    kind = type(adapter.wrapped) if isinstance(adapter, Blocking) else type(adapter)
     known = _WRITE_KWARGS.get(kind)
     if known is None:
         params: Mapping[str, inspect.Parameter]

@@ -1,6 +1,7 @@
 """After-commit hooks on the guard (MemoryStore): once per committed transition, filtered,
 never for a refused or no-op one; a raising hook leaves the transition committed and is
-reported as HookFailed after every hook ran. SQL stores: tests/integration/test_hooks_sql.py.
+reported as HookFailed after every hook ran; the same for AsyncGuard (``make_guard``), whose
+hooks may also be coroutine functions. SQL stores: tests/integration/test_hooks_sql.py.
 """
 
 from __future__ import annotations
@@ -32,9 +33,9 @@ def test_a_guard_without_hooks_stays_a_plain_guard(glance: Any) -> None:
     assert isinstance(hooked, HookedGuard)
 
 
-def test_after_commit_runs_once_per_committed_transition(glance: Any) -> None:
+def test_after_commit_runs_once_per_committed_transition(glance: Any, make_guard: Any) -> None:
     seen: list[Committed] = []
-    guard = Guard(glance, MemoryStore(), NO_DELAY, hooks=[after_commit(seen.append)])
+    guard = make_guard(glance, NO_DELAY, hooks=[after_commit(seen.append)])
     guard.create("img")
     assert seen == []  # create is not a transition
     done = guard.fire("img", "upload_started")
@@ -44,9 +45,9 @@ def test_after_commit_runs_once_per_committed_transition(glance: Any) -> None:
     assert moved.event is None
 
 
-def test_never_for_a_refused_or_noop_transition(glance: Any) -> None:
+def test_never_for_a_refused_or_noop_transition(glance: Any, make_guard: Any) -> None:
     seen: list[Committed] = []
-    guard = Guard(glance, MemoryStore(), NO_DELAY, hooks=[after_commit(seen.append)])
+    guard = make_guard(glance, NO_DELAY, hooks=[after_commit(seen.append)])
     guard.create("img")
     with pytest.raises(IllegalTransition):
         guard.fire("img", "upload_succeeded")  # not enabled in queued
@@ -59,7 +60,7 @@ def test_never_for_a_refused_or_noop_transition(glance: Any) -> None:
     assert [c.event for c in seen] == ["upload_started", "upload_succeeded"]
 
 
-def test_filters_by_event_source_and_target(glance: Any) -> None:
+def test_filters_by_event_source_and_target(glance: Any, make_guard: Any) -> None:
     calls: dict[str, list[str | None]] = {"event": [], "source": [], "target": [], "all": []}
     hooks = [
         after_commit(lambda c: calls["event"].append(c.event), event="upload_started"),
@@ -72,7 +73,7 @@ def test_filters_by_event_source_and_target(glance: Any) -> None:
             target="deactivated",
         ),
     ]
-    guard = Guard(glance, MemoryStore(), NO_DELAY, hooks=hooks)
+    guard = make_guard(glance, NO_DELAY, hooks=hooks)
     guard.create("img")
     for event in ("upload_started", "upload_succeeded", "deactivate", "reactivate"):
         guard.fire("img", event)
@@ -84,16 +85,18 @@ def test_filters_by_event_source_and_target(glance: Any) -> None:
     }
 
 
-def test_an_event_filter_never_matches_a_move(glance: Any) -> None:
+def test_an_event_filter_never_matches_a_move(glance: Any, make_guard: Any) -> None:
     seen: list[Committed] = []
-    guard = Guard(glance, MemoryStore(), NO_DELAY, hooks=[after_commit(seen.append, event="kill")])
+    guard = make_guard(glance, NO_DELAY, hooks=[after_commit(seen.append, event="kill")])
     guard.create("img")
     guard.fire("img", "upload_started")
     guard.move("img", "killed", "saving")
     assert seen == []
 
 
-def test_a_raising_hook_leaves_the_transition_committed_and_is_reported(glance: Any) -> None:
+def test_a_raising_hook_leaves_the_transition_committed_and_is_reported(
+    glance: Any, make_guard: Any
+) -> None:
     ran: list[str] = []
 
     def boom(c: Committed) -> None:
@@ -101,7 +104,7 @@ def test_a_raising_hook_leaves_the_transition_committed_and_is_reported(glance: 
         raise OSError("mail server down")
 
     hooks = [after_commit(boom), after_commit(lambda c: ran.append("second"))]
-    guard = Guard(glance, MemoryStore(), NO_DELAY, hooks=hooks)
+    guard = make_guard(glance, NO_DELAY, hooks=hooks)
     guard.create("img")
     with pytest.raises(HookFailed) as caught:
         guard.fire("img", "upload_started")
@@ -146,3 +149,42 @@ def test_hook_records_are_frozen(glance: Any) -> None:
     with pytest.raises(AttributeError):
         hook.event = None  # type: ignore[misc]
     assert hook.event == frozenset({"kill"})
+
+
+def test_async_guard_awaits_coroutine_hooks_and_refuses_what_guard_refuses(glance: Any) -> None:
+    import asyncio
+
+    from statusguard import AsyncGuard
+    from statusguard.guard import AsyncMemoryStore
+
+    seen: list[str] = []
+
+    async def notify(done: Committed) -> None:
+        await asyncio.sleep(0)
+        seen.append(done.target)
+
+    async def boom(done: Committed) -> None:
+        raise OSError("queue down")
+
+    async def run() -> None:
+        guard = AsyncGuard(glance, AsyncMemoryStore(), NO_DELAY, hooks=[after_commit(notify)])
+        await guard.create("img")
+        await guard.fire("img", "upload_started")
+        assert seen == ["saving"]  # awaited before fire() returned
+        failing = AsyncGuard(glance, AsyncMemoryStore(), NO_DELAY, hooks=[after_commit(boom)])
+        await failing.create("img")
+        with pytest.raises(HookFailed) as caught:
+            await failing.fire("img", "upload_started")
+        assert caught.value.rolled_back is False
+        assert await failing.status("img") == "saving"  # committed all the same
+
+    asyncio.run(run())
+
+    with pytest.raises(UnknownEvent, match="upload_started"):
+        AsyncGuard(
+            glance, AsyncMemoryStore(), NO_DELAY, hooks=[after_commit(print, event="upload_start")]
+        )
+    with pytest.raises(TypeError, match="after_commit"):
+        AsyncGuard(glance, AsyncMemoryStore(), NO_DELAY, hooks=[print])  # type: ignore[list-item]
+    with pytest.raises(TypeError, match="transaction"):  # no transaction() in memory
+        AsyncGuard(glance, AsyncMemoryStore(), NO_DELAY, hooks=[in_transaction(print)])

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 import statusguard
-from statusguard import Guard, IllegalTransition, MemoryStore, TransitionConflict
+from statusguard import Guard, IllegalTransition, TransitionConflict
 from statusguard.errors import UnknownKey
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -18,9 +18,11 @@ FIELDS = ("lifecycle", "key", "event", "source", "target", "version", "outcome")
 
 
 @pytest.fixture
-def guard() -> Guard[Any, Any]:
+def guard(make_guard: Any) -> Guard[Any, Any]:
+    """A Guard, or an AsyncGuard with blocking calls: each case checks both."""
     glance = statusguard.load(str(ROOT / "model" / "glance_image.py"))
-    return Guard(glance, MemoryStore(), NO_DELAY)
+    guard: Guard[Any, Any] = make_guard(glance, NO_DELAY)
+    return guard
 
 
 def _seen(caplog: pytest.LogCaptureFixture) -> list[tuple[Any, ...]]:
@@ -85,7 +87,7 @@ def test_nothing_is_logged_or_measured_when_disabled(
 
 
 def test_a_hooked_guard_logs_once_and_runs_its_hook_once(
-    caplog: pytest.LogCaptureFixture,
+    caplog: pytest.LogCaptureFixture, make_guard: Any
 ) -> None:
     from statusguard.guard import after_commit
 
@@ -93,7 +95,7 @@ def test_a_hooked_guard_logs_once_and_runs_its_hook_once(
     glance = statusguard.load(str(ROOT / "model" / "glance_image.py"))
     ran: list[str] = []
     hook = after_commit(lambda done: ran.append(done.target))
-    guard = Guard(glance, MemoryStore(), NO_DELAY, hooks=[hook])
+    guard = make_guard(glance, NO_DELAY, hooks=[hook])
     guard.create("img")
     guard.fire("img", "upload_started")
     guard.move("img", "queued")

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 import statusguard
-from statusguard import Guard, IllegalTransition, MemoryStore
+from statusguard import Guard, IllegalTransition
 from statusguard.errors import UnknownKey
 
 trace = pytest.importorskip("opentelemetry.trace", reason="needs statusguard[otel]")
@@ -23,9 +23,11 @@ NO_DELAY = {"delayed_delete": False}
 
 
 @pytest.fixture
-def guard() -> Guard[Any, Any]:
+def guard(make_guard: Any) -> Guard[Any, Any]:
+    """A Guard, or an AsyncGuard with blocking calls: each case checks both."""
     glance = statusguard.load(str(ROOT / "model" / "glance_image.py"))
-    return Guard(glance, MemoryStore(), NO_DELAY)
+    guard: Guard[Any, Any] = make_guard(glance, NO_DELAY)
+    return guard
 
 
 @pytest.fixture

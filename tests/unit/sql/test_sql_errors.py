@@ -60,6 +60,20 @@ def test_mysql_errnos(errno: int, kind: ErrorKind) -> None:
     assert classify(FakePyMySQL(errno, "message")) is kind
 
 
+class FakeAsyncmy(Exception):
+    pass
+
+
+FakeAsyncmy.__module__ = "asyncmy.errors"
+
+
+@pytest.mark.parametrize(("errno", "kind"), [(1213, ErrorKind.RETRY), (2013, ErrorKind.LOST)])
+def test_async_mysql_drivers_by_errno(errno: int, kind: ErrorKind) -> None:
+    """aiomysql raises PyMySQL's own classes (FakePyMySQL covers it); asyncmy its own, whose
+    first argument is the errno too: the same table classifies both."""
+    assert classify(FakeAsyncmy(errno, "message")) is kind
+
+
 def test_sqlite_names() -> None:
     conn = sqlite3.connect(":memory:")
     conn.execute("create table t (k integer primary key)")

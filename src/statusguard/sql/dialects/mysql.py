@@ -88,7 +88,7 @@ _ERRORS = {
 # a value too long (strict mode)
 _ERRORS.update(dict.fromkeys((1048, 1364, 1216, 1217, 1451, 1452, 1406), ErrorKind.CONSTRAINT))
 # the MySQL-family drivers whose errors carry the errno as their first argument
-_DRIVERS = ("pymysql", "MySQLdb", "mariadb")
+_DRIVERS = ("pymysql", "MySQLdb", "mariadb", "asyncmy")  # aiomysql raises pymysql's
 
 
 def _insert_id(out: Outcome) -> int:
