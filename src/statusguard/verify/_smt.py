@@ -83,17 +83,19 @@ class Encoding:
         self.cv = " ".join(f"c{i}" for i in range(self.ncfg))
         self.fv = " ".join(f"f{j}" for j in range(len(self.facts)))
         self.sorts: dict[str, list[str]] = {}
-        self._edges: list[tuple[int, int, int, Mapping[str, bool]]] = []
+        # Transitions as a table of ground facts tr(s, e, t, k), k numbering their distinct
+        # ``when`` conditions (a model has few): z3 loads a fact far faster than a rule, and
+        # one rule per condition joins them (edge :- tr, cond), the same relation as one
+        # rule per transition.
+        self._snum = [f"(_ bv{i} {self.ws})" for i in range(len(self.states))]
+        self.conds: dict[tuple[tuple[str, bool], ...], int] = {}
+        self._edges: list[tuple[int, int, int, int]] = []
+        sidx, eidx, conds, edges = self.sidx, self.eidx, self.conds, self._edges
         for t in lc.transitions:
-            for src in t.sources:
-                self._edges.append(
-                    (
-                        self.sidx[str(src)],
-                        self.eidx[str(t.event)],
-                        self.sidx[str(t.target)],
-                        dict(t.when),
-                    )
-                )
+            ev, tgt = eidx[str(t.event)], sidx[str(t.target)]
+            k = conds.setdefault(tuple(sorted(dict(t.when).items())), len(conds))
+            edges.extend((sidx[str(src)], ev, tgt, k) for src in t.sources)
+        self.wk = max(1, (len(conds) - 1).bit_length())
         self._noops: list[tuple[int, int, Mapping[str, bool]]] = [
             (self.sidx[str(src)], self.eidx[str(n.event)], dict(n.when))
             for n in lc.noops
@@ -104,7 +106,7 @@ class Encoding:
 
     def s(self, name_or_index: str | int) -> str:
         i = name_or_index if isinstance(name_or_index, int) else self.sidx[name_or_index]
-        return f"(_ bv{i} {self.ws})"
+        return self._snum[i]
 
     def e(self, i: int) -> str:
         return f"(_ bv{i} {self.we})"
@@ -116,6 +118,10 @@ class Encoding:
     @property
     def E(self) -> str:
         return f"(_ BitVec {self.we})"
+
+    @property
+    def K(self) -> str:
+        return f"(_ BitVec {self.wk})"
 
     def _rel(self, name: str, *cols: str) -> None:
         self.sorts[name] = list(cols)
@@ -157,6 +163,8 @@ class Encoding:
         self._rel("fv", "Bool")
         self._rel("state", self.S)
         self._rel("term", self.S)
+        self._rel("tr", self.S, self.E, self.S, self.K)
+        self._rel("cond", self.K, *c, *f)
         self._rel("edge", *c, self.S, self.E, *f, self.S)
         if self._noops:  # declared only when used: other programs stay as they were
             self._rel("noop", *c, self.S, self.E, *f)
@@ -171,18 +179,29 @@ class Encoding:
             vals = " ".join("true" if v else "false" for v in self.setting_tuple(setting))
             rules.append(f"(rule (cfg {vals}))")
         rules += ["(rule (fv true))", "(rule (fv false))"]
-        for i in range(len(self.states)):
-            rules.append(f"(rule (state {self.s(i)}))")
+        snum = self._snum
+        rules += [f"(rule (state {x}))" for x in snum]
         for t in sorted(self.lc.terminal, key=lambda x: self.sidx[str(x)]):
             rules.append(f"(rule (term {self.s(str(t))}))")
-        for src, ev, tgt, when in self._edges:
+        free = [self._app("cfg", cv)] + [f"(fv f{j})" for j in range(len(self.facts))]
+        for when, k in self.conds.items():
+            body = free + [self._lit(n, v) for n, v in when]
+            rules.append(self._rule(body, self._app("cond", f"(_ bv{k} {self.wk})", cv, fv)))
+        enum = [self.e(i) for i in range(len(self.events))]
+        knum = [f"(_ bv{k} {self.wk})" for k in range(len(self.conds))]
+        rules += [
+            f"(rule (tr {snum[src]} {enum[ev]} {snum[tgt]} {knum[k]}))"
+            for src, ev, tgt, k in self._edges
+        ]
+        rules.append(
+            self._rule(
+                ["(tr s e t k)", self._app("cond", "k", cv, fv)],
+                self._app("edge", cv, "s", "e", fv, "t"),
+            )
+        )
+        for src, ev, noop_when in self._noops:
             body = [self._app("cfg", cv)] + [f"(fv f{j})" for j in range(len(self.facts))]
-            body += [self._lit(n, v) for n, v in sorted(when.items())]
-            head = self._app("edge", cv, self.s(src), self.e(ev), fv, self.s(tgt))
-            rules.append(self._rule(body, head))
-        for src, ev, when in self._noops:
-            body = [self._app("cfg", cv)] + [f"(fv f{j})" for j in range(len(self.facts))]
-            body += [self._lit(n, v) for n, v in sorted(when.items())]
+            body += [self._lit(n, v) for n, v in sorted(noop_when.items())]
             rules.append(self._rule(body, self._app("noop", cv, self.s(src), self.e(ev), fv)))
         edge = self._app("edge", cv, "s", "e", fv, "t")
         rules.append(self._rule([edge], self._app("step", cv, "s", "t")))
@@ -270,7 +289,7 @@ class Encoding:
         out = [f"(declare-var c{i} Bool)" for i in range(self.ncfg)]
         out += [f"(declare-var f{j} Bool)" for j in range(len(self.facts))]
         out += [f"(declare-var {v} {self.S})" for v in ("s", "t", "u")]
-        out += [f"(declare-var e {self.E})"]
+        out += [f"(declare-var e {self.E})", f"(declare-var k {self.K})"]
         return out
 
     def q_premise(self, i: int, states: Iterable[int]) -> Query:
@@ -300,12 +319,17 @@ class Encoding:
         lines += [f"; event {i} = {_safe(n)}" for i, n in enumerate(self.events)]
         lines += [f"; config column c{i} = {_safe(n)}" for i, n in enumerate(self.config)]
         lines += [f"; fact column f{j} = {_safe(n)}" for j, n in enumerate(self.facts)]
+        lines += [f"; condition {k} = {_safe(_when_text(when))}" for when, k in self.conds.items()]
         lines += self.body(queries)
         for q in queries:
             if q.note:
                 lines.append(f"; {q.note}")
             lines.append(f"(query {q.relation})")
         return "\n".join(lines) + "\n"
+
+
+def _when_text(when: Sequence[tuple[str, bool]]) -> str:
+    return " and ".join(n if v else f"not {n}" for n, v in when) or "always"
 
 
 def _safe(name: str) -> str:
