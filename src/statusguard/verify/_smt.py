@@ -91,10 +91,13 @@ class Encoding:
         self.conds: dict[tuple[tuple[str, bool], ...], int] = {}
         self._edges: list[tuple[int, int, int, int]] = []
         sidx, eidx, conds, edges = self.sidx, self.eidx, self.conds, self._edges
-        for t in lc.transitions:
+        for t in lc.transitions:  # a part's ``when`` is already sorted literals
             ev, tgt = eidx[str(t.event)], sidx[str(t.target)]
-            k = conds.setdefault(tuple(sorted(dict(t.when).items())), len(conds))
-            edges.extend((sidx[str(src)], ev, tgt, k) for src in t.sources)
+            k = conds.setdefault(t.when, len(conds))
+            if len(t.sources) == 1:
+                edges.append((sidx[str(t.sources[0])], ev, tgt, k))
+            else:
+                edges.extend((sidx[str(src)], ev, tgt, k) for src in t.sources)
         self.wk = max(1, (len(conds) - 1).bit_length())
         self._noops: list[tuple[int, int, Mapping[str, bool]]] = [
             (self.sidx[str(src)], self.eidx[str(n.event)], dict(n.when))
@@ -156,8 +159,9 @@ class Encoding:
         parts = " ".join(a for a in args if a)
         return f"({rel} {parts})" if parts else rel
 
-    def base_rules(self) -> list[str]:
-        """Facts and rules shared by every obligation."""
+    def base_rules(self, *, transitions: bool = True) -> list[str]:
+        """Facts and rules shared by every obligation (without the ``tr`` facts when not
+        ``transitions``: :meth:`transition_facts` gives them as numbers)."""
         c, f = self._cols_c(), self._cols_f()
         self._rel("cfg", *c)
         self._rel("fv", "Bool")
@@ -165,6 +169,7 @@ class Encoding:
         self._rel("term", self.S)
         self._rel("tr", self.S, self.E, self.S, self.K)
         self._rel("cond", self.K, *c, *f)
+        self._rel("condc", self.K, *c)
         self._rel("edge", *c, self.S, self.E, *f, self.S)
         if self._noops:  # declared only when used: other programs stay as they were
             self._rel("noop", *c, self.S, self.E, *f)
@@ -189,23 +194,21 @@ class Encoding:
             rules.append(self._rule(body, self._app("cond", f"(_ bv{k} {self.wk})", cv, fv)))
         enum = [self.e(i) for i in range(len(self.events))]
         knum = [f"(_ bv{k} {self.wk})" for k in range(len(self.conds))]
-        rules += [
-            f"(rule (tr {snum[src]} {enum[ev]} {snum[tgt]} {knum[k]}))"
-            for src, ev, tgt, k in self._edges
-        ]
-        rules.append(
-            self._rule(
-                ["(tr s e t k)", self._app("cond", "k", cv, fv)],
-                self._app("edge", cv, "s", "e", fv, "t"),
-            )
-        )
+        if transitions:
+            rules += [
+                f"(rule (tr {snum[src]} {enum[ev]} {snum[tgt]} {knum[k]}))"
+                for src, ev, tgt, k in self._edges
+            ]
+        rules.append(self._rule(self.edge_body(), self._app("edge", cv, "s", "e", fv, "t")))
+        # step and en need no fact columns: from the conditions' config projection.
+        rules.append(self._rule([self._app("cond", "k", cv, fv)], self._app("condc", "k", cv)))
         for src, ev, noop_when in self._noops:
             body = [self._app("cfg", cv)] + [f"(fv f{j})" for j in range(len(self.facts))]
             body += [self._lit(n, v) for n, v in sorted(noop_when.items())]
             rules.append(self._rule(body, self._app("noop", cv, self.s(src), self.e(ev), fv)))
-        edge = self._app("edge", cv, "s", "e", fv, "t")
-        rules.append(self._rule([edge], self._app("step", cv, "s", "t")))
-        rules.append(self._rule([edge], self._app("en", cv, "s")))
+        on = ["(tr s e t k)", self._app("condc", "k", cv)]
+        rules.append(self._rule(on, self._app("step", cv, "s", "t")))
+        rules.append(self._rule([self._app("step", cv, "s", "t")], self._app("en", cv, "s")))
         rules.append(
             self._rule([self._app("cfg", cv)], self._app("reach", cv, self.s(self.lc.initial)))
         )
@@ -226,6 +229,12 @@ class Encoding:
         return rules
 
     # -- obligation queries -------------------------------------------------------------------
+
+    def edge_body(self, target: str = "t", cond: str = "k") -> list[str]:
+        """The literals of ``edge(c, s, e, f, target)``: the transition fact, then its
+        condition (a query that filters ``s`` or ``e`` puts its literals between them, so
+        that z3 joins the condition only with the transitions that pass)."""
+        return [f"(tr s e {target} {cond})", self._app("cond", cond, self.cv, self.fv)]
 
     def edge_cols(self) -> list[str]:
         return [*self._cols_c(), self.S, self.E, *self._cols_f(), self.S]
@@ -255,17 +264,16 @@ class Encoding:
     def q_nondet(self) -> Query:
         cv, fv = self.cv, self.fv
         self._rel("nondet", *self._cols_c(), self.S, self.E, *self._cols_f(), self.S, self.S)
-        body = [
-            self._app("edge", cv, "s", "e", fv, "t"),
-            self._app("edge", cv, "s", "e", fv, "u"),
-            "(bvult t u)",
-        ]
+        # Two transition facts of one (state, event) first, then both conditions.
+        body = ["(tr s e t k)", "(tr s e u k2)", "(bvult t u)"]
+        body += [self._app("cond", "k", cv, fv), self._app("cond", "k2", cv, fv)]
         return Query("nondet", (self._rule(body, self._app("nondet", cv, "s", "e", fv, "t", "u")),))
 
     def _bad_edge(self, rel: str, extra: Sequence[str], pre: Sequence[str] = ()) -> Query:
         cv, fv = self.cv, self.fv
         self._rel(rel, *self.edge_cols())
-        body = [self._app("edge", cv, "s", "e", fv, "t"), *extra]
+        tr, cond = self.edge_body()
+        body = [tr, *extra, cond]
         return Query(rel, (*pre, self._rule(body, self._app(rel, cv, "s", "e", fv, "t"))))
 
     def q_terminal_exit(self) -> Query:
@@ -290,6 +298,7 @@ class Encoding:
         out += [f"(declare-var f{j} Bool)" for j in range(len(self.facts))]
         out += [f"(declare-var {v} {self.S})" for v in ("s", "t", "u")]
         out += [f"(declare-var e {self.E})", f"(declare-var k {self.K})"]
+        out += [f"(declare-var k2 {self.K})"]
         return out
 
     def q_premise(self, i: int, states: Iterable[int]) -> Query:
@@ -303,9 +312,14 @@ class Encoding:
 
     # -- programs -----------------------------------------------------------------------------
 
-    def body(self, queries: Sequence[Query]) -> list[str]:
-        """Declarations, the base rules and every query's rules (no ``(query ...)``)."""
-        base = self.base_rules()
+    def transition_facts(self) -> list[tuple[int, int, int, int]]:
+        """The ``tr(s, e, t, k)`` facts as numbers (state, event, state, condition)."""
+        return self._edges
+
+    def body(self, queries: Sequence[Query], *, transitions: bool = True) -> list[str]:
+        """Declarations, the base rules and every query's rules (no ``(query ...)``; no
+        ``tr`` facts when not ``transitions``)."""
+        base = self.base_rules(transitions=transitions)
         extra = [r for q in queries for r in q.rules]
         decls = [f"(declare-rel {rel} ({' '.join(cols)}))" for rel, cols in self.sorts.items()]
         return [*decls, *self.var_decls(), *base, *extra]

@@ -11,6 +11,7 @@ import itertools
 from collections.abc import Sequence
 from typing import Any
 
+from statusguard.lifecycle._deadline import expired, out_of_time
 from statusguard.verify._smt import Encoding, Query
 
 __all__ = ["Fixpoint", "SolverUnknown"]
@@ -34,7 +35,8 @@ class Fixpoint:
         fp.set("xform.inline_linear", False)
         fp.set("xform.inline_eager", False)  # the same answers; 40 % less time at 10,000 states
         fp.set("timeout", max(1, int(timeout * 1000)))
-        fp.parse_string("\n".join(enc.body(queries)))
+        fp.parse_string("\n".join(enc.body(queries, transitions=False)))
+        _add_transitions(fp, enc)
         self._fp = fp
         self._relations = list(dict.fromkeys(q.relation for q in queries))
         self._shared: dict[str, Any] | None = None
@@ -93,6 +95,28 @@ class Fixpoint:
         if answer != z3.sat:
             raise SolverUnknown(f"z3 answered {answer} ({fp.reason_unknown()})")
         return _tuples(fp.get_answer(), self.enc.sorts[rel])
+
+
+def _add_transitions(fp: Any, enc: Encoding) -> None:
+    """Load ``enc``'s ``tr`` facts into ``fp``'s table through z3's C API
+    (``Z3_fixedpoint_add_fact``: a fact's columns as unsigned numbers), the same facts the
+    program text writes as ``(rule (tr ...))``: z3 then neither parses them nor passes
+    them through its rule transformations (a third less time at 10,000 states).
+    :class:`SolverUnknown` when the time budget runs out meanwhile."""
+    import ctypes
+
+    import z3
+    from z3 import z3core
+
+    sorts = [z3.BitVecSort(enc.ws), z3.BitVecSort(enc.we), z3.BitVecSort(enc.ws)]
+    decl = z3.Function("tr", *sorts, z3.BitVecSort(enc.wk), z3.BoolSort())
+    ctx, handle, rel = fp.ctx.ref(), fp.fixedpoint, decl.ast
+    add = z3core.Z3_fixedpoint_add_fact
+    row = ctypes.c_uint * 4
+    for n, fact in enumerate(enc.transition_facts()):
+        if not n % 4096 and expired():
+            raise SolverUnknown(out_of_time("loading the transitions into z3"))
+        add(ctx, handle, rel, 4, row(*fact))
 
 
 def _sort(col: str) -> Any:
