@@ -55,6 +55,9 @@ class Query:
     relation: str
     rules: tuple[str, ...]
     note: str = ""
+    #: asked in the one fixpoint run all obligations share; ``False`` for a relation only a
+    #: violation needs (its reachable witnesses), asked on its own when it is needed
+    shared: bool = True
 
 
 @dataclass
@@ -291,7 +294,7 @@ class Encoding:
         extra = ["u"] if len(cols) > len(self.edge_cols()) else []
         args = [self.cv, "s", "e", self.fv, "t", *extra]
         body = [self._app(q.relation, *args), self._app("reach", self.cv, "s")]
-        return Query(rel, (self._rule(body, self._app(rel, *args)),))
+        return Query(rel, (self._rule(body, self._app(rel, *args)),), shared=False)
 
     def var_decls(self) -> list[str]:
         out = [f"(declare-var c{i} Bool)" for i in range(self.ncfg)]
@@ -455,7 +458,7 @@ class InvariantQueries:
         reached = None
         if check_reached:
             body = [enc._app(rel, cv), enc._app("reach", cv, a)]
-            reached = Query(rel + "_r", (enc._rule(body, enc._app(rel + "_r", cv)),))
+            reached = Query(rel + "_r", (enc._rule(body, enc._app(rel + "_r", cv)),), shared=False)
         return Query(rel, tuple(rules)), reached, walk
 
 

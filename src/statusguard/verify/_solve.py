@@ -38,7 +38,9 @@ class Fixpoint:
         fp.parse_string("\n".join(enc.body(queries, transitions=False)))
         _add_transitions(fp, enc)
         self._fp = fp
-        self._relations = list(dict.fromkeys(q.relation for q in queries))
+        # The relations one shared run answers; the others (needed only by a violation's
+        # witness) are asked on their own, so a proof does not compute them.
+        self._relations = list(dict.fromkeys(q.relation for q in queries if q.shared))
         self._shared: dict[str, Any] | None = None
 
     def _decl(self, rel: str) -> Any:
@@ -73,7 +75,7 @@ class Fixpoint:
     def ask(self, rel: str, timeout: float) -> list[Tuple] | None:
         """Tuples of ``rel`` (``None`` if empty); :class:`SolverUnknown` if z3 cannot say.
 
-        The first call asks z3 for every query relation at once (one fixpoint shared by
+        The first call asks z3 for every shared query relation at once (one fixpoint run for
         all obligations); later calls read that answer.
         """
         import z3

@@ -115,3 +115,18 @@ def test_running_out_of_time_while_loading_is_unknown(monkeypatch: pytest.Monkey
     assert results
     assert all(r.status is Verdict.UNKNOWN for r in results)
     assert all("loading the transitions" in r.detail for r in results)
+
+
+def test_a_proof_does_not_compute_the_witness_relations() -> None:
+    """The shared run answers the obligations; the reachable-witness relations (only a
+    violation reads them) are asked on their own, and still agree with the text (above)."""
+    enc = Encoding(GLANCE)
+    qs = queries(enc)
+    lazy = {q.relation for q in qs if not q.shared}
+    assert {"nondet_r", "texit_r"} <= lazy
+    fp = Fixpoint(enc, qs, 60.0)
+    assert fp.ask("unreach", 60.0) is None
+    shared = fp._shared
+    assert shared
+    assert lazy.isdisjoint(shared)
+    assert {q.relation for q in qs if q.shared} == set(shared)
