@@ -15,8 +15,11 @@ Encoding (read from the same ``Lifecycle`` object the runtime uses):
   unchanged, so one run covers every config setting and each derived fact
   belongs to exactly one setting;
 * fact flags are Boolean columns ``f_j`` of ``edge``, chosen freely at every step;
-* ``edge(c, s, e, f, t)``: one rule per (transition, source), its ``when`` as
-  literals over ``c`` and ``f``;
+* ``tr(s, e, t, k)``: one ground fact per (transition, source), ``k`` numbering the
+  distinct ``when`` conditions; ``cond(k, c, f)``: one rule per condition, its literals
+  over ``c`` and ``f``; ``edge(c, s, e, f, t)`` is ``tr`` joined with ``cond``, and
+  ``step(c, s, t)`` joins ``tr`` with ``condc(k, c)``, the conditions' config projection
+  (the solver loads the ``tr`` facts as numbers: :mod:`statusguard.verify._solve`);
 * ``noop(c, s, e, f)``: one rule per (no-op, source): the event is accepted there
   without a change (not an edge: no step, no reach).
 

@@ -14,9 +14,15 @@ from typing import Any
 from statusguard.lifecycle._deadline import expired, out_of_time
 from statusguard.verify._smt import Encoding, Query
 
-__all__ = ["Fixpoint", "SolverUnknown"]
+__all__ = ["SHARE_AT_MOST", "Fixpoint", "SolverUnknown"]
 
 Tuple = tuple[Any, ...]
+
+SHARE_AT_MOST = 4
+"""Relations per shared fixpoint run. One run of all ten or more relations was as fast in
+most runs but, from one run to the next, 10x slower at 1,000 states and over 25x at
+10,000 (z3's evaluation order follows the addresses of the program's terms); runs of at
+most four measured stable (docs/performance.md)."""
 
 
 class SolverUnknown(Exception):
@@ -50,27 +56,47 @@ class Fixpoint:
         return z3.Function(rel, *sorts, z3.BoolSort())
 
     def _share(self, timeout: float) -> dict[str, Any]:
-        """Every query relation's answer from one fixpoint run (the base relations, such as
-        ``reach``, computed once for all); empty if z3 cannot give them so (then each
-        relation is asked on its own)."""
+        """Every shared query relation's answer from a few fixpoint runs of at most
+        :data:`SHARE_AT_MOST` relations each (the base relations, such as ``reach``,
+        computed once per run, not once per relation); a relation z3 cannot answer so is
+        left out (then it is asked on its own)."""
+        import time
+
+        end = time.monotonic() + timeout
+        out: dict[str, Any] = {}
+        for i in range(0, len(self._relations), SHARE_AT_MOST):
+            chunk = self._relations[i : i + SHARE_AT_MOST]
+            got = self._run(chunk, end - time.monotonic())
+            if got is None:
+                break
+            out.update(got)
+        return out
+
+    def _run(self, rels: Sequence[str], timeout: float) -> dict[str, Any] | None:
+        """The answers for ``rels`` from one query of them all; ``None`` if z3 gave up."""
         import z3
 
-        if len(self._relations) < 2:
-            return {}
-        decls = [self._decl(rel) for rel in self._relations]
+        if timeout <= 0:
+            return None
+        decls = [self._decl(rel) for rel in rels]
         self._fp.set("timeout", max(1, int(timeout * 1000)))
         try:
-            answer = self._fp.query(*decls)
+            if len(decls) > 1:
+                answer = self._fp.query(*decls)
+            else:
+                answer = self._fp.query(decls[0]() if decls[0].arity() == 0 else decls[0])
         except z3.Z3Exception:
-            return {}
+            return None
         if answer == z3.unsat:  # every relation is empty
-            return dict.fromkeys(self._relations, z3.BoolVal(False))
+            return dict.fromkeys(rels, z3.BoolVal(False))
         if answer != z3.sat:
-            return {}
+            return None
         got = self._fp.get_answer()
+        if len(decls) == 1:
+            return {rels[0]: got}
         if not (z3.is_and(got) and got.num_args() == len(decls)):
-            return {}
-        return dict(zip(self._relations, got.children(), strict=True))
+            return None
+        return dict(zip(rels, got.children(), strict=True))
 
     def ask(self, rel: str, timeout: float) -> list[Tuple] | None:
         """Tuples of ``rel`` (``None`` if empty); :class:`SolverUnknown` if z3 cannot say.
