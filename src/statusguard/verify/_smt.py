@@ -270,10 +270,20 @@ class Encoding:
     def q_nondet(self) -> Query:
         cv, fv = self.cv, self.fv
         self._rel("nondet", *self._cols_c(), self.S, self.E, *self._cols_f(), self.S, self.S)
-        # Two transition facts of one (state, event) first, then both conditions.
-        body = ["(tr s e t k)", "(tr s e u k2)", "(bvult t u)"]
+        # The pairs of transition facts of one (state, event) first (a relation of their
+        # own: z3 then joins the conditions only with those few pairs), then both conditions.
+        K = self.K
+        self._rel("trpair", self.S, self.E, self.S, K, self.S, K)
+        pair = ["(tr s e t k)", "(tr s e u k2)", "(bvult t u)"]
+        body = ["(trpair s e t k u k2)"]
         body += [self._app("cond", "k", cv, fv), self._app("cond", "k2", cv, fv)]
-        return Query("nondet", (self._rule(body, self._app("nondet", cv, "s", "e", fv, "t", "u")),))
+        return Query(
+            "nondet",
+            (
+                self._rule(pair, "(trpair s e t k u k2)"),
+                self._rule(body, self._app("nondet", cv, "s", "e", fv, "t", "u")),
+            ),
+        )
 
     def _bad_edge(self, rel: str, extra: Sequence[str], pre: Sequence[str] = ()) -> Query:
         cv, fv = self.cv, self.fv
