@@ -197,11 +197,15 @@ def premises(problem: RaceProblem) -> list[str]:
     for tr in lc.transitions:
         if str(tr.event) not in requests:
             continue
-        if any(n in fixed and fixed[n] != v for n, v in tr.when):
+        if tr.when and fixed and any(n in fixed and fixed[n] != v for n, v in tr.when):
             continue
         target = str(tr.target)
         for src in tr.sources:
-            out.setdefault(str(src), []).append(target)
+            key = str(src)
+            if key in out:
+                out[key].append(target)
+            else:
+                out[key] = [target]
     start = problem.start_status
     failed = []
     if not out.get(start) and not (requests - {str(e) for e in lc.events}):

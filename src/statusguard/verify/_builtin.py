@@ -54,14 +54,19 @@ def _reachable(run: Run, q: Query, helpers: tuple[Query, ...]) -> ObligationResu
     not_under: dict[int, set[tuple[bool, ...]]] = {}
     for tup in partial or ():
         not_under.setdefault(int(tup[enc.ncfg]), set()).add(tuple(tup[: enc.ncfg]))
-    reached_under = {
-        enc.states[s]: tuple(
-            dict(st)
-            for st in enc.settings
-            if s not in gone and enc.setting_tuple(st) not in not_under.get(s, set())
-        )
-        for s in range(len(enc.states))
-    }
+    # Settings as tuples once, and one shared answer for every state reached under all of
+    # them (most states): linear in the states, not states x settings x flags.
+    keyed = [(enc.setting_tuple(st), st) for st in enc.settings]
+    everywhere = tuple(dict(st) for st in enc.settings)
+    reached_under: dict[str, tuple[dict[str, bool], ...]] = {}
+    for s, name in enumerate(enc.states):
+        if s in gone:
+            reached_under[name] = ()
+        elif s in not_under:
+            skip = not_under[s]
+            reached_under[name] = tuple(dict(st) for key, st in keyed if key not in skip)
+        else:
+            reached_under[name] = everywhere
     notes = [
         f"{enc.states[s]} is reached only under "
         + " | ".join(fmt_setting(st) for st in reached_under[enc.states[s]])

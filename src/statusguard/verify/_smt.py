@@ -15,8 +15,11 @@ Encoding (read from the same ``Lifecycle`` object the runtime uses):
   unchanged, so one run covers every config setting and each derived fact
   belongs to exactly one setting;
 * fact flags are Boolean columns ``f_j`` of ``edge``, chosen freely at every step;
-* ``edge(c, s, e, f, t)``: one rule per (transition, source), its ``when`` as
-  literals over ``c`` and ``f``;
+* ``tr(s, e, t, k)``: one ground fact per (transition, source), ``k`` numbering the
+  distinct ``when`` conditions; ``cond(k, c, f)``: one rule per condition, its literals
+  over ``c`` and ``f``; ``edge(c, s, e, f, t)`` is ``tr`` joined with ``cond``, and
+  ``step(c, s, t)`` joins ``tr`` with ``condc(k, c)``, the conditions' config projection
+  (the solver loads the ``tr`` facts as numbers: :mod:`statusguard.verify._solve`);
 * ``noop(c, s, e, f)``: one rule per (no-op, source): the event is accepted there
   without a change (not an edge: no step, no reach).
 
@@ -55,6 +58,9 @@ class Query:
     relation: str
     rules: tuple[str, ...]
     note: str = ""
+    #: asked in the one fixpoint run all obligations share; ``False`` for a relation only a
+    #: violation needs (its reachable witnesses), asked on its own when it is needed
+    shared: bool = True
 
 
 @dataclass
@@ -83,17 +89,22 @@ class Encoding:
         self.cv = " ".join(f"c{i}" for i in range(self.ncfg))
         self.fv = " ".join(f"f{j}" for j in range(len(self.facts)))
         self.sorts: dict[str, list[str]] = {}
-        self._edges: list[tuple[int, int, int, Mapping[str, bool]]] = []
-        for t in lc.transitions:
-            for src in t.sources:
-                self._edges.append(
-                    (
-                        self.sidx[str(src)],
-                        self.eidx[str(t.event)],
-                        self.sidx[str(t.target)],
-                        dict(t.when),
-                    )
-                )
+        # Transitions as a table of ground facts tr(s, e, t, k), k numbering their distinct
+        # ``when`` conditions (a model has few): z3 loads a fact far faster than a rule, and
+        # one rule per condition joins them (edge :- tr, cond), the same relation as one
+        # rule per transition.
+        self._snum = [f"(_ bv{i} {self.ws})" for i in range(len(self.states))]
+        self.conds: dict[tuple[tuple[str, bool], ...], int] = {}
+        self._edges: list[tuple[int, int, int, int]] = []
+        sidx, eidx, conds, edges = self.sidx, self.eidx, self.conds, self._edges
+        for t in lc.transitions:  # a part's ``when`` is already sorted literals
+            ev, tgt = eidx[str(t.event)], sidx[str(t.target)]
+            k = conds.setdefault(t.when, len(conds))
+            if len(t.sources) == 1:
+                edges.append((sidx[str(t.sources[0])], ev, tgt, k))
+            else:
+                edges.extend((sidx[str(src)], ev, tgt, k) for src in t.sources)
+        self.wk = max(1, (len(conds) - 1).bit_length())
         self._noops: list[tuple[int, int, Mapping[str, bool]]] = [
             (self.sidx[str(src)], self.eidx[str(n.event)], dict(n.when))
             for n in lc.noops
@@ -104,7 +115,7 @@ class Encoding:
 
     def s(self, name_or_index: str | int) -> str:
         i = name_or_index if isinstance(name_or_index, int) else self.sidx[name_or_index]
-        return f"(_ bv{i} {self.ws})"
+        return self._snum[i]
 
     def e(self, i: int) -> str:
         return f"(_ bv{i} {self.we})"
@@ -116,6 +127,10 @@ class Encoding:
     @property
     def E(self) -> str:
         return f"(_ BitVec {self.we})"
+
+    @property
+    def K(self) -> str:
+        return f"(_ BitVec {self.wk})"
 
     def _rel(self, name: str, *cols: str) -> None:
         self.sorts[name] = list(cols)
@@ -150,13 +165,17 @@ class Encoding:
         parts = " ".join(a for a in args if a)
         return f"({rel} {parts})" if parts else rel
 
-    def base_rules(self) -> list[str]:
-        """Facts and rules shared by every obligation."""
+    def base_rules(self, *, transitions: bool = True) -> list[str]:
+        """Facts and rules shared by every obligation (without the ``tr`` facts when not
+        ``transitions``: :meth:`transition_facts` gives them as numbers)."""
         c, f = self._cols_c(), self._cols_f()
         self._rel("cfg", *c)
         self._rel("fv", "Bool")
         self._rel("state", self.S)
         self._rel("term", self.S)
+        self._rel("tr", self.S, self.E, self.S, self.K)
+        self._rel("cond", self.K, *c, *f)
+        self._rel("condc", self.K, *c)
         self._rel("edge", *c, self.S, self.E, *f, self.S)
         if self._noops:  # declared only when used: other programs stay as they were
             self._rel("noop", *c, self.S, self.E, *f)
@@ -171,22 +190,31 @@ class Encoding:
             vals = " ".join("true" if v else "false" for v in self.setting_tuple(setting))
             rules.append(f"(rule (cfg {vals}))")
         rules += ["(rule (fv true))", "(rule (fv false))"]
-        for i in range(len(self.states)):
-            rules.append(f"(rule (state {self.s(i)}))")
+        snum = self._snum
+        rules += [f"(rule (state {x}))" for x in snum]
         for t in sorted(self.lc.terminal, key=lambda x: self.sidx[str(x)]):
             rules.append(f"(rule (term {self.s(str(t))}))")
-        for src, ev, tgt, when in self._edges:
+        free = [self._app("cfg", cv)] + [f"(fv f{j})" for j in range(len(self.facts))]
+        for when, k in self.conds.items():
+            body = free + [self._lit(n, v) for n, v in when]
+            rules.append(self._rule(body, self._app("cond", f"(_ bv{k} {self.wk})", cv, fv)))
+        enum = [self.e(i) for i in range(len(self.events))]
+        knum = [f"(_ bv{k} {self.wk})" for k in range(len(self.conds))]
+        if transitions:
+            rules += [
+                f"(rule (tr {snum[src]} {enum[ev]} {snum[tgt]} {knum[k]}))"
+                for src, ev, tgt, k in self._edges
+            ]
+        rules.append(self._rule(self.edge_body(), self._app("edge", cv, "s", "e", fv, "t")))
+        # step and en need no fact columns: from the conditions' config projection.
+        rules.append(self._rule([self._app("cond", "k", cv, fv)], self._app("condc", "k", cv)))
+        for src, ev, noop_when in self._noops:
             body = [self._app("cfg", cv)] + [f"(fv f{j})" for j in range(len(self.facts))]
-            body += [self._lit(n, v) for n, v in sorted(when.items())]
-            head = self._app("edge", cv, self.s(src), self.e(ev), fv, self.s(tgt))
-            rules.append(self._rule(body, head))
-        for src, ev, when in self._noops:
-            body = [self._app("cfg", cv)] + [f"(fv f{j})" for j in range(len(self.facts))]
-            body += [self._lit(n, v) for n, v in sorted(when.items())]
+            body += [self._lit(n, v) for n, v in sorted(noop_when.items())]
             rules.append(self._rule(body, self._app("noop", cv, self.s(src), self.e(ev), fv)))
-        edge = self._app("edge", cv, "s", "e", fv, "t")
-        rules.append(self._rule([edge], self._app("step", cv, "s", "t")))
-        rules.append(self._rule([edge], self._app("en", cv, "s")))
+        on = ["(tr s e t k)", self._app("condc", "k", cv)]
+        rules.append(self._rule(on, self._app("step", cv, "s", "t")))
+        rules.append(self._rule([self._app("step", cv, "s", "t")], self._app("en", cv, "s")))
         rules.append(
             self._rule([self._app("cfg", cv)], self._app("reach", cv, self.s(self.lc.initial)))
         )
@@ -207,6 +235,12 @@ class Encoding:
         return rules
 
     # -- obligation queries -------------------------------------------------------------------
+
+    def edge_body(self, target: str = "t", cond: str = "k") -> list[str]:
+        """The literals of ``edge(c, s, e, f, target)``: the transition fact, then its
+        condition (a query that filters ``s`` or ``e`` puts its literals between them, so
+        that z3 joins the condition only with the transitions that pass)."""
+        return [f"(tr s e {target} {cond})", self._app("cond", cond, self.cv, self.fv)]
 
     def edge_cols(self) -> list[str]:
         return [*self._cols_c(), self.S, self.E, *self._cols_f(), self.S]
@@ -236,17 +270,26 @@ class Encoding:
     def q_nondet(self) -> Query:
         cv, fv = self.cv, self.fv
         self._rel("nondet", *self._cols_c(), self.S, self.E, *self._cols_f(), self.S, self.S)
-        body = [
-            self._app("edge", cv, "s", "e", fv, "t"),
-            self._app("edge", cv, "s", "e", fv, "u"),
-            "(bvult t u)",
-        ]
-        return Query("nondet", (self._rule(body, self._app("nondet", cv, "s", "e", fv, "t", "u")),))
+        # The pairs of transition facts of one (state, event) first (a relation of their
+        # own: z3 then joins the conditions only with those few pairs), then both conditions.
+        K = self.K
+        self._rel("trpair", self.S, self.E, self.S, K, self.S, K)
+        pair = ["(tr s e t k)", "(tr s e u k2)", "(bvult t u)"]
+        body = ["(trpair s e t k u k2)"]
+        body += [self._app("cond", "k", cv, fv), self._app("cond", "k2", cv, fv)]
+        return Query(
+            "nondet",
+            (
+                self._rule(pair, "(trpair s e t k u k2)"),
+                self._rule(body, self._app("nondet", cv, "s", "e", fv, "t", "u")),
+            ),
+        )
 
     def _bad_edge(self, rel: str, extra: Sequence[str], pre: Sequence[str] = ()) -> Query:
         cv, fv = self.cv, self.fv
         self._rel(rel, *self.edge_cols())
-        body = [self._app("edge", cv, "s", "e", fv, "t"), *extra]
+        tr, cond = self.edge_body()
+        body = [tr, *extra, cond]
         return Query(rel, (*pre, self._rule(body, self._app(rel, cv, "s", "e", fv, "t"))))
 
     def q_terminal_exit(self) -> Query:
@@ -264,13 +307,14 @@ class Encoding:
         extra = ["u"] if len(cols) > len(self.edge_cols()) else []
         args = [self.cv, "s", "e", self.fv, "t", *extra]
         body = [self._app(q.relation, *args), self._app("reach", self.cv, "s")]
-        return Query(rel, (self._rule(body, self._app(rel, *args)),))
+        return Query(rel, (self._rule(body, self._app(rel, *args)),), shared=False)
 
     def var_decls(self) -> list[str]:
         out = [f"(declare-var c{i} Bool)" for i in range(self.ncfg)]
         out += [f"(declare-var f{j} Bool)" for j in range(len(self.facts))]
         out += [f"(declare-var {v} {self.S})" for v in ("s", "t", "u")]
-        out += [f"(declare-var e {self.E})"]
+        out += [f"(declare-var e {self.E})", f"(declare-var k {self.K})"]
+        out += [f"(declare-var k2 {self.K})"]
         return out
 
     def q_premise(self, i: int, states: Iterable[int]) -> Query:
@@ -284,9 +328,14 @@ class Encoding:
 
     # -- programs -----------------------------------------------------------------------------
 
-    def body(self, queries: Sequence[Query]) -> list[str]:
-        """Declarations, the base rules and every query's rules (no ``(query ...)``)."""
-        base = self.base_rules()
+    def transition_facts(self) -> list[tuple[int, int, int, int]]:
+        """The ``tr(s, e, t, k)`` facts as numbers (state, event, state, condition)."""
+        return self._edges
+
+    def body(self, queries: Sequence[Query], *, transitions: bool = True) -> list[str]:
+        """Declarations, the base rules and every query's rules (no ``(query ...)``; no
+        ``tr`` facts when not ``transitions``)."""
+        base = self.base_rules(transitions=transitions)
         extra = [r for q in queries for r in q.rules]
         decls = [f"(declare-rel {rel} ({' '.join(cols)}))" for rel, cols in self.sorts.items()]
         return [*decls, *self.var_decls(), *base, *extra]
@@ -300,12 +349,17 @@ class Encoding:
         lines += [f"; event {i} = {_safe(n)}" for i, n in enumerate(self.events)]
         lines += [f"; config column c{i} = {_safe(n)}" for i, n in enumerate(self.config)]
         lines += [f"; fact column f{j} = {_safe(n)}" for j, n in enumerate(self.facts)]
+        lines += [f"; condition {k} = {_safe(_when_text(when))}" for when, k in self.conds.items()]
         lines += self.body(queries)
         for q in queries:
             if q.note:
                 lines.append(f"; {q.note}")
             lines.append(f"(query {q.relation})")
         return "\n".join(lines) + "\n"
+
+
+def _when_text(when: Sequence[tuple[str, bool]]) -> str:
+    return " and ".join(n if v else f"not {n}" for n, v in when) or "always"
 
 
 def _safe(name: str) -> str:
@@ -417,7 +471,7 @@ class InvariantQueries:
         reached = None
         if check_reached:
             body = [enc._app(rel, cv), enc._app("reach", cv, a)]
-            reached = Query(rel + "_r", (enc._rule(body, enc._app(rel + "_r", cv)),))
+            reached = Query(rel + "_r", (enc._rule(body, enc._app(rel + "_r", cv)),), shared=False)
         return Query(rel, tuple(rules)), reached, walk
 
 

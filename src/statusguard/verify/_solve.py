@@ -11,11 +11,18 @@ import itertools
 from collections.abc import Sequence
 from typing import Any
 
+from statusguard.lifecycle._deadline import expired, out_of_time
 from statusguard.verify._smt import Encoding, Query
 
-__all__ = ["Fixpoint", "SolverUnknown"]
+__all__ = ["SHARE_AT_MOST", "Fixpoint", "SolverUnknown"]
 
 Tuple = tuple[Any, ...]
+
+SHARE_AT_MOST = 4
+"""Relations per shared fixpoint run. One run of all ten or more relations was as fast in
+most runs but, from one run to the next, 10x slower at 1,000 states and over 25x at
+10,000 (z3's evaluation order follows the addresses of the program's terms); runs of at
+most four measured stable (docs/performance.md)."""
 
 
 class SolverUnknown(Exception):
@@ -34,9 +41,12 @@ class Fixpoint:
         fp.set("xform.inline_linear", False)
         fp.set("xform.inline_eager", False)  # the same answers; 40 % less time at 10,000 states
         fp.set("timeout", max(1, int(timeout * 1000)))
-        fp.parse_string("\n".join(enc.body(queries)))
+        fp.parse_string("\n".join(enc.body(queries, transitions=False)))
+        _add_transitions(fp, enc)
         self._fp = fp
-        self._relations = list(dict.fromkeys(q.relation for q in queries))
+        # The relations one shared run answers; the others (needed only by a violation's
+        # witness) are asked on their own, so a proof does not compute them.
+        self._relations = list(dict.fromkeys(q.relation for q in queries if q.shared))
         self._shared: dict[str, Any] | None = None
 
     def _decl(self, rel: str) -> Any:
@@ -46,32 +56,52 @@ class Fixpoint:
         return z3.Function(rel, *sorts, z3.BoolSort())
 
     def _share(self, timeout: float) -> dict[str, Any]:
-        """Every query relation's answer from one fixpoint run (the base relations, such as
-        ``reach``, computed once for all); empty if z3 cannot give them so (then each
-        relation is asked on its own)."""
+        """Every shared query relation's answer from a few fixpoint runs of at most
+        :data:`SHARE_AT_MOST` relations each (the base relations, such as ``reach``,
+        computed once per run, not once per relation); a relation z3 cannot answer so is
+        left out (then it is asked on its own)."""
+        import time
+
+        end = time.monotonic() + timeout
+        out: dict[str, Any] = {}
+        for i in range(0, len(self._relations), SHARE_AT_MOST):
+            chunk = self._relations[i : i + SHARE_AT_MOST]
+            got = self._run(chunk, end - time.monotonic())
+            if got is None:
+                break
+            out.update(got)
+        return out
+
+    def _run(self, rels: Sequence[str], timeout: float) -> dict[str, Any] | None:
+        """The answers for ``rels`` from one query of them all; ``None`` if z3 gave up."""
         import z3
 
-        if len(self._relations) < 2:
-            return {}
-        decls = [self._decl(rel) for rel in self._relations]
+        if timeout <= 0:
+            return None
+        decls = [self._decl(rel) for rel in rels]
         self._fp.set("timeout", max(1, int(timeout * 1000)))
         try:
-            answer = self._fp.query(*decls)
+            if len(decls) > 1:
+                answer = self._fp.query(*decls)
+            else:
+                answer = self._fp.query(decls[0]() if decls[0].arity() == 0 else decls[0])
         except z3.Z3Exception:
-            return {}
+            return None
         if answer == z3.unsat:  # every relation is empty
-            return dict.fromkeys(self._relations, z3.BoolVal(False))
+            return dict.fromkeys(rels, z3.BoolVal(False))
         if answer != z3.sat:
-            return {}
+            return None
         got = self._fp.get_answer()
+        if len(decls) == 1:
+            return {rels[0]: got}
         if not (z3.is_and(got) and got.num_args() == len(decls)):
-            return {}
-        return dict(zip(self._relations, got.children(), strict=True))
+            return None
+        return dict(zip(rels, got.children(), strict=True))
 
     def ask(self, rel: str, timeout: float) -> list[Tuple] | None:
         """Tuples of ``rel`` (``None`` if empty); :class:`SolverUnknown` if z3 cannot say.
 
-        The first call asks z3 for every query relation at once (one fixpoint shared by
+        The first call asks z3 for every shared query relation at once (one fixpoint run for
         all obligations); later calls read that answer.
         """
         import z3
@@ -93,6 +123,28 @@ class Fixpoint:
         if answer != z3.sat:
             raise SolverUnknown(f"z3 answered {answer} ({fp.reason_unknown()})")
         return _tuples(fp.get_answer(), self.enc.sorts[rel])
+
+
+def _add_transitions(fp: Any, enc: Encoding) -> None:
+    """Load ``enc``'s ``tr`` facts into ``fp``'s table through z3's C API
+    (``Z3_fixedpoint_add_fact``: a fact's columns as unsigned numbers), the same facts the
+    program text writes as ``(rule (tr ...))``: z3 then neither parses them nor passes
+    them through its rule transformations (a third less time at 10,000 states).
+    :class:`SolverUnknown` when the time budget runs out meanwhile."""
+    import ctypes
+
+    import z3
+    from z3 import z3core
+
+    sorts = [z3.BitVecSort(enc.ws), z3.BitVecSort(enc.we), z3.BitVecSort(enc.ws)]
+    decl = z3.Function("tr", *sorts, z3.BitVecSort(enc.wk), z3.BoolSort())
+    ctx, handle, rel = fp.ctx.ref(), fp.fixedpoint, decl.ast
+    add = z3core.Z3_fixedpoint_add_fact
+    row = ctypes.c_uint * 4
+    for n, fact in enumerate(enc.transition_facts()):
+        if not n % 4096 and expired():
+            raise SolverUnknown(out_of_time("loading the transitions into z3"))
+        add(ctx, handle, rel, 4, row(*fact))
 
 
 def _sort(col: str) -> Any:

@@ -42,17 +42,23 @@ class Run:
         self.timeout = timeout
         self.enc = Encoding(lc)
         self._fp: Fixpoint | None = None
+        self._gave_up = ""
         self._graphs: dict[tuple[bool, ...], Graph] = {}
 
     def solve(self, queries: Sequence[Query]) -> None:
         """Load the base program and ``queries`` into z3 (unless the time budget is spent:
         then every :meth:`ask` is :class:`SolverUnknown`)."""
         if remaining(self.timeout) > 0:
-            self._fp = Fixpoint(self.enc, queries, remaining(self.timeout))
+            try:
+                self._fp = Fixpoint(self.enc, queries, remaining(self.timeout))
+            except SolverUnknown as exc:  # the budget ran out while loading
+                self._gave_up = str(exc)
 
     def ask(self, rel: str) -> list[Tuple] | None:
         """The tuples of ``rel`` (``None`` if empty), within the timeout and the budget."""
         left = remaining(self.timeout)
+        if self._gave_up:
+            raise SolverUnknown(self._gave_up)
         if self._fp is None or left <= 0:
             raise SolverUnknown(out_of_time(f"the query {rel}"))
         return self._fp.ask(rel, left)
