@@ -35,7 +35,7 @@ class MemoryStore:
     It is a :class:`SwapStore`: records are immutable and every write stores a new
     one, so :meth:`peek` reads without the lock and :meth:`swap` compares what it read.
     Inside, a key's record is a ``(status, version, token)`` tuple (a :class:`Record`, or
-    a plain tuple from the guard's inline path: a tuple subclass costs about two plain
+    a plain tuple from the guard's inline path: a tuple subclass costs several plain
     tuples to build and free); :meth:`get`, :meth:`peek` and :meth:`create` return
     :class:`Record` objects.
 
