@@ -216,11 +216,18 @@ def bench_next(n: int, repeats: int) -> None:
         for _ in range(k):
             nxt("active", "delete", flags)
 
+    every = {**flags, "protected": False}
+
+    def with_every_flag(k: int) -> None:
+        for _ in range(k):
+            nxt("active", "delete", every)
+
     cases = {
         "dict lookup": dict_lookup,
         "next(s, e)  str, unconditional": plain,
         "next(S, E)  enum, unconditional": enum,
-        "next(s, 'delete', flags)  two deciding flags": with_flags,
+        "next(s, 'delete', flags)  2 of its 3 deciding flags (protected defaults)": with_flags,
+        "next(s, 'delete', flags)  its 3 deciding flags": with_every_flag,
     }
     result = sample(cases, n, repeats)
     sec.rows = [(name, result[name]) for name in cases]

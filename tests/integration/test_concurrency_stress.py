@@ -40,8 +40,9 @@ def assert_clean(result: StressReport) -> None:
     assert result.conflicts + result.refused > 0, "no contention: the stress proved nothing"
 
 
-def memory_stress(workers: int, rounds: int, ops: int) -> StressReport:
-    adapter = GuardAdapter(Guard(GLANCE, MemoryStore(), CONFIG))
+def memory_stress(workers: int, rounds: int, ops: int, *, audit: bool = False) -> StressReport:
+    # audit=True: no inline swap, the guard goes through the store's peek and swap
+    adapter = GuardAdapter(Guard(GLANCE, MemoryStore(audit=audit), CONFIG))
     return run_stress(
         lambda: adapter,
         GLANCE,
@@ -59,6 +60,12 @@ def memory_stress(workers: int, rounds: int, ops: int) -> StressReport:
 def test_threads_on_memory_store() -> None:
     result = memory_stress(workers=16, rounds=150, ops=25)
     report("memory/threads", result)
+    assert_clean(result)
+
+
+def test_threads_on_memory_store_through_peek_and_swap() -> None:
+    result = memory_stress(workers=16, rounds=150, ops=25, audit=True)
+    report("memory/threads, peek and swap", result)
     assert_clean(result)
 
 

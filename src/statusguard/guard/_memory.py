@@ -26,6 +26,8 @@ __all__ = ["MemoryStore"]
 now = datetime.now
 #: what a MemoryStore takes as a key (:func:`check_key` says why not a bool or a float)
 MEMORY_KEYS = "any hashable value but a bool or a number that is not an int"
+_record = Record._make
+Row = tuple[str, int, str | None]  # a stored record: a Record or a plain tuple of its fields
 
 
 class MemoryStore:
@@ -34,7 +36,11 @@ class MemoryStore:
     With ``audit=True`` it also keeps every committed transition, in commit order,
     for :meth:`history` (the in-memory counterpart of :class:`SQLStore`'s audit table).
     It is a :class:`SwapStore`: records are immutable and every write stores a new
-    one, so :meth:`peek` reads without the lock and :meth:`swap` compares identity.
+    one, so :meth:`peek` reads without the lock and :meth:`swap` compares what it read.
+    Inside, a key's record is a ``(status, version, token)`` tuple (a :class:`Record`, or
+    a plain tuple from the guard's inline path: a tuple subclass costs several plain
+    tuples to build and free); :meth:`get`, :meth:`peek` and :meth:`create` return
+    :class:`Record` objects.
 
     ``columns`` names the other columns a transition may write (``values=`` of
     ``Guard.fire``/``move``), as a SQL table's columns would be: a mapping of names
@@ -47,7 +53,7 @@ class MemoryStore:
     versioned = True
 
     def __init__(self, *, audit: bool = False, columns: Iterable[str] = ()) -> None:
-        self._rows: dict[Hashable, Record] = {}
+        self._rows: dict[Hashable, Row] = {}
         self._lock = threading.Lock()
         self._audit: dict[Hashable, list[AuditEntry]] | None = {} if audit else None
         self._swap = self._make_swap()
@@ -102,7 +108,7 @@ class MemoryStore:
         with self._lock:
             existing = self._rows.get(key)
             if existing is not None:
-                raise DuplicateKey(key, existing.status)
+                raise DuplicateKey(key, existing[0])
             self._rows[key] = record
         return record
 
@@ -112,35 +118,40 @@ class MemoryStore:
         if key.__class__ is not str and key.__class__ is not int:
             check_key(key, MEMORY_KEYS)
         try:
-            return self._rows[key]
+            row = self._rows[key]
         except KeyError:
             raise UnknownKey(key) from None
+        return row if row.__class__ is Record else _record(row)
 
-    @property
-    def peek(self) -> Callable[[Hashable], Record | None]:
-        """``peek(key)``: the current record, or ``None``; never blocks.
-
-        It is the record dict's own ``get`` (a dict read is atomic), so the guard's hot
-        path calls it at C speed.
-        """
-        return self._rows.get
+    def peek(self, key: Hashable) -> Record | None:
+        """The current record, or ``None``; never blocks (a dict read is atomic)."""
+        row = self._rows.get(key)
+        if row is None or row.__class__ is Record:
+            return row
+        return _record(row)
 
     @property
     def swap_inline(
         self,
-    ) -> tuple[dict[Hashable, Record], threading.Lock, Callable[..., bool]] | None:
-        """The records, the lock every writer holds and :attr:`swap`, for the guard.
+    ) -> tuple[dict[Hashable, Row], threading.Lock, Callable[..., bool], Callable[..., Any]] | None:
+        """The records, the lock every writer holds, :attr:`swap` and :attr:`peek`, for the guard.
 
         The guard then compares and swaps with them inline (one call less on its hot
-        path), but only while this store's own :attr:`peek` and :attr:`swap` are the ones
-        it was given. ``None`` with an audit: a swap must then also record the transition.
+        path), but only while this store's own :meth:`peek` and :attr:`swap` are the ones
+        it was given. A record there is a ``(status, version, token)`` tuple, a
+        :class:`Record` or a plain one (the guard stores plain ones); a swap replaces the
+        very object it read, under the lock. ``None`` with an audit: a swap must then also
+        record the transition.
         """
-        return None if self._audit is not None else (self._rows, self._lock, self._swap)
+        if self._audit is not None:
+            return None
+        return (self._rows, self._lock, self._swap, self.peek)
 
     @property
     def swap(self) -> Callable[[Hashable, Record, Record, str | None], bool]:
         """``swap(key, old, new, event=None)``: store ``new`` if the stored record is still
-        the very object ``old``; whether it did.
+        the one ``old`` was read from (the same status, version and token: every write
+        makes a higher version); whether it did.
 
         A closure over the rows, the lock and the audit (made once per store), so the
         guard's hot path pays no attribute lookups.
@@ -154,7 +165,9 @@ class MemoryStore:
         def swap(key: Hashable, old: Record, new: Record, event: str | None = None) -> bool:
             acquire()
             try:
-                if get(key) is not old:
+                stored = get(key)
+                # peek() copies a plain stored tuple into a Record: equal, not the same
+                if stored is not old and (stored is None or stored != old):
                     return False
                 rows[key] = new
                 if audit is not None:
@@ -181,7 +194,7 @@ class MemoryStore:
         version = current.version + 1
         if values:
             self._values.setdefault(key, {}).update(values)
-        self._rows[key] = Record(target, version, token)
+        self._rows[key] = (target, version, token)
         if self._audit is not None:
             entry = AuditEntry(
                 current.status, event, target, version, token, now(UTC), actor, reason

@@ -9,9 +9,11 @@ twice (and print it through :data:`logging.lastResort` in a program that configu
 logging). Each record carries in ``extra``: ``lifecycle``, ``key``, ``event``, ``source``,
 ``target``, ``version``, ``outcome`` and ``duration`` (seconds, float).
 
-Cost when the logger is not enabled for ``INFO``: one ``isEnabledFor`` call (a dict lookup
-in the logging module's cache, ~40 ns) per ``fire``/``move``, and nothing else
-(``benchmarks/bench_observe.py``).
+Cost when nobody listens: :func:`quiet`'s two reads per ``fire``/``move`` (a lookup in the
+logger's own cache of ``isEnabledFor`` answers and one module attribute, ~25 ns together),
+and nothing else (``benchmarks/bench_observe.py``). A level change (``setLevel`` on this
+logger or an ancestor, ``logging.disable``) empties that cache in place, and a tracer
+provider set later is read on the next call: both take effect on the next ``fire``.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from __future__ import annotations
 import functools
 import logging
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +30,18 @@ from statusguard.errors import IllegalTransition, TransitionConflict
 if TYPE_CHECKING:
     from statusguard.guard._guard import Committed
 
-__all__ = ["enabled", "inside", "logger", "observe", "observe_async", "watching"]
+__all__ = [
+    "INFO",
+    "enabled",
+    "inside",
+    "levels",
+    "logger",
+    "observe",
+    "observe_async",
+    "otel",
+    "quiet",
+    "watching",
+]
 
 #: the logger every guard reports to
 logger = logging.getLogger("statusguard")
@@ -43,6 +56,40 @@ except ImportError:  # pragma: no cover - exercised by the tests without the ext
     _trace = None  # type: ignore[assignment]
 
 
+class _Unknown:
+    """Stands in for a cache or a provider this module cannot read: always "maybe"."""
+
+    _TRACER_PROVIDER = True  # a provider may be set: ask watching()
+
+    def get(self, level: int) -> None:
+        return None
+
+
+class _NoTracing:
+    _TRACER_PROVIDER = None  # OpenTelemetry's API is not installed: never a span
+
+
+#: ``levels.get(INFO) is False`` only while the logger is known not to be enabled for INFO.
+#: It is the logger's own cache of ``isEnabledFor`` answers (``Logger._cache``), which the
+#: logging module fills on each ``isEnabledFor`` call and empties in place on every level
+#: change (``Manager._clear_cache``, CPython ``Lib/logging/__init__.py``, 3.7 and later);
+#: a logger without one is always "maybe", and :func:`watching` answers.
+levels: Any = getattr(logger, "_cache", None)
+if not isinstance(levels, dict):  # pragma: no cover - another logging implementation
+    levels = _Unknown()
+
+#: ``otel._TRACER_PROVIDER is None`` while no tracer provider is set: the global that
+#: ``opentelemetry.trace.set_tracer_provider`` sets (read on every call, so a provider set
+#: later takes effect on the next one); without the API, never set
+otel: Any = (
+    _NoTracing
+    if _trace is None
+    else _trace
+    if hasattr(_trace, "_TRACER_PROVIDER")
+    else _Unknown  # pragma: no cover - an API that keeps its provider elsewhere
+)
+
+
 def _tracing() -> bool:
     """Whether a span would be recorded: OpenTelemetry's API is there and the program set a
     tracer provider (without one, the API's spans are no-ops: not worth their cost)."""
@@ -53,12 +100,21 @@ def _watching_with_spans() -> bool:
     return getattr(_trace, "_TRACER_PROVIDER", True) is not None or enabled(INFO)
 
 
-#: the one check ``fire``/``move`` make per call: is anyone listening (the logger at INFO,
-#: or an OpenTelemetry tracer provider)? Without the API, the logger's check alone (a C
-#: partial of ``isEnabledFor``)
+#: is anyone listening (the logger at INFO, or an OpenTelemetry tracer provider)? Without
+#: the API, the logger's check alone (a C partial of ``isEnabledFor``). ``fire``/``move``
+#: ask it only when :func:`quiet`'s reads cannot say no.
 watching: Callable[[], bool] = (
     functools.partial(enabled, INFO) if _trace is None else _watching_with_spans
 )
+
+
+def quiet() -> bool:
+    """Whether nobody surely listens: the two reads the guard inlines on its hot path.
+
+    ``False`` means "maybe" (the cache was emptied, the logger is enabled, or a provider is
+    set): then :func:`watching` decides, and refills the cache.
+    """
+    return levels.get(INFO) is False and otel._TRACER_PROVIDER is None
 
 
 class _Inside(threading.local):
@@ -73,7 +129,7 @@ def observe(
     method: Callable[..., Committed],
     key: Any,
     args: tuple[Any, ...],
-    kwargs: dict[str, Any],
+    kwargs: Mapping[str, Any],
 ) -> Committed:
     """Run ``method`` (``Guard.fire``/``Guard.move``: the plain guard's, never a subclass's
     override, which wraps this call already) once more, timed: log its outcome and, with
@@ -98,7 +154,7 @@ def _observe(
     kind: str,
     key: Any,
     args: tuple[Any, ...],
-    kwargs: dict[str, Any],
+    kwargs: Mapping[str, Any],
     span: Any,
 ) -> Committed:
     start = perf_counter()
@@ -180,7 +236,7 @@ def _refused(
     kind: str,
     key: Any,
     args: tuple[Any, ...],
-    kwargs: dict[str, Any],
+    kwargs: Mapping[str, Any],
     exc: Exception,
     duration: float,
     span: Any,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import operator
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Generic, TypeVar
 
 from statusguard.errors import (
@@ -90,72 +90,115 @@ class Runtime(Generic[S, E]):
     _targets_by_state: dict[str, tuple[S, ...]]
 
     def _build_tables(self) -> None:
-        """Table every (state, event) answer (called once by the constructor)."""
-        self._state_names = {str(s): s for s in self.states}
+        """Table every (state, event) answer (called once by the constructor).
+
+        One pass over the transitions and no-ops, one over the (state, event) pairs they
+        make: linear in the model's size (a conditional pair also costs 2**flags for its
+        deciding flags, computed once per distinct set of conditions, see :func:`_decide`).
+        """
+        states = self.states
+        self._state_names = {str(s): s for s in states}
         self._event_names = {str(e): e for e in self.events}
         self._flag_names = frozenset(f.name for f in self.flags)
-        self._defaults = {f.name: f.default for f in self.flags if f.default is not None}
+        self._defaults = defaults = {f.name: f.default for f in self.flags if f.default is not None}
+        # per (state, event): the transitions' options; the events and targets of each state
+        # in the order the transitions name them (dicts as ordered sets)
         cands: dict[tuple[str, str], list[tuple[Condition, S]]] = {}
+        selfloops: set[tuple[str, str]] = set()
+        events_by_state: dict[str, dict[E, None]] = {str(s): {} for s in states}
+        targets_by_state: dict[str, dict[S, None]] = {str(s): {} for s in states}
         for t in self.transitions:
+            event, target = t.event, t.target
+            option = (t.when, target)
             for s in t.sources:
-                cands.setdefault((s, t.event), []).append((t.when, t.target))
-        # next() answers the state itself for a no-op: the same tables with the no-ops
-        # as moves to their source (noop_unchanged keeps them apart from the transitions).
-        noop_conds: dict[tuple[str, str], list[Condition]] = {}
-        cands_next = {k: list(v) for k, v in cands.items()}
-        for n in self.noops:
-            for s in n.sources:
-                noop_conds.setdefault((s, n.event), []).append(n.when)
-                cands_next.setdefault((s, n.event), []).append((n.when, s))
-        self._noop_conds = {k: tuple(v) for k, v in noop_conds.items()}
-        self._selfloops = frozenset(
-            (s, t.event) for t in self.transitions for s in t.sources if s == t.target
-        )
-        uncond, cond = _split(cands)  # the transitions: targets(), allowed_events()
-        uncond_next, cond_next = _split(cands_next)  # and the no-ops: next()
-        events_by_state: dict[str, list[E]] = {str(s): [] for s in self.states}
-        targets_by_state: dict[str, list[S]] = {str(s): [] for s in self.states}
-        for t in self.transitions:
-            for s in t.sources:
-                if t.event not in events_by_state[s]:
-                    events_by_state[s].append(t.event)
-                if t.target not in targets_by_state[s]:
-                    targets_by_state[s].append(t.target)
-        for n in self.noops:
-            for s in n.sources:
-                if n.event not in events_by_state[s]:
-                    events_by_state[s].append(n.event)
-        self._uncond = uncond
-        self._cond = cond
-        self._cond_next = cond_next
+                key = (s, event)
+                options = cands.get(key)
+                if options is None:
+                    cands[key] = [option]
+                else:
+                    options.append(option)
+                if s == target:
+                    selfloops.add(key)
+                events_by_state[s][event] = None
+                targets_by_state[s][target] = None
+        self._selfloops = frozenset(selfloops)
+        uncond_next, cond_next = self._split_tables(cands, events_by_state)
         # Two lookups answer next(): fast[state][event] is a target or, for a conditional
-        # pair, the getter of its deciding flags, the outcome of each of their settings
-        # (None: illegal) and how many they are.
-        fast: dict[str, dict[str, Any]] = {str(s): {} for s in self.states}
+        # pair, a _Decided table of its deciding flags (_decide). Keyed by plain str, never
+        # a StrEnum member: a dict of exact str keys takes CPython's str-only lookup.
+        fast: dict[str, dict[str, Any]] = {str(s): {} for s in states}
         wide: set[tuple[str, str]] = set()  # conditional pairs left to the slow path
         for (src, ev), to in uncond_next.items():
-            fast[src][ev] = to
+            fast[src][str(ev)] = to
+        patterns: dict[tuple[Condition, ...], _Pattern | None] = {}
         for (src, ev), choices in cond_next.items():
-            names = sorted({n for when, _ in choices for n, _ in when})
-            if len(names) > _MAX_FAST_FLAGS:
+            decided = _decide(choices, defaults, patterns)
+            if decided is None:
                 wide.add((src, ev))
-                continue
-            getter = operator.itemgetter(*names)
-            outcomes: dict[Any, S | None] = {}
-            for bits in itertools.product((False, True), repeat=len(names)):
-                setting = dict(zip(names, bits, strict=True))
-                hit = next((t for w, t in choices if all(setting[n] == v for n, v in w)), None)
-                outcomes[bits if len(names) > 1 else bits[0]] = hit
-            fast[src][ev] = (getter, outcomes, len(names))
+            else:
+                fast[src][str(ev)] = decided
         self._fast = fast
         self._wide = frozenset(wide)
         self._events_by_state = {k: tuple(v) for k, v in events_by_state.items()}
         self._targets_by_state = {k: tuple(v) for k, v in targets_by_state.items()}
-        # the answer to an illegal event without flags: the events allowed instead
-        self._refusals = {
-            str(s): (str(s), tuple(map(str, self.allowed_events(s)))) for s in self.states
-        }
+        self._refusals = self._refusal_table()
         self._event_strs = {str(e): str(e) for e in self.events}
+
+    def _split_tables(
+        self,
+        cands: dict[tuple[str, str], list[tuple[Condition, S]]],
+        events_by_state: dict[str, dict[E, None]],
+    ) -> tuple[dict[tuple[str, str], S], dict[tuple[str, str], tuple[tuple[Condition, S], ...]]]:
+        """Set the transitions' tables (:meth:`targets`, :meth:`allowed_events`) and the
+        no-ops' (adding their events to ``events_by_state``); next()'s options, split.
+
+        next() answers the state itself for a no-op: the same options with the no-ops as
+        moves to their source (noop_unchanged keeps them apart from the transitions).
+        """
+        noop_conds: dict[tuple[str, str], list[Condition]] = {}
+        noop_moves: dict[tuple[str, str], list[tuple[Condition, S]]] = {}
+        for n in self.noops:
+            for s in n.sources:
+                key = (s, n.event)
+                noop_conds.setdefault(key, []).append(n.when)
+                noop_moves.setdefault(key, []).append((n.when, s))
+                events_by_state[s][n.event] = None
+        self._noop_conds = {k: tuple(v) for k, v in noop_conds.items()}
+        self._uncond, self._cond = _split(cands)
+        if not noop_moves:
+            self._cond_next = self._cond
+            return self._uncond, self._cond
+        with_noops = {k: v + noop_moves.get(k, []) for k, v in cands.items()}
+        for k, v in noop_moves.items():
+            with_noops.setdefault(k, v)
+        uncond_next, self._cond_next = _split(with_noops)
+        return uncond_next, self._cond_next
+
+    def _refusal_table(self) -> dict[str, tuple[str, tuple[str, ...]]]:
+        """Per state, the answer to an illegal event without flags: ``(the state's name, the
+        events allowed instead)``, as :meth:`allowed_events` answers them."""
+        uncond, cond, noop_conds, defaults = (
+            self._uncond,
+            self._cond,
+            self._noop_conds,
+            self._defaults,
+        )
+        refusals: dict[str, tuple[str, tuple[str, ...]]] = {}
+        for name, events in self._events_by_state.items():
+            if not defaults:  # every condition can hold when no flag is given
+                refusals[name] = (name, tuple(map(str, events)))
+                continue
+            allowed = []
+            for ev in events:
+                key = (name, ev)
+                if (
+                    key in uncond
+                    or any(_possible(when, defaults) for when, _ in cond.get(key, ()))
+                    or any(_possible(when, defaults) for when in noop_conds.get(key, ()))
+                ):
+                    allowed.append(str(ev))
+            refusals[name] = (name, tuple(allowed))
+        return refusals
 
     def state(self, name: str) -> S:
         """The declared state called ``name``; :class:`UnknownState` otherwise."""
@@ -241,7 +284,47 @@ class Runtime(Generic[S, E]):
             ):
                 self.check_flags(flags)  # raises UnknownFlag; skipped when no flags are given
             return found  # type: ignore[no-any-return]
-        getter, outcomes, count = found
+        # A conditional pair: given a dict of exactly its deciding flags, or of exactly
+        # those without a default (the defaults are tabled too), no other name can be
+        # there and the answer is one getter and one lookup away.
+        if flags.__class__ is dict:
+            getter, outcomes, count, rgetter, routcomes, rcount = found
+            given = len(flags)
+            try:
+                if given == count:
+                    bits = getter(flags)
+                    target: S | None = outcomes[bits]
+                elif given == rcount:
+                    bits = rgetter(flags)
+                    target = routcomes[bits]
+                    count = rcount
+                else:
+                    return self._next_given(state, event, flags, found)
+            except (KeyError, TypeError):  # a deciding flag is missing, or unhashable
+                return self._next_given(state, event, flags, found)
+            # 1 == True: the lookup alone would take 1 or 0 for a bool
+            if target is not None and (
+                bits.__class__ is bool
+                if count == 1
+                else bits[0].__class__ is bool is bits[1].__class__
+                if count == 2
+                else bits[0].__class__ is bool is bits[1].__class__ is bits[2].__class__
+                if count == 3  # Glance's delete: delayed_delete, has_locations, protected
+                else all(bit.__class__ is bool for bit in bits)
+            ):
+                return target
+        return self._next_given(state, event, flags, found)
+
+    def _next_given(
+        self,
+        state: S | str,
+        event: E | str,
+        flags: Mapping[str, bool] | None,
+        found: _Decided,
+    ) -> S:
+        """:meth:`next` for a conditional pair, given other flags than exactly its deciding
+        ones (more, fewer, not a dict): defaults filled in, names and values checked."""
+        getter, outcomes, count = found[0], found[1], found[2]
         try:
             bits = getter(flags)
             target: S | None = outcomes[bits]
@@ -258,18 +341,10 @@ class Runtime(Generic[S, E]):
             flags = full
         if flags.__class__ is not dict and not isinstance(flags, Mapping):
             self.check_flags(flags)  # type: ignore[arg-type]  # InvalidArgument
-        # given exactly the deciding flags, there is no other name to check
         if len(flags) != count and not self._flag_names.issuperset(flags):  # type: ignore[arg-type]
-            self.check_flags(flags)  # type: ignore[arg-type]
-        # 1 == True: the lookup alone would take 1 or 0 for a bool
+            self.check_flags(flags)  # type: ignore[arg-type]  # UnknownFlag
         if target is not None and (
-            bits.__class__ is bool
-            if count == 1
-            else bits[0].__class__ is bool is bits[1].__class__
-            if count == 2
-            else bits[0].__class__ is bool is bits[1].__class__ is bits[2].__class__
-            if count == 3  # Glance's delete: delayed_delete, has_locations, protected
-            else all(bit.__class__ is bool for bit in bits)
+            bits.__class__ is bool if count == 1 else all(bit.__class__ is bool for bit in bits)
         ):
             return target
         return self._next_slow(state, event, flags)
@@ -311,7 +386,7 @@ class Runtime(Generic[S, E]):
         )
 
     def _possible(self, when: Condition, flags: Mapping[str, bool]) -> bool:
-        return all(flags.get(n, v) == v for n, v in when)
+        return _possible(when, flags)
 
     def _checked(
         self, state: S | str, flags: Mapping[str, bool] | None
@@ -410,6 +485,95 @@ class Runtime(Generic[S, E]):
         return tuple(out)
 
 
+#: a conditional pair's table: the getter of its deciding flags, the outcome of each of
+#: their settings (a bool for one flag, else a tuple; None: illegal) and how many they are,
+#: then the same for those of them that have no default (the others at their defaults;
+#: -1 when every one of them has none, or every one has one)
+_Decided = tuple[
+    Callable[[Any], Any], dict[Any, Any], int, Callable[[Any], Any] | None, dict[Any, Any], int
+]
+
+
+#: what a conditional pair's table depends on besides its targets: the deciding flags'
+#: getter, their settings and, for each, 1 + the index of the option chosen (0: none), how
+#: many they are, and the same for those without a default (as in :data:`_Decided`)
+_Pattern = tuple[
+    Callable[[Any], Any],
+    tuple[Any, ...],
+    tuple[int, ...],
+    int,
+    Callable[[Any], Any] | None,
+    tuple[Any, ...],
+    tuple[int, ...],
+    int,
+]
+_UNSEEN: Any = object()  # a pattern not computed yet (None: too many flags)
+
+
+def _possible(when: Condition, flags: Mapping[str, bool]) -> bool:
+    """Whether ``when`` can hold under ``flags`` (a flag left out may take any value)."""
+    return all(flags.get(n, v) == v for n, v in when)
+
+
+def _pattern(whens: tuple[Condition, ...], defaults: Mapping[str, bool]) -> _Pattern | None:
+    names = sorted({n for when in whens for n, _ in when})
+    if len(names) > _MAX_FAST_FLAGS:
+        return None
+    index: dict[Any, int] = {}
+    for bits in itertools.product((False, True), repeat=len(names)):
+        setting = dict(zip(names, bits, strict=True))
+        hit = next((i for i, w in enumerate(whens, 1) if all(setting[n] == v for n, v in w)), 0)
+        index[bits if len(names) > 1 else bits[0]] = hit
+    required = [n for n in names if n not in defaults]
+    rgetter: Callable[[Any], Any] | None = None
+    rindex: dict[Any, int] = {}
+    if 0 < len(required) < len(names):
+        rgetter = operator.itemgetter(*required)
+        for bits in itertools.product((False, True), repeat=len(required)):
+            setting = {**defaults, **dict(zip(required, bits, strict=True))}
+            full = tuple(setting[n] for n in names)
+            rindex[bits if len(required) > 1 else bits[0]] = index[
+                full if len(names) > 1 else full[0]
+            ]
+    return (
+        operator.itemgetter(*names),
+        tuple(index),
+        tuple(index.values()),
+        len(names),
+        rgetter,
+        tuple(rindex),
+        tuple(rindex.values()),
+        len(required) if rgetter is not None else -1,
+    )
+
+
+def _decide(
+    choices: tuple[tuple[Condition, S], ...],
+    defaults: Mapping[str, bool],
+    patterns: dict[tuple[Condition, ...], _Pattern | None],
+) -> _Decided | None:
+    """The :data:`_Decided` table of a conditional (state, event) pair; None if it tests more
+    than :data:`_MAX_FAST_FLAGS` flags. ``patterns`` caches the part that depends on the
+    conditions alone (2**flags settings, at most 1024), shared by every pair that has them."""
+    if len(choices) == 1:  # the common case: one conditional option
+        ((when, target),) = choices
+        whens: tuple[Condition, ...] = (when,)
+        chosen: tuple[S | None, ...] = (None, target)
+    else:
+        whens = tuple([when for when, _ in choices])
+        chosen = (None, *[target for _, target in choices])
+    pattern = patterns.get(whens, _UNSEEN)
+    if pattern is _UNSEEN:
+        pattern = patterns[whens] = _pattern(whens, defaults)
+    if pattern is None:
+        return None
+    getter, keys, picks, count, rgetter, rkeys, rpicks, rcount = pattern
+    pick = chosen.__getitem__
+    outcomes = dict(zip(keys, map(pick, picks), strict=True))
+    routcomes = dict(zip(rkeys, map(pick, rpicks), strict=True)) if rkeys else {}
+    return (getter, outcomes, count, rgetter, routcomes, rcount)
+
+
 def _split(
     cands: Mapping[tuple[str, str], list[tuple[Condition, S]]],
 ) -> tuple[dict[tuple[str, str], S], dict[tuple[str, str], tuple[tuple[Condition, S], ...]]]:
@@ -417,9 +581,10 @@ def _split(
     uncond: dict[tuple[str, str], S] = {}
     cond: dict[tuple[str, str], tuple[tuple[Condition, S], ...]] = {}
     for key, options in cands.items():
-        plain = [target for when, target in options if not when]
-        if plain:
-            uncond[key] = plain[0]
+        for when, target in options:
+            if not when:
+                uncond[key] = target  # the first unconditional option
+                break
         else:
             cond[key] = tuple(options)
     return uncond, cond

@@ -176,3 +176,23 @@ def test_lifecycle_next_refuses_non_bool_facts_on_its_fast_path(value: Any) -> N
         InvalidFlagValue,
     )
     assert "has_locations" in str(err)
+
+
+@pytest.mark.parametrize("hooked", [False, True], ids=["Guard", "HookedGuard"])
+def test_fire_refuses_an_unknown_keyword_as_python_would(hooked: bool) -> None:
+    """fire() takes its keywords as **options (a cheaper call): a misspelt one is still the
+    TypeError Python raises for a keyword-only parameter, before anything is written."""
+    from statusguard.guard import after_commit
+
+    hooks = [after_commit(lambda done: None)] if hooked else []
+    guard = Guard(GLANCE, MemoryStore(columns=["size"]), NO_DELAY, hooks=hooks)
+    guard.create("img")
+    with pytest.raises(TypeError) as caught:
+        guard.fire("img", "upload_started", valuse={"size": 1})  # type: ignore[call-arg]
+    assert str(caught.value) == "Guard.fire() got an unexpected keyword argument 'valuse'"
+    assert (guard.status("img"), guard.version("img")) == ("queued", 0)
+    # keywords given as None are not given: the plain path, and the write still happens
+    done = guard.fire("img", "upload_started", values=None, actor=None, reason=None)
+    assert (done.target, done.version) == ("saving", 1)
+    done = guard.fire("img", "upload_failed", values={"size": 3}, actor="ops")
+    assert (done.target, guard.store.values("img")) == ("queued", {"size": 3})  # type: ignore[attr-defined]
