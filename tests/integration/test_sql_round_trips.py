@@ -10,6 +10,7 @@ shows a legal source is a lost race, never reported as an illegal event.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import sys
 import threading
@@ -20,9 +21,12 @@ from typing import Any
 
 import pytest
 
-from statusguard import Guard, IllegalTransition, SQLStore
+from statusguard import AsyncGuard, Guard, IllegalTransition, SQLStore
 from statusguard.errors import StoreRejected
+from statusguard.sql import AsyncSQLStore
+from statusguard.testing import EventLoopThread, blocking
 from tests.integration._reliab_db import plain_url, raw_engine, server_url, unique_table
+from tests.integration.conftest import async_url
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -96,6 +100,38 @@ def test_one_round_trip_per_write(url: str, stores: list[SQLStore], audit: bool)
         assert len(store.history("img")) == 4 + 16 + 16
 
 
+@pytest.mark.parametrize("audit", [False, True], ids=["plain", "audit"])
+def test_async_one_round_trip_per_write(url: str, audit: bool) -> None:
+    """AsyncGuard on an AsyncSQLStore through the same proxy: one trip per fire and per
+    illegal event too (psycopg's async mode; aiomysql takes MariaDB's batches)."""
+    proxy, via = through_proxy(url)
+    name = unique_table("sqlrt_at")
+    with asyncio.Runner() as runner:
+        store = AsyncSQLStore(
+            async_url(via),
+            name,
+            version="version",
+            token="token",
+            audit=f"{name}_a" if audit else None,
+        )
+        runner.run(store.create_schema())
+        try:
+            guard = AsyncGuard(GLANCE, store, CONFIG, tokens=True)
+            runner.run(guard.create("img"))
+            for event in ("web_download_import", "import_succeeded", "deactivate", "reactivate"):
+                runner.run(guard.fire("img", event))  # warm the pool and the session setup
+            toggle = iter(["deactivate", "reactivate"] * 8)
+            assert trips(proxy, lambda: runner.run(guard.fire("img", next(toggle)))) == 1.0
+            illegal = guard.fire  # upload_succeeded is illegal in active
+            assert trips(proxy, lambda: runner.run(illegal("img", "upload_succeeded"))) == 1.0
+            assert runner.run(guard.status("img")) == "active"
+            if audit:
+                assert len(runner.run(store.history("img"))) == 4 + 16
+        finally:
+            runner.run(store.drop_schema())
+            runner.run(store.dispose())
+
+
 def test_mariadb_without_batches_one_statement_per_trip(stores: list[SQLStore]) -> None:
     """A given Engine without CLIENT_MULTI_STATEMENTS: the write and its audit row are
     START TRANSACTION, UPDATE, INSERT, COMMIT, and a miss is followed by a read."""
@@ -130,17 +166,38 @@ def _refusing_audit_trigger(store: SQLStore) -> None:
     engine.dispose()
 
 
+@pytest.mark.parametrize("mode", ["sync", "async"])
 @pytest.mark.parametrize("rollback", [True, False], ids=["rollback", "no-rollback-control"])
 def test_mariadb_failed_batch_leaves_nothing(
-    stores: list[SQLStore], monkeypatch: pytest.MonkeyPatch, rollback: bool
+    event_loop_thread: EventLoopThread,  # first: closed after the stores are dropped
+    stores: list[SQLStore],
+    monkeypatch: pytest.MonkeyPatch,
+    rollback: bool,
+    mode: str,
 ) -> None:
     """The audit INSERT fails after the UPDATE: the fire is refused and nothing is written,
     even once the same connection runs the next write. Control: without the store's
     ROLLBACK the transaction stays open, and the next batch's START TRANSACTION commits
-    the orphaned UPDATE (a status change without its audit row)."""
-    store = make(stores, server_url("mysql"), audit=True)
+    the orphaned UPDATE (a status change without its audit row). ``async``: the same on
+    AsyncSQLStore's aiomysql connections, through AsyncGuard."""
+    guard: Any
+    if mode == "sync":
+        store: Any = make(stores, server_url("mysql"), audit=True)
+        guard = Guard(GLANCE, store, CONFIG)
+    else:
+        table = unique_table("sqlrt_t")
+        made = AsyncSQLStore(
+            async_url(server_url("mysql")),
+            table,
+            version="version",
+            token="token",
+            audit=f"{table}_a",
+        )
+        store = blocking(made, event_loop_thread)
+        store.create_schema()
+        stores.append(store)
+        guard = blocking(AsyncGuard(GLANCE, made, CONFIG), event_loop_thread)
     _refusing_audit_trigger(store)
-    guard = Guard(GLANCE, store, CONFIG)
     guard.create("a")
     guard.create("b")
     if not rollback:

@@ -18,10 +18,11 @@ import threading
 import time
 from collections.abc import Callable, Hashable
 from contextlib import AbstractContextManager, nullcontext, suppress
+from functools import partial
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import AdaptedConnection, Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
 from statusguard.errors import InvalidArgument, StoreRejected, StoreUnavailable
@@ -81,28 +82,48 @@ def _outcome(conn: Connection, cursor: Any) -> Outcome:
     )
 
 
-def run_batch(conn: Connection, text: str, params: Any = None) -> list[Outcome]:
+def run_batch(conn: Connection, text: str, params: Any, results: int) -> list[Outcome]:
     """Execute a multi-statement batch on the driver cursor: one round trip, every result.
 
-    The server runs the statements in order and stops at the first that fails; its error
-    is raised here, once the results before it are read. What that leaves open (a
-    transaction the batch began) is the caller's to end.
+    ``results``: how many the batch yields (one per statement). The server runs the
+    statements in order and stops at the first that fails; its error is raised here, once
+    the results before it are read. What that leaves open (a transaction the batch began)
+    is the caller's to end.
     """
+    read = partial(_outcomes, results=results)
     if conn._has_events or conn.engine._has_events:
-        return _observed(conn, text, params, _outcomes, batch=True)
+        return _observed(conn, text, params, read, batch=True)
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         cursor.execute(text, params)
-        return _outcomes(conn, cursor)
+        return read(conn, cursor)
     finally:
         cursor.close()
 
 
-def _outcomes(conn: Connection, cursor: Any) -> list[Outcome]:
-    """Every result of a batch, in order (a failing statement's error is raised)."""
+def _outcomes(conn: Connection, cursor: Any, results: int) -> list[Outcome]:
+    """The ``results`` results of a batch, in order (a failing statement's error is raised).
+
+    A DBAPI cursor's ``nextset()`` says whether another result follows (PEP 249); the
+    cursor of SQLAlchemy's asyncio adapter (an :class:`AdaptedConnection`'s) reads it but
+    returns ``None`` whatever it read (``AsyncAdapt_dbapi_cursor.nextset`` in
+    ``sqlalchemy/connectors/asyncio.py``, 2.0/2.1), so there the count decides alone.
+    Elsewhere a batch ending early or late is refused (its outcome unknown), never read.
+    """
     outcomes = [_outcome(conn, cursor)]
-    while cursor.nextset():
+    counted = isinstance(conn.connection.dbapi_connection, AdaptedConnection)
+    while len(outcomes) < results:
+        if not cursor.nextset() and not counted:
+            break
         outcomes.append(_outcome(conn, cursor))
+    if len(outcomes) != results or (not counted and cursor.nextset()):
+        got = f"only {len(outcomes)}" if len(outcomes) < results else f"more than {results}"
+        raise StoreUnavailable(
+            f"a batch of {results} statements returned {got} results (expected one per "
+            "statement: a driver or statusguard bug, please report it); the write's outcome "
+            "is unknown: re-read the status",
+            committed=None,
+        )
     return outcomes
 
 

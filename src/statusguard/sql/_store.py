@@ -689,7 +689,9 @@ class SQLStore:
             conn.connection.info, Connector.session_of(conn)
         ):
             try:
-                outcomes = run_batch(conn, batch.text, batch.params(bind))
+                outcomes = run_batch(
+                    conn, batch.text, batch.params(bind), dialect.batch_results(self._sql.layout)
+                )
                 out, read = dialect.unbatch(self._sql.layout, outcomes)
             except BaseException:
                 if self._begin is not None:  # the batch may have stopped inside its transaction

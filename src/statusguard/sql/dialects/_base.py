@@ -233,6 +233,11 @@ class Dialect:
         """:meth:`cas` as one batch (see :meth:`unbatch`); ``None``: this dialect has none."""
         return None
 
+    def batch_results(self, lay: Layout) -> int:
+        """How many results a batch yields (one per statement): :func:`run_batch` reads
+        that many where the driver's ``nextset()`` does not say whether another follows."""
+        raise NotImplementedError
+
     def unbatch(self, lay: Layout, outcomes: Sequence[Outcome]) -> tuple[Outcome, Seen]:
         """A batch's results as the write's own outcome (what :meth:`applied` and
         :meth:`cas_version` read) and what it read of the row (:meth:`seen`)."""

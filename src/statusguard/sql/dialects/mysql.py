@@ -1,5 +1,5 @@
 # ruff: noqa: S608  (identifiers are validated and quoted; values are bound parameters)
-"""MariaDB and MySQL (PyMySQL): statements, session setup, errno classes and trigger DDL.
+"""MariaDB and MySQL (PyMySQL, aiomysql): statements, session setup, errno classes and trigger DDL.
 
 There is no ``UPDATE ... RETURNING``, so a write encodes its outcome in the insert id:
 ``SET version = LAST_INSERT_ID((version + 1) * M + FIELD(status, sources...)) DIV M,
@@ -9,8 +9,8 @@ come back with the UPDATE. On MariaDB a trigger on the table blanks that insert 
 write then reads ``SELECT LAST_INSERT_ID()`` (:func:`_insert_id`).
 
 One round trip, audit row and miss included: on a connection that allows
-multi-statement batches (``CLIENT_MULTI_STATEMENTS``; a store's own engine sets it),
-a write is one batch. Without an audit table: the UPDATE, then ``SELECT
+multi-statement batches (``CLIENT_MULTI_STATEMENTS``; a store's own engine sets it;
+PyMySQL or aiomysql), a write is one batch. Without an audit table: the UPDATE, then ``SELECT
 LAST_INSERT_ID(), status, version, token`` of the row (the outcome even behind a
 trigger, and the stored status for the error on a miss). With one: ``START
 TRANSACTION``, ``SET @statusguard_code = LAST_INSERT_ID(0)``, the UPDATE, ``SET
@@ -60,8 +60,11 @@ _INDEX = 1 << 12  # the insert id is (version * _INDEX + source index): at most 
 # https://dev.mysql.com/doc/dev/mysql-server/latest/group__group__cs__capabilities__flags.html)
 _FOUND_ROWS = 1 << 1
 _MULTI_STATEMENTS = 1 << 16
-#: where a connection notes whether it takes batches (both flags set, PyMySQL)
+#: where a connection notes whether it takes batches (both flags set, PyMySQL or aiomysql)
 _BATCHES = "statusguard_batches"
+#: the drivers whose connections take batches (aiomysql "reuses most parts of PyMySQL",
+#: its README says: the same client_flag attribute and multi-result protocol)
+_BATCH_DRIVERS = ("pymysql", "aiomysql")
 #: what the audit batch keeps between its statements (session variables)
 _CODE = "@statusguard_code"
 
@@ -254,16 +257,25 @@ class MySQL(Dialect):
             and not session.server.galera
         )
 
+    def batch_results(self, lay: Layout) -> int:
+        # (see _batch) the UPDATE and the SELECT; with audit START TRANSACTION, SET,
+        # UPDATE, SET, INSERT, SELECT, COMMIT
+        return 2 if lay.audit is None else 7
+
     def install(self, dbapi_connection: Any, info: dict[str, Any]) -> None:
-        # PyMySQL keeps the flags it connected with; FOUND_ROWS too, or the UPDATE's row
-        # count would count changed rows, not matched ones (SQLAlchemy always sets it)
-        flags = getattr(dbapi_connection, "client_flag", 0)
-        pymysql = type(dbapi_connection).__module__.startswith("pymysql")
+        # PyMySQL and aiomysql keep the flags they connected with; FOUND_ROWS too, or the
+        # UPDATE's row count would count changed rows, not matched ones (SQLAlchemy always
+        # sets it). On an async engine the DBAPI connection is SQLAlchemy's adapter: its
+        # driver_connection is aiomysql's own (which always adds MULTI_STATEMENTS,
+        # aiomysql/connection.py, Connection.__init__).
+        driver = getattr(dbapi_connection, "driver_connection", dbapi_connection)
+        flags = getattr(driver, "client_flag", 0)
+        known = type(driver).__module__.startswith(_BATCH_DRIVERS)
         need = _MULTI_STATEMENTS | _FOUND_ROWS
-        info[_BATCHES] = pymysql and isinstance(flags, int) and flags & need == need
+        info[_BATCHES] = known and isinstance(flags, int) and flags & need == need
 
     def connecting(self, database: str | None, url: str) -> Connecting:
-        if url.startswith(("mysql+pymysql:", "mariadb+pymysql:")):
+        if url.startswith(tuple(f"{name}+{d}:" for name in self.serves for d in _BATCH_DRIVERS)):
             return Connecting(client_flags=_MULTI_STATEMENTS)
         return Connecting()
 
