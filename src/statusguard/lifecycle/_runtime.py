@@ -23,6 +23,7 @@ from statusguard.errors import (
     UnknownFlag,
     UnknownState,
 )
+from statusguard.lifecycle._deadline import check, paced
 from statusguard.lifecycle._parts import Condition, Flag, FlagKind, NoOp, Transition
 
 __all__ = ["Runtime"]
@@ -90,13 +91,17 @@ class Runtime(Generic[S, E]):
     _targets_by_state: dict[str, tuple[S, ...]]
 
     def _build_tables(self) -> None:
-        """Table every (state, event) answer (called once by the constructor)."""
+        """Table every (state, event) answer (called once by the constructor); each
+        step looks at the time budget (``_deadline``), and the long loops every
+        ``EVERY`` items."""
+        doing = f"building the tables of {self.name!r}"
+        check(doing)
         self._state_names = {str(s): s for s in self.states}
         self._event_names = {str(e): e for e in self.events}
         self._flag_names = frozenset(f.name for f in self.flags)
         self._defaults = {f.name: f.default for f in self.flags if f.default is not None}
         cands: dict[tuple[str, str], list[tuple[Condition, S]]] = {}
-        for t in self.transitions:
+        for t in paced(self.transitions, doing):
             for s in t.sources:
                 cands.setdefault((s, t.event), []).append((t.when, t.target))
         # next() answers the state itself for a no-op: the same tables with the no-ops
@@ -111,11 +116,13 @@ class Runtime(Generic[S, E]):
         self._selfloops = frozenset(
             (s, t.event) for t in self.transitions for s in t.sources if s == t.target
         )
+        check(doing)
         uncond, cond = _split(cands)  # the transitions: targets(), allowed_events()
+        check(doing)
         uncond_next, cond_next = _split(cands_next)  # and the no-ops: next()
         events_by_state: dict[str, list[E]] = {str(s): [] for s in self.states}
         targets_by_state: dict[str, list[S]] = {str(s): [] for s in self.states}
-        for t in self.transitions:
+        for t in paced(self.transitions, doing):
             for s in t.sources:
                 if t.event not in events_by_state[s]:
                     events_by_state[s].append(t.event)
@@ -135,7 +142,7 @@ class Runtime(Generic[S, E]):
         wide: set[tuple[str, str]] = set()  # conditional pairs left to the slow path
         for (src, ev), to in uncond_next.items():
             fast[src][ev] = to
-        for (src, ev), choices in cond_next.items():
+        for (src, ev), choices in paced(cond_next.items(), doing):
             names = sorted({n for when, _ in choices for n, _ in when})
             if len(names) > _MAX_FAST_FLAGS:
                 wide.add((src, ev))
@@ -153,7 +160,8 @@ class Runtime(Generic[S, E]):
         self._targets_by_state = {k: tuple(v) for k, v in targets_by_state.items()}
         # the answer to an illegal event without flags: the events allowed instead
         self._refusals = {
-            str(s): (str(s), tuple(map(str, self.allowed_events(s)))) for s in self.states
+            str(s): (str(s), tuple(map(str, self.allowed_events(s))))
+            for s in paced(self.states, doing)
         }
         self._event_strs = {str(e): str(e) for e in self.events}
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from statusguard.cli import cli
-from statusguard.lifecycle._deadline import OUT_OF_TIME
+from statusguard.lifecycle._deadline import OUT_OF_TIME, expired
 
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -63,14 +64,27 @@ def test_a_deep_dead_end_keeps_its_shortest_trace(tmp_path: Path, n: int, depth:
 
 
 @pytest.mark.parametrize("race", [True, False], ids=["race", "no-race"])
-def test_a_spent_budget_leaves_everything_unknown(tmp_path: Path, race: bool) -> None:
-    """Loading 2,000 states takes far more than 0.1 ms, so nothing after it may run."""
+def test_a_spent_budget_leaves_everything_unknown(
+    tmp_path: Path, race: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The budget runs out right after loading (the load waits for it), so no obligation
+    may run. (A budget spent while loading: tests/proofs/cli/test_cli_load_timeout.py.)"""
+    from statusguard.cli import _check
+
+    def load_then_spend(*args: Any) -> Any:
+        loaded = real_load(*args)
+        while not expired():
+            time.sleep(0.01)
+        return loaded
+
+    real_load = _check._load
+    monkeypatch.setattr(_check, "_load", load_then_spend)
     path = write_document(lifecycle_document(2000), tmp_path)
     out = run(
         "check",
         str(path),
         "--timeout",
-        "0.0001",
+        "1",
         "--format",
         "json",
         *([] if race else ["--no-race"]),
@@ -82,10 +96,18 @@ def test_a_spent_budget_leaves_everything_unknown(tmp_path: Path, race: bool) ->
     assert len([r for r in results if r["obligation"].startswith("race.")]) == (12 if race else 0)
 
 
-def test_a_scenario_out_of_time_is_unknown_never_skipped() -> None:
-    out = run(
-        "race", str(ROOT / "model/glance_image.py"), "--timeout", "0.0001", "--format", "json"
-    )
+def test_a_scenario_out_of_time_is_unknown_never_skipped(monkeypatch: pytest.MonkeyPatch) -> None:
+    from statusguard.cli import _race
+
+    def load_then_spend(*args: Any) -> Any:
+        loaded = real_load(*args)
+        while not expired():
+            time.sleep(0.01)
+        return loaded
+
+    real_load = _race.load_targets
+    monkeypatch.setattr(_race, "load_targets", load_then_spend)
+    out = run("race", str(ROOT / "model/glance_image.py"), "--timeout", "0.5", "--format", "json")
     assert out.exit_code == 1, out.output
     results = results_of(out)
     scenarios = [r for r in results if r["obligation"].startswith("race.scenario.")]
