@@ -3,8 +3,11 @@
 Decoding never executes code: the document is checked against the published
 JSON Schema, then built into a :class:`Lifecycle`, whose structural checks
 report problems with the JSON path of the culprit. Each invariant is decoded by its kind
-(:data:`~statusguard.lifecycle._kind.INVARIANT_KINDS`). Imports :mod:`statusguard.errors`,
-``_parts`` and ``_invariants`` (never ``_model``, which imports this module when called).
+(:data:`~statusguard.lifecycle._kind.INVARIANT_KINDS`). Parsing, the duplicate-key scan,
+validation and decoding look at the time budget (``_deadline``: an
+:class:`~statusguard.errors.OutOfTime` naming the step, inside ``bounded()``). Imports
+:mod:`statusguard.errors`, ``_deadline``, ``_parts`` and ``_invariants`` (never ``_model``,
+which imports this module when called).
 
 Validation is two-tier: the compiled validator ``jsonschema-rs`` says whether a document
 is valid (10,000 states in a few ms); only a document it refuses is walked again by the

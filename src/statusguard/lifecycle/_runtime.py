@@ -3,8 +3,9 @@
 What it owns: :class:`Runtime`, the base of :class:`statusguard.lifecycle.Lifecycle` that
 builds the lookup tables once and answers :meth:`~Runtime.next` (about two dict lookups),
 :meth:`~Runtime.allowed_events`, :meth:`~Runtime.targets` and the other per-state
-questions, with typed errors for unknown names. Imports :mod:`statusguard.errors` and
-:mod:`statusguard.lifecycle._parts`.
+questions, with typed errors for unknown names. Building the tables looks at the time
+budget (``_deadline``: :class:`~statusguard.errors.OutOfTime` inside ``bounded()``).
+Imports :mod:`statusguard.errors`, :mod:`statusguard.lifecycle._parts` and ``_deadline``.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """The cheap structural checks run when a lifecycle is built (the z3 proofs must agree).
 
 An invariant's kind-specific rule is its own (:meth:`Invariant.problem`); this module checks
-what every kind shares (names, known states). Imports :mod:`statusguard.errors`,
-``_parts`` and ``_kind``.
+what every kind shares (names, known states); the loops over transitions look at the time
+budget (``_deadline``). Imports :mod:`statusguard.errors`, ``_parts``, ``_kind`` and
+``_deadline``.
 """
 
 from __future__ import annotations

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,8 @@ import pytest
 from click.testing import CliRunner
 
 from statusguard.cli import cli
-from statusguard.lifecycle._deadline import OUT_OF_TIME, expired
+from statusguard.lifecycle._deadline import OUT_OF_TIME
+from tests.proofs.cli._spend import spend_after_loading
 
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -71,14 +71,7 @@ def test_a_spent_budget_leaves_everything_unknown(
     may run. (A budget spent while loading: tests/proofs/cli/test_cli_load_timeout.py.)"""
     from statusguard.cli import _check
 
-    def load_then_spend(*args: Any) -> Any:
-        loaded = real_load(*args)
-        while not expired():
-            time.sleep(0.01)
-        return loaded
-
-    real_load = _check._load
-    monkeypatch.setattr(_check, "_load", load_then_spend)
+    spend_after_loading(monkeypatch, _check, "_load")
     path = write_document(lifecycle_document(2000), tmp_path)
     out = run(
         "check",
@@ -99,14 +92,7 @@ def test_a_spent_budget_leaves_everything_unknown(
 def test_a_scenario_out_of_time_is_unknown_never_skipped(monkeypatch: pytest.MonkeyPatch) -> None:
     from statusguard.cli import _race
 
-    def load_then_spend(*args: Any) -> Any:
-        loaded = real_load(*args)
-        while not expired():
-            time.sleep(0.01)
-        return loaded
-
-    real_load = _race.load_targets
-    monkeypatch.setattr(_race, "load_targets", load_then_spend)
+    spend_after_loading(monkeypatch, _race, "load_targets")
     out = run("race", str(ROOT / "model/glance_image.py"), "--timeout", "0.5", "--format", "json")
     assert out.exit_code == 1, out.output
     results = results_of(out)
