@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Iterator
 from importlib import resources
 from pathlib import Path
@@ -22,6 +23,7 @@ from statusguard.cli import cli
 from statusguard.lifecycle import _jsonio, _loading, _model, _positions, _runtime, _validate
 from statusguard.lifecycle._deadline import OUT_OF_TIME
 from tests._budget import _cpu_seconds
+from tests.proofs.cli.test_ci_formats import sarif_schema
 
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -75,6 +77,17 @@ def test_every_format_reports_the_unloaded_target(big: Path, fmt: str) -> None:
     assert "raise --timeout" in out.stdout
     if fmt == "text":
         assert "not loaded within --timeout" in out.stdout
+    if fmt == "junit":
+        xmlschema = pytest.importorskip("xmlschema")
+        xmlschema.XMLSchema(str(ROOT / "tests/data/junit-10.xsd")).validate(out.stdout)
+        [case] = ET.fromstring(out.stdout).iter("testcase")
+        assert case.get("name") == "loading"
+        assert case.find("error") is not None
+    if fmt == "sarif":
+        log = json.loads(out.stdout)
+        sarif_schema().validate(log)
+        [result] = log["runs"][0]["results"]
+        assert (result["ruleId"], result["level"]) == ("loading", "warning")
 
 
 def test_a_budget_running_out_mid_load_stops_it_there(big: Path) -> None:
