@@ -239,7 +239,7 @@ def test_a_timeout_is_unknown_and_never_proved(
     spend_after_loading(monkeypatch, _check, "_load")  # the proofs find the budget spent
     path = tmp_path / "long.json"
     path.write_text(json.dumps(long_chain(n)))
-    args = ["check", str(path), "--timeout", "0.2", "--format", "json"]
+    args = ["check", str(path), "--timeout", "2", "--format", "json"]
     out = run(*args, *([] if race else ["--no-race"]))
     assert out.exit_code == 1
     results = json.loads(out.stdout)["models"][0]["results"]

@@ -77,7 +77,7 @@ def test_a_spent_budget_leaves_everything_unknown(
         "check",
         str(path),
         "--timeout",
-        "1",
+        "2",
         "--format",
         "json",
         *([] if race else ["--no-race"]),
@@ -93,7 +93,7 @@ def test_a_scenario_out_of_time_is_unknown_never_skipped(monkeypatch: pytest.Mon
     from statusguard.cli import _race
 
     spend_after_loading(monkeypatch, _race, "load_targets")
-    out = run("race", str(ROOT / "model/glance_image.py"), "--timeout", "0.5", "--format", "json")
+    out = run("race", str(ROOT / "model/glance_image.py"), "--timeout", "1", "--format", "json")
     assert out.exit_code == 1, out.output
     results = results_of(out)
     scenarios = [r for r in results if r["obligation"].startswith("race.scenario.")]
