@@ -24,6 +24,7 @@ catch for that kind of failure (shown in parentheses)::
     │   ├── InvalidFlagValue (TypeError)   a flag was given something other than a bool
     │   └── HookFailed (RuntimeError)      a transition hook raised (``rolled_back`` says the rest)
     ├── InvalidArgument (TypeError)        an argument of the wrong kind (facts, config, version)
+    ├── OutOfTime (TimeoutError)           a time budget (``--timeout``) ran out during a step
     └── StoreError                         a store refused, lost or cannot hold a write
         ├── UnknownKey (KeyError)          no resource with that key in the store
         ├── DuplicateKey (ValueError)      create() on a key that already exists
@@ -69,6 +70,7 @@ __all__ = [
     "Location",
     "MissingFlag",
     "Origin",
+    "OutOfTime",
     "ReservedColumn",
     "StatusGuardError",
     "StoreError",
@@ -591,6 +593,18 @@ class InvalidArgument(StatusGuardError, TypeError):
 
 
 # -- store errors: a store refused, lost or cannot hold a write ---------------------------------
+
+
+class OutOfTime(StatusGuardError, TimeoutError):
+    """A time budget (:func:`statusguard.lifecycle._deadline.budget`, the CLI's
+    ``--timeout``) ran out while ``doing`` ran (loading a model: parsing, validating,
+    building its tables, its fingerprint). The CLI reports it as ``unknown`` (exit 1)."""
+
+    def __init__(self, doing: str):
+        self.doing = doing
+        super().__init__(
+            f"out of time: {doing} did not finish within the --timeout budget; raise --timeout"
+        )
 
 
 class StoreError(StatusGuardError):

@@ -59,6 +59,7 @@ SURFACE = [
     "statusguard.errors:Location",
     "statusguard.errors:MissingFlag",
     "statusguard.errors:Origin",
+    "statusguard.errors:OutOfTime",
     "statusguard.errors:ReservedColumn",
     "statusguard.errors:StatusGuardError",
     "statusguard.errors:StoreError",

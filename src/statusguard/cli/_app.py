@@ -16,7 +16,7 @@ defect among their verdicts, and the others (``show``, ``explain``, ``docs``,
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn
@@ -24,7 +24,7 @@ from typing import Any, NoReturn
 import click
 
 from statusguard._text import quoted_names
-from statusguard.errors import MissingFlag, StatusGuardError, UnknownFlag
+from statusguard.errors import MissingFlag, OutOfTime, StatusGuardError, UnknownFlag
 
 EXIT_OK = 0
 EXIT_VIOLATED = 1
@@ -83,24 +83,43 @@ def lenient_models() -> Iterator[None]:
                 del sys.modules[name]
 
 
-def load_targets(targets: Sequence[str]) -> list[Any]:
-    """Load every lifecycle the targets name (leniently, see the module docstring).
+TimedOut = Callable[[str, OutOfTime], NoReturn]
+"""What a command does when its ``--timeout`` runs out while ``target`` loads."""
+
+
+def out_of_time_loading(target: str, exc: OutOfTime) -> NoReturn:
+    """The default :data:`TimedOut`: one ``unknown`` line on stderr, exit 1 (what does
+    not finish within ``--timeout`` is unknown, never bad input)."""
+    click.echo(f"statusguard: unknown: loading {target!r}: {exc}", err=True)
+    sys.exit(EXIT_VIOLATED)
+
+
+def load_targets(targets: Sequence[str], timed_out: TimedOut = out_of_time_loading) -> list[Any]:
+    """Load every lifecycle the targets name (leniently, see the module docstring), each
+    with its fingerprint, within the time budget (``_deadline``) if one is set.
 
     Load errors and two different lifecycles with one name are exit 2; notes (helper
-    modules skipped) go to stderr.
+    modules skipped) go to stderr; the budget running out calls ``timed_out`` with the
+    target being loaded.
     """
+    from statusguard.lifecycle._deadline import bounded
     from statusguard.lifecycle._loading import scan, unique_names
 
     found: list[tuple[Any, str]] = []
+    target = ""
     try:
-        with lenient_models():
+        with lenient_models(), bounded():
             for target in targets:
                 loaded = scan(target)
                 for note in loaded.notes:
                     click.echo(f"statusguard: note: {note}", err=True)
+                for lc, _ in loaded.found:
+                    lc.fingerprint  # noqa: B018  # computed once, here, within the budget
                 found.extend(loaded.found)
         if len(targets) > 1:
             unique_names(found, " ".join(targets))
+    except OutOfTime as exc:
+        timed_out(target, exc)
     except StatusGuardError as exc:
         fail(exc)
     return [lc for lc, _ in found]

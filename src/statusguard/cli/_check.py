@@ -11,23 +11,26 @@ counterexample (exit 1) rather than as load errors.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
 from statusguard.cli._app import (
     EXIT_OK,
     EXIT_VIOLATED,
+    TimedOut,
     annotate,
     emit,
     exit_for_defects,
     fail,
     load_targets,
+    out_of_time_loading,
 )
 from statusguard.cli._options import (
     format_option,
@@ -38,8 +41,8 @@ from statusguard.cli._options import (
     timeout_option,
 )
 from statusguard.consult._formats import render
-from statusguard.consult._reports import CheckedModel, CheckReport
-from statusguard.errors import StatusGuardError
+from statusguard.consult._reports import LOADING, CheckedModel, CheckReport, Unloaded
+from statusguard.errors import OutOfTime, StatusGuardError
 from statusguard.lifecycle._deadline import budget
 from statusguard.results import ObligationResult, Verdict
 
@@ -48,8 +51,29 @@ __all__ = ["check", "export_smt", "prove"]
 DEFAULT_TIMEOUT = 60.0
 
 
-def _load(targets: Sequence[str]) -> list[Any]:
-    return load_targets(list(targets) or ["model/"])
+def _load(targets: Sequence[str], timed_out: TimedOut = out_of_time_loading) -> list[Any]:
+    return load_targets(list(targets) or ["model/"], timed_out)
+
+
+def _unloaded_report(
+    targets: Sequence[str], fmt: str, output: Path | None, started: float
+) -> TimedOut:
+    """``check``'s :data:`TimedOut`: the report of an ``unknown`` check, every target
+    ``unloaded`` (the one that ran out names the step; none is proved), then exit 1."""
+
+    def report(target: str, exc: OutOfTime) -> NoReturn:
+        seconds = time.perf_counter() - started
+        unloaded = []
+        for t in list(targets) or ["model/"]:
+            detail = str(exc) if t == target else f"not checked: loading {target!r}: {exc}"
+            result = ObligationResult(LOADING, Verdict.UNKNOWN, seconds if t == target else 0.0)
+            unloaded.append(Unloaded(t, dataclasses.replace(result, detail=detail)))
+        done = CheckReport((), tuple(unloaded))
+        emit(render(fmt, done), output)
+        annotate(done, fmt, output)
+        sys.exit(EXIT_VIOLATED)
+
+    return report
 
 
 def _progress(message: str) -> None:
@@ -124,8 +148,9 @@ def check(
             f"--proofs {str(proofs)!r}: no such directory; "
             "record one with statusguard prove --write"
         )
+    started = time.perf_counter()
     click.get_current_context().with_resource(budget(timeout))  # loading counts too
-    lifecycles = _load(targets)
+    lifecycles = _load(targets, _unloaded_report(targets, chosen.name, output, started))
     models = []
     proved = _prove_all(lifecycles, timeout, race=race, method=method)
     for lc, results in zip(lifecycles, proved, strict=True):

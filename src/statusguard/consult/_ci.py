@@ -98,6 +98,10 @@ def junit(report: CheckReport | DiffReport) -> str:
                 case = _case(suite, lc.name, "proofs manifest", 0.0)
                 for d in m.differences:
                     _fail(case, None, None, f"{lc.name}: proofs manifest {m.manifest}: {d}")
+        for u in report.unloaded:
+            suite = ET.SubElement(root, "testsuite", name=u.target)
+            case = _case(suite, u.target, u.result.obligation, u.result.seconds)
+            _fail(case, located.get((u.target, u.result.obligation)), u.result, u.result.detail)
         return _xml(root)
     root = ET.Element("testsuites", name="statusguard diff")
     for change in report.lifecycles:

@@ -34,6 +34,7 @@ RULES: Mapping[str, str] = {
     "invariant": "a declared invariant holds",
     "race": "the write protocols keep their race obligations",
     "proofs.manifest": "the recorded proofs manifest matches the verdicts",
+    "loading": "the models load within the --timeout budget",
     "diff.lifecycle_removed": "a change keeps every lifecycle",
 }
 """Each rule a finding can break, with what it asks (SARIF's rule descriptions)."""
@@ -169,6 +170,12 @@ def findings(report: CheckReport | DiffReport) -> Iterator[Finding]:
                     m.lifecycle.name, "proofs manifest", "proofs.manifest", "error",
                     f"{m.lifecycle.name}: proofs manifest: {d}", manifest,
                 )  # fmt: skip
+        for u in report.unloaded:
+            r = u.result
+            yield Finding(
+                u.target, r.obligation, "loading", "warning",
+                f"{u.target}: {r.obligation} {r.status}: {r.detail}", None,
+            )  # fmt: skip
         return
     for change in report.lifecycles:
         for o in change.regressions:

@@ -27,6 +27,7 @@ __all__ = [
     "ExplainReport",
     "RaceReport",
     "ShowReport",
+    "Unloaded",
 ]
 
 
@@ -111,28 +112,56 @@ def _reached(lc: AnyLifecycle, reached: Mapping[str, Sequence[Mapping[str, bool]
     return out
 
 
+LOADING = "loading"
+"""The pseudo-obligation of a target not loaded within the time budget."""
+
+
+@dataclass(frozen=True)
+class Unloaded:
+    """A target whose models were not loaded within the time budget (``--timeout``):
+    none of their obligations was checked, so the check is ``unknown``, never proved.
+    ``result`` is the ``loading`` verdict (``unknown``; its detail names the step)."""
+
+    target: str
+    result: ObligationResult
+
+    def to_json(self) -> dict[str, Any]:
+        return {"target": self.target, **self.result.to_json()}
+
+    def render(self) -> str:
+        r = self.result
+        return f"{self.target}\n  {_MARKS[r.status]} {r.obligation}  {r.status}: {r.detail}"
+
+
 @dataclass(frozen=True)
 class CheckReport:
-    """``statusguard check``: every model's verdicts."""
+    """``statusguard check``: every model's verdicts, and the targets not loaded in time."""
 
     models: tuple[CheckedModel, ...]
+    unloaded: tuple[Unloaded, ...] = ()
 
     @property
     def ok(self) -> bool:
-        return all(m.ok for m in self.models)
+        return all(m.ok for m in self.models) and not self.unloaded
 
     def to_json(self) -> dict[str, Any]:
-        return {"models": [m.to_json() for m in self.models]}
+        doc: dict[str, Any] = {"models": [m.to_json() for m in self.models]}
+        if self.unloaded:  # omitted when empty: reports of loaded models are unchanged
+            doc["unloaded"] = [u.to_json() for u in self.unloaded]
+        return doc
 
     def render(self) -> str:
         total = sum(len(m.results) for m in self.models)
         bad = sum(1 for m in self.models for r in m.results if not r.ok)
         if self.ok:
             verdict = "all proved"
+        elif self.unloaded:
+            verdict = f"unknown: {len(self.unloaded)} target(s) not loaded within --timeout"
         else:
             verdict = f"{bad} not proved" if bad else "all proved, but a proofs manifest differs"
         summary = f"{len(self.models)} model(s), {total} obligation(s): {verdict}"
-        return "\n\n".join(m.render() for m in self.models) + "\n\n" + summary
+        blocks = [m.render() for m in self.models] + [u.render() for u in self.unloaded]
+        return "\n\n".join(blocks) + "\n\n" + summary
 
 
 # -- race ------------------------------------------------------------------------------

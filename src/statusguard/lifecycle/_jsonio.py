@@ -3,8 +3,11 @@
 Decoding never executes code: the document is checked against the published
 JSON Schema, then built into a :class:`Lifecycle`, whose structural checks
 report problems with the JSON path of the culprit. Each invariant is decoded by its kind
-(:data:`~statusguard.lifecycle._kind.INVARIANT_KINDS`). Imports :mod:`statusguard.errors`,
-``_parts`` and ``_invariants`` (never ``_model``, which imports this module when called).
+(:data:`~statusguard.lifecycle._kind.INVARIANT_KINDS`). Parsing, the duplicate-key scan,
+validation and decoding look at the time budget (``_deadline``: an
+:class:`~statusguard.errors.OutOfTime` naming the step, inside ``bounded()``). Imports
+:mod:`statusguard.errors`, ``_deadline``, ``_parts`` and ``_invariants`` (never ``_model``,
+which imports this module when called).
 
 Validation is two-tier: the compiled validator ``jsonschema-rs`` says whether a document
 is valid (10,000 states in a few ms); only a document it refuses is walked again by the
@@ -23,6 +26,7 @@ from typing import Any
 
 from statusguard._text import did_you_mean
 from statusguard.errors import InvalidLifecycle, Location, Origin
+from statusguard.lifecycle._deadline import EVERY, check
 from statusguard.lifecycle._invariants import INVARIANT_KINDS, Invariant
 from statusguard.lifecycle._parts import FORMAT, Flag, FlagKind, NoOp, Transition
 from statusguard.lifecycle._positions import Lines
@@ -92,7 +96,11 @@ def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def _find_duplicate(node: Any, location: Location) -> tuple[Location, str] | None:
     """The first key given twice, depth first (iterative: nesting depth is not bounded)."""
     stack: list[tuple[Any, Location]] = [(node, location)]
+    n = 0
     while stack:
+        n += 1
+        if not n % EVERY:
+            check("the duplicate-key scan")
         cur, loc = stack.pop()
         if isinstance(cur, dict):
             if isinstance(cur, _Object) and cur.duplicates:
@@ -113,12 +121,18 @@ def parse_document(text: str, *, source: str = "the document", file: str | None 
     element starts, so errors and reports name ``file:line``.
     """
     repeated: list[dict[str, Any]] = []  # objects with a key given twice, as they decode
+    decoded = [0]
 
     def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         obj = _object(pairs)
         if len(obj) != len(pairs):
             repeated.append(obj)
+        decoded[0] += 1
+        if not decoded[0] % EVERY:
+            check(f"parsing the JSON of {source}")
         return obj
+
+    check(f"parsing the JSON of {source}")
 
     try:
         document = json.loads(text, object_pairs_hook=hook)
@@ -134,7 +148,7 @@ def parse_document(text: str, *, source: str = "the document", file: str | None 
         ) from None
     if file is not None and isinstance(document, _Object):
         document.file = file
-        document.lines = Lines(text)
+        document.lines = Lines(text, doing=f"finding the lines of {source}")
     found = _find_duplicate(document, ()) if repeated else None  # the first, depth first
     if found is not None:
         location, key = found
@@ -234,7 +248,10 @@ def lifecycle_parts(document: Mapping[str, Any] | str) -> tuple[str, dict[str, A
         raise InvalidLifecycle(
             f"missing 'format'; expected {FORMAT!r}", ("format",), lifecycle=name
         )
+    doing = f"validating {name or 'the document'} against the lifecycle schema"
+    check(doing)
     problem = _schema_error(document, name)
+    check(doing)
     if problem is not None:
         raise problem.located(origin_in(document, problem.location))
     try:
@@ -269,16 +286,21 @@ def _parts(document: Mapping[str, Any], name: str | None) -> tuple[str, dict[str
                 lifecycle=name,
             )
     flags = [Flag(f.name, f.kind, default=defaults.get(f.name)) for f in flags]
-    transitions = [
-        Transition(
-            t["event"],
-            t["source"],
-            t["target"],
-            t.get("when"),
-            origin=origin_in(document, ("transitions", i)),
+    doing = f"decoding the transitions of {name or 'the document'}"
+    transitions = []
+    for i, t in enumerate(document["transitions"]):
+        if not i % EVERY:
+            check(doing)
+        transitions.append(
+            Transition(
+                t["event"],
+                t["source"],
+                t["target"],
+                t.get("when"),
+                origin=origin_in(document, ("transitions", i)),
+            )
         )
-        for i, t in enumerate(document["transitions"])
-    ]
+    check(doing)
     noops = [
         NoOp(n["event"], n["source"], n.get("when"), origin=origin_in(document, ("noops", i)))
         for i, n in enumerate(document.get("noops", []))

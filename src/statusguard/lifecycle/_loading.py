@@ -10,7 +10,9 @@ files directly in it, sorted by name, except those whose name starts with ``_`` 
 ``Lifecycle`` at top level is a helper module: it is skipped with a note
 (:attr:`Loaded.notes`); named on its own it is an error. Two different lifecycles with
 one name in what one call loads is an error naming both files (manifests and ``diff``
-match lifecycles by name). An error raised while a model runs names its file and line.
+match lifecycles by name). An error raised while a model runs names its file and line;
+:class:`~statusguard.errors.OutOfTime` (a time budget ran out: ``_deadline``) passes
+through as it is.
 Imports :mod:`statusguard.errors`, :mod:`statusguard._text`, ``_model`` and (for JSON)
 ``_jsonio``.
 """
@@ -29,7 +31,8 @@ from pathlib import Path
 from types import ModuleType, TracebackType
 
 from statusguard._text import closest, did_you_mean
-from statusguard.errors import InvalidLifecycle, LoadError, Origin
+from statusguard.errors import InvalidLifecycle, LoadError, Origin, OutOfTime
+from statusguard.lifecycle._deadline import check
 from statusguard.lifecycle._model import AnyLifecycle, Lifecycle
 
 __all__ = ["Loaded", "load", "load_all", "model_files", "scan", "unique_names"]
@@ -88,7 +91,7 @@ def _module_from_path(path: Path, target: str) -> ModuleType:
     try:
         with _beside(path.parent):
             spec.loader.exec_module(module)
-    except InvalidLifecycle:
+    except (InvalidLifecycle, OutOfTime):  # OutOfTime: the budget, not the model's fault
         del sys.modules[name]
         raise
     except Exception as exc:
@@ -191,6 +194,7 @@ def _pick(found: dict[str, AnyLifecycle], name: str | None, target: str) -> list
 
 
 def _load_json_file(path: Path, target: str) -> AnyLifecycle:
+    check(f"reading {path.name}")
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -288,7 +292,7 @@ def scan(target: str | Path) -> Loaded:
         module = importlib.import_module(path_part)
     except ImportError as exc:
         raise LoadError(text, f"no such file, and importing it as a module failed: {exc}") from None
-    except InvalidLifecycle:
+    except (InvalidLifecycle, OutOfTime):
         raise
     except Exception as exc:
         raise LoadError(text, _raised("importing the module", exc, None)) from exc

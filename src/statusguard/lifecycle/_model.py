@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from statusguard._text import format_flags
 from statusguard.errors import InvalidArgument, InvalidLifecycle, Location, MissingFlag, Origin
+from statusguard.lifecycle._deadline import EVERY, check
 from statusguard.lifecycle._invariants import Invariant
 from statusguard.lifecycle._parts import FORMAT, Flag, FlagKind, NoOp, Transition, caller_origin
 from statusguard.lifecycle._runtime import Runtime
@@ -74,6 +75,7 @@ class Lifecycle(Runtime[S, E]):
     """
 
     __slots__ = (
+        "_fingerprint",
         "_frozen",
         "events",
         "flags",
@@ -99,6 +101,7 @@ class Lifecycle(Runtime[S, E]):
     invariants: tuple[Invariant, ...]
     race_scenarios: tuple[RaceScenario, ...]
     origin: Origin | None
+    _fingerprint: str | None
 
     def __init__(
         self,
@@ -117,6 +120,7 @@ class Lifecycle(Runtime[S, E]):
     ) -> None:
         set_ = object.__setattr__
         set_(self, "_frozen", False)
+        set_(self, "_fingerprint", None)
         self.origin = origin if origin is not None else caller_origin()
         self.name = name
         self.states = tuple(states)
@@ -299,7 +303,7 @@ class Lifecycle(Runtime[S, E]):
             "terminal": [str(s) for s in self.states if s in self.terminal],
             "events": [str(e) for e in self.events],
             "flags": {f.name: str(f.kind) for f in self.flags},
-            "transitions": [t.to_json() for t in self.transitions],
+            "transitions": self._transitions_json(),
             "invariants": [i.to_json() for i in self.invariants],
         }
         # Optional keys, omitted when empty: older documents keep their fingerprint.
@@ -311,6 +315,15 @@ class Lifecycle(Runtime[S, E]):
         if self.race_scenarios:  # omitted when empty: older documents keep their fingerprint
             doc[SCENARIOS_KEY] = [sc.to_json() for sc in self.race_scenarios]
         return doc
+
+    def _transitions_json(self) -> list[dict[str, Any]]:
+        """The transitions' documents, looking at the time budget (``_deadline``)."""
+        out = []
+        for i, t in enumerate(self.transitions):
+            if not i % EVERY:
+                check(f"writing the document of {self.name!r}")
+            out.append(t.to_json())
+        return out
 
     @classmethod
     def from_json(cls, document: Mapping[str, Any] | str) -> Lifecycle[str, str]:
@@ -334,10 +347,20 @@ class Lifecycle(Runtime[S, E]):
 
     @property
     def fingerprint(self) -> str:
-        """``sha256:<hex>`` of :meth:`canonical_json`; changes whenever the model does."""
+        """``sha256:<hex>`` of :meth:`canonical_json`; changes whenever the model does.
+
+        Computed once (a lifecycle is immutable), within the time budget (``_deadline``:
+        :class:`~statusguard.errors.OutOfTime` when it runs out meanwhile)."""
+        cached: str | None = self._fingerprint
+        if cached is not None:
+            return cached
         import hashlib  # loads OpenSSL: keep it off the import path
 
-        return "sha256:" + hashlib.sha256(self.canonical_json().encode()).hexdigest()
+        text = self.canonical_json()
+        check(f"the fingerprint of {self.name!r}")
+        found = "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+        object.__setattr__(self, "_fingerprint", found)
+        return found
 
     def table(self) -> str:
         """A plain-text table: one row per transition."""

@@ -4,7 +4,8 @@ What it owns: :func:`value_lines`, a scan of a text :func:`json.loads` has alrea
 accepted, mapping each value's location (``("transitions", 3, "source", 0)``) to the
 1-based line it starts on, so errors and reports can point at the line of a lifecycle
 document's element. Iterative (nesting depth is not bounded by the recursion limit).
-Imports nothing of ours.
+A time budget bounds the scan (:mod:`statusguard.lifecycle._deadline`). Imports only
+``_deadline``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import bisect
 import json
 import re
 from json.decoder import scanstring  # type: ignore[attr-defined]
+
+from statusguard.lifecycle._deadline import EVERY, check
 
 __all__ = ["Lines", "value_lines"]
 
@@ -31,10 +34,10 @@ class Lines:
     ``depth`` deep at once (one pass that skips deeper values at C speed), the rest on
     the first question about one (an error deep inside a transition)."""
 
-    def __init__(self, text: str, depth: int = 2) -> None:
+    def __init__(self, text: str, depth: int = 2, *, doing: str = "finding the lines") -> None:
         self._text = text
         self._depth = depth
-        self._shallow = value_lines(text, depth=depth)
+        self._shallow = value_lines(text, depth=depth, doing=doing)
         self._full: dict[Location, int] | None = None
 
     def get(self, location: Location) -> int | None:
@@ -45,11 +48,14 @@ class Lines:
         return self._full.get(location)
 
 
-def value_lines(text: str, *, depth: int | None = None) -> dict[Location, int]:
+def value_lines(
+    text: str, *, depth: int | None = None, doing: str = "finding the lines"
+) -> dict[Location, int]:
     """The line each value of ``text`` starts on, by location (the whole document: ``()``).
 
     ``text`` must be valid JSON (a key given twice maps to its first occurrence). With
     ``depth``, only locations at most that deep (containers deeper are skipped whole).
+    :class:`~statusguard.errors.OutOfTime` (naming ``doing``) when the budget runs out.
     """
     breaks = [m.start() for m in re.finditer("\n", text)]
 
@@ -63,6 +69,8 @@ def value_lines(text: str, *, depth: int | None = None) -> dict[Location, int]:
     where: Location = ()
     mark = pos  # where the element starts: its key in an object, else the value
     while True:
+        if not len(lines) % EVERY:
+            check(doing)
         lines.setdefault(where, line(mark))
         char = text[pos] if pos < len(text) else ""
         if char in {"{", "["} and depth is not None and len(where) >= depth:

@@ -3,8 +3,9 @@
 What it owns: :class:`Runtime`, the base of :class:`statusguard.lifecycle.Lifecycle` that
 builds the lookup tables once and answers :meth:`~Runtime.next` (about two dict lookups),
 :meth:`~Runtime.allowed_events`, :meth:`~Runtime.targets` and the other per-state
-questions, with typed errors for unknown names. Imports :mod:`statusguard.errors` and
-:mod:`statusguard.lifecycle._parts`.
+questions, with typed errors for unknown names. Building the tables looks at the time
+budget (``_deadline``: :class:`~statusguard.errors.OutOfTime` inside ``bounded()``).
+Imports :mod:`statusguard.errors`, :mod:`statusguard.lifecycle._parts` and ``_deadline``.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from statusguard.errors import (
     UnknownFlag,
     UnknownState,
 )
+from statusguard.lifecycle._deadline import check, paced
 from statusguard.lifecycle._parts import Condition, Flag, FlagKind, NoOp, Transition
 
 __all__ = ["Runtime"]
@@ -95,7 +97,11 @@ class Runtime(Generic[S, E]):
         One pass over the transitions and no-ops, one over the (state, event) pairs they
         make: linear in the model's size (a conditional pair also costs 2**flags for its
         deciding flags, computed once per distinct set of conditions, see :func:`_decide`).
+        Each step looks at the time budget (``_deadline``), the long loops every ``EVERY``
+        items.
         """
+        doing = f"building the tables of {self.name!r}"
+        check(doing)
         states = self.states
         self._state_names = {str(s): s for s in states}
         self._event_names = {str(e): e for e in self.events}
@@ -107,7 +113,7 @@ class Runtime(Generic[S, E]):
         selfloops: set[tuple[str, str]] = set()
         events_by_state: dict[str, dict[E, None]] = {str(s): {} for s in states}
         targets_by_state: dict[str, dict[S, None]] = {str(s): {} for s in states}
-        for t in self.transitions:
+        for t in paced(self.transitions, doing):
             event, target = t.event, t.target
             option = (t.when, target)
             for s in t.sources:
@@ -122,6 +128,7 @@ class Runtime(Generic[S, E]):
                 events_by_state[s][event] = None
                 targets_by_state[s][target] = None
         self._selfloops = frozenset(selfloops)
+        check(doing)
         uncond_next, cond_next = self._split_tables(cands, events_by_state)
         # Two lookups answer next(): fast[state][event] is a target or, for a conditional
         # pair, a _Decided table of its deciding flags (_decide). Keyed by plain str, never
@@ -131,7 +138,7 @@ class Runtime(Generic[S, E]):
         for (src, ev), to in uncond_next.items():
             fast[src][str(ev)] = to
         patterns: dict[tuple[Condition, ...], _Pattern | None] = {}
-        for (src, ev), choices in cond_next.items():
+        for (src, ev), choices in paced(cond_next.items(), doing):
             decided = _decide(choices, defaults, patterns)
             if decided is None:
                 wide.add((src, ev))
@@ -141,6 +148,7 @@ class Runtime(Generic[S, E]):
         self._wide = frozenset(wide)
         self._events_by_state = {k: tuple(v) for k, v in events_by_state.items()}
         self._targets_by_state = {k: tuple(v) for k, v in targets_by_state.items()}
+        check(doing)
         self._refusals = self._refusal_table()
         self._event_strs = {str(e): str(e) for e in self.events}
 

@@ -1,8 +1,9 @@
 """The cheap structural checks run when a lifecycle is built (the z3 proofs must agree).
 
 An invariant's kind-specific rule is its own (:meth:`Invariant.problem`); this module checks
-what every kind shares (names, known states). Imports :mod:`statusguard.errors`,
-``_parts`` and ``_kind``.
+what every kind shares (names, known states); the loops over transitions look at the time
+budget (``_deadline``). Imports :mod:`statusguard.errors`, ``_parts``, ``_kind`` and
+``_deadline``.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from statusguard._text import did_you_mean, format_flag
 from statusguard.errors import InvalidLifecycle
+from statusguard.lifecycle._deadline import EVERY, check
 from statusguard.lifecycle._kind import BUILTIN_OBLIGATIONS, RESERVED_PREFIX, Invariant
 from statusguard.lifecycle._parts import NoOp, Transition, compatible
 
@@ -96,6 +98,8 @@ def _validate_transitions(
 ) -> None:
     allowed = ", ".join(repr(str(s)) for s in lc.states)
     for i, t in enumerate(lc.transitions):
+        if not i % EVERY:
+            check(f"checking the transitions of {lc.name!r}")
         if not isinstance(t, Transition):
             raise bad(f"expected a Transition, got {t!r}", "transitions", i)
         _check_part(
@@ -213,6 +217,8 @@ def _validate_invariants(lc: Lifecycle[Any, Any], bad: Any, states: set[str]) ->
 def _check_determinism(lc: Lifecycle[Any, Any], bad: Any) -> None:
     by_key: dict[tuple[str, str], list[tuple[int, Transition[Any, Any]]]] = {}
     for i, t in enumerate(lc.transitions):
+        if not i % EVERY:
+            check(f"checking that {lc.name!r} is deterministic")
         for s in t.sources:
             by_key.setdefault((s, t.event), []).append((i, t))
     for (s, ev), options in by_key.items():

@@ -18,6 +18,7 @@ from statusguard.cli import cli
 from statusguard.lifecycle._model import Lifecycle, _lenient
 from statusguard.results import Verdict
 from statusguard.verify import _obligations
+from tests.proofs.cli._spend import spend_after_loading
 
 ROOT = Path(__file__).resolve().parents[3]
 # The shipped models, and edited copies shown in text and in JSON, are proved once.
@@ -230,10 +231,15 @@ def long_chain(n: int) -> dict[str, Any]:
     ],
     ids=["builtin-3000-states", "race-8-states"],
 )
-def test_a_timeout_is_unknown_and_never_proved(tmp_path: Path, n: int, race: bool) -> None:
+def test_a_timeout_is_unknown_and_never_proved(
+    tmp_path: Path, n: int, race: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from statusguard.cli import _check
+
+    spend_after_loading(monkeypatch, _check, "_load")  # the proofs find the budget spent
     path = tmp_path / "long.json"
     path.write_text(json.dumps(long_chain(n)))
-    args = ["check", str(path), "--timeout", "0.001", "--format", "json"]
+    args = ["check", str(path), "--timeout", "2", "--format", "json"]
     out = run(*args, *([] if race else ["--no-race"]))
     assert out.exit_code == 1
     results = json.loads(out.stdout)["models"][0]["results"]

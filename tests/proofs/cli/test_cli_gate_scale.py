@@ -18,6 +18,7 @@ from click.testing import CliRunner
 
 from statusguard.cli import cli
 from statusguard.lifecycle._deadline import OUT_OF_TIME
+from tests.proofs.cli._spend import spend_after_loading
 
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -63,14 +64,20 @@ def test_a_deep_dead_end_keeps_its_shortest_trace(tmp_path: Path, n: int, depth:
 
 
 @pytest.mark.parametrize("race", [True, False], ids=["race", "no-race"])
-def test_a_spent_budget_leaves_everything_unknown(tmp_path: Path, race: bool) -> None:
-    """Loading 2,000 states takes far more than 0.1 ms, so nothing after it may run."""
+def test_a_spent_budget_leaves_everything_unknown(
+    tmp_path: Path, race: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The budget runs out right after loading (the load waits for it), so no obligation
+    may run. (A budget spent while loading: tests/proofs/cli/test_cli_load_timeout.py.)"""
+    from statusguard.cli import _check
+
+    spend_after_loading(monkeypatch, _check, "_load")
     path = write_document(lifecycle_document(2000), tmp_path)
     out = run(
         "check",
         str(path),
         "--timeout",
-        "0.0001",
+        "2",
         "--format",
         "json",
         *([] if race else ["--no-race"]),
@@ -82,10 +89,11 @@ def test_a_spent_budget_leaves_everything_unknown(tmp_path: Path, race: bool) ->
     assert len([r for r in results if r["obligation"].startswith("race.")]) == (12 if race else 0)
 
 
-def test_a_scenario_out_of_time_is_unknown_never_skipped() -> None:
-    out = run(
-        "race", str(ROOT / "model/glance_image.py"), "--timeout", "0.0001", "--format", "json"
-    )
+def test_a_scenario_out_of_time_is_unknown_never_skipped(monkeypatch: pytest.MonkeyPatch) -> None:
+    from statusguard.cli import _race
+
+    spend_after_loading(monkeypatch, _race, "load_targets")
+    out = run("race", str(ROOT / "model/glance_image.py"), "--timeout", "1", "--format", "json")
     assert out.exit_code == 1, out.output
     results = results_of(out)
     scenarios = [r for r in results if r["obligation"].startswith("race.scenario.")]

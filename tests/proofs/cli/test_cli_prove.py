@@ -91,7 +91,7 @@ def test_abort_exits_1_through_either_entry(monkeypatch: pytest.MonkeyPatch) -> 
     import statusguard.cli._check as cli_check
     from statusguard.cli import main
 
-    def abort(targets: Any) -> Any:
+    def abort(*args: Any) -> Any:
         raise click.Abort
 
     monkeypatch.setattr(cli_check, "_load", abort)
