@@ -10,15 +10,23 @@ loop and for threads alike. The SQL one is :class:`statusguard.sql.AsyncSQLStore
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from datetime import datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from statusguard.errors import InvalidArgument
 from statusguard.guard._memory import MemoryStore
 from statusguard.guard._store import Applied, AuditEntry, Record, Rejected
 
-__all__ = ["ASYNC_STORE_MEMBERS", "AsyncMemoryStore", "AsyncStore", "check_async_store"]
+__all__ = [
+    "ASYNC_STORE_MEMBERS",
+    "AsyncMemoryStore",
+    "AsyncOverSync",
+    "AsyncStore",
+    "check_async_store",
+]
+
+T = TypeVar("T")
 
 
 @runtime_checkable
@@ -109,36 +117,44 @@ def _is_coroutine_function(method: object) -> bool:
     )
 
 
-class AsyncMemoryStore:
-    """An :class:`AsyncStore` in process memory: a :class:`MemoryStore` behind coroutines.
+class AsyncOverSync:
+    """The :class:`AsyncStore` members over a synchronous store held in :attr:`sync`.
 
-    ``audit`` and ``columns`` as for :class:`MemoryStore`; :attr:`sync` is that store
-    (read it from synchronous code, or share it with a :class:`Guard`).
+    Each coroutine runs the sync method of the same name through :meth:`_call`: a plain
+    call here, for a store whose writes never block on I/O; a store whose methods must
+    run elsewhere (:class:`statusguard.sql.AsyncSQLStore`: inside SQLAlchemy's greenlet
+    bridge) overrides it. Same arguments, records and errors as the sync store's.
     """
 
     __slots__ = ("sync",)
 
-    versioned = True
+    sync: Any
 
-    def __init__(self, *, audit: bool = False, columns: Iterable[str] = ()) -> None:
-        self.sync = MemoryStore(audit=audit, columns=columns)
+    async def _call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """``fn(*args, **kwargs)``, one of :attr:`sync`'s methods."""
+        return fn(*args, **kwargs)
+
+    @property
+    def versioned(self) -> bool:
+        """Whether the store keeps a version per key."""
+        return bool(self.sync.versioned)
 
     @property
     def columns(self) -> tuple[str, ...]:
         """The columns ``values=`` may write."""
-        return self.sync.columns
+        return tuple(self.sync.columns)
 
     async def values(self, key: Hashable) -> dict[str, Any]:
         """The current values of :attr:`columns` for ``key``."""
-        return self.sync.values(key)
+        return await self._call(self.sync.values, key)
 
     async def create(self, key: Hashable, status: str, token: str | None = None) -> Record:
         """Insert ``key`` with ``status`` at version 0; :class:`DuplicateKey` if present."""
-        return self.sync.create(key, status, token)
+        return await self._call(self.sync.create, key, status, token)
 
     async def get(self, key: Hashable) -> Record:
         """The current record; :class:`UnknownKey` if absent."""
-        return self.sync.get(key)
+        return await self._call(self.sync.get, key)
 
     async def apply(
         self,
@@ -151,8 +167,10 @@ class AsyncMemoryStore:
         actor: str | None = None,
         reason: str | None = None,
     ) -> Applied | Rejected:
-        """:meth:`MemoryStore.apply`."""
-        return self.sync.apply(key, moves, token, event, values=values, actor=actor, reason=reason)
+        """The sync store's ``apply``: the event's moves, atomically."""
+        return await self._call(
+            self.sync.apply, key, moves, token, event, values=values, actor=actor, reason=reason
+        )
 
     async def compare_and_set(
         self,
@@ -166,8 +184,9 @@ class AsyncMemoryStore:
         actor: str | None = None,
         reason: str | None = None,
     ) -> Applied | Rejected:
-        """:meth:`MemoryStore.compare_and_set`."""
-        return self.sync.compare_and_set(
+        """The sync store's ``compare_and_set``: ``target`` if status (and version) match."""
+        return await self._call(
+            self.sync.compare_and_set,
             key,
             expected,
             target,
@@ -181,8 +200,23 @@ class AsyncMemoryStore:
     async def history(
         self, key: Hashable, *, since: datetime | None = None, until: datetime | None = None
     ) -> list[AuditEntry]:
-        """:meth:`MemoryStore.history` (needs ``audit=True``)."""
-        return self.sync.history(key, since=since, until=until)
+        """The sync store's ``history``: committed transitions of ``key``, oldest first."""
+        return await self._call(self.sync.history, key, since=since, until=until)
+
+
+class AsyncMemoryStore(AsyncOverSync):
+    """An :class:`AsyncStore` in process memory: a :class:`MemoryStore` behind coroutines.
+
+    ``audit`` and ``columns`` as for :class:`MemoryStore`; :attr:`sync` is that store
+    (read it from synchronous code, or share it with a :class:`Guard`).
+    """
+
+    __slots__ = ()
+
+    sync: MemoryStore
+
+    def __init__(self, *, audit: bool = False, columns: Iterable[str] = ()) -> None:
+        self.sync = MemoryStore(audit=audit, columns=columns)
 
     async def dispose(self) -> None:
         """Nothing to release."""

@@ -26,8 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
-from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Mapping
-from datetime import datetime
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -36,7 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.util import await_only, greenlet_spawn
 
 from statusguard.errors import InvalidArgument, StoreUnavailable
-from statusguard.guard._store import Applied, AuditEntry, Record, Rejected
+from statusguard.guard._async_store import AsyncOverSync
 from statusguard.sql._classify import describe
 from statusguard.sql._engine import Connector
 from statusguard.sql._store import SQLStore
@@ -87,7 +86,7 @@ def _options(options: dict[str, Any]) -> dict[str, Any]:
     return {**options, "write_timeout": None, "read_engine": getattr(read, "sync_engine", read)}
 
 
-class AsyncSQLStore:
+class AsyncSQLStore(AsyncOverSync):
     """An :class:`AsyncStore` keeping statuses in a SQL table (SQLite, PostgreSQL, MariaDB).
 
     ``engine`` is a SQLAlchemy ``AsyncEngine`` or a URL with an async driver
@@ -100,7 +99,9 @@ class AsyncSQLStore:
     SQLAlchemy's greenlet bridge).
     """
 
-    __slots__ = ("_target", "_turns", "engine", "sync")
+    __slots__ = ("_target", "_turns", "engine")
+
+    sync: SQLStore
 
     def __init__(self, engine: AsyncEngine | str | sa.URL, table: str | sa.Table, **options: Any):
         self._adopt(_Bridged(engine, table, **_options(options)), engine)  # type: ignore[arg-type]
@@ -133,71 +134,7 @@ class AsyncSQLStore:
         async with turns:  # one shared connection: the tasks take turns
             return await greenlet_spawn(fn, *args, **kwargs)
 
-    # -- the AsyncStore protocol -------------------------------------------------------
-
-    @property
-    def versioned(self) -> bool:
-        """Whether the table has a version column."""
-        return self.sync.versioned
-
-    async def create(self, key: Hashable, status: str, token: str | None = None) -> Record:
-        """Insert ``key`` with ``status`` at version 0; :class:`DuplicateKey` if present."""
-        return await self._call(self.sync.create, key, status, token)
-
-    async def get(self, key: Hashable) -> Record:
-        """The current record; :class:`UnknownKey` if absent."""
-        return await self._call(self.sync.get, key)
-
-    async def apply(
-        self,
-        key: Hashable,
-        moves: Mapping[str, str],
-        token: str | None = None,
-        event: str | None = None,
-        *,
-        values: Mapping[str, Any] | None = None,
-        actor: str | None = None,
-        reason: str | None = None,
-    ) -> Applied | Rejected:
-        """:meth:`SQLStore.apply`: one conditional UPDATE."""
-        return await self._call(
-            self.sync.apply, key, moves, token, event, values=values, actor=actor, reason=reason
-        )
-
-    async def compare_and_set(
-        self,
-        key: Hashable,
-        expected: str,
-        target: str,
-        expected_version: int | None = None,
-        token: str | None = None,
-        *,
-        values: Mapping[str, Any] | None = None,
-        actor: str | None = None,
-        reason: str | None = None,
-    ) -> Applied | Rejected:
-        """:meth:`SQLStore.compare_and_set`: one conditional UPDATE."""
-        return await self._call(
-            self.sync.compare_and_set,
-            key,
-            expected,
-            target,
-            expected_version,
-            token,
-            values=values,
-            actor=actor,
-            reason=reason,
-        )
-
-    async def history(
-        self, key: Hashable, *, since: datetime | None = None, until: datetime | None = None
-    ) -> list[AuditEntry]:
-        """:meth:`SQLStore.history`."""
-        return await self._call(self.sync.history, key, since=since, until=until)
-
-    async def values(self, key: Hashable) -> dict[str, Any]:
-        """:meth:`SQLStore.values`."""
-        return await self._call(self.sync.values, key)
+    # -- the AsyncStore protocol: AsyncOverSync's, through _call ------------------------
 
     async def dispose(self) -> None:
         """Close the engine's pooled connections; on a bound store, nothing."""
@@ -318,11 +255,6 @@ class AsyncSQLStore:
     def dialect(self) -> str:
         """The dialect's name: ``sqlite``, ``postgresql`` or ``mysql``."""
         return self.sync.dialect
-
-    @property
-    def columns(self) -> tuple[str, ...]:
-        """The columns ``values=`` may write."""
-        return self.sync.columns
 
     @property
     def key_column(self) -> str:
