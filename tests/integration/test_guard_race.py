@@ -139,31 +139,40 @@ def test_processes_keep_every_history_legal(make_store: Any, glance: Any, engine
     for key in KEYS:
         guard.create(key)
     url = store.engine.url.render_as_string(hide_password=False)
+    acked = run_workers(WORKER, url, store.table_name, store.audit_table, 150, seeds=4)
+    assert check_histories(glance, store, acked) > 10
+
+
+def run_workers(
+    worker: str, url: str, table: str, audit: str | None, rounds: int, *, seeds: int
+) -> list[Committed]:
+    """Run ``worker`` (a script like :data:`WORKER`) in ``seeds`` processes at once, each
+    ``rounds`` steps on ``table``; every acknowledged commit they print."""
     procs = [
         subprocess.Popen(
             [
                 sys.executable,
                 "-c",
-                WORKER,
+                worker,
                 str(Path(__file__).parent),
                 url,
-                store.table_name,
-                store.audit_table,
+                table,
+                str(audit),
                 str(seed),
-                "150",
+                str(rounds),
                 str(ROOT / "model" / "glance_image.py"),
             ],
             stdout=subprocess.PIPE,
             text=True,
         )
-        for seed in range(4)
+        for seed in range(seeds)
     ]
     acked: list[Committed] = []
     for proc in procs:
         out, _ = proc.communicate(timeout=300)
         assert proc.returncode == 0
         acked += [Committed(*row) for row in json.loads(out)]
-    assert check_histories(glance, store, acked) > 10
+    return acked
 
 
 class NaiveStore(Store):

@@ -8,12 +8,8 @@ negative control, an async store that reads, awaits and writes blindly, fails th
 from __future__ import annotations
 
 import asyncio
-import json
 import random
-import subprocess
-import sys
 import textwrap
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,7 +18,14 @@ from statusguard import AsyncGuard, Committed
 from statusguard.guard import Applied, AsyncMemoryStore, AuditEntry, Record, Rejected
 from statusguard.testing import EventLoopThread, blocking
 from tests.integration.conftest import async_url
-from tests.integration.test_guard_race import CONFIG, KEYS, REFUSED, ROOT, check_histories, choose
+from tests.integration.test_guard_race import (
+    CONFIG,
+    KEYS,
+    REFUSED,
+    check_histories,
+    choose,
+    run_workers,
+)
 
 
 async def one_step_async(guard: AsyncGuard[Any, Any], rng: random.Random) -> Committed | None:
@@ -140,30 +143,7 @@ def test_processes_of_tasks_keep_every_history_legal(
 
     event_loop_thread.run(create())
     url = async_url(store.engine.url.render_as_string(hide_password=False))
-    procs = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-c",
-                WORKER,
-                str(Path(__file__).parent),
-                url,
-                store.table_name,
-                store.audit_table,
-                str(seed),
-                "40",
-                str(ROOT / "model" / "glance_image.py"),
-            ],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        for seed in range(3)
-    ]
-    acked: list[Committed] = []
-    for proc in procs:
-        out, _ = proc.communicate(timeout=300)
-        assert proc.returncode == 0
-        acked += [Committed(*row) for row in json.loads(out)]
+    acked = run_workers(WORKER, url, store.table_name, store.audit_table, 40, seeds=3)
     assert check_histories(glance, blocking(store, event_loop_thread), acked) > 10
 
 
