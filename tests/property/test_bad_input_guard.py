@@ -384,7 +384,9 @@ def _boundary(request: pytest.FixtureRequest, n: int) -> None:
 MIN_OK_SHARE = 0.3
 # Measured after the bad-version, non-mapping-facts and plain-enum classes joined the
 # generator (seeds 11-18): commits were 4.9-11% of calls; 0.06 failed on 2 of 8 seeds.
-MIN_COMMIT_SHARE = 0.035
+# After the non-key classes (True, 1.0, Decimal, NaN) joined: 5.7-11.6% on seeds 1-8, and
+# one unseeded run 2.3% (20 of 877 calls), under the former 0.035.
+MIN_COMMIT_SHARE = 0.02
 
 
 def assert_success_share(tally: Tally) -> None:

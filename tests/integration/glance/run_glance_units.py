@@ -99,7 +99,11 @@ def failures(junit: Path) -> tuple[int, set[str]]:
     for case in ET.parse(junit).getroot().iter("testcase"):
         total += 1
         if case.find("failure") is not None or case.find("error") is not None:
-            module, cls = case.get("classname", "").rsplit(".", 1)
+            classname = case.get("classname", "")
+            if "." not in classname:  # a collection error: no module path, only a name
+                failed.add(f"{classname or '(collection)'}::{case.get('name')}")
+                continue
+            module, cls = classname.rsplit(".", 1)
             failed.add(f"{module.replace('.', '/')}.py::{cls}::{case.get('name')}")
     return total, failed
 
