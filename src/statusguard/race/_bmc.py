@@ -21,7 +21,13 @@ from statusguard.race._problem import RaceProblem
 from statusguard.race._schedule import decode
 from statusguard.results import Counterexample, TraceStep, Verdict
 
-__all__ = ["CANONICAL_BUDGET", "BmcResult", "bmc", "explicit_violation"]
+__all__ = [
+    "CANONICAL_BUDGET",
+    "BmcResult",
+    "bmc",
+    "explicit_violation",
+    "schedule_counterexample",
+]
 
 
 @dataclass(frozen=True)
@@ -322,21 +328,28 @@ def explicit_violation(
             detail=f"no counterexample with {workers} workers up to depth {depth} (bounded)",
         )
     steps, cfg, schedule = best
+    return BmcResult(
+        Verdict.VIOLATED,
+        steps,
+        workers,
+        time.perf_counter() - t0,
+        schedule_counterexample(cfg, schedule),
+        str(schedule[-1]["violates"]),
+        f"shortest counterexample: {steps} steps, {workers} workers",
+    )
+
+
+def schedule_counterexample(
+    config: Mapping[str, bool], schedule: Sequence[dict[str, Any]]
+) -> Counterexample:
+    """A counterexample from an interpreter's schedule (its writes are the trace)."""
     trace = [
         TraceStep(s["from"], s["event"] or "save", s["facts"])
         for s in schedule
         if s["action"] == "write"
     ]
     trace.append(TraceStep(schedule[-1]["status"]))
-    return BmcResult(
-        Verdict.VIOLATED,
-        steps,
-        workers,
-        time.perf_counter() - t0,
-        Counterexample(dict(cfg), tuple(trace), tuple(schedule)),
-        str(schedule[-1]["violates"]),
-        f"shortest counterexample: {steps} steps, {workers} workers",
-    )
+    return Counterexample(dict(config), tuple(trace), tuple(schedule))
 
 
 def _classify(

@@ -2,20 +2,36 @@
 
 What it owns: :func:`check_obligation` and :func:`combined` (induction first; for what it
 cannot prove, BMC for a real interleaving; ``unknown`` when neither settles it, never
-``proved``) and the method names reported with each result.
+``proved``), :func:`without_unrolling` (what a model-dependent obligation gets without
+encoding the model for z3: the explicit search's shortest run, or the rank argument) and
+the method names reported with each result.
 """
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Sequence
+from graphlib import CycleError, TopologicalSorter
+from typing import Any
 
-from statusguard.race._bmc import bmc, explicit_violation
+from statusguard.lifecycle._paths import Hop, bfs, graph, walk
+from statusguard.race._bmc import bmc, explicit_violation, schedule_counterexample
 from statusguard.race._induction import VACUOUS, InductionResult, induction
+from statusguard.race._interp import RaceInterpreter, step_violations
 from statusguard.race._problem import RaceProblem
 from statusguard.results import ObligationResult, Verdict
 
-__all__ = ["BMC_METHOD", "EXPLICIT_METHOD", "INDUCTION_METHOD", "check_obligation", "combined"]
+__all__ = [
+    "BMC_METHOD",
+    "CYCLE_METHOD",
+    "EXPLICIT_METHOD",
+    "INDUCTION_METHOD",
+    "RANK_METHOD",
+    "check_obligation",
+    "combined",
+    "without_unrolling",
+]
 
 INDUCTION_METHOD = (
     "one-step induction, workers an uninterpreted sort (any number of workers, any length); z3"
@@ -24,6 +40,13 @@ BMC_METHOD = "bounded model checking, shortest interleaving; z3 QF_BV"
 EXPLICIT_METHOD = (
     "explicit breadth-first search of the interleavings, shortest first (the run bounded "
     "model checking reports)"
+)
+CYCLE_METHOD = (
+    "a reachable cycle walked under a stale read, the schedule replayed by the explicit interpreter"
+)
+RANK_METHOD = (
+    "rank argument: the transitions reachable from the start form no cycle, so a status "
+    "unchanged since the read means no write since (any number of workers, any length)"
 )
 
 
@@ -63,18 +86,11 @@ def combined(
     all_obl = [o for g in groups for o in g]
     if proof is None or not all(o in proof.verdicts for o in all_obl):
         for group in groups:
-            hit = explicit_violation(problem, group, workers=workers, depth=depth)
-            if hit is None:  # it cannot tell: prove and search with z3
+            found = _explicit(problem, name, group, workers, depth, t0)
+            if found is None:  # it cannot tell: prove and search with z3
                 break
-            if hit.status is Verdict.VIOLATED:
-                return ObligationResult(
-                    name,
-                    Verdict.VIOLATED,
-                    time.perf_counter() - t0,
-                    EXPLICIT_METHOD,
-                    f"race.{hit.obligation} violated: {hit.detail}",
-                    hit.counterexample,
-                )
+            if found.status is Verdict.VIOLATED:
+                return found
     if proof is not None and all(o in proof.verdicts for o in all_obl):
         ind = proof
         t0 -= proof.seconds / max(1, len(proof.verdicts))
@@ -118,3 +134,148 @@ def combined(
         f"{INDUCTION_METHOD} + {BMC_METHOD}",
         "; ".join(notes),
     )
+
+
+def _explicit(
+    problem: RaceProblem,
+    name: str,
+    group: Sequence[str],
+    workers: int,
+    depth: int,
+    t0: float,
+) -> ObligationResult | None:
+    """The explicit search's shortest run breaking ``group`` as result ``name``: ``violated``;
+    ``proved`` only within the bound, so an ``unknown``-free caller must still prove it;
+    ``None`` when the search cannot tell."""
+    hit = explicit_violation(problem, group, workers=workers, depth=depth)
+    if hit is None:
+        return None
+    if hit.status is not Verdict.VIOLATED:
+        return ObligationResult(name, hit.status, time.perf_counter() - t0, EXPLICIT_METHOD, "")
+    return ObligationResult(
+        name,
+        Verdict.VIOLATED,
+        time.perf_counter() - t0,
+        EXPLICIT_METHOD,
+        f"race.{hit.obligation} violated: {hit.detail}",
+        hit.counterexample,
+    )
+
+
+def without_unrolling(
+    problem: RaceProblem, obligation: str, *, workers: int = 2, depth: int = 12
+) -> ObligationResult | None:
+    """``obligation``'s verdict on ``problem`` when the model's graph settles it.
+
+    For an obligation that depends on the model (not one of the protocol's theorems). A
+    status-compare protocol's ``fresh_decision`` (ABA): every committed write follows a
+    transition, so the stored status can come back to the one a worker read only along a
+    cycle. With no cycle reachable from the start it is proved (the rank argument); with
+    one, a worker reads at the cycle while another walks it: that schedule, replayed by the
+    interpreter, is the counterexample (one cycle's, not necessarily the shortest). Other
+    obligations: the explicit search's shortest run breaking it (the run BMC would report,
+    bounded by :data:`~statusguard.race._bmc.CANONICAL_BUDGET` states and ``depth``).
+    ``None`` when neither settles it: then the obligation is proved or searched with z3.
+    Linear in the model's size (the search: in the states of the interleavings it visits).
+    """
+    t0 = time.perf_counter()
+    name = f"race.{obligation}.{problem.protocol}"
+    if problem.mutation is not None:
+        return None
+    if obligation == "fresh_decision" and problem.proto.fresh_when_acyclic:
+        return _rank(problem, name, t0)
+    found = _explicit(problem, name, [obligation], workers, depth, t0)
+    return found if found is not None and found.status is Verdict.VIOLATED else None
+
+
+def _rank(problem: RaceProblem, name: str, t0: float) -> ObligationResult | None:
+    """``fresh_decision`` for a status compare: proved without a reachable cycle, else the
+    schedule that walks one under a stale read (``None`` if the interpreter disagrees)."""
+    lc, requests, start = problem.lifecycle, set(problem.requests()), problem.start_status
+    for cfg in problem.config_settings():
+        adj = {s: [h for h in hops if h.event in requests] for s, hops in graph(lc, cfg).items()}
+        parent = bfs(start, adj)
+        try:  # graphlib reads the mapping as node -> predecessors: its cycles run backwards
+            TopologicalSorter({s: {h.target for h in adj[s]} for s in parent}).prepare()
+        except CycleError as exc:
+            cycle = list(reversed(exc.args[1]))
+            prefix = walk(parent, start, cycle[0])
+            schedule = _walk_under_stale_read(problem, cfg, adj, prefix, cycle)
+            if schedule is None:
+                return None
+            steps = len(schedule)
+            return ObligationResult(
+                name,
+                Verdict.VIOLATED,
+                time.perf_counter() - t0,
+                CYCLE_METHOD,
+                f"race.fresh_decision violated: a counterexample: {steps} steps, 2 workers "
+                f"(the status comes back along {' -> '.join(cycle)})",
+                schedule_counterexample(cfg, schedule),
+            )
+    return ObligationResult(
+        name,
+        Verdict.PROVED,
+        time.perf_counter() - t0,
+        RANK_METHOD,
+        "proved for any number of workers and any length: no status reachable from "
+        f"{start!r} can come back to itself, under every config setting",
+    )
+
+
+def _walk_under_stale_read(
+    problem: RaceProblem,
+    cfg: dict[str, bool],
+    adj: dict[str, list[Hop]],
+    prefix: Sequence[Hop],
+    cycle: Sequence[str],
+) -> list[dict[str, Any]] | None:
+    """Worker 1 walks ``prefix`` to the cycle's first status, worker 2 reads there and
+    decides its first step, worker 1 walks the cycle back, worker 2 commits. The
+    interpreter runs every step (its own choices of facts); the schedule is returned only
+    if its last write breaks ``fresh_decision``."""
+    interp = RaceInterpreter(
+        problem.lifecycle, problem.protocol, cfg, start=problem.start_status, workers=2
+    )
+    world = interp.initial()
+    schedule: list[dict[str, Any]] = []
+
+    def decide(w: int, target: str, events: set[str]) -> bool:
+        nonlocal world
+        for request, facts in interp.choices(world, w):
+            if request in events:
+                nxt, entry = interp.read(world, w, request, facts)
+                decided = nxt.pending[w]
+                if decided is not None and decided.target == target:
+                    world = nxt
+                    schedule.append(entry)
+                    return True
+        return False
+
+    def commit(w: int) -> dict[str, Any]:
+        nonlocal world
+        world, entry = interp.write(world, w)
+        schedule.append(entry)
+        return entry
+
+    def events(src: str, dst: str) -> set[str]:
+        return {h.event for h in adj[src] if h.target == dst}
+
+    status = problem.start_status
+    for hop in prefix:
+        if not decide(0, hop.target, {hop.event}):
+            return None
+        commit(0)
+        status = hop.target
+    if not decide(1, cycle[1], events(cycle[0], cycle[1])):
+        return None
+    for src, dst in itertools.pairwise(cycle):
+        if not decide(0, dst, events(src, dst)):
+            return None
+        commit(0)
+    last = commit(1)
+    broken = step_violations(problem.lifecycle, last, problem.protocol, cfg)
+    if "fresh_decision" not in broken or status != cycle[0]:
+        return None
+    last["violates"] = "fresh_decision"
+    return schedule

@@ -17,7 +17,7 @@ from typing import Any
 
 from statusguard.lifecycle._deadline import OUT_OF_TIME, expired, out_of_time, remaining
 from statusguard.lifecycle._model import Lifecycle
-from statusguard.race._check import check_obligation
+from statusguard.race._check import check_obligation, without_unrolling
 from statusguard.race._induction import InductionResult, induction
 from statusguard.race._parametric import (
     METHODS,
@@ -85,7 +85,10 @@ def race_checks(
     (the default) takes each obligation proved once for every lifecycle when ``lc`` meets
     the proof's premises, so its cost does not grow with the model; what it cannot take
     (an obligation that depends on the model, a premise that fails) is proved per model,
-    as ``per-model`` does for everything.
+    as ``per-model`` does for everything. An obligation that depends on the model gets,
+    before any per-model z3 work, what its graph settles
+    (:func:`~statusguard.race._check.without_unrolling`: the shortest run that breaks it, or
+    the rank argument for a status compare on an acyclic lifecycle).
     """
     if method not in METHODS:
         raise ValueError(f"unknown race method {method!r}; expected one of: {', '.join(METHODS)}")
@@ -104,6 +107,8 @@ def race_checks(
             res = inherited.get(o)
             if res is None and expired():
                 res = _out_of_time(f"race.{o}.{p}", "the race proof")
+            if res is None and method == PARAMETRIC and expected is None:
+                res = without_unrolling(problem, o, workers=workers, depth=depth)
             if res is None:
                 if ind is None:
                     ind = induction(problem, timeout=remaining(timeout))

@@ -66,12 +66,28 @@ def _is_transition(
     if request == SAVE:
         return dst == src
     return any(
-        str(t.event) == request
-        and src in {str(s) for s in t.sources}
-        and str(t.target) == dst
-        and all(flags.get(n) == v for n, v in t.when)
-        for t in lc.transitions
+        all(flags.get(n) == v for n, v in when) for when in _edges(lc).get((src, request, dst), ())
     )
+
+
+Edges = dict[tuple[str, str, str], list[tuple[tuple[str, bool], ...]]]
+_EDGES: dict[int, tuple[Lifecycle[Any, Any], Edges]] = {}
+
+
+def _edges(lc: Lifecycle[Any, Any]) -> Edges:
+    """``(source, event, target)`` to the ``when`` conditions of the transitions taking it,
+    for the last few lifecycles (a search asks about one lifecycle thousands of times)."""
+    held = _EDGES.get(id(lc))
+    if held is not None and held[0] is lc:
+        return held[1]
+    edges: Edges = {}
+    for t in lc.transitions:
+        for s in t.sources:
+            edges.setdefault((str(s), str(t.event), str(t.target)), []).append(tuple(t.when))
+    if len(_EDGES) >= 8:
+        _EDGES.pop(next(iter(_EDGES)))
+    _EDGES[id(lc)] = (lc, edges)
+    return edges
 
 
 def step_violations(

@@ -99,6 +99,8 @@ class RaceProtocol:
     ``guard_call`` is ``None`` for a protocol that bypasses the guard; a protocol with one
     writes the status only through the guard, so metadata saves write no status under it.
     ``mutants`` are planted bugs: variants of ``z3_write`` the tests show the proofs catch.
+    ``fresh_when_acyclic``: it commits only while the stored status equals the one read, so
+    on a lifecycle whose reachable transitions form no cycle its decisions are fresh.
     """
 
     name: str
@@ -109,6 +111,7 @@ class RaceProtocol:
     theorems: frozenset[str]
     decides_at_write: bool = False
     mutants: Mapping[str, Z3Rule] = field(default_factory=dict)
+    fresh_when_acyclic: bool = False
 
     @property
     def guarded(self) -> bool:
@@ -176,6 +179,7 @@ CAS_STATUS = RaceProtocol(
     guard_call=lambda guard, key, d: guard.move(key, d.target, d.status, facts=dict(d.facts)),
     theorems=frozenset({"legal_steps", "absorbing", "progress"}),
     mutants={"skip_compare": _ALWAYS},
+    fresh_when_acyclic=True,
 )
 CAS_VERSION = RaceProtocol(
     "cas_version",
