@@ -9,6 +9,8 @@ repeated runs and their ratios, measured side by side in one run:
   default) against a fresh interpreter that reads the same file, ``json.loads`` it and
   walks its graph breadth-first (the floor), plus the shipped models
   (``check model/ --proofs proofs/``) and a dead end 3,000 steps deep in 10,000 states;
+  ``statusguard race FILE`` (every race check, the model-dependent ones included) at 100
+  and 1,000 states, and with ``--method per-model`` at 100;
   both CPU seconds (user + system of the child, what a shared machine disturbs least)
   and wall seconds;
 * in one process: every obligation of the loaded lifecycle (``check_lifecycle``)
@@ -128,6 +130,13 @@ def measure(quick: bool = False, repeat: int = 5) -> list[dict[str, Any]]:
             add(floor, cpu, wall, None, rc)
             cpu, wall, rc = cold([exe, "check", str(path)], repeat)
             add(f"statusguard check, {n:,} states (cold)", cpu, wall, floor, rc)
+            if n <= 1000:  # every race check, not only the gated theorems
+                cpu, wall, rc = cold([exe, "race", str(path)], repeat)
+                add(f"statusguard race, {n:,} states (cold)", cpu, wall, floor, rc)
+            if n == 100:
+                cpu, wall, rc = cold([exe, "race", str(path), "--method", "per-model"], 1)
+                case = f"statusguard race --method per-model, {n:,} states (cold)"
+                add(case, cpu, wall, floor, rc)
             lc = Lifecycle.from_json(doc)
             floor = f"plain BFS, {n:,} states (in process)"
             add(floor, warm(lambda doc=doc: plain_bfs(doc), repeat), None, None)
