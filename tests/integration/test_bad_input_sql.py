@@ -55,8 +55,9 @@ hostile = st.one_of(
 )
 
 
-def _case(url: str, param: str, value: str, canary: str) -> str:
-    from sqlalchemy import create_engine, inspect, text
+def _case(url: str, param: str, value: str, canary: str, watch: Any) -> str:
+    """One identifier case; ``watch`` is the engine that counts the canary's rows."""
+    from sqlalchemy import inspect, text
 
     from statusguard import SQLStore
 
@@ -87,12 +88,8 @@ def _case(url: str, param: str, value: str, canary: str) -> str:
         with contextlib.suppress(Exception):
             store.drop_schema()
         store.dispose()
-    eng = create_engine(url)
-    try:
-        with eng.connect() as c:
-            assert c.execute(text(f"SELECT count(*) FROM {canary}")).scalar() == 1
-    finally:
-        eng.dispose()
+    with watch.connect() as c:
+        assert c.execute(text(f"SELECT count(*) FROM {canary}")).scalar() == 1
     return "accepted"
 
 
@@ -110,7 +107,7 @@ def _identifier_boundary(
 
         @given(param=st.sampled_from(PARAMS), value=hostile)
         def test(param: str, value: str) -> None:
-            tally.run(lambda: _case(url, param, value, canary))
+            tally.run(lambda: _case(url, param, value, canary, eng))
 
         run_boundary(request, tally, test, n)
     finally:

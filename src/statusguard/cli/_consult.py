@@ -26,6 +26,7 @@ from statusguard.cli._app import (
     lenient_models,
     load_one,
     load_targets,
+    out_of_time_loading,
 )
 from statusguard.cli._options import (
     config_option,
@@ -36,7 +37,7 @@ from statusguard.cli._options import (
 )
 from statusguard.consult._formats import render
 from statusguard.consult._reports import DiffReport, ExplainReport, ShowReport
-from statusguard.errors import LoadError, StatusGuardError
+from statusguard.errors import LoadError, OutOfTime, StatusGuardError
 
 __all__ = ["diff", "docs", "explain", "show"]
 
@@ -184,7 +185,7 @@ def _load(target: str, local: str) -> list[Any]:
         with lenient_models():  # a defect is a verdict (a regression), not bad input
             return load_all(local)
     except StatusGuardError as exc:
-        if local == target:
+        if local == target or isinstance(exc, OutOfTime):
             raise
         path = local.rsplit(":", 1)[0] if local.count(":") else local
         problem = exc.problem if isinstance(exc, LoadError) else str(exc)
@@ -217,12 +218,22 @@ def diff(
     model/glance_image.py`.
     """
     from statusguard.consult._diff import diff_lifecycles, obligation_results
+    from statusguard.lifecycle._deadline import bounded, budget
 
     chosen, _ = output_format(DiffReport, fmt, output, "text")
-    try:
-        with _materialise(old) as old_target, _materialise(new) as new_target:
+    target = old
+    try:  # loading both sides shares one --timeout budget, as check's loading does
+        with (
+            budget(timeout),
+            bounded(),
+            _materialise(old) as old_target,
+            _materialise(new) as new_target,
+        ):
             before = _load(old, old_target)
+            target = new
             after = _load(new, new_target)
+    except OutOfTime as exc:
+        out_of_time_loading(target, exc)
     except StatusGuardError as exc:
         fail(exc)
     pairs, added, removed = _pairs(before, after)

@@ -145,3 +145,20 @@ def test_negative_control_without_the_checks_the_load_runs_on(
     out, cpu = timed_check(big, "--timeout", "0.001")
     assert cpu > BOUND_CPU_S, f"the unchecked load took only {cpu:.2f} CPU s"
     assert out.exit_code == 1  # the proofs then find the budget spent
+
+
+def test_diff_loads_within_its_budget(big: Path) -> None:
+    cpu = _cpu_seconds()
+    out = run("diff", str(big), str(big), "--timeout", "0.001")
+    spent = _cpu_seconds() - cpu
+    assert out.exit_code == 1, out.output
+    assert out.stdout == ""
+    assert f"statusguard: unknown: loading {str(big)!r}: {OUT_OF_TIME}" in out.stderr
+    assert spent < BOUND_CPU_S, f"{spent:.2f} CPU s after the budget ran out"
+
+
+def test_diff_with_a_generous_budget_compares(tmp_path: Path) -> None:
+    path = write_document(lifecycle_document(100), tmp_path)
+    out = run("diff", str(path), str(path), "--timeout", "60")
+    assert out.exit_code == 0, out.output
+    assert "no change" in out.stdout
