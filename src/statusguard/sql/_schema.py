@@ -8,13 +8,12 @@ rowid key) comes from the dialect modules as SQLAlchemy type variants.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
-from statusguard.errors import InvalidKey
-from statusguard.guard._store import check_key
+from statusguard.sql._keys import INT_RANGES, KeyCheck, any_keys, int_keys, text_keys
 from statusguard.sql._outcomes import collation_query, inexact_key
 from statusguard.sql.dialects import DIALECTS, dialect_for
 
@@ -145,9 +144,10 @@ def audit_table(metadata: sa.MetaData, name: str, key_type: sa.types.TypeEngine[
 
 
 _INT_BITS = ((sa.SmallInteger, 16), (sa.BigInteger, 64), (sa.Integer, 32))
+_ANY = any_keys("what the column's type holds, but no bool or number that is not an int")
 
 
-def key_checker(key_type: sa.types.TypeEngine[Any], *, nul: bool) -> Callable[[Hashable], None]:
+def key_checker(key_type: sa.types.TypeEngine[Any], *, nul: bool) -> KeyCheck:
     """A check that ``key`` fits the key column, run before any SQL (:class:`InvalidKey`).
 
     String columns take ``str`` keys up to the column's length (on every engine, so a
@@ -155,41 +155,11 @@ def key_checker(key_type: sa.types.TypeEngine[Any], *, nul: bool) -> Callable[[H
     NUL where the engine's text cannot hold it (``nul=False``); integer columns take
     ``int`` keys in the column's range. Other column types are left to the database,
     but for a bool or a number that is not an int (:func:`~statusguard.guard._store.aliased_key`).
+    The rules are :mod:`statusguard.sql._keys`'s, which ``DjangoStore`` applies too.
     """
     if isinstance(key_type, sa.String):
-        length = key_type.length
-        allowed = "text" + (f" of at most {length} characters" if length else "")
-        if not nul:
-            allowed += " without NUL characters"
-
-        def check_text(key: Hashable) -> None:
-            if not isinstance(key, str):
-                raise InvalidKey(key, f"its type is {type(key).__name__}, not str", allowed)
-            if length is not None and len(key) > length:
-                raise InvalidKey(key, f"{len(key)} characters long", allowed)
-            if not nul and "\x00" in key:
-                raise InvalidKey(key, "it contains a NUL character", allowed)
-            if not key.isascii():
-                try:
-                    key.encode("utf-8")
-                except UnicodeEncodeError:
-                    raise InvalidKey(key, "it is not valid Unicode text", allowed) from None
-
-        return check_text
+        return text_keys(key_type.length, nul=nul)
     bits = next((b for kind, b in _INT_BITS if isinstance(key_type, kind)), None)
     if bits is None:
-        return _any_key
-    low, high = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
-    allowed_ints = f"integers from {low} to {high}"
-
-    def check_int(key: Hashable) -> None:
-        if not isinstance(key, int) or isinstance(key, bool):
-            raise InvalidKey(key, f"its type is {type(key).__name__}, not int", allowed_ints)
-        if not low <= key <= high:
-            raise InvalidKey(key, f"out of the {bits}-bit range", allowed_ints)
-
-    return check_int
-
-
-def _any_key(key: Hashable) -> None:
-    check_key(key, "what the column's type holds, but no bool or number that is not an int")
+        return _ANY
+    return int_keys(*INT_RANGES[bits], bits=bits)

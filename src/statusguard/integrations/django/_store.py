@@ -38,11 +38,11 @@ from statusguard.guard._store import (
     Rejected,
     Store,
     check_audit_text,
-    check_key,
     check_window,
 )
 from statusguard.sql._classify import describe
 from statusguard.sql._identifiers import check_identifier, check_table_name
+from statusguard.sql._keys import KeyCheck, any_keys, int_keys, text_keys
 from statusguard.sql._outcomes import (
     apply_until_decided,
     audit_entry,
@@ -78,8 +78,41 @@ __all__ = ["DjangoStore", "Rendered", "check_audit_model", "column_of", "render"
 # a bind parameter ``:name`` (not ``::type``, as SQLAlchemy's text() reads them)
 _BIND = re.compile(r"(?<![:\w\\]):(\w+)(?!:)")
 _CACHE_LIMIT = 4096
-#: what a DjangoStore takes as a key (:func:`check_key` says why not a bool or a float)
+#: what a DjangoStore takes as a key of another field type (:func:`check_key` says why not
+#: a bool or a float)
 KEYS = "the model's primary key values, but no bool or number that is not an int"
+#: the bits of Django's integer field types (their ranges: Django's own
+#: ``BaseDatabaseOperations.integer_field_ranges``, on every engine, as ``SQLStore``'s)
+_INT_FIELDS = {
+    "SmallIntegerField": 16,
+    "SmallAutoField": 16,
+    "PositiveSmallIntegerField": 16,
+    "IntegerField": 32,
+    "AutoField": 32,
+    "PositiveIntegerField": 32,
+    "BigIntegerField": 64,
+    "BigAutoField": 64,
+    "PositiveBigIntegerField": 64,
+}
+_TEXT_FIELDS = ("CharField", "SlugField", "TextField")
+
+
+def key_check(pk: Any) -> KeyCheck:
+    """The check of a key against the primary key field ``pk``, before any SQL: an integer
+    field takes ``int`` keys in its range, a text field ``str`` keys up to its
+    ``max_length`` (what ``SQLStore`` takes on such columns); other fields (UUID, ...) what
+    Django converts, but no bool or number that is not an int."""
+    from django.db.backends.base.operations import BaseDatabaseOperations
+
+    while pk is not None and pk.is_relation:  # a one-to-one primary key: the target's type
+        pk = pk.target_field
+    kind = pk.get_internal_type() if pk is not None else None
+    if kind in _INT_FIELDS:
+        low, high = BaseDatabaseOperations.integer_field_ranges[kind]
+        return int_keys(low, high, bits=_INT_FIELDS[kind])
+    if kind in _TEXT_FIELDS:
+        return text_keys(pk.max_length, nul=True)
+    return any_keys(KEYS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,6 +324,7 @@ class DjangoStore(Store):
         self.versioned = version is not None
         table = check_table_name("table name", meta.db_table)
         key = check_identifier("key column", meta.pk.column if meta.pk is not None else None)
+        self._check_key = key_check(meta.pk)
         column = check_identifier("status column", column_of(model, status))
         vcol = tcol = None
         if version is not None:
@@ -474,7 +508,7 @@ class DjangoStore(Store):
         Other fields take their defaults; a duplicate key is :class:`DuplicateKey`, and
         only the savepoint around the insert is rolled back.
         """
-        check_key(key, KEYS)
+        self._check_key(key)
         alias = self.alias()
         conn = connections[alias]
         self._sql(conn)  # the key check, before the first row goes in
@@ -498,7 +532,7 @@ class DjangoStore(Store):
 
     def get(self, key: Hashable) -> Record:
         """The current record; :class:`UnknownKey` if absent."""
-        check_key(key, KEYS)
+        self._check_key(key)
         conn = connections[self.alias(write=False)]
         return self._read(conn, self._sql(conn), key)
 
@@ -511,7 +545,7 @@ class DjangoStore(Store):
         ``since <= at < until``. ``ValueError`` without an audit model.
         """
         check_window(since, until)
-        check_key(key, KEYS)
+        self._check_key(key)
         if self.audit_table is None:
             raise ValueError(
                 "this DjangoStore has no audit model; pass audit=<a subclass of "
@@ -545,7 +579,7 @@ class DjangoStore(Store):
         ``actor`` and ``reason`` go to the audit row, if the store keeps one.
         """
         check_audit_text(actor, reason)
-        check_key(key, KEYS)
+        self._check_key(key)
         conn = connections[self.alias()]
         sql = self._sql(conn)
         if not moves:
@@ -585,7 +619,7 @@ class DjangoStore(Store):
         reason: str | None = None,
     ) -> Applied | Rejected:
         """Set ``target`` if the status (and version) still match: one conditional ``UPDATE``."""
-        check_key(key, KEYS)
+        self._check_key(key)
         check_audit_text(actor, reason)
         check_versioned(
             expected_version,
