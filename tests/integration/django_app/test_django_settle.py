@@ -10,6 +10,7 @@ ran). With tokens and an audit model the store then answers ``committed=True`` o
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -67,60 +68,60 @@ def _commit_statement(alias: str) -> bytes:
     return b"UPDATE" if connections[alias].vendor == "postgresql" else b"\x03COMMIT"
 
 
+def _lost_fire(
+    proxied: tuple[str, LoopbackProxy],
+    cut: str,
+    marker: bytes,
+    *,
+    tokens: bool = True,
+    atomic: bool = False,
+) -> tuple[StoreUnavailable, int]:
+    """Fire ``claim`` on a new ticket through the proxy, cut ``"before"`` or ``"after"`` the
+    statement starting with ``marker`` (inside ``transaction.atomic()`` with ``atomic``);
+    the error the guard raised and the ticket's pk."""
+    alias, proxy = proxied
+    guard = _guard(tokens)
+    t = AuditedTicket.objects.using(alias).create()
+    guard.status(t.pk)  # connected through the proxy
+    (proxy.cut_after if cut == "after" else proxy.cut_before)(marker)
+    scope = transaction.atomic(using=PROXIED) if atomic else contextlib.nullcontext()
+    with pytest.raises(StoreUnavailable) as lost, scope:
+        guard.fire(t.pk, "claim")
+    if cut == "after":
+        assert proxy.wait_cut(5)
+    return lost.value, t.pk
+
+
 def test_a_cut_after_the_commit_is_settled_as_committed(
     proxied: tuple[str, LoopbackProxy],
 ) -> None:
-    alias, proxy = proxied
-    guard = _guard()
-    t = AuditedTicket.objects.using(alias).create()
-    guard.status(t.pk)  # connected through the proxy
-    proxy.cut_after(_commit_statement(alias))
-    with pytest.raises(StoreUnavailable) as lost:
-        guard.fire(t.pk, "claim")
-    assert proxy.wait_cut(5)
-    assert lost.value.committed is True, lost.value
-    assert "is stored" in str(lost.value)
-    assert _stored(alias, t.pk) == ("claimed", 1, 1)
-    assert guard.status(t.pk) == "claimed"  # the alias reconnected
+    alias, _ = proxied
+    lost, pk = _lost_fire(proxied, "after", _commit_statement(alias))
+    assert lost.committed is True, lost
+    assert "is stored" in str(lost)
+    assert _stored(alias, pk) == ("claimed", 1, 1)
+    assert _guard().status(pk) == "claimed"  # the alias reconnected
 
 
 def test_a_cut_before_the_update_is_settled_as_not_committed(
     proxied: tuple[str, LoopbackProxy],
 ) -> None:
-    alias, proxy = proxied
-    guard = _guard()
-    t = AuditedTicket.objects.using(alias).create()
-    guard.status(t.pk)
-    proxy.cut_before(b"UPDATE")
-    with pytest.raises(StoreUnavailable) as lost:
-        guard.fire(t.pk, "claim")
-    assert lost.value.committed is False, lost.value
-    assert "in no audit row and the old session has ended" in str(lost.value)
-    assert _stored(alias, t.pk) == ("open", 0, 0)
+    lost, pk = _lost_fire(proxied, "before", b"UPDATE")
+    assert lost.committed is False, lost
+    assert "in no audit row and the old session has ended" in str(lost)
+    assert _stored(proxied[0], pk) == ("open", 0, 0)
 
 
 def test_without_a_token_the_outcome_is_unknown(proxied: tuple[str, LoopbackProxy]) -> None:
-    alias, proxy = proxied
-    guard = _guard(tokens=False)
-    t = AuditedTicket.objects.using(alias).create()
-    guard.status(t.pk)
-    proxy.cut_after(_commit_statement(alias))
-    with pytest.raises(StoreUnavailable) as lost:
-        guard.fire(t.pk, "claim")
-    assert lost.value.committed is None
-    assert "no token" in str(lost.value)
+    lost, _ = _lost_fire(proxied, "after", _commit_statement(proxied[0]), tokens=False)
+    assert lost.committed is None
+    assert "no token" in str(lost)
 
 
 def test_inside_the_callers_transaction_nothing_was_committed(
     proxied: tuple[str, LoopbackProxy],
 ) -> None:
-    alias, proxy = proxied
-    guard = _guard()
-    t = AuditedTicket.objects.using(alias).create()
-    guard.status(t.pk)
-    proxy.cut_after(b"UPDATE")
-    with pytest.raises(StoreUnavailable) as lost, transaction.atomic(using=PROXIED):
-        guard.fire(t.pk, "claim")
-    assert lost.value.committed is False
-    assert "transaction.atomic()" in str(lost.value)
-    assert _stored(alias, t.pk) == ("open", 0, 0)
+    lost, pk = _lost_fire(proxied, "after", b"UPDATE", atomic=True)
+    assert lost.committed is False
+    assert "transaction.atomic()" in str(lost)
+    assert _stored(proxied[0], pk) == ("open", 0, 0)
