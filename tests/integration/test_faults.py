@@ -342,18 +342,32 @@ def guarded(
     return Guarded(blocking(AsyncGuard(GLANCE, spy, CONFIG, tokens=tokens), loop), spy, loop)
 
 
+def _through(db: Db, mode: str, proxy: LoopbackProxy, **kwargs: Any) -> Guarded:
+    """A guard reaching ``db`` through ``proxy``, its image ``img`` created (so connected)."""
+    g = guarded(db, mode, plain_url(db.url.render_as_string(False), port=proxy.port), **kwargs)
+    g.guard.create("img")
+    return g
+
+
+def _cut(
+    proxy: LoopbackProxy, when: str, marker: bytes, fn: Any, *args: Any
+) -> Committed | StatusGuardError:
+    """``fn(*args)`` with the socket cut ``"before"`` or ``"after"`` the statement
+    ``marker`` starts; what it returned or raised, once the cut happened."""
+    (proxy.cut_after if when == "after" else proxy.cut_before)(marker)
+    outcome = _call(fn, *args)
+    assert proxy.wait_cut(5)
+    return outcome
+
+
 @pytest.mark.parametrize("db", ["postgresql", "mysql"], indirect=True)
 def test_drop_between_read_and_write(
     request: pytest.FixtureRequest, mode: str, db: Db, proxy: LoopbackProxy
 ) -> None:
     """Fault 1a: ``move`` reads the status, then its UPDATE never reaches the server."""
-    g = guarded(db, mode, plain_url(db.url.render_as_string(False), port=proxy.port))
-    guard = g.guard
-    guard.create("img")
-    tokens = g.tokens
-    proxy.cut_before(b"UPDATE")
-    outcome = _call(guard.move, "img", "saving")
-    assert proxy.wait_cut(5)
+    g = _through(db, mode, proxy)
+    guard, tokens = g.guard, g.tokens
+    outcome = _cut(proxy, "before", b"UPDATE", guard.move, "img", "saving")
     record(
         request,
         "1a drop between read and write",
@@ -390,15 +404,9 @@ def test_drop_mid_transaction(
     statement, MariaDB with batches sends the whole transaction in one packet: the server
     may or may not have committed it; the guard must find out which, not guess.
     """
-    g = guarded(
-        db, mode, plain_url(db.url.render_as_string(False), port=proxy.port), batches=batches
-    )
-    guard = g.guard
-    guard.create("img")
-    tokens = g.tokens
-    proxy.cut_after(b"UPDATE")
-    outcome = _call(guard.fire, "img", "upload_started")
-    assert proxy.wait_cut(5)
+    g = _through(db, mode, proxy, batches=batches)
+    guard, tokens = g.guard, g.tokens
+    outcome = _cut(proxy, "after", b"UPDATE", guard.fire, "img", "upload_started")
     record(
         request,
         "1b drop mid-transaction",
@@ -426,10 +434,8 @@ def test_drop_while_the_write_waits_in_its_transaction(
     """
     from sqlalchemy import text
 
-    g = guarded(db, mode, plain_url(db.url.render_as_string(False), port=proxy.port))
-    guard = g.guard
-    guard.create("img")
-    tokens = g.tokens
+    g = _through(db, mode, proxy)
+    guard, tokens = g.guard, g.tokens
     holder = raw_engine(db.url)
     conn = holder.connect()
     tx = conn.begin()
@@ -492,15 +498,11 @@ def test_lost_commit_reply(
     if db.engine == "mysql":
         commit, what = (b"; COMMIT", "the batch") if batches else (b"\x03COMMIT", "COMMIT")
     url = plain_url(db.url.render_as_string(False), port=proxy.port)
-    g = guarded(db, mode, url, batches=batches)
-    guard = g.guard
-    guard.create("img")
-    tokens = g.tokens
+    g = _through(db, mode, proxy, batches=batches)
+    guard, tokens = g.guard, g.tokens
     outcomes = []
     for event in ("upload_started", "upload_succeeded", "deactivate"):
-        proxy.cut_after(commit)
-        outcome = _call(guard.fire, "img", event)
-        assert proxy.wait_cut(5)
+        outcome = _cut(proxy, "after", commit, guard.fire, "img", event)
         committed = _assert_report_matches_db(outcome, db.holds("img"), tokens[-1])
         outcomes.append(f"{event}: {'committed' if committed else 'not committed'}")
         if not committed:  # the guard said "not committed": retrying is safe
@@ -518,9 +520,7 @@ def test_lost_commit_reply(
     blinded = guarded(db, mode, url, tokens=False, batches=batches)
     blind = blinded.guard
     assert blind.status("img") == "deactivated"  # connect before arming the cut
-    proxy.cut_after(commit)
-    unknown = _call(blind.fire, "img", "reactivate")
-    assert proxy.wait_cut(5)
+    unknown = _cut(proxy, "after", commit, blind.fire, "img", "reactivate")
     record(
         request,
         "2 lost COMMIT reply (tokens=False)",
