@@ -21,7 +21,6 @@ import statusguard as sg
 from statusguard.race import RaceInterpreter, race_checks
 from statusguard.race import _check as check_module
 from statusguard.race._check import CYCLE_METHOD, EXPLICIT_METHOD, RANK_METHOD
-from statusguard.race._encoding import Encoding
 from statusguard.race._parametric import PER_MODEL
 from statusguard.results import Verdict
 
@@ -53,20 +52,6 @@ LOOP = {
 
 def verdicts(lc: Any, **kwargs: Any) -> dict[str, Any]:
     return {c.result.obligation: c.result for c in race_checks(lc, **kwargs)}
-
-
-@pytest.fixture
-def encodings(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The lifecycles a per-model race encoding is built for."""
-    built: list[str] = []
-    init = Encoding.__init__
-
-    def counted(self: Any, problem: Any, z3: Any) -> None:
-        built.append(problem.lifecycle.name)
-        init(self, problem, z3)
-
-    monkeypatch.setattr(Encoding, "__init__", counted)
-    return built
 
 
 @pytest.mark.parametrize("n", [10, 100, 1000])

@@ -16,7 +16,6 @@ import pytest
 
 import statusguard as sg
 from statusguard.race import REGISTRY, race_checks, race_obligations
-from statusguard.race._encoding import Encoding
 from statusguard.race._parametric import (
     PARAMETRIC_METHOD,
     PER_MODEL,
@@ -128,20 +127,6 @@ def solver_log(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
 
     monkeypatch.setattr(z3.Solver, "check", logged)
     return log
-
-
-@pytest.fixture
-def encodings(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The lifecycles a per-model race encoding is built for."""
-    built: list[str] = []
-    init = Encoding.__init__
-
-    def counted(self: Any, problem: Any, z3: Any) -> None:
-        built.append(problem.lifecycle.name)
-        init(self, problem, z3)
-
-    monkeypatch.setattr(Encoding, "__init__", counted)
-    return built
 
 
 def test_race_proof_work_is_flat_from_10_to_1000_states(
