@@ -11,7 +11,6 @@ counterexample (exit 1) rather than as load errors.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import sys
 import time
@@ -41,7 +40,7 @@ from statusguard.cli._options import (
     timeout_option,
 )
 from statusguard.consult._formats import render
-from statusguard.consult._reports import LOADING, CheckedModel, CheckReport, Unloaded
+from statusguard.consult._reports import CheckedModel, CheckReport, unloaded_targets
 from statusguard.errors import OutOfTime, StatusGuardError
 from statusguard.lifecycle._deadline import budget
 from statusguard.results import ObligationResult, Verdict
@@ -63,12 +62,8 @@ def _unloaded_report(
 
     def report(target: str, exc: OutOfTime) -> NoReturn:
         seconds = time.perf_counter() - started
-        unloaded = []
-        for t in list(targets) or ["model/"]:
-            detail = str(exc) if t == target else f"not checked: loading {target!r}: {exc}"
-            result = ObligationResult(LOADING, Verdict.UNKNOWN, seconds if t == target else 0.0)
-            unloaded.append(Unloaded(t, dataclasses.replace(result, detail=detail)))
-        done = CheckReport((), tuple(unloaded))
+        unloaded = unloaded_targets(list(targets) or ["model/"], target, str(exc), seconds)
+        done = CheckReport((), unloaded)
         emit(render(fmt, done), output)
         annotate(done, fmt, output)
         sys.exit(EXIT_VIOLATED)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -19,8 +20,8 @@ from statusguard.cli._options import (
     timeout_option,
 )
 from statusguard.consult._formats import render
-from statusguard.consult._reports import RaceReport
-from statusguard.errors import StatusGuardError
+from statusguard.consult._reports import RaceReport, unloaded_targets
+from statusguard.errors import OutOfTime, StatusGuardError
 from statusguard.lifecycle._deadline import budget
 from statusguard.lifecycle._model import definition_defect
 from statusguard.race import OBLIGATIONS, PROTOCOLS, RaceCheck, race_checks
@@ -107,8 +108,16 @@ def race(
             f"{', '.join(PROTOCOLS)}, all{did_you_mean(protocol, (*PROTOCOLS, 'all'))}"
         )
     chosen, _ = output_format(RaceReport, fmt, output, "text")
+    started = time.perf_counter()
     click.get_current_context().with_resource(budget(timeout))  # loading counts too
-    lifecycles = load_targets([target])
+
+    def unloaded(loading: str, exc: OutOfTime) -> NoReturn:
+        """The budget ran out while loading: a report of the unloaded target, exit 1."""
+        gone = unloaded_targets([target], loading, str(exc), time.perf_counter() - started)
+        emit(render(chosen.name, RaceReport((), gone)), output)
+        raise SystemExit(EXIT_VIOLATED)
+
+    lifecycles = load_targets([target], unloaded)
     protocols = list(PROTOCOLS) if protocol == "all" else [protocol]
     obligations = (
         list(OBLIGATIONS) if obligation == "all" else [] if obligation == "none" else [obligation]

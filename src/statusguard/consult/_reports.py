@@ -28,6 +28,7 @@ __all__ = [
     "RaceReport",
     "ShowReport",
     "Unloaded",
+    "unloaded_targets",
 ]
 
 
@@ -133,6 +134,23 @@ class Unloaded:
         return f"{self.target}\n  {_MARKS[r.status]} {r.obligation}  {r.status}: {r.detail}"
 
 
+def unloaded_targets(
+    targets: Sequence[str], target: str, problem: str, seconds: float
+) -> tuple[Unloaded, ...]:
+    """Every target of a run whose budget ran out while ``target`` loaded: that one
+    ``unknown`` with ``problem`` (the step that did not finish), the others not checked."""
+    out = []
+    for t in targets:
+        mine = t == target
+        detail = problem if mine else f"not checked: loading {target!r}: {problem}"
+        out.append(
+            Unloaded(
+                t, ObligationResult(LOADING, Verdict.UNKNOWN, seconds if mine else 0.0, "", detail)
+            )
+        )
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class CheckReport:
     """``statusguard check``: every model's verdicts, and the targets not loaded in time."""
@@ -187,6 +205,7 @@ class RaceReport:
     """
 
     models: tuple[tuple[AnyLifecycle, tuple[RaceCheck, ...]], ...]
+    unloaded: tuple[Unloaded, ...] = ()
 
     @property
     def surprises(self) -> int:
@@ -194,7 +213,7 @@ class RaceReport:
 
     @property
     def ok(self) -> bool:
-        return self.surprises == 0
+        return self.surprises == 0 and not self.unloaded
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -214,6 +233,8 @@ class RaceReport:
                 for lc, checks in self.models
             ],
             "surprises": self.surprises,
+            # omitted when empty: reports of loaded models are unchanged
+            **({"unloaded": [u.to_json() for u in self.unloaded]} if self.unloaded else {}),
         }
 
     def render(self) -> str:
@@ -243,6 +264,9 @@ class RaceReport:
             f"{total} race check(s): {total - ungated - self.surprises} as expected, "
             f"{ungated} not gated, {self.surprises} surprise(s)"
         )
+        if self.unloaded:
+            blocks += [u.render() for u in self.unloaded]
+            summary += f"; unknown: {len(self.unloaded)} target(s) not loaded within --timeout"
         return "\n\n".join([*blocks, summary])
 
 

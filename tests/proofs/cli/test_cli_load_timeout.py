@@ -162,3 +162,26 @@ def test_diff_with_a_generous_budget_compares(tmp_path: Path) -> None:
     out = run("diff", str(path), str(path), "--timeout", "60")
     assert out.exit_code == 0, out.output
     assert "no change" in out.stdout
+
+
+@pytest.mark.parametrize("fmt", ["json", "text"])
+def test_race_reports_the_unloaded_target_in_its_format(big: Path, fmt: str) -> None:
+    out = run("race", str(big), "--timeout", "0.001", "--format", fmt)
+    assert out.exit_code == 1, out.output
+    assert out.stderr == ""
+    if fmt == "json":
+        doc = json.loads(out.stdout)
+        assert doc["models"] == []
+        [unloaded] = doc["unloaded"]
+        assert (unloaded["target"], unloaded["obligation"]) == (str(big), "loading")
+        assert unloaded["status"] == "unknown"
+        assert OUT_OF_TIME in unloaded["detail"]
+    else:
+        assert "not loaded within --timeout" in out.stdout
+        assert "raise --timeout" in out.stdout
+
+
+def test_a_loaded_race_report_has_no_unloaded_key() -> None:
+    out = run("race", str(ROOT / "model/glance_task.py"), "--format", "json")
+    assert out.exit_code == 0, out.output
+    assert "unloaded" not in json.loads(out.stdout)
