@@ -50,9 +50,11 @@ def text_keys(length: int | None, *, nul: bool) -> KeyCheck:
     return check_text
 
 
-def int_keys(low: int, high: int, *, bits: int) -> KeyCheck:
-    """``int`` keys (not ``bool``) from ``low`` to ``high``, a ``bits``-bit column's range."""
+def int_keys(low: int, high: int) -> KeyCheck:
+    """``int`` keys (not ``bool``) from ``low`` to ``high``, an integer column's range (its
+    bits, for the message, are ``high``'s: a signed or an unsigned column of as many)."""
     allowed = f"integers from {low} to {high}"
+    bits = high.bit_length() + 1
 
     def check_int(key: Hashable) -> None:
         if not isinstance(key, int) or isinstance(key, bool):

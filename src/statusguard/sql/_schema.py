@@ -162,4 +162,4 @@ def key_checker(key_type: sa.types.TypeEngine[Any], *, nul: bool) -> KeyCheck:
     bits = next((b for kind, b in _INT_BITS if isinstance(key_type, kind)), None)
     if bits is None:
         return _ANY
-    return int_keys(*INT_RANGES[bits], bits=bits)
+    return int_keys(*INT_RANGES[bits])

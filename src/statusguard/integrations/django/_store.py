@@ -81,19 +81,6 @@ _CACHE_LIMIT = 4096
 #: what a DjangoStore takes as a key of another field type (:func:`check_key` says why not
 #: a bool or a float)
 KEYS = "the model's primary key values, but no bool or number that is not an int"
-#: the bits of Django's integer field types (their ranges: Django's own
-#: ``BaseDatabaseOperations.integer_field_ranges``, on every engine, as ``SQLStore``'s)
-_INT_FIELDS = {
-    "SmallIntegerField": 16,
-    "SmallAutoField": 16,
-    "PositiveSmallIntegerField": 16,
-    "IntegerField": 32,
-    "AutoField": 32,
-    "PositiveIntegerField": 32,
-    "BigIntegerField": 64,
-    "BigAutoField": 64,
-    "PositiveBigIntegerField": 64,
-}
 _TEXT_FIELDS = ("CharField", "SlugField", "TextField")
 
 
@@ -107,9 +94,9 @@ def key_check(pk: Any) -> KeyCheck:
     while pk is not None and pk.is_relation:  # a one-to-one primary key: the target's type
         pk = pk.target_field
     kind = pk.get_internal_type() if pk is not None else None
-    if kind in _INT_FIELDS:
-        low, high = BaseDatabaseOperations.integer_field_ranges[kind]
-        return int_keys(low, high, bits=_INT_FIELDS[kind])
+    ranges = BaseDatabaseOperations.integer_field_ranges  # Django's own, on every engine
+    if kind in ranges:
+        return int_keys(*ranges[kind])
     if kind in _TEXT_FIELDS:
         return text_keys(pk.max_length, nul=True)
     return any_keys(KEYS)
