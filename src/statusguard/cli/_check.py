@@ -71,6 +71,23 @@ def _unloaded_report(
     return report
 
 
+def _prove_unloaded(targets: Sequence[str], write: bool, started: float) -> TimedOut:
+    """``prove``'s :data:`TimedOut`: the stderr line every command prints, then (without
+    ``--write``) the document ``prove`` prints, with no manifests and every target
+    ``unloaded`` as in ``check``'s JSON report; nothing is written; exit 1."""
+
+    def report(target: str, exc: OutOfTime) -> NoReturn:
+        seconds = time.perf_counter() - started
+        click.echo(f"statusguard: unknown: loading {target!r}: {exc}", err=True)
+        if not write:
+            unloaded = unloaded_targets(list(targets) or ["model/"], target, str(exc), seconds)
+            doc = {"manifests": [], "unloaded": [u.to_json() for u in unloaded]}
+            click.echo(json.dumps(doc, indent=2))
+        sys.exit(EXIT_VIOLATED)
+
+    return report
+
+
 def _progress(message: str) -> None:
     if sys.stderr.isatty():
         click.echo(message, err=True)
@@ -179,16 +196,19 @@ def check(
 def prove(targets: tuple[str, ...], write: bool, proofs: Path, timeout: float) -> None:
     """Record proofs/<model>/manifest.json for the models TARGETS name (default: model/).
 
-    Without --write, print {"manifests": [...]}. A violated obligation is recorded (the
-    manifest is a record; check --proofs fails on it). Exit 1 if z3 gave up on an
-    obligation (that model is not recorded) or a model breaks an obligation its
-    constructor enforces (the one rule of every command), 2 on bad input.
+    Without --write, print {"manifests": [...]} (and "unloaded", as check's JSON, when
+    --timeout ran out while loading). A violated obligation is recorded (the manifest is a
+    record; check --proofs fails on it). Exit 1 if z3 gave up on an obligation (that model
+    is not recorded), the budget ran out while loading (nothing is recorded), or a model
+    breaks an obligation its constructor enforces (the one rule of every command), 2 on
+    bad input.
     """
     from statusguard.verify._manifests import manifest, manifest_path
     from statusguard.verify._smt import z3_version
 
+    started = time.perf_counter()
     click.get_current_context().with_resource(budget(timeout))  # loading counts too
-    lifecycles = _load(targets)
+    lifecycles = _load(targets, _prove_unloaded(targets, write, started))
     version = z3_version()
     docs = []
     gave_up = []

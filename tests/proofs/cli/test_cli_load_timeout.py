@@ -164,6 +164,38 @@ def test_diff_with_a_generous_budget_compares(tmp_path: Path) -> None:
     assert "no change" in out.stdout
 
 
+def test_prove_reports_the_unloaded_targets_in_its_document(big: Path) -> None:
+    cpu = _cpu_seconds()
+    out = run("prove", str(ROOT / "model/glance_task.py"), str(big), "--timeout", "0.001")
+    spent = _cpu_seconds() - cpu
+    assert out.exit_code == 1, out.output
+    assert f"statusguard: unknown: loading {str(ROOT / 'model/glance_task.py')!r}" in out.stderr
+    doc = json.loads(out.stdout)
+    assert doc["manifests"] == []
+    first, second = doc["unloaded"]
+    assert (first["obligation"], first["status"]) == ("loading", "unknown")
+    assert OUT_OF_TIME in first["detail"]
+    assert second["target"] == str(big)
+    assert second["detail"].startswith("not checked: loading")
+    assert spent < BOUND_CPU_S, f"{spent:.2f} CPU s after the budget ran out"
+
+
+def test_prove_write_records_nothing_when_loading_runs_out(big: Path, tmp_path: Path) -> None:
+    out = run("prove", str(big), "--write", "--proofs", str(tmp_path), "--timeout", "0.001")
+    assert out.exit_code == 1, out.output
+    assert out.stdout == ""
+    assert f"statusguard: unknown: loading {str(big)!r}: {OUT_OF_TIME}" in out.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_loaded_prove_document_has_no_unloaded_key() -> None:
+    out = run("prove", str(ROOT / "model/glance_task.py"))
+    assert out.exit_code == 0, out.output
+    doc = json.loads(out.stdout)
+    assert "unloaded" not in doc
+    assert [m["model"] for m in doc["manifests"]] == ["glance-task"]
+
+
 @pytest.mark.parametrize("fmt", ["json", "text"])
 def test_race_reports_the_unloaded_target_in_its_format(big: Path, fmt: str) -> None:
     out = run("race", str(big), "--timeout", "0.001", "--format", fmt)
