@@ -662,9 +662,12 @@ def main() -> None:
             section("django-fsm-2", ()).notes.append("skipped: django-fsm-2 is not installed")
     if wanted("gate"):
         bench_gate(args.quick)
+    from statusguard.lifecycle._answer import COMPILED
+
+    build = "compiled (mypyc)" if COMPILED else "pure Python"
     header = (
         f"python {sys.version.split()[0]} on {sys.platform}, statusguard "
-        f"{statusguard.__version__}, {os.cpu_count()} CPUs; medians of {repeats} rounds"
+        f"{statusguard.__version__} ({build}), {os.cpu_count()} CPUs; medians of {repeats} rounds"
     )
     print(header)
     print(render(args.markdown))

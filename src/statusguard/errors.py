@@ -444,16 +444,6 @@ class IllegalTransition(TransitionError, ValueError):
         # The message is formatted on demand: the guard raises this on its hot path.
         super().__init__()
 
-    @classmethod
-    def _fast(
-        cls, state: str, event: str, allowed: tuple[str, ...], key: object, lifecycle: str | None
-    ) -> IllegalTransition:
-        """The guard's hot path: the same error, built without re-validating its parts."""
-        exc = cls.__new__(cls)
-        exc.state, exc.event, exc.target, exc.allowed = state, event, None, allowed
-        exc.key, exc.lifecycle = key, lifecycle
-        return exc
-
     def __reduce__(self) -> tuple[object, ...]:
         # the fields live in slots, which BaseException's default pickling does not copy
         return (
@@ -484,6 +474,17 @@ class IllegalTransition(TransitionError, ValueError):
         return f"IllegalTransition({self.message!r})"
 
 
+def _illegal_event(
+    state: str, event: str, allowed: tuple[str, ...], key: object, lifecycle: str | None
+) -> IllegalTransition:
+    """The hot paths' refusal (``Lifecycle.next``, ``Guard.fire``): the same error as the
+    constructor builds, from parts already checked and tabled, without re-validating."""
+    exc = _new_illegal(IllegalTransition)
+    exc.state, exc.event, exc.target, exc.allowed = state, event, None, allowed
+    exc.key, exc.lifecycle = key, lifecycle
+    return exc
+
+
 def _rebuild_illegal(
     state: str,
     event: str | None,
@@ -493,6 +494,9 @@ def _rebuild_illegal(
     lifecycle: str | None,
 ) -> IllegalTransition:
     return IllegalTransition(state, event, allowed, target=target, key=key, lifecycle=lifecycle)
+
+
+_new_illegal = IllegalTransition.__new__
 
 
 class TransitionConflict(TransitionError, RuntimeError):

@@ -13,7 +13,7 @@ from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from threading import Lock
 from typing import Any, Generic, NamedTuple, TypedDict, Unpack
 
-from statusguard.errors import TransitionConflict
+from statusguard.errors import TransitionConflict, _illegal_event
 from statusguard.guard._hooks import (
     Hook,
     check_hook_store,
@@ -22,7 +22,7 @@ from statusguard.guard._hooks import (
     run_within,
 )
 from statusguard.guard._observe import INFO, inside, levels, observe, otel, quiet, watching
-from statusguard.guard._plan import Plan, check_move, illegal, known_status, plan_event
+from statusguard.guard._plan import Plan, check_move, known_status, plan_event
 from statusguard.guard._store import (
     Applied,
     Record,
@@ -402,7 +402,7 @@ class Guard(Generic[S, E]):
                 else:
                     allowed = plan.allowed.get(source)
                     if allowed is not None:
-                        raise illegal(source, plan.event, allowed, key, plan.lifecycle)
+                        raise _illegal_event(source, plan.event, allowed, key, plan.lifecycle)
         elif self._peek is not None:
             done = self._fire_by_swap(key, plan)
             if done is not None:
@@ -434,7 +434,7 @@ class Guard(Generic[S, E]):
                 )
             allowed = plan.allowed.get(source)
             if allowed is not None:
-                raise illegal(source, plan.event, allowed, key, plan.lifecycle)
+                raise _illegal_event(source, plan.event, allowed, key, plan.lifecycle)
             return None
         version = current[1] + 1
         token = next(_tokens) if self.tokens else None

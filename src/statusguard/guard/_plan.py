@@ -16,7 +16,7 @@ from statusguard.errors import IllegalTransition, MissingFlag, UnknownStatus
 from statusguard.lifecycle._model import Lifecycle
 from statusguard.lifecycle._parts import FlagKind
 
-__all__ = ["NO_FACTS", "Plan", "check_move", "illegal", "known_status", "plan_event"]
+__all__ = ["NO_FACTS", "Plan", "check_move", "known_status", "plan_event"]
 
 NO_FACTS: frozenset[tuple[str, bool]] = frozenset()
 
@@ -91,19 +91,6 @@ def plan_event(
         if str(s) not in moves and str(s) not in undecided_ and str(s) not in noops
     }
     return Plan(str(event), moves, undecided_, allowed, lc.name, frozenset(noops))
-
-
-def illegal(
-    state: str, event: str, allowed: tuple[str, ...], key: object, lifecycle: str
-) -> IllegalTransition:
-    """The guard's hot path: the same error as the constructor, without re-validating."""
-    exc = _new_illegal(IllegalTransition)
-    exc.state, exc.event, exc.target, exc.allowed = state, event, None, allowed
-    exc.key, exc.lifecycle = key, lifecycle
-    return exc
-
-
-_new_illegal = IllegalTransition.__new__
 
 
 def known_status(lc: Lifecycle[Any, Any], key: Hashable, status: str) -> str:

@@ -1,11 +1,12 @@
 """The runtime half of a lifecycle: its transition tables and the questions they answer.
 
 What it owns: :class:`Runtime`, the base of :class:`statusguard.lifecycle.Lifecycle` that
-builds the lookup tables once and answers :meth:`~Runtime.next` (about two dict lookups),
-:meth:`~Runtime.allowed_events`, :meth:`~Runtime.targets` and the other per-state
-questions, with typed errors for unknown names. Building the tables looks at the time
-budget (``_deadline``: :class:`~statusguard.errors.OutOfTime` inside ``bounded()``).
-Imports :mod:`statusguard.errors`, :mod:`statusguard.lifecycle._parts` and ``_deadline``.
+builds the lookup tables once and answers :meth:`~Runtime.allowed_events`,
+:meth:`~Runtime.targets` and the other per-state questions, with typed errors for unknown
+names; ``next`` reads the tables in its base, ``_answer.Answers``, and comes back here for
+what they do not decide. Building the tables looks at the time budget (``_deadline``:
+:class:`~statusguard.errors.OutOfTime` inside ``bounded()``). Imports
+:mod:`statusguard.errors`, :mod:`statusguard.lifecycle._parts`, ``_answer`` and ``_deadline``.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import itertools
 import operator
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar
 
 from statusguard.errors import (
     IllegalTransition,
@@ -24,6 +25,7 @@ from statusguard.errors import (
     UnknownFlag,
     UnknownState,
 )
+from statusguard.lifecycle._answer import Answers, Decided
 from statusguard.lifecycle._deadline import check, paced
 from statusguard.lifecycle._parts import Condition, Flag, FlagKind, NoOp, Transition
 
@@ -34,21 +36,10 @@ E = TypeVar("E", bound=str)
 
 #: what a caller calls the flags of each kind (for messages)
 _PARAMETER = {FlagKind.CONFIG: "config", FlagKind.FACT: "facts"}
-_new_illegal = IllegalTransition.__new__
-
-
-def _refusal(state: str, event: str, allowed: tuple[str, ...], lifecycle: str) -> IllegalTransition:
-    """The error an illegal event gets, built without re-validating its tabled parts."""
-    exc = _new_illegal(IllegalTransition)
-    exc.state, exc.event, exc.target, exc.allowed = state, event, None, allowed
-    exc.key, exc.lifecycle = None, lifecycle
-    return exc
-
-
 _MAX_FAST_FLAGS = 10  # conditional (state, event) pairs testing more flags use the slow path
 
 
-class Runtime(Generic[S, E]):
+class Runtime(Answers, Generic[S, E]):
     """Transition tables and the runtime API; :class:`Lifecycle` supplies the model."""
 
     __slots__ = (
@@ -56,17 +47,12 @@ class Runtime(Generic[S, E]):
         "_cond_next",
         "_defaults",
         "_event_names",
-        "_event_strs",
         "_events_by_state",
-        "_fast",
-        "_flag_names",
         "_noop_conds",
-        "_refusals",
         "_selfloops",
         "_state_names",
         "_targets_by_state",
         "_uncond",
-        "_wide",
     )
 
     name: str
@@ -77,17 +63,12 @@ class Runtime(Generic[S, E]):
     noops: tuple[NoOp[S, E], ...]
     _state_names: dict[str, S]
     _event_names: dict[str, E]
-    _flag_names: frozenset[str]
     _uncond: dict[tuple[str, str], S]
     _cond: dict[tuple[str, str], tuple[tuple[Condition, S], ...]]
     _cond_next: dict[tuple[str, str], tuple[tuple[Condition, S], ...]]
     _noop_conds: dict[tuple[str, str], tuple[Condition, ...]]
     _selfloops: frozenset[tuple[str, str]]
     _defaults: dict[str, bool]
-    _fast: dict[str, dict[str, Any]]
-    _refusals: dict[str, tuple[str, tuple[str, ...]]]
-    _event_strs: dict[str, str]
-    _wide: frozenset[tuple[str, str]]
     _events_by_state: dict[str, tuple[E, ...]]
     _targets_by_state: dict[str, tuple[S, ...]]
 
@@ -150,6 +131,7 @@ class Runtime(Generic[S, E]):
         self._targets_by_state = {k: tuple(v) for k, v in targets_by_state.items()}
         check(doing)
         self._refusals = self._refusal_table()
+        self._label = self.name
         self._event_strs = {str(e): str(e) for e in self.events}
 
     def _split_tables(
@@ -252,83 +234,26 @@ class Runtime(Generic[S, E]):
             if not isinstance(value, bool):
                 raise InvalidFlagValue(name, value)
 
-    def next(self, state: S | str, event: E | str, flags: Mapping[str, bool] | None = None) -> S:
-        """The state ``event`` leads to from ``state``.
+    if TYPE_CHECKING:  # what callers may pass; Answers.next answers (its docstring)
 
-        Raises :class:`IllegalTransition` if the event is not enabled there,
-        :class:`MissingFlag` if the answer depends on a flag not in ``flags``,
-        and :class:`UnknownState`/:class:`UnknownEvent`/:class:`UnknownFlag` for
-        names the lifecycle does not declare. Costs about two dict lookups: the answer
-        for every (state, event) and deciding flag setting is tabled at construction
-        (flags the answer does not depend on are not inspected).
-        """
+        def next(
+            self, state: S | str, event: E | str, flags: Mapping[str, bool] | None = None
+        ) -> S:
+            raise NotImplementedError
+
+    def _unhashable(self, state: object, event: object) -> NoReturn:
         try:
-            found = self._fast[state].get(event)
-        except KeyError:
-            found = None
-        except TypeError:  # an unhashable state or event
-            try:
-                hash(state)
-            except TypeError:
-                raise UnknownState(state, self._state_names, lifecycle=self.name) from None
-            raise UnknownEvent(event, self._event_names, lifecycle=self.name) from None
-        if found is None:  # an unknown name, illegal, or conditional on many flags
-            if not flags:
-                refused = self._refusals.get(state)  # (the state's name, the events allowed)
-                name = self._event_strs.get(event)
-                if (
-                    refused is not None
-                    and name is not None
-                    and (not self._wide or (state, event) not in self._wide)
-                ):
-                    # illegal whatever the flags (built elsewhere: an exception held in a
-                    # local of the frame it is raised from makes a cycle for the GC)
-                    raise _refusal(refused[0], name, refused[1], self.name)
-            return self._next_slow(state, event, flags)
-        if found.__class__ is not tuple:
-            if flags and (
-                (flags.__class__ is not dict and not isinstance(flags, Mapping))
-                or not self._flag_names.issuperset(flags)
-            ):
-                self.check_flags(flags)  # raises UnknownFlag; skipped when no flags are given
-            return found  # type: ignore[no-any-return]
-        # A conditional pair: given a dict of exactly its deciding flags, or of exactly
-        # those without a default (the defaults are tabled too), no other name can be
-        # there and the answer is one getter and one lookup away.
-        if flags.__class__ is dict:
-            getter, outcomes, count, rgetter, routcomes, rcount = found
-            given = len(flags)
-            try:
-                if given == count:
-                    bits = getter(flags)
-                    target: S | None = outcomes[bits]
-                elif given == rcount:
-                    bits = rgetter(flags)
-                    target = routcomes[bits]
-                    count = rcount
-                else:
-                    return self._next_given(state, event, flags, found)
-            except (KeyError, TypeError):  # a deciding flag is missing, or unhashable
-                return self._next_given(state, event, flags, found)
-            # 1 == True: the lookup alone would take 1 or 0 for a bool
-            if target is not None and (
-                bits.__class__ is bool
-                if count == 1
-                else bits[0].__class__ is bool is bits[1].__class__
-                if count == 2
-                else bits[0].__class__ is bool is bits[1].__class__ is bits[2].__class__
-                if count == 3  # Glance's delete: delayed_delete, has_locations, protected
-                else all(bit.__class__ is bool for bit in bits)
-            ):
-                return target
-        return self._next_given(state, event, flags, found)
+            hash(state)
+        except TypeError:
+            raise UnknownState(state, self._state_names, lifecycle=self.name) from None
+        raise UnknownEvent(event, self._event_names, lifecycle=self.name) from None
 
     def _next_given(
         self,
         state: S | str,
         event: E | str,
         flags: Mapping[str, bool] | None,
-        found: _Decided,
+        found: Decided,
     ) -> S:
         """:meth:`next` for a conditional pair, given other flags than exactly its deciding
         ones (more, fewer, not a dict): defaults filled in, names and values checked."""
@@ -493,18 +418,10 @@ class Runtime(Generic[S, E]):
         return tuple(out)
 
 
-#: a conditional pair's table: the getter of its deciding flags, the outcome of each of
-#: their settings (a bool for one flag, else a tuple; None: illegal) and how many they are,
-#: then the same for those of them that have no default (the others at their defaults;
-#: -1 when every one of them has none, or every one has one)
-_Decided = tuple[
-    Callable[[Any], Any], dict[Any, Any], int, Callable[[Any], Any] | None, dict[Any, Any], int
-]
-
-
 #: what a conditional pair's table depends on besides its targets: the deciding flags'
 #: getter, their settings and, for each, 1 + the index of the option chosen (0: none), how
-#: many they are, and the same for those without a default (as in :data:`_Decided`)
+#: many they are, and the same for those without a default; then the names of each and
+#: the option chosen by each setting of their bits (as in :data:`~._answer.Decided`)
 _Pattern = tuple[
     Callable[[Any], Any],
     tuple[Any, ...],
@@ -514,6 +431,10 @@ _Pattern = tuple[
     tuple[Any, ...],
     tuple[int, ...],
     int,
+    tuple[str, ...],
+    tuple[int, ...],
+    tuple[str, ...],
+    tuple[int, ...],
 ]
 _UNSEEN: Any = object()  # a pattern not computed yet (None: too many flags)
 
@@ -543,6 +464,8 @@ def _pattern(whens: tuple[Condition, ...], defaults: Mapping[str, bool]) -> _Pat
             rindex[bits if len(required) > 1 else bits[0]] = index[
                 full if len(names) > 1 else full[0]
             ]
+    if rgetter is None:
+        required = []
     return (
         operator.itemgetter(*names),
         tuple(index),
@@ -552,17 +475,32 @@ def _pattern(whens: tuple[Condition, ...], defaults: Mapping[str, bool]) -> _Pat
         tuple(rindex),
         tuple(rindex.values()),
         len(required) if rgetter is not None else -1,
+        tuple(names),
+        _by_bits(index, len(names)),
+        tuple(required),
+        _by_bits(rindex, len(required)) if required else (),
     )
+
+
+def _by_bits(index: Mapping[Any, int], count: int) -> tuple[int, ...]:
+    """``index`` (keyed by settings, as ``itemgetter`` reads them) in the order of the
+    settings' bits: bit i set means the i-th flag is True."""
+    out = []
+    for bits in range(1 << count):
+        setting = tuple(bool(bits >> i & 1) for i in range(count))
+        out.append(index[setting if count > 1 else setting[0]])
+    return tuple(out)
 
 
 def _decide(
     choices: tuple[tuple[Condition, S], ...],
     defaults: Mapping[str, bool],
     patterns: dict[tuple[Condition, ...], _Pattern | None],
-) -> _Decided | None:
-    """The :data:`_Decided` table of a conditional (state, event) pair; None if it tests more
-    than :data:`_MAX_FAST_FLAGS` flags. ``patterns`` caches the part that depends on the
-    conditions alone (2**flags settings, at most 1024), shared by every pair that has them."""
+) -> Decided | None:
+    """The :data:`~._answer.Decided` table of a conditional (state, event) pair; None if it
+    tests more than :data:`_MAX_FAST_FLAGS` flags. ``patterns`` caches the part that depends
+    on the conditions alone (2**flags settings, at most 1024), shared by every pair that has
+    them."""
     if len(choices) == 1:  # the common case: one conditional option
         ((when, target),) = choices
         whens: tuple[Condition, ...] = (when,)
@@ -575,11 +513,13 @@ def _decide(
         pattern = patterns[whens] = _pattern(whens, defaults)
     if pattern is None:
         return None
-    getter, keys, picks, count, rgetter, rkeys, rpicks, rcount = pattern
+    getter, keys, picks, count, rgetter, rkeys, rpicks, rcount, names, bits, rnames, rbits = pattern
     pick = chosen.__getitem__
     outcomes = dict(zip(keys, map(pick, picks), strict=True))
     routcomes = dict(zip(rkeys, map(pick, rpicks), strict=True)) if rkeys else {}
-    return (getter, outcomes, count, rgetter, routcomes, rcount)
+    by_bits = tuple(map(pick, bits))
+    rby_bits = tuple(map(pick, rbits))
+    return (getter, outcomes, count, rgetter, routcomes, rcount, (names, by_bits, rnames, rby_bits))
 
 
 def _split(

@@ -166,17 +166,21 @@ def test_diff_with_a_generous_budget_compares(tmp_path: Path) -> None:
 
 def test_prove_reports_the_unloaded_targets_in_its_document(big: Path) -> None:
     cpu = _cpu_seconds()
-    out = run("prove", str(ROOT / "model/glance_task.py"), str(big), "--timeout", "0.001")
+    out = run("prove", str(big), str(ROOT / "model/glance_task.py"), "--timeout", "0.001")
     spent = _cpu_seconds() - cpu
     assert out.exit_code == 1, out.output
-    assert f"statusguard: unknown: loading {str(ROOT / 'model/glance_task.py')!r}" in out.stderr
+    assert f"statusguard: unknown: loading {str(big)!r}: {OUT_OF_TIME}" in out.stderr
     doc = json.loads(out.stdout)
     assert doc["manifests"] == []
     first, second = doc["unloaded"]
-    assert (first["obligation"], first["status"]) == ("loading", "unknown")
+    assert (first["target"], first["obligation"], first["status"]) == (
+        str(big),
+        "loading",
+        "unknown",
+    )
     assert OUT_OF_TIME in first["detail"]
-    assert second["target"] == str(big)
-    assert second["detail"].startswith("not checked: loading")
+    assert second["target"] == str(ROOT / "model/glance_task.py")
+    assert second["detail"].startswith(f"not checked: loading {str(big)!r}")
     assert spent < BOUND_CPU_S, f"{spent:.2f} CPU s after the budget ran out"
 
 

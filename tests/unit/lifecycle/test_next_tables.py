@@ -9,11 +9,16 @@ declared flags (plus an unknown name) and values that are bools or are not (1, 0
 None) for the flags that decide the pair (next() does not inspect the others' values): the
 answer, or the error's type and message, must be the same. The control shows
 the comparison can fail: a table with one outcome flipped disagrees.
+
+Each test runs both ways a conditional pair is read (``_answer._native``): the interpreter's
+getter and tuple lookup, and the flags read one by one that a compiled build (mypyc) takes;
+the build that runs here takes its own by default, the other is forced.
 """
 
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +27,9 @@ import pytest
 
 import statusguard
 from statusguard import Flag, FlagKind, Lifecycle, StatusGuardError, Transition
+from statusguard.lifecycle import _answer
+
+DEFAULT_NATIVE = _answer._native  # before any test forces one way
 
 ROOT = Path(__file__).resolve().parents[3]
 FACT = FlagKind.FACT
@@ -48,6 +56,13 @@ SHAPES = Lifecycle(
 )
 MODELS = [statusguard.load(str(ROOT / "model" / "glance_image.py")), SHAPES]
 VALUES: tuple[Any, ...] = (True, False, 1, 0, 1.0, None)
+
+
+@pytest.fixture(params=[False, True], ids=["getter", "bit-by-bit"], autouse=True)
+def native(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
+    """Which way next() reads a conditional pair's table (both are tested in every build)."""
+    monkeypatch.setattr(_answer, "_native", request.param)
+    return bool(request.param)
 
 
 def flag_dicts(lc: Lifecycle[Any, Any]) -> Iterator[dict[str, Any]]:
@@ -113,14 +128,32 @@ def test_the_fast_path_is_what_answers_the_tabled_shapes() -> None:
         glance.next("active", "delete", {**both, "protected": True})
 
 
-def test_control_a_flipped_table_entry_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_control_a_flipped_table_entry_is_caught(
+    monkeypatch: pytest.MonkeyPatch, native: bool
+) -> None:
     glance = MODELS[0]
-    getter, outcomes, count, rgetter, routcomes, rcount = glance._fast["active"]["delete"]
-    flipped = dict(routcomes)
-    flipped[(True, True)] = glance.state("deleted")  # pending_delete, really
+    decided = list(glance._fast["active"]["delete"])
+    names, by_bits, rnames, rby_bits = decided[6]
+    assert rnames == ("delayed_delete", "has_locations")  # protected has a default
+    deleted = glance.state("deleted")  # pending_delete, really
+    if native:
+        flipped = list(rby_bits)
+        flipped[0b11] = deleted
+        decided[6] = (names, by_bits, rnames, tuple(flipped))
+    else:
+        decided[4] = {**decided[4], (True, True): deleted}
     table = dict(glance._fast["active"])
-    table["delete"] = (getter, outcomes, count, rgetter, flipped, rcount)
+    table["delete"] = tuple(decided)
     monkeypatch.setitem(glance._fast, "active", table)
     found = list(itertools.islice(disagreements(glance), 1))
     assert found
     assert found[0][:2] == ("active", "delete")
+
+
+def test_the_build_reads_tables_its_own_way() -> None:
+    """Compiled, bit by bit; interpreted, by the getter (``COMPILED`` says which runs here).
+    ``STATUSGUARD_EXPECT_COMPILED=1`` (CI's compiled leg) fails a pure-Python import."""
+    assert DEFAULT_NATIVE is _answer.COMPILED
+    assert _answer.COMPILED is _answer.__file__.endswith((".so", ".pyd"))
+    if os.environ.get("STATUSGUARD_EXPECT_COMPILED") == "1":
+        assert _answer.COMPILED, f"{_answer.__file__} is not compiled"
