@@ -151,10 +151,24 @@ class RaceInterpreter:
             raise ValueError("the guard backend runs guarded protocols only")
         self.backend = backend
         facts = set(lc.fact_flags)
+        # _next's answers, by (status, request, the facts as sorted items): the search asks
+        # the same few again and again, and a refused one costs an IllegalTransition
+        self._targets: dict[tuple[str, str, tuple[tuple[str, bool], ...]], str | None] = {}
         self._relevant: dict[str, list[str]] = {}
         for t in lc.transitions:
             rel = self._relevant.setdefault(str(t.event), [])
             rel.extend(n for n, _ in t.when if n in facts and n not in rel)
+
+    def _target(self, status: str, request: str, facts: tuple[tuple[str, bool], ...]) -> str | None:
+        """:func:`_next` under this config and ``facts`` (sorted items), answered once."""
+        key = (status, request, facts)
+        try:
+            return self._targets[key]
+        except KeyError:
+            found = self._targets[key] = _next(
+                self.lc, status, request, {**self.config, **dict(facts)}
+            )
+            return found
 
     def initial(self) -> World:
         return World(self.start, 0, (None,) * self.workers)
@@ -168,14 +182,14 @@ class RaceInterpreter:
             names = self._relevant.get(request, [])
             for bits in itertools.product((False, True), repeat=len(names)):
                 facts = dict(zip(names, bits, strict=True))
-                if _next(self.lc, world.status, request, {**self.config, **facts}) is not None:
+                if self._target(world.status, request, tuple(sorted(facts.items()))) is not None:
                     out.append((request, facts))
         return out
 
     def read(
         self, world: World, w: int, request: str, facts: Mapping[str, bool]
     ) -> tuple[World, dict[str, Any]]:
-        target = _next(self.lc, world.status, request, {**self.config, **facts})
+        target = self._target(world.status, request, tuple(sorted(facts.items())))
         if world.pending[w] is not None or target is None or request not in self.roles[w]:
             raise ValueError(f"worker {w + 1} cannot read and decide {request} in {world}")
         d = Decision(request, world.status, world.version, tuple(sorted(facts.items())), target)
@@ -195,7 +209,7 @@ class RaceInterpreter:
                 d,
                 world.status,
                 world.version,
-                lambda status: _next(self.lc, status, d.request, {**self.config, **dict(d.facts)}),
+                lambda status: self._target(status, d.request, d.facts),
             )
         new = world.status if committed is None else committed
         version = world.version if committed is None else world.version + 1
