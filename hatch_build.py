@@ -42,8 +42,8 @@ class CompileHook(BuildHookInterface):
         if self.target_name != "wheel" or version == "editable" or not _wanted():
             return
         scratch = Path(tempfile.mkdtemp(prefix="statusguard-mypyc-"))
-        out = Path(self.directory) / ".mypyc"
-        shutil.rmtree(out, ignore_errors=True)
+        # the extensions wait here until the wheel holds them (removed by finalize)
+        out = self._kept = Path(tempfile.mkdtemp(prefix="statusguard-mypyc-built-"))
         try:
             shutil.copytree(Path(self.root) / "src" / "statusguard", scratch / "statusguard")
             done = subprocess.run(  # noqa: S603  # our own interpreter, a fixed argv
@@ -71,3 +71,8 @@ class CompileHook(BuildHookInterface):
             shutil.rmtree(scratch, ignore_errors=True)
         build_data["pure_python"] = False
         build_data["infer_tag"] = True
+
+    def finalize(self, version: str, build_data: dict[str, Any], artifact_path: str) -> None:
+        kept = getattr(self, "_kept", None)
+        if kept is not None:
+            shutil.rmtree(kept, ignore_errors=True)
