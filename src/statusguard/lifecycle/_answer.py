@@ -5,8 +5,8 @@ that holds the tables ``next`` reads and answers the calls they decide (everythi
 goes to Runtime's general paths), the layout of a conditional pair's table
 (:data:`Decided`), and :data:`COMPILED`.
 
-This is the one module a build may compile with mypyc (``HATCH_BUILD_HOOK_ENABLE_MYPYC=1
-pip install .``; docs/performance.md): the same source runs either way, and both builds
+This is the one module a build may compile with mypyc (``STATUSGUARD_COMPILE=1 pip install
+.``, ``hatch_build.py``; docs/performance.md): the same source runs either way, and both builds
 give the same answers and errors (CI tests both). Compiled, a conditional pair is decided
 by reading its flags one by one (:func:`pick`), which native code does faster than the
 interpreter's ``itemgetter`` and tuple lookup; interpreted, the other way round, so each
