@@ -21,13 +21,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# Runs in each build's interpreter: the cases of run.py's "next" and refusal sections.
+# Runs in each build's interpreter: the cases of run.py's "next" and refusal sections, on
+# bench_guard's model and automaton machine.
 PROBE = r"""
 import json, sys, time
-import statusguard
+sys.path.insert(0, sys.argv[1])
+from bench_guard import GLANCE as G
 from statusguard import IllegalTransition
 from statusguard.lifecycle._answer import COMPILED
-G = statusguard.load(sys.argv[1])
 n = int(sys.argv[2])
 table = {(str(s), str(e)): str(t) for s, e, t in G}
 flags = {"delayed_delete": True, "has_locations": True}
@@ -68,13 +69,10 @@ cases = {"dict lookup": dict_lookup, "next(s, e)": plain, "next(S, E) enum": enu
          "next, 2 of 3 deciding flags": two, "next, 3 deciding flags": three,
          "next rejecting (raise + catch)": refusal}
 try:
-    from automaton import machines
     from automaton.exceptions import NotFound
-    fm = machines.FiniteMachine()
-    fm.add_state("deleted")
-    fm.add_state("active")
-    fm.add_transition("active", "deleted", "delete")
-    fm.initialize("deleted")
+    from bench_guard import automaton_machine
+    fm = automaton_machine()
+    fm.initialize("deleted")  # no way out: every event is refused, as in run.py
 
     def automaton_refusal(k):
         for _ in range(k):
@@ -98,9 +96,11 @@ print(json.dumps({"compiled": COMPILED, "ns": out}))
 
 
 def _round(python: str, n: int) -> dict[str, object]:
-    model = str(ROOT / "model" / "glance_image.py")
     done = subprocess.run(
-        [python, "-c", PROBE, model, str(n)], capture_output=True, text=True, check=True
+        [python, "-c", PROBE, str(ROOT / "benchmarks"), str(n)],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     result: dict[str, object] = json.loads(done.stdout)
     return result

@@ -77,13 +77,12 @@ def _prove_unloaded(targets: Sequence[str], write: bool, started: float) -> Time
     ``unloaded`` as in ``check``'s JSON report; nothing is written; exit 1."""
 
     def report(target: str, exc: OutOfTime) -> NoReturn:
-        seconds = time.perf_counter() - started
-        click.echo(f"statusguard: unknown: loading {target!r}: {exc}", err=True)
         if not write:
+            seconds = time.perf_counter() - started
             unloaded = unloaded_targets(list(targets) or ["model/"], target, str(exc), seconds)
             doc = {"manifests": [], "unloaded": [u.to_json() for u in unloaded]}
             click.echo(json.dumps(doc, indent=2))
-        sys.exit(EXIT_VIOLATED)
+        out_of_time_loading(target, exc)  # the stderr line every command prints; exit 1
 
     return report
 

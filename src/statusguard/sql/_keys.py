@@ -51,8 +51,9 @@ def text_keys(length: int | None, *, nul: bool) -> KeyCheck:
 
 
 def int_keys(low: int, high: int) -> KeyCheck:
-    """``int`` keys (not ``bool``) from ``low`` to ``high``, an integer column's range (its
-    bits, for the message, are ``high``'s: a signed or an unsigned column of as many)."""
+    """``int`` keys (not ``bool``) from ``low`` to ``high``, an integer column's range; the
+    message names the bits of a signed column whose maximum is ``high`` (as every range
+    here is: Django's positive fields keep the signed maximum)."""
     allowed = f"integers from {low} to {high}"
     bits = high.bit_length() + 1
 
