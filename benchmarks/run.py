@@ -39,6 +39,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from _installed import ENV, prime  # noqa: E402
 from bench_guard import (  # noqa: E402 - the workloads bench_guard.py times too
     CONFIG,
     GLANCE,
@@ -274,17 +275,13 @@ def bench_import(runs: int) -> None:
     if have("transitions"):
         cases["import transitions"] = "import transitions"
     times: dict[str, list[float]] = {name: [] for name in cases}
-    # as installed code runs: from bytecode (kept in a scratch cache, written by a first
-    # round that is not timed), whatever PYTHONDONTWRITEBYTECODE says here
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env["PYTHONPYCACHEPREFIX"] = tempfile.mkdtemp(prefix="statusguard-pyc-")
-    for code in cases.values():
-        subprocess.run([sys.executable, "-c", code], check=True, env=env)
+    for code in cases.values():  # each timed run from bytecode, as installed code runs
+        prime([sys.executable, "-c", code])
     for _ in range(runs):
         for name, code in cases.items():
             # CPU seconds of the child (user + system): steadier than its wall time
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
-            subprocess.run([sys.executable, "-c", code], check=True, env=env)
+            subprocess.run([sys.executable, "-c", code], check=True, env=ENV)
             after = resource.getrusage(resource.RUSAGE_CHILDREN)
             times[name].append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
     bare = statistics.median(times["bare interpreter"])
