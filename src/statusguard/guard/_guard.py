@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
-from threading import Lock
+from queue import SimpleQueue
 from typing import Any, Generic, NamedTuple, TypedDict, Unpack
 
 from statusguard.errors import TransitionConflict, _illegal_event
@@ -21,6 +21,7 @@ from statusguard.guard._hooks import (
     run_after,
     run_within,
 )
+from statusguard.guard._memory import writers_lock
 from statusguard.guard._observe import INFO, inside, levels, observe, otel, quiet, watching
 from statusguard.guard._plan import Plan, check_move, known_status, plan_event
 from statusguard.guard._store import (
@@ -87,7 +88,7 @@ def new_token() -> str:
 # The hot path builds its named tuples with tuple.__new__: NamedTuple's own __new__ is a
 # Python function, which doubles the cost of building one.
 _tuple_new = tuple.__new__
-_NO_LOCK = Lock()  # the lock of a guard whose store offers no swap_inline (never taken)
+_NO_LOCK = writers_lock()  # the lock of a guard whose store offers no swap_inline (never taken)
 
 
 _CANNOT = {
@@ -253,7 +254,7 @@ class Guard(Generic[S, E]):
         self._peek: Callable[[Hashable], Record | None] | None = None
         self._swap: Callable[[Hashable, Record, Record, str | None], bool] = _no_swap
         self._rows: dict[Hashable, tuple[str, int, str | None]] | None = None
-        self._lock: Lock = _NO_LOCK
+        self._lock: SimpleQueue[None] = _NO_LOCK
         if swaps(store):
             self._peek, self._swap = store.peek, store.swap
             # MemoryStore's records and lock, when its own peek and swap are the ones
@@ -384,13 +385,13 @@ class Guard(Generic[S, E]):
                     token = next(_tokens) if self.tokens else None
                     new = (target, version, token)  # a plain tuple: MemoryStore's rows take one
                     lock = self._lock
-                    lock.acquire()
+                    lock.get()  # takes the store's writers_lock
                     try:
                         won = rows.get(key) is current
                         if won:
                             rows[key] = new
                     finally:
-                        lock.release()
+                        lock.put_nowait(None)
                     if won:
                         return _tuple_new(
                             Committed, (key, source, plan.event, target, version, token, False)

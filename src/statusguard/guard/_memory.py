@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from datetime import UTC, datetime
+from queue import SimpleQueue
 from typing import Any
 
 from statusguard.errors import DuplicateKey, ReservedColumn, UnknownKey
@@ -21,13 +21,29 @@ from statusguard.guard._store import (
 )
 from statusguard.guard._values import MEMORY_RESERVED, check_values
 
-__all__ = ["MemoryStore"]
+__all__ = ["MemoryStore", "writers_lock"]
 
 now = datetime.now
 #: what a MemoryStore takes as a key (:func:`check_key` says why not a bool or a float)
 MEMORY_KEYS = "any hashable value but a bool or a number that is not an int"
 _record = Record._make
 Row = tuple[str, int, str | None]  # a stored record: a Record or a plain tuple of its fields
+Lock = SimpleQueue[None]  # a writers_lock()
+
+
+def writers_lock() -> SimpleQueue[None]:
+    """The lock a MemoryStore's writers hold: a queue of one token.
+
+    ``get()`` takes the token, waiting while another writer holds it; ``put_nowait(None)``
+    gives it back. While nobody waits, neither touches an OS lock (the queue takes one only
+    to put a waiter to sleep), where ``threading.Lock``'s ``acquire`` and ``release`` lock
+    and unlock a semaphore every time: about 20 ns less per hold. Not reentrant, as
+    ``threading.Lock`` is not. (A subclass with ``__enter__``/``__exit__`` would read
+    better, but its ``get`` and ``put_nowait`` cost about 180 instructions more a hold.)
+    """
+    lock: SimpleQueue[None] = SimpleQueue()
+    lock.put(None)
+    return lock
 
 
 class MemoryStore:
@@ -54,7 +70,7 @@ class MemoryStore:
 
     def __init__(self, *, audit: bool = False, columns: Iterable[str] = ()) -> None:
         self._rows: dict[Hashable, Row] = {}
-        self._lock = threading.Lock()
+        self._lock = writers_lock()
         self._audit: dict[Hashable, list[AuditEntry]] | None = {} if audit else None
         self._swap = self._make_swap()
         self._columns: tuple[str, ...] = tuple(columns)
@@ -71,10 +87,13 @@ class MemoryStore:
 
     def values(self, key: Hashable) -> dict[str, Any]:
         """The current values of :attr:`columns` for ``key`` (``None``: never written)."""
-        with self._lock:
+        self._lock.get()
+        try:
             self.get(key)
             stored = self._values.get(key, {})
             return {c: stored.get(c) for c in self._columns}
+        finally:
+            self._lock.put_nowait(None)
 
     def _check(self, values: Mapping[str, Any] | None) -> dict[str, Any] | None:
         if values is None:
@@ -93,8 +112,11 @@ class MemoryStore:
             check_key(key, MEMORY_KEYS)
         if self._audit is None:
             raise ValueError("this MemoryStore keeps no history; create it with audit=True")
-        with self._lock:
+        self._lock.get()
+        try:
             entries = list(self._audit.get(key, ()))
+        finally:
+            self._lock.put_nowait(None)
         return in_window(entries, since, until)
 
     def dispose(self) -> None:
@@ -105,11 +127,14 @@ class MemoryStore:
         if key.__class__ is not str and key.__class__ is not int:
             check_key(key, MEMORY_KEYS)
         record = Record(status, 0, token)
-        with self._lock:
+        self._lock.get()
+        try:
             existing = self._rows.get(key)
             if existing is not None:
                 raise DuplicateKey(key, existing[0])
             self._rows[key] = record
+        finally:
+            self._lock.put_nowait(None)
         return record
 
     def get(self, key: Hashable) -> Record:
@@ -133,7 +158,10 @@ class MemoryStore:
     @property
     def swap_inline(
         self,
-    ) -> tuple[dict[Hashable, Row], threading.Lock, Callable[..., bool], Callable[..., Any]] | None:
+    ) -> (
+        tuple[dict[Hashable, Row], SimpleQueue[None], Callable[..., bool], Callable[..., Any]]
+        | None
+    ):
         """The records, the lock every writer holds, :attr:`swap` and :attr:`peek`, for the guard.
 
         The guard then compares and swaps with them inline (one call less on its hot
@@ -160,10 +188,10 @@ class MemoryStore:
 
     def _make_swap(self) -> Callable[[Hashable, Record, Record, str | None], bool]:
         rows, audit = self._rows, self._audit
-        get, acquire, release = rows.get, self._lock.acquire, self._lock.release
+        get, take, give = rows.get, self._lock.get, self._lock.put_nowait
 
         def swap(key: Hashable, old: Record, new: Record, event: str | None = None) -> bool:
-            acquire()
+            take()
             try:
                 stored = get(key)
                 # peek() copies a plain stored tuple into a Record: equal, not the same
@@ -174,7 +202,7 @@ class MemoryStore:
                     entry = AuditEntry(old[0], event, new[0], new[1], new[2], now(UTC))
                     audit.setdefault(key, []).append(entry)
             finally:
-                release()
+                give(None)
             return True
 
         return swap
@@ -220,12 +248,15 @@ class MemoryStore:
         """
         check_audit_text(actor, reason)
         checked = self._check(values)
-        with self._lock:
+        self._lock.get()
+        try:
             current = self.get(key)
             target = moves.get(current.status)
             if target is None:
                 return Rejected(current)
             version = self._commit(key, current, target, token, event, checked, actor, reason)
+        finally:
+            self._lock.put_nowait(None)
         return Applied(current.status, target, version)
 
     def compare_and_set(
@@ -248,13 +279,16 @@ class MemoryStore:
         check_version(expected_version)
         check_audit_text(actor, reason)
         checked = self._check(values)
-        with self._lock:
+        self._lock.get()
+        try:
             current = self.get(key)
             if current.status != expected or (
                 expected_version is not None and current.version != expected_version
             ):
                 return Rejected(current)
             version = self._commit(key, current, target, token, None, checked, actor, reason)
+        finally:
+            self._lock.put_nowait(None)
         return Applied(expected, target, version)
 
     def __len__(self) -> int:
