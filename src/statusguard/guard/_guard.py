@@ -376,7 +376,10 @@ class Guard(Generic[S, E]):
         if key.__class__ is not str and key.__class__ is not int and aliased_key(key):
             pass  # True or 1.0 would find key 1's record in a dict: the store refuses it
         elif rows is not None:  # MemoryStore's own records and lock (swap_inline)
-            current = rows.get(key)
+            try:
+                current = rows[key]
+            except KeyError:  # the store says so (UnknownKey) below
+                current = None
             if current is not None:
                 source = current[0]
                 target = plan.moves.get(source)
@@ -387,7 +390,7 @@ class Guard(Generic[S, E]):
                     lock = self._lock
                     lock.get()  # takes the store's writers_lock
                     try:
-                        won = rows.get(key) is current
+                        won = rows[key] is current  # a MemoryStore never drops a key
                         if won:
                             rows[key] = new
                     finally:
@@ -408,6 +411,13 @@ class Guard(Generic[S, E]):
             done = self._fire_by_swap(key, plan)
             if done is not None:
                 return done
+        return self._fire_by_apply(key, plan, facts)
+
+    def _fire_by_apply(
+        self, key: Hashable, plan: Plan, facts: Mapping[str, bool] | None
+    ) -> Committed:
+        """``fire`` through the store's ``apply`` (any store; a swap that lost, or a key the
+        inline path did not find, ends here too)."""
         token = next(_tokens) if self.tokens else None
         outcome = self.store.apply(key, plan.moves, token, plan.event)
         if outcome.__class__ is Applied or isinstance(outcome, Applied):
