@@ -47,6 +47,7 @@ process boundaries in ``statusguard.testing.run_stress`` and in multiprocessing 
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Iterable, Sequence
@@ -418,12 +419,15 @@ class IllegalTransition(TransitionError, ValueError):
     """The event is not enabled in the state, or the edge is not in the lifecycle.
 
     Carries ``state``, ``event`` (``None`` for a target-based move), ``target``
-    (for moves) and ``allowed`` (the events, or targets, that are allowed instead).
+    (for moves) and ``allowed`` (the events, or targets, that are allowed instead), and
+    ``key`` and ``lifecycle`` when known; ``args`` holds them in that order.
     """
 
-    # Slots: the guard raises this on its hot path, and slot writes cost about half of
-    # instance-dict writes on an exception (the base classes still provide a __dict__).
-    __slots__ = ("allowed", "event", "key", "lifecycle", "state", "target")
+    # The fields are ``args`` (read by the properties below): the hot paths build this
+    # error with one call of BaseException's ``__new__``, which stores them there, with
+    # no Python frame and no attribute writes (``_illegal_event``).
+    __slots__ = ()
+    args: tuple[str, str | None, tuple[str, ...], str | None, object, str | None]
 
     def __init__(
         self,
@@ -435,22 +439,45 @@ class IllegalTransition(TransitionError, ValueError):
         key: object = None,
         lifecycle: str | None = None,
     ):
-        self.state = str(state)
-        self.event = None if event is None else str(event)
-        self.target = None if target is None else str(target)
-        self.allowed = tuple(map(str, allowed))
-        self.key = key
-        self.lifecycle = lifecycle
         # The message is formatted on demand: the guard raises this on its hot path.
-        super().__init__()
-
-    def __reduce__(self) -> tuple[object, ...]:
-        # the fields live in slots, which BaseException's default pickling does not copy
-        return (
-            _rebuild_illegal,
-            (self.state, self.event, self.allowed, self.target, self.key, self.lifecycle),
-            self.__dict__ or None,  # notes added by a caller
+        self.args = (
+            str(state),
+            None if event is None else str(event),
+            tuple(map(str, allowed)),
+            None if target is None else str(target),
+            key,
+            lifecycle,
         )
+
+    @property
+    def state(self) -> str:
+        """The stored (or given) state the step was refused in."""
+        return self.args[0]
+
+    @property
+    def event(self) -> str | None:
+        """The refused event (``None`` for a target-based move)."""
+        return self.args[1]
+
+    @property
+    def allowed(self) -> tuple[str, ...]:
+        """The events (or, for a move, the targets) allowed in :attr:`state` instead."""
+        return self.args[2]
+
+    @property
+    def target(self) -> str | None:
+        """The refused target of a move (``None`` for an event)."""
+        return self.args[3]
+
+    @property
+    def key(self) -> object:
+        """The key whose record refused the step, when a guard refused it."""
+        return self.args[4]
+
+    @property
+    def lifecycle(self) -> str | None:
+        """The name of the lifecycle that refused the step, when known."""
+        return self.args[5]
 
     @property
     def message(self) -> str:
@@ -474,29 +501,13 @@ class IllegalTransition(TransitionError, ValueError):
         return f"IllegalTransition({self.message!r})"
 
 
-def _illegal_event(
-    state: str, event: str, allowed: tuple[str, ...], key: object, lifecycle: str | None
-) -> IllegalTransition:
-    """The hot paths' refusal (``Lifecycle.next``, ``Guard.fire``): the same error as the
-    constructor builds, from parts already checked and tabled, without re-validating."""
-    exc = _new_illegal(IllegalTransition)
-    exc.state, exc.event, exc.target, exc.allowed = state, event, None, allowed
-    exc.key, exc.lifecycle = key, lifecycle
-    return exc
-
-
-def _rebuild_illegal(
-    state: str,
-    event: str | None,
-    allowed: tuple[str, ...],
-    target: str | None,
-    key: object,
-    lifecycle: str | None,
-) -> IllegalTransition:
-    return IllegalTransition(state, event, allowed, target=target, key=key, lifecycle=lifecycle)
-
-
 _new_illegal = IllegalTransition.__new__
+
+
+#: ``_illegal_event(state, event, allowed, None, key, lifecycle)``: the hot paths' refusal
+#: (``Lifecycle.next``, ``Guard.fire``), the same error as the constructor builds, from
+#: parts already checked and tabled, in one C call (no Python frame)
+_illegal_event = functools.partial(_new_illegal, IllegalTransition)
 
 
 class TransitionConflict(TransitionError, RuntimeError):

@@ -406,7 +406,7 @@ class Guard(Generic[S, E]):
                 else:
                     allowed = plan.allowed.get(source)
                     if allowed is not None:
-                        raise _illegal_event(source, plan.event, allowed, key, plan.lifecycle)
+                        raise _illegal_event(source, plan.event, allowed, None, key, plan.lifecycle)
         elif self._peek is not None:
             done = self._fire_by_swap(key, plan)
             if done is not None:
@@ -445,7 +445,7 @@ class Guard(Generic[S, E]):
                 )
             allowed = plan.allowed.get(source)
             if allowed is not None:
-                raise _illegal_event(source, plan.event, allowed, key, plan.lifecycle)
+                raise _illegal_event(source, plan.event, allowed, None, key, plan.lifecycle)
             return None
         version = current[1] + 1
         token = next(_tokens) if self.tokens else None

@@ -116,9 +116,9 @@ class Answers:
                     and name is not None
                     and (not self._wide or (state, event) not in self._wide)
                 ):
-                    # illegal whatever the flags (built elsewhere: an exception held in a
+                    # illegal whatever the flags (built by one C call: an exception held in a
                     # local of the frame it is raised from makes a cycle for the GC)
-                    raise _illegal_event(refused[0], name, refused[1], None, self._label)
+                    raise _illegal_event(refused[0], name, refused[1], None, None, self._label)
             return self._next_slow(state, event, flags)
         if found.__class__ is not tuple:
             if flags and (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import pytest
 
 from statusguard import Flag, FlagKind, IllegalTransition, Lifecycle, Transition
@@ -179,6 +181,8 @@ def test_an_illegal_event_is_the_error_the_constructor_builds() -> None:
             built.lifecycle,
         )
         assert str(err) == str(built)
+        assert err.args == built.args == ("b", "go", (), None, None, "refusal")
+        assert pickle.loads(pickle.dumps(err)).args == err.args
     with pytest.raises(IllegalTransition) as info:
         lc.next("a", "maybe", {"x": False})
     assert info.value.allowed == ("go",)
