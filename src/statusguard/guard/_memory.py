@@ -28,7 +28,6 @@ now = datetime.now
 MEMORY_KEYS = "any hashable value but a bool or a number that is not an int"
 _record = Record._make
 Row = tuple[str, int, str | None]  # a stored record: a Record or a plain tuple of its fields
-Lock = SimpleQueue[None]  # a writers_lock()
 
 
 def writers_lock() -> SimpleQueue[None]:
