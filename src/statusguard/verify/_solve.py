@@ -21,8 +21,9 @@ Tuple = tuple[Any, ...]
 SHARE_AT_MOST = 4
 """Relations per shared fixpoint run. One run of all ten or more relations was as fast in
 most runs but, from one run to the next, 10x slower at 1,000 states and over 25x at
-10,000 (z3's evaluation order follows the addresses of the program's terms); runs of at
-most four measured stable (docs/performance.md)."""
+10,000 (z3's evaluation order follows the addresses of the program's terms); runs of six
+did it too, runs of at most four measured stable (five too, but one below six: not taken;
+docs/performance.md)."""
 
 
 class SolverUnknown(Exception):
