@@ -10,13 +10,15 @@ a hook for the user's own invariants; few discarded cases; short schedules.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import hypothesis.core
 import pytest
 from hypothesis import HealthCheck, Phase, settings
+from hypothesis.internal.conjecture import providers
+from hypothesis.internal.constants_ast import Constants
 from hypothesis.stateful import run_state_machine_as_test
 
 import statusguard
@@ -69,6 +71,28 @@ def found(machine: type[LifecycleMachine], budget: settings) -> AssertionError |
     return None
 
 
+@pytest.fixture
+def seeded(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[int], None]]:
+    """Fix hypothesis's draws to a seed, whatever else the run has imported.
+
+    Hypothesis mixes constants it finds in the local modules loaded so far (here: the
+    editable install's statusguard modules) into its draws, so at a fixed seed the draws
+    depended on which tests had run before: the ABA was found at 19 of the 20 seeds
+    alone, 18 with every statusguard module loaded, 20 with no local constants (measured
+    2026-12-02, hypothesis 6.170). The tests that pin seeds draw without them; the cache
+    of permitted constants is emptied on the way in and out, so no other test sees ours.
+    """
+    empty = Constants()
+    monkeypatch.setattr(providers, "_get_local_constants", lambda: empty)
+    providers.CONSTANTS_CACHE.cache.clear()
+
+    def seed(value: int) -> None:
+        monkeypatch.setattr(hypothesis.core, "global_force_seed", value)
+
+    yield seed
+    providers.CONSTANTS_CACHE.cache.clear()
+
+
 # Seeds at which the machine before the fix missed the ABA within 100 examples
 # (it missed 7 of seeds 0..19); the slow test below takes all 20.
 MISSED_BEFORE = [0, 3, 4]
@@ -76,29 +100,30 @@ MISSED_BEFORE = [0, 3, 4]
 
 @pytest.mark.parametrize("seed", MISSED_BEFORE)
 def test_aba_under_cas_status_is_found_at_the_default_budget(
-    seed: int, monkeypatch: pytest.MonkeyPatch
+    seed: int, seeded: Callable[[int], None]
 ) -> None:
-    monkeypatch.setattr(hypothesis.core, "global_force_seed", seed)
+    seeded(seed)
     exc = found(aba_machine(f"Aba{seed}"), DEFAULT_BUDGET)
     assert exc is not None, f"seed {seed}: no ABA in 100 examples"
     assert "had landed since" in str(exc)
 
 
 @pytest.mark.slow
-def test_aba_detection_rate_over_twenty_seeds(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_aba_detection_rate_over_twenty_seeds(seeded: Callable[[int], None]) -> None:
     hits = 0
     for seed in range(20):
-        monkeypatch.setattr(hypothesis.core, "global_force_seed", seed)
+        seeded(seed)
         hits += found(aba_machine(f"Rate{seed}"), DEFAULT_BUDGET) is not None
-    # 19 or 20 alone; 18 once late in a long CI-profile run on a loaded machine (the draws
-    # are the seed's, the cause not found). The machine before the fix found 13.
+    # 20 with the draws pinned (the fixture); 18 or 19 before, depending on what the run
+    # had loaded. The machine before the fix found 13. The floor leaves room for a
+    # hypothesis release that draws differently.
     assert hits >= 18, f"ABA found at {hits} of 20 seeds"
 
 
 @pytest.mark.parametrize("seed", [4, pytest.param(0, marks=pytest.mark.slow)])
-def test_the_reported_aba_schedule_is_short(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_reported_aba_schedule_is_short(seed: int, seeded: Callable[[int], None]) -> None:
     """Shrunk, then shortened by replay: no redundant steps around the race."""
-    monkeypatch.setattr(hypothesis.core, "global_force_seed", seed)
+    seeded(seed)
     machine = aba_machine(f"Short{seed}")
     exc = found(machine, SHRINKING)
     assert exc is not None
