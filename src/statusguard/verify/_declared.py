@@ -29,7 +29,7 @@ def judge_invariant(run: Run, inv: Invariant, iq: InvariantQuery) -> ObligationR
         )
     else:
         res = _walk_witness(run, inv.name, kind, iq, iq.walk)
-    if res.status is Verdict.PROVED and run.ask(iq.premise.relation) is None:
+    if res.status is Verdict.PROVED and not run.any_reached(iq.premise_states, iq.premise):
         return run.result(
             inv.name,
             Verdict.UNKNOWN,

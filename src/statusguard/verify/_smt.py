@@ -41,7 +41,18 @@ from typing import Any
 from statusguard.lifecycle._invariants import Invariant
 from statusguard.lifecycle._model import Lifecycle
 
-__all__ = ["Encoding", "InvariantQueries", "InvariantQuery", "Query", "Walk", "z3_version"]
+__all__ = [
+    "UNREACHED",
+    "Encoding",
+    "InvariantQueries",
+    "InvariantQuery",
+    "Query",
+    "Walk",
+    "z3_version",
+]
+
+UNREACHED = "unreach"
+"""The relation of the states no config setting reaches (``reachable``'s query)."""
 
 
 def z3_version() -> str:
@@ -61,6 +72,9 @@ class Query:
     #: asked in the one fixpoint run all obligations share; ``False`` for a relation only a
     #: violation needs (its reachable witnesses), asked on its own when it is needed
     shared: bool = True
+    #: a shared relation that holds every tuple of this one (as ``trap`` holds each dead
+    #: end): when it is empty, so is this one, and z3 is not asked again
+    within: str = ""
 
 
 @dataclass
@@ -246,20 +260,26 @@ class Encoding:
         return [*self._cols_c(), self.S, self.E, *self._cols_f(), self.S]
 
     def q_reachable(self) -> Query:
-        self._rel("unreach", self.S)
-        return Query("unreach", (self._rule(["(state s)", "(not (anyreach s))"], "(unreach s)"),))
+        self._rel(UNREACHED, self.S)
+        body = ["(state s)", "(not (anyreach s))"]
+        return Query(UNREACHED, (self._rule(body, f"({UNREACHED} s)"),))
 
     def q_partial(self) -> Query:
         cv = self.cv
         self._rel("partial", *self._cols_c(), self.S)
         body = [self._app("cfg", cv), "(anyreach s)", f"(not {self._app('reach', cv, 's')})"]
-        return Query("partial", (self._rule(body, self._app("partial", cv, "s")),))
+        # Without config flags there is one setting, so no state is reached only under some.
+        rule = self._rule(body, self._app("partial", cv, "s"))
+        return Query("partial", (rule,), shared=bool(self.config))
 
     def q_dead(self) -> Query:
         cv = self.cv
         self._rel("dead", *self._cols_c(), self.S)
         body = [self._app("reach", cv, "s"), "(not (term s))", f"(not {self._app('en', cv, 's')})"]
-        return Query("dead", (self._rule(body, self._app("dead", cv, "s")),))
+        # A dead end reaches no terminal state, so it is a trap: a proved can_terminate
+        # proves no_dead_ends, and only a trap makes z3 look for dead ends.
+        rule = self._rule(body, self._app("dead", cv, "s"))
+        return Query("dead", (rule,), shared=False, within="trap")
 
     def q_trap(self) -> Query:
         cv = self.cv
@@ -318,13 +338,17 @@ class Encoding:
         return out
 
     def q_premise(self, i: int, states: Iterable[int]) -> Query:
-        """Non-empty iff some premise state is reachable under some setting (not vacuous)."""
+        """Non-empty iff some premise state is reachable under some setting (not vacuous).
+
+        Not shared: a check that asks ``unreach`` (``reachable``'s query) reads the answer
+        off it (:meth:`statusguard.verify._witness.Run.any_reached`), so the shared run
+        does not compute ``reach`` again for it; an exported program asks it itself."""
         rel = f"prem{i}"
         self._rel(rel, self.S)
         rules = tuple(
             self._rule([f"(anyreach {self.s(x)})"], f"({rel} {self.s(x)})") for x in states
         )
-        return Query(rel, rules)
+        return Query(rel, rules, shared=False)
 
     # -- programs -----------------------------------------------------------------------------
 
@@ -381,7 +405,8 @@ class Walk:
 @dataclass(frozen=True)
 class InvariantQuery:
     """An invariant's queries: its violation, the violation restricted to witnesses reachable
-    under their setting (``None``: every witness is), and its premise (not vacuous).
+    under their setting (``None``: every witness is), and its premise (not vacuous) with the
+    numbers of the states it is about.
 
     ``walk`` is ``None`` for a step-shaped violation (the witness is a transition).
     """
@@ -390,6 +415,7 @@ class InvariantQuery:
     reached: Query | None
     premise: Query
     walk: Walk | None = None
+    premise_states: tuple[int, ...] = ()
 
 
 class InvariantQueries:
@@ -481,5 +507,5 @@ def invariant_query(enc: Encoding, index: int, inv: Invariant) -> InvariantQuery
     :class:`NotImplementedError` when the kind has no query.
     """
     query, reached, walk = inv.query(InvariantQueries(enc, index))
-    premise = sorted({enc.sidx[str(s)] for s in inv.premise()})
-    return InvariantQuery(query, reached, enc.q_premise(index, premise), walk)
+    premise = tuple(sorted({enc.sidx[str(s)] for s in inv.premise()}))
+    return InvariantQuery(query, reached, enc.q_premise(index, premise), walk, premise)

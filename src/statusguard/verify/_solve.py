@@ -48,6 +48,7 @@ class Fixpoint:
         # The relations one shared run answers; the others (needed only by a violation's
         # witness) are asked on their own, so a proof does not compute them.
         self._relations = list(dict.fromkeys(q.relation for q in queries if q.shared))
+        self._within = {q.relation: q.within for q in queries if q.within in self._relations}
         self._shared: dict[str, Any] | None = None
 
     def _decl(self, rel: str) -> Any:
@@ -103,7 +104,8 @@ class Fixpoint:
         """Tuples of ``rel`` (``None`` if empty); :class:`SolverUnknown` if z3 cannot say.
 
         The first call asks z3 for every shared query relation at once (one fixpoint run for
-        all obligations); later calls read that answer.
+        all obligations); later calls read that answer. A relation whose ``within`` relation
+        that run found empty is empty too.
         """
         import z3
 
@@ -112,6 +114,9 @@ class Fixpoint:
         shared = self._shared.get(rel)
         if shared is not None:
             return None if z3.is_false(shared) else _tuples(shared, self.enc.sorts[rel])
+        holder = self._shared.get(self._within.get(rel, ""))
+        if holder is not None and z3.is_false(holder):
+            return None
         fp = self._fp
         fp.set("timeout", max(1, int(timeout * 1000)))
         decl = self._decl(rel)

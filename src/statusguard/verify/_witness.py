@@ -19,7 +19,7 @@ from statusguard.lifecycle._deadline import out_of_time, remaining
 from statusguard.lifecycle._model import Lifecycle
 from statusguard.lifecycle._paths import Graph, Path, graph, reach_from, shortest_paths
 from statusguard.results import Counterexample, ObligationResult, TraceStep, Verdict
-from statusguard.verify._smt import Encoding, Query
+from statusguard.verify._smt import UNREACHED, Encoding, Query
 from statusguard.verify._solve import Fixpoint, SolverUnknown
 
 __all__ = ["METHOD_FIXPOINT", "Run", "edge_witness", "fmt_setting"]
@@ -44,10 +44,13 @@ class Run:
         self._fp: Fixpoint | None = None
         self._gave_up = ""
         self._graphs: dict[tuple[bool, ...], Graph] = {}
+        self._asked: frozenset[str] = frozenset()
+        self._unreached: frozenset[int] | None = None
 
     def solve(self, queries: Sequence[Query]) -> None:
         """Load the base program and ``queries`` into z3 (unless the time budget is spent:
         then every :meth:`ask` is :class:`SolverUnknown`)."""
+        self._asked = frozenset(q.relation for q in queries)
         if remaining(self.timeout) > 0:
             try:
                 self._fp = Fixpoint(self.enc, queries, remaining(self.timeout))
@@ -62,6 +65,17 @@ class Run:
         if self._fp is None or left <= 0:
             raise SolverUnknown(out_of_time(f"the query {rel}"))
         return self._fp.ask(rel, left)
+
+    def any_reached(self, states: Sequence[int], premise: Query) -> bool:
+        """Whether one of ``states`` is reachable under some setting: read off the answer
+        to ``unreach`` (the states no setting reaches) when this run asks it, which is
+        exact (``unreach`` is every state without ``anyreach``); else ``premise``'s own
+        query, non-empty iff one is."""
+        if UNREACHED not in self._asked:
+            return self.ask(premise.relation) is not None
+        if self._unreached is None:
+            self._unreached = frozenset(int(t[0]) for t in self.ask(UNREACHED) or ())
+        return any(s not in self._unreached for s in states)
 
     def result(
         self, name: str, status: Verdict, detail: str = "", cex: Counterexample | None = None
