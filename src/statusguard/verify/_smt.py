@@ -42,6 +42,7 @@ from statusguard.lifecycle._invariants import Invariant
 from statusguard.lifecycle._model import Lifecycle
 
 __all__ = [
+    "TRPAIR",
     "UNREACHED",
     "Encoding",
     "InvariantQueries",
@@ -53,6 +54,9 @@ __all__ = [
 
 UNREACHED = "unreach"
 """The relation of the states no config setting reaches (``reachable``'s query)."""
+
+TRPAIR = "trpair"
+"""The relation of two transition facts of one (state, event) (``deterministic``'s)."""
 
 
 def z3_version() -> str:
@@ -124,6 +128,9 @@ class Encoding:
             for n in lc.noops
             for src in n.sources
         ]
+        # Relations besides ``tr`` that the solver loads as facts (relation -> the rule
+        # that derives them in the program text, which the loaded program leaves out).
+        self._loaded: dict[str, str] = {}
 
     # -- text ---------------------------------------------------------------------------------
 
@@ -292,17 +299,17 @@ class Encoding:
         self._rel("nondet", *self._cols_c(), self.S, self.E, *self._cols_f(), self.S, self.S)
         # The pairs of transition facts of one (state, event) first (a relation of their
         # own: z3 then joins the conditions only with those few pairs), then both conditions.
+        # The solver loads the pairs as facts (:meth:`pair_facts`): z3 would test
+        # ``bvult`` on every transition fact joined with itself, about 9,000 instructions
+        # each.
         K = self.K
-        self._rel("trpair", self.S, self.E, self.S, K, self.S, K)
-        pair = ["(tr s e t k)", "(tr s e u k2)", "(bvult t u)"]
+        self._rel(TRPAIR, self.S, self.E, self.S, K, self.S, K)
+        pair = self._rule(["(tr s e t k)", "(tr s e u k2)", "(bvult t u)"], "(trpair s e t k u k2)")
+        self._loaded[TRPAIR] = pair
         body = ["(trpair s e t k u k2)"]
         body += [self._app("cond", "k", cv, fv), self._app("cond", "k2", cv, fv)]
         return Query(
-            "nondet",
-            (
-                self._rule(pair, "(trpair s e t k u k2)"),
-                self._rule(body, self._app("nondet", cv, "s", "e", fv, "t", "u")),
-            ),
+            "nondet", (pair, self._rule(body, self._app("nondet", cv, "s", "e", fv, "t", "u")))
         )
 
     def _bad_edge(self, rel: str, extra: Sequence[str], pre: Sequence[str] = ()) -> Query:
@@ -356,11 +363,38 @@ class Encoding:
         """The ``tr(s, e, t, k)`` facts as numbers (state, event, state, condition)."""
         return self._edges
 
+    def pair_facts(self) -> list[tuple[int, int, int, int, int, int]]:
+        """The ``trpair(s, e, t, k, u, k2)`` facts as numbers: every two transition facts of
+        one (state, event) with targets ``t < u``, as the program text's rule derives them."""
+        groups: dict[tuple[int, int], list[tuple[int, int]]] = {}
+        for s, e, t, k in self.transition_facts():
+            groups.setdefault((s, e), []).append((t, k))
+        return [
+            (s, e, t, k, u, k2)
+            for (s, e), outs in groups.items()
+            if len(outs) > 1
+            for t, k in outs
+            for u, k2 in outs
+            if t < u
+        ]
+
+    def tables(self) -> list[tuple[str, Sequence[tuple[int, ...]]]]:
+        """The relations the solver loads as facts, each with its rows: ``tr`` always, and
+        ``trpair`` once ``deterministic``'s query is written."""
+        out: list[tuple[str, Sequence[tuple[int, ...]]]] = [("tr", self.transition_facts())]
+        if TRPAIR in self._loaded:
+            out.append((TRPAIR, self.pair_facts()))
+        return out
+
     def body(self, queries: Sequence[Query], *, transitions: bool = True) -> list[str]:
-        """Declarations, the base rules and every query's rules (no ``(query ...)``; no
-        ``tr`` facts when not ``transitions``)."""
+        """Declarations, the base rules and every query's rules (no ``(query ...)``). Not
+        ``transitions``: without what :meth:`tables` holds (the ``tr`` facts and the rules
+        of the relations loaded as facts)."""
         base = self.base_rules(transitions=transitions)
         extra = [r for q in queries for r in q.rules]
+        if not transitions:
+            skip = set(self._loaded.values())
+            extra = [r for r in extra if r not in skip]
         decls = [f"(declare-rel {rel} ({' '.join(cols)}))" for rel, cols in self.sorts.items()]
         return [*decls, *self.var_decls(), *base, *extra]
 

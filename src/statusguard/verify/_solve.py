@@ -132,25 +132,30 @@ class Fixpoint:
 
 
 def _add_transitions(fp: Any, enc: Encoding) -> None:
-    """Load ``enc``'s ``tr`` facts into ``fp``'s table through z3's C API
-    (``Z3_fixedpoint_add_fact``: a fact's columns as unsigned numbers), the same facts the
-    program text writes as ``(rule (tr ...))``: z3 then neither parses them nor passes
-    them through its rule transformations (a third less time at 10,000 states).
+    """Load ``enc``'s tables (the ``tr`` facts, and ``trpair``'s when it is asked) into
+    ``fp`` through z3's C API (``Z3_fixedpoint_add_fact``: a fact's columns as unsigned
+    numbers), the same facts the program text writes as ``(rule (tr ...))`` and derives
+    by ``trpair``'s rule: z3 then neither parses them nor passes them through its rule
+    transformations (a third less time at 10,000 states).
     :class:`SolverUnknown` when the time budget runs out meanwhile."""
     import ctypes
 
     import z3
     from z3 import z3core
 
-    sorts = [z3.BitVecSort(enc.ws), z3.BitVecSort(enc.we), z3.BitVecSort(enc.ws)]
-    decl = z3.Function("tr", *sorts, z3.BitVecSort(enc.wk), z3.BoolSort())
-    ctx, handle, rel = fp.ctx.ref(), fp.fixedpoint, decl.ast
+    ctx, handle = fp.ctx.ref(), fp.fixedpoint
     add = z3core.Z3_fixedpoint_add_fact
-    row = ctypes.c_uint * 4
-    for n, fact in enumerate(enc.transition_facts()):
-        if not n % 4096 and expired():
-            raise SolverUnknown(out_of_time("loading the transitions into z3"))
-        add(ctx, handle, rel, 4, row(*fact))
+    n = 0
+    for relation, rows in enc.tables():
+        cols = enc.sorts[relation]
+        decl = z3.Function(relation, *[_sort(c) for c in cols], z3.BoolSort())
+        rel, width = decl.ast, len(cols)
+        row = ctypes.c_uint * width
+        for fact in rows:
+            if not n % 4096 and expired():
+                raise SolverUnknown(out_of_time("loading the transitions into z3"))
+            add(ctx, handle, rel, width, row(*fact))
+            n += 1
 
 
 def _sort(col: str) -> Any:

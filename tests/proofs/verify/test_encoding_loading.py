@@ -1,6 +1,7 @@
-"""How the gate loads a lifecycle into z3: the transition facts go in through z3's C API
-(``Z3_fixedpoint_add_fact``), not as program text, and must give the very relations the
-self-contained program (``export-smt``'s text, every ``tr`` fact a rule) gives.
+"""How the gate loads a lifecycle into z3: the transition facts (and ``deterministic``'s
+pairs of them) go in through z3's C API (``Z3_fixedpoint_add_fact``), not as program text,
+and must give the very relations the self-contained program (``export-smt``'s text, every
+``tr`` fact a rule, the pairs derived by one) gives.
 
 Compared relation by relation on the Glance image model (config and fact flags,
 conditional transitions, no-ops, invariants) and on a mutated copy with defects; a dropped
@@ -107,6 +108,32 @@ def test_a_dropped_fact_changes_an_answer(monkeypatch: pytest.MonkeyPatch) -> No
     facts = enc.transition_facts()
     monkeypatch.setattr(enc, "transition_facts", lambda: facts[:-1])  # the terminal exit
     assert from_facts(enc, queries(enc)) != text
+
+
+def test_the_pairs_of_one_state_and_event_are_loaded_not_derived(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``deterministic``'s pairs go in as facts (z3 would filter every transition joined
+    with itself); the program text still derives them, and a dropped pair is seen."""
+    lc = mutated()
+    first = Encoding(lc)
+    text = from_text(first, queries(first))
+    enc = Encoding(lc)
+    qs = queries(enc)
+    loaded = enc.body(qs, transitions=False)
+    assert not [r for r in loaded if "bvult" in r]
+    assert [r for r in enc.body(qs) if "bvult" in r]  # the exported program's rule
+    pairs = enc.pair_facts()
+    assert pairs
+    assert all(t < u for _, _, t, _, u, _ in pairs)
+    assert from_facts(enc, qs) == text
+    lose = (enc.sidx["queued"], enc.eidx["lose"])  # the mutation's two targets
+    kept = [p for p in pairs if p[:2] != lose]
+    assert len(kept) == len(pairs) - 1
+    fewer = Encoding(lc)
+    monkeypatch.setattr(fewer, "pair_facts", lambda: kept)
+    assert text["nondet"]
+    assert not from_facts(fewer, queries(fewer))["nondet"]
 
 
 def test_running_out_of_time_while_loading_is_unknown(monkeypatch: pytest.MonkeyPatch) -> None:
