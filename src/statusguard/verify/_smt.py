@@ -187,8 +187,8 @@ class Encoding:
         return f"({rel} {parts})" if parts else rel
 
     def base_rules(self, *, transitions: bool = True) -> list[str]:
-        """Facts and rules shared by every obligation (without the ``tr`` facts when not
-        ``transitions``: :meth:`transition_facts` gives them as numbers)."""
+        """Facts and rules shared by every obligation (without the ``state``, ``term`` and
+        ``tr`` facts when not ``transitions``: :meth:`tables` gives them as numbers)."""
         c, f = self._cols_c(), self._cols_f()
         self._rel("cfg", *c)
         self._rel("fv", "Bool")
@@ -212,9 +212,9 @@ class Encoding:
             rules.append(f"(rule (cfg {vals}))")
         rules += ["(rule (fv true))", "(rule (fv false))"]
         snum = self._snum
-        rules += [f"(rule (state {x}))" for x in snum]
-        for t in sorted(self.lc.terminal, key=lambda x: self.sidx[str(x)]):
-            rules.append(f"(rule (term {self.s(str(t))}))")
+        if transitions:  # else the solver loads them as facts (:meth:`tables`)
+            rules += [f"(rule (state {x}))" for x in snum]
+            rules += [f"(rule (term {snum[t]}))" for (t,) in self._terminal_facts()]
         free = [self._app("cfg", cv)] + [f"(fv f{j})" for j in range(len(self.facts))]
         for when, k in self.conds.items():
             body = free + [self._lit(n, v) for n, v in when]
@@ -378,18 +378,25 @@ class Encoding:
             if t < u
         ]
 
+    def _terminal_facts(self) -> list[tuple[int]]:
+        return sorted((self.sidx[str(t)],) for t in self.lc.terminal)
+
     def tables(self) -> list[tuple[str, Sequence[tuple[int, ...]]]]:
-        """The relations the solver loads as facts, each with its rows: ``tr`` always, and
-        ``trpair`` once ``deterministic``'s query is written."""
-        out: list[tuple[str, Sequence[tuple[int, ...]]]] = [("tr", self.transition_facts())]
+        """The relations the solver loads as facts, each with its rows: ``state``, ``term``
+        and ``tr`` always, and ``trpair`` once ``deterministic``'s query is written."""
+        out: list[tuple[str, Sequence[tuple[int, ...]]]] = [
+            ("state", [(i,) for i in range(len(self.states))]),
+            ("term", self._terminal_facts()),
+            ("tr", self.transition_facts()),
+        ]
         if TRPAIR in self._loaded:
             out.append((TRPAIR, self.pair_facts()))
         return out
 
     def body(self, queries: Sequence[Query], *, transitions: bool = True) -> list[str]:
         """Declarations, the base rules and every query's rules (no ``(query ...)``). Not
-        ``transitions``: without what :meth:`tables` holds (the ``tr`` facts and the rules
-        of the relations loaded as facts)."""
+        ``transitions``: without what :meth:`tables` holds (the ``state``, ``term`` and
+        ``tr`` facts and the rules of the relations loaded as facts)."""
         base = self.base_rules(transitions=transitions)
         extra = [r for q in queries for r in q.rules]
         if not transitions:

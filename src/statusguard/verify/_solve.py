@@ -132,11 +132,11 @@ class Fixpoint:
 
 
 def _add_transitions(fp: Any, enc: Encoding) -> None:
-    """Load ``enc``'s tables (the ``tr`` facts, and ``trpair``'s when it is asked) into
-    ``fp`` through z3's C API (``Z3_fixedpoint_add_fact``: a fact's columns as unsigned
-    numbers), the same facts the program text writes as ``(rule (tr ...))`` and derives
-    by ``trpair``'s rule: z3 then neither parses them nor passes them through its rule
-    transformations (a third less time at 10,000 states).
+    """Load ``enc``'s tables (the ``state``, ``term`` and ``tr`` facts, and ``trpair``'s
+    when it is asked) into ``fp`` through z3's C API (``Z3_fixedpoint_add_fact``: a fact's
+    columns as unsigned numbers), the same facts the program text writes as rules and
+    derives by ``trpair``'s rule: z3 then neither parses them nor passes them through its
+    rule transformations (a third less time at 10,000 states).
     :class:`SolverUnknown` when the time budget runs out meanwhile."""
     import ctypes
 
