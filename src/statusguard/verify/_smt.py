@@ -21,7 +21,10 @@ Encoding (read from the same ``Lifecycle`` object the runtime uses):
   ``step(c, s, t)`` joins ``tr`` with ``condc(k, c)``, the conditions' config projection
   (the solver loads the ``tr`` facts as numbers: :mod:`statusguard.verify._solve`);
 * ``noop(c, s, e, f)``: one rule per (no-op, source): the event is accepted there
-  without a change (not an edge: no step, no reach).
+  without a change (not an edge: no step, no reach);
+* the ground relations ``state``, ``term``, ``tr`` and ``trpair`` (two ``tr`` facts of one
+  state and event) are facts or a rule in the program text and go into the solver as
+  numbers (:meth:`Encoding.tables`); tests compare the two ways relation by relation.
 
 Verdicts come from z3's Datalog engine (``engine=datalog``,
 ``xform.inline_linear=false``): bottom-up least-fixpoint evaluation with
