@@ -48,9 +48,8 @@ class Builtin:
 def _reachable(run: Run, q: Query, helpers: tuple[Query, ...]) -> ObligationResult:
     enc, lc = run.enc, run.lc
     (q_partial,) = helpers
-    missing = run.ask(q.relation)
+    gone = run.unreached()
     partial = run.ask(q_partial.relation) if lc.config_flags else None
-    gone = {int(t[0]) for t in missing or ()}
     not_under: dict[int, set[tuple[bool, ...]]] = {}
     for tup in partial or ():
         not_under.setdefault(int(tup[enc.ncfg]), set()).add(tuple(tup[: enc.ncfg]))
@@ -72,7 +71,7 @@ def _reachable(run: Run, q: Query, helpers: tuple[Query, ...]) -> ObligationResu
         + " | ".join(fmt_setting(st) for st in reached_under[enc.states[s]])
         for s in sorted(not_under)
     ]
-    if missing:
+    if gone:
         names = sorted((enc.states[s] for s in gone), key=enc.sidx.__getitem__)
         detail = (
             f"unreachable from {lc.initial} under every config setting: {', '.join(names)}"

@@ -73,9 +73,14 @@ class Run:
         query, non-empty iff one is."""
         if UNREACHED not in self._asked:
             return self.ask(premise.relation) is not None
+        gone = self.unreached()
+        return any(s not in gone for s in states)
+
+    def unreached(self) -> frozenset[int]:
+        """The numbers of the states no config setting reaches (``reachable``'s answer)."""
         if self._unreached is None:
             self._unreached = frozenset(int(t[0]) for t in self.ask(UNREACHED) or ())
-        return any(s not in self._unreached for s in states)
+        return self._unreached
 
     def result(
         self, name: str, status: Verdict, detail: str = "", cex: Counterexample | None = None
