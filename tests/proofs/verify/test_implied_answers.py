@@ -4,7 +4,7 @@ A proved ``can_terminate`` proves ``no_dead_ends`` (every dead end is a trap), a
 invariant's premise is read off ``reachable``'s ``unreach``. These tests record which
 relations z3 is asked, and show that the verdicts stay those of asking z3 every one: a
 trap without a dead end still asks ``dead`` (proved), a dead end is still found, and a
-premise no setting reaches is still vacuous.
+premise no setting reaches is still vacuous, by either way of reading it.
 """
 
 from __future__ import annotations
@@ -19,6 +19,9 @@ from statusguard import Lifecycle
 from statusguard.lifecycle._model import _lenient
 from statusguard.results import Verdict
 from statusguard.verify import _obligations, _solve
+from statusguard.verify._builtin import BUILTINS
+from statusguard.verify._smt import invariant_query
+from statusguard.verify._witness import Run
 
 ROOT = Path(__file__).resolve().parents[3]
 GLANCE = statusguard.load(ROOT / "model" / "glance_image.py")
@@ -103,3 +106,26 @@ def test_premises_come_from_the_unreachable_states(asked: list[str]) -> None:
     assert "vacuous" in results["c-final"].detail
     assert results["z-final"].status is Verdict.PROVED
     assert not [rel for rel in asked if rel.startswith("prem")]
+
+
+@pytest.mark.parametrize("with_reachable", [True, False], ids=["unreach", "own-query"])
+def test_both_ways_to_a_premise_agree(asked: list[str], with_reachable: bool) -> None:
+    # Run.any_reached reads unreach when the run asks it, else the premise's own query:
+    # both must say c (never reached) is vacuous and z (reached) is not.
+    invariants = [
+        {"name": "c-final", "kind": "absorbing", "state": "c"},
+        {"name": "z-final", "kind": "absorbing", "state": "z"},
+    ]
+    lc = model([go("go", "a", "b"), go("end", "b", "z")], invariants=invariants)
+    run = Run(lc, 60.0)
+    iqs = [invariant_query(run.enc, i, inv) for i, inv in enumerate(lc.invariants)]
+    queries = [q for iq in iqs for q in (iq.query, iq.premise)]
+    if with_reachable:
+        (reachable,) = [b for b in BUILTINS if b.name == "reachable"]
+        queries.append(reachable.query(run.enc))
+    run.solve(queries)
+    got = [run.any_reached(iq.premise_states, iq.premise) for iq in iqs]
+    assert got == [False, True]
+    premises = [rel for rel in asked if rel.startswith("prem")]
+    assert ("unreach" in asked) is with_reachable
+    assert premises == ([] if with_reachable else [iq.premise.relation for iq in iqs])
