@@ -8,23 +8,23 @@ goes to Runtime's general paths), the layout of a conditional pair's table
 This is the one module a build may compile with mypyc (``STATUSGUARD_COMPILE=1 pip install
 .``, ``hatch_build.py``; docs/performance.md): the same source runs either way, and both builds
 give the same answers and errors (CI tests both). Compiled, a conditional pair is decided
-by reading its flags one by one (:func:`pick`), which native code does faster than the
-interpreter's ``itemgetter`` and tuple lookup; interpreted, the other way round, so each
-build takes its own branch. Imports :mod:`statusguard.errors` (and ``mypy_extensions``, whose
-decorator mypyc reads).
+by reading its flags one by one into the bits of an index (:func:`pick`); interpreted, by
+reading them by subscript and walking nested pairs of outcomes, a level a flag (each way
+the faster for its build, measured), so each build takes its own branch. Imports
+:mod:`statusguard.errors` (and ``mypy_extensions``, whose decorator mypyc reads).
 """
 
 from __future__ import annotations
 
 import types
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, Final, NoReturn
 
 from mypy_extensions import mypyc_attr
 
 from statusguard.errors import _illegal_event
 
-__all__ = ["COMPILED", "Answers", "Bits", "Decided", "pick"]
+__all__ = ["COMPILED", "Answers", "Decided", "pick"]
 
 
 def _compiled() -> bool:
@@ -36,24 +36,21 @@ COMPILED: Final = _compiled()
 
 _native = COMPILED  # which branch decides a conditional pair (tests flip it, see pick())
 
-#: what :func:`pick` reads for a conditional pair: its deciding flags' names and the
-#: outcomes indexed by their bits (bit i: the i-th name is True), then the same for those
-#: of them without a default (both empty if none)
-Bits = tuple[tuple[str, ...], tuple[Any, ...], tuple[str, ...], tuple[Any, ...]]
-
-#: a conditional pair's table: the getter of its deciding flags, the outcome of each of
-#: their settings (keyed by a bool for one flag, else a tuple of them; None: illegal) and
-#: how many they are, then the same for those of them without a default (the others at
-#: their defaults; -1 when every one of them has none, or every one has one); then its
-#: :data:`Bits`
+#: a conditional pair's table: how many its deciding flags are and how many of them have no
+#: default (-1 when every one of them has one, or none has); the names of each group; the
+#: outcomes indexed by the settings' bits (bit i: the i-th name is True; None: illegal),
+#: for all of them and for those without a default (the others at their defaults; empty
+#: if none); and the same outcomes as nested ``(if False, if True)`` pairs, one level a
+#: flag in the order of the names
 Decided = tuple[
-    Callable[[Any], Any],
-    dict[Any, Any],
     int,
-    Callable[[Any], Any] | None,
-    dict[Any, Any],
     int,
-    Bits,
+    tuple[str, ...],
+    tuple[Any, ...],
+    tuple[str, ...],
+    tuple[Any, ...],
+    tuple[Any, ...],
+    tuple[Any, ...],
 ]
 
 
@@ -91,7 +88,7 @@ class Answers:
     # The parameters are Any here (Runtime declares their types for callers): a compiled
     # build checks a parameter's declared type on entry, which would turn a wrong name into
     # a TypeError rather than UnknownState.
-    def next(self, state: Any, event: Any, flags: Any = None) -> Any:
+    def next(self, state: Any, event: Any, flags: Any = None) -> Any:  # noqa: PLR0915 (one frame)
         """The state ``event`` leads to from ``state``.
 
         Raises :class:`IllegalTransition` if the event is not enabled there,
@@ -129,45 +126,58 @@ class Answers:
             return found
         # A conditional pair: given a dict of exactly its deciding flags, or of exactly
         # those without a default (the defaults are tabled too), no other name can be
-        # there and the answer is one getter and one lookup away.
+        # there and the answer is read off the table, a step a flag.
         if flags.__class__ is dict:
             decided: Decided = found
             given = len(flags)
             if _native:
-                by_bits = decided[6]
-                if given == decided[2]:
-                    target = pick(by_bits[0], by_bits[1], flags)
-                elif given == decided[5]:
-                    target = pick(by_bits[2], by_bits[3], flags)
+                if given == decided[0]:
+                    target = pick(decided[2], decided[3], flags)
+                elif given == decided[1]:
+                    target = pick(decided[4], decided[5], flags)
                 else:
                     target = None
                 if target is not None:
                     return target
                 return self._next_given(state, event, flags, decided)
-            getter, outcomes, count, rgetter, routcomes, rcount, _ = decided
-            try:
-                if given == count:
-                    bits = getter(flags)
-                    target = outcomes[bits]
-                elif given == rcount:
-                    bits = rgetter(flags)  # type: ignore[misc]
-                    target = routcomes[bits]
-                    count = rcount
-                else:
-                    return self._next_given(state, event, flags, decided)
-            except (KeyError, TypeError):  # a deciding flag is missing, or unhashable
+            # Interpreted: each deciding flag read by subscript (a KeyError: missing) and
+            # compared to True and False (1 == True), one level a flag down the nested pairs.
+            if given == decided[0]:
+                names = decided[2]
+                table: Any = decided[6]  # a tuple down to the outcome
+            elif given == decided[1]:
+                names = decided[4]
+                table = decided[7]
+            else:
                 return self._next_given(state, event, flags, decided)
-            # 1 == True: the lookup alone would take 1 or 0 for a bool
-            if target is not None and (
-                bits.__class__ is bool
-                if count == 1
-                else bits[0].__class__ is bool is bits[1].__class__
-                if count == 2
-                else bits[0].__class__ is bool is bits[1].__class__ is bits[2].__class__
-                if count == 3  # Glance's delete: delayed_delete, has_locations, protected
-                else all(bit.__class__ is bool for bit in bits)
-            ):
-                return target
+            try:
+                if given == 2:
+                    a, b = flags[names[0]], flags[names[1]]
+                    if (a is True or a is False) and (b is True or b is False):
+                        target = table[a][b]
+                        if target is not None:
+                            return target
+                elif given == 3:  # Glance's delete: delayed_delete, has_locations, protected
+                    a, b, c = flags[names[0]], flags[names[1]], flags[names[2]]
+                    if (
+                        (a is True or a is False)
+                        and (b is True or b is False)
+                        and (c is True or c is False)
+                    ):
+                        target = table[a][b][c]
+                        if target is not None:
+                            return target
+                else:
+                    for name in names:
+                        value = flags[name]
+                        if value is not True and value is not False:
+                            break
+                        table = table[value]
+                    else:
+                        if table is not None:
+                            return table
+            except KeyError:  # a deciding flag is missing
+                pass
         return self._next_given(state, event, flags, found)
 
     def _unhashable(self, state: Any, event: Any) -> NoReturn:

@@ -11,9 +11,7 @@ what they do not decide. Building the tables looks at the time budget (``_deadli
 
 from __future__ import annotations
 
-import itertools
-import operator
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar
 
 from statusguard.errors import (
@@ -25,7 +23,7 @@ from statusguard.errors import (
     UnknownFlag,
     UnknownState,
 )
-from statusguard.lifecycle._answer import Answers, Decided
+from statusguard.lifecycle._answer import Answers, Decided, pick
 from statusguard.lifecycle._deadline import check, paced
 from statusguard.lifecycle._parts import Condition, Flag, FlagKind, NoOp, Transition
 
@@ -256,31 +254,24 @@ class Runtime(Answers, Generic[S, E]):
         found: Decided,
     ) -> S:
         """:meth:`next` for a conditional pair, given other flags than exactly its deciding
-        ones (more, fewer, not a dict): defaults filled in, names and values checked."""
-        getter, outcomes, count = found[0], found[1], found[2]
-        try:
-            bits = getter(flags)
-            target: S | None = outcomes[bits]
-        except (KeyError, TypeError):  # a deciding flag is missing, or flags is None
-            if not self._defaults or (flags is not None and not isinstance(flags, Mapping)):
-                return self._next_slow(state, event, flags)
-            # a fact left out that has a default: the table still answers
-            full = {**self._defaults, **(flags or {})}
-            try:
-                bits = getter(full)
-                target = outcomes[bits]
-            except (KeyError, TypeError):
-                return self._next_slow(state, event, flags)
-            flags = full
-        if flags.__class__ is not dict and not isinstance(flags, Mapping):
-            self.check_flags(flags)  # type: ignore[arg-type]  # InvalidArgument
-        if len(flags) != count and not self._flag_names.issuperset(flags):  # type: ignore[arg-type]
-            self.check_flags(flags)  # type: ignore[arg-type]  # UnknownFlag
-        if target is not None and (
-            bits.__class__ is bool if count == 1 else all(bit.__class__ is bool for bit in bits)
-        ):
-            return target
-        return self._next_slow(state, event, flags)
+        ones (more, fewer, not a dict) or values the table does not decide: defaults filled
+        in, names checked; whatever the table does not answer goes to :meth:`_next_slow`."""
+        given: Any = flags  # callers may pass anything
+        if given is None:
+            given = {}
+        elif given.__class__ is not dict:
+            if not isinstance(given, Mapping):
+                return self._next_slow(state, event, flags)  # InvalidArgument
+            given = dict(given)  # pick reads a dict
+        names, by_bits = found[2], found[3]
+        target: S | None = pick(names, by_bits, given)
+        if target is None and self._defaults:  # a deciding fact left out that has a default
+            target = pick(names, by_bits, {**self._defaults, **given})
+        if target is None:  # missing, not a bool, or illegal
+            return self._next_slow(state, event, flags)
+        if not self._flag_names.issuperset(given):
+            self.check_flags(given)  # UnknownFlag
+        return target
 
     def _next_slow(self, state: S | str, event: E | str, flags: Mapping[str, bool] | None) -> S:
         if state not in self._state_names:
@@ -418,24 +409,11 @@ class Runtime(Answers, Generic[S, E]):
         return tuple(out)
 
 
-#: what a conditional pair's table depends on besides its targets: the deciding flags'
-#: getter, their settings and, for each, 1 + the index of the option chosen (0: none), how
-#: many they are, and the same for those without a default; then the names of each and
-#: the option chosen by each setting of their bits (as in :data:`~._answer.Decided`)
-_Pattern = tuple[
-    Callable[[Any], Any],
-    tuple[Any, ...],
-    tuple[int, ...],
-    int,
-    Callable[[Any], Any] | None,
-    tuple[Any, ...],
-    tuple[int, ...],
-    int,
-    tuple[str, ...],
-    tuple[int, ...],
-    tuple[str, ...],
-    tuple[int, ...],
-]
+#: what a conditional pair's table depends on besides its targets (as in
+#: :data:`~._answer.Decided`): the count of deciding flags and of those without a default,
+#: the names of each, and for each setting of their bits 1 + the index of the option it
+#: chooses (0: none)
+_Pattern = tuple[int, int, tuple[str, ...], tuple[int, ...], tuple[str, ...], tuple[int, ...]]
 _UNSEEN: Any = object()  # a pattern not computed yet (None: too many flags)
 
 
@@ -445,51 +423,36 @@ def _possible(when: Condition, flags: Mapping[str, bool]) -> bool:
 
 
 def _pattern(whens: tuple[Condition, ...], defaults: Mapping[str, bool]) -> _Pattern | None:
-    names = sorted({n for when in whens for n, _ in when})
+    names = tuple(sorted({n for when in whens for n, _ in when}))
     if len(names) > _MAX_FAST_FLAGS:
         return None
-    index: dict[Any, int] = {}
-    for bits in itertools.product((False, True), repeat=len(names)):
-        setting = dict(zip(names, bits, strict=True))
-        hit = next((i for i, w in enumerate(whens, 1) if all(setting[n] == v for n, v in w)), 0)
-        index[bits if len(names) > 1 else bits[0]] = hit
-    required = [n for n in names if n not in defaults]
-    rgetter: Callable[[Any], Any] | None = None
-    rindex: dict[Any, int] = {}
-    if 0 < len(required) < len(names):
-        rgetter = operator.itemgetter(*required)
-        for bits in itertools.product((False, True), repeat=len(required)):
-            setting = {**defaults, **dict(zip(required, bits, strict=True))}
-            full = tuple(setting[n] for n in names)
-            rindex[bits if len(required) > 1 else bits[0]] = index[
-                full if len(names) > 1 else full[0]
-            ]
-    if rgetter is None:
-        required = []
+    hits = []
+    for bits in range(1 << len(names)):
+        setting = {n: bool(bits >> i & 1) for i, n in enumerate(names)}
+        hits.append(
+            next((i for i, w in enumerate(whens, 1) if all(setting[n] == v for n, v in w)), 0)
+        )
+    required = tuple(n for n in names if n not in defaults)
+    if not 0 < len(required) < len(names):
+        return (len(names), -1, names, tuple(hits), (), ())
+    place = {n: i for i, n in enumerate(names)}
+    fixed = sum(1 << place[n] for n in names if n not in required and defaults[n])
+    rhits = []
+    for rbits in range(1 << len(required)):
+        full = fixed | sum(1 << place[n] for i, n in enumerate(required) if rbits >> i & 1)
+        rhits.append(hits[full])
+    return (len(names), len(required), names, tuple(hits), required, tuple(rhits))
+
+
+def _nested(by_bits: tuple[Any, ...], count: int, bits: int = 0, level: int = 0) -> Any:
+    """``by_bits`` (indexed by the settings' bits, bit i: the i-th flag is True) as nested
+    pairs ``(if False, if True)``, one level a flag in order: ``table[v0][v1]...``."""
+    if level == count:
+        return by_bits[bits]
     return (
-        operator.itemgetter(*names),
-        tuple(index),
-        tuple(index.values()),
-        len(names),
-        rgetter,
-        tuple(rindex),
-        tuple(rindex.values()),
-        len(required) if rgetter is not None else -1,
-        tuple(names),
-        _by_bits(index, len(names)),
-        tuple(required),
-        _by_bits(rindex, len(required)) if required else (),
+        _nested(by_bits, count, bits, level + 1),
+        _nested(by_bits, count, bits | 1 << level, level + 1),
     )
-
-
-def _by_bits(index: Mapping[Any, int], count: int) -> tuple[int, ...]:
-    """``index`` (keyed by settings, as ``itemgetter`` reads them) in the order of the
-    settings' bits: bit i set means the i-th flag is True."""
-    out = []
-    for bits in range(1 << count):
-        setting = tuple(bool(bits >> i & 1) for i in range(count))
-        out.append(index[setting if count > 1 else setting[0]])
-    return tuple(out)
 
 
 def _decide(
@@ -513,13 +476,19 @@ def _decide(
         pattern = patterns[whens] = _pattern(whens, defaults)
     if pattern is None:
         return None
-    getter, keys, picks, count, rgetter, rkeys, rpicks, rcount, names, bits, rnames, rbits = pattern
-    pick = chosen.__getitem__
-    outcomes = dict(zip(keys, map(pick, picks), strict=True))
-    routcomes = dict(zip(rkeys, map(pick, rpicks), strict=True)) if rkeys else {}
-    by_bits = tuple(map(pick, bits))
-    rby_bits = tuple(map(pick, rbits))
-    return (getter, outcomes, count, rgetter, routcomes, rcount, (names, by_bits, rnames, rby_bits))
+    count, rcount, names, hits, rnames, rhits = pattern
+    by_bits = tuple(map(chosen.__getitem__, hits))
+    rby_bits = tuple(map(chosen.__getitem__, rhits))
+    return (
+        count,
+        rcount,
+        names,
+        by_bits,
+        rnames,
+        rby_bits,
+        _nested(by_bits, count),
+        _nested(rby_bits, len(rnames)) if rnames else (),
+    )
 
 
 def _split(

@@ -11,7 +11,7 @@ answer, or the error's type and message, must be the same. The control shows
 the comparison can fail: a table with one outcome flipped disagrees.
 
 Each test runs both ways a conditional pair is read (``_answer._native``): the interpreter's
-getter and tuple lookup, and the flags read one by one that a compiled build (mypyc) takes;
+subscripts and nested tables, and the bits of an index that a compiled build (mypyc) takes;
 the build that runs here takes its own by default, the other is forced.
 """
 
@@ -58,7 +58,7 @@ MODELS = [statusguard.load(str(ROOT / "model" / "glance_image.py")), SHAPES]
 VALUES: tuple[Any, ...] = (True, False, 1, 0, 1.0, None)
 
 
-@pytest.fixture(params=[False, True], ids=["getter", "bit-by-bit"], autouse=True)
+@pytest.fixture(params=[False, True], ids=["nested", "bit-by-bit"], autouse=True)
 def native(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
     """Which way next() reads a conditional pair's table (both are tested in every build)."""
     monkeypatch.setattr(_answer, "_native", request.param)
@@ -120,7 +120,7 @@ def test_the_fast_path_is_what_answers_the_tabled_shapes() -> None:
     """A flags dict of exactly the deciding flags, or of those without a default: the table."""
     glance = MODELS[0]
     decided = glance._fast["active"]["delete"]
-    assert (decided[2], decided[5]) == (3, 2)  # delayed_delete, has_locations; protected defaults
+    assert (decided[0], decided[1]) == (3, 2)  # delayed_delete, has_locations; protected defaults
     both = {"delayed_delete": True, "has_locations": True}
     assert glance.next("active", "delete", both) == "pending_delete"
     assert glance.next("active", "delete", {**both, "protected": False}) == "pending_delete"
@@ -133,15 +133,15 @@ def test_control_a_flipped_table_entry_is_caught(
 ) -> None:
     glance = MODELS[0]
     decided = list(glance._fast["active"]["delete"])
-    names, by_bits, rnames, rby_bits = decided[6]
+    rnames, rby_bits = decided[4:6]
     assert rnames == ("delayed_delete", "has_locations")  # protected has a default
     deleted = glance.state("deleted")  # pending_delete, really
     if native:
         flipped = list(rby_bits)
         flipped[0b11] = deleted
-        decided[6] = (names, by_bits, rnames, tuple(flipped))
+        decided[5] = tuple(flipped)
     else:
-        decided[4] = {**decided[4], (True, True): deleted}
+        decided[7] = (decided[7][0], (decided[7][1][0], deleted))
     table = dict(glance._fast["active"])
     table["delete"] = tuple(decided)
     monkeypatch.setitem(glance._fast, "active", table)
@@ -151,7 +151,7 @@ def test_control_a_flipped_table_entry_is_caught(
 
 
 def test_the_build_reads_tables_its_own_way() -> None:
-    """Compiled, bit by bit; interpreted, by the getter (``COMPILED`` says which runs here).
+    """Compiled, bit by bit; interpreted, by nested tables (``COMPILED`` says which runs here).
     ``STATUSGUARD_EXPECT_COMPILED=1`` (CI's compiled leg) fails a pure-Python import."""
     assert DEFAULT_NATIVE is _answer.COMPILED
     assert _answer.COMPILED is _answer.__file__.endswith((".so", ".pyd"))
