@@ -141,7 +141,8 @@ class Answers:
                     return target
                 return self._next_given(state, event, flags, decided)
             # Interpreted: each deciding flag read by subscript (a KeyError: missing) and
-            # compared to True and False (1 == True), one level a flag down the nested pairs.
+            # compared to True and False (1 == True), one level a flag down the nested pairs
+            # (a constant index: the interpreter's specialized tuple subscript).
             if given == decided[0]:
                 names = decided[2]
                 table: Any = decided[6]  # a tuple down to the outcome
@@ -153,29 +154,28 @@ class Answers:
             try:
                 if given == 2:
                     a, b = flags[names[0]], flags[names[1]]
-                    if (a is True or a is False) and (b is True or b is False):
-                        target = table[a][b]
-                        if target is not None:
-                            return target
+                    t = table[1] if a is True else table[0] if a is False else None
+                    if t is not None:
+                        t = t[1] if b is True else t[0] if b is False else None
+                        if t is not None:
+                            return t
                 elif given == 3:  # Glance's delete: delayed_delete, has_locations, protected
                     a, b, c = flags[names[0]], flags[names[1]], flags[names[2]]
-                    if (
-                        (a is True or a is False)
-                        and (b is True or b is False)
-                        and (c is True or c is False)
-                    ):
-                        target = table[a][b][c]
-                        if target is not None:
-                            return target
+                    t = table[1] if a is True else table[0] if a is False else None
+                    if t is not None:
+                        t = t[1] if b is True else t[0] if b is False else None
+                        if t is not None:
+                            t = t[1] if c is True else t[0] if c is False else None
+                            if t is not None:
+                                return t
                 else:
                     for name in names:
                         value = flags[name]
-                        if value is not True and value is not False:
+                        table = table[1] if value is True else table[0] if value is False else None
+                        if table is None:  # not a bool, or the setting is illegal
                             break
-                        table = table[value]
                     else:
-                        if table is not None:
-                            return table
+                        return table
             except KeyError:  # a deciding flag is missing
                 pass
         return self._next_given(state, event, flags, found)

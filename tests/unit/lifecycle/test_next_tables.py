@@ -33,7 +33,7 @@ DEFAULT_NATIVE = _answer._native  # before any test forces one way
 
 ROOT = Path(__file__).resolve().parents[3]
 FACT = FlagKind.FACT
-# one deciding flag with a default, one without, and four of which two have defaults
+# one deciding flag with a default, one without, three (one default) and four (two)
 SHAPES = Lifecycle(
     "shapes",
     states=["a", "b", "c"],
@@ -52,6 +52,9 @@ SHAPES = Lifecycle(
         Transition("four", "a", "b", {"x": True, "y": True, "z": True, "w": True}),
         Transition("four", "a", "c", {"x": False, "y": True, "z": True, "w": True}),
         Transition("four", "b", "c", {"w": False}),
+        # three deciding flags, each of whose True can be legal (1 for True must still fail)
+        Transition("three", "b", "a", {"x": True, "y": True, "z": True}),
+        Transition("three", "b", "c", {"x": False, "y": True, "z": True}),
     ],
 )
 MODELS = [statusguard.load(str(ROOT / "model" / "glance_image.py")), SHAPES]
@@ -67,7 +70,7 @@ def native(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> b
 
 def flag_dicts(lc: Lifecycle[Any, Any]) -> Iterator[dict[str, Any]]:
     """Every subset of the flags (and an unknown one) at bool values, and each subset of at
-    most three with one non-bool value."""
+    most three with one non-bool value, in each place."""
     names = [f.name for f in lc.flags] + ["no_such_flag"]
     for size in range(len(names) + 1):
         for chosen in itertools.combinations(names, size):
@@ -81,8 +84,8 @@ def flag_dicts(lc: Lifecycle[Any, Any]) -> Iterator[dict[str, Any]]:
             ):
                 yield dict(zip(chosen, bits, strict=True))
             if 0 < size <= 3:
-                for value in VALUES[2:]:
-                    yield {**dict.fromkeys(chosen, True), chosen[-1]: value}
+                for value, spot in itertools.product(VALUES[2:], chosen):
+                    yield {**dict.fromkeys(chosen, True), spot: value}
 
 
 def answer(call: Any, *args: Any) -> tuple[str, str]:
