@@ -37,8 +37,10 @@ linear in the edges, so a violation z3 found is never lost to a slow trace searc
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 from statusguard.lifecycle._invariants import Invariant
@@ -54,6 +56,8 @@ __all__ = [
     "Walk",
     "z3_version",
 ]
+
+_SOURCE_EVENT = itemgetter(0, 1)
 
 UNREACHED = "unreach"
 """The relation of the states no config setting reaches (``reachable``'s query)."""
@@ -369,13 +373,20 @@ class Encoding:
     def pair_facts(self) -> list[tuple[int, int, int, int, int, int]]:
         """The ``trpair(s, e, t, k, u, k2)`` facts as numbers: every two transition facts of
         one (state, event) with targets ``t < u``, as the program text's rule derives them."""
+        facts = self.transition_facts()
+        # Counted in C first: when no (state, event) has two facts (the common case), no
+        # fact is walked in Python.
+        counts = Counter(map(_SOURCE_EVENT, facts))
+        if len(counts) == len(facts):
+            return []
+        repeated = {key for key, n in counts.items() if n > 1}
         groups: dict[tuple[int, int], list[tuple[int, int]]] = {}
-        for s, e, t, k in self.transition_facts():
-            groups.setdefault((s, e), []).append((t, k))
+        for s, e, t, k in facts:
+            if (s, e) in repeated:
+                groups.setdefault((s, e), []).append((t, k))
         return [
             (s, e, t, k, u, k2)
             for (s, e), outs in groups.items()
-            if len(outs) > 1
             for t, k in outs
             for u, k2 in outs
             if t < u
