@@ -151,12 +151,14 @@ def _add_transitions(fp: Any, enc: Encoding) -> None:
     ctx, handle = fp.ctx.ref(), fp.fixedpoint
     checked = z3core.Z3_fixedpoint_add_fact  # z3py's: converts each argument, then checks
     direct = _direct_add_fact()
+    raw_ctx, raw_fp = ctx.value, handle.value  # the addresses the direct calls take
     for relation, rows in enc.tables():
         if not rows:
             continue
         cols = enc.sorts[relation]
         decl = z3.Function(relation, *[_sort(c) for c in cols], z3.BoolSort())
         rel, width = decl.ast, len(cols)
+        raw_rel = rel.value
         table = array.array("I", itertools.chain.from_iterable(rows))  # C unsigned ints
         if len(table) != width * len(rows):  # the direct calls read the table by address
             raise ValueError(f"a {relation} fact does not have {width} columns")
@@ -173,9 +175,8 @@ def _add_transitions(fp: Any, enc: Encoding) -> None:
                 for fact in rows[first:stop]:
                     checked(ctx, handle, rel, width, (ctypes.c_uint * width)(*fact))
                 continue
-            c, h, r = ctx.value, handle.value, rel.value
             for address in range(base + first * stride, base + stop * stride, stride):
-                direct(c, h, r, width, address)
+                direct(raw_ctx, raw_fp, raw_rel, width, address)
             code = z3core.Z3_get_error_code(ctx)  # the chunk's last call
             if code != z3.Z3_OK:
                 raise z3.Z3Exception(z3core.Z3_get_error_msg(ctx, code))
