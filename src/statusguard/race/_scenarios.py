@@ -18,13 +18,20 @@ from statusguard._text import did_you_mean
 from statusguard.errors import InvalidLifecycle, UnknownScenario
 from statusguard.lifecycle._model import Lifecycle
 from statusguard.lifecycle._scenarios import KEY, SAVE, RaceScenario
-from statusguard.race._check import combined
+from statusguard.race._check import combined, without_unrolling
 from statusguard.race._parametric import PARAMETRIC, PARAMETRIC_METHOD, parametric_proof, premises
 from statusguard.race._problem import RaceProblem
 from statusguard.race._protocols import PROTOCOLS, REGISTRY
 from statusguard.results import ObligationResult, Verdict
 
-__all__ = ["check_scenario", "idle_roles", "scenario_named", "scenarios_of"]
+__all__ = ["RANKED_METHOD", "check_scenario", "idle_roles", "scenario_named", "scenarios_of"]
+
+RANKED_METHOD = (
+    "lifecycle-parametric (legal_steps, absorbing) + rank argument (fresh_decision: the "
+    "transitions reachable from the scenario's start through its requests form no cycle); z3"
+)
+"""The ``method`` of a status compare's scenario proved from the parametric proof and the
+rank argument."""
 
 
 def scenarios_of(lc: Lifecycle[Any, Any]) -> tuple[RaceScenario, ...]:
@@ -69,7 +76,9 @@ def check_scenario(
     transition when there is one; stale decisions after. With ``method``
     ``lifecycle-parametric``, a protocol that is harmless on every lifecycle (all three
     proved once, for any start and any requests) is harmless here when the scenario
-    meets the premises; otherwise (and with ``per-model``) the scenario is searched.
+    meets the premises, and so is a status compare when, besides, no cycle is reachable
+    from the start through the scenario's requests (:data:`RANKED_METHOD`); otherwise
+    (and with ``per-model``) the scenario is searched.
     """
     problem = RaceProblem(
         lc,
@@ -97,21 +106,44 @@ def check_scenario(
 def _inherited(
     problem: RaceProblem, name: str, obligations: list[str], timeout: float, method: str
 ) -> ObligationResult | None:
-    """``proved`` from the lifecycle-parametric proof, or ``None`` (search the scenario)."""
+    """``proved`` from the lifecycle-parametric proof, or ``None`` (search the scenario).
+
+    A status compare's ``fresh_decision`` is no theorem (ABA needs a cycle), but within a
+    scenario its graph may settle it: the rank argument proves it when no cycle is
+    reachable from the scenario's start through its requests. A cycle (or a failed
+    premise) leaves the scenario to the search, which finds the shortest run its roles
+    allow.
+    """
     if method != PARAMETRIC:
         return None
     t0 = time.perf_counter()
     proof = parametric_proof(problem.protocol, timeout=timeout)
-    if not all(proof.proved(o) for o in obligations) or premises(problem):
+    open_ = [o for o in obligations if not proof.proved(o)]
+    if premises(problem):
         return None
+    ranked = None
+    if open_ == ["fresh_decision"] and problem.proto.fresh_when_acyclic:
+        ranked = without_unrolling(problem, "fresh_decision")
+        if ranked is None or ranked.status is not Verdict.PROVED:
+            return None
+    elif open_:
+        return None
+    inherited = [o for o in obligations if o not in open_]
+    how = (
+        "proved for any number of workers and any length, once for every lifecycle, start "
+        f"and requests ({', '.join(inherited)}); this scenario meets the premises (the "
+        "absorbing states it reaches are closed; a write can happen)"
+    )
+    if ranked is None:
+        return ObligationResult(
+            name, Verdict.PROVED, time.perf_counter() - t0, PARAMETRIC_METHOD, how
+        )
     return ObligationResult(
         name,
         Verdict.PROVED,
         time.perf_counter() - t0,
-        PARAMETRIC_METHOD,
-        "proved for any number of workers and any length, once for every lifecycle, start "
-        f"and requests ({', '.join(obligations)}); this scenario meets the premises (the "
-        "absorbing states it reaches are closed; a write can happen)",
+        RANKED_METHOD,
+        f"{how}; fresh_decision {ranked.detail.removeprefix('proved ')}",
     )
 
 

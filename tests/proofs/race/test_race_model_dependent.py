@@ -4,9 +4,11 @@
 theorems without unrolling the model: ``unguarded`` loses by the explicit search's shortest
 run (the one BMC reports), and ``cas_status``'s ``fresh_decision`` (ABA) is proved by the
 rank argument on a lifecycle with no reachable cycle, or broken by a schedule that walks a
-cycle under a stale read, replayed by the interpreter and by the real guard. The verdicts
-agree with the per-model proofs; without the cycle check the rank argument would claim a
-proof the per-model search refutes.
+cycle under a stale read, replayed by the interpreter and by the real guard. A declared
+scenario's ``cas_status`` verdict is settled the same way on the scenario's own graph (its
+start, its requests) when no cycle is reachable there. The verdicts agree with the
+per-model proofs; without the cycle check the rank argument would claim a proof the
+per-model search refutes.
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ import pytest
 import statusguard as sg
 from statusguard.race import RaceInterpreter, race_checks
 from statusguard.race import _check as check_module
-from statusguard.race._check import CYCLE_METHOD, EXPLICIT_METHOD, RANK_METHOD
+from statusguard.race._check import CYCLE_METHOD, EXPLICIT_METHOD, INDUCTION_METHOD, RANK_METHOD
 from statusguard.race._parametric import PER_MODEL
+from statusguard.race._scenarios import RANKED_METHOD, check_scenario, scenario_named
 from statusguard.results import Verdict
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -129,3 +132,51 @@ def test_a_planted_bug_is_left_to_the_z3_proofs() -> None:
 
     problem = RaceProblem(GLANCE, "cas_status", mutation="skip_compare")
     assert check_module.without_unrolling(problem, "fresh_decision") is None
+
+
+ACYCLIC_SCENARIOS = ["delete_during_upload", "stale_metadata_save", "scrubber_racing_restore"]
+CYCLIC_SCENARIOS = ["two_concurrent_uploads", "stage_racing_upload", "deactivate_racing_delete"]
+
+
+def scenario(name: str, **kwargs: Any) -> Any:
+    return check_scenario(GLANCE, scenario_named(GLANCE, name), "cas_status", **kwargs)
+
+
+@pytest.mark.parametrize("name", ACYCLIC_SCENARIOS)
+def test_a_scenario_without_a_cycle_is_fresh_by_rank_under_a_status_compare(
+    name: str, encodings: list[str]
+) -> None:
+    # the whole model has cycles (its cas_status loses fresh_decision); the roles do not
+    whole = verdicts(GLANCE, protocols=["cas_status"])["race.fresh_decision.cas_status"]
+    assert whole.status is Verdict.VIOLATED
+    res = scenario(name)
+    assert (res.status, res.method) == (Verdict.PROVED, RANKED_METHOD), res.detail
+    assert "can come back to itself" in res.detail
+    assert encodings == []
+    per_model = scenario(name, method=PER_MODEL)
+    assert (per_model.status, per_model.method) == (Verdict.PROVED, INDUCTION_METHOD)
+
+
+@pytest.mark.parametrize("name", CYCLIC_SCENARIOS)
+def test_a_scenario_with_a_cycle_is_searched_under_a_status_compare(name: str) -> None:
+    res = scenario(name)
+    assert (res.status, res.method) == (Verdict.VIOLATED, EXPLICIT_METHOD)
+    assert res.counterexample is not None
+    assert scenario(name, method=PER_MODEL).status is Verdict.VIOLATED
+
+
+def test_negative_control_without_the_cycle_check_a_scenario_is_wrongly_proved(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class NoCycles:
+        def __init__(self, graph: Any) -> None:
+            pass
+
+        def prepare(self) -> None:
+            pass
+
+    monkeypatch.setattr(check_module, "TopologicalSorter", NoCycles)
+    for name in CYCLIC_SCENARIOS:
+        claimed = scenario(name)
+        assert (claimed.status, claimed.method) == (Verdict.PROVED, RANKED_METHOD), name
+        assert scenario(name, method=PER_MODEL).status is Verdict.VIOLATED, name
