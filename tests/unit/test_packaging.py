@@ -47,6 +47,34 @@ def test_building_a_lifecycle_in_python_stays_light() -> None:
     assert not {"z3", "sqlalchemy", "hypothesis"} & loaded
 
 
+NOT_FOR_CHECK = (
+    "statusguard.guard",
+    "statusguard.sql",
+    "statusguard.consult._diff",
+    "opentelemetry",
+)
+
+
+def after_cli(*argv: str) -> set[str]:
+    return modules_after(
+        "import statusguard.cli\ntry:\n"
+        f"    statusguard.cli.main({list(argv)!r})\nexcept SystemExit:\n    pass"
+    )
+
+
+def test_the_check_command_loads_only_what_it_runs() -> None:
+    root = MODEL_DIR.parent
+    loaded = after_cli("check", str(MODEL_DIR), "--proofs", str(root / "proofs"))
+    assert {"z3", "statusguard.race._gate", "statusguard.verify._obligations"} <= loaded
+    assert {m for m in loaded for n in NOT_FOR_CHECK if m == n or m.startswith(n + ".")} == set()
+
+
+def test_a_listing_loads_every_command() -> None:
+    """The check above can fail: ``--help`` imports every command's module."""
+    loaded = after_cli("--help")
+    assert {"statusguard.sql", "statusguard.cli._sql", "statusguard.cli._consult"} <= loaded
+
+
 def test_py_typed_and_schema_ship_with_the_package() -> None:
     root = Path(statusguard.__file__).parent
     assert (root / "py.typed").is_file()

@@ -10,11 +10,11 @@ nothing of the group; this module assembles them. The options several commands s
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import importlib
+from collections.abc import Iterator, MutableMapping, Sequence
 
 import click
 
-from statusguard.cli import _check, _consult, _race, _sql
 from statusguard.cli._app import EXIT_BAD_INPUT as EXIT_BAD_INPUT
 from statusguard.cli._app import EXIT_OK as EXIT_OK
 from statusguard.cli._app import EXIT_VIOLATED as EXIT_VIOLATED
@@ -23,24 +23,66 @@ from statusguard.cli._app import OneLineErrors as _OneLineErrors
 __all__ = ["EXIT_BAD_INPUT", "EXIT_OK", "EXIT_VIOLATED", "cli", "main"]
 
 
+class _Commands(MutableMapping[str, click.Command]):
+    """The group's commands, each imported from its module when first looked up.
+
+    ``statusguard check`` then loads neither the SQL layer nor the consult commands; a
+    listing (``--help``, iteration) loads them all. The names and their order are fixed
+    here, as before.
+    """
+
+    def __init__(self, homes: dict[str, tuple[str, str]]) -> None:
+        self._homes = homes
+        self._loaded: dict[str, click.Command] = {}
+
+    def __getitem__(self, name: str) -> click.Command:
+        if name not in self._loaded:
+            module, attribute = self._homes[name]  # KeyError: no such command
+            command = getattr(importlib.import_module(f"statusguard.cli.{module}"), attribute)
+            self._loaded[name] = command
+        return self._loaded[name]
+
+    def __setitem__(self, name: str, command: click.Command) -> None:
+        self._loaded[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        if name not in self:
+            raise KeyError(name)
+        self._homes.pop(name, None)
+        self._loaded.pop(name, None)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._homes or name in self._loaded
+
+    def _names(self) -> list[str]:
+        return list(dict.fromkeys([*self._homes, *self._loaded]))
+
+
 @click.group(cls=_OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="statusguard")
 def cli() -> None:
     """statusguard: lifecycles whose status never takes an illegal step."""
 
 
-for _command in (
-    _check.check,
-    _check.prove,
-    _check.export_smt,
-    _race.race,
-    _consult.show,
-    _consult.diff,
-    _consult.explain,
-    _consult.docs,
-    _sql.sql,
-):
-    cli.add_command(_command)
+cli.commands = _Commands(
+    {
+        "check": ("_check", "check"),
+        "prove": ("_check", "prove"),
+        "export-smt": ("_check", "export_smt"),
+        "race": ("_race", "race"),
+        "show": ("_consult", "show"),
+        "diff": ("_consult", "diff"),
+        "explain": ("_consult", "explain"),
+        "docs": ("_consult", "docs"),
+        "sql": ("_sql", "sql"),
+    }
+)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from statusguard._text import format_flags
-from statusguard.consult._diff import LifecycleDiff
-from statusguard.consult._explain import EventAnswer, StateAnswer
 from statusguard.consult._render import restrict
 from statusguard.lifecycle._model import AnyLifecycle
 from statusguard.race._gate import RaceCheck
 from statusguard.results import ObligationResult, Verdict
+
+if TYPE_CHECKING:
+    from statusguard.consult._diff import LifecycleDiff
+    from statusguard.consult._explain import EventAnswer, StateAnswer
 
 __all__ = [
     "CheckReport",

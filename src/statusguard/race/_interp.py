@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from statusguard.errors import IllegalTransition, MissingFlag, TransitionConflict
-from statusguard.guard import Guard, MemoryStore
 from statusguard.lifecycle._model import Lifecycle
 from statusguard.lifecycle._scenarios import SAVE
 from statusguard.race._problem import absorbing_states
@@ -235,6 +234,8 @@ class RaceInterpreter:
         The store reaches the world's version by committed self-writes, so it is built with
         the public :class:`~statusguard.guard.Store` API only.
         """
+        from statusguard.guard import Guard, MemoryStore  # the runtime, only when replayed on it
+
         call = self.proto.guard_call
         assert call is not None  # checked in __init__
         store = MemoryStore()

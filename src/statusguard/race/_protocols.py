@@ -6,7 +6,8 @@ about one write discipline (its z3 write rule and planted bugs, its interpreter 
 of it), the registry :data:`REGISTRY` every other module reads, :data:`OBLIGATIONS`, and
 :class:`Decision` (what a worker read and decided). Adding a protocol is adding one
 record to :data:`REGISTRY`. z3 is never imported here: a rule receives the encoding,
-which carries the z3 module. Imports :mod:`statusguard.guard` and :mod:`statusguard.errors`.
+which carries the z3 module. Imports :mod:`statusguard.errors` (and
+:mod:`statusguard.guard`'s names for type checking only).
 """
 
 from __future__ import annotations
@@ -14,11 +15,10 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from statusguard._text import did_you_mean
 from statusguard.errors import UnknownProtocol
-from statusguard.guard import Committed, Guard
 
 __all__ = [
     "OBLIGATIONS",
@@ -84,9 +84,17 @@ Step = Callable[[Decision, str, int, Callable[[str], str | None]], str | None]
 """A write in the interpreter: ``step(decision, stored status, stored version, fire)`` is
 the status committed, or ``None`` if the write is rejected; ``fire(status)`` is the target
 of the decided request from ``status`` (``None`` where it is not enabled)."""
-GuardCall = Callable[[Guard[Any, Any], Hashable, Decision], Committed]
-"""The write through the runtime; a rejection raises (``TransitionConflict``,
-``IllegalTransition``) as the guard does."""
+
+# GuardCall: the write through the runtime, ``call(guard, key, decision)`` is what the
+# guard committed; a rejection raises (``TransitionConflict``, ``IllegalTransition``) as
+# the guard does. The runtime's types are for the type checker only: importing the guard
+# (and its logging and tracing) is left to whoever replays a schedule on it.
+if TYPE_CHECKING:
+    from statusguard.guard import Committed, Guard
+
+    GuardCall = Callable[[Guard[Any, Any], Hashable, Decision], Committed]
+else:
+    GuardCall = Callable[[Any, Hashable, Decision], Any]
 
 
 @dataclass(frozen=True)
