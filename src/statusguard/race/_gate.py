@@ -23,8 +23,8 @@ from statusguard.race._parametric import (
     METHODS,
     PARAMETRIC,
     PARAMETRIC_METHOD,
-    parametric_proof,
     premises,
+    theorems_proof,
 )
 from statusguard.race._problem import RaceProblem
 from statusguard.race._protocols import OBLIGATIONS, PROTOCOLS, protocol_named
@@ -165,7 +165,7 @@ def _inherited(
         memo[key] = premises(problem)
     if memo[key]:
         return {}
-    fresh = parametric_proof(problem.protocol, timeout=remaining(timeout))
+    fresh = theorems_proof(problem.protocol, timeout=remaining(timeout))
     share = (time.perf_counter() - t0) / len(obligations)
     return {
         o: ObligationResult(

@@ -5,6 +5,7 @@ requests are uninterpreted sorts, ``enabled``/``next``, the absorbing states and
 reachable statuses uninterpreted symbols), :func:`parametric_proof` (the same one-step
 induction as :func:`~statusguard.race._induction.induction`, workers an uninterpreted
 sort, run once per protocol and cached: its cost does not depend on any model),
+:func:`theorems_proof` (the same, of a protocol's theorems only: what the gate asks),
 :func:`premises` (what a lifecycle must satisfy to inherit those verdicts, checked in
 linear time on the explicit graph) and the method names (:data:`METHODS`).
 
@@ -50,6 +51,7 @@ __all__ = [
     "clear_cache",
     "parametric_proof",
     "premises",
+    "theorems_proof",
 ]
 
 PARAMETRIC = "lifecycle-parametric"
@@ -185,6 +187,17 @@ def parametric_proof(
     if Verdict.UNKNOWN not in proof.verdicts.values():
         _CACHE[key] = proof
     return proof
+
+
+def theorems_proof(protocol: str, *, timeout: float = 10.0) -> ParametricProof:
+    """:func:`parametric_proof` of ``protocol``'s theorems only: what a lifecycle can
+    inherit. The obligations that are no theorem need no solver work here (their
+    counterexamples to induction are over *some* lifecycle, never inherited); they are
+    settled on the model."""
+    theorems = protocol_named(protocol).theorems
+    return parametric_proof(
+        protocol, tuple(o for o in OBLIGATIONS if o in theorems), timeout=timeout
+    )
 
 
 def premises(problem: RaceProblem) -> list[str]:

@@ -19,7 +19,7 @@ from statusguard.errors import InvalidLifecycle, UnknownScenario
 from statusguard.lifecycle._model import Lifecycle
 from statusguard.lifecycle._scenarios import KEY, SAVE, RaceScenario
 from statusguard.race._check import combined, without_unrolling
-from statusguard.race._parametric import PARAMETRIC, PARAMETRIC_METHOD, parametric_proof, premises
+from statusguard.race._parametric import PARAMETRIC, PARAMETRIC_METHOD, premises, theorems_proof
 from statusguard.race._problem import RaceProblem
 from statusguard.race._protocols import PROTOCOLS, REGISTRY
 from statusguard.results import ObligationResult, Verdict
@@ -117,7 +117,7 @@ def _inherited(
     if method != PARAMETRIC:
         return None
     t0 = time.perf_counter()
-    proof = parametric_proof(problem.protocol, timeout=timeout)
+    proof = theorems_proof(problem.protocol, timeout=timeout)
     open_ = [o for o in obligations if not proof.proved(o)]
     if premises(problem):
         return None

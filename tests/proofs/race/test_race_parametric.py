@@ -22,6 +22,7 @@ from statusguard.race._parametric import (
     ParametricEncoding,
     clear_cache,
     parametric_proof,
+    theorems_proof,
 )
 from statusguard.results import Verdict
 
@@ -41,6 +42,13 @@ def test_every_theorem_is_proved_for_every_lifecycle(protocol: str) -> None:
     proof = parametric_proof(protocol)
     for theorem in REGISTRY[protocol].theorems:
         assert proof.proved(theorem), (theorem, proof.details)
+
+
+@pytest.mark.parametrize("protocol", list(REGISTRY))
+def test_what_a_lifecycle_inherits_is_asked_alone(protocol: str) -> None:
+    proof = theorems_proof(protocol)
+    assert set(proof.verdicts) == set(REGISTRY[protocol].theorems)
+    assert all(proof.proved(t) for t in proof.verdicts), proof.details
 
 
 def test_what_depends_on_the_model_is_not_proved_for_every_lifecycle() -> None:
