@@ -119,14 +119,11 @@ def _inherited(
     t0 = time.perf_counter()
     proof = theorems_proof(problem.protocol, timeout=timeout)
     open_ = [o for o in obligations if not proof.proved(o)]
-    if premises(problem):
+    by_rank = open_ == ["fresh_decision"] and problem.proto.fresh_when_acyclic
+    if (open_ and not by_rank) or premises(problem):
         return None
-    ranked = None
-    if open_ == ["fresh_decision"] and problem.proto.fresh_when_acyclic:
-        ranked = without_unrolling(problem, "fresh_decision")
-        if ranked is None or ranked.status is not Verdict.PROVED:
-            return None
-    elif open_:
+    ranked = without_unrolling(problem, "fresh_decision") if by_rank else None
+    if by_rank and (ranked is None or ranked.status is not Verdict.PROVED):
         return None
     inherited = [o for o in obligations if o not in open_]
     how = (
