@@ -21,6 +21,10 @@ __all__ = ["Encoding", "solve", "z3_module"]
 class Encoding:
     """Statuses and requests as bit-vectors; the transition relation as z3 terms."""
 
+    frame_key: tuple[str, ...] | None = None
+    """Set where every encoding of the kind has the same symbols, whatever the protocol (the
+    induction then builds and checks the protocol-independent part of its frame once)."""
+
     def __init__(self, problem: RaceProblem, z3: Any) -> None:
         self.z3 = z3
         self.p = problem

@@ -18,7 +18,7 @@ from statusguard.race._problem import RaceProblem
 from statusguard.race._protocols import OBLIGATIONS
 from statusguard.results import Verdict
 
-__all__ = ["VACUOUS", "InductionResult", "induction", "induction_on"]
+__all__ = ["VACUOUS", "InductionResult", "forget_frames", "induction", "induction_on"]
 
 VACUOUS = (
     "vacuous: no worker can ever write (no request is enabled in a reachable status), "
@@ -108,9 +108,37 @@ def induction_on(
     return InductionResult(verdicts, details, used, time.perf_counter() - t0)
 
 
-def _induction_with(
-    enc: Encoding, kind: str, obligations: Sequence[str], timeout: float, quantified: bool = False
-) -> tuple[bool, dict[str, tuple[Verdict, str]]] | None:
+@dataclass(frozen=True)
+class _Frame:
+    """The terms of one induction that do not depend on the write: the state before and
+    after a step (``s``, ``s2``), what a write leaves alone (``same``), the read step, the
+    hypothesis ``Inv(s)``, and the invariant broken at the start (``init_bad``) or after a
+    step (``after_bad``)."""
+
+    W: Any
+    i: Any
+    w0: Any
+    s: dict[str, Any]
+    s2: dict[str, Any]
+    same: list[Any]
+    read: Any
+    hyp: Any
+    init_bad: Any
+    after_bad: Any
+
+
+_FRAMES: dict[tuple[Any, ...], tuple[_Frame, bool]] = {}
+"""Frames shared between encodings with the same symbols (``Encoding.frame_key``: the
+lifecycle-parametric proof's four protocols), with whether the start and the read step
+keep the invariant (a settled answer only)."""
+
+
+def forget_frames() -> None:
+    """Drop the shared frames (with the parametric proofs they serve)."""
+    _FRAMES.clear()
+
+
+def _frame(enc: Encoding, kind: str, quantified: bool) -> _Frame:
     z3 = enc.z3
     W = z3.DeclareSort("Worker")
     S, R, Int = enc.S(), enc.R(), z3.IntSort()
@@ -171,6 +199,28 @@ def _induction_with(
         s2["tgt"] == z3.Store(s["tgt"], i, enc.nxt(s["g"], c_r, c_F)),
         *[s2["F"][f] == z3.Store(s["F"][f], i, c_F[f]) for f in enc.facts],
     )
+    return _Frame(
+        W,
+        i,
+        w0,
+        s,
+        s2,
+        same,
+        read,
+        _hypothesis(z3, W, G, P, s, (i, w0), quantified),
+        z3.And(init, z3.Not(z3.And(G(s), P(s, w0)))),
+        z3.Not(z3.And(G(s2), P(s2, w0))),
+    )
+
+
+def _induction_with(
+    enc: Encoding, kind: str, obligations: Sequence[str], timeout: float, quantified: bool = False
+) -> tuple[bool, dict[str, tuple[Verdict, str]]] | None:
+    z3 = enc.z3
+    key = None if enc.frame_key is None else (enc.frame_key, kind, quantified)
+    shared = _FRAMES.get(key) if key is not None else None
+    fr = shared[0] if shared is not None else _frame(enc, kind, quantified)
+    s, s2, i, hyp = fr.s, fr.s2, fr.i, fr.hyp
     Fi = {f: a[i] for f, a in s["F"].items()}
     ok, g2, basis = enc.write(s["g"], s["v"], s["rs"][i], s["rv"][i], s["rq"][i], Fi, s["tgt"][i])
     write = z3.And(
@@ -178,9 +228,8 @@ def _induction_with(
         s2["g"] == g2,
         s2["v"] == z3.If(ok, s["v"] + 1, s["v"]),
         s2["pend"] == z3.Store(s["pend"], i, False),
-        *same,
+        *fr.same,
     )
-    hyp = _hypothesis(z3, W, G, P, s, (i, w0), quantified)
     solver = z3.Solver()
     solver.set("timeout", solver_ms(timeout))
     solver.add(*enc.axioms())
@@ -200,12 +249,15 @@ def _induction_with(
         return False, {}
     if vac != "sat":
         return None
-    for f in (z3.And(init, z3.Not(z3.And(G(s), P(s, w0)))),):
-        if unsat(f) != "unsat":
-            return None
-    for step in (read, write):
-        if unsat(hyp, step, z3.Not(z3.And(G(s2), P(s2, w0)))) != "unsat":
-            return None
+    if shared is not None:
+        kept = shared[1]
+    else:  # the start and the read step, which no write takes part in
+        answers = [unsat(fr.init_bad), unsat(hyp, fr.read, fr.after_bad)]
+        kept = answers == ["unsat", "unsat"]
+        if key is not None and all(a in ("sat", "unsat") for a in answers):
+            _FRAMES[key] = (fr, kept)
+    if not kept or unsat(hyp, write, fr.after_bad) != "unsat":
+        return None
     per: dict[str, tuple[Verdict, str]] = {}
     obls = {
         name: enc.obligation(name, ok, s["g"], g2, s["v"], basis, s["rv"][i], s["rq"][i], Fi)

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from statusguard.race._encoding import Encoding, z3_module
-from statusguard.race._induction import induction_on
+from statusguard.race._induction import forget_frames, induction_on
 from statusguard.race._problem import RaceProblem, absorbing_states
 from statusguard.race._protocols import OBLIGATIONS, protocol_named
 from statusguard.results import Verdict
@@ -70,7 +70,10 @@ PARAMETRIC_METHOD = (
 
 class ParametricEncoding(Encoding):
     """The race over any lifecycle: the :class:`Encoding` interface with every model
-    detail an uninterpreted symbol (so :func:`induction_on` runs on it unchanged)."""
+    detail an uninterpreted symbol (so :func:`induction_on` runs on it unchanged). Its
+    symbols are the same for every protocol, so the protocols share the induction's frame."""
+
+    frame_key = ("lifecycle-parametric",)
 
     def __init__(self, protocol: str, z3: Any, mutation: str | None = None) -> None:
         self.z3 = z3
@@ -158,6 +161,7 @@ _CACHE: dict[tuple[str, str | None, tuple[str, ...]], ParametricProof] = {}
 def clear_cache() -> None:
     """Forget the proofs run so far (tests and benchmarks measure a cold proof)."""
     _CACHE.clear()
+    forget_frames()
 
 
 def parametric_proof(

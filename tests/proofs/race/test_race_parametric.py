@@ -44,6 +44,21 @@ def test_every_theorem_is_proved_for_every_lifecycle(protocol: str) -> None:
         assert proof.proved(theorem), (theorem, proof.details)
 
 
+def test_the_protocols_share_one_frame_and_each_planted_bug_still_breaks_the_proof() -> None:
+    from statusguard.race import RaceProblem, _induction
+    from statusguard.race._induction import induction
+
+    clear_cache()
+    assert all(parametric_proof(p).proved(next(iter(r.theorems))) for p, r in REGISTRY.items())
+    assert len(_induction._FRAMES) == 1  # built and checked once, for the four protocols
+    for protocol, rec in REGISTRY.items():  # the frame is warm: only the write differs
+        for mutation in rec.mutants:
+            buggy = parametric_proof(protocol, mutation=mutation)
+            assert [t for t in rec.theorems if not buggy.proved(t)], (protocol, mutation)
+    induction(RaceProblem(generated(10), "cas_status"))  # a model's own symbols: not shared
+    assert len(_induction._FRAMES) == 1
+
+
 @pytest.mark.parametrize("protocol", list(REGISTRY))
 def test_what_a_lifecycle_inherits_is_asked_alone(protocol: str) -> None:
     proof = theorems_proof(protocol)
