@@ -2,7 +2,9 @@
 
 What it owns: :func:`induction` (each obligation proved for any number of workers and
 any run length, or a counterexample to induction, or unknown), the candidate invariants
-(``plain``, and ``rank`` when the reachable graph is acyclic) and :class:`InductionResult`.
+(``plain``, and ``rank`` when the reachable graph is acyclic), :class:`InductionResult`,
+and the frames (the terms no write takes part in) that encodings with the same symbols
+share, the lifecycle-parametric proof's protocols (:func:`forget_frames`).
 """
 
 from __future__ import annotations
@@ -110,14 +112,12 @@ def induction_on(
 
 @dataclass(frozen=True)
 class _Frame:
-    """The terms of one induction that do not depend on the write: the state before and
-    after a step (``s``, ``s2``), what a write leaves alone (``same``), the read step, the
-    hypothesis ``Inv(s)``, and the invariant broken at the start (``init_bad``) or after a
-    step (``after_bad``)."""
+    """The terms of one induction that do not depend on the write: the acting worker ``i``,
+    the state before and after a step (``s``, ``s2``), what a write leaves alone (``same``),
+    the read step, the hypothesis ``Inv(s)``, and the invariant broken at the start
+    (``init_bad``) or after a step (``after_bad``)."""
 
-    W: Any
     i: Any
-    w0: Any
     s: dict[str, Any]
     s2: dict[str, Any]
     same: list[Any]
@@ -200,9 +200,7 @@ def _frame(enc: Encoding, kind: str, quantified: bool) -> _Frame:
         *[s2["F"][f] == z3.Store(s["F"][f], i, c_F[f]) for f in enc.facts],
     )
     return _Frame(
-        W,
         i,
-        w0,
         s,
         s2,
         same,
