@@ -109,9 +109,10 @@ def test_a_reachable_cycle_is_an_aba_the_interpreter_and_the_guard_replay(lc: An
     assert versioned.replay(cex.schedule)[-1]["action"] == "rejected"
 
 
-def test_negative_control_without_the_cycle_check_the_rank_argument_is_wrong(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+@pytest.fixture
+def no_cycle_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rank argument's cycle check removed: every graph looks acyclic."""
+
     class NoCycles:
         def __init__(self, graph: Any) -> None:
             pass
@@ -119,8 +120,12 @@ def test_negative_control_without_the_cycle_check_the_rank_argument_is_wrong(
         def prepare(self) -> None:
             pass
 
-    lc = sg.Lifecycle.from_json(LOOP)
     monkeypatch.setattr(check_module, "TopologicalSorter", NoCycles)
+
+
+@pytest.mark.usefixtures("no_cycle_check")
+def test_negative_control_without_the_cycle_check_the_rank_argument_is_wrong() -> None:
+    lc = sg.Lifecycle.from_json(LOOP)
     claimed = verdicts(lc, protocols=["cas_status"])["race.fresh_decision.cas_status"]
     assert (claimed.status, claimed.method) == (Verdict.PROVED, RANK_METHOD)
     refuted = verdicts(lc, protocols=["cas_status"], method=PER_MODEL)
@@ -165,17 +170,8 @@ def test_a_scenario_with_a_cycle_is_searched_under_a_status_compare(name: str) -
     assert scenario(name, method=PER_MODEL).status is Verdict.VIOLATED
 
 
-def test_negative_control_without_the_cycle_check_a_scenario_is_wrongly_proved(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    class NoCycles:
-        def __init__(self, graph: Any) -> None:
-            pass
-
-        def prepare(self) -> None:
-            pass
-
-    monkeypatch.setattr(check_module, "TopologicalSorter", NoCycles)
+@pytest.mark.usefixtures("no_cycle_check")
+def test_negative_control_without_the_cycle_check_a_scenario_is_wrongly_proved() -> None:
     for name in CYCLIC_SCENARIOS:
         claimed = scenario(name)
         assert (claimed.status, claimed.method) == (Verdict.PROVED, RANKED_METHOD), name
