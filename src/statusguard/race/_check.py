@@ -3,7 +3,8 @@
 What it owns: :func:`check_obligation` and :func:`combined` (induction first; for what it
 cannot prove, BMC for a real interleaving; ``unknown`` when neither settles it, never
 ``proved``), :func:`without_unrolling` (what a model-dependent obligation gets without
-encoding the model for z3: the explicit search's shortest run, or the rank argument) and
+encoding the model for z3: the explicit search's shortest run, or the rank argument),
+:func:`rank_proof` (the rank argument alone, with no counterexample built) and
 the method names reported with each result.
 """
 
@@ -30,6 +31,7 @@ __all__ = [
     "RANK_METHOD",
     "check_obligation",
     "combined",
+    "rank_proof",
     "without_unrolling",
 ]
 
@@ -188,9 +190,25 @@ def without_unrolling(
     return found if found is not None and found.status is Verdict.VIOLATED else None
 
 
-def _rank(problem: RaceProblem, name: str, t0: float) -> ObligationResult | None:
-    """``fresh_decision`` for a status compare: proved without a reachable cycle, else the
-    schedule that walks one under a stale read (``None`` if the interpreter disagrees)."""
+def rank_proof(problem: RaceProblem, obligation: str = "fresh_decision") -> ObligationResult | None:
+    """``obligation`` proved by the rank argument when no cycle is reachable from the
+    start through the problem's requests, under every config setting; ``None`` when one
+    is (no counterexample is built: the caller searches, or asks
+    :func:`without_unrolling` for the cycle's schedule). Linear in the model's size."""
+    t0 = time.perf_counter()
+    if problem.mutation is not None or not problem.proto.fresh_when_acyclic:
+        return None
+    if _reachable_cycle(problem) is not None:
+        return None
+    return _acyclic(problem, f"race.{obligation}.{problem.protocol}", t0)
+
+
+def _reachable_cycle(
+    problem: RaceProblem,
+) -> tuple[dict[str, bool], dict[str, list[Hop]], tuple[Hop, ...], list[str]] | None:
+    """The first config setting with a cycle reachable from the start through the
+    problem's requests: the setting, its request graph, the walk from the start to the
+    cycle and the cycle (its first status repeated last); ``None`` if there is none."""
     lc, requests, start = problem.lifecycle, set(problem.requests()), problem.start_status
     for cfg in problem.config_settings():
         adj = {s: [h for h in hops if h.event in requests] for s, hops in graph(lc, cfg).items()}
@@ -199,27 +217,39 @@ def _rank(problem: RaceProblem, name: str, t0: float) -> ObligationResult | None
             TopologicalSorter({s: {h.target for h in adj[s]} for s in parent}).prepare()
         except CycleError as exc:
             cycle = list(reversed(exc.args[1]))
-            prefix = walk(parent, start, cycle[0])
-            schedule = _walk_under_stale_read(problem, cfg, adj, prefix, cycle)
-            if schedule is None:
-                return None
-            steps = len(schedule)
-            return ObligationResult(
-                name,
-                Verdict.VIOLATED,
-                time.perf_counter() - t0,
-                CYCLE_METHOD,
-                f"race.fresh_decision violated: a counterexample: {steps} steps, 2 workers "
-                f"(the status comes back along {' -> '.join(cycle)})",
-                schedule_counterexample(cfg, schedule),
-            )
+            return cfg, adj, walk(parent, start, cycle[0]), cycle
+    return None
+
+
+def _rank(problem: RaceProblem, name: str, t0: float) -> ObligationResult | None:
+    """``fresh_decision`` for a status compare: proved without a reachable cycle, else the
+    schedule that walks one under a stale read (``None`` if the interpreter disagrees)."""
+    found = _reachable_cycle(problem)
+    if found is None:
+        return _acyclic(problem, name, t0)
+    cfg, adj, prefix, cycle = found
+    schedule = _walk_under_stale_read(problem, cfg, adj, prefix, cycle)
+    if schedule is None:
+        return None
+    return ObligationResult(
+        name,
+        Verdict.VIOLATED,
+        time.perf_counter() - t0,
+        CYCLE_METHOD,
+        f"race.fresh_decision violated: a counterexample: {len(schedule)} steps, 2 workers "
+        f"(the status comes back along {' -> '.join(cycle)})",
+        schedule_counterexample(cfg, schedule),
+    )
+
+
+def _acyclic(problem: RaceProblem, name: str, t0: float) -> ObligationResult:
     return ObligationResult(
         name,
         Verdict.PROVED,
         time.perf_counter() - t0,
         RANK_METHOD,
         "proved for any number of workers and any length: no status reachable from "
-        f"{start!r} can come back to itself, under every config setting",
+        f"{problem.start_status!r} can come back to itself, under every config setting",
     )
 
 

@@ -18,7 +18,7 @@ from statusguard._text import did_you_mean
 from statusguard.errors import InvalidLifecycle, UnknownScenario
 from statusguard.lifecycle._model import Lifecycle
 from statusguard.lifecycle._scenarios import KEY, SAVE, RaceScenario
-from statusguard.race._check import combined, without_unrolling
+from statusguard.race._check import combined, rank_proof
 from statusguard.race._parametric import PARAMETRIC, PARAMETRIC_METHOD, premises, theorems_proof
 from statusguard.race._problem import RaceProblem
 from statusguard.race._protocols import PROTOCOLS, REGISTRY
@@ -122,8 +122,8 @@ def _inherited(
     by_rank = open_ == ["fresh_decision"] and problem.proto.fresh_when_acyclic
     if (open_ and not by_rank) or premises(problem):
         return None
-    ranked = without_unrolling(problem, "fresh_decision") if by_rank else None
-    if by_rank and (ranked is None or ranked.status is not Verdict.PROVED):
+    ranked = rank_proof(problem) if by_rank else None
+    if by_rank and ranked is None:
         return None
     inherited = [o for o in obligations if o not in open_]
     how = (

@@ -170,6 +170,45 @@ def test_a_scenario_with_a_cycle_is_searched_under_a_status_compare(name: str) -
     assert scenario(name, method=PER_MODEL).status is Verdict.VIOLATED
 
 
+@pytest.mark.parametrize("name", CYCLIC_SCENARIOS)
+def test_a_scenario_with_a_cycle_builds_no_schedule_it_would_discard(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    walked: list[Any] = []
+    real = check_module._walk_under_stale_read
+
+    def counted(*args: Any) -> Any:
+        walked.append(args)
+        return real(*args)
+
+    monkeypatch.setattr(check_module, "_walk_under_stale_read", counted)
+    res = scenario(name)
+    assert (res.status, res.method) == (Verdict.VIOLATED, EXPLICIT_METHOD)
+    assert walked == []
+    # the control: the model-level obligation does walk its cycle, and reports that schedule
+    whole = verdicts(GLANCE, protocols=["cas_status"])["race.fresh_decision.cas_status"]
+    assert (whole.status, whole.method) == (Verdict.VIOLATED, CYCLE_METHOD)
+    assert len(walked) == 1
+
+
+@pytest.mark.parametrize("name", ACYCLIC_SCENARIOS + CYCLIC_SCENARIOS)
+def test_the_rank_proof_agrees_with_the_rank_argument_that_builds_the_cycle(name: str) -> None:
+    from statusguard.race import RaceProblem
+
+    sc = scenario_named(GLANCE, name)
+    problem = RaceProblem(GLANCE, "cas_status", sc.start, sc.roles, dict(sc.config))
+    full = check_module.without_unrolling(problem, "fresh_decision")
+    ranked = check_module.rank_proof(problem)
+    assert full is not None
+    if name in ACYCLIC_SCENARIOS:
+        assert ranked is not None
+        assert ranked.status is full.status is Verdict.PROVED
+        assert ranked.detail == full.detail
+    else:
+        assert ranked is None
+        assert full.status is Verdict.VIOLATED
+
+
 @pytest.mark.usefixtures("no_cycle_check")
 def test_negative_control_without_the_cycle_check_a_scenario_is_wrongly_proved() -> None:
     for name in CYCLIC_SCENARIOS:
