@@ -129,6 +129,40 @@ def test_a_model_outside_the_premises_gets_the_per_model_verdicts(doc: Any) -> N
     assert any(r.status is not Verdict.PROVED for r in fast)
 
 
+UNREACHED_LEAK = {
+    **LEAKY,
+    "name": "unreached-leak",
+    "states": ["a", "b", "y", "z"],
+    "terminal": ["y", "z"],
+    "transitions": [
+        {"event": "go", "source": "a", "target": "z"},
+        {"event": "go", "source": "b", "target": "y"},
+        {"event": "undo", "source": "y", "target": "b"},
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("doc", "start", "requests", "expected"),
+    [
+        (LEAKY, "a", None, ["the absorbing state z is reachable and can be left (to b)"]),
+        (LEAKY, "a", ("go",), []),  # without its requests, nothing leaves z
+        (STUCK, "a", None, ["no request is enabled at a, so no write can happen (vacuous)"]),
+        (UNREACHED_LEAK, "a", None, []),  # y can be left, but a never reaches it
+        (UNREACHED_LEAK, "b", None, ["the absorbing state y is reachable and can be left (to b)"]),
+    ],
+)
+def test_the_premises_name_what_fails_and_only_for_what_is_reached(
+    doc: Any, start: str, requests: tuple[str, ...] | None, expected: list[str]
+) -> None:
+    from statusguard.race import RaceProblem
+    from statusguard.race._parametric import premises
+
+    lc = _lenient(doc)
+    roles = None if requests is None else (requests, requests)
+    assert premises(RaceProblem(lc, "cas_status", start, roles)) == expected
+
+
 def _lenient(doc: Any) -> Any:
     from statusguard.lifecycle._model import _lenient as lenient
 
