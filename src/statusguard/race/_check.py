@@ -190,17 +190,17 @@ def without_unrolling(
     return found if found is not None and found.status is Verdict.VIOLATED else None
 
 
-def rank_proof(problem: RaceProblem, obligation: str = "fresh_decision") -> ObligationResult | None:
-    """``obligation`` proved by the rank argument when no cycle is reachable from the
-    start through the problem's requests, under every config setting; ``None`` when one
-    is (no counterexample is built: the caller searches, or asks
+def rank_proof(problem: RaceProblem) -> ObligationResult | None:
+    """A status compare's ``fresh_decision`` proved by the rank argument when no cycle is
+    reachable from the start through the problem's requests, under every config setting;
+    ``None`` when one is (no counterexample is built: the caller searches, or asks
     :func:`without_unrolling` for the cycle's schedule). Linear in the model's size."""
     t0 = time.perf_counter()
     if problem.mutation is not None or not problem.proto.fresh_when_acyclic:
         return None
     if _reachable_cycle(problem) is not None:
         return None
-    return _acyclic(problem, f"race.{obligation}.{problem.protocol}", t0)
+    return _acyclic(problem, f"race.fresh_decision.{problem.protocol}", t0)
 
 
 def _reachable_cycle(
